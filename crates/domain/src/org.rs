@@ -1,0 +1,285 @@
+//! The organisation: jurisdictions (辖区) as a tree, units (单位), hotline
+//! lines (专线), users' roles, enterprises (企业) and contact numbers.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::FieldError;
+
+/// A 6-digit division code (GB/T 2260 for the city, districts and counties;
+/// locally assigned codes for development zones).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DivisionCode(String);
+
+impl DivisionCode {
+    pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
+        let s = s.trim();
+        if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(s.to_string()))
+        } else {
+            Err(FieldError::new(
+                field,
+                "行政区划代码应为6位数字，例如 450103",
+            ))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for DivisionCode {
+    type Error = FieldError;
+    fn try_from(s: String) -> Result<Self, FieldError> {
+        Self::parse("jurisdiction", &s)
+    }
+}
+impl From<DivisionCode> for String {
+    fn from(d: DivisionCode) -> String {
+        d.0
+    }
+}
+impl fmt::Display for DivisionCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal / $zh:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The stable code used in the API and the database.
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+            /// The Chinese name shown to users.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $zh),+ }
+            }
+            pub fn from_code(s: &str) -> Option<Self> {
+                match s { $($code => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+pub(crate) use string_enum;
+
+string_enum!(
+    /// One role per user (DOMAIN.md §1).
+    Role {
+        Agent = "agent" / "座席员",
+        Supervisor = "supervisor" / "工作专班",
+        Handler = "handler" / "承办单位经办人",
+        Discipline = "discipline" / "纪检监察",
+        Leader = "leader" / "领导",
+        Admin = "admin" / "管理员",
+    }
+);
+
+string_enum!(
+    UnitType {
+        Department = "department" / "职能部门",
+        Supervision = "supervision" / "工作专班",
+        Discipline = "discipline" / "纪委监委",
+        Hotline12345 = "hotline_12345" / "12345热线",
+    }
+);
+
+string_enum!(
+    /// Whose desk a hotline line reaches.
+    Official {
+        PartySecretary = "party_secretary" / "党委主要领导",
+        GovernmentHead = "government_head" / "政府主要领导",
+        DisciplineSecretary = "discipline_secretary" / "纪委书记",
+    }
+);
+
+string_enum!(
+    JurisdictionLevel {
+        City = "city" / "市",
+        County = "county" / "县（市、区）",
+        DevelopmentZone = "development_zone" / "开发区",
+    }
+);
+
+/// The jurisdiction tree, small enough to hold in memory; it answers the
+/// scope questions every permission check asks.
+#[derive(Debug, Clone, Default)]
+pub struct JurisdictionTree {
+    parent: BTreeMap<DivisionCode, Option<DivisionCode>>,
+}
+
+impl JurisdictionTree {
+    pub fn new(nodes: impl IntoIterator<Item = (DivisionCode, Option<DivisionCode>)>) -> Self {
+        Self {
+            parent: nodes.into_iter().collect(),
+        }
+    }
+
+    pub fn contains(&self, code: &DivisionCode) -> bool {
+        self.parent.contains_key(code)
+    }
+
+    /// Is `inner` the same as `outer` or somewhere below it?
+    pub fn is_within(&self, inner: &DivisionCode, outer: &DivisionCode) -> bool {
+        let mut cur = Some(inner.clone());
+        let mut steps = 0;
+        while let Some(c) = cur {
+            if &c == outer {
+                return true;
+            }
+            steps += 1;
+            if steps > 32 {
+                return false; // a cycle in bad data must not hang a request
+            }
+            cur = self.parent.get(&c).cloned().flatten();
+        }
+        false
+    }
+
+    /// `code` and every jurisdiction below it.
+    pub fn subtree(&self, code: &DivisionCode) -> BTreeSet<DivisionCode> {
+        self.parent
+            .keys()
+            .filter(|c| self.is_within(c, code))
+            .cloned()
+            .collect()
+    }
+}
+
+/// A phone number as dialled in mainland China: a mobile (11 digits starting
+/// with 1) or a landline with area code, dashes and spaces allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
+        let digits: String = s.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
+        let ok_chars = digits.bytes().all(|b| b.is_ascii_digit());
+        let mobile = digits.len() == 11 && digits.starts_with('1');
+        let landline = (10..=12).contains(&digits.len()) && digits.starts_with('0');
+        // 5-digit service numbers (12345, 12315) and 7–8 digit local numbers.
+        let short = (digits.len() == 5 && digits.starts_with('1'))
+            || ((7..=8).contains(&digits.len())
+                && !digits.starts_with('0')
+                && !digits.starts_with('1'));
+        if ok_chars && (mobile || landline || short) {
+            Ok(Self(digits))
+        } else {
+            Err(FieldError::new(
+                field,
+                "电话号码格式不正确：手机号为11位数字，固定电话请带区号，例如 0771-5551234",
+            ))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl TryFrom<String> for Phone {
+    type Error = FieldError;
+    fn try_from(s: String) -> Result<Self, FieldError> {
+        Self::parse("phone", &s)
+    }
+}
+impl From<Phone> for String {
+    fn from(p: Phone) -> String {
+        p.0
+    }
+}
+
+/// Trimmed, non-empty text of bounded length, e.g. a name or a title.
+pub fn required_text(
+    field: &str,
+    label: &str,
+    s: &str,
+    max_chars: usize,
+) -> Result<String, FieldError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(FieldError::new(field, format!("{label}不能为空")));
+    }
+    if t.chars().count() > max_chars {
+        return Err(FieldError::new(
+            field,
+            format!("{label}不能超过{max_chars}个字"),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> DivisionCode {
+        DivisionCode::parse("j", s).unwrap()
+    }
+
+    #[test]
+    fn tree_scope() {
+        let t = JurisdictionTree::new([
+            (d("450100"), None),
+            (d("450103"), Some(d("450100"))),
+            (d("450105"), Some(d("450100"))),
+        ]);
+        assert!(t.is_within(&d("450103"), &d("450100")));
+        assert!(t.is_within(&d("450103"), &d("450103")));
+        assert!(!t.is_within(&d("450100"), &d("450103")));
+        assert!(!t.is_within(&d("450105"), &d("450103")));
+        assert_eq!(t.subtree(&d("450100")).len(), 3);
+        assert_eq!(t.subtree(&d("450105")).len(), 1);
+    }
+
+    #[test]
+    fn division_code_and_phone() {
+        assert!(DivisionCode::parse("jurisdiction", "4501").is_err());
+        assert_eq!(
+            Phone::parse("p", "138-0771-0000").unwrap().as_str(),
+            "13807710000"
+        );
+        assert!(Phone::parse("p", "0771-5551234").is_ok());
+        assert!(
+            Phone::parse("p", "12345").is_ok(),
+            "service numbers such as 12345"
+        );
+        let e = Phone::parse("caller.phone", "abc").unwrap_err();
+        assert_eq!(e.field, "caller.phone");
+        assert!(Phone::parse("p", "2380771000").is_err());
+        assert_eq!(
+            required_text("title", "标题", "  ", 10)
+                .unwrap_err()
+                .message,
+            "标题不能为空"
+        );
+        assert!(required_text("title", "标题", "一二三", 2).is_err());
+    }
+
+    #[test]
+    fn enum_codes_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::from_code(r.code()), Some(*r));
+            assert_eq!(
+                serde_json::to_string(r).unwrap(),
+                format!("\"{}\"", r.code())
+            );
+        }
+        assert_eq!(UnitType::Hotline12345.code(), "hotline_12345");
+    }
+}

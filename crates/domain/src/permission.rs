@@ -1,0 +1,94 @@
+//! Who may do what (role × action × scope), in one place.
+//!
+//! | action | roles | scope |
+//! |---|---|---|
+//! | answer, follow_up | agent | case in the agent's jurisdiction or below |
+//! | dispatch, approve/reject_extension, approve/reject_reply | supervisor | same |
+//! | accept, return, request_extension | handler | the handler's unit leads the case |
+//! | reply | handler | the unit leads or assists |
+//! | pause, resume | handler (lead), supervisor | |
+//! | redo, transfer_discipline, transfer_12345 | agent, supervisor | |
+//! | close | agent, supervisor; discipline for its own cases | |
+//! | discipline_feedback | discipline | |
+//! | urge, supervise | supervisor, discipline | |
+//! | instruct | leader | |
+//!
+//! Seeing a case: discipline sees every case of its jurisdiction and below;
+//! agents, supervisors and leaders see the same except discipline-only cases
+//! (complaints, reports); handlers see the cases their unit is on (never
+//! discipline-only ones); admins manage the organisation and see no cases.
+//! A case one may not see answers 404, as if it did not exist.
+
+use crate::org::{DivisionCode, JurisdictionTree, Role};
+use crate::work_order::{Action, Actor, Lifecycle, UnitRole};
+
+/// The role column of the matrix above.
+pub fn roles_for(action: Action) -> &'static [Role] {
+    use Action::*;
+    use Role::*;
+    match action {
+        Register => &[Agent, Supervisor],
+        Answer | FollowUp => &[Agent],
+        Dispatch | ApproveExtension | RejectExtension | ApproveReply | RejectReply => &[Supervisor],
+        Accept | Return | RequestExtension | Reply => &[Handler],
+        Pause | Resume => &[Handler, Supervisor],
+        Redo | TransferDiscipline | Transfer12345 => &[Agent, Supervisor],
+        Close => &[Agent, Supervisor, Discipline],
+        DisciplineFeedback => &[Discipline],
+        Urge | Supervise => &[Supervisor, Discipline],
+        Instruct => &[Leader],
+    }
+}
+
+pub fn role_may(role: Role, action: Action) -> bool {
+    roles_for(action).contains(&role)
+}
+
+/// What part of the case list a user may see, for storage to turn into a filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListScope {
+    /// Nothing at all (admins).
+    Nothing,
+    /// Cases the unit is on, never discipline-only ones.
+    Unit(String),
+    /// Cases held in these jurisdictions.
+    Jurisdictions {
+        codes: Vec<DivisionCode>,
+        include_discipline_only: bool,
+    },
+}
+
+pub fn list_scope(actor: &Actor, tree: &JurisdictionTree) -> ListScope {
+    match actor.role {
+        Role::Admin => ListScope::Nothing,
+        Role::Handler => match &actor.unit {
+            Some(u) => ListScope::Unit(u.clone()),
+            None => ListScope::Nothing,
+        },
+        role => ListScope::Jurisdictions {
+            codes: tree.subtree(&actor.jurisdiction).into_iter().collect(),
+            include_discipline_only: role == Role::Discipline,
+        },
+    }
+}
+
+/// The single-case twin of [`list_scope`]; tests keep the two in step.
+pub fn can_view(actor: &Actor, case: &Lifecycle, tree: &JurisdictionTree) -> bool {
+    match list_scope(actor, tree) {
+        ListScope::Nothing => false,
+        ListScope::Unit(u) => !case.discipline_only && case.units.iter().any(|a| a.unit == u),
+        ListScope::Jurisdictions {
+            codes,
+            include_discipline_only,
+        } => {
+            (include_discipline_only || !case.discipline_only)
+                && codes.contains(&case.handling_jurisdiction)
+        }
+    }
+}
+
+/// The unit's part on the case, if the actor is a handler of a unit on it.
+pub fn unit_role(actor: &Actor, case: &Lifecycle) -> Option<UnitRole> {
+    let unit = actor.unit.as_ref()?;
+    case.units.iter().find(|a| &a.unit == unit).map(|a| a.role)
+}

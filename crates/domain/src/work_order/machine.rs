@@ -1,0 +1,705 @@
+//! The work-order state machine (DOMAIN.md §4).
+//!
+//! `decide` checks that an actor may take an action now and turns it into an
+//! [`Event`]; `apply` turns a lifecycle and an event into the next lifecycle.
+//! The history stores the events, so `replay` rebuilds any case from them.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{Action, Assignment, DeadlineStatus, Kind, Rating, State, UnitRole};
+use crate::FieldError;
+use crate::calendar::{BusinessCalendar, SlaPolicy};
+use crate::org::{DivisionCode, JurisdictionTree, Role, UnitType, required_text};
+use crate::permission::{can_view, role_may, unit_role};
+use crate::time::parse_instant;
+
+/// The signed-in user acting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    pub user_id: i64,
+    pub username: String,
+    pub role: Role,
+    pub jurisdiction: DivisionCode,
+    /// The unit of a handler (unit code).
+    pub unit: Option<String>,
+}
+
+/// Why an action was refused. Each maps to one HTTP status in the HTTP layer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// 404: the actor may not know the case exists.
+    #[error("工单不存在")]
+    NotFound,
+    /// 403: visible, but this actor may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 409: not allowed in the current state.
+    #[error("当前状态“{state}”下不能执行“{action}”")]
+    WrongState {
+        action: &'static str,
+        state: &'static str,
+    },
+    /// 422: a parameter is missing or wrong.
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+}
+
+/// What intake decided about a new case: the first event of every history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    pub kind: Kind,
+    pub jurisdiction: DivisionCode,
+    pub confidential: bool,
+    pub policy: Option<SlaPolicy>,
+    pub received_at: Timestamp,
+    pub deadline: Option<Timestamp>,
+}
+
+/// An action with its parameters, as the API receives it
+/// (`{"action": "return", "reason": "…"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Command {
+    Answer {
+        #[serde(default)]
+        text: String,
+        /// The knowledge-base article used, if any.
+        #[serde(default)]
+        article: Option<i64>,
+    },
+    Dispatch {
+        /// Unit codes: the lead unit first, then assisting units.
+        #[serde(default)]
+        units: Vec<String>,
+        /// Or: pass the case down to this jurisdiction's supervision team.
+        #[serde(default)]
+        jurisdiction: Option<String>,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    Accept,
+    Return {
+        #[serde(default)]
+        reason: String,
+    },
+    RequestExtension {
+        #[serde(default)]
+        until: String,
+        #[serde(default)]
+        reason: String,
+    },
+    ApproveExtension,
+    RejectExtension {
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    Reply {
+        #[serde(default)]
+        text: String,
+    },
+    ApproveReply,
+    RejectReply {
+        #[serde(default)]
+        reason: String,
+    },
+    FollowUp {
+        #[serde(default)]
+        rating: Option<Rating>,
+        #[serde(default)]
+        resolved: Option<bool>,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    Redo {
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    Close {
+        #[serde(default)]
+        note: Option<String>,
+    },
+    TransferDiscipline {
+        #[serde(default)]
+        note: Option<String>,
+    },
+    DisciplineFeedback {
+        #[serde(default)]
+        text: String,
+    },
+    #[serde(rename = "transfer_12345")]
+    Transfer12345 {
+        #[serde(default)]
+        note: Option<String>,
+    },
+    Urge {
+        #[serde(default)]
+        note: Option<String>,
+    },
+    Supervise {
+        #[serde(default)]
+        note: Option<String>,
+    },
+    Instruct {
+        #[serde(default)]
+        text: String,
+    },
+    Pause {
+        #[serde(default)]
+        reason: String,
+    },
+    Resume,
+}
+
+impl Command {
+    pub fn action(&self) -> Action {
+        match self {
+            Command::Answer { .. } => Action::Answer,
+            Command::Dispatch { .. } => Action::Dispatch,
+            Command::Accept => Action::Accept,
+            Command::Return { .. } => Action::Return,
+            Command::RequestExtension { .. } => Action::RequestExtension,
+            Command::ApproveExtension => Action::ApproveExtension,
+            Command::RejectExtension { .. } => Action::RejectExtension,
+            Command::Reply { .. } => Action::Reply,
+            Command::ApproveReply => Action::ApproveReply,
+            Command::RejectReply { .. } => Action::RejectReply,
+            Command::FollowUp { .. } => Action::FollowUp,
+            Command::Redo { .. } => Action::Redo,
+            Command::Close { .. } => Action::Close,
+            Command::TransferDiscipline { .. } => Action::TransferDiscipline,
+            Command::DisciplineFeedback { .. } => Action::DisciplineFeedback,
+            Command::Transfer12345 { .. } => Action::Transfer12345,
+            Command::Urge { .. } => Action::Urge,
+            Command::Supervise { .. } => Action::Supervise,
+            Command::Instruct { .. } => Action::Instruct,
+            Command::Pause { .. } => Action::Pause,
+            Command::Resume => Action::Resume,
+        }
+    }
+}
+
+/// One entry of the history, enough to replay the case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub at: Timestamp,
+    /// The acting handler's unit and its part on the case, when relevant.
+    pub unit: Option<String>,
+    pub unit_role: Option<UnitRole>,
+    pub command: Command,
+    /// Where a dispatch sends the case down, or the deadline a resume or an
+    /// approved extension sets: decided once, replayed as recorded.
+    pub deadline: Option<Timestamp>,
+    pub handling_jurisdiction: Option<DivisionCode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionRequest {
+    pub until: Timestamp,
+    pub reason: String,
+}
+
+/// The part of a work order the state machine owns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lifecycle {
+    pub state: State,
+    pub kind: Kind,
+    /// Where the appeal was received; never changes.
+    pub jurisdiction: DivisionCode,
+    /// Whose supervision team holds the case now (moves down on dispatch).
+    pub handling_jurisdiction: DivisionCode,
+    pub confidential: bool,
+    /// Only the discipline role may see it (complaints, reports, and cases
+    /// transferred to the discipline commission).
+    pub discipline_only: bool,
+    pub policy: Option<SlaPolicy>,
+    pub received_at: Timestamp,
+    pub deadline: Option<Timestamp>,
+    pub units: Vec<Assignment>,
+    pub paused_since: Option<Timestamp>,
+    pub extension_request: Option<ExtensionRequest>,
+    pub supervised: bool,
+    pub rating: Option<Rating>,
+    pub resolved: Option<bool>,
+    pub discipline_feedback: bool,
+    pub closed_at: Option<Timestamp>,
+    pub returns: u32,
+    pub extensions: u32,
+    pub redos: u32,
+    pub urges: u32,
+}
+
+impl Lifecycle {
+    pub fn register(r: &Registration) -> Self {
+        let state = r.kind.initial_state();
+        Lifecycle {
+            state,
+            kind: r.kind,
+            jurisdiction: r.jurisdiction.clone(),
+            handling_jurisdiction: r.jurisdiction.clone(),
+            confidential: r.confidential || r.kind.is_for_discipline(),
+            discipline_only: r.kind.is_for_discipline(),
+            policy: r.policy,
+            received_at: r.received_at,
+            deadline: r.deadline,
+            units: vec![],
+            paused_since: None,
+            extension_request: None,
+            supervised: false,
+            rating: None,
+            resolved: None,
+            discipline_feedback: false,
+            closed_at: state.is_terminal().then_some(r.received_at),
+            returns: 0,
+            extensions: 0,
+            redos: 0,
+            urges: 0,
+        }
+    }
+
+    pub fn lead_unit(&self) -> Option<&str> {
+        self.units
+            .iter()
+            .find(|a| a.role == UnitRole::Lead)
+            .map(|a| a.unit.as_str())
+    }
+
+    pub fn deadline_status(
+        &self,
+        now: Timestamp,
+        calendar: &BusinessCalendar,
+        warning_share: f64,
+    ) -> DeadlineStatus {
+        let Some(deadline) = self.deadline else {
+            return if self.closed_at.is_some() {
+                DeadlineStatus::Met
+            } else {
+                DeadlineStatus::Ok
+            };
+        };
+        if let Some(closed) = self.closed_at {
+            return if closed <= deadline {
+                DeadlineStatus::Met
+            } else {
+                DeadlineStatus::Missed
+            };
+        }
+        if self.paused_since.is_some() {
+            return DeadlineStatus::Paused;
+        }
+        if now > deadline {
+            return DeadlineStatus::Overdue;
+        }
+        let share = match self.policy {
+            Some(p) => calendar.share_used(p.clock, self.received_at, deadline, now),
+            None => 0.0,
+        };
+        if share >= warning_share {
+            DeadlineStatus::Warning
+        } else {
+            DeadlineStatus::Ok
+        }
+    }
+}
+
+/// What `decide` needs to know beyond the case and the command.
+pub struct Context<'a> {
+    pub now: Timestamp,
+    pub actor: &'a Actor,
+    pub tree: &'a JurisdictionTree,
+    pub calendar: &'a BusinessCalendar,
+    /// Looks up a unit by code: its jurisdiction and type, if it exists and is active.
+    pub unit: &'a dyn Fn(&str) -> Option<(DivisionCode, UnitType)>,
+}
+
+fn wrong_state(action: Action, state: State) -> Refusal {
+    Refusal::WrongState {
+        action: action.label(),
+        state: state.label(),
+    }
+}
+
+fn forbid(msg: &str) -> Refusal {
+    Refusal::Forbidden(msg.to_string())
+}
+
+fn text(field: &str, label: &str, s: &str) -> Result<String, Refusal> {
+    Ok(required_text(field, label, s, 5000)?)
+}
+
+fn opt_text(field: &str, s: &Option<String>) -> Result<Option<String>, Refusal> {
+    match s.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) if t.chars().count() > 5000 => {
+            Err(FieldError::new(field, "内容不能超过5000个字").into())
+        }
+        Some(t) => Ok(Some(t.to_string())),
+    }
+}
+
+/// Check everything about taking `command` on `case` now and produce the
+/// event to record. Nothing here writes; a refusal leaves the case as it was.
+pub fn decide(
+    case: &Lifecycle,
+    command: Command,
+    ctx: &Context<'_>,
+) -> Result<(Event, Lifecycle), Refusal> {
+    let actor = ctx.actor;
+    let action = command.action();
+    if !can_view(actor, case, ctx.tree) {
+        return Err(Refusal::NotFound);
+    }
+    if !role_may(actor.role, action) {
+        return Err(Refusal::Forbidden(format!(
+            "“{}”角色不能执行“{}”",
+            actor.role.label(),
+            action.label()
+        )));
+    }
+    let my_part = unit_role(actor, case);
+    // Handlers act for their unit, and most handler actions belong to the lead unit.
+    if actor.role == Role::Handler {
+        let lead_only = matches!(
+            action,
+            Action::Accept
+                | Action::Return
+                | Action::RequestExtension
+                | Action::Pause
+                | Action::Resume
+        );
+        if lead_only && my_part != Some(UnitRole::Lead) {
+            return Err(forbid("只有主办单位可以执行此操作"));
+        }
+    }
+    if action == Action::Close
+        && case.state == State::WithDiscipline
+        && actor.role != Role::Discipline
+    {
+        return Err(forbid("纪检监察案件只能由纪检监察机关办结"));
+    }
+    if action == Action::Close
+        && case.state != State::WithDiscipline
+        && actor.role == Role::Discipline
+    {
+        return Err(forbid("纪检监察机关只能办结本机关办理的案件"));
+    }
+
+    let mut event = Event {
+        at: ctx.now,
+        unit: actor.unit.clone().filter(|_| my_part.is_some()),
+        unit_role: my_part,
+        command: command.clone(),
+        deadline: None,
+        handling_jurisdiction: None,
+    };
+
+    // Parameters, normalised, and what the action decides once.
+    event.command = match command {
+        Command::Answer { text: t, article } => Command::Answer {
+            text: text("text", "答复内容", &t)?,
+            article,
+        },
+        Command::Dispatch {
+            units,
+            jurisdiction,
+            note,
+        } => {
+            let note = opt_text("note", &note)?;
+            match (units.is_empty(), jurisdiction) {
+                (true, None) => {
+                    return Err(FieldError::new(
+                        "units",
+                        "请选择主办单位，或选择下派的县（市、区）",
+                    )
+                    .into());
+                }
+                (false, Some(_)) => {
+                    return Err(FieldError::new(
+                        "jurisdiction",
+                        "派往单位和下派县（市、区）只能二选一",
+                    )
+                    .into());
+                }
+                (true, Some(j)) => {
+                    let j = DivisionCode::parse("jurisdiction", &j)?;
+                    if !ctx.tree.contains(&j) {
+                        return Err(FieldError::new("jurisdiction", "没有这个辖区").into());
+                    }
+                    if j == case.handling_jurisdiction
+                        || !ctx.tree.is_within(&j, &case.handling_jurisdiction)
+                    {
+                        return Err(FieldError::new(
+                            "jurisdiction",
+                            "只能下派到本辖区的下级县（市、区）",
+                        )
+                        .into());
+                    }
+                    event.handling_jurisdiction = Some(j.clone());
+                    Command::Dispatch {
+                        units: vec![],
+                        jurisdiction: Some(j.to_string()),
+                        note,
+                    }
+                }
+                (false, None) => {
+                    let mut seen = std::collections::HashSet::new();
+                    for (i, u) in units.iter().enumerate() {
+                        let field = format!("units[{i}]");
+                        if !seen.insert(u.as_str()) {
+                            return Err(FieldError::new(field, "同一单位不能重复选择").into());
+                        }
+                        match (ctx.unit)(u) {
+                            None => {
+                                return Err(FieldError::new(
+                                    field,
+                                    format!("没有编码为 {u} 的单位"),
+                                )
+                                .into());
+                            }
+                            Some((_, t)) if t != UnitType::Department => {
+                                return Err(FieldError::new(field, "只能派给职能部门").into());
+                            }
+                            Some((j, _))
+                                if !ctx.tree.is_within(&j, &case.handling_jurisdiction) =>
+                            {
+                                return Err(FieldError::new(
+                                    field,
+                                    "只能派给本辖区及下级辖区的单位",
+                                )
+                                .into());
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                    Command::Dispatch {
+                        units,
+                        jurisdiction: None,
+                        note,
+                    }
+                }
+            }
+        }
+        Command::Return { reason } => Command::Return {
+            reason: text("reason", "退单原因", &reason)?,
+        },
+        Command::RequestExtension { until, reason } => {
+            let reason = text("reason", "延期理由", &reason)?;
+            let Some(ts) = parse_instant(until.trim()) else {
+                return Err(FieldError::new(
+                    "until",
+                    "请填写申请延期至的时间，例如 2024-03-08T18:00:00+08:00",
+                )
+                .into());
+            };
+            if case.deadline.is_some_and(|d| ts <= d) {
+                return Err(
+                    FieldError::new("until", "申请延期至的时间必须晚于当前办理时限").into(),
+                );
+            }
+            Command::RequestExtension {
+                until: crate::time::rfc3339(ts),
+                reason,
+            }
+        }
+        Command::ApproveExtension => {
+            event.deadline = case.extension_request.as_ref().map(|r| r.until);
+            Command::ApproveExtension
+        }
+        Command::RejectExtension { reason } => Command::RejectExtension {
+            reason: opt_text("reason", &reason)?,
+        },
+        Command::Reply { text: t } => Command::Reply {
+            text: text("text", "答复内容", &t)?,
+        },
+        Command::RejectReply { reason } => Command::RejectReply {
+            reason: text("reason", "审核不通过的原因", &reason)?,
+        },
+        Command::FollowUp {
+            rating,
+            resolved,
+            note,
+        } => {
+            let Some(rating) = rating else {
+                return Err(
+                    FieldError::new("rating", "请选择满意度：满意、基本满意或不满意").into(),
+                );
+            };
+            Command::FollowUp {
+                rating: Some(rating),
+                resolved,
+                note: opt_text("note", &note)?,
+            }
+        }
+        Command::DisciplineFeedback { text: t } => Command::DisciplineFeedback {
+            text: text("text", "反馈内容", &t)?,
+        },
+        Command::Instruct { text: t } => Command::Instruct {
+            text: text("text", "批示内容", &t)?,
+        },
+        Command::Pause { reason } => Command::Pause {
+            reason: text("reason", "暂停原因", &reason)?,
+        },
+        Command::Resume => {
+            if let (Some(since), Some(deadline), Some(policy)) =
+                (case.paused_since, case.deadline, case.policy)
+            {
+                let paused = ctx.calendar.counted_between(policy.clock, since, ctx.now);
+                event.deadline = Some(ctx.calendar.advance(policy.clock, deadline, paused));
+            }
+            Command::Resume
+        }
+        Command::Redo { reason } => Command::Redo {
+            reason: opt_text("reason", &reason)?,
+        },
+        Command::Close { note } => Command::Close {
+            note: opt_text("note", &note)?,
+        },
+        Command::TransferDiscipline { note } => Command::TransferDiscipline {
+            note: opt_text("note", &note)?,
+        },
+        Command::Transfer12345 { note } => Command::Transfer12345 {
+            note: opt_text("note", &note)?,
+        },
+        Command::Urge { note } => Command::Urge {
+            note: opt_text("note", &note)?,
+        },
+        Command::Supervise { note } => Command::Supervise {
+            note: opt_text("note", &note)?,
+        },
+        c @ (Command::Accept | Command::ApproveReply) => c,
+    };
+
+    let next = apply(case, &event)?;
+    Ok((event, next))
+}
+
+/// The transition itself: which states an action may leave and where it
+/// goes. Used by `decide` and by `replay`; it checks the case, not the actor.
+pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
+    use State::*;
+    let action = event.command.action();
+    let mut next = case.clone();
+    let wrong = || wrong_state(action, case.state);
+    let lead = event.unit_role == Some(UnitRole::Lead);
+    match (&event.command, case.state) {
+        (Command::Answer { .. }, Registered) => next.state = Answered,
+        (Command::Dispatch { units, .. }, PendingDispatch) => {
+            if let Some(j) = &event.handling_jurisdiction {
+                next.handling_jurisdiction = j.clone();
+            } else {
+                next.units = units
+                    .iter()
+                    .enumerate()
+                    .map(|(i, u)| Assignment {
+                        unit: u.clone(),
+                        role: if i == 0 {
+                            UnitRole::Lead
+                        } else {
+                            UnitRole::Assist
+                        },
+                    })
+                    .collect();
+                next.state = Dispatched;
+            }
+        }
+        (Command::Accept, Dispatched) => next.state = Accepted,
+        (Command::Return { .. }, Dispatched | Accepted) => {
+            next.units.clear();
+            next.extension_request = None;
+            next.paused_since = None;
+            next.returns += 1;
+            next.state = PendingDispatch;
+        }
+        (Command::RequestExtension { until, reason }, Accepted)
+            if case.extension_request.is_none() =>
+        {
+            let until =
+                parse_instant(until).ok_or_else(|| FieldError::new("until", "时间格式不正确"))?;
+            next.extension_request = Some(ExtensionRequest {
+                until,
+                reason: reason.clone(),
+            });
+        }
+        (Command::ApproveExtension, Accepted) if case.extension_request.is_some() => {
+            next.deadline = event.deadline.or(case.deadline);
+            next.extension_request = None;
+            next.extensions += 1;
+        }
+        (Command::RejectExtension { .. }, Accepted) if case.extension_request.is_some() => {
+            next.extension_request = None
+        }
+        (Command::Reply { .. }, Dispatched | Accepted) if !lead => {} // an assisting unit's answer goes to the lead unit
+        (Command::Reply { .. }, Accepted) if case.paused_since.is_none() => {
+            next.extension_request = None;
+            next.state = Replied;
+        }
+        (Command::ApproveReply, Replied) => next.state = PendingFollowUp,
+        (Command::RejectReply { .. }, Replied) => {
+            next.redos += 1;
+            next.state = Accepted;
+        }
+        (
+            Command::FollowUp {
+                rating, resolved, ..
+            },
+            Answered | PendingFollowUp,
+        ) => {
+            next.rating = *rating;
+            next.resolved = *resolved;
+            if *rating != Some(Rating::Unsatisfied) || case.state == Answered {
+                next.state = Closed;
+                next.closed_at = Some(event.at);
+            }
+        }
+        (Command::Redo { .. }, PendingFollowUp) => {
+            next.redos += 1;
+            next.rating = None;
+            next.state = Accepted;
+        }
+        (Command::Close { .. }, Answered | PendingFollowUp) => {
+            next.state = Closed;
+            next.closed_at = Some(event.at);
+        }
+        (Command::Close { .. }, WithDiscipline) if case.discipline_feedback => {
+            next.state = Closed;
+            next.closed_at = Some(event.at);
+        }
+        (Command::TransferDiscipline { .. }, Registered | PendingDispatch) => {
+            next.discipline_only = true;
+            next.confidential = true;
+            next.state = WithDiscipline;
+        }
+        (Command::DisciplineFeedback { .. }, WithDiscipline) => next.discipline_feedback = true,
+        (Command::Transfer12345 { .. }, Registered | PendingDispatch) => {
+            next.state = Transferred12345;
+            next.closed_at = Some(event.at);
+        }
+        (Command::Urge { .. }, Dispatched | Accepted | Replied) => next.urges += 1,
+        (Command::Supervise { .. }, s) if !s.is_terminal() && !case.supervised => {
+            next.supervised = true
+        }
+        (Command::Instruct { .. }, _) => {}
+        (Command::Pause { .. }, Accepted)
+            if case.paused_since.is_none() && case.policy.is_some_and(|p| p.pausable) =>
+        {
+            next.paused_since = Some(event.at);
+        }
+        (Command::Resume, Accepted) if case.paused_since.is_some() => {
+            next.paused_since = None;
+            next.deadline = event.deadline.or(case.deadline);
+        }
+        _ => return Err(wrong()),
+    }
+    Ok(next)
+}
+
+/// Rebuild a case from its registration and its recorded events.
+pub fn replay(registration: &Registration, events: &[Event]) -> Result<Lifecycle, Refusal> {
+    events
+        .iter()
+        .try_fold(Lifecycle::register(registration), |case, e| apply(&case, e))
+}
+
+#[cfg(test)]
+#[path = "machine_tests.rs"]
+mod tests;

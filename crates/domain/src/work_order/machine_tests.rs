@@ -1,0 +1,600 @@
+//! Every allowed and every refused transition, and random walks through the
+//! machine that must stay inside it and replay to the same case.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use proptest::prelude::*;
+
+use super::*;
+use crate::calendar::{BusinessCalendar, Clock};
+use crate::org::{DivisionCode, JurisdictionTree, Role, UnitType};
+use crate::work_order::{Action, Kind, Rating, State};
+
+fn d(s: &str) -> DivisionCode {
+    DivisionCode::parse("j", s).unwrap()
+}
+
+struct World {
+    tree: JurisdictionTree,
+    calendar: BusinessCalendar,
+    units: BTreeMap<&'static str, (DivisionCode, UnitType)>,
+}
+
+fn world() -> World {
+    World {
+        tree: JurisdictionTree::new([
+            (d("450100"), None),
+            (d("450103"), Some(d("450100"))),
+            (d("450105"), Some(d("450100"))),
+        ]),
+        calendar: BusinessCalendar::china(),
+        units: BTreeMap::from([
+            ("450100-SWJ", (d("450100"), UnitType::Department)),
+            ("450100-ZJJ", (d("450100"), UnitType::Department)),
+            ("450103-SCJ", (d("450103"), UnitType::Department)),
+            ("450100-ZB", (d("450100"), UnitType::Supervision)),
+        ]),
+    }
+}
+
+fn actor(role: Role, j: &str, unit: Option<&str>) -> Actor {
+    Actor {
+        user_id: 1,
+        username: format!("{role}@{j}"),
+        role,
+        jurisdiction: d(j),
+        unit: unit.map(String::from),
+    }
+}
+
+fn t0() -> Timestamp {
+    "2024-03-04T02:00:00Z".parse().unwrap() // Monday 10:00 in Nanning
+}
+
+fn registration(kind: Kind) -> Registration {
+    let cal = BusinessCalendar::china();
+    let policy = kind.default_policy(true);
+    Registration {
+        kind,
+        jurisdiction: d("450100"),
+        confidential: false,
+        policy,
+        received_at: t0(),
+        deadline: policy.map(|p| cal.deadline(p.clock, t0(), p.duration())),
+    }
+}
+
+fn run(
+    w: &World,
+    case: &Lifecycle,
+    who: &Actor,
+    cmd: Command,
+) -> Result<(Event, Lifecycle), Refusal> {
+    let lookup = |u: &str| w.units.get(u).cloned();
+    let ctx = Context {
+        now: t0() + jiff::SignedDuration::from_hours(1),
+        actor: who,
+        tree: &w.tree,
+        calendar: &w.calendar,
+        unit: &lookup,
+    };
+    decide(case, cmd, &ctx)
+}
+
+fn ok(w: &World, case: &Lifecycle, who: &Actor, cmd: Command) -> Lifecycle {
+    run(w, case, who, cmd.clone())
+        .unwrap_or_else(|e| panic!("{cmd:?} by {} in {:?}: {e:?}", who.username, case.state))
+        .1
+}
+
+/// A representative valid command for each action.
+fn sample(action: Action) -> Command {
+    let s = |x: &str| Some(x.to_string());
+    match action {
+        Action::Register => unreachable!(),
+        Action::Answer => Command::Answer {
+            text: "按政策办理".into(),
+            article: None,
+        },
+        Action::Dispatch => Command::Dispatch {
+            units: vec!["450100-SWJ".into(), "450100-ZJJ".into()],
+            jurisdiction: None,
+            note: None,
+        },
+        Action::Accept => Command::Accept,
+        Action::Return => Command::Return {
+            reason: "不属于本单位职责".into(),
+        },
+        Action::RequestExtension => Command::RequestExtension {
+            until: "2024-03-20T18:00:00+08:00".into(),
+            reason: "需现场核查".into(),
+        },
+        Action::ApproveExtension => Command::ApproveExtension,
+        Action::RejectExtension => Command::RejectExtension { reason: None },
+        Action::Reply => Command::Reply {
+            text: "已协调解决".into(),
+        },
+        Action::ApproveReply => Command::ApproveReply,
+        Action::RejectReply => Command::RejectReply {
+            reason: "答复不完整".into(),
+        },
+        Action::FollowUp => Command::FollowUp {
+            rating: Some(Rating::Satisfied),
+            resolved: Some(true),
+            note: None,
+        },
+        Action::Redo => Command::Redo { reason: None },
+        Action::Close => Command::Close { note: None },
+        Action::TransferDiscipline => Command::TransferDiscipline {
+            note: s("涉嫌吃拿卡要"),
+        },
+        Action::DisciplineFeedback => Command::DisciplineFeedback {
+            text: "已立案调查".into(),
+        },
+        Action::Transfer12345 => Command::Transfer12345 {
+            note: s("个人事项"),
+        },
+        Action::Urge => Command::Urge { note: None },
+        Action::Supervise => Command::Supervise { note: None },
+        Action::Instruct => Command::Instruct {
+            text: "请抓紧办理".into(),
+        },
+        Action::Pause => Command::Pause {
+            reason: "等待企业补充材料".into(),
+        },
+        Action::Resume => Command::Resume,
+    }
+}
+
+/// The natural actor for an action: the first role allowed, at the city,
+/// handlers of the lead unit.
+fn natural_actor(action: Action) -> Actor {
+    let role = crate::permission::roles_for(action)[0];
+    let role = if action == Action::Close {
+        Role::Agent
+    } else {
+        role
+    };
+    actor(
+        role,
+        "450100",
+        (role == Role::Handler).then_some("450100-SWJ"),
+    )
+}
+
+/// A case of the given kind walked to the given state by natural actors.
+fn case_in(w: &World, state: State) -> Lifecycle {
+    let help = Lifecycle::register(&registration(Kind::Help));
+    let step = |c: &Lifecycle, a: Action| ok(w, c, &natural_actor(a), sample(a));
+    match state {
+        State::Registered => Lifecycle::register(&registration(Kind::Consultation)),
+        State::Answered => step(&case_in(w, State::Registered), Action::Answer),
+        State::PendingDispatch => help,
+        State::Dispatched => step(&help, Action::Dispatch),
+        State::Accepted => step(&case_in(w, State::Dispatched), Action::Accept),
+        State::Replied => step(&case_in(w, State::Accepted), Action::Reply),
+        State::PendingFollowUp => step(&case_in(w, State::Replied), Action::ApproveReply),
+        State::Closed => step(&case_in(w, State::PendingFollowUp), Action::FollowUp),
+        State::WithDiscipline => Lifecycle::register(&registration(Kind::Complaint)),
+        State::Transferred12345 => Lifecycle::register(&registration(Kind::OutOfScope)),
+    }
+}
+
+#[test]
+fn every_state_and_action() {
+    use Action::*;
+    // What the natural actor may do in each state with nothing pending.
+    let allowed: &[(State, &[Action])] = &[
+        (
+            State::Registered,
+            &[Answer, TransferDiscipline, Transfer12345, Supervise],
+        ),
+        (State::Answered, &[FollowUp, Close, Supervise]),
+        (
+            State::PendingDispatch,
+            &[
+                Dispatch,
+                TransferDiscipline,
+                Transfer12345,
+                Supervise,
+                Instruct,
+            ],
+        ),
+        (
+            State::Dispatched,
+            &[Accept, Return, Urge, Supervise, Instruct],
+        ),
+        (
+            State::Accepted,
+            &[
+                Return,
+                RequestExtension,
+                Reply,
+                Urge,
+                Supervise,
+                Instruct,
+                Pause,
+            ],
+        ),
+        (
+            State::Replied,
+            &[ApproveReply, RejectReply, Urge, Supervise, Instruct],
+        ),
+        (
+            State::PendingFollowUp,
+            &[FollowUp, Redo, Close, Supervise, Instruct],
+        ),
+        (State::Closed, &[Instruct]),
+        (State::WithDiscipline, &[DisciplineFeedback]),
+        (State::Transferred12345, &[Instruct]),
+    ];
+    let w = world();
+    let mut checked = 0;
+    for (state, ok_actions) in allowed {
+        let case = case_in(&w, *state);
+        assert_eq!(case.state, *state);
+        for action in Action::ALL.iter().copied().filter(|a| *a != Register) {
+            let who = natural_actor(action);
+            let result = run(&w, &case, &who, sample(action));
+            let expect_ok = ok_actions.contains(&action)
+                // Consultations and registered cases are instructed too; leaders just cannot see discipline cases.
+                || (action == Instruct && matches!(state, State::Registered | State::Answered));
+            match (&result, expect_ok) {
+                (Ok(_), true) => {}
+                (Err(Refusal::WrongState { .. }), false) => {}
+                // Whoever cannot see the case (a discipline case; a unit not on it) gets 404, not a hint.
+                (Err(Refusal::NotFound), false)
+                    if !crate::permission::can_view(&who, &case, &w.tree) => {}
+                // Discipline may close only its own cases; handlers only cases they hold.
+                (Err(Refusal::Forbidden(_)), false) => {}
+                _ => panic!(
+                    "{action:?} by {:?} in {state:?}: got {result:?}, expected allowed={expect_ok}",
+                    who.role
+                ),
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 10 * 21);
+}
+
+#[test]
+fn help_request_full_life_with_return_extension_redo() {
+    let w = world();
+    let sup = actor(Role::Supervisor, "450100", None);
+    let agent = actor(Role::Agent, "450100", None);
+    let lead = actor(Role::Handler, "450100", Some("450100-SWJ"));
+    let assist = actor(Role::Handler, "450100", Some("450100-ZJJ"));
+    let mut c = Lifecycle::register(&registration(Kind::Help));
+    let deadline = c.deadline.unwrap();
+    assert_eq!(c.state, State::PendingDispatch);
+    c = ok(&w, &c, &sup, sample(Action::Dispatch));
+    c = ok(&w, &c, &lead, sample(Action::Return));
+    assert_eq!(
+        (c.state, c.units.len(), c.returns, c.deadline),
+        (State::PendingDispatch, 0, 1, Some(deadline)),
+        "return keeps the clock"
+    );
+    c = ok(&w, &c, &sup, sample(Action::Dispatch));
+    // The assisting unit may not accept for the case, but may reply to the lead.
+    assert!(matches!(
+        run(&w, &c, &assist, Command::Accept),
+        Err(Refusal::Forbidden(_))
+    ));
+    let c2 = ok(&w, &c, &assist, sample(Action::Reply));
+    assert_eq!(c2.state, State::Dispatched);
+    c = ok(&w, &c, &lead, Command::Accept);
+    c = ok(&w, &c, &lead, sample(Action::RequestExtension));
+    assert!(
+        matches!(
+            run(&w, &c, &lead, sample(Action::RequestExtension)),
+            Err(Refusal::WrongState { .. })
+        ),
+        "one request at a time"
+    );
+    c = ok(&w, &c, &sup, Command::ApproveExtension);
+    assert_eq!(c.deadline, Some("2024-03-20T10:00:00Z".parse().unwrap()));
+    assert_eq!(c.extensions, 1);
+    c = ok(&w, &c, &lead, sample(Action::Reply));
+    c = ok(&w, &c, &sup, sample(Action::RejectReply));
+    assert_eq!(c.state, State::Accepted);
+    c = ok(&w, &c, &lead, sample(Action::Reply));
+    c = ok(&w, &c, &sup, Command::ApproveReply);
+    let unsatisfied = Command::FollowUp {
+        rating: Some(Rating::Unsatisfied),
+        resolved: Some(false),
+        note: None,
+    };
+    c = ok(&w, &c, &agent, unsatisfied);
+    assert_eq!(
+        (c.state, c.rating),
+        (State::PendingFollowUp, Some(Rating::Unsatisfied))
+    );
+    c = ok(&w, &c, &agent, sample(Action::Redo));
+    assert_eq!(c.state, State::Accepted);
+    c = ok(&w, &c, &lead, sample(Action::Reply));
+    c = ok(&w, &c, &sup, Command::ApproveReply);
+    c = ok(&w, &c, &agent, sample(Action::FollowUp));
+    assert_eq!(c.state, State::Closed);
+    assert!(c.closed_at.is_some());
+    assert_eq!(
+        c.deadline_status(t0(), &w.calendar, 0.75),
+        crate::work_order::DeadlineStatus::Met
+    );
+}
+
+#[test]
+fn dispatch_down_to_a_county_then_to_its_unit() {
+    let w = world();
+    let city = actor(Role::Supervisor, "450100", None);
+    let county = actor(Role::Supervisor, "450103", None);
+    let other_county = actor(Role::Supervisor, "450105", None);
+    let mut c = Lifecycle::register(&registration(Kind::Help));
+    assert_eq!(
+        run(&w, &c, &county, sample(Action::Dispatch)).unwrap_err(),
+        Refusal::NotFound,
+        "a county cannot see a city case"
+    );
+    let down = Command::Dispatch {
+        units: vec![],
+        jurisdiction: Some("450103".into()),
+        note: None,
+    };
+    c = ok(&w, &c, &city, down);
+    assert_eq!(
+        (c.state, c.handling_jurisdiction.as_str()),
+        (State::PendingDispatch, "450103")
+    );
+    assert_eq!(
+        run(&w, &c, &other_county, sample(Action::Dispatch)).unwrap_err(),
+        Refusal::NotFound
+    );
+    let city_unit = Command::Dispatch {
+        units: vec!["450100-SWJ".into()],
+        jurisdiction: None,
+        note: None,
+    };
+    let err = run(&w, &c, &county, city_unit).unwrap_err();
+    assert!(
+        matches!(err, Refusal::Invalid(ref f) if f.field == "units[0]"),
+        "{err:?}"
+    );
+    c = ok(
+        &w,
+        &c,
+        &county,
+        Command::Dispatch {
+            units: vec!["450103-SCJ".into()],
+            jurisdiction: None,
+            note: None,
+        },
+    );
+    assert_eq!(c.lead_unit(), Some("450103-SCJ"));
+}
+
+#[test]
+fn bad_parameters_name_the_field() {
+    let w = world();
+    let sup = actor(Role::Supervisor, "450100", None);
+    let c = Lifecycle::register(&registration(Kind::Help));
+    let field = |cmd| match run(&w, &c, &sup, cmd) {
+        Err(Refusal::Invalid(f)) => f.field,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        field(Command::Dispatch {
+            units: vec![],
+            jurisdiction: None,
+            note: None
+        }),
+        "units"
+    );
+    assert_eq!(
+        field(Command::Dispatch {
+            units: vec!["NOPE".into()],
+            jurisdiction: None,
+            note: None
+        }),
+        "units[0]"
+    );
+    assert_eq!(
+        field(Command::Dispatch {
+            units: vec!["450100-ZB".into()],
+            jurisdiction: None,
+            note: None
+        }),
+        "units[0]"
+    );
+    assert_eq!(
+        field(Command::Dispatch {
+            units: vec!["450100-SWJ".into(), "450100-SWJ".into()],
+            jurisdiction: None,
+            note: None
+        }),
+        "units[1]"
+    );
+    assert_eq!(
+        field(Command::Dispatch {
+            units: vec![],
+            jurisdiction: Some("450100".into()),
+            note: None
+        }),
+        "jurisdiction"
+    );
+}
+
+#[test]
+fn discipline_cases_are_invisible_to_everyone_else() {
+    let w = world();
+    let c = Lifecycle::register(&registration(Kind::Report));
+    assert!(c.confidential && c.discipline_only);
+    for role in [
+        Role::Agent,
+        Role::Supervisor,
+        Role::Leader,
+        Role::Admin,
+        Role::Handler,
+    ] {
+        let who = actor(role, "450100", Some("450100-SWJ"));
+        assert_eq!(
+            run(&w, &c, &who, Command::Supervise { note: None }).unwrap_err(),
+            Refusal::NotFound,
+            "{role:?}"
+        );
+    }
+    let county_discipline = actor(Role::Discipline, "450103", None);
+    assert_eq!(
+        run(
+            &w,
+            &c,
+            &county_discipline,
+            sample(Action::DisciplineFeedback)
+        )
+        .unwrap_err(),
+        Refusal::NotFound
+    );
+    let disc = actor(Role::Discipline, "450100", None);
+    assert!(
+        matches!(
+            run(&w, &c, &disc, Command::Close { note: None }),
+            Err(Refusal::WrongState { .. })
+        ),
+        "feedback first"
+    );
+    let c = ok(&w, &c, &disc, Command::Supervise { note: None });
+    assert!(c.supervised);
+    let c = ok(&w, &c, &disc, sample(Action::DisciplineFeedback));
+    let c = ok(&w, &c, &disc, Command::Close { note: None });
+    assert_eq!(c.state, State::Closed);
+}
+
+#[test]
+fn pause_and_resume_move_the_deadline_by_the_paused_working_time() {
+    let w = world();
+    let lead = actor(Role::Handler, "450100", Some("450100-SWJ"));
+    let c = case_in(&w, State::Accepted);
+    let before = c.deadline.unwrap();
+    let c = ok(&w, &c, &lead, sample(Action::Pause));
+    assert_eq!(
+        c.deadline_status(t0(), &w.calendar, 0.75),
+        crate::work_order::DeadlineStatus::Paused
+    );
+    // Resume two working hours later (Monday 11:00 → 13:00; the test clock is +1 h, so pause at 11:00).
+    let lookup = |u: &str| w.units.get(u).cloned();
+    let ctx = Context {
+        now: t0() + jiff::SignedDuration::from_hours(3),
+        actor: &lead,
+        tree: &w.tree,
+        calendar: &w.calendar,
+        unit: &lookup,
+    };
+    let (_, c) = decide(&c, Command::Resume, &ctx).unwrap();
+    assert_eq!(
+        c.deadline.unwrap(),
+        before + jiff::SignedDuration::from_hours(2)
+    );
+    assert_eq!(c.policy.unwrap().clock, Clock::WorkingDays);
+}
+
+// ---- random walks ------------------------------------------------------
+
+fn actors() -> Vec<Actor> {
+    vec![
+        actor(Role::Agent, "450100", None),
+        actor(Role::Supervisor, "450100", None),
+        actor(Role::Supervisor, "450103", None),
+        actor(Role::Handler, "450100", Some("450100-SWJ")),
+        actor(Role::Handler, "450100", Some("450100-ZJJ")),
+        actor(Role::Handler, "450103", Some("450103-SCJ")),
+        actor(Role::Discipline, "450100", None),
+        actor(Role::Leader, "450100", None),
+        actor(Role::Admin, "450100", None),
+    ]
+}
+
+fn any_command() -> impl Strategy<Value = Command> {
+    let actions: Vec<Action> = Action::ALL
+        .iter()
+        .copied()
+        .filter(|a| *a != Action::Register)
+        .collect();
+    (proptest::sample::select(actions), 0u8..4).prop_map(|(a, variant)| match (a, variant) {
+        (Action::Dispatch, 1) => Command::Dispatch {
+            units: vec![],
+            jurisdiction: Some("450103".into()),
+            note: None,
+        },
+        (Action::Dispatch, 2) => Command::Dispatch {
+            units: vec!["450103-SCJ".into()],
+            jurisdiction: None,
+            note: None,
+        },
+        (Action::FollowUp, 1 | 2) => Command::FollowUp {
+            rating: Some(Rating::Unsatisfied),
+            resolved: None,
+            note: None,
+        },
+        (Action::Reply, 3) => Command::Reply {
+            text: String::new(),
+        },
+        (a, _) => sample(a),
+    })
+}
+
+fn reachable(kind: Kind) -> &'static [State] {
+    use State::*;
+    match kind {
+        Kind::Consultation => &[
+            Registered,
+            Answered,
+            Closed,
+            WithDiscipline,
+            Transferred12345,
+        ],
+        Kind::Help | Kind::Suggestion => &[
+            PendingDispatch,
+            Dispatched,
+            Accepted,
+            Replied,
+            PendingFollowUp,
+            Closed,
+            WithDiscipline,
+            Transferred12345,
+        ],
+        Kind::Complaint | Kind::Report => &[WithDiscipline, Closed],
+        Kind::OutOfScope => &[Transferred12345],
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    #[test]
+    fn random_walks_stay_in_the_machine_and_replay(
+        kind in proptest::sample::select(Kind::ALL.to_vec()),
+        steps in proptest::collection::vec((0usize..9, any_command()), 1..60),
+    ) {
+        let w = world();
+        let people = actors();
+        let reg = registration(kind);
+        let mut case = Lifecycle::register(&reg);
+        let mut events = vec![];
+        for (who, cmd) in steps {
+            match run(&w, &case, &people[who], cmd) {
+                Ok((event, next)) => {
+                    events.push(event);
+                    case = next;
+                }
+                Err(_) => {}
+            }
+            prop_assert!(reachable(kind).contains(&case.state), "{kind:?} reached {:?}", case.state);
+            prop_assert_eq!(case.closed_at.is_some(), case.state.is_terminal());
+            let holds_units = matches!(case.state, State::Dispatched | State::Accepted | State::Replied | State::PendingFollowUp);
+            prop_assert!(!holds_units || case.lead_unit().is_some());
+            if case.state == State::PendingDispatch { prop_assert!(case.units.is_empty()); }
+            if case.discipline_only { prop_assert!(matches!(case.state, State::WithDiscipline | State::Closed)); }
+            prop_assert!(case.deadline.is_none() || case.deadline >= reg.deadline);
+        }
+        prop_assert_eq!(replay(&reg, &events).unwrap(), case);
+    }
+}

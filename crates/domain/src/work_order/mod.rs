@@ -1,0 +1,153 @@
+//! Work orders (工单): their vocabulary, numbers, and the state machine.
+
+mod machine;
+mod number;
+
+pub use machine::{
+    Actor, Command, Context, Event, Lifecycle, Refusal, Registration, apply, decide, replay,
+};
+pub use number::OrderNumber;
+
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{Clock, SlaPolicy};
+use crate::org::string_enum;
+
+string_enum!(
+    Kind {
+        Consultation = "consultation" / "咨询",
+        Help = "help" / "求助",
+        Suggestion = "suggestion" / "建议",
+        Complaint = "complaint" / "投诉",
+        Report = "report" / "举报",
+        OutOfScope = "out_of_scope" / "非营商环境类",
+    }
+);
+
+impl Kind {
+    /// Where intake sends a new appeal of this kind (DOMAIN.md §3).
+    pub fn initial_state(self) -> State {
+        match self {
+            Kind::Consultation => State::Registered,
+            Kind::Help | Kind::Suggestion => State::PendingDispatch,
+            Kind::Complaint | Kind::Report => State::WithDiscipline,
+            Kind::OutOfScope => State::Transferred12345,
+        }
+    }
+
+    /// Complaints and reports go to the discipline commission only.
+    pub fn is_for_discipline(self) -> bool {
+        matches!(self, Kind::Complaint | Kind::Report)
+    }
+
+    /// The default SLA policy (DOMAIN.md §5); out-of-scope calls have none.
+    pub fn default_policy(self, regular: bool) -> Option<SlaPolicy> {
+        let p = |clock, hours: i64, pausable| {
+            Some(SlaPolicy {
+                clock,
+                minutes: hours * 60,
+                pausable,
+            })
+        };
+        match self {
+            Kind::Consultation => p(Clock::ServiceHours, 4, false),
+            Kind::Help | Kind::Suggestion if regular => p(Clock::WorkingDays, 24, true),
+            Kind::Help | Kind::Suggestion => p(Clock::WorkingDays, 48, true),
+            Kind::Complaint | Kind::Report => p(Clock::Natural, 7 * 24, false),
+            Kind::OutOfScope => None,
+        }
+    }
+}
+
+string_enum!(
+    State {
+        Registered = "registered" / "已登记",
+        Answered = "answered" / "已答复",
+        PendingDispatch = "pending_dispatch" / "待派单",
+        Dispatched = "dispatched" / "已派单",
+        Accepted = "accepted" / "办理中",
+        Replied = "replied" / "已答复待审核",
+        PendingFollowUp = "pending_follow_up" / "待回访",
+        Closed = "closed" / "已办结",
+        WithDiscipline = "with_discipline" / "纪检办理中",
+        Transferred12345 = "transferred_12345" / "已转12345",
+    }
+);
+
+impl State {
+    /// No further handling: the case is finished.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, State::Closed | State::Transferred12345)
+    }
+}
+
+string_enum!(
+    Channel {
+        Phone = "phone" / "电话",
+        Web = "web" / "网上",
+        WalkIn = "walk_in" / "来访",
+        Letter = "letter" / "来信",
+        Open311 = "open311" / "Open311接口",
+    }
+);
+
+string_enum!(
+    Rating {
+        Satisfied = "satisfied" / "满意",
+        BasicallySatisfied = "basically_satisfied" / "基本满意",
+        Unsatisfied = "unsatisfied" / "不满意",
+    }
+);
+
+string_enum!(
+    UnitRole {
+        Lead = "lead" / "主办",
+        Assist = "assist" / "协办",
+    }
+);
+
+string_enum!(
+    DeadlineStatus {
+        Ok = "ok" / "正常",
+        Warning = "warning" / "临期",
+        Overdue = "overdue" / "超期",
+        Paused = "paused" / "暂停计时",
+        Met = "met" / "按时办结",
+        Missed = "missed" / "超期办结",
+    }
+);
+
+string_enum!(
+    /// Everything that can happen to a work order; `register` is intake and
+    /// only appears in the history.
+    Action {
+        Register = "register" / "登记",
+        Answer = "answer" / "答复咨询",
+        Dispatch = "dispatch" / "派单",
+        Accept = "accept" / "签收",
+        Return = "return" / "退单",
+        RequestExtension = "request_extension" / "申请延期",
+        ApproveExtension = "approve_extension" / "同意延期",
+        RejectExtension = "reject_extension" / "驳回延期",
+        Reply = "reply" / "答复",
+        ApproveReply = "approve_reply" / "审核通过",
+        RejectReply = "reject_reply" / "审核不通过",
+        FollowUp = "follow_up" / "回访",
+        Redo = "redo" / "重办",
+        Close = "close" / "办结",
+        TransferDiscipline = "transfer_discipline" / "转纪检监察",
+        DisciplineFeedback = "discipline_feedback" / "纪检反馈",
+        Transfer12345 = "transfer_12345" / "转12345热线",
+        Urge = "urge" / "催办",
+        Supervise = "supervise" / "督办",
+        Instruct = "instruct" / "批示",
+        Pause = "pause" / "暂停计时",
+        Resume = "resume" / "恢复计时",
+    }
+);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub unit: String,
+    pub role: UnitRole,
+}
