@@ -63,8 +63,7 @@ const DAY: i64 = 86_400;
 impl BusinessCalendar {
     /// China's official calendar as shipped, with service hours 08:00–22:00.
     pub fn china() -> Self {
-        let file: CalendarFile =
-            serde_json::from_str(SHIPPED_HOLIDAYS).expect("shipped calendar is valid");
+        let file: CalendarFile = serde_json::from_str(SHIPPED_HOLIDAYS).expect("shipped calendar is valid");
         let mut cal = Self::weekdays_only();
         cal.apply(&file.days);
         cal
@@ -87,10 +86,7 @@ impl BusinessCalendar {
 
     pub fn with_service_hours(mut self, start: Time, end: Time) -> Result<Self, FieldError> {
         if start >= end {
-            return Err(FieldError::new(
-                "service_hours",
-                "服务时间的开始时刻必须早于结束时刻",
-            ));
+            return Err(FieldError::new("service_hours", "服务时间的开始时刻必须早于结束时刻"));
         }
         self.service_start = start;
         self.service_end = end;
@@ -109,9 +105,7 @@ impl BusinessCalendar {
     }
 
     fn in_service(&self, dt: DateTime) -> bool {
-        self.is_working_day(dt.date())
-            && dt.time() >= self.service_start
-            && dt.time() < self.service_end
+        self.is_working_day(dt.date()) && dt.time() >= self.service_start && dt.time() < self.service_end
     }
 
     /// Where a clock starts for a case received at `received`: at once for
@@ -156,12 +150,7 @@ impl BusinessCalendar {
     }
 
     /// The deadline of a case received at `received` under `clock` for `duration`.
-    pub fn deadline(
-        &self,
-        clock: Clock,
-        received: Timestamp,
-        duration: SignedDuration,
-    ) -> Timestamp {
+    pub fn deadline(&self, clock: Clock, received: Timestamp, duration: SignedDuration) -> Timestamp {
         self.advance(clock, self.clock_start(clock, received), duration)
     }
 
@@ -204,16 +193,8 @@ impl BusinessCalendar {
         let mut date = a.date();
         while date <= b.date() {
             if let Some((ws, we)) = self.window(clock, date) {
-                let lo = if date == a.date() {
-                    secs_of(a.time()).max(ws)
-                } else {
-                    ws
-                };
-                let hi = if date == b.date() {
-                    secs_of(b.time()).min(we)
-                } else {
-                    we
-                };
+                let lo = if date == a.date() { secs_of(a.time()).max(ws) } else { ws };
+                let hi = if date == b.date() { secs_of(b.time()).min(we) } else { we };
                 total += (hi - lo).max(0);
             }
             date = date.tomorrow().expect("date in range");
@@ -222,13 +203,7 @@ impl BusinessCalendar {
     }
 
     /// Share (0.0–1.0+) of a case's counted time already used at `now`.
-    pub fn share_used(
-        &self,
-        clock: Clock,
-        received: Timestamp,
-        deadline: Timestamp,
-        now: Timestamp,
-    ) -> f64 {
+    pub fn share_used(&self, clock: Clock, received: Timestamp, deadline: Timestamp, now: Timestamp) -> f64 {
         let start = self.clock_start(clock, received);
         let total = self.counted_between(clock, start, deadline).as_secs();
         if total == 0 {
@@ -292,62 +267,34 @@ mod tests {
     fn domain_examples() {
         let cal = BusinessCalendar::weekdays_only();
         // 2024-03-01 is a Friday with no holiday around it.
-        assert_eq!(
-            cal.deadline(Clock::ServiceHours, t("2024-03-01T21:00"), h(4)),
-            t("2024-03-04T11:00")
-        );
-        assert_eq!(
-            cal.deadline(Clock::WorkingDays, t("2024-03-01T18:00"), h(24)),
-            t("2024-03-04T18:00")
-        );
-        assert_eq!(
-            cal.deadline(Clock::Natural, t("2024-03-05T10:00"), h(24 * 7)),
-            t("2024-03-12T10:00")
-        );
+        assert_eq!(cal.deadline(Clock::ServiceHours, t("2024-03-01T21:00"), h(4)), t("2024-03-04T11:00"));
+        assert_eq!(cal.deadline(Clock::WorkingDays, t("2024-03-01T18:00"), h(24)), t("2024-03-04T18:00"));
+        assert_eq!(cal.deadline(Clock::Natural, t("2024-03-05T10:00"), h(24 * 7)), t("2024-03-12T10:00"));
         // Saturday 10:00 help request: clock from Monday 08:00, due Tuesday 08:00.
-        assert_eq!(
-            cal.deadline(Clock::WorkingDays, t("2024-03-02T10:00"), h(24)),
-            t("2024-03-05T08:00")
-        );
+        assert_eq!(cal.deadline(Clock::WorkingDays, t("2024-03-02T10:00"), h(24)), t("2024-03-05T08:00"));
     }
 
     #[test]
     fn shipped_calendar_knows_holidays_and_makeup_days() {
         let cal = BusinessCalendar::china();
         let d = |s: &str| s.parse::<Date>().unwrap();
-        assert!(
-            !cal.is_working_day(d("2024-02-12")),
-            "Spring Festival Monday"
-        );
-        assert!(
-            cal.is_working_day(d("2024-02-04")),
-            "make-up working Sunday"
-        );
+        assert!(!cal.is_working_day(d("2024-02-12")), "Spring Festival Monday");
+        assert!(cal.is_working_day(d("2024-02-04")), "make-up working Sunday");
         assert!(!cal.is_working_day(d("2025-10-01")));
         assert!(cal.is_working_day(d("2026-11-25")));
-        assert!(
-            !cal.is_working_day(d("2027-01-02")),
-            "unpublished year: plain weekend rule"
-        );
+        assert!(!cal.is_working_day(d("2027-01-02")), "unpublished year: plain weekend rule");
     }
 
     #[test]
     fn ending_exactly_at_close_stays_on_that_day() {
         let cal = BusinessCalendar::weekdays_only();
-        assert_eq!(
-            cal.deadline(Clock::ServiceHours, t("2024-03-04T18:00"), h(4)),
-            t("2024-03-04T22:00")
-        );
-        assert_eq!(
-            cal.deadline(Clock::ServiceHours, t("2024-03-04T03:00"), h(14)),
-            t("2024-03-04T22:00")
-        );
+        assert_eq!(cal.deadline(Clock::ServiceHours, t("2024-03-04T18:00"), h(4)), t("2024-03-04T22:00"));
+        assert_eq!(cal.deadline(Clock::ServiceHours, t("2024-03-04T03:00"), h(14)), t("2024-03-04T22:00"));
     }
 
     fn any_instant() -> impl Strategy<Value = Timestamp> {
         // 2019-01-01 .. 2027-01-01, minute resolution
-        (1_546_272_000i64 / 60..1_798_732_800i64 / 60)
-            .prop_map(|m| Timestamp::from_second(m * 60).unwrap())
+        (1_546_272_000i64 / 60..1_798_732_800i64 / 60).prop_map(|m| Timestamp::from_second(m * 60).unwrap())
     }
     fn any_clock() -> impl Strategy<Value = Clock> {
         proptest::sample::select(Clock::ALL.to_vec())

@@ -20,10 +20,7 @@ impl DivisionCode {
         if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Self(s.to_string()))
         } else {
-            Err(FieldError::new(
-                field,
-                "行政区划代码应为6位数字，例如 450103",
-            ))
+            Err(FieldError::new(field, "行政区划代码应为6位数字，例如 450103"))
         }
     }
     pub fn as_str(&self) -> &str {
@@ -126,9 +123,7 @@ pub struct JurisdictionTree {
 
 impl JurisdictionTree {
     pub fn new(nodes: impl IntoIterator<Item = (DivisionCode, Option<DivisionCode>)>) -> Self {
-        Self {
-            parent: nodes.into_iter().collect(),
-        }
+        Self { parent: nodes.into_iter().collect() }
     }
 
     pub fn contains(&self, code: &DivisionCode) -> bool {
@@ -154,11 +149,7 @@ impl JurisdictionTree {
 
     /// `code` and every jurisdiction below it.
     pub fn subtree(&self, code: &DivisionCode) -> BTreeSet<DivisionCode> {
-        self.parent
-            .keys()
-            .filter(|c| self.is_within(c, code))
-            .cloned()
-            .collect()
+        self.parent.keys().filter(|c| self.is_within(c, code)).cloned().collect()
     }
 }
 
@@ -176,16 +167,11 @@ impl Phone {
         let landline = (10..=12).contains(&digits.len()) && digits.starts_with('0');
         // 5-digit service numbers (12345, 12315) and 7–8 digit local numbers.
         let short = (digits.len() == 5 && digits.starts_with('1'))
-            || ((7..=8).contains(&digits.len())
-                && !digits.starts_with('0')
-                && !digits.starts_with('1'));
+            || ((7..=8).contains(&digits.len()) && !digits.starts_with('0') && !digits.starts_with('1'));
         if ok_chars && (mobile || landline || short) {
             Ok(Self(digits))
         } else {
-            Err(FieldError::new(
-                field,
-                "电话号码格式不正确：手机号为11位数字，固定电话请带区号，例如 0771-5551234",
-            ))
+            Err(FieldError::new(field, "电话号码格式不正确：手机号为11位数字，固定电话请带区号，例如 0771-5551234"))
         }
     }
     pub fn as_str(&self) -> &str {
@@ -205,21 +191,13 @@ impl From<Phone> for String {
 }
 
 /// Trimmed, non-empty text of bounded length, e.g. a name or a title.
-pub fn required_text(
-    field: &str,
-    label: &str,
-    s: &str,
-    max_chars: usize,
-) -> Result<String, FieldError> {
+pub fn required_text(field: &str, label: &str, s: &str, max_chars: usize) -> Result<String, FieldError> {
     let t = s.trim();
     if t.is_empty() {
         return Err(FieldError::new(field, format!("{label}不能为空")));
     }
     if t.chars().count() > max_chars {
-        return Err(FieldError::new(
-            field,
-            format!("{label}不能超过{max_chars}个字"),
-        ));
+        return Err(FieldError::new(field, format!("{label}不能超过{max_chars}个字")));
     }
     Ok(t.to_string())
 }
@@ -250,24 +228,13 @@ mod tests {
     #[test]
     fn division_code_and_phone() {
         assert!(DivisionCode::parse("jurisdiction", "4501").is_err());
-        assert_eq!(
-            Phone::parse("p", "138-0771-0000").unwrap().as_str(),
-            "13807710000"
-        );
+        assert_eq!(Phone::parse("p", "138-0771-0000").unwrap().as_str(), "13807710000");
         assert!(Phone::parse("p", "0771-5551234").is_ok());
-        assert!(
-            Phone::parse("p", "12345").is_ok(),
-            "service numbers such as 12345"
-        );
+        assert!(Phone::parse("p", "12345").is_ok(), "service numbers such as 12345");
         let e = Phone::parse("caller.phone", "abc").unwrap_err();
         assert_eq!(e.field, "caller.phone");
         assert!(Phone::parse("p", "2380771000").is_err());
-        assert_eq!(
-            required_text("title", "标题", "  ", 10)
-                .unwrap_err()
-                .message,
-            "标题不能为空"
-        );
+        assert_eq!(required_text("title", "标题", "  ", 10).unwrap_err().message, "标题不能为空");
         assert!(required_text("title", "标题", "一二三", 2).is_err());
     }
 
@@ -275,10 +242,7 @@ mod tests {
     fn enum_codes_round_trip() {
         for r in Role::ALL {
             assert_eq!(Role::from_code(r.code()), Some(*r));
-            assert_eq!(
-                serde_json::to_string(r).unwrap(),
-                format!("\"{}\"", r.code())
-            );
+            assert_eq!(serde_json::to_string(r).unwrap(), format!("\"{}\"", r.code()));
         }
         assert_eq!(UnitType::Hotline12345.code(), "hotline_12345");
     }

@@ -52,10 +52,7 @@ pub enum ListScope {
     /// Cases the unit is on, never discipline-only ones.
     Unit(String),
     /// Cases held in these jurisdictions.
-    Jurisdictions {
-        codes: Vec<DivisionCode>,
-        include_discipline_only: bool,
-    },
+    Jurisdictions { codes: Vec<DivisionCode>, include_discipline_only: bool },
 }
 
 pub fn list_scope(actor: &Actor, tree: &JurisdictionTree) -> ListScope {
@@ -77,12 +74,8 @@ pub fn can_view(actor: &Actor, case: &Lifecycle, tree: &JurisdictionTree) -> boo
     match list_scope(actor, tree) {
         ListScope::Nothing => false,
         ListScope::Unit(u) => !case.discipline_only && case.units.iter().any(|a| a.unit == u),
-        ListScope::Jurisdictions {
-            codes,
-            include_discipline_only,
-        } => {
-            (include_discipline_only || !case.discipline_only)
-                && codes.contains(&case.handling_jurisdiction)
+        ListScope::Jurisdictions { codes, include_discipline_only } => {
+            (include_discipline_only || !case.discipline_only) && codes.contains(&case.handling_jurisdiction)
         }
     }
 }

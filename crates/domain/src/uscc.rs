@@ -11,9 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::FieldError;
 
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
 /// A code that has passed the GB 32100-2015 check: holding one proves it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -48,9 +46,7 @@ impl Uscc {
             return Err(err("统一社会信用代码第3至8位应为行政区划代码（数字）"));
         }
         if code.bytes().any(|b| value_of(b).is_none()) {
-            return Err(err(
-                "统一社会信用代码含有不允许的字符（不使用I、O、Z、S、V）",
-            ));
+            return Err(err("统一社会信用代码含有不允许的字符（不使用I、O、Z、S、V）"));
         }
         let expected = check_character(&code[..17]).expect("alphabet checked above");
         if code.as_bytes()[17] as char != expected {
@@ -96,10 +92,7 @@ mod tests {
     #[test]
     fn known_codes() {
         assert!(Uscc::parse("91450107MA5KE0EQ2B").is_ok());
-        assert!(
-            Uscc::parse("91350200ma2yj1xr9g").is_ok(),
-            "lower case is accepted"
-        );
+        assert!(Uscc::parse("91350200ma2yj1xr9g").is_ok(), "lower case is accepted");
         let e = Uscc::parse("91350203M0001QAY9B").unwrap_err();
         assert_eq!(e.field, "enterprise.uscc");
         assert!(e.message.contains("校验位"));
@@ -112,19 +105,13 @@ mod tests {
     /// All 220 real codes gathered in ../shared; skipped when it is absent.
     #[test]
     fn shared_examples() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/uscc/uscc_examples.txt"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/uscc/uscc_examples.txt");
         let Ok(text) = std::fs::read_to_string(path) else {
             eprintln!("skipping: {path} not found (the shared data is not on this machine)");
             return;
         };
         let mut n = 0;
-        for line in text
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        {
+        for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
             let cols: Vec<&str> = line.split('\t').collect();
             let ok = Uscc::parse(cols[0]).is_ok();
             assert_eq!(ok, cols[1] == "OK", "{} expected {}", cols[0], cols[1]);

@@ -1,1 +1,53 @@
+//! HTTP: the JSON API under `/api/v1`, its OpenAPI description, health and
+//! metrics, and the web pages. Handlers are thin: they parse, call storage
+//! (which calls the domain) and map errors in one place ([`error`]).
 
+pub mod auth;
+pub mod error;
+mod json;
+mod observability;
+mod openapi;
+mod routes;
+
+use std::time::Duration;
+
+use axum::Router;
+use jiff::SignedDuration;
+use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
+use zhitong_storage::Store;
+
+pub use observability::metrics_handle;
+pub use openapi::api_doc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: HttpSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub session_ttl: SignedDuration,
+    /// Mark the session cookie `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self { session_ttl: SignedDuration::from_hours(12), secure_cookies: false, request_timeout: Duration::from_secs(30) }
+    }
+}
+
+/// The whole application, the same for tests and production.
+pub fn app(state: AppState) -> Router {
+    let (api, doc) = openapi::api_router().split_for_parts();
+    Router::new()
+        .merge(api)
+        .merge(routes::system::router(doc))
+        .merge(routes::web::router())
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn(observability::track))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, state.settings.request_timeout))
+        .layer(TraceLayer::new_for_http())
+}

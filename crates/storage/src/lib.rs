@@ -1,1 +1,171 @@
+//! Storage: the same code on SQLite (embedded, one file) and PostgreSQL.
+//!
+//! Architecture invariants:
+//! - Queries are written once, in SQL both backends accept (`$1` placeholders,
+//!   `ON CONFLICT`, `RETURNING`), over sqlx's `Any` driver. Instants are
+//!   epoch milliseconds and flags 0/1 integers in both.
+//! - Every write goes through [`Store::begin`], the single write path: on
+//!   SQLite it is one connection, so writers queue in one place (where group
+//!   commit can later batch them) and never fight over the file lock.
+//! - Every state change of a work order goes through [`Store::act`].
 
+mod auth;
+mod enterprises;
+mod error;
+mod migrate;
+mod org;
+mod rows;
+mod work_orders;
+
+use std::sync::{Arc, RwLock};
+
+use sqlx::{Any, AnyPool, Transaction, any::AnyPoolOptions};
+
+pub use auth::{NewUser, User, hash_password};
+pub use enterprises::{Enterprise, EnterpriseInput};
+pub use error::StoreError;
+pub use migrate::MIGRATIONS;
+pub use org::{Jurisdiction, Line, Org, OrgSeed, Topic, Unit};
+pub use work_orders::{
+    Caller, DeadlineSettings, EventView, ExtensionRequestView, ListFilter, NewWorkOrder, Page, PolicyView, UnitOnCase,
+    WorkOrderView,
+};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    read: AnyPool,
+    write: AnyPool,
+    backend: Backend,
+    org: Arc<RwLock<Arc<Org>>>,
+    deadlines: DeadlineSettings,
+}
+
+impl Store {
+    /// Connect without migrating. `max_connections` sizes the read pool
+    /// (and the only pool on PostgreSQL).
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)
+            .ok_or_else(|| StoreError::Internal(format!("unsupported database URL (sqlite: or postgres:): {url}")))?;
+        let (read, write) = match backend {
+            Backend::Sqlite => {
+                let opts = || {
+                    AnyPoolOptions::new().after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // Durability: an acknowledged write survives a power cut (WAL + FULL).
+                            sqlx::raw_sql(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                            )
+                            .execute(conn)
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                };
+                let write = opts().max_connections(1).min_connections(1).connect(url).await?;
+                let read = opts().max_connections(max_connections.max(1)).connect(url).await?;
+                (read, write)
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new().max_connections(max_connections.max(2)).connect(url).await?;
+                (pool.clone(), pool)
+            }
+        };
+        Ok(Store {
+            read,
+            write,
+            backend,
+            org: Arc::new(RwLock::new(Arc::new(Org::default()))),
+            deadlines: DeadlineSettings::default(),
+        })
+    }
+
+    /// Connect, apply pending migrations and load the organisation.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Self> {
+        let store = Self::connect(url, max_connections).await?;
+        store.migrate().await?;
+        store.reload_org().await?;
+        Ok(store)
+    }
+
+    pub fn with_deadline_settings(mut self, settings: DeadlineSettings) -> Self {
+        self.deadlines = settings;
+        self
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The single write path: a transaction on the writer connection.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>> {
+        Ok(self.write.begin().await?)
+    }
+
+    pub(crate) fn reader(&self) -> &AnyPool {
+        &self.read
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    /// The organisation as last loaded (cheap to clone).
+    pub fn org(&self) -> Arc<Org> {
+        self.org.read().expect("org lock").clone()
+    }
+
+    pub async fn reload_org(&self) -> Result<Arc<Org>> {
+        let org = Arc::new(org::load(&self.read).await?);
+        *self.org.write().expect("org lock") = org.clone();
+        Ok(org)
+    }
+
+    pub async fn setting(&self, key: &str) -> Result<Option<String>> {
+        let v: Option<(String,)> =
+            sqlx::query_as("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(&self.read).await?;
+        Ok(v.map(|v| v.0))
+    }
+
+    pub async fn set_setting(&self, tx: &mut Transaction<'static, Any>, key: &str, value: &str) -> Result<()> {
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2")
+            .bind(key)
+            .bind(value)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}

@@ -36,10 +36,7 @@ pub enum Refusal {
     Forbidden(String),
     /// 409: not allowed in the current state.
     #[error("当前状态“{state}”下不能执行“{action}”")]
-    WrongState {
-        action: &'static str,
-        state: &'static str,
-    },
+    WrongState { action: &'static str, state: &'static str },
     /// 422: a parameter is missing or wrong.
     #[error(transparent)]
     Invalid(#[from] FieldError),
@@ -258,43 +255,32 @@ impl Lifecycle {
     }
 
     pub fn lead_unit(&self) -> Option<&str> {
-        self.units
-            .iter()
-            .find(|a| a.role == UnitRole::Lead)
-            .map(|a| a.unit.as_str())
+        self.units.iter().find(|a| a.role == UnitRole::Lead).map(|a| a.unit.as_str())
     }
 
-    pub fn deadline_status(
-        &self,
-        now: Timestamp,
-        calendar: &BusinessCalendar,
-        warning_share: f64,
-    ) -> DeadlineStatus {
+    /// When the case enters its warning period: `share` of its counted time used.
+    pub fn warning_at(&self, calendar: &BusinessCalendar, share: f64) -> Option<Timestamp> {
+        let (deadline, policy) = (self.deadline?, self.policy?);
+        let start = calendar.clock_start(policy.clock, self.received_at);
+        let total = calendar.counted_between(policy.clock, start, deadline).as_secs();
+        let used = jiff::SignedDuration::from_secs((total as f64 * share).round() as i64);
+        Some(calendar.advance(policy.clock, start, used).min(deadline))
+    }
+
+    /// `ok|warning|overdue|paused|met|missed` at `now`. Storage filters on the
+    /// same definition with the stored deadline and warning instant.
+    pub fn deadline_status(&self, now: Timestamp, warning_at: Option<Timestamp>) -> DeadlineStatus {
         let Some(deadline) = self.deadline else {
-            return if self.closed_at.is_some() {
-                DeadlineStatus::Met
-            } else {
-                DeadlineStatus::Ok
-            };
+            return if self.closed_at.is_some() { DeadlineStatus::Met } else { DeadlineStatus::Ok };
         };
         if let Some(closed) = self.closed_at {
-            return if closed <= deadline {
-                DeadlineStatus::Met
-            } else {
-                DeadlineStatus::Missed
-            };
+            return if closed <= deadline { DeadlineStatus::Met } else { DeadlineStatus::Missed };
         }
         if self.paused_since.is_some() {
-            return DeadlineStatus::Paused;
-        }
-        if now > deadline {
-            return DeadlineStatus::Overdue;
-        }
-        let share = match self.policy {
-            Some(p) => calendar.share_used(p.clock, self.received_at, deadline, now),
-            None => 0.0,
-        };
-        if share >= warning_share {
+            DeadlineStatus::Paused
+        } else if now > deadline {
+            DeadlineStatus::Overdue
+        } else if warning_at.is_some_and(|w| now >= w) {
             DeadlineStatus::Warning
         } else {
             DeadlineStatus::Ok
@@ -309,14 +295,11 @@ pub struct Context<'a> {
     pub tree: &'a JurisdictionTree,
     pub calendar: &'a BusinessCalendar,
     /// Looks up a unit by code: its jurisdiction and type, if it exists and is active.
-    pub unit: &'a dyn Fn(&str) -> Option<(DivisionCode, UnitType)>,
+    pub unit: &'a (dyn Fn(&str) -> Option<(DivisionCode, UnitType)> + Sync),
 }
 
 fn wrong_state(action: Action, state: State) -> Refusal {
-    Refusal::WrongState {
-        action: action.label(),
-        state: state.label(),
-    }
+    Refusal::WrongState { action: action.label(), state: state.label() }
 }
 
 fn forbid(msg: &str) -> Refusal {
@@ -330,59 +313,20 @@ fn text(field: &str, label: &str, s: &str) -> Result<String, Refusal> {
 fn opt_text(field: &str, s: &Option<String>) -> Result<Option<String>, Refusal> {
     match s.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
-        Some(t) if t.chars().count() > 5000 => {
-            Err(FieldError::new(field, "内容不能超过5000个字").into())
-        }
+        Some(t) if t.chars().count() > 5000 => Err(FieldError::new(field, "内容不能超过5000个字").into()),
         Some(t) => Ok(Some(t.to_string())),
     }
 }
 
 /// Check everything about taking `command` on `case` now and produce the
 /// event to record. Nothing here writes; a refusal leaves the case as it was.
-pub fn decide(
-    case: &Lifecycle,
-    command: Command,
-    ctx: &Context<'_>,
-) -> Result<(Event, Lifecycle), Refusal> {
+pub fn decide(case: &Lifecycle, command: Command, ctx: &Context<'_>) -> Result<(Event, Lifecycle), Refusal> {
     let actor = ctx.actor;
     let action = command.action();
-    if !can_view(actor, case, ctx.tree) {
-        return Err(Refusal::NotFound);
-    }
-    if !role_may(actor.role, action) {
-        return Err(Refusal::Forbidden(format!(
-            "“{}”角色不能执行“{}”",
-            actor.role.label(),
-            action.label()
-        )));
-    }
+    permitted(case, actor, action, ctx.tree)?;
     let my_part = unit_role(actor, case);
-    // Handlers act for their unit, and most handler actions belong to the lead unit.
-    if actor.role == Role::Handler {
-        let lead_only = matches!(
-            action,
-            Action::Accept
-                | Action::Return
-                | Action::RequestExtension
-                | Action::Pause
-                | Action::Resume
-        );
-        if lead_only && my_part != Some(UnitRole::Lead) {
-            return Err(forbid("只有主办单位可以执行此操作"));
-        }
-    }
-    if action == Action::Close
-        && case.state == State::WithDiscipline
-        && actor.role != Role::Discipline
-    {
-        return Err(forbid("纪检监察案件只能由纪检监察机关办结"));
-    }
-    if action == Action::Close
-        && case.state != State::WithDiscipline
-        && actor.role == Role::Discipline
-    {
-        return Err(forbid("纪检监察机关只能办结本机关办理的案件"));
-    }
+    // The state first: a refused transition is reported as such, whatever the parameters.
+    check_state(case, action, my_part == Some(UnitRole::Lead))?;
 
     let mut event = Event {
         at: ctx.now,
@@ -395,51 +339,26 @@ pub fn decide(
 
     // Parameters, normalised, and what the action decides once.
     event.command = match command {
-        Command::Answer { text: t, article } => Command::Answer {
-            text: text("text", "答复内容", &t)?,
-            article,
-        },
-        Command::Dispatch {
-            units,
-            jurisdiction,
-            note,
-        } => {
+        Command::Answer { text: t, article } => Command::Answer { text: text("text", "答复内容", &t)?, article },
+        Command::Dispatch { units, jurisdiction, note } => {
             let note = opt_text("note", &note)?;
             match (units.is_empty(), jurisdiction) {
                 (true, None) => {
-                    return Err(FieldError::new(
-                        "units",
-                        "请选择主办单位，或选择下派的县（市、区）",
-                    )
-                    .into());
+                    return Err(FieldError::new("units", "请选择主办单位，或选择下派的县（市、区）").into());
                 }
                 (false, Some(_)) => {
-                    return Err(FieldError::new(
-                        "jurisdiction",
-                        "派往单位和下派县（市、区）只能二选一",
-                    )
-                    .into());
+                    return Err(FieldError::new("jurisdiction", "派往单位和下派县（市、区）只能二选一").into());
                 }
                 (true, Some(j)) => {
                     let j = DivisionCode::parse("jurisdiction", &j)?;
                     if !ctx.tree.contains(&j) {
                         return Err(FieldError::new("jurisdiction", "没有这个辖区").into());
                     }
-                    if j == case.handling_jurisdiction
-                        || !ctx.tree.is_within(&j, &case.handling_jurisdiction)
-                    {
-                        return Err(FieldError::new(
-                            "jurisdiction",
-                            "只能下派到本辖区的下级县（市、区）",
-                        )
-                        .into());
+                    if j == case.handling_jurisdiction || !ctx.tree.is_within(&j, &case.handling_jurisdiction) {
+                        return Err(FieldError::new("jurisdiction", "只能下派到本辖区的下级县（市、区）").into());
                     }
                     event.handling_jurisdiction = Some(j.clone());
-                    Command::Dispatch {
-                        units: vec![],
-                        jurisdiction: Some(j.to_string()),
-                        note,
-                    }
+                    Command::Dispatch { units: vec![], jurisdiction: Some(j.to_string()), note }
                 }
                 (false, None) => {
                     let mut seen = std::collections::HashSet::new();
@@ -450,122 +369,65 @@ pub fn decide(
                         }
                         match (ctx.unit)(u) {
                             None => {
-                                return Err(FieldError::new(
-                                    field,
-                                    format!("没有编码为 {u} 的单位"),
-                                )
-                                .into());
+                                return Err(FieldError::new(field, format!("没有编码为 {u} 的单位")).into());
                             }
                             Some((_, t)) if t != UnitType::Department => {
                                 return Err(FieldError::new(field, "只能派给职能部门").into());
                             }
-                            Some((j, _))
-                                if !ctx.tree.is_within(&j, &case.handling_jurisdiction) =>
-                            {
-                                return Err(FieldError::new(
-                                    field,
-                                    "只能派给本辖区及下级辖区的单位",
-                                )
-                                .into());
+                            Some((j, _)) if !ctx.tree.is_within(&j, &case.handling_jurisdiction) => {
+                                return Err(FieldError::new(field, "只能派给本辖区及下级辖区的单位").into());
                             }
                             Some(_) => {}
                         }
                     }
-                    Command::Dispatch {
-                        units,
-                        jurisdiction: None,
-                        note,
-                    }
+                    Command::Dispatch { units, jurisdiction: None, note }
                 }
             }
         }
-        Command::Return { reason } => Command::Return {
-            reason: text("reason", "退单原因", &reason)?,
-        },
+        Command::Return { reason } => Command::Return { reason: text("reason", "退单原因", &reason)? },
         Command::RequestExtension { until, reason } => {
             let reason = text("reason", "延期理由", &reason)?;
             let Some(ts) = parse_instant(until.trim()) else {
-                return Err(FieldError::new(
-                    "until",
-                    "请填写申请延期至的时间，例如 2024-03-08T18:00:00+08:00",
-                )
-                .into());
+                return Err(FieldError::new("until", "请填写申请延期至的时间，例如 2024-03-08T18:00:00+08:00").into());
             };
             if case.deadline.is_some_and(|d| ts <= d) {
-                return Err(
-                    FieldError::new("until", "申请延期至的时间必须晚于当前办理时限").into(),
-                );
+                return Err(FieldError::new("until", "申请延期至的时间必须晚于当前办理时限").into());
             }
-            Command::RequestExtension {
-                until: crate::time::rfc3339(ts),
-                reason,
-            }
+            Command::RequestExtension { until: crate::time::rfc3339(ts), reason }
         }
         Command::ApproveExtension => {
             event.deadline = case.extension_request.as_ref().map(|r| r.until);
             Command::ApproveExtension
         }
-        Command::RejectExtension { reason } => Command::RejectExtension {
-            reason: opt_text("reason", &reason)?,
-        },
-        Command::Reply { text: t } => Command::Reply {
-            text: text("text", "答复内容", &t)?,
-        },
-        Command::RejectReply { reason } => Command::RejectReply {
-            reason: text("reason", "审核不通过的原因", &reason)?,
-        },
-        Command::FollowUp {
-            rating,
-            resolved,
-            note,
-        } => {
-            let Some(rating) = rating else {
-                return Err(
-                    FieldError::new("rating", "请选择满意度：满意、基本满意或不满意").into(),
-                );
-            };
-            Command::FollowUp {
-                rating: Some(rating),
-                resolved,
-                note: opt_text("note", &note)?,
-            }
+        Command::RejectExtension { reason } => Command::RejectExtension { reason: opt_text("reason", &reason)? },
+        Command::Reply { text: t } => Command::Reply { text: text("text", "答复内容", &t)? },
+        Command::RejectReply { reason } => {
+            Command::RejectReply { reason: text("reason", "审核不通过的原因", &reason)? }
         }
-        Command::DisciplineFeedback { text: t } => Command::DisciplineFeedback {
-            text: text("text", "反馈内容", &t)?,
-        },
-        Command::Instruct { text: t } => Command::Instruct {
-            text: text("text", "批示内容", &t)?,
-        },
-        Command::Pause { reason } => Command::Pause {
-            reason: text("reason", "暂停原因", &reason)?,
-        },
+        Command::FollowUp { rating, resolved, note } => {
+            let Some(rating) = rating else {
+                return Err(FieldError::new("rating", "请选择满意度：满意、基本满意或不满意").into());
+            };
+            Command::FollowUp { rating: Some(rating), resolved, note: opt_text("note", &note)? }
+        }
+        Command::DisciplineFeedback { text: t } => {
+            Command::DisciplineFeedback { text: text("text", "反馈内容", &t)? }
+        }
+        Command::Instruct { text: t } => Command::Instruct { text: text("text", "批示内容", &t)? },
+        Command::Pause { reason } => Command::Pause { reason: text("reason", "暂停原因", &reason)? },
         Command::Resume => {
-            if let (Some(since), Some(deadline), Some(policy)) =
-                (case.paused_since, case.deadline, case.policy)
-            {
+            if let (Some(since), Some(deadline), Some(policy)) = (case.paused_since, case.deadline, case.policy) {
                 let paused = ctx.calendar.counted_between(policy.clock, since, ctx.now);
                 event.deadline = Some(ctx.calendar.advance(policy.clock, deadline, paused));
             }
             Command::Resume
         }
-        Command::Redo { reason } => Command::Redo {
-            reason: opt_text("reason", &reason)?,
-        },
-        Command::Close { note } => Command::Close {
-            note: opt_text("note", &note)?,
-        },
-        Command::TransferDiscipline { note } => Command::TransferDiscipline {
-            note: opt_text("note", &note)?,
-        },
-        Command::Transfer12345 { note } => Command::Transfer12345 {
-            note: opt_text("note", &note)?,
-        },
-        Command::Urge { note } => Command::Urge {
-            note: opt_text("note", &note)?,
-        },
-        Command::Supervise { note } => Command::Supervise {
-            note: opt_text("note", &note)?,
-        },
+        Command::Redo { reason } => Command::Redo { reason: opt_text("reason", &reason)? },
+        Command::Close { note } => Command::Close { note: opt_text("note", &note)? },
+        Command::TransferDiscipline { note } => Command::TransferDiscipline { note: opt_text("note", &note)? },
+        Command::Transfer12345 { note } => Command::Transfer12345 { note: opt_text("note", &note)? },
+        Command::Urge { note } => Command::Urge { note: opt_text("note", &note)? },
+        Command::Supervise { note } => Command::Supervise { note: opt_text("note", &note)? },
         c @ (Command::Accept | Command::ApproveReply) => c,
     };
 
@@ -573,131 +435,172 @@ pub fn decide(
     Ok((event, next))
 }
 
-/// The transition itself: which states an action may leave and where it
-/// goes. Used by `decide` and by `replay`; it checks the case, not the actor.
+/// The transition table: may `action` leave the case's current state? It
+/// looks only at the case (and whether the acting unit leads it), never at
+/// parameters, so it also answers which actions a screen should offer.
+pub fn check_state(case: &Lifecycle, action: Action, lead: bool) -> Result<(), Refusal> {
+    use Action as A;
+    use State::*;
+    let allowed = match (action, case.state) {
+        (A::Answer, Registered) => true,
+        (A::Dispatch, PendingDispatch) => true,
+        (A::Accept, Dispatched) => true,
+        (A::Return, Dispatched | Accepted) => true,
+        (A::RequestExtension, Accepted) => case.extension_request.is_none(),
+        (A::ApproveExtension | A::RejectExtension, Accepted) => case.extension_request.is_some(),
+        // An assisting unit answers the lead unit; the lead answers for the case, once the clock runs.
+        (A::Reply, Dispatched | Accepted) if !lead => true,
+        (A::Reply, Accepted) => case.paused_since.is_none(),
+        (A::ApproveReply | A::RejectReply, Replied) => true,
+        (A::FollowUp, Answered | PendingFollowUp) => true,
+        (A::Redo, PendingFollowUp) => true,
+        (A::Close, Answered | PendingFollowUp) => true,
+        (A::Close, WithDiscipline) => case.discipline_feedback,
+        (A::TransferDiscipline | A::Transfer12345, Registered | PendingDispatch) => true,
+        (A::DisciplineFeedback, WithDiscipline) => true,
+        (A::Urge, Dispatched | Accepted | Replied) => true,
+        (A::Supervise, s) => !s.is_terminal() && !case.supervised,
+        (A::Instruct, _) => true,
+        (A::Pause, Accepted) => case.paused_since.is_none() && case.policy.is_some_and(|p| p.pausable),
+        (A::Resume, Accepted) => case.paused_since.is_some(),
+        _ => false,
+    };
+    if allowed { Ok(()) } else { Err(wrong_state(action, case.state)) }
+}
+
+/// The transition itself: checks the table, then applies the event's
+/// effects. Used by `decide` and by `replay`; it checks the case, not the actor.
 pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
     use State::*;
-    let action = event.command.action();
-    let mut next = case.clone();
-    let wrong = || wrong_state(action, case.state);
     let lead = event.unit_role == Some(UnitRole::Lead);
-    match (&event.command, case.state) {
-        (Command::Answer { .. }, Registered) => next.state = Answered,
-        (Command::Dispatch { units, .. }, PendingDispatch) => {
-            if let Some(j) = &event.handling_jurisdiction {
-                next.handling_jurisdiction = j.clone();
-            } else {
+    check_state(case, event.command.action(), lead)?;
+    let mut next = case.clone();
+    let close = |next: &mut Lifecycle| {
+        next.state = Closed;
+        next.closed_at = Some(event.at);
+    };
+    match &event.command {
+        Command::Answer { .. } => next.state = Answered,
+        Command::Dispatch { units, .. } => match &event.handling_jurisdiction {
+            Some(j) => next.handling_jurisdiction = j.clone(),
+            None => {
                 next.units = units
                     .iter()
                     .enumerate()
                     .map(|(i, u)| Assignment {
                         unit: u.clone(),
-                        role: if i == 0 {
-                            UnitRole::Lead
-                        } else {
-                            UnitRole::Assist
-                        },
+                        role: if i == 0 { UnitRole::Lead } else { UnitRole::Assist },
                     })
                     .collect();
                 next.state = Dispatched;
             }
-        }
-        (Command::Accept, Dispatched) => next.state = Accepted,
-        (Command::Return { .. }, Dispatched | Accepted) => {
+        },
+        Command::Accept => next.state = Accepted,
+        Command::Return { .. } => {
             next.units.clear();
             next.extension_request = None;
             next.paused_since = None;
             next.returns += 1;
             next.state = PendingDispatch;
         }
-        (Command::RequestExtension { until, reason }, Accepted)
-            if case.extension_request.is_none() =>
-        {
-            let until =
-                parse_instant(until).ok_or_else(|| FieldError::new("until", "时间格式不正确"))?;
-            next.extension_request = Some(ExtensionRequest {
-                until,
-                reason: reason.clone(),
-            });
+        Command::RequestExtension { until, reason } => {
+            let until = parse_instant(until).ok_or_else(|| FieldError::new("until", "时间格式不正确"))?;
+            next.extension_request = Some(ExtensionRequest { until, reason: reason.clone() });
         }
-        (Command::ApproveExtension, Accepted) if case.extension_request.is_some() => {
+        Command::ApproveExtension => {
             next.deadline = event.deadline.or(case.deadline);
             next.extension_request = None;
             next.extensions += 1;
         }
-        (Command::RejectExtension { .. }, Accepted) if case.extension_request.is_some() => {
-            next.extension_request = None
-        }
-        (Command::Reply { .. }, Dispatched | Accepted) if !lead => {} // an assisting unit's answer goes to the lead unit
-        (Command::Reply { .. }, Accepted) if case.paused_since.is_none() => {
+        Command::RejectExtension { .. } => next.extension_request = None,
+        Command::Reply { .. } if !lead => {}
+        Command::Reply { .. } => {
             next.extension_request = None;
             next.state = Replied;
         }
-        (Command::ApproveReply, Replied) => next.state = PendingFollowUp,
-        (Command::RejectReply { .. }, Replied) => {
+        Command::ApproveReply => next.state = PendingFollowUp,
+        Command::RejectReply { .. } => {
             next.redos += 1;
             next.state = Accepted;
         }
-        (
-            Command::FollowUp {
-                rating, resolved, ..
-            },
-            Answered | PendingFollowUp,
-        ) => {
+        Command::FollowUp { rating, resolved, .. } => {
             next.rating = *rating;
             next.resolved = *resolved;
+            // An unsatisfied work order waits for redo, supervision or a decision to close.
             if *rating != Some(Rating::Unsatisfied) || case.state == Answered {
-                next.state = Closed;
-                next.closed_at = Some(event.at);
+                close(&mut next);
             }
         }
-        (Command::Redo { .. }, PendingFollowUp) => {
+        Command::Redo { .. } => {
             next.redos += 1;
             next.rating = None;
             next.state = Accepted;
         }
-        (Command::Close { .. }, Answered | PendingFollowUp) => {
-            next.state = Closed;
-            next.closed_at = Some(event.at);
-        }
-        (Command::Close { .. }, WithDiscipline) if case.discipline_feedback => {
-            next.state = Closed;
-            next.closed_at = Some(event.at);
-        }
-        (Command::TransferDiscipline { .. }, Registered | PendingDispatch) => {
+        Command::Close { .. } => close(&mut next),
+        Command::TransferDiscipline { .. } => {
             next.discipline_only = true;
             next.confidential = true;
             next.state = WithDiscipline;
         }
-        (Command::DisciplineFeedback { .. }, WithDiscipline) => next.discipline_feedback = true,
-        (Command::Transfer12345 { .. }, Registered | PendingDispatch) => {
+        Command::DisciplineFeedback { .. } => next.discipline_feedback = true,
+        Command::Transfer12345 { .. } => {
             next.state = Transferred12345;
             next.closed_at = Some(event.at);
         }
-        (Command::Urge { .. }, Dispatched | Accepted | Replied) => next.urges += 1,
-        (Command::Supervise { .. }, s) if !s.is_terminal() && !case.supervised => {
-            next.supervised = true
-        }
-        (Command::Instruct { .. }, _) => {}
-        (Command::Pause { .. }, Accepted)
-            if case.paused_since.is_none() && case.policy.is_some_and(|p| p.pausable) =>
-        {
-            next.paused_since = Some(event.at);
-        }
-        (Command::Resume, Accepted) if case.paused_since.is_some() => {
+        Command::Urge { .. } => next.urges += 1,
+        Command::Supervise { .. } => next.supervised = true,
+        Command::Instruct { .. } => {}
+        Command::Pause { .. } => next.paused_since = Some(event.at),
+        Command::Resume => {
             next.paused_since = None;
             next.deadline = event.deadline.or(case.deadline);
         }
-        _ => return Err(wrong()),
     }
     Ok(next)
 }
 
+/// The actions `actor` may take on `case` now: what a screen should offer.
+pub fn available_actions(case: &Lifecycle, actor: &Actor, tree: &JurisdictionTree) -> Vec<Action> {
+    Action::ALL
+        .iter()
+        .copied()
+        .filter(|a| *a != Action::Register)
+        .filter(|a| permitted(case, actor, *a, tree).is_ok())
+        .filter(|a| check_state(case, *a, unit_role(actor, case) == Some(UnitRole::Lead)).is_ok())
+        .collect()
+}
+
+/// Role and scope: may this actor take this action on this case at all?
+fn permitted(case: &Lifecycle, actor: &Actor, action: Action, tree: &JurisdictionTree) -> Result<(), Refusal> {
+    if !can_view(actor, case, tree) {
+        return Err(Refusal::NotFound);
+    }
+    if !role_may(actor.role, action) {
+        return Err(Refusal::Forbidden(format!("“{}”角色不能执行“{}”", actor.role.label(), action.label())));
+    }
+    let my_part = unit_role(actor, case);
+    // Handlers act for their unit, and most handler actions belong to the lead unit.
+    if actor.role == Role::Handler {
+        let lead_only = matches!(
+            action,
+            Action::Accept | Action::Return | Action::RequestExtension | Action::Pause | Action::Resume
+        );
+        if lead_only && my_part != Some(UnitRole::Lead) {
+            return Err(forbid("只有主办单位可以执行此操作"));
+        }
+    }
+    if action == Action::Close && case.state == State::WithDiscipline && actor.role != Role::Discipline {
+        return Err(forbid("纪检监察案件只能由纪检监察机关办结"));
+    }
+    if action == Action::Close && case.state != State::WithDiscipline && actor.role == Role::Discipline {
+        return Err(forbid("纪检监察机关只能办结本机关办理的案件"));
+    }
+    Ok(())
+}
+
 /// Rebuild a case from its registration and its recorded events.
 pub fn replay(registration: &Registration, events: &[Event]) -> Result<Lifecycle, Refusal> {
-    events
-        .iter()
-        .try_fold(Lifecycle::register(registration), |case, e| apply(&case, e))
+    events.iter().try_fold(Lifecycle::register(registration), |case, e| apply(&case, e))
 }
 
 #[cfg(test)]

@@ -39,13 +39,7 @@ fn world() -> World {
 }
 
 fn actor(role: Role, j: &str, unit: Option<&str>) -> Actor {
-    Actor {
-        user_id: 1,
-        username: format!("{role}@{j}"),
-        role,
-        jurisdiction: d(j),
-        unit: unit.map(String::from),
-    }
+    Actor { user_id: 1, username: format!("{role}@{j}"), role, jurisdiction: d(j), unit: unit.map(String::from) }
 }
 
 fn t0() -> Timestamp {
@@ -65,12 +59,7 @@ fn registration(kind: Kind) -> Registration {
     }
 }
 
-fn run(
-    w: &World,
-    case: &Lifecycle,
-    who: &Actor,
-    cmd: Command,
-) -> Result<(Event, Lifecycle), Refusal> {
+fn run(w: &World, case: &Lifecycle, who: &Actor, cmd: Command) -> Result<(Event, Lifecycle), Refusal> {
     let lookup = |u: &str| w.units.get(u).cloned();
     let ctx = Context {
         now: t0() + jiff::SignedDuration::from_hours(1),
@@ -93,56 +82,30 @@ fn sample(action: Action) -> Command {
     let s = |x: &str| Some(x.to_string());
     match action {
         Action::Register => unreachable!(),
-        Action::Answer => Command::Answer {
-            text: "按政策办理".into(),
-            article: None,
-        },
-        Action::Dispatch => Command::Dispatch {
-            units: vec!["450100-SWJ".into(), "450100-ZJJ".into()],
-            jurisdiction: None,
-            note: None,
-        },
+        Action::Answer => Command::Answer { text: "按政策办理".into(), article: None },
+        Action::Dispatch => {
+            Command::Dispatch { units: vec!["450100-SWJ".into(), "450100-ZJJ".into()], jurisdiction: None, note: None }
+        }
         Action::Accept => Command::Accept,
-        Action::Return => Command::Return {
-            reason: "不属于本单位职责".into(),
-        },
-        Action::RequestExtension => Command::RequestExtension {
-            until: "2024-03-20T18:00:00+08:00".into(),
-            reason: "需现场核查".into(),
-        },
+        Action::Return => Command::Return { reason: "不属于本单位职责".into() },
+        Action::RequestExtension => {
+            Command::RequestExtension { until: "2024-03-20T18:00:00+08:00".into(), reason: "需现场核查".into() }
+        }
         Action::ApproveExtension => Command::ApproveExtension,
         Action::RejectExtension => Command::RejectExtension { reason: None },
-        Action::Reply => Command::Reply {
-            text: "已协调解决".into(),
-        },
+        Action::Reply => Command::Reply { text: "已协调解决".into() },
         Action::ApproveReply => Command::ApproveReply,
-        Action::RejectReply => Command::RejectReply {
-            reason: "答复不完整".into(),
-        },
-        Action::FollowUp => Command::FollowUp {
-            rating: Some(Rating::Satisfied),
-            resolved: Some(true),
-            note: None,
-        },
+        Action::RejectReply => Command::RejectReply { reason: "答复不完整".into() },
+        Action::FollowUp => Command::FollowUp { rating: Some(Rating::Satisfied), resolved: Some(true), note: None },
         Action::Redo => Command::Redo { reason: None },
         Action::Close => Command::Close { note: None },
-        Action::TransferDiscipline => Command::TransferDiscipline {
-            note: s("涉嫌吃拿卡要"),
-        },
-        Action::DisciplineFeedback => Command::DisciplineFeedback {
-            text: "已立案调查".into(),
-        },
-        Action::Transfer12345 => Command::Transfer12345 {
-            note: s("个人事项"),
-        },
+        Action::TransferDiscipline => Command::TransferDiscipline { note: s("涉嫌吃拿卡要") },
+        Action::DisciplineFeedback => Command::DisciplineFeedback { text: "已立案调查".into() },
+        Action::Transfer12345 => Command::Transfer12345 { note: s("个人事项") },
         Action::Urge => Command::Urge { note: None },
         Action::Supervise => Command::Supervise { note: None },
-        Action::Instruct => Command::Instruct {
-            text: "请抓紧办理".into(),
-        },
-        Action::Pause => Command::Pause {
-            reason: "等待企业补充材料".into(),
-        },
+        Action::Instruct => Command::Instruct { text: "请抓紧办理".into() },
+        Action::Pause => Command::Pause { reason: "等待企业补充材料".into() },
         Action::Resume => Command::Resume,
     }
 }
@@ -151,16 +114,8 @@ fn sample(action: Action) -> Command {
 /// handlers of the lead unit.
 fn natural_actor(action: Action) -> Actor {
     let role = crate::permission::roles_for(action)[0];
-    let role = if action == Action::Close {
-        Role::Agent
-    } else {
-        role
-    };
-    actor(
-        role,
-        "450100",
-        (role == Role::Handler).then_some("450100-SWJ"),
-    )
+    let role = if action == Action::Close { Role::Agent } else { role };
+    actor(role, "450100", (role == Role::Handler).then_some("450100-SWJ"))
 }
 
 /// A case of the given kind walked to the given state by natural actors.
@@ -186,45 +141,13 @@ fn every_state_and_action() {
     use Action::*;
     // What the natural actor may do in each state with nothing pending.
     let allowed: &[(State, &[Action])] = &[
-        (
-            State::Registered,
-            &[Answer, TransferDiscipline, Transfer12345, Supervise],
-        ),
+        (State::Registered, &[Answer, TransferDiscipline, Transfer12345, Supervise]),
         (State::Answered, &[FollowUp, Close, Supervise]),
-        (
-            State::PendingDispatch,
-            &[
-                Dispatch,
-                TransferDiscipline,
-                Transfer12345,
-                Supervise,
-                Instruct,
-            ],
-        ),
-        (
-            State::Dispatched,
-            &[Accept, Return, Urge, Supervise, Instruct],
-        ),
-        (
-            State::Accepted,
-            &[
-                Return,
-                RequestExtension,
-                Reply,
-                Urge,
-                Supervise,
-                Instruct,
-                Pause,
-            ],
-        ),
-        (
-            State::Replied,
-            &[ApproveReply, RejectReply, Urge, Supervise, Instruct],
-        ),
-        (
-            State::PendingFollowUp,
-            &[FollowUp, Redo, Close, Supervise, Instruct],
-        ),
+        (State::PendingDispatch, &[Dispatch, TransferDiscipline, Transfer12345, Supervise, Instruct]),
+        (State::Dispatched, &[Accept, Return, Urge, Supervise, Instruct]),
+        (State::Accepted, &[Return, RequestExtension, Reply, Urge, Supervise, Instruct, Pause]),
+        (State::Replied, &[ApproveReply, RejectReply, Urge, Supervise, Instruct]),
+        (State::PendingFollowUp, &[FollowUp, Redo, Close, Supervise, Instruct]),
         (State::Closed, &[Instruct]),
         (State::WithDiscipline, &[DisciplineFeedback]),
         (State::Transferred12345, &[Instruct]),
@@ -244,14 +167,10 @@ fn every_state_and_action() {
                 (Ok(_), true) => {}
                 (Err(Refusal::WrongState { .. }), false) => {}
                 // Whoever cannot see the case (a discipline case; a unit not on it) gets 404, not a hint.
-                (Err(Refusal::NotFound), false)
-                    if !crate::permission::can_view(&who, &case, &w.tree) => {}
+                (Err(Refusal::NotFound), false) if !crate::permission::can_view(&who, &case, &w.tree) => {}
                 // Discipline may close only its own cases; handlers only cases they hold.
                 (Err(Refusal::Forbidden(_)), false) => {}
-                _ => panic!(
-                    "{action:?} by {:?} in {state:?}: got {result:?}, expected allowed={expect_ok}",
-                    who.role
-                ),
+                _ => panic!("{action:?} by {:?} in {state:?}: got {result:?}, expected allowed={expect_ok}", who.role),
             }
             checked += 1;
         }
@@ -278,19 +197,13 @@ fn help_request_full_life_with_return_extension_redo() {
     );
     c = ok(&w, &c, &sup, sample(Action::Dispatch));
     // The assisting unit may not accept for the case, but may reply to the lead.
-    assert!(matches!(
-        run(&w, &c, &assist, Command::Accept),
-        Err(Refusal::Forbidden(_))
-    ));
+    assert!(matches!(run(&w, &c, &assist, Command::Accept), Err(Refusal::Forbidden(_))));
     let c2 = ok(&w, &c, &assist, sample(Action::Reply));
     assert_eq!(c2.state, State::Dispatched);
     c = ok(&w, &c, &lead, Command::Accept);
     c = ok(&w, &c, &lead, sample(Action::RequestExtension));
     assert!(
-        matches!(
-            run(&w, &c, &lead, sample(Action::RequestExtension)),
-            Err(Refusal::WrongState { .. })
-        ),
+        matches!(run(&w, &c, &lead, sample(Action::RequestExtension)), Err(Refusal::WrongState { .. })),
         "one request at a time"
     );
     c = ok(&w, &c, &sup, Command::ApproveExtension);
@@ -301,16 +214,9 @@ fn help_request_full_life_with_return_extension_redo() {
     assert_eq!(c.state, State::Accepted);
     c = ok(&w, &c, &lead, sample(Action::Reply));
     c = ok(&w, &c, &sup, Command::ApproveReply);
-    let unsatisfied = Command::FollowUp {
-        rating: Some(Rating::Unsatisfied),
-        resolved: Some(false),
-        note: None,
-    };
+    let unsatisfied = Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: Some(false), note: None };
     c = ok(&w, &c, &agent, unsatisfied);
-    assert_eq!(
-        (c.state, c.rating),
-        (State::PendingFollowUp, Some(Rating::Unsatisfied))
-    );
+    assert_eq!((c.state, c.rating), (State::PendingFollowUp, Some(Rating::Unsatisfied)));
     c = ok(&w, &c, &agent, sample(Action::Redo));
     assert_eq!(c.state, State::Accepted);
     c = ok(&w, &c, &lead, sample(Action::Reply));
@@ -318,10 +224,7 @@ fn help_request_full_life_with_return_extension_redo() {
     c = ok(&w, &c, &agent, sample(Action::FollowUp));
     assert_eq!(c.state, State::Closed);
     assert!(c.closed_at.is_some());
-    assert_eq!(
-        c.deadline_status(t0(), &w.calendar, 0.75),
-        crate::work_order::DeadlineStatus::Met
-    );
+    assert_eq!(c.deadline_status(t0(), c.warning_at(&w.calendar, 0.75)), crate::work_order::DeadlineStatus::Met);
 }
 
 #[test]
@@ -336,40 +239,14 @@ fn dispatch_down_to_a_county_then_to_its_unit() {
         Refusal::NotFound,
         "a county cannot see a city case"
     );
-    let down = Command::Dispatch {
-        units: vec![],
-        jurisdiction: Some("450103".into()),
-        note: None,
-    };
+    let down = Command::Dispatch { units: vec![], jurisdiction: Some("450103".into()), note: None };
     c = ok(&w, &c, &city, down);
-    assert_eq!(
-        (c.state, c.handling_jurisdiction.as_str()),
-        (State::PendingDispatch, "450103")
-    );
-    assert_eq!(
-        run(&w, &c, &other_county, sample(Action::Dispatch)).unwrap_err(),
-        Refusal::NotFound
-    );
-    let city_unit = Command::Dispatch {
-        units: vec!["450100-SWJ".into()],
-        jurisdiction: None,
-        note: None,
-    };
+    assert_eq!((c.state, c.handling_jurisdiction.as_str()), (State::PendingDispatch, "450103"));
+    assert_eq!(run(&w, &c, &other_county, sample(Action::Dispatch)).unwrap_err(), Refusal::NotFound);
+    let city_unit = Command::Dispatch { units: vec!["450100-SWJ".into()], jurisdiction: None, note: None };
     let err = run(&w, &c, &county, city_unit).unwrap_err();
-    assert!(
-        matches!(err, Refusal::Invalid(ref f) if f.field == "units[0]"),
-        "{err:?}"
-    );
-    c = ok(
-        &w,
-        &c,
-        &county,
-        Command::Dispatch {
-            units: vec!["450103-SCJ".into()],
-            jurisdiction: None,
-            note: None,
-        },
-    );
+    assert!(matches!(err, Refusal::Invalid(ref f) if f.field == "units[0]"), "{err:?}");
+    c = ok(&w, &c, &county, Command::Dispatch { units: vec!["450103-SCJ".into()], jurisdiction: None, note: None });
     assert_eq!(c.lead_unit(), Some("450103-SCJ"));
 }
 
@@ -382,28 +259,10 @@ fn bad_parameters_name_the_field() {
         Err(Refusal::Invalid(f)) => f.field,
         other => panic!("{other:?}"),
     };
+    assert_eq!(field(Command::Dispatch { units: vec![], jurisdiction: None, note: None }), "units");
+    assert_eq!(field(Command::Dispatch { units: vec!["NOPE".into()], jurisdiction: None, note: None }), "units[0]");
     assert_eq!(
-        field(Command::Dispatch {
-            units: vec![],
-            jurisdiction: None,
-            note: None
-        }),
-        "units"
-    );
-    assert_eq!(
-        field(Command::Dispatch {
-            units: vec!["NOPE".into()],
-            jurisdiction: None,
-            note: None
-        }),
-        "units[0]"
-    );
-    assert_eq!(
-        field(Command::Dispatch {
-            units: vec!["450100-ZB".into()],
-            jurisdiction: None,
-            note: None
-        }),
+        field(Command::Dispatch { units: vec!["450100-ZB".into()], jurisdiction: None, note: None }),
         "units[0]"
     );
     assert_eq!(
@@ -415,11 +274,7 @@ fn bad_parameters_name_the_field() {
         "units[1]"
     );
     assert_eq!(
-        field(Command::Dispatch {
-            units: vec![],
-            jurisdiction: Some("450100".into()),
-            note: None
-        }),
+        field(Command::Dispatch { units: vec![], jurisdiction: Some("450100".into()), note: None }),
         "jurisdiction"
     );
 }
@@ -429,37 +284,15 @@ fn discipline_cases_are_invisible_to_everyone_else() {
     let w = world();
     let c = Lifecycle::register(&registration(Kind::Report));
     assert!(c.confidential && c.discipline_only);
-    for role in [
-        Role::Agent,
-        Role::Supervisor,
-        Role::Leader,
-        Role::Admin,
-        Role::Handler,
-    ] {
+    for role in [Role::Agent, Role::Supervisor, Role::Leader, Role::Admin, Role::Handler] {
         let who = actor(role, "450100", Some("450100-SWJ"));
-        assert_eq!(
-            run(&w, &c, &who, Command::Supervise { note: None }).unwrap_err(),
-            Refusal::NotFound,
-            "{role:?}"
-        );
+        assert_eq!(run(&w, &c, &who, Command::Supervise { note: None }).unwrap_err(), Refusal::NotFound, "{role:?}");
     }
     let county_discipline = actor(Role::Discipline, "450103", None);
-    assert_eq!(
-        run(
-            &w,
-            &c,
-            &county_discipline,
-            sample(Action::DisciplineFeedback)
-        )
-        .unwrap_err(),
-        Refusal::NotFound
-    );
+    assert_eq!(run(&w, &c, &county_discipline, sample(Action::DisciplineFeedback)).unwrap_err(), Refusal::NotFound);
     let disc = actor(Role::Discipline, "450100", None);
     assert!(
-        matches!(
-            run(&w, &c, &disc, Command::Close { note: None }),
-            Err(Refusal::WrongState { .. })
-        ),
+        matches!(run(&w, &c, &disc, Command::Close { note: None }), Err(Refusal::WrongState { .. })),
         "feedback first"
     );
     let c = ok(&w, &c, &disc, Command::Supervise { note: None });
@@ -476,10 +309,7 @@ fn pause_and_resume_move_the_deadline_by_the_paused_working_time() {
     let c = case_in(&w, State::Accepted);
     let before = c.deadline.unwrap();
     let c = ok(&w, &c, &lead, sample(Action::Pause));
-    assert_eq!(
-        c.deadline_status(t0(), &w.calendar, 0.75),
-        crate::work_order::DeadlineStatus::Paused
-    );
+    assert_eq!(c.deadline_status(t0(), c.warning_at(&w.calendar, 0.75)), crate::work_order::DeadlineStatus::Paused);
     // Resume two working hours later (Monday 11:00 → 13:00; the test clock is +1 h, so pause at 11:00).
     let lookup = |u: &str| w.units.get(u).cloned();
     let ctx = Context {
@@ -490,11 +320,21 @@ fn pause_and_resume_move_the_deadline_by_the_paused_working_time() {
         unit: &lookup,
     };
     let (_, c) = decide(&c, Command::Resume, &ctx).unwrap();
-    assert_eq!(
-        c.deadline.unwrap(),
-        before + jiff::SignedDuration::from_hours(2)
-    );
+    assert_eq!(c.deadline.unwrap(), before + jiff::SignedDuration::from_hours(2));
     assert_eq!(c.policy.unwrap().clock, Clock::WorkingDays);
+}
+
+#[test]
+fn warning_at_three_quarters_of_the_counted_time() {
+    let w = world();
+    // Help request Monday 10:00, 24 working hours → Tuesday 10:00; 75 % = 18 h → Tuesday 04:00.
+    let c = Lifecycle::register(&registration(Kind::Help));
+    let warn = c.warning_at(&w.calendar, 0.75).unwrap();
+    assert_eq!(warn, "2024-03-04T20:00:00Z".parse::<Timestamp>().unwrap());
+    use crate::work_order::DeadlineStatus as S;
+    assert_eq!(c.deadline_status(warn - jiff::SignedDuration::from_secs(1), Some(warn)), S::Ok);
+    assert_eq!(c.deadline_status(warn, Some(warn)), S::Warning);
+    assert_eq!(c.deadline_status(c.deadline.unwrap() + jiff::SignedDuration::from_secs(1), Some(warn)), S::Overdue);
 }
 
 // ---- random walks ------------------------------------------------------
@@ -514,30 +354,14 @@ fn actors() -> Vec<Actor> {
 }
 
 fn any_command() -> impl Strategy<Value = Command> {
-    let actions: Vec<Action> = Action::ALL
-        .iter()
-        .copied()
-        .filter(|a| *a != Action::Register)
-        .collect();
+    let actions: Vec<Action> = Action::ALL.iter().copied().filter(|a| *a != Action::Register).collect();
     (proptest::sample::select(actions), 0u8..4).prop_map(|(a, variant)| match (a, variant) {
-        (Action::Dispatch, 1) => Command::Dispatch {
-            units: vec![],
-            jurisdiction: Some("450103".into()),
-            note: None,
-        },
-        (Action::Dispatch, 2) => Command::Dispatch {
-            units: vec!["450103-SCJ".into()],
-            jurisdiction: None,
-            note: None,
-        },
-        (Action::FollowUp, 1 | 2) => Command::FollowUp {
-            rating: Some(Rating::Unsatisfied),
-            resolved: None,
-            note: None,
-        },
-        (Action::Reply, 3) => Command::Reply {
-            text: String::new(),
-        },
+        (Action::Dispatch, 1) => Command::Dispatch { units: vec![], jurisdiction: Some("450103".into()), note: None },
+        (Action::Dispatch, 2) => Command::Dispatch { units: vec!["450103-SCJ".into()], jurisdiction: None, note: None },
+        (Action::FollowUp, 1 | 2) => {
+            Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: None, note: None }
+        }
+        (Action::Reply, 3) => Command::Reply { text: String::new() },
         (a, _) => sample(a),
     })
 }
@@ -545,23 +369,10 @@ fn any_command() -> impl Strategy<Value = Command> {
 fn reachable(kind: Kind) -> &'static [State] {
     use State::*;
     match kind {
-        Kind::Consultation => &[
-            Registered,
-            Answered,
-            Closed,
-            WithDiscipline,
-            Transferred12345,
-        ],
-        Kind::Help | Kind::Suggestion => &[
-            PendingDispatch,
-            Dispatched,
-            Accepted,
-            Replied,
-            PendingFollowUp,
-            Closed,
-            WithDiscipline,
-            Transferred12345,
-        ],
+        Kind::Consultation => &[Registered, Answered, Closed, WithDiscipline, Transferred12345],
+        Kind::Help | Kind::Suggestion => {
+            &[PendingDispatch, Dispatched, Accepted, Replied, PendingFollowUp, Closed, WithDiscipline, Transferred12345]
+        }
         Kind::Complaint | Kind::Report => &[WithDiscipline, Closed],
         Kind::OutOfScope => &[Transferred12345],
     }

@@ -4,7 +4,8 @@ mod machine;
 mod number;
 
 pub use machine::{
-    Actor, Command, Context, Event, Lifecycle, Refusal, Registration, apply, decide, replay,
+    Actor, Command, Context, Event, ExtensionRequest, Lifecycle, Refusal, Registration, apply, available_actions,
+    check_state, decide, replay,
 };
 pub use number::OrderNumber;
 
@@ -42,13 +43,7 @@ impl Kind {
 
     /// The default SLA policy (DOMAIN.md §5); out-of-scope calls have none.
     pub fn default_policy(self, regular: bool) -> Option<SlaPolicy> {
-        let p = |clock, hours: i64, pausable| {
-            Some(SlaPolicy {
-                clock,
-                minutes: hours * 60,
-                pausable,
-            })
-        };
+        let p = |clock, hours: i64, pausable| Some(SlaPolicy { clock, minutes: hours * 60, pausable });
         match self {
             Kind::Consultation => p(Clock::ServiceHours, 4, false),
             Kind::Help | Kind::Suggestion if regular => p(Clock::WorkingDays, 24, true),

@@ -24,10 +24,7 @@ impl OrderNumber {
             return None;
         }
         let day = Date::strptime("%Y%m%d", d).ok()?;
-        Some(Self {
-            day,
-            seq: n.parse().ok()?,
-        })
+        Some(Self { day, seq: n.parse().ok()? })
     }
 }
 
@@ -43,20 +40,10 @@ mod tests {
 
     #[test]
     fn formats_and_parses() {
-        let n = OrderNumber {
-            day: "2022-02-07".parse().unwrap(),
-            seq: 1,
-        };
+        let n = OrderNumber { day: "2022-02-07".parse().unwrap(), seq: 1 };
         assert_eq!(n.to_string(), "ZTC-20220207-0001");
         assert_eq!(OrderNumber::parse("ZTC-20220207-0001"), Some(n));
-        assert_eq!(
-            OrderNumber {
-                day: "2022-02-07".parse().unwrap(),
-                seq: 12345
-            }
-            .to_string(),
-            "ZTC-20220207-12345"
-        );
+        assert_eq!(OrderNumber { day: "2022-02-07".parse().unwrap(), seq: 12345 }.to_string(), "ZTC-20220207-12345");
         assert_eq!(OrderNumber::parse("ZTC-2022020-0001"), None);
         assert_eq!(OrderNumber::parse("ABC-20220207-0001"), None);
     }

@@ -1,0 +1,60 @@
+//! The OpenAPI description, generated from the handlers' annotations.
+
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{AppState, routes::*};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Zhitong 直通 — 服务企业直通车 API",
+        description = "The enterprise service hotline: intake, dispatch, handling, supervision, follow-up and reports. \
+                       Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}` with Chinese messages.",
+        version = env!("CARGO_PKG_VERSION"),
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(crate::error::ErrorBody)),
+    tags(
+        (name = "auth", description = "登录 Sign-in"),
+        (name = "organisation", description = "组织机构 Organisation"),
+        (name = "work-orders", description = "工单 Work orders"),
+        (name = "calendar", description = "办理时限 Deadlines"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+pub(crate) fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(org::jurisdictions))
+        .routes(routes!(org::units))
+        .routes(routes!(org::lines))
+        .routes(routes!(org::topics))
+        .routes(routes!(org::find_enterprises))
+        .routes(routes!(work_orders::create, work_orders::list))
+        .routes(routes!(work_orders::get))
+        .routes(routes!(work_orders::act))
+        .routes(routes!(work_orders::history))
+        .routes(routes!(calendar::deadline))
+}
+
+/// The OpenAPI document of `/api/v1`, as served at `/api/openapi.json`.
+pub fn api_doc() -> utoipa::openapi::OpenApi {
+    api_router().into_openapi()
+}

@@ -1,0 +1,6 @@
+pub mod auth;
+pub mod calendar;
+pub mod org;
+pub mod system;
+pub mod web;
+pub mod work_orders;

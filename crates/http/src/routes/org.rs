@@ -1,0 +1,67 @@
+use axum::{
+    Json,
+    extract::{Query, State},
+};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use zhitong_storage::{Enterprise, Jurisdiction, Line, Topic, Unit};
+
+use crate::{AppState, auth::CurrentUser, error::ApiResult};
+
+/// Jurisdictions (辖区): the city and everything below it.
+#[utoipa::path(get, path = "/api/v1/jurisdictions", tag = "organisation", responses((status = 200, body = Vec<Jurisdiction>)))]
+pub async fn jurisdictions(State(s): State<AppState>, _u: CurrentUser) -> Json<Vec<Jurisdiction>> {
+    Json(s.store.org().jurisdictions.clone())
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct UnitQuery {
+    /// Only units of this jurisdiction (division code).
+    pub jurisdiction: Option<String>,
+    /// Only units of this type.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub unit_type: Option<String>,
+}
+
+/// Units (单位): departments, supervision teams, discipline commissions, 12345 centres.
+#[utoipa::path(get, path = "/api/v1/units", tag = "organisation", params(UnitQuery), responses((status = 200, body = Vec<Unit>)))]
+pub async fn units(State(s): State<AppState>, _u: CurrentUser, Query(q): Query<UnitQuery>) -> Json<Vec<Unit>> {
+    let org = s.store.org();
+    Json(
+        org.units
+            .values()
+            .filter(|u| q.jurisdiction.as_ref().is_none_or(|j| &u.jurisdiction == j))
+            .filter(|u| q.unit_type.as_ref().is_none_or(|t| &u.unit_type == t))
+            .cloned()
+            .collect(),
+    )
+}
+
+/// Hotline lines (专线).
+#[utoipa::path(get, path = "/api/v1/lines", tag = "organisation", responses((status = 200, body = Vec<Line>)))]
+pub async fn lines(State(s): State<AppState>, _u: CurrentUser) -> Json<Vec<Line>> {
+    Json(s.store.org().lines.clone())
+}
+
+/// Topic categories (诉求分类) with the function usually responsible.
+#[utoipa::path(get, path = "/api/v1/topics", tag = "organisation", responses((status = 200, body = Vec<Topic>)))]
+pub async fn topics(State(s): State<AppState>, _u: CurrentUser) -> Json<Vec<Topic>> {
+    Json(s.store.org().topics.clone())
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct EnterpriseQuery {
+    /// Start of a credit code or phone number, or part of the name.
+    pub q: String,
+}
+
+/// Look up enterprises as the agent types.
+#[utoipa::path(get, path = "/api/v1/enterprises", tag = "organisation", params(EnterpriseQuery), responses((status = 200, body = Vec<Enterprise>)))]
+pub async fn find_enterprises(
+    State(s): State<AppState>,
+    _u: CurrentUser,
+    Query(q): Query<EnterpriseQuery>,
+) -> ApiResult<Json<Vec<Enterprise>>> {
+    Ok(Json(s.store.find_enterprises(&q.q, 20).await?))
+}

@@ -1,0 +1,120 @@
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use zhitong_domain::{FieldError, work_order::Command};
+use zhitong_storage::{EventView, ListFilter, NewWorkOrder, Page, WorkOrderView};
+
+use crate::{
+    AppState,
+    auth::CurrentUser,
+    error::{ApiError, ApiResult, ErrorBody},
+    json::{ApiJson, ApiQuery},
+};
+
+/// Record an appeal. The kind decides the route: consultations wait for the
+/// agent's answer, help and suggestions for dispatch, complaints and reports
+/// go to the discipline commission, out-of-scope calls to 12345.
+#[utoipa::path(post, path = "/api/v1/work-orders", tag = "work-orders", request_body = NewWorkOrder,
+    responses((status = 201, body = WorkOrderView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(body): ApiJson<NewWorkOrder>,
+) -> ApiResult<(StatusCode, Json<WorkOrderView>)> {
+    let order = s.store.create_work_order(&user.actor(), &body, jiff::Timestamp::now()).await?;
+    Ok((StatusCode::CREATED, Json(order)))
+}
+
+/// Work orders the caller may see, filtered, sorted by deadline, paginated.
+#[utoipa::path(get, path = "/api/v1/work-orders", tag = "work-orders", params(ListFilter),
+    responses((status = 200, body = Page<WorkOrderView>)))]
+pub async fn list(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiQuery(filter): ApiQuery<ListFilter>,
+) -> ApiResult<Json<Page<WorkOrderView>>> {
+    Ok(Json(s.store.list_work_orders(&user.actor(), &filter, jiff::Timestamp::now()).await?))
+}
+
+/// One work order, with the actions the caller may take now.
+#[utoipa::path(get, path = "/api/v1/work-orders/{id}", tag = "work-orders",
+    responses((status = 200, body = WorkOrderView), (status = 404, body = ErrorBody)))]
+pub async fn get(State(s): State<AppState>, CurrentUser(user): CurrentUser, Path(id): Path<i64>) -> ApiResult<Json<WorkOrderView>> {
+    Ok(Json(s.store.work_order(id, &user.actor(), jiff::Timestamp::now()).await?))
+}
+
+/// The body of an action. Which fields an action reads:
+/// `answer` text, article; `dispatch` units (lead first) or jurisdiction;
+/// `return` reason; `request_extension` until, reason; `reject_extension` reason;
+/// `reply` text; `reject_reply` reason; `follow_up` rating, resolved, note;
+/// `redo` reason; `discipline_feedback` text; `instruct` text; `pause` reason;
+/// `close`, `transfer_discipline`, `transfer_12345`, `urge`, `supervise` note.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ActionRequest {
+    /// `answer|dispatch|accept|return|request_extension|approve_extension|reject_extension|reply|approve_reply|reject_reply|follow_up|redo|close|transfer_discipline|discipline_feedback|transfer_12345|urge|supervise|instruct|pause|resume`
+    action: String,
+    /// The version the caller saw; a stale one gets 409 and changes nothing.
+    version: i64,
+    text: Option<String>,
+    reason: Option<String>,
+    note: Option<String>,
+    units: Option<Vec<String>>,
+    jurisdiction: Option<String>,
+    /// RFC 3339.
+    until: Option<String>,
+    /// `satisfied|basically_satisfied|unsatisfied`
+    rating: Option<String>,
+    resolved: Option<bool>,
+    article: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Versioned {
+    version: Option<serde_json::Value>,
+    action: Option<serde_json::Value>,
+}
+
+/// Take an action on a work order. 409 when the version is stale or the
+/// action is not allowed in the current state; 403 when the caller may not.
+#[utoipa::path(post, path = "/api/v1/work-orders/{id}/actions", tag = "work-orders", request_body = ActionRequest,
+    responses((status = 200, body = WorkOrderView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn act(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ApiResult<Json<WorkOrderView>> {
+    let head: Versioned = crate::json::parse(&body)?;
+    let version = head
+        .version
+        .as_ref()
+        .and_then(|v| v.as_i64())
+        .ok_or_else(|| FieldError::new("version", "请提供工单的当前版本号 version（整数）"))?;
+    let action = head.action.as_ref().and_then(|a| a.as_str()).unwrap_or("");
+    if zhitong_domain::work_order::Action::from_code(action).is_none_or(|a| a.code() == "register") {
+        return Err(FieldError::new("action", format!("不支持的操作“{action}”")).into());
+    }
+    let command: Command = crate::json::parse(&body).map_err(|e| match e {
+        ApiError::Invalid(f) if f.field == "body" => ApiError::Invalid(FieldError::new("action", f.message)),
+        e => e,
+    })?;
+    Ok(Json(s.store.act(id, version, &user.actor(), command, jiff::Timestamp::now()).await?))
+}
+
+/// Everything that happened to the work order, oldest first.
+#[utoipa::path(get, path = "/api/v1/work-orders/{id}/history", tag = "work-orders",
+    responses((status = 200, body = Vec<EventView>), (status = 404, body = ErrorBody)))]
+pub async fn history(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<EventView>>> {
+    Ok(Json(s.store.history(id, &user.actor()).await?))
+}

@@ -1,0 +1,176 @@
+//! Users, Argon2id password hashes and login sessions. A session token is
+//! shown once to the client; only its SHA-256 is stored.
+
+use argon2::{
+    Argon2,
+    password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash},
+};
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{Any, Transaction};
+use utoipa::ToSchema;
+use zhitong_domain::{
+    org::{DivisionCode, Role},
+    work_order::Actor,
+};
+
+use crate::{Result, Store, StoreError, rows::RowExt};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    /// `agent|supervisor|handler|discipline|leader|admin`.
+    #[schema(value_type = String)]
+    pub role: Role,
+    /// Division code of the user's jurisdiction.
+    pub jurisdiction: String,
+    /// Unit code, for handlers.
+    pub unit: Option<String>,
+}
+
+impl User {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.id,
+            username: self.username.clone(),
+            role: self.role,
+            jurisdiction: DivisionCode::parse("jurisdiction", &self.jurisdiction).expect("stored code is valid"),
+            unit: self.unit.clone(),
+        }
+    }
+}
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub role: Role,
+    pub jurisdiction: &'a str,
+    pub unit: Option<&'a str>,
+    pub password_hash: &'a str,
+}
+
+/// Argon2id with the crate's default (OWASP) parameters and a random salt.
+pub fn hash_password(password: &str) -> String {
+    Argon2::default().hash_password(password.as_bytes()).expect("argon2 hashing").to_string()
+}
+
+fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash_password("no such user"));
+
+fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, role, jurisdiction, unit";
+
+fn user_from(r: &sqlx::any::AnyRow) -> Result<User> {
+    let role = r.text("role")?;
+    Ok(User {
+        id: r.int("id")?,
+        username: r.text("username")?,
+        display_name: r.text("display_name")?,
+        role: Role::from_code(&role).ok_or_else(|| StoreError::Internal(format!("unknown role {role}")))?,
+        jurisdiction: r.text("jurisdiction")?,
+        unit: r.opt_text("unit")?,
+    })
+}
+
+impl Store {
+    pub async fn insert_user(&self, tx: &mut Transaction<'static, Any>, u: &NewUser<'_>) -> Result<i64> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO users (username, display_name, password_hash, role, jurisdiction, unit, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(u.username)
+        .bind(u.display_name)
+        .bind(u.password_hash)
+        .bind(u.role.code())
+        .bind(u.jurisdiction)
+        .bind(u.unit)
+        .bind(Timestamp::now().as_millisecond())
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn count_users(&self) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(self.reader()).await?;
+        Ok(n)
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let sql = "SELECT id, username, display_name, role, jurisdiction, unit FROM users WHERE active = 1 ORDER BY id";
+        sqlx::query(sql).fetch_all(self.reader()).await?.iter().map(user_from).collect()
+    }
+
+    /// Check a password and open a session; `None` for a wrong name or
+    /// password (the two are not told apart).
+    pub async fn login(&self, username: &str, password: &str, ttl: SignedDuration) -> Result<Option<(User, String)>> {
+        let row = sqlx::query("SELECT id, username, display_name, role, jurisdiction, unit, password_hash FROM users WHERE username = $1 AND active = 1")
+            .bind(username)
+            .fetch_optional(self.reader())
+            .await?;
+        let (user, phc) = match &row {
+            Some(r) => (Some(user_from(r)?), r.text("password_hash")?),
+            // Hash anyway so that a missing user takes as long as a wrong password.
+            None => (None, DUMMY_HASH.clone()),
+        };
+        let pw = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let Some(user) = user.filter(|_| ok) else { return Ok(None) };
+        let token: String = rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect();
+        let now = Timestamp::now();
+        let mut tx = self.begin().await?;
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash(&token))
+            .bind(user.id)
+            .bind(now.as_millisecond())
+            .bind((now + ttl).as_millisecond())
+            .execute(&mut *tx)
+            .await?;
+        // Expired sessions are swept here rather than by a job: logins are rare enough.
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now.as_millisecond()).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Some((user, token)))
+    }
+
+    pub async fn user_by_token(&self, token: &str) -> Result<Option<User>> {
+        let sql = format!(
+            "SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
+            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(token_hash(token))
+            .bind(Timestamp::now().as_millisecond())
+            .fetch_optional(self.reader())
+            .await?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash(token)).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hashes_verify() {
+        let h = super::hash_password("zhitong-demo");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(super::verify_password("zhitong-demo", &h));
+        assert!(!super::verify_password("wrong", &h));
+    }
+}

@@ -1,0 +1,183 @@
+//! Enterprises (企业): found by credit code or phone at intake, created or
+//! updated with what the caller says.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Transaction};
+use utoipa::ToSchema;
+use zhitong_domain::{
+    FieldError,
+    org::{Phone, required_text},
+    uscc::Uscc,
+};
+
+use crate::{Result, Store, rows::RowExt};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Enterprise {
+    pub id: i64,
+    pub name: String,
+    /// 统一社会信用代码.
+    pub uscc: Option<String>,
+    pub contact: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub industry: Option<String>,
+}
+
+/// What intake says about the enterprise (`enterprise` in the API).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct EnterpriseInput {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub uscc: Option<String>,
+    #[serde(default)]
+    pub contact: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub industry: Option<String>,
+}
+
+/// An enterprise input that has passed every check.
+#[derive(Debug, Clone)]
+pub(crate) struct ValidEnterprise {
+    pub name: String,
+    pub uscc: Option<Uscc>,
+    pub contact: Option<String>,
+    pub phone: Option<Phone>,
+    pub address: Option<String>,
+    pub industry: Option<String>,
+}
+
+fn blank(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl EnterpriseInput {
+    pub(crate) fn parse(&self) -> Result<ValidEnterprise, FieldError> {
+        let name = required_text("enterprise.name", "企业名称", &self.name, 200)?;
+        let uscc = blank(&self.uscc).map(Uscc::parse).transpose()?;
+        let phone = blank(&self.phone).map(|p| Phone::parse("enterprise.phone", p)).transpose()?;
+        if uscc.is_none() && phone.is_none() {
+            return Err(FieldError::new("enterprise.uscc", "请填写企业的统一社会信用代码或联系电话"));
+        }
+        let opt = |field: &str, label: &str, s: &Option<String>| {
+            blank(s).map(|v| required_text(field, label, v, 200)).transpose()
+        };
+        Ok(ValidEnterprise {
+            name,
+            uscc,
+            phone,
+            contact: opt("enterprise.contact", "联系人", &self.contact)?,
+            address: opt("enterprise.address", "地址", &self.address)?,
+            industry: opt("enterprise.industry", "行业", &self.industry)?,
+        })
+    }
+}
+
+fn enterprise_from(r: &sqlx::any::AnyRow) -> Result<Enterprise> {
+    Ok(Enterprise {
+        id: r.int("id")?,
+        name: r.text("name")?,
+        uscc: r.opt_text("uscc")?,
+        contact: r.opt_text("contact")?,
+        phone: r.opt_text("phone")?,
+        address: r.opt_text("address")?,
+        industry: r.opt_text("industry")?,
+    })
+}
+
+const COLUMNS: &str = "id, name, uscc, contact, phone, address, industry";
+
+impl Store {
+    /// Find the enterprise by credit code, else by phone; update what the
+    /// caller said or create it. Returns its id.
+    pub(crate) async fn upsert_enterprise(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        e: &ValidEnterprise,
+        now: i64,
+    ) -> Result<i64> {
+        let existing: Option<(i64,)> = if let Some(u) = &e.uscc {
+            sqlx::query_as("SELECT id FROM enterprises WHERE uscc = $1")
+                .bind(u.as_str())
+                .fetch_optional(&mut **tx)
+                .await?
+        } else {
+            let p = e.phone.as_ref().expect("parse requires uscc or phone");
+            sqlx::query_as("SELECT id FROM enterprises WHERE phone = $1 ORDER BY updated_at DESC LIMIT 1")
+                .bind(p.as_str())
+                .fetch_optional(&mut **tx)
+                .await?
+        };
+        let uscc = e.uscc.as_ref().map(|u| u.as_str().to_string());
+        let phone = e.phone.as_ref().map(|p| p.as_str().to_string());
+        if let Some((id,)) = existing {
+            sqlx::query(
+                "UPDATE enterprises SET name = $1, uscc = COALESCE($2, uscc), contact = COALESCE($3, contact), \
+                 phone = COALESCE($4, phone), address = COALESCE($5, address), industry = COALESCE($6, industry), \
+                 updated_at = $7 WHERE id = $8",
+            )
+            .bind(&e.name)
+            .bind(uscc)
+            .bind(&e.contact)
+            .bind(phone)
+            .bind(&e.address)
+            .bind(&e.industry)
+            .bind(now)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+            return Ok(id);
+        }
+        let jurisdiction = e.uscc.as_ref().map(|u| u.division().to_string());
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO enterprises (name, uscc, contact, phone, address, industry, jurisdiction, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+        )
+        .bind(&e.name)
+        .bind(uscc)
+        .bind(&e.contact)
+        .bind(phone)
+        .bind(&e.address)
+        .bind(&e.industry)
+        .bind(jurisdiction)
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(id)
+    }
+
+    /// Insert or update an enterprise outside intake (demo data, imports).
+    pub async fn save_enterprise(&self, tx: &mut Transaction<'static, Any>, input: &EnterpriseInput) -> Result<i64> {
+        let e = input.parse()?;
+        self.upsert_enterprise(tx, &e, jiff::Timestamp::now().as_millisecond()).await
+    }
+
+    pub async fn enterprise(&self, id: i64) -> Result<Option<Enterprise>> {
+        let sql = format!("SELECT {COLUMNS} FROM enterprises WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.reader()).await?;
+        row.as_ref().map(enterprise_from).transpose()
+    }
+
+    /// Look up enterprises as an agent types: credit code or phone prefix, or part of the name.
+    pub async fn find_enterprises(&self, q: &str, limit: i64) -> Result<Vec<Enterprise>> {
+        let q = q.trim().to_uppercase();
+        if q.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM enterprises WHERE uscc LIKE $1 OR phone LIKE $1 OR name LIKE $2 ORDER BY name LIMIT $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(format!("{q}%"))
+            .bind(format!("%{q}%"))
+            .bind(limit)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter().map(enterprise_from).collect()
+    }
+}

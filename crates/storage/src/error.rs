@@ -1,0 +1,26 @@
+use zhitong_domain::{FieldError, work_order::Refusal};
+
+/// Everything storage can answer instead of a result. The HTTP layer maps
+/// each variant to one status code, in one place.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// The caller's `version` is not the current one: someone else acted first.
+    #[error("版本冲突：工单已被他人更新（当前版本 {current}），请刷新后重试")]
+    VersionConflict { current: i64 },
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Internal(format!("corrupt stored JSON: {e}"))
+    }
+}

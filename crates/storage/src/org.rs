@@ -1,0 +1,218 @@
+//! The organisation: read into memory whole (it is small), written by the
+//! demo loader and, later, the admin screens.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sqlx::{Any, AnyPool, Transaction};
+use utoipa::ToSchema;
+use zhitong_domain::org::{DivisionCode, JurisdictionTree, UnitType};
+
+use crate::{Result, StoreError, rows::RowExt};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Jurisdiction {
+    /// Division code, e.g. `450103`.
+    pub code: String,
+    pub name: String,
+    /// `city`, `county` or `development_zone`.
+    pub level: String,
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Unit {
+    /// Stable code, e.g. `450103-SWJ`.
+    pub code: String,
+    pub name: String,
+    pub jurisdiction: String,
+    /// `department|supervision|discipline|hotline_12345`.
+    #[serde(rename = "type")]
+    pub unit_type: String,
+    /// What a department does (e.g. `tax`), matched against topics' default.
+    pub function: Option<String>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Line {
+    pub id: String,
+    /// The published telephone number.
+    pub number: String,
+    pub name: String,
+    pub jurisdiction: String,
+    /// `party_secretary|government_head|discipline_secretary`.
+    pub official: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Topic {
+    pub code: String,
+    pub name: String,
+    pub parent: Option<String>,
+    /// The function of the unit usually responsible (e.g. `tax`).
+    pub default_function: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Org {
+    pub tree: JurisdictionTree,
+    pub jurisdictions: Vec<Jurisdiction>,
+    pub units: BTreeMap<String, Unit>,
+    pub lines: Vec<Line>,
+    pub topics: Vec<Topic>,
+}
+
+impl Org {
+    pub fn jurisdiction(&self, code: &str) -> Option<&Jurisdiction> {
+        self.jurisdictions.iter().find(|j| j.code == code)
+    }
+
+    /// The domain's view of a unit: its jurisdiction and type, if active.
+    pub fn unit_lookup(&self, code: &str) -> Option<(DivisionCode, UnitType)> {
+        let u = self.units.get(code).filter(|u| u.active)?;
+        Some((DivisionCode::parse("unit", &u.jurisdiction).ok()?, UnitType::from_code(&u.unit_type)?))
+    }
+
+    pub fn line(&self, id: &str) -> Option<&Line> {
+        self.lines.iter().find(|l| l.id == id || l.number == id)
+    }
+
+    pub fn topic(&self, code: &str) -> Option<&Topic> {
+        self.topics.iter().find(|t| t.code == code)
+    }
+}
+
+pub(crate) async fn load(pool: &AnyPool) -> Result<Org> {
+    let jurisdictions =
+        sqlx::query("SELECT code, name, level, parent_code FROM jurisdictions ORDER BY sort_order, code")
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Jurisdiction {
+                    code: r.text("code")?,
+                    name: r.text("name")?,
+                    level: r.text("level")?,
+                    parent: r.opt_text("parent_code")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+    let units = sqlx::query("SELECT code, name, jurisdiction, type, function, active FROM units ORDER BY code")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let u = Unit {
+                code: r.text("code")?,
+                name: r.text("name")?,
+                jurisdiction: r.text("jurisdiction")?,
+                unit_type: r.text("type")?,
+                function: r.opt_text("function")?,
+                active: r.flag("active")?,
+            };
+            Ok((u.code.clone(), u))
+        })
+        .collect::<Result<BTreeMap<_, _>>>()?;
+    let lines = sqlx::query("SELECT id, number, name, jurisdiction, official FROM lines ORDER BY id")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Line {
+                id: r.text("id")?,
+                number: r.text("number")?,
+                name: r.text("name")?,
+                jurisdiction: r.text("jurisdiction")?,
+                official: r.text("official")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let topics = sqlx::query("SELECT code, name, parent_code, default_function FROM topics ORDER BY sort_order, code")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Topic {
+                code: r.text("code")?,
+                name: r.text("name")?,
+                parent: r.opt_text("parent_code")?,
+                default_function: r.opt_text("default_function")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let tree = JurisdictionTree::new(
+        jurisdictions
+            .iter()
+            .map(|j| {
+                let code = DivisionCode::parse("code", &j.code)?;
+                let parent = j.parent.as_deref().map(|p| DivisionCode::parse("parent", p)).transpose()?;
+                Ok((code, parent))
+            })
+            .collect::<Result<Vec<_>, zhitong_domain::FieldError>>()
+            .map_err(|e| StoreError::Internal(format!("bad jurisdiction code in database: {e}")))?,
+    );
+    Ok(Org { tree, jurisdictions, units, lines, topics })
+}
+
+/// A whole organisation to insert at once (the demo, or an import).
+#[derive(Debug, Clone, Default)]
+pub struct OrgSeed {
+    pub jurisdictions: Vec<Jurisdiction>,
+    pub units: Vec<Unit>,
+    pub lines: Vec<Line>,
+    pub topics: Vec<Topic>,
+}
+
+impl OrgSeed {
+    pub async fn insert(&self, tx: &mut Transaction<'static, Any>) -> Result<()> {
+        for (i, j) in self.jurisdictions.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO jurisdictions (code, name, level, parent_code, sort_order) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&j.code)
+            .bind(&j.name)
+            .bind(&j.level)
+            .bind(&j.parent)
+            .bind(i as i64)
+            .execute(&mut **tx)
+            .await?;
+        }
+        for u in &self.units {
+            sqlx::query(
+                "INSERT INTO units (code, name, jurisdiction, type, function, active) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&u.code)
+            .bind(&u.name)
+            .bind(&u.jurisdiction)
+            .bind(&u.unit_type)
+            .bind(&u.function)
+            .bind(u.active as i64)
+            .execute(&mut **tx)
+            .await?;
+        }
+        for l in &self.lines {
+            sqlx::query("INSERT INTO lines (id, number, name, jurisdiction, official) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&l.id)
+                .bind(&l.number)
+                .bind(&l.name)
+                .bind(&l.jurisdiction)
+                .bind(&l.official)
+                .execute(&mut **tx)
+                .await?;
+        }
+        for (i, t) in self.topics.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO topics (code, name, parent_code, default_function, sort_order) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&t.code)
+            .bind(&t.name)
+            .bind(&t.parent)
+            .bind(&t.default_function)
+            .bind(i as i64)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+}

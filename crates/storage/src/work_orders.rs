@@ -1,0 +1,801 @@
+//! Work orders: intake, reading, lists, and the one function through which
+//! every state change goes ([`Store::act`]).
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Transaction, any::AnyRow};
+use utoipa::ToSchema;
+use zhitong_domain::{
+    FieldError,
+    calendar::BusinessCalendar,
+    org::{DivisionCode, Phone, required_text},
+    permission::{ListScope, can_view, list_scope, role_may},
+    time::{from_millis, local, parse_instant, rfc3339, to_millis},
+    work_order::{
+        Action, Actor, Channel, Command, Context, DeadlineStatus, Event, Kind, Lifecycle, OrderNumber, Refusal,
+        Registration, State, available_actions, decide, replay,
+    },
+};
+
+use crate::{Enterprise, EnterpriseInput, Result, Store, StoreError, rows::RowExt};
+
+/// `caller` in the API: who is on the phone.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct Caller {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+/// The body of `POST /api/v1/work-orders`. Enumerations arrive as strings
+/// so that a wrong value gets a Chinese message naming the field.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct NewWorkOrder {
+    /// `phone|web|walk_in|letter|open311` (default `phone`).
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// Hotline line id or number (optional); gives the jurisdiction when none is given.
+    #[serde(default)]
+    pub line: Option<String>,
+    /// Division code, e.g. `450103`.
+    #[serde(default)]
+    pub jurisdiction: Option<String>,
+    /// `consultation|help|suggestion|complaint|report|out_of_scope`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Regular (常规) or not; decides the deadline of help and suggestions. Default true.
+    #[serde(default)]
+    pub regular: Option<bool>,
+    /// Topic category code.
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub content: String,
+    #[serde(default)]
+    pub enterprise: Option<EnterpriseInput>,
+    #[serde(default)]
+    pub caller: Option<Caller>,
+    /// Forced true for complaints and reports.
+    #[serde(default)]
+    pub confidential: Option<bool>,
+    /// The same key returns the same work order instead of a second one.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+    /// When the call came in (RFC 3339); default now. For telephony and imports.
+    #[serde(default)]
+    pub received_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PolicyView {
+    /// `service_hours|working_days|natural`.
+    pub clock: String,
+    pub minutes: i64,
+    pub pausable: bool,
+    /// e.g. `24小时（工作日）`.
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UnitOnCase {
+    pub unit: String,
+    pub name: String,
+    /// `lead|assist`.
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExtensionRequestView {
+    pub until: String,
+    pub reason: String,
+}
+
+/// A work order as the API shows it to one user.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WorkOrderView {
+    pub id: i64,
+    /// e.g. `ZTC-20220207-0001`.
+    pub number: String,
+    pub state: String,
+    pub state_label: String,
+    pub version: i64,
+    pub kind: String,
+    pub kind_label: String,
+    pub regular: bool,
+    pub channel: String,
+    pub line: Option<String>,
+    pub topic: Option<String>,
+    /// Where the appeal was received.
+    pub jurisdiction: String,
+    /// Whose supervision team holds the case now.
+    pub handling_jurisdiction: String,
+    pub title: String,
+    pub content: String,
+    pub enterprise: Option<Enterprise>,
+    pub caller: Caller,
+    pub confidential: bool,
+    pub received_at: String,
+    pub created_at: String,
+    pub closed_at: Option<String>,
+    pub deadline: Option<String>,
+    /// `ok|warning|overdue|paused|met|missed`.
+    pub deadline_status: String,
+    pub warning_at: Option<String>,
+    pub policy: Option<PolicyView>,
+    pub units: Vec<UnitOnCase>,
+    /// `satisfied|basically_satisfied|unsatisfied`.
+    pub rating: Option<String>,
+    pub resolved: Option<bool>,
+    pub supervised: bool,
+    pub paused: bool,
+    pub extension_request: Option<ExtensionRequestView>,
+    pub returns: u32,
+    pub extensions: u32,
+    pub redos: u32,
+    pub urges: u32,
+    /// The consultation's answer.
+    pub answer: Option<String>,
+    /// The lead unit's (or discipline commission's) latest reply.
+    pub reply: Option<String>,
+    /// Actions the requesting user may take now.
+    pub actions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub actor_role: String,
+    pub action: String,
+    pub action_label: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// Query parameters of `GET /api/v1/work-orders`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct ListFilter {
+    pub state: Option<String>,
+    pub kind: Option<String>,
+    /// Division code where the appeal was received.
+    pub jurisdiction: Option<String>,
+    /// Unit code on the case (lead or assisting).
+    pub unit: Option<String>,
+    pub deadline_status: Option<String>,
+    /// Text in the number, title or content.
+    pub q: Option<String>,
+    /// Received on or after (date `YYYY-MM-DD` or RFC 3339).
+    pub from: Option<String>,
+    /// Received before the end of this date (or before this instant).
+    pub to: Option<String>,
+    pub supervised: Option<bool>,
+    pub enterprise: Option<i64>,
+    /// `deadline` (default) or `-received_at` (newest first).
+    pub sort: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// A validated intake.
+struct Intake {
+    kind: Kind,
+    channel: Channel,
+    regular: bool,
+    line: Option<String>,
+    topic: Option<String>,
+    jurisdiction: DivisionCode,
+    title: String,
+    content: String,
+    enterprise: crate::enterprises::ValidEnterprise,
+    caller_name: String,
+    caller_phone: Phone,
+    confidential: bool,
+    idempotency_key: Option<String>,
+    received_at: Timestamp,
+}
+
+impl Store {
+    fn parse_intake(&self, input: &NewWorkOrder, now: Timestamp) -> Result<Intake, FieldError> {
+        let org = self.org();
+        let kind_msg = "请选择诉求类型：咨询、求助、建议、投诉、举报或非营商环境类";
+        let kind = match input.kind.as_deref().map(str::trim) {
+            None | Some("") => return Err(FieldError::new("kind", kind_msg)),
+            Some(k) => Kind::from_code(k).ok_or_else(|| FieldError::new("kind", kind_msg))?,
+        };
+        let channel = match input.channel.as_deref().map(str::trim) {
+            None | Some("") => Channel::Phone,
+            Some(c) => Channel::from_code(c)
+                .ok_or_else(|| FieldError::new("channel", "来源渠道应为电话、网上、来访、来信或 Open311 之一"))?,
+        };
+        let line = match input.line.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(l) => Some(org.line(l).ok_or_else(|| FieldError::new("line", "没有这条专线"))?),
+        };
+        let jurisdiction = match (input.jurisdiction.as_deref().map(str::trim).filter(|s| !s.is_empty()), line) {
+            (Some(j), _) => DivisionCode::parse("jurisdiction", j)?,
+            (None, Some(l)) => DivisionCode::parse("line", &l.jurisdiction)?,
+            (None, None) => return Err(FieldError::new("jurisdiction", "请选择辖区或来电专线")),
+        };
+        if !org.tree.contains(&jurisdiction) {
+            return Err(FieldError::new("jurisdiction", "没有这个辖区"));
+        }
+        let topic = match input.topic.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(t) => Some(org.topic(t).ok_or_else(|| FieldError::new("topic", "没有这个诉求分类"))?.code.clone()),
+        };
+        let title = required_text("title", "标题", &input.title, 200)?;
+        let content = required_text("content", "诉求内容", &input.content, 5000)?;
+        let enterprise = input.enterprise.as_ref().ok_or_else(|| FieldError::new("enterprise.name", "请填写企业信息"))?;
+        let enterprise = enterprise.parse()?;
+        let caller = input.caller.clone().unwrap_or_default();
+        let caller_name = required_text("caller.name", "来电人姓名", &caller.name, 50)?;
+        let caller_phone = Phone::parse("caller.phone", caller.phone.trim())?;
+        let idempotency_key = match input.idempotency_key.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(k) if k.len() > 100 => return Err(FieldError::new("idempotency_key", "幂等键不能超过100个字符")),
+            k => k.map(String::from),
+        };
+        let received_at = match input.received_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => now,
+            Some(s) => match parse_instant(s) {
+                Some(t) if t <= now => t,
+                Some(_) => return Err(FieldError::new("received_at", "来电时间不能晚于当前时间")),
+                None => return Err(FieldError::new("received_at", "来电时间格式不正确，例如 2024-03-04T10:00:00+08:00")),
+            },
+        };
+        Ok(Intake {
+            kind,
+            channel,
+            regular: input.regular.unwrap_or(true),
+            line: line.map(|l| l.id.clone()),
+            topic,
+            jurisdiction,
+            title,
+            content,
+            enterprise,
+            caller_name,
+            caller_phone,
+            confidential: input.confidential.unwrap_or(false) || kind.is_for_discipline(),
+            idempotency_key,
+            received_at,
+        })
+    }
+
+    async fn by_idempotency_key(&self, key: &str) -> Result<Option<i64>> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM work_orders WHERE idempotency_key = $1")
+            .bind(key)
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Record a new appeal. Nothing is written when any field is wrong.
+    /// The same `idempotency_key` returns the first work order.
+    pub async fn create_work_order(&self, actor: &Actor, input: &NewWorkOrder, now: Timestamp) -> Result<WorkOrderView> {
+        if !role_may(actor.role, Action::Register) {
+            return Err(Refusal::Forbidden(format!("“{}”角色不能登记诉求", actor.role.label())).into());
+        }
+        let intake = self.parse_intake(input, now)?;
+        let org = self.org();
+        if !org.tree.is_within(&intake.jurisdiction, &actor.jurisdiction) {
+            return Err(Refusal::Forbidden("只能登记本辖区及下级辖区的诉求".into()).into());
+        }
+        if let Some(key) = &intake.idempotency_key
+            && let Some(id) = self.by_idempotency_key(key).await?
+        {
+            return self.work_order(id, actor, now).await;
+        }
+        match self.insert_work_order(actor, &intake, now).await {
+            Ok(id) => self.work_order(id, actor, now).await,
+            // Two requests with one key at once: the loser returns the winner's order.
+            Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() && intake.idempotency_key.is_some() => {
+                let id = self.by_idempotency_key(intake.idempotency_key.as_deref().unwrap()).await?.ok_or(StoreError::NotFound)?;
+                self.work_order(id, actor, now).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn insert_work_order(&self, actor: &Actor, i: &Intake, now: Timestamp) -> Result<i64> {
+        let calendar = self.calendar();
+        let policy = i.kind.default_policy(i.regular);
+        let registration = Registration {
+            kind: i.kind,
+            jurisdiction: i.jurisdiction.clone(),
+            confidential: i.confidential,
+            policy,
+            received_at: i.received_at,
+            deadline: policy.map(|p| calendar.deadline(p.clock, i.received_at, p.duration())),
+        };
+        let case = Lifecycle::register(&registration);
+        let mut tx = self.begin().await?;
+        let enterprise_id = self.upsert_enterprise(&mut tx, &i.enterprise, to_millis(now)).await?;
+        let number = next_number(&mut tx, local(i.received_at).date()).await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO work_orders (number, idempotency_key, version, lifecycle, state, kind, regular, channel, line, topic, \
+             jurisdiction, handling_jurisdiction, title, content, enterprise_id, caller_name, caller_phone, confidential, \
+             discipline_only, created_by, received_at, created_at, updated_at, deadline, warning_at, closed_at) \
+             VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21, $22, $23) \
+             RETURNING id",
+        )
+        .bind(number.to_string())
+        .bind(&i.idempotency_key)
+        .bind(serde_json::to_string(&case)?)
+        .bind(case.state.code())
+        .bind(i.kind.code())
+        .bind(i.regular as i64)
+        .bind(i.channel.code())
+        .bind(&i.line)
+        .bind(&i.topic)
+        .bind(i.jurisdiction.as_str())
+        .bind(&i.title)
+        .bind(&i.content)
+        .bind(enterprise_id)
+        .bind(&i.caller_name)
+        .bind(i.caller_phone.as_str())
+        .bind(case.confidential as i64)
+        .bind(case.discipline_only as i64)
+        .bind(actor.user_id)
+        .bind(to_millis(i.received_at))
+        .bind(to_millis(now))
+        .bind(case.deadline.map(to_millis))
+        .bind(case.warning_at(&calendar, self.warning_share()).map(to_millis))
+        .bind(case.closed_at.map(to_millis))
+        .fetch_one(&mut *tx)
+        .await?;
+        let details = serde_json::json!({ "registration": registration });
+        insert_event(&mut tx, id, now, actor, Action::Register.code(), None, case.state, &details).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The single path of every state change: checks the transition, the
+    /// actor's role and scope and the version, then writes the new state and
+    /// its history event in one transaction.
+    pub async fn act(&self, id: i64, version: i64, actor: &Actor, command: Command, now: Timestamp) -> Result<WorkOrderView> {
+        let org = self.org();
+        let calendar = self.calendar();
+        let mut tx = self.begin().await?;
+        let row = sqlx::query("SELECT version, lifecycle FROM work_orders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let case: Lifecycle = serde_json::from_str(&row.text("lifecycle")?)?;
+        // Visibility before the version, so a stale call tells nothing about a case one may not see.
+        if !can_view(actor, &case, &org.tree) {
+            return Err(StoreError::NotFound);
+        }
+        let current = row.int("version")?;
+        if current != version {
+            return Err(StoreError::VersionConflict { current });
+        }
+        let lookup = |u: &str| org.unit_lookup(u);
+        let ctx = Context { now, actor, tree: &org.tree, calendar: &calendar, unit: &lookup };
+        let (event, next) = decide(&case, command, &ctx)?;
+        let (answer, reply) = match &event.command {
+            Command::Answer { text, .. } => (Some(text.clone()), None),
+            Command::Reply { text } if event.unit_role == Some(zhitong_domain::work_order::UnitRole::Lead) => (None, Some(text.clone())),
+            Command::DisciplineFeedback { text } => (None, Some(text.clone())),
+            _ => (None, None),
+        };
+        let updated = sqlx::query(
+            "UPDATE work_orders SET version = version + 1, lifecycle = $1, state = $2, handling_jurisdiction = $3, \
+             confidential = $4, discipline_only = $5, lead_unit = $6, deadline = $7, warning_at = $8, paused_since = $9, \
+             closed_at = $10, rating = $11, supervised = $12, answer = COALESCE($13, answer), reply = COALESCE($14, reply), \
+             updated_at = $15 WHERE id = $16 AND version = $17",
+        )
+        .bind(serde_json::to_string(&next)?)
+        .bind(next.state.code())
+        .bind(next.handling_jurisdiction.as_str())
+        .bind(next.confidential as i64)
+        .bind(next.discipline_only as i64)
+        .bind(next.lead_unit().map(String::from))
+        .bind(next.deadline.map(to_millis))
+        .bind(next.warning_at(&calendar, self.warning_share()).map(to_millis))
+        .bind(next.paused_since.map(to_millis))
+        .bind(next.closed_at.map(to_millis))
+        .bind(next.rating.map(|r| r.code()))
+        .bind(next.supervised as i64)
+        .bind(answer)
+        .bind(reply)
+        .bind(to_millis(now))
+        .bind(id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            // Another writer committed between our read and our write (PostgreSQL).
+            return Err(StoreError::VersionConflict { current: version + 1 });
+        }
+        if next.units != case.units {
+            sqlx::query("DELETE FROM work_order_units WHERE work_order_id = $1").bind(id).execute(&mut *tx).await?;
+            for a in &next.units {
+                sqlx::query("INSERT INTO work_order_units (work_order_id, unit, role) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(&a.unit)
+                    .bind(a.role.code())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let details = serde_json::json!({ "event": event });
+        insert_event(&mut tx, id, now, actor, event.command.action().code(), Some(case.state), next.state, &details).await?;
+        tx.commit().await?;
+        self.work_order(id, actor, now).await
+    }
+
+    /// One work order as `actor` may see it (404 otherwise). Looking at a
+    /// confidential case is itself recorded in its history.
+    pub async fn work_order(&self, id: i64, actor: &Actor, now: Timestamp) -> Result<WorkOrderView> {
+        let sql = format!("SELECT {VIEW_COLUMNS} FROM work_orders w LEFT JOIN enterprises e ON e.id = w.enterprise_id WHERE w.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.reader()).await?.ok_or(StoreError::NotFound)?;
+        let (view, case) = self.view(&row, actor, now)?;
+        if !can_view(actor, &case, &self.org().tree) {
+            return Err(StoreError::NotFound);
+        }
+        if case.confidential {
+            let mut tx = self.begin().await?;
+            let details = serde_json::json!({});
+            insert_event(&mut tx, id, now, actor, VIEW_ACTION, Some(case.state), case.state, &details).await?;
+            tx.commit().await?;
+        }
+        Ok(view)
+    }
+
+    pub async fn history(&self, id: i64, actor: &Actor) -> Result<Vec<EventView>> {
+        let row = sqlx::query("SELECT lifecycle FROM work_orders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let case: Lifecycle = serde_json::from_str(&row.text("lifecycle")?)?;
+        if !can_view(actor, &case, &self.org().tree) {
+            return Err(StoreError::NotFound);
+        }
+        let rows = sqlx::query(
+            "SELECT id, at, actor_name, actor_role, action, from_state, to_state, details FROM work_order_events \
+             WHERE work_order_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let action = r.text("action")?;
+                Ok(EventView {
+                    id: r.int("id")?,
+                    at: rfc3339(from_millis(r.int("at")?)),
+                    actor: r.text("actor_name")?,
+                    actor_role: r.text("actor_role")?,
+                    action_label: Action::from_code(&action).map(|a| a.label()).unwrap_or("查看").to_string(),
+                    action,
+                    from_state: r.opt_text("from_state")?,
+                    to_state: r.text("to_state")?,
+                    details: serde_json::from_str(&r.text("details")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Rebuild the case from its history, for checking that the history is complete.
+    pub async fn replay_history(&self, id: i64) -> Result<(Lifecycle, Lifecycle)> {
+        let stored: (String,) =
+            sqlx::query_as("SELECT lifecycle FROM work_orders WHERE id = $1").bind(id).fetch_one(self.reader()).await?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT action, details FROM work_order_events WHERE work_order_id = $1 ORDER BY id")
+                .bind(id)
+                .fetch_all(self.reader())
+                .await?;
+        let mut registration: Option<Registration> = None;
+        let mut events: Vec<Event> = vec![];
+        for (action, details) in rows {
+            let mut v: serde_json::Value = serde_json::from_str(&details)?;
+            match action.as_str() {
+                VIEW_ACTION => {}
+                "register" => registration = Some(serde_json::from_value(v["registration"].take())?),
+                _ => events.push(serde_json::from_value(v["event"].take())?),
+            }
+        }
+        let registration = registration.ok_or_else(|| StoreError::Internal("history has no registration".into()))?;
+        Ok((replay(&registration, &events)?, serde_json::from_str(&stored.0)?))
+    }
+
+    pub async fn list_work_orders(&self, actor: &Actor, f: &ListFilter, now: Timestamp) -> Result<Page<WorkOrderView>> {
+        let page = f.page.unwrap_or(1).max(1);
+        let per_page = f.per_page.unwrap_or(20).clamp(1, 200);
+        let org = self.org();
+        let mut w = Where::default();
+        match list_scope(actor, &org.tree) {
+            ListScope::Nothing => return Ok(Page { items: vec![], total: 0, page, per_page }),
+            ListScope::Unit(u) => {
+                let p = w.arg(Arg::Text(u));
+                w.cond(format!(
+                    "w.discipline_only = 0 AND EXISTS (SELECT 1 FROM work_order_units wu WHERE wu.work_order_id = w.id AND wu.unit = {p})"
+                ));
+            }
+            ListScope::Jurisdictions { codes, include_discipline_only } => {
+                let ps: Vec<String> = codes.into_iter().map(|c| w.arg(Arg::Text(c.to_string()))).collect();
+                w.cond(format!("w.handling_jurisdiction IN ({})", ps.join(", ")));
+                if !include_discipline_only {
+                    w.cond("w.discipline_only = 0".into());
+                }
+            }
+        }
+        let blank = |o: &Option<String>| o.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        if let Some(s) = blank(&f.state) {
+            State::from_code(&s).ok_or_else(|| FieldError::new("state", "没有这个状态"))?;
+            let p = w.arg(Arg::Text(s));
+            w.cond(format!("w.state = {p}"));
+        }
+        if let Some(k) = blank(&f.kind) {
+            Kind::from_code(&k).ok_or_else(|| FieldError::new("kind", "没有这个诉求类型"))?;
+            let p = w.arg(Arg::Text(k));
+            w.cond(format!("w.kind = {p}"));
+        }
+        if let Some(j) = blank(&f.jurisdiction) {
+            let p = w.arg(Arg::Text(j));
+            w.cond(format!("w.jurisdiction = {p}"));
+        }
+        if let Some(u) = blank(&f.unit) {
+            let p = w.arg(Arg::Text(u));
+            w.cond(format!("EXISTS (SELECT 1 FROM work_order_units wu2 WHERE wu2.work_order_id = w.id AND wu2.unit = {p})"));
+        }
+        if let Some(e) = f.enterprise {
+            let p = w.arg(Arg::Int(e));
+            w.cond(format!("w.enterprise_id = {p}"));
+        }
+        if let Some(s) = f.supervised {
+            let p = w.arg(Arg::Int(s as i64));
+            w.cond(format!("w.supervised = {p}"));
+        }
+        if let Some(q) = blank(&f.q) {
+            let p = w.arg(Arg::Text(format!("%{q}%")));
+            w.cond(format!("(w.number LIKE {p} OR w.title LIKE {p} OR w.content LIKE {p})"));
+        }
+        if let Some(from) = blank(&f.from) {
+            let p = w.arg(Arg::Int(to_millis(parse_bound("from", &from, false)?)));
+            w.cond(format!("w.received_at >= {p}"));
+        }
+        if let Some(to) = blank(&f.to) {
+            let p = w.arg(Arg::Int(to_millis(parse_bound("to", &to, true)?)));
+            w.cond(format!("w.received_at < {p}"));
+        }
+        if let Some(ds) = blank(&f.deadline_status) {
+            let status = DeadlineStatus::from_code(&ds).ok_or_else(|| FieldError::new("deadline_status", "没有这个时限状态"))?;
+            let n = w.arg(Arg::Int(to_millis(now)));
+            let open = "w.closed_at IS NULL AND w.paused_since IS NULL";
+            w.cond(match status {
+                DeadlineStatus::Ok => format!(
+                    "{open} AND (w.deadline IS NULL OR ({n} <= w.deadline AND (w.warning_at IS NULL OR {n} < w.warning_at)))"
+                ),
+                DeadlineStatus::Warning => format!("{open} AND {n} >= w.warning_at AND {n} <= w.deadline"),
+                DeadlineStatus::Overdue => format!("{open} AND w.deadline < {n}"),
+                DeadlineStatus::Paused => "w.closed_at IS NULL AND w.paused_since IS NOT NULL".into(),
+                DeadlineStatus::Met => "w.closed_at IS NOT NULL AND (w.deadline IS NULL OR w.closed_at <= w.deadline)".into(),
+                DeadlineStatus::Missed => "w.closed_at IS NOT NULL AND w.closed_at > w.deadline".into(),
+            });
+        }
+        let order = match f.sort.as_deref() {
+            None | Some("") | Some("deadline") => "CASE WHEN w.deadline IS NULL THEN 1 ELSE 0 END, w.deadline, w.id",
+            Some("-received_at") => "w.received_at DESC, w.id DESC",
+            Some(_) => return Err(FieldError::new("sort", "排序只能是 deadline 或 -received_at").into()),
+        };
+        let clause = w.sql();
+        let count_sql = format!("SELECT COUNT(*) FROM work_orders w WHERE {clause}");
+        let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(count_sql));
+        for a in &w.args {
+            count = match a {
+                Arg::Text(s) => count.bind(s.clone()),
+                Arg::Int(i) => count.bind(*i),
+            };
+        }
+        let (total,) = count.fetch_one(self.reader()).await?;
+        let list_sql = format!(
+            "SELECT {VIEW_COLUMNS} FROM work_orders w LEFT JOIN enterprises e ON e.id = w.enterprise_id \
+             WHERE {clause} ORDER BY {order} LIMIT {per_page} OFFSET {}",
+            (page - 1) * per_page
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(list_sql));
+        for a in &w.args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.clone()),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        let rows = q.fetch_all(self.reader()).await?;
+        let items = rows.iter().map(|r| self.view(r, actor, now).map(|v| v.0)).collect::<Result<Vec<_>>>()?;
+        Ok(Page { items, total, page, per_page })
+    }
+
+    fn view(&self, r: &AnyRow, actor: &Actor, now: Timestamp) -> Result<(WorkOrderView, Lifecycle)> {
+        let org = self.org();
+        let case: Lifecycle = serde_json::from_str(&r.text("lifecycle")?)?;
+        let ts = |col: &str| -> Result<Option<String>> { Ok(r.opt_int(col)?.map(|m| rfc3339(from_millis(m)))) };
+        let warning_at = r.opt_int("warning_at")?.map(from_millis);
+        let enterprise = match r.opt_int("e_id")? {
+            None => None,
+            Some(id) => Some(Enterprise {
+                id,
+                name: r.text("e_name")?,
+                uscc: r.opt_text("e_uscc")?,
+                contact: r.opt_text("e_contact")?,
+                phone: r.opt_text("e_phone")?,
+                address: r.opt_text("e_address")?,
+                industry: r.opt_text("e_industry")?,
+            }),
+        };
+        let view = WorkOrderView {
+            id: r.int("id")?,
+            number: r.text("number")?,
+            state: case.state.code().into(),
+            state_label: case.state.label().into(),
+            version: r.int("version")?,
+            kind: case.kind.code().into(),
+            kind_label: case.kind.label().into(),
+            regular: r.flag("regular")?,
+            channel: r.text("channel")?,
+            line: r.opt_text("line")?,
+            topic: r.opt_text("topic")?,
+            jurisdiction: case.jurisdiction.to_string(),
+            handling_jurisdiction: case.handling_jurisdiction.to_string(),
+            title: r.text("title")?,
+            content: r.text("content")?,
+            enterprise,
+            caller: Caller { name: r.text("caller_name")?, phone: r.text("caller_phone")? },
+            confidential: case.confidential,
+            received_at: rfc3339(case.received_at),
+            created_at: ts("created_at")?.unwrap_or_default(),
+            closed_at: case.closed_at.map(rfc3339),
+            deadline: case.deadline.map(rfc3339),
+            deadline_status: case.deadline_status(now, warning_at).code().into(),
+            warning_at: warning_at.map(rfc3339),
+            policy: case.policy.map(|p| PolicyView {
+                clock: p.clock.code().into(),
+                minutes: p.minutes,
+                pausable: p.pausable,
+                description: p.describe(),
+            }),
+            units: case
+                .units
+                .iter()
+                .map(|a| UnitOnCase {
+                    unit: a.unit.clone(),
+                    name: org.units.get(&a.unit).map(|u| u.name.clone()).unwrap_or_default(),
+                    role: a.role.code().into(),
+                })
+                .collect(),
+            rating: case.rating.map(|r| r.code().into()),
+            resolved: case.resolved,
+            supervised: case.supervised,
+            paused: case.paused_since.is_some(),
+            extension_request: case
+                .extension_request
+                .as_ref()
+                .map(|e| ExtensionRequestView { until: rfc3339(e.until), reason: e.reason.clone() }),
+            returns: case.returns,
+            extensions: case.extensions,
+            redos: case.redos,
+            urges: case.urges,
+            answer: r.opt_text("answer")?,
+            reply: r.opt_text("reply")?,
+            actions: available_actions(&case, actor, &org.tree).into_iter().map(|a| a.code().to_string()).collect(),
+        };
+        Ok((view, case))
+    }
+
+    pub fn calendar(&self) -> std::sync::Arc<BusinessCalendar> {
+        self.deadlines.calendar.clone()
+    }
+
+    pub fn warning_share(&self) -> f64 {
+        self.deadlines.warning_share
+    }
+}
+
+/// Deadline settings shared by every write (per-jurisdiction calendars come later).
+#[derive(Debug, Clone)]
+pub struct DeadlineSettings {
+    pub calendar: std::sync::Arc<BusinessCalendar>,
+    pub warning_share: f64,
+}
+
+impl Default for DeadlineSettings {
+    fn default() -> Self {
+        Self { calendar: std::sync::Arc::new(BusinessCalendar::china()), warning_share: 0.75 }
+    }
+}
+
+const VIEW_ACTION: &str = "view";
+
+const VIEW_COLUMNS: &str = "w.id, w.number, w.version, w.lifecycle, w.regular, w.channel, w.line, w.topic, w.title, w.content, \
+    w.caller_name, w.caller_phone, w.created_at, w.warning_at, w.answer, w.reply, \
+    e.id AS e_id, e.name AS e_name, e.uscc AS e_uscc, e.contact AS e_contact, e.phone AS e_phone, \
+    e.address AS e_address, e.industry AS e_industry";
+
+fn parse_bound(field: &str, s: &str, end: bool) -> Result<Timestamp, FieldError> {
+    if let Ok(d) = s.parse::<jiff::civil::Date>() {
+        let d = if end { d.tomorrow().map_err(|_| FieldError::new(field, "日期超出范围"))? } else { d };
+        return Ok(zhitong_domain::time::instant(d.to_datetime(jiff::civil::Time::midnight())));
+    }
+    parse_instant(s).ok_or_else(|| FieldError::new(field, "日期格式不正确，例如 2024-03-04"))
+}
+
+async fn next_number(tx: &mut Transaction<'static, Any>, day: jiff::civil::Date) -> Result<OrderNumber> {
+    // One row per day; the upsert's row lock makes numbers unique under concurrent intake.
+    let (seq,): (i64,) = sqlx::query_as(
+        "INSERT INTO order_counters (day, last) VALUES ($1, 1) \
+         ON CONFLICT (day) DO UPDATE SET last = order_counters.last + 1 RETURNING last",
+    )
+    .bind(OrderNumber::day_key(day))
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(OrderNumber { day, seq: seq as u32 })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_event(
+    tx: &mut Transaction<'static, Any>,
+    id: i64,
+    at: Timestamp,
+    actor: &Actor,
+    action: &str,
+    from: Option<State>,
+    to: State,
+    details: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO work_order_events (work_order_id, at, actor_id, actor_name, actor_role, action, from_state, to_state, details) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(to_millis(at))
+    .bind(actor.user_id)
+    .bind(&actor.username)
+    .bind(actor.role.code())
+    .bind(action)
+    .bind(from.map(|s| s.code()))
+    .bind(to.code())
+    .bind(details.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// A WHERE clause built from optional filters, with numbered placeholders.
+#[derive(Default)]
+struct Where {
+    conds: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Where {
+    fn arg(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+    fn cond(&mut self, c: String) {
+        self.conds.push(c);
+    }
+    fn sql(&self) -> String {
+        if self.conds.is_empty() { "1 = 1".into() } else { self.conds.join(" AND ") }
+    }
+}
