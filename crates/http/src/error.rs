@@ -43,7 +43,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::NotFound,
-            StoreError::VersionConflict { .. } => ApiError::Conflict { code: "version_conflict", message: e.to_string() },
+            StoreError::VersionConflict { .. } => {
+                ApiError::Conflict { code: "version_conflict", message: e.to_string() }
+            }
             StoreError::Refused(r) => r.into(),
             StoreError::Invalid(f) => ApiError::Invalid(f),
             StoreError::Database(e) => ApiError::Internal(e.to_string()),
@@ -83,7 +85,12 @@ impl IntoResponse for ApiError {
             }
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，请稍后重试或联系管理员".to_string(), None)
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "服务器内部错误，请稍后重试或联系管理员".to_string(),
+                    None,
+                )
             }
         };
         (status, Json(ErrorBody { error: ErrorDetail { code, message, field } })).into_response()

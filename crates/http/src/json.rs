@@ -15,7 +15,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| ApiError::BadRequest("无法读取请求内容".into()))?;
+        let bytes =
+            Bytes::from_request(req, state).await.map_err(|_| ApiError::BadRequest("无法读取请求内容".into()))?;
         parse(&bytes).map(ApiJson)
     }
 }
@@ -26,7 +27,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            return ApiError::BadRequest(format!("请求内容不是有效的 JSON（第{}行第{}列）", inner.line(), inner.column()));
+            return ApiError::BadRequest(format!(
+                "请求内容不是有效的 JSON（第{}行第{}列）",
+                inner.line(),
+                inner.column()
+            ));
         }
         let field = if path == "." { "body".to_string() } else { path };
         ApiError::Invalid(FieldError::new(field, format!("字段格式不正确：{}", describe(&inner.to_string()))))

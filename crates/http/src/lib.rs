@@ -35,12 +35,18 @@ pub struct HttpSettings {
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        Self { session_ttl: SignedDuration::from_hours(12), secure_cookies: false, request_timeout: Duration::from_secs(30) }
+        Self {
+            session_ttl: SignedDuration::from_hours(12),
+            secure_cookies: false,
+            request_timeout: Duration::from_secs(30),
+        }
     }
 }
 
 /// The whole application, the same for tests and production.
 pub fn app(state: AppState) -> Router {
+    // Install the recorder before the first request so that it is counted.
+    metrics_handle();
     let (api, doc) = openapi::api_router().split_for_parts();
     Router::new()
         .merge(api)

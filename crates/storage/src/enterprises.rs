@@ -101,42 +101,40 @@ impl Store {
         e: &ValidEnterprise,
         now: i64,
     ) -> Result<i64> {
-        let existing: Option<(i64,)> = if let Some(u) = &e.uscc {
-            sqlx::query_as("SELECT id FROM enterprises WHERE uscc = $1")
-                .bind(u.as_str())
-                .fetch_optional(&mut **tx)
-                .await?
-        } else {
-            let p = e.phone.as_ref().expect("parse requires uscc or phone");
-            sqlx::query_as("SELECT id FROM enterprises WHERE phone = $1 ORDER BY updated_at DESC LIMIT 1")
-                .bind(p.as_str())
-                .fetch_optional(&mut **tx)
-                .await?
-        };
         let uscc = e.uscc.as_ref().map(|u| u.as_str().to_string());
         let phone = e.phone.as_ref().map(|p| p.as_str().to_string());
-        if let Some((id,)) = existing {
-            sqlx::query(
-                "UPDATE enterprises SET name = $1, uscc = COALESCE($2, uscc), contact = COALESCE($3, contact), \
-                 phone = COALESCE($4, phone), address = COALESCE($5, address), industry = COALESCE($6, industry), \
-                 updated_at = $7 WHERE id = $8",
-            )
-            .bind(&e.name)
-            .bind(uscc)
-            .bind(&e.contact)
-            .bind(phone)
-            .bind(&e.address)
-            .bind(&e.industry)
-            .bind(now)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-            return Ok(id);
+        if uscc.is_none() {
+            // Known only by phone: the most recently seen enterprise with that number.
+            let existing: Option<(i64,)> =
+                sqlx::query_as("SELECT id FROM enterprises WHERE phone = $1 ORDER BY updated_at DESC LIMIT 1")
+                    .bind(&phone)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            if let Some((id,)) = existing {
+                sqlx::query(
+                    "UPDATE enterprises SET name = $1, contact = COALESCE($2, contact), address = COALESCE($3, address), \
+                     industry = COALESCE($4, industry), updated_at = $5 WHERE id = $6",
+                )
+                .bind(&e.name)
+                .bind(&e.contact)
+                .bind(&e.address)
+                .bind(&e.industry)
+                .bind(now)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+                return Ok(id);
+            }
         }
+        // One statement, so that two calls from the same enterprise at once cannot both insert it.
         let jurisdiction = e.uscc.as_ref().map(|u| u.division().to_string());
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO enterprises (name, uscc, contact, phone, address, industry, jurisdiction, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+             ON CONFLICT (uscc) DO UPDATE SET name = excluded.name, contact = COALESCE(excluded.contact, enterprises.contact), \
+             phone = COALESCE(excluded.phone, enterprises.phone), address = COALESCE(excluded.address, enterprises.address), \
+             industry = COALESCE(excluded.industry, enterprises.industry), updated_at = excluded.updated_at \
+             RETURNING id",
         )
         .bind(&e.name)
         .bind(uscc)

@@ -169,3 +169,15 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// How many rows a table has (for tests and diagnostics; the name is checked).
+    pub async fn count_rows(&self, table: &str) -> Result<i64> {
+        if !table.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            return Err(StoreError::Internal(format!("bad table name {table}")));
+        }
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_one(self.reader()).await?;
+        Ok(n)
+    }
+}

@@ -39,7 +39,7 @@ impl Store {
             let mut tx = self.begin().await?;
             if self.backend == Backend::Postgres {
                 // Several servers may start at once: one migrates, the others wait here.
-                sqlx::query("SELECT pg_advisory_xact_lock(7_224_012)").execute(&mut *tx).await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(7224012)").execute(&mut *tx).await?;
             }
             let done: Option<(i64,)> = sqlx::query_as("SELECT version FROM zhitong_migrations WHERE version = $1")
                 .bind(m.version)

@@ -239,7 +239,8 @@ impl Store {
         };
         let title = required_text("title", "标题", &input.title, 200)?;
         let content = required_text("content", "诉求内容", &input.content, 5000)?;
-        let enterprise = input.enterprise.as_ref().ok_or_else(|| FieldError::new("enterprise.name", "请填写企业信息"))?;
+        let enterprise =
+            input.enterprise.as_ref().ok_or_else(|| FieldError::new("enterprise.name", "请填写企业信息"))?;
         let enterprise = enterprise.parse()?;
         let caller = input.caller.clone().unwrap_or_default();
         let caller_name = required_text("caller.name", "来电人姓名", &caller.name, 50)?;
@@ -253,7 +254,9 @@ impl Store {
             Some(s) => match parse_instant(s) {
                 Some(t) if t <= now => t,
                 Some(_) => return Err(FieldError::new("received_at", "来电时间不能晚于当前时间")),
-                None => return Err(FieldError::new("received_at", "来电时间格式不正确，例如 2024-03-04T10:00:00+08:00")),
+                None => {
+                    return Err(FieldError::new("received_at", "来电时间格式不正确，例如 2024-03-04T10:00:00+08:00"));
+                }
             },
         };
         Ok(Intake {
@@ -284,7 +287,12 @@ impl Store {
 
     /// Record a new appeal. Nothing is written when any field is wrong.
     /// The same `idempotency_key` returns the first work order.
-    pub async fn create_work_order(&self, actor: &Actor, input: &NewWorkOrder, now: Timestamp) -> Result<WorkOrderView> {
+    pub async fn create_work_order(
+        &self,
+        actor: &Actor,
+        input: &NewWorkOrder,
+        now: Timestamp,
+    ) -> Result<WorkOrderView> {
         if !role_may(actor.role, Action::Register) {
             return Err(Refusal::Forbidden(format!("“{}”角色不能登记诉求", actor.role.label())).into());
         }
@@ -296,17 +304,51 @@ impl Store {
         if let Some(key) = &intake.idempotency_key
             && let Some(id) = self.by_idempotency_key(key).await?
         {
-            return self.work_order(id, actor, now).await;
+            return self.receipt(id, actor, now).await;
         }
         match self.insert_work_order(actor, &intake, now).await {
-            Ok(id) => self.work_order(id, actor, now).await,
+            Ok(id) => self.receipt(id, actor, now).await,
             // Two requests with one key at once: the loser returns the winner's order.
-            Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() && intake.idempotency_key.is_some() => {
-                let id = self.by_idempotency_key(intake.idempotency_key.as_deref().unwrap()).await?.ok_or(StoreError::NotFound)?;
-                self.work_order(id, actor, now).await
+            Err(StoreError::Database(sqlx::Error::Database(e)))
+                if e.is_unique_violation() && intake.idempotency_key.is_some() =>
+            {
+                let id = self
+                    .by_idempotency_key(intake.idempotency_key.as_deref().unwrap())
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                self.receipt(id, actor, now).await
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// What the person who recorded a case (or just acted on it) gets back,
+    /// even when the case has left their sight: a complaint the agent passed
+    /// to the discipline commission, an order the unit returned. Others'
+    /// idempotency keys reveal nothing.
+    async fn receipt(&self, id: i64, actor: &Actor, now: Timestamp) -> Result<WorkOrderView> {
+        let sql = format!(
+            "SELECT {VIEW_COLUMNS}, w.created_by FROM work_orders w LEFT JOIN enterprises e ON e.id = w.enterprise_id WHERE w.id = $1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let (view, case) = self.view(&row, actor, now)?;
+        let involved = row.int("created_by")? == actor.user_id
+            || sqlx::query_as::<_, (i64,)>(
+                "SELECT COUNT(*) FROM work_order_events WHERE work_order_id = $1 AND actor_id = $2",
+            )
+            .bind(id)
+            .bind(actor.user_id)
+            .fetch_one(self.reader())
+            .await?
+            .0 > 0;
+        if !involved && !can_view(actor, &case, &self.org().tree) {
+            return Err(StoreError::NotFound);
+        }
+        Ok(view)
     }
 
     async fn insert_work_order(&self, actor: &Actor, i: &Intake, now: Timestamp) -> Result<i64> {
@@ -365,7 +407,14 @@ impl Store {
     /// The single path of every state change: checks the transition, the
     /// actor's role and scope and the version, then writes the new state and
     /// its history event in one transaction.
-    pub async fn act(&self, id: i64, version: i64, actor: &Actor, command: Command, now: Timestamp) -> Result<WorkOrderView> {
+    pub async fn act(
+        &self,
+        id: i64,
+        version: i64,
+        actor: &Actor,
+        command: Command,
+        now: Timestamp,
+    ) -> Result<WorkOrderView> {
         let org = self.org();
         let calendar = self.calendar();
         let mut tx = self.begin().await?;
@@ -388,7 +437,9 @@ impl Store {
         let (event, next) = decide(&case, command, &ctx)?;
         let (answer, reply) = match &event.command {
             Command::Answer { text, .. } => (Some(text.clone()), None),
-            Command::Reply { text } if event.unit_role == Some(zhitong_domain::work_order::UnitRole::Lead) => (None, Some(text.clone())),
+            Command::Reply { text } if event.unit_role == Some(zhitong_domain::work_order::UnitRole::Lead) => {
+                (None, Some(text.clone()))
+            }
             Command::DisciplineFeedback { text } => (None, Some(text.clone())),
             _ => (None, None),
         };
@@ -433,16 +484,23 @@ impl Store {
             }
         }
         let details = serde_json::json!({ "event": event });
-        insert_event(&mut tx, id, now, actor, event.command.action().code(), Some(case.state), next.state, &details).await?;
+        insert_event(&mut tx, id, now, actor, event.command.action().code(), Some(case.state), next.state, &details)
+            .await?;
         tx.commit().await?;
-        self.work_order(id, actor, now).await
+        self.receipt(id, actor, now).await
     }
 
     /// One work order as `actor` may see it (404 otherwise). Looking at a
     /// confidential case is itself recorded in its history.
     pub async fn work_order(&self, id: i64, actor: &Actor, now: Timestamp) -> Result<WorkOrderView> {
-        let sql = format!("SELECT {VIEW_COLUMNS} FROM work_orders w LEFT JOIN enterprises e ON e.id = w.enterprise_id WHERE w.id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.reader()).await?.ok_or(StoreError::NotFound)?;
+        let sql = format!(
+            "SELECT {VIEW_COLUMNS} FROM work_orders w LEFT JOIN enterprises e ON e.id = w.enterprise_id WHERE w.id = $1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let (view, case) = self.view(&row, actor, now)?;
         if !can_view(actor, &case, &self.org().tree) {
             return Err(StoreError::NotFound);
@@ -552,7 +610,9 @@ impl Store {
         }
         if let Some(u) = blank(&f.unit) {
             let p = w.arg(Arg::Text(u));
-            w.cond(format!("EXISTS (SELECT 1 FROM work_order_units wu2 WHERE wu2.work_order_id = w.id AND wu2.unit = {p})"));
+            w.cond(format!(
+                "EXISTS (SELECT 1 FROM work_order_units wu2 WHERE wu2.work_order_id = w.id AND wu2.unit = {p})"
+            ));
         }
         if let Some(e) = f.enterprise {
             let p = w.arg(Arg::Int(e));
@@ -575,7 +635,8 @@ impl Store {
             w.cond(format!("w.received_at < {p}"));
         }
         if let Some(ds) = blank(&f.deadline_status) {
-            let status = DeadlineStatus::from_code(&ds).ok_or_else(|| FieldError::new("deadline_status", "没有这个时限状态"))?;
+            let status =
+                DeadlineStatus::from_code(&ds).ok_or_else(|| FieldError::new("deadline_status", "没有这个时限状态"))?;
             let n = w.arg(Arg::Int(to_millis(now)));
             let open = "w.closed_at IS NULL AND w.paused_since IS NULL";
             w.cond(match status {

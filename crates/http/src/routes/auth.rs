@@ -41,7 +41,8 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
     if req.password.is_empty() {
         return Err(zhitong_domain::FieldError::new("password", "请输入密码").into());
     }
-    let Some((user, token)) = state.store.login(req.username.trim(), &req.password, state.settings.session_ttl).await? else {
+    let Some((user, token)) = state.store.login(req.username.trim(), &req.password, state.settings.session_ttl).await?
+    else {
         return Err(ApiError::Unauthorized("用户名或密码错误"));
     };
     let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
@@ -62,7 +63,8 @@ pub async fn logout(State(state): State<AppState>, req: axum::extract::Request) 
         state.store.logout(&token).await?;
     }
     let mut headers = HeaderMap::new();
-    headers.insert(SET_COOKIE, HeaderValue::from_static("zhitong_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"));
+    headers
+        .insert(SET_COOKIE, HeaderValue::from_static("zhitong_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"));
     Ok((axum::http::StatusCode::NO_CONTENT, headers))
 }
 

@@ -33,8 +33,14 @@ pub async fn deadline(
     let kind = Kind::from_code(q.kind.trim()).ok_or_else(|| FieldError::new("kind", "没有这个诉求类型"))?;
     let start = match q.start.as_deref().filter(|s| !s.trim().is_empty()) {
         None => jiff::Timestamp::now(),
-        Some(s) => time::parse_instant(s.trim()).ok_or_else(|| FieldError::new("start", "时间格式不正确，例如 2024-03-04T10:00:00+08:00"))?,
+        Some(s) => time::parse_instant(s.trim())
+            .ok_or_else(|| FieldError::new("start", "时间格式不正确，例如 2024-03-04T10:00:00+08:00"))?,
     };
+    if let Some(j) = q.jurisdiction.as_deref().map(str::trim).filter(|j| !j.is_empty())
+        && s.store.org().jurisdiction(j).is_none()
+    {
+        return Err(FieldError::new("jurisdiction", "没有这个辖区").into());
+    }
     let policy = kind.default_policy(q.regular.unwrap_or(true));
     let calendar = s.store.calendar();
     Ok(Json(DeadlineAnswer {

@@ -44,7 +44,11 @@ pub async fn list(
 /// One work order, with the actions the caller may take now.
 #[utoipa::path(get, path = "/api/v1/work-orders/{id}", tag = "work-orders",
     responses((status = 200, body = WorkOrderView), (status = 404, body = ErrorBody)))]
-pub async fn get(State(s): State<AppState>, CurrentUser(user): CurrentUser, Path(id): Path<i64>) -> ApiResult<Json<WorkOrderView>> {
+pub async fn get(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<WorkOrderView>> {
     Ok(Json(s.store.work_order(id, &user.actor(), jiff::Timestamp::now()).await?))
 }
 

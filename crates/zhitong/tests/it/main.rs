@@ -1,1 +1,10 @@
-fn main() {}
+//! One integration-test binary: the real application on a random port,
+//! against a fresh database, on SQLite and on PostgreSQL alike.
+
+mod helpers;
+
+mod auth;
+mod org;
+mod schema;
+mod system;
+mod work_orders;

@@ -1,0 +1,167 @@
+//! `zhitong <command>`: one binary, subcommands named in API.md.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::{
+    config::Config,
+    startup::{Application, Bootstrap, open_store, redact},
+};
+
+#[derive(Parser)]
+#[command(name = "zhitong", version, about = "直通 · 服务企业直通车 — enterprise service hotline platform")]
+struct Cli {
+    /// Configuration file (TOML). Default: ./zhitong.toml if present.
+    #[arg(long, global = true, env = "ZHITONG_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Default)]
+struct DatabaseArgs {
+    /// Folder of the embedded SQLite database (default ./zhitong-data).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://user@host/db) instead of SQLite.
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Load the Nanning demo organisation on first start and print the demo accounts.
+        #[arg(long)]
+        demo: bool,
+        /// Password of every demo account.
+        #[arg(long, default_value = "zhitong-demo")]
+        demo_password: String,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+impl DatabaseArgs {
+    fn overrides(&self) -> serde_json::Value {
+        let mut o = json!({});
+        if let Some(d) = &self.data {
+            o["data"] = json!(d);
+        }
+        if let Some(u) = &self.database_url {
+            o["database_url"] = json!(u);
+        }
+        o
+    }
+}
+
+fn init_logs(config: &Config) {
+    use tracing_subscriber::{EnvFilter, fmt};
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    if config.log_format == "json" {
+        fmt().json().with_env_filter(filter).init();
+    } else {
+        fmt().with_env_filter(filter).init();
+    }
+}
+
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("错误 error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { listen, db, demo, demo_password } => {
+            let mut overrides = db.overrides();
+            if let Some(l) = listen {
+                overrides["listen"] = json!(l);
+            }
+            let config = Config::load(cli.config.as_deref(), &overrides)?;
+            init_logs(&config);
+            let started = std::time::Instant::now();
+            let app = Application::build(&config, demo.then_some(demo_password.as_str())).await?;
+            print_bootstrap(&app.bootstrap, &demo_password);
+            let addr = app.local_addr();
+            println!("直通 Zhitong 已启动 (started in {} ms)", started.elapsed().as_millis());
+            println!("  地址 address:  http://{addr}/");
+            println!("  接口 API docs: http://{addr}/api/docs/");
+            println!("  数据库 database: {}", redact(&config.database_url()));
+            app.run_until(shutdown_signal()).await
+        }
+        Command::Migrate { db } => {
+            let config = Config::load(cli.config.as_deref(), &db.overrides())?;
+            init_logs(&config);
+            let store = open_store(&config).await?;
+            println!("数据库已是最新结构 schema up to date: {}", redact(&config.database_url()));
+            store.close().await;
+            Ok(())
+        }
+    }
+}
+
+fn print_bootstrap(b: &Bootstrap, demo_password: &str) {
+    match b {
+        Bootstrap::Existing => {}
+        Bootstrap::FirstAdmin { password } => {
+            println!("首次启动：已创建管理员账号 first start: admin account created");
+            println!("  用户名 username: admin");
+            println!("  密码 password:   {password}   （仅显示这一次，请登录后修改 shown once）");
+        }
+        Bootstrap::Demo(accounts) => {
+            println!("已载入南宁市演示数据 Nanning demo organisation loaded (demo mode: never for production)");
+            println!("演示账号 demo accounts — 密码 password: {demo_password}");
+            println!("  admin");
+            let mut row = String::new();
+            for (username, _, role, _, _) in accounts.iter().filter(|a| a.4.is_none() && a.0 != "admin") {
+                if role.code() == "agent" && !row.is_empty() {
+                    println!("  {row}");
+                    row.clear();
+                }
+                row.push_str(&format!("{username:<24}"));
+            }
+            println!("  {row}");
+            let handlers: Vec<&str> = accounts.iter().filter(|a| a.4.is_some()).map(|a| a.0.as_str()).collect();
+            println!(
+                "  承办单位 handlers ({}): handler@UNITCODE, e.g. {} …",
+                handlers.len(),
+                handlers.iter().take(4).copied().collect::<Vec<_>>().join(", ")
+            );
+            println!("  单位编码 unit codes: GET /api/v1/units");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

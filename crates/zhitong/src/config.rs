@@ -1,0 +1,101 @@
+//! Configuration, in one place: built-in defaults, then a TOML file
+//! (`zhitong.toml` or `--config FILE`), then `ZHITONG_*` environment
+//! variables, then command-line flags, each overriding the one before.
+
+use std::path::{Path, PathBuf};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// Folder for the embedded SQLite database and files.
+    pub data: PathBuf,
+    /// `postgres://…` to use PostgreSQL instead of SQLite under `data`.
+    pub database_url: Option<String>,
+    /// Size of the database connection pool.
+    pub max_connections: u32,
+    /// How long a sign-in lasts.
+    pub session_ttl_hours: i64,
+    /// Mark the session cookie Secure (serve behind HTTPS).
+    pub secure_cookies: bool,
+    /// Share of a case's time after which its deadline status is `warning`.
+    pub warning_share: f64,
+    /// `text` or `json` logs.
+    pub log_format: String,
+    /// The top jurisdiction created on a first start without `--demo`.
+    pub root_jurisdiction_code: String,
+    pub root_jurisdiction_name: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data: PathBuf::from("./zhitong-data"),
+            database_url: None,
+            max_connections: 8,
+            session_ttl_hours: 12,
+            secure_cookies: false,
+            warning_share: 0.75,
+            log_format: "text".into(),
+            root_jurisdiction_code: "450100".into(),
+            root_jurisdiction_name: "南宁市".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Defaults < file < environment < `overrides` (the flags that were given).
+    pub fn load(file: Option<&Path>, overrides: &serde_json::Value) -> anyhow::Result<Self> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(f) => {
+                anyhow::ensure!(f.exists(), "配置文件不存在: {}", f.display());
+                fig = fig.merge(Toml::file(f));
+            }
+            None => fig = fig.merge(Toml::file("zhitong.toml")),
+        }
+        let config: Config = fig.merge(Env::prefixed("ZHITONG_")).merge(Serialized::defaults(overrides)).extract()?;
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&config.warning_share),
+            "warning_share 应在 0 与 1 之间（当前 {}）",
+            config.warning_share
+        );
+        Ok(config)
+    }
+
+    /// The database URL: PostgreSQL if given, else SQLite under `data`.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) if !u.is_empty() => u.clone(),
+            _ => format!("sqlite://{}?mode=rwc", self.data.join("zhitong.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_override_in_order() {
+        let dir = std::env::temp_dir().join(format!("zt-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("z.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\nmax_connections = 3\n").unwrap();
+        let c = Config::load(Some(&file), &serde_json::json!({ "max_connections": 5 })).unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000", "file overrides default");
+        assert_eq!(c.max_connections, 5, "flags override file");
+        assert!(c.database_url().starts_with("sqlite://"));
+        std::fs::write(&file, "warning_share = 2.0\n").unwrap();
+        assert!(Config::load(Some(&file), &serde_json::json!({})).is_err());
+        assert!(Config::load(Some(&dir.join("missing.toml")), &serde_json::json!({})).is_err());
+    }
+}

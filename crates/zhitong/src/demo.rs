@@ -1,0 +1,362 @@
+//! The Nanning demo organisation: real jurisdiction names and division codes
+//! (GB/T 2260, from modood/Administrative-divisions-of-China, 2023), the
+//! departments such a city and its counties have, 46 hotline lines with
+//! fictional numbers, the topic tree, demo accounts and 240 enterprises with
+//! valid (generated) credit codes. For trying the product, never production.
+
+use rand::{RngExt, SeedableRng, rngs::StdRng};
+use zhitong_domain::{org::Role, uscc};
+use zhitong_storage::{EnterpriseInput, Jurisdiction, Line, NewUser, OrgSeed, Store, Topic, Unit, hash_password};
+
+/// (code, name, level). Development zones have no GB/T 2260 code; 4501 7x
+/// codes are assigned locally here.
+pub const JURISDICTIONS: &[(&str, &str, &str)] = &[
+    ("450100", "南宁市", "city"),
+    ("450102", "兴宁区", "county"),
+    ("450103", "青秀区", "county"),
+    ("450105", "江南区", "county"),
+    ("450107", "西乡塘区", "county"),
+    ("450108", "良庆区", "county"),
+    ("450109", "邕宁区", "county"),
+    ("450110", "武鸣区", "county"),
+    ("450123", "隆安县", "county"),
+    ("450124", "马山县", "county"),
+    ("450125", "上林县", "county"),
+    ("450126", "宾阳县", "county"),
+    ("450181", "横州市", "county"),
+    ("450171", "南宁高新技术产业开发区", "development_zone"),
+    ("450172", "南宁经济技术开发区", "development_zone"),
+    ("450173", "广西-东盟经济技术开发区", "development_zone"),
+];
+
+/// Departments: (code suffix, name pattern, function). `{}` is the
+/// jurisdiction's short name.
+const CITY_DEPARTMENTS: &[(&str, &str, &str)] = &[
+    ("XZSP", "{}行政审批局", "approval"),
+    ("SCJG", "{}市场监督管理局", "market"),
+    ("SW", "国家税务总局{}税务局", "tax"),
+    ("RS", "{}人力资源和社会保障局", "labour"),
+    ("ZJ", "{}住房和城乡建设局", "construction"),
+    ("ZRZY", "{}自然资源局", "land"),
+    ("FG", "{}发展和改革委员会", "development"),
+    ("GX", "{}工业和信息化局", "industry"),
+    ("CZ", "{}财政局", "finance"),
+    ("JR", "中共{}委金融委员会办公室", "credit"),
+    ("SF", "{}司法局", "law"),
+    ("SWU", "{}商务局", "commerce"),
+    ("TC", "{}投资促进局", "investment"),
+];
+const COUNTY_DEPARTMENTS: &[(&str, &str, &str)] = &[
+    ("XZSP", "{}行政审批局", "approval"),
+    ("SCJG", "{}市场监督管理局", "market"),
+    ("SW", "国家税务总局南宁市{}税务局", "tax"),
+    ("RS", "{}人力资源和社会保障局", "labour"),
+    ("ZJ", "{}住房和城乡建设局", "construction"),
+    ("ZRZY", "{}自然资源局", "land"),
+    ("FG", "{}发展和改革局", "development"),
+    ("GX", "{}工业和信息化局", "industry"),
+    ("CZ", "{}财政局", "finance"),
+    ("SF", "{}司法局", "law"),
+];
+const ZONE_DEPARTMENTS: &[(&str, &str, &str)] = &[
+    ("XZSP", "{}行政审批局", "approval"),
+    ("JF", "{}经济发展局", "development"),
+    ("GJ", "{}规划建设管理局", "construction"),
+    ("CZ", "{}财政局", "finance"),
+];
+
+/// (code, name, parent, default function).
+pub const TOPICS: &[(&str, &str, Option<&str>, Option<&str>)] = &[
+    ("XZSP", "行政审批", None, Some("approval")),
+    ("XZSP-QYKB", "企业开办与变更", Some("XZSP"), Some("approval")),
+    ("XZSP-XMSP", "项目审批", Some("XZSP"), Some("approval")),
+    ("SCJG", "市场监管", None, Some("market")),
+    ("SF", "税费", None, Some("tax")),
+    ("SF-TS", "退税与减免", Some("SF"), Some("tax")),
+    ("SF-FP", "发票", Some("SF"), Some("tax")),
+    ("RZXD", "融资信贷", None, Some("credit")),
+    ("YGSB", "用工社保", None, Some("labour")),
+    ("SDQ", "水电气", None, Some("development")),
+    ("GCJS", "工程建设", None, Some("construction")),
+    ("ZSCQ", "知识产权", None, Some("market")),
+    ("TQZK", "拖欠账款", None, Some("finance")),
+    ("ZCDX", "政策兑现", None, Some("development")),
+    ("ZFJC", "执法检查", None, Some("law")),
+    ("QT", "其他", None, None),
+];
+
+fn short_name(name: &str, level: &str) -> String {
+    match level {
+        "city" => "南宁市".into(),
+        _ => name.to_string(),
+    }
+}
+
+pub fn organisation() -> OrgSeed {
+    let mut seed = OrgSeed::default();
+    let mut line_no = 0;
+    for (i, (code, name, level)) in JURISDICTIONS.iter().enumerate() {
+        let parent = (*level != "city").then(|| "450100".to_string());
+        seed.jurisdictions.push(Jurisdiction {
+            code: code.to_string(),
+            name: name.to_string(),
+            level: level.to_string(),
+            parent,
+        });
+        let short = short_name(name, level);
+        let zone = *level == "development_zone";
+        let unit = |suffix: &str, name: String, t: &str, f: Option<&str>| Unit {
+            code: format!("{code}-{suffix}"),
+            name,
+            jurisdiction: code.to_string(),
+            unit_type: t.into(),
+            function: f.map(String::from),
+            active: true,
+        };
+        seed.units.push(unit("ZB", format!("{short}优化营商环境服务企业直通车工作专班"), "supervision", None));
+        let discipline = if zone { format!("{short}纪工委") } else { format!("{short}纪委监委") };
+        seed.units.push(unit("JW", discipline, "discipline", None));
+        let hotline = if *level == "city" {
+            "南宁市12345政务服务便民热线".to_string()
+        } else {
+            format!("{short}12345热线工作站")
+        };
+        seed.units.push(unit("12345", hotline, "hotline_12345", None));
+        let departments = match *level {
+            "city" => CITY_DEPARTMENTS,
+            "county" => COUNTY_DEPARTMENTS,
+            _ => ZONE_DEPARTMENTS,
+        };
+        for (suffix, pattern, function) in departments {
+            let dept_name = pattern.replace("{}", &short);
+            seed.units.push(unit(suffix, dept_name, "department", Some(function)));
+        }
+        // 46 lines: three for the city and each county-level jurisdiction; the
+        // zones' party and management committees, and the high-tech zone's 纪工委.
+        let officials: &[(&str, &str)] = match (*level, *code) {
+            ("development_zone", "450171") => &[
+                ("party_secretary", "党工委书记"),
+                ("government_head", "管委会主任"),
+                ("discipline_secretary", "纪工委书记"),
+            ],
+            ("development_zone", _) => &[("party_secretary", "党工委书记"), ("government_head", "管委会主任")],
+            ("city", _) => {
+                &[("party_secretary", "委书记"), ("government_head", "长"), ("discipline_secretary", "纪委书记")]
+            }
+            _ => &[
+                ("party_secretary", "党委主要领导"),
+                ("government_head", "政府主要领导"),
+                ("discipline_secretary", "纪委书记"),
+            ],
+        };
+        for (k, (official, title)) in officials.iter().enumerate() {
+            line_no += 1;
+            seed.lines.push(Line {
+                id: format!("{code}-{}", k + 1),
+                // 555 numbers: fictional, never a real subscriber.
+                number: format!("0771-555{:02}{:02}", i, k + 1),
+                name: format!("{name}{title}服务企业专线"),
+                jurisdiction: code.to_string(),
+                official: official.to_string(),
+            });
+        }
+    }
+    debug_assert_eq!(line_no, 46);
+    seed.topics = TOPICS
+        .iter()
+        .map(|(code, name, parent, f)| Topic {
+            code: code.to_string(),
+            name: name.to_string(),
+            parent: parent.map(String::from),
+            default_function: f.map(String::from),
+        })
+        .collect();
+    seed
+}
+
+const SURNAMES: &[&str] =
+    &["黄", "韦", "李", "陆", "覃", "梁", "莫", "蒙", "农", "卢", "王", "陈", "刘", "杨", "周", "潘"];
+const GIVEN: &[&str] =
+    &["建华", "丽娟", "志强", "海燕", "晓东", "春梅", "国庆", "秀兰", "伟", "敏", "俊杰", "桂芳", "明", "玉婷"];
+const PREFIXES: &[&str] =
+    &["南宁", "广西", "邕江", "青秀", "五象", "绿城", "东盟", "八桂", "相思湖", "凤岭", "邕州", "桂南"];
+const TRADES: &[(&str, &str)] = &[
+    ("科技有限公司", "信息技术"),
+    ("食品有限公司", "食品制造"),
+    ("建设工程有限公司", "建筑业"),
+    ("商贸有限公司", "批发零售"),
+    ("物流有限公司", "交通运输"),
+    ("机械制造有限公司", "制造业"),
+    ("医药有限公司", "医药"),
+    ("农业发展有限公司", "农业"),
+    ("餐饮管理有限公司", "住宿餐饮"),
+    ("新材料有限公司", "制造业"),
+    ("电子商务有限公司", "信息技术"),
+    ("文化传媒有限公司", "文化"),
+];
+const WORDS: &[&str] = &[
+    "华盛", "鑫达", "宏远", "恒通", "瑞丰", "嘉禾", "安泰", "盛世", "天成", "金桂", "联创", "博远", "振邦", "德润",
+    "汇智", "永兴", "通达", "骏业", "和美", "信诚",
+];
+
+const CODE_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+/// Enterprises with valid generated credit codes (deterministic).
+pub fn enterprises(n: usize, seed: u64) -> Vec<EnterpriseInput> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let counties: Vec<&str> = JURISDICTIONS.iter().filter(|j| j.2 == "county").map(|j| j.0).collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let (trade, industry) = TRADES[rng.random_range(0..TRADES.len())];
+        let name = format!(
+            "{}{}{}",
+            PREFIXES[rng.random_range(0..PREFIXES.len())],
+            WORDS[rng.random_range(0..WORDS.len())],
+            trade
+        );
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let division = counties[rng.random_range(0..counties.len())];
+        let mut code = format!("91{division}");
+        for _ in 0..9 {
+            code.push(CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char);
+        }
+        code.push(uscc::check_character(&code).expect("generated from the alphabet"));
+        let contact =
+            format!("{}{}", SURNAMES[rng.random_range(0..SURNAMES.len())], GIVEN[rng.random_range(0..GIVEN.len())]);
+        let phone = format!("1{}{:09}", [3, 5, 7, 8, 9][rng.random_range(0..5)], rng.random_range(0..1_000_000_000u64));
+        out.push(EnterpriseInput {
+            name,
+            uscc: Some(code),
+            contact: Some(contact),
+            phone: Some(phone),
+            address: Some(format!(
+                "南宁市{}",
+                JURISDICTIONS.iter().find(|j| j.0 == division).map(|j| j.1).unwrap_or("")
+            )),
+            industry: Some(industry.into()),
+        });
+    }
+    out
+}
+
+/// A demo account: (username, display name, role, jurisdiction, unit).
+pub type Account = (String, String, Role, String, Option<String>);
+
+pub fn accounts(seed: &OrgSeed) -> Vec<Account> {
+    let mut out: Vec<Account> = vec![("admin".into(), "系统管理员".into(), Role::Admin, "450100".into(), None)];
+    for j in &seed.jurisdictions {
+        for (role, title) in [
+            (Role::Agent, "座席员"),
+            (Role::Supervisor, "工作专班"),
+            (Role::Leader, "领导"),
+            (Role::Discipline, "纪检监察"),
+        ] {
+            out.push((
+                format!("{}@{}", role.code(), j.code),
+                format!("{}{}", j.name, title),
+                role,
+                j.code.clone(),
+                None,
+            ));
+        }
+    }
+    for u in &seed.units {
+        out.push((
+            format!("handler@{}", u.code),
+            format!("{}经办人", u.name),
+            Role::Handler,
+            u.jurisdiction.clone(),
+            Some(u.code.clone()),
+        ));
+    }
+    out
+}
+
+/// Load the demo once: returns the accounts when it was loaded now, `None`
+/// when an earlier start already did.
+pub async fn load(store: &Store, password: &str) -> anyhow::Result<Option<Vec<Account>>> {
+    if store.setting("demo_loaded").await?.is_some() {
+        return Ok(None);
+    }
+    let seed = organisation();
+    let list = accounts(&seed);
+    // Every demo account shares one password, so one (slow, on purpose) hash serves all.
+    let pw = password.to_string();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&pw)).await?;
+    let mut tx = store.begin().await?;
+    seed.insert(&mut tx).await?;
+    for (username, display_name, role, jurisdiction, unit) in &list {
+        let user =
+            NewUser { username, display_name, role: *role, jurisdiction, unit: unit.as_deref(), password_hash: &hash };
+        store.insert_user(&mut tx, &user).await?;
+    }
+    for e in enterprises(240, 2022_02_07) {
+        store.save_enterprise(&mut tx, &e).await?;
+    }
+    store.set_setting(&mut tx, "demo_loaded", &jiff::Timestamp::now().to_string()).await?;
+    tx.commit().await?;
+    store.reload_org().await?;
+    Ok(Some(list))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_organisation_shape() {
+        let seed = organisation();
+        assert_eq!(seed.jurisdictions.len(), 16);
+        assert_eq!(seed.lines.len(), 46);
+        let numbers: std::collections::HashSet<_> = seed.lines.iter().map(|l| &l.number).collect();
+        assert_eq!(numbers.len(), 46, "line numbers are unique");
+        for j in &seed.jurisdictions {
+            for t in ["supervision", "discipline", "hotline_12345", "department"] {
+                assert!(
+                    seed.units.iter().any(|u| u.jurisdiction == j.code && u.unit_type == t),
+                    "{} lacks {t}",
+                    j.code
+                );
+            }
+        }
+        assert!(seed.units.iter().any(|u| u.name == "南宁市行政审批局"));
+        assert!(seed.units.iter().any(|u| u.name == "国家税务总局南宁市青秀区税务局"));
+        let accounts = accounts(&seed);
+        for name in
+            ["admin", "agent@450100", "supervisor@450103", "leader@450181", "discipline@450100", "handler@450100-SW"]
+        {
+            assert!(accounts.iter().any(|a| a.0 == name), "{name}");
+        }
+    }
+
+    #[test]
+    fn demo_enterprises_have_valid_unique_codes() {
+        let list = enterprises(240, 7);
+        assert_eq!(list.len(), 240);
+        let codes: std::collections::HashSet<_> = list.iter().map(|e| e.uscc.clone().unwrap()).collect();
+        assert_eq!(codes.len(), 240);
+        for c in codes {
+            zhitong_domain::uscc::Uscc::parse(&c).unwrap();
+        }
+        assert_eq!(enterprises(5, 7)[0].name, enterprises(5, 7)[0].name, "deterministic");
+    }
+
+    #[test]
+    fn divisions_match_the_shared_reference() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/divisions/nanning_divisions.csv");
+        let Ok(text) = std::fs::read_to_string(path) else {
+            eprintln!("skipping: {path} not found");
+            return;
+        };
+        for line in text.lines().skip(1).filter(|l| l.contains(",current,")) {
+            let cols: Vec<&str> = line.split(',').collect();
+            if cols[2] == "province" {
+                continue;
+            }
+            assert!(JURISDICTIONS.iter().any(|j| j.0 == cols[0] && j.1 == cols[1]), "{} {} missing", cols[0], cols[1]);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Building the application: the same path for production and tests.
+
+use std::{future::Future, net::SocketAddr};
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use zhitong_http::{AppState, HttpSettings};
+use zhitong_storage::{DeadlineSettings, NewUser, OrgSeed, Store, hash_password};
+
+use crate::{config::Config, demo};
+
+/// What the first start did, for printing once.
+pub enum Bootstrap {
+    /// Nothing: the database already had users.
+    Existing,
+    /// The demo organisation was loaded.
+    Demo(Vec<demo::Account>),
+    /// A first admin was created with this password (shown once).
+    FirstAdmin { password: String },
+}
+
+pub struct Application {
+    listener: TcpListener,
+    store: Store,
+    state: AppState,
+    pub bootstrap: Bootstrap,
+}
+
+/// Open the database (creating the data folder for SQLite) and migrate.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if config.database_url.as_deref().is_none_or(str::is_empty) {
+        std::fs::create_dir_all(&config.data).with_context(|| format!("无法创建数据目录 {}", config.data.display()))?;
+    }
+    let store = Store::open(&config.database_url(), config.max_connections)
+        .await
+        .with_context(|| format!("无法打开数据库 {}", redact(&config.database_url())))?;
+    let settings = DeadlineSettings { warning_share: config.warning_share, ..DeadlineSettings::default() };
+    Ok(store.with_deadline_settings(settings))
+}
+
+/// Hide a password in a database URL before printing it.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}://{user}:***{}", &url[..s], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Application {
+    pub async fn build(config: &Config, demo_password: Option<&str>) -> anyhow::Result<Self> {
+        let store = open_store(config).await?;
+        let bootstrap = bootstrap(&store, config, demo_password).await?;
+        let listener =
+            TcpListener::bind(&config.listen).await.with_context(|| format!("无法监听 {}", config.listen))?;
+        let settings = HttpSettings {
+            session_ttl: jiff::SignedDuration::from_hours(config.session_ttl_hours),
+            secure_cookies: config.secure_cookies,
+            ..HttpSettings::default()
+        };
+        let state = AppState { store: store.clone(), settings };
+        Ok(Self { listener, store, state, bootstrap })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener")
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let app = zhitong_http::app(self.state);
+        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        self.store.close().await;
+        Ok(())
+    }
+}
+
+async fn bootstrap(store: &Store, config: &Config, demo_password: Option<&str>) -> anyhow::Result<Bootstrap> {
+    if let Some(pw) = demo_password {
+        return Ok(match demo::load(store, pw).await? {
+            Some(accounts) => Bootstrap::Demo(accounts),
+            None => Bootstrap::Existing,
+        });
+    }
+    if store.count_users().await? > 0 {
+        return Ok(Bootstrap::Existing);
+    }
+    // First start of a real installation: the top jurisdiction and one admin.
+    let password: String = {
+        use rand::RngExt as _;
+        let alphabet = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        let mut rng = rand::rng();
+        (0..16).map(|_| alphabet[rng.random_range(0..alphabet.len())] as char).collect()
+    };
+    let pw = password.clone();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&pw)).await?;
+    let mut tx = store.begin().await?;
+    if store.org().jurisdictions.is_empty() {
+        let seed = OrgSeed {
+            jurisdictions: vec![zhitong_storage::Jurisdiction {
+                code: config.root_jurisdiction_code.clone(),
+                name: config.root_jurisdiction_name.clone(),
+                level: "city".into(),
+                parent: None,
+            }],
+            ..OrgSeed::default()
+        };
+        seed.insert(&mut tx).await?;
+    }
+    let admin = NewUser {
+        username: "admin",
+        display_name: "系统管理员",
+        role: zhitong_domain::org::Role::Admin,
+        jurisdiction: &config.root_jurisdiction_code,
+        unit: None,
+        password_hash: &hash,
+    };
+    store.insert_user(&mut tx, &admin).await?;
+    tx.commit().await?;
+    store.reload_org().await?;
+    Ok(Bootstrap::FirstAdmin { password })
+}

@@ -1,0 +1,159 @@
+use std::path::PathBuf;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use zhitong::{config::Config, startup::Application};
+use zhitong_storage::Store;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const PASSWORD: &str = "zhitong-demo";
+
+/// Run a test body against each backend: `both!(name)` makes
+/// `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::TestApp::spawn_postgres().await {
+                    super::$name(app).await
+                }
+            }
+        }
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    dir: Option<PathBuf>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(d) = &self.dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}{}_{:08x}", std::process::id(), rand_u32())
+}
+
+fn rand_u32() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    t ^ N.fetch_add(1, Ordering::Relaxed).wrapping_mul(2_654_435_761)
+}
+
+pub fn postgres_base_url() -> String {
+    std::env::var("ZHITONG_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A fresh PostgreSQL schema and a URL whose connections use it.
+pub async fn fresh_postgres_url() -> Option<String> {
+    if std::env::var("ZHITONG_TEST_POSTGRES").as_deref() == Ok("skip") {
+        eprintln!("skipping PostgreSQL: ZHITONG_TEST_POSTGRES=skip");
+        return None;
+    }
+    use sqlx::Connection;
+    let base = postgres_base_url();
+    let mut conn = sqlx::PgConnection::connect(&base).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL is not reachable at {base} ({e}); start it (scripts/test does) or set ZHITONG_TEST_POSTGRES=skip")
+    });
+    let schema = unique("zt_test_");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        match backend {
+            Backend::Sqlite => Self::spawn_with(None).await,
+            Backend::Postgres => Self::spawn_postgres().await.expect("postgres"),
+        }
+    }
+
+    pub async fn spawn_postgres() -> Option<TestApp> {
+        let url = fresh_postgres_url().await?;
+        Some(Self::spawn_with(Some(url)).await)
+    }
+
+    async fn spawn_with(database_url: Option<String>) -> TestApp {
+        let dir = std::env::temp_dir().join(unique("zhitong-it-"));
+        let config = Config {
+            listen: "127.0.0.1:0".into(),
+            data: dir.clone(),
+            database_url,
+            max_connections: 4,
+            ..Config::default()
+        };
+        let app = Application::build(&config, Some(PASSWORD)).await.expect("application starts");
+        let base = format!("http://{}", app.local_addr());
+        let store = app.store().clone();
+        tokio::spawn(app.run_until(std::future::pending()));
+        TestApp { base, client: reqwest::Client::new(), store, dir: Some(dir) }
+    }
+
+    pub async fn login(&self, username: &str) -> String {
+        let (status, body) =
+            self.post(None, "/api/v1/auth/login", json!({"username": username, "password": PASSWORD})).await;
+        assert_eq!(status, StatusCode::OK, "login {username}: {body}");
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn post(&self, token: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
+        let mut req = self.client.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, token: Option<&str>, path: &str) -> (StatusCode, Value) {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Rows in a table, straight from the database (to prove nothing was written).
+    pub async fn count(&self, table: &str) -> i64 {
+        self.store.count_rows(table).await.unwrap()
+    }
+}
+
+/// A valid intake body; tests change what they need.
+pub fn intake(kind: &str) -> Value {
+    json!({
+        "channel": "phone",
+        "line": "450100-2",
+        "jurisdiction": "450100",
+        "kind": kind,
+        "regular": true,
+        "topic": "XZSP",
+        "title": "办理营业执照变更遇阻",
+        "content": "企业反映在办理营业执照变更时多次被要求补充材料，希望尽快办理。",
+        "enterprise": {"name": "南宁市绿城科技有限公司", "uscc": "91450107MA5KE0EQ2B", "contact": "黄建华", "phone": "13807710001"},
+        "caller": {"name": "黄建华", "phone": "13807710001"}
+    })
+}
