@@ -85,3 +85,37 @@ pub fn unit_role(actor: &Actor, case: &Lifecycle) -> Option<UnitRole> {
     let unit = actor.unit.as_ref()?;
     case.units.iter().find(|a| &a.unit == unit).map(|a| a.role)
 }
+
+/// The role × action matrix as a Markdown table (kept in `docs/permissions.md`).
+pub fn matrix_markdown() -> String {
+    use crate::work_order::Action;
+    let mut out = String::from("| action | 中文 |");
+    for r in Role::ALL {
+        out.push_str(&format!(" {} |", r.code()));
+    }
+    out.push_str("\n|---|---|");
+    out.push_str(&"---|".repeat(Role::ALL.len()));
+    out.push('\n');
+    for a in Action::ALL {
+        out.push_str(&format!("| `{}` | {} |", a.code(), a.label()));
+        for r in Role::ALL {
+            out.push_str(if role_may(*r, *a) { " ✓ |" } else { " |" });
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    /// docs/permissions.md shows the matrix the code enforces.
+    #[test]
+    fn documented_matrix_matches_the_code() {
+        let doc = include_str!("../../../docs/permissions.md");
+        assert!(
+            doc.contains(&super::matrix_markdown()),
+            "docs/permissions.md is out of date; paste in:\n{}",
+            super::matrix_markdown()
+        );
+    }
+}
