@@ -85,7 +85,8 @@ async fn run() {
                 per_step[0].push(d);
                 for (k, (token, mut body)) in steps.into_iter().enumerate() {
                     body["version"] = order["version"].clone();
-                    let (o, d) = client.post(token, &format!("/api/v1/work-orders/{}/actions", order["id"]), body).await;
+                    let (o, d) =
+                        client.post(token, &format!("/api/v1/work-orders/{}/actions", order["id"]), body).await;
                     per_step[k + 1].push(d);
                     order = o;
                 }
@@ -102,7 +103,11 @@ async fn run() {
         }
     }
     let elapsed = start.elapsed();
-    println!("lifecycles: {n} in {:.2} s = {:.0} per minute", elapsed.as_secs_f64(), n as f64 / elapsed.as_secs_f64() * 60.0);
+    println!(
+        "lifecycles: {n} in {:.2} s = {:.0} per minute",
+        elapsed.as_secs_f64(),
+        n as f64 / elapsed.as_secs_f64() * 60.0
+    );
     for (name, v) in ["create", "dispatch", "accept", "reply", "approve_reply", "follow_up (closes)"].iter().zip(all) {
         println!("{}", common::summary(name, v));
     }
@@ -120,7 +125,9 @@ async fn run() {
     for i in 0..total {
         ticker.tick().await;
         let (client, tokens) = (client.clone(), tokens.clone());
-        tasks.push(tokio::spawn(async move { client.post(&tokens[0], "/api/v1/work-orders", intake(1_000_000 + i)).await.1 }));
+        tasks.push(tokio::spawn(async move {
+            client.post(&tokens[0], "/api/v1/work-orders", intake(1_000_000 + i)).await.1
+        }));
     }
     let mut lat = vec![];
     for t in tasks {

@@ -51,13 +51,3 @@ async fn organisation_endpoints(app: TestApp) {
     assert!(app.count("enterprises").await >= 200);
 }
 both!(organisation_endpoints);
-
-async fn restart_keeps_data_and_loads_demo_once(app: TestApp) {
-    // A second application on the same database: the demo is not loaded again.
-    let users = app.count("users").await;
-    let again = zhitong::demo::load(&app.store, "other").await.unwrap();
-    assert!(again.is_none());
-    assert_eq!(app.count("users").await, users);
-    assert_eq!(app.count("jurisdictions").await, 16);
-}
-both!(restart_keeps_data_and_loads_demo_once);
