@@ -292,6 +292,88 @@ mod tests {
         assert_eq!(cal.deadline(Clock::ServiceHours, t("2024-03-04T03:00"), h(14)), t("2024-03-04T22:00"));
     }
 
+    /// Deadlines worked out by hand from the State Council notices (weekday
+    /// and holiday facts asserted first, so a wrong data file fails loudly).
+    #[test]
+    fn holiday_examples_worked_by_hand() {
+        let cal = BusinessCalendar::china();
+        let d = |s: &str| s.parse::<Date>().unwrap();
+        // Facts the expectations rest on.
+        for off in [
+            "2024-02-10",
+            "2024-02-17",
+            "2025-10-01",
+            "2025-10-08",
+            "2023-04-29",
+            "2023-05-03",
+            "2026-02-23",
+            "2026-05-05",
+        ] {
+            assert!(!cal.is_working_day(d(off)), "{off} is a holiday");
+        }
+        for work in ["2024-02-04", "2024-02-18", "2025-10-11", "2023-10-07", "2024-09-29", "2026-02-14"] {
+            assert!(cal.is_working_day(d(work)), "{work} is a make-up working day");
+        }
+        let (svc, wd, nat) = (Clock::ServiceHours, Clock::WorkingDays, Clock::Natural);
+        let cases: &[(&str, Clock, i64, &str, &str)] = &[
+            // Spring Festival 2024: Fri 10:00 + 24 h working → 14 h Fri, holiday Sat 10–Sat 17, make-up Sun 18 +10 h.
+            ("2024-02-09T10:00", wd, 24, "2024-02-18T10:00", "help over Spring Festival 2024"),
+            ("2024-02-09T21:00", svc, 4, "2024-02-18T11:00", "consultation at 21:00 before Spring Festival"),
+            // Saturday before the make-up Sunday Feb 4: the clock starts Sunday 08:00.
+            ("2024-02-03T10:00", wd, 24, "2024-02-05T08:00", "Saturday call, make-up Sunday"),
+            // Spring Festival 2025 (Jan 28 – Feb 4): Mon 20:00 → 4 h, then Wed Feb 5 +20 h.
+            ("2025-01-27T20:00", wd, 24, "2025-02-05T20:00", "help over Spring Festival 2025"),
+            // Spring Festival 2026: make-up Saturday Feb 14 20:00 → 2 h, holiday to Mon 23, Tue 24 08:00 + 2 h.
+            ("2026-02-14T20:00", svc, 4, "2026-02-24T10:00", "consultation on a make-up Saturday"),
+            ("2026-02-13T10:00", nat, 7 * 24, "2026-02-20T10:00", "7-day complaint across Spring Festival 2026"),
+            // National Day 2025 (Oct 1–8): Tue Sep 30 18:00 + 48 h → 6 h, Thu Oct 9 24 h, Fri Oct 10 18 h.
+            ("2025-09-30T18:00", wd, 48, "2025-10-10T18:00", "non-regular help over National Day 2025"),
+            ("2025-10-10T12:00", wd, 24, "2025-10-11T12:00", "make-up working Saturday Oct 11 2025"),
+            // National Day 2023 (Sep 29 – Oct 6), make-up Sat Oct 7.
+            ("2023-09-28T16:00", wd, 24, "2023-10-07T16:00", "help over National Day 2023"),
+            // National Day 2024: Saturday Sep 28 call, make-up Sunday Sep 29 from 08:00.
+            ("2024-09-28T10:00", wd, 24, "2024-09-30T08:00", "Saturday call before National Day 2024"),
+            ("2026-09-30T15:00", nat, 7 * 24, "2026-10-07T15:00", "7-day report across National Day 2026"),
+            // Labour Day 2023 (Apr 29 – May 3): Fri 09:00 → 15 h, Thu May 4 +9 h.
+            ("2023-04-28T09:00", wd, 24, "2023-05-04T09:00", "help over Labour Day 2023"),
+            ("2023-04-28T09:00", nat, 7 * 24, "2023-05-05T09:00", "7-day complaint across Labour Day 2023"),
+            // Labour Day 2024 (May 1–5): Tue 20:30 → 1.5 h, Mon May 6 08:00 + 2.5 h.
+            ("2024-04-30T20:30", svc, 4, "2024-05-06T10:30", "consultation before Labour Day 2024"),
+            // Labour Day 2026 (May 1–5): Thu 12:00 + 48 h → 12 h, Wed May 6 24 h, Thu May 7 12 h.
+            ("2026-04-30T12:00", wd, 48, "2026-05-07T12:00", "non-regular help over Labour Day 2026"),
+            // A call at 21:50 on a Wednesday: 10 min, then Thursday 08:00 + 3 h 50.
+            ("2026-11-25T21:50", svc, 4, "2026-11-26T11:50", "consultation at 21:50"),
+            ("2026-11-25T21:50", wd, 24, "2026-11-26T21:50", "help at 21:50 (inside service hours)"),
+            // A call at 03:00 on a Tuesday: the clock starts at 08:00 the same day.
+            ("2026-11-24T03:00", wd, 24, "2026-11-25T08:00", "help at 03:00"),
+            ("2026-11-24T03:00", svc, 4, "2026-11-24T12:00", "consultation at 03:00"),
+        ];
+        for (start, clock, hours, due, what) in cases {
+            assert_eq!(cal.deadline(*clock, t(start), h(*hours)), t(due), "{what}");
+        }
+    }
+
+    /// The shipped file carries every day of the reference data (skipped when
+    /// ../shared is not on this machine).
+    #[test]
+    fn shipped_data_matches_the_reference() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/calendar");
+        let cal = BusinessCalendar::china();
+        let mut n = 0;
+        for year in 2019..=2026 {
+            let Ok(text) = std::fs::read_to_string(format!("{dir}/{year}.json")) else {
+                eprintln!("skipping: {dir} not found");
+                return;
+            };
+            let file: CalendarFile = serde_json::from_str(&text).unwrap();
+            for day in file.days {
+                assert_eq!(cal.is_working_day(day.date), !day.off_day, "{}", day.date);
+                n += 1;
+            }
+        }
+        assert!(n > 250);
+    }
+
     fn any_instant() -> impl Strategy<Value = Timestamp> {
         // 2019-01-01 .. 2027-01-01, minute resolution
         (1_546_272_000i64 / 60..1_798_732_800i64 / 60).prop_map(|m| Timestamp::from_second(m * 60).unwrap())

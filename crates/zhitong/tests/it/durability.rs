@@ -110,3 +110,25 @@ async fn acknowledged_writes_survive_a_kill() {
     server.wait().unwrap();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Without `--demo`, the first start creates the top jurisdiction and an
+/// admin whose password is shown once; later starts create nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_start_creates_one_admin() {
+    let dir = std::env::temp_dir().join(format!("zhitong-first-{}", std::process::id()));
+    let config = Config { listen: "127.0.0.1:0".into(), data: dir.clone(), ..Config::default() };
+    let app = Application::build(&config, None).await.unwrap();
+    let zhitong::startup::Bootstrap::FirstAdmin { password } = &app.bootstrap else { panic!("expected a first admin") };
+    assert!(password.len() >= 16);
+    let store = app.store().clone();
+    let ttl = jiff::SignedDuration::from_hours(1);
+    assert!(store.login("admin", password, ttl).await.unwrap().is_some());
+    assert!(store.login("admin", PASSWORD, ttl).await.unwrap().is_none());
+    assert_eq!(store.org().jurisdictions.len(), 1);
+    store.close().await;
+    drop(app);
+    let again = Application::build(&config, None).await.unwrap();
+    assert!(matches!(again.bootstrap, zhitong::startup::Bootstrap::Existing));
+    assert_eq!(again.store().count_rows("users").await.unwrap(), 1);
+    let _ = std::fs::remove_dir_all(dir);
+}
