@@ -53,7 +53,8 @@ pub const SHIPPED_HOLIDAYS: &str = include_str!("../data/holidays-cn.json");
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusinessCalendar {
-    special: BTreeMap<Date, bool>,
+    /// date → (off day?, name)
+    special: BTreeMap<Date, (bool, String)>,
     service_start: Time,
     service_end: Time,
 }
@@ -80,7 +81,7 @@ impl BusinessCalendar {
     /// Add or correct days (later entries win), e.g. a jurisdiction's own.
     pub fn apply(&mut self, days: &[SpecialDay]) {
         for d in days {
-            self.special.insert(d.date, d.off_day);
+            self.special.insert(d.date, (d.off_day, d.name.clone()));
         }
     }
 
@@ -99,9 +100,14 @@ impl BusinessCalendar {
 
     pub fn is_working_day(&self, date: Date) -> bool {
         match self.special.get(&date) {
-            Some(off) => !off,
+            Some((off, _)) => !off,
             None => !matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday),
         }
+    }
+
+    /// The holiday or make-up day's name, if the date is special.
+    pub fn day_name(&self, date: Date) -> Option<&str> {
+        self.special.get(&date).map(|(_, n)| n.as_str())
     }
 
     fn in_service(&self, dt: DateTime) -> bool {

@@ -147,6 +147,28 @@ impl JurisdictionTree {
         false
     }
 
+    pub fn parent(&self, code: &DivisionCode) -> Option<&DivisionCode> {
+        self.parent.get(code)?.as_ref()
+    }
+
+    /// From the root down to `code` itself.
+    pub fn path_from_root(&self, code: &DivisionCode) -> Vec<DivisionCode> {
+        let mut path = vec![code.clone()];
+        while let Some(p) = self.parent(path.last().expect("non-empty")) {
+            if path.contains(p) || path.len() > 32 {
+                break; // a cycle in bad data
+            }
+            path.push(p.clone());
+        }
+        path.reverse();
+        path
+    }
+
+    /// Every jurisdiction.
+    pub fn subtree_all(&self) -> Vec<DivisionCode> {
+        self.parent.keys().cloned().collect()
+    }
+
     /// `code` and every jurisdiction below it.
     pub fn subtree(&self, code: &DivisionCode) -> BTreeSet<DivisionCode> {
         self.parent.keys().filter(|c| self.is_within(c, code)).cloned().collect()
@@ -223,6 +245,8 @@ mod tests {
         assert!(!t.is_within(&d("450105"), &d("450103")));
         assert_eq!(t.subtree(&d("450100")).len(), 3);
         assert_eq!(t.subtree(&d("450105")).len(), 1);
+        assert_eq!(t.path_from_root(&d("450103")), vec![d("450100"), d("450103")]);
+        assert_eq!(t.parent(&d("450100")), None);
     }
 
     #[test]

@@ -44,6 +44,12 @@ pub fn role_may(role: Role, action: Action) -> bool {
     roles_for(action).contains(&role)
 }
 
+/// Admins manage the organisation, calendars and policies of their
+/// jurisdiction and everything below it.
+pub fn may_administer(actor: &Actor, jurisdiction: &DivisionCode, tree: &JurisdictionTree) -> bool {
+    actor.role == Role::Admin && tree.is_within(jurisdiction, &actor.jurisdiction)
+}
+
 /// What part of the case list a user may see, for storage to turn into a filter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListScope {

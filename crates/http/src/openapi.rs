@@ -23,7 +23,8 @@ use crate::{AppState, routes::*};
         (name = "auth", description = "登录 Sign-in"),
         (name = "organisation", description = "组织机构 Organisation"),
         (name = "work-orders", description = "工单 Work orders"),
-        (name = "calendar", description = "办理时限 Deadlines"),
+        (name = "calendar", description = "日历与办理时限 Calendars and deadlines"),
+        (name = "notifications", description = "通知 Notifications"),
     )
 )]
 struct ApiDoc;
@@ -55,6 +56,15 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(work_orders::act))
         .routes(routes!(work_orders::history))
         .routes(routes!(calendar::deadline))
+        .routes(routes!(calendar::calendar))
+        .routes(routes!(calendar::set_days))
+        .routes(routes!(calendar::import))
+        .routes(routes!(calendar::set_service_hours))
+        .routes(routes!(calendar::policies, calendar::set_policy))
+        .routes(routes!(notifications::inbox))
+        .routes(routes!(notifications::mark_read))
+        .routes(routes!(notifications::deliveries))
+        .routes(routes!(notifications::set_contact))
 }
 
 /// The OpenAPI document of `/api/v1`, as served at `/api/openapi.json`.

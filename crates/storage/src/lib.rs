@@ -10,11 +10,14 @@
 //! - Every state change of a work order goes through [`Store::act`].
 
 mod auth;
+mod deadlines;
 mod enterprises;
 mod error;
 mod migrate;
+mod notifications;
 mod org;
 mod rows;
+mod scans;
 mod work_orders;
 
 use std::sync::{Arc, RwLock};
@@ -22,13 +25,15 @@ use std::sync::{Arc, RwLock};
 use sqlx::{Any, AnyPool, Transaction, any::AnyPoolOptions};
 
 pub use auth::{NewUser, User, hash_password};
+pub use deadlines::{CalendarDay, CalendarView, DeadlineBook, PolicyEntry, PolicyInput};
 pub use enterprises::{Enterprise, EnterpriseInput};
 pub use error::StoreError;
 pub use migrate::MIGRATIONS;
+pub use notifications::{ContactInput, EMAIL, INBOX, NewNotification, Notification, Recipient, SMS};
 pub use org::{Jurisdiction, Line, Org, OrgSeed, Topic, Unit};
+pub use scans::{DueCase, SYSTEM_USER};
 pub use work_orders::{
-    Caller, DeadlineSettings, EventView, ExtensionRequestView, ListFilter, NewWorkOrder, Page, PolicyView, UnitOnCase,
-    WorkOrderView,
+    Caller, EventView, ExtensionRequestView, ListFilter, NewWorkOrder, Page, PolicyView, UnitOnCase, WorkOrderView,
 };
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -63,7 +68,8 @@ pub struct Store {
     write: AnyPool,
     backend: Backend,
     org: Arc<RwLock<Arc<Org>>>,
-    deadlines: DeadlineSettings,
+    deadlines: Arc<RwLock<Arc<DeadlineBook>>>,
+    warning_share: f64,
 }
 
 impl Store {
@@ -103,7 +109,8 @@ impl Store {
             write,
             backend,
             org: Arc::new(RwLock::new(Arc::new(Org::default()))),
-            deadlines: DeadlineSettings::default(),
+            deadlines: Arc::new(RwLock::new(Arc::new(DeadlineBook::default()))),
+            warning_share: 0.75,
         })
     }
 
@@ -115,9 +122,16 @@ impl Store {
         Ok(store)
     }
 
-    pub fn with_deadline_settings(mut self, settings: DeadlineSettings) -> Self {
-        self.deadlines = settings;
-        self
+    /// Share of a case's time after which it is `warning` (default 0.75).
+    pub async fn with_warning_share(mut self, share: f64) -> Result<Self> {
+        self.warning_share = share;
+        let tree = self.org().tree.clone();
+        self.reload_deadlines(&tree).await?;
+        Ok(self)
+    }
+
+    pub fn warning_share(&self) -> f64 {
+        self.warning_share
     }
 
     pub fn backend(&self) -> Backend {
@@ -148,9 +162,11 @@ impl Store {
         self.org.read().expect("org lock").clone()
     }
 
+    /// Reload the organisation and everything derived from it (calendars, policies).
     pub async fn reload_org(&self) -> Result<Arc<Org>> {
         let org = Arc::new(org::load(&self.read).await?);
         *self.org.write().expect("org lock") = org.clone();
+        self.reload_deadlines(&org.tree).await?;
         Ok(org)
     }
 

@@ -22,7 +22,11 @@ macro_rules! migration {
     };
 }
 
-pub const MIGRATIONS: &[Migration] = &[migration!(1, "0001_organisation"), migration!(2, "0002_work_orders")];
+pub const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_organisation"),
+    migration!(2, "0002_work_orders"),
+    migration!(3, "0003_deadlines_notifications"),
+];
 
 impl Store {
     /// Apply pending migrations; returns how many were applied.

@@ -7,7 +7,6 @@ use sqlx::{Any, Transaction, any::AnyRow};
 use utoipa::ToSchema;
 use zhitong_domain::{
     FieldError,
-    calendar::BusinessCalendar,
     org::{DivisionCode, Phone, required_text},
     permission::{ListScope, can_view, list_scope, role_may},
     time::{from_millis, local, parse_instant, rfc3339, to_millis},
@@ -352,8 +351,9 @@ impl Store {
     }
 
     async fn insert_work_order(&self, actor: &Actor, i: &Intake, now: Timestamp) -> Result<i64> {
-        let calendar = self.calendar();
-        let policy = i.kind.default_policy(i.regular);
+        let book = self.deadlines();
+        let calendar = book.calendar(&i.jurisdiction);
+        let policy = book.policy(&i.jurisdiction, i.kind, i.regular);
         let registration = Registration {
             kind: i.kind,
             jurisdiction: i.jurisdiction.clone(),
@@ -416,7 +416,6 @@ impl Store {
         now: Timestamp,
     ) -> Result<WorkOrderView> {
         let org = self.org();
-        let calendar = self.calendar();
         let mut tx = self.begin().await?;
         let row = sqlx::query("SELECT version, lifecycle FROM work_orders WHERE id = $1")
             .bind(id)
@@ -432,6 +431,7 @@ impl Store {
         if current != version {
             return Err(StoreError::VersionConflict { current });
         }
+        let calendar = self.deadlines().calendar(&case.jurisdiction);
         let lookup = |u: &str| org.unit_lookup(u);
         let ctx = Context { now, actor, tree: &org.tree, calendar: &calendar, unit: &lookup };
         let (event, next) = decide(&case, command, &ctx)?;
@@ -756,27 +756,6 @@ impl Store {
             actions: available_actions(&case, actor, &org.tree).into_iter().map(|a| a.code().to_string()).collect(),
         };
         Ok((view, case))
-    }
-
-    pub fn calendar(&self) -> std::sync::Arc<BusinessCalendar> {
-        self.deadlines.calendar.clone()
-    }
-
-    pub fn warning_share(&self) -> f64 {
-        self.deadlines.warning_share
-    }
-}
-
-/// Deadline settings shared by every write (per-jurisdiction calendars come later).
-#[derive(Debug, Clone)]
-pub struct DeadlineSettings {
-    pub calendar: std::sync::Arc<BusinessCalendar>,
-    pub warning_share: f64,
-}
-
-impl Default for DeadlineSettings {
-    fn default() -> Self {
-        Self { calendar: std::sync::Arc::new(BusinessCalendar::china()), warning_share: 0.75 }
     }
 }
 

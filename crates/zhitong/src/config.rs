@@ -32,6 +32,17 @@ pub struct Config {
     /// The top jurisdiction created on a first start without `--demo`.
     pub root_jurisdiction_code: String,
     pub root_jurisdiction_name: String,
+    /// Run the scheduler and notification delivery inside this server.
+    pub jobs_enabled: bool,
+    /// How often the scheduler looks at deadlines (seconds).
+    pub scheduler_interval_seconds: u64,
+    /// E-mail notifications: `smtp://user:pass@host:25`, `smtps://host:465`,
+    /// `smtp://host:587?tls=required`, or `file:///dir` (write .eml files).
+    pub smtp_url: Option<String>,
+    pub smtp_from: String,
+    /// SMS notifications: an intranet gateway taking `POST {"to","text"}`.
+    pub sms_url: Option<String>,
+    pub sms_token: Option<String>,
 }
 
 impl Default for Config {
@@ -47,6 +58,12 @@ impl Default for Config {
             log_format: "text".into(),
             root_jurisdiction_code: "450100".into(),
             root_jurisdiction_name: "南宁市".into(),
+            jobs_enabled: true,
+            scheduler_interval_seconds: 60,
+            smtp_url: None,
+            smtp_from: "直通 Zhitong <zhitong@localhost>".into(),
+            sms_url: None,
+            sms_token: None,
         }
     }
 }
@@ -68,7 +85,24 @@ impl Config {
             "warning_share 应在 0 与 1 之间（当前 {}）",
             config.warning_share
         );
+        anyhow::ensure!(config.scheduler_interval_seconds >= 1, "scheduler_interval_seconds 至少为 1");
         Ok(config)
+    }
+
+    pub fn job_settings(&self) -> anyhow::Result<zhitong_jobs::JobSettings> {
+        let blank = |o: &Option<String>| o.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        Ok(zhitong_jobs::JobSettings {
+            interval: std::time::Duration::from_secs(self.scheduler_interval_seconds),
+            email: blank(&self.smtp_url)
+                .map(|u| zhitong_jobs::EmailChannel::new(&u, &self.smtp_from))
+                .transpose()
+                .map_err(anyhow::Error::msg)?,
+            sms: blank(&self.sms_url)
+                .map(|u| zhitong_jobs::SmsChannel::new(&u, blank(&self.sms_token)))
+                .transpose()
+                .map_err(anyhow::Error::msg)?,
+            ..zhitong_jobs::JobSettings::default()
+        })
     }
 
     /// The database URL: PostgreSQL if given, else SQLite under `data`.

@@ -1,11 +1,12 @@
 //! Building the application: the same path for production and tests.
 
-use std::{future::Future, net::SocketAddr};
+use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 use zhitong_http::{AppState, HttpSettings};
-use zhitong_storage::{DeadlineSettings, NewUser, OrgSeed, Store, hash_password};
+use zhitong_jobs::Jobs;
+use zhitong_storage::{NewUser, OrgSeed, Store, hash_password};
 
 use crate::{config::Config, demo};
 
@@ -23,6 +24,8 @@ pub struct Application {
     listener: TcpListener,
     store: Store,
     state: AppState,
+    jobs: Arc<Jobs>,
+    run_jobs: bool,
     pub bootstrap: Bootstrap,
 }
 
@@ -34,8 +37,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let store = Store::open(&config.database_url(), config.max_connections)
         .await
         .with_context(|| format!("无法打开数据库 {}", redact(&config.database_url())))?;
-    let settings = DeadlineSettings { warning_share: config.warning_share, ..DeadlineSettings::default() };
-    Ok(store.with_deadline_settings(settings))
+    Ok(store.with_warning_share(config.warning_share).await?)
 }
 
 /// Hide a password in a database URL before printing it.
@@ -64,7 +66,8 @@ impl Application {
             ..HttpSettings::default()
         };
         let state = AppState { store: store.clone(), settings };
-        Ok(Self { listener, store, state, bootstrap })
+        let jobs = Arc::new(Jobs::new(store.clone(), config.job_settings()?));
+        Ok(Self { listener, store, state, jobs, run_jobs: config.jobs_enabled, bootstrap })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -75,9 +78,20 @@ impl Application {
         &self.store
     }
 
+    /// The scheduler and delivery, for tests that drive them with their own clock.
+    pub fn jobs(&self) -> Arc<Jobs> {
+        self.jobs.clone()
+    }
+
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let app = zhitong_http::app(self.state);
+        let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
+        let jobs = self.run_jobs.then(|| self.jobs.clone().spawn(stopped));
         axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        let _ = stop_jobs.send(true);
+        if let Some(j) = jobs {
+            let _ = j.await;
+        }
         self.store.close().await;
         Ok(())
     }

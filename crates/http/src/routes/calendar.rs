@@ -1,10 +1,15 @@
 use axum::{Json, extract::State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use zhitong_domain::{FieldError, time, work_order::Kind};
-use zhitong_storage::PolicyView;
+use zhitong_domain::{FieldError, org::DivisionCode, time, work_order::Kind};
+use zhitong_storage::{CalendarDay, CalendarView, PolicyEntry, PolicyInput, PolicyView};
 
-use crate::{AppState, auth::CurrentUser, error::ApiResult, json::ApiQuery};
+use crate::{
+    AppState,
+    auth::CurrentUser,
+    error::ApiResult,
+    json::{ApiJson, ApiQuery},
+};
 
 #[derive(Deserialize, IntoParams)]
 pub struct DeadlineQuery {
@@ -12,7 +17,7 @@ pub struct DeadlineQuery {
     pub start: Option<String>,
     pub kind: String,
     pub regular: Option<bool>,
-    /// Division code (per-jurisdiction calendars and policies come later; today all share the defaults).
+    /// Division code whose calendar and policy apply; default the caller's.
     pub jurisdiction: Option<String>,
 }
 
@@ -27,7 +32,7 @@ pub struct DeadlineAnswer {
 #[utoipa::path(get, path = "/api/v1/deadline", tag = "calendar", params(DeadlineQuery), responses((status = 200, body = DeadlineAnswer)))]
 pub async fn deadline(
     State(s): State<AppState>,
-    _u: CurrentUser,
+    CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<DeadlineQuery>,
 ) -> ApiResult<Json<DeadlineAnswer>> {
     let kind = Kind::from_code(q.kind.trim()).ok_or_else(|| FieldError::new("kind", "没有这个诉求类型"))?;
@@ -36,13 +41,16 @@ pub async fn deadline(
         Some(s) => time::parse_instant(s.trim())
             .ok_or_else(|| FieldError::new("start", "时间格式不正确，例如 2024-03-04T10:00:00+08:00"))?,
     };
-    if let Some(j) = q.jurisdiction.as_deref().map(str::trim).filter(|j| !j.is_empty())
-        && s.store.org().jurisdiction(j).is_none()
-    {
+    let j = match q.jurisdiction.as_deref().map(str::trim).filter(|j| !j.is_empty()) {
+        Some(j) => DivisionCode::parse("jurisdiction", j)?,
+        None => user.actor().jurisdiction,
+    };
+    if !s.store.org().tree.contains(&j) {
         return Err(FieldError::new("jurisdiction", "没有这个辖区").into());
     }
-    let policy = kind.default_policy(q.regular.unwrap_or(true));
-    let calendar = s.store.calendar();
+    let book = s.store.deadlines();
+    let policy = book.policy(&j, kind, q.regular.unwrap_or(true));
+    let calendar = book.calendar(&j);
     Ok(Json(DeadlineAnswer {
         deadline: policy.map(|p| time::rfc3339(calendar.deadline(p.clock, start, p.duration()))),
         policy: policy.map(|p| PolicyView {
@@ -52,4 +60,118 @@ pub async fn deadline(
             description: p.describe(),
         }),
     }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct CalendarQuery {
+    /// Division code; default the caller's.
+    pub jurisdiction: Option<String>,
+    /// Default this year.
+    pub year: Option<i16>,
+}
+
+/// A jurisdiction's business calendar for a year: the days that differ from
+/// Monday–Friday (holidays, make-up working days) and its service hours.
+#[utoipa::path(get, path = "/api/v1/calendar", tag = "calendar", params(CalendarQuery), responses((status = 200, body = CalendarView)))]
+pub async fn calendar(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiQuery(q): ApiQuery<CalendarQuery>,
+) -> ApiResult<Json<CalendarView>> {
+    let j = q.jurisdiction.unwrap_or_else(|| user.jurisdiction.clone());
+    let year = q.year.unwrap_or_else(|| time::local(jiff::Timestamp::now()).year());
+    Ok(Json(s.store.calendar_view(&j, year)?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DaysInput {
+    /// Only this jurisdiction and below; absent: every jurisdiction (top admin only).
+    pub jurisdiction: Option<String>,
+    pub days: Vec<CalendarDay>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Saved {
+    pub saved: usize,
+}
+
+/// Add or correct days (admins). Later entries win over the shipped calendar.
+#[utoipa::path(put, path = "/api/v1/calendar/days", tag = "calendar", request_body = DaysInput,
+    responses((status = 200, body = Saved), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn set_days(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(body): ApiJson<DaysInput>,
+) -> ApiResult<Json<Saved>> {
+    let saved = s.store.set_calendar_days(&user.actor(), body.jurisdiction.as_deref(), &body.days).await?;
+    Ok(Json(Saved { saved }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ImportQuery {
+    /// Only this jurisdiction and below; absent: every jurisdiction.
+    pub jurisdiction: Option<String>,
+}
+
+/// Load a year file (admins): the body is the shipped JSON format or
+/// holiday-cn's (`{"year", "days": [{"date", "name", "isOffDay"}]}`).
+#[utoipa::path(post, path = "/api/v1/calendar/import", tag = "calendar", params(ImportQuery),
+    request_body(content = String, content_type = "application/json"),
+    responses((status = 200, body = Saved), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn import(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    body: String,
+) -> ApiResult<Json<Saved>> {
+    let saved = s.store.import_calendar(&user.actor(), q.jurisdiction.as_deref(), &body).await?;
+    Ok(Json(Saved { saved }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ServiceHoursInput {
+    pub jurisdiction: String,
+    /// `HH:MM`, e.g. `08:00`.
+    pub start: String,
+    pub end: String,
+}
+
+/// Set a jurisdiction's service hours (admins).
+#[utoipa::path(put, path = "/api/v1/calendar/service-hours", tag = "calendar", request_body = ServiceHoursInput,
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn set_service_hours(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(b): ApiJson<ServiceHoursInput>,
+) -> ApiResult<axum::http::StatusCode> {
+    s.store.set_service_hours(&user.actor(), &b.jurisdiction, &b.start, &b.end).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PolicyQuery {
+    /// Division code; default the caller's.
+    pub jurisdiction: Option<String>,
+}
+
+/// The SLA policies in force for a jurisdiction, and who set each.
+#[utoipa::path(get, path = "/api/v1/sla-policies", tag = "calendar", params(PolicyQuery), responses((status = 200, body = Vec<PolicyEntry>)))]
+pub async fn policies(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiQuery(q): ApiQuery<PolicyQuery>,
+) -> ApiResult<Json<Vec<PolicyEntry>>> {
+    Ok(Json(s.store.policies_view(&q.jurisdiction.unwrap_or(user.jurisdiction))?))
+}
+
+/// Set one SLA policy for a jurisdiction and below (admins). New cases get it; existing cases keep theirs.
+#[utoipa::path(put, path = "/api/v1/sla-policies", tag = "calendar", request_body = PolicyInput,
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn set_policy(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(b): ApiJson<PolicyInput>,
+) -> ApiResult<axum::http::StatusCode> {
+    s.store.set_policy(&user.actor(), &b).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -1,5 +1,6 @@
 pub mod auth;
 pub mod calendar;
+pub mod notifications;
 pub mod org;
 pub mod system;
 pub mod web;

@@ -37,6 +37,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub store: Store,
+    /// The scheduler and delivery; not running by themselves in tests: drive them with `tick(now)`.
+    pub jobs: std::sync::Arc<zhitong_jobs::Jobs>,
     dir: Option<PathBuf>,
 }
 
@@ -100,13 +102,15 @@ impl TestApp {
             data: dir.clone(),
             database_url,
             max_connections: 4,
+            jobs_enabled: false,
             ..Config::default()
         };
         let app = Application::build(&config, Some(PASSWORD)).await.expect("application starts");
         let base = format!("http://{}", app.local_addr());
         let store = app.store().clone();
+        let jobs = app.jobs();
         tokio::spawn(app.run_until(std::future::pending()));
-        TestApp { base, client: reqwest::Client::new(), store, dir: Some(dir) }
+        TestApp { base, client: reqwest::Client::new(), store, jobs, dir: Some(dir) }
     }
 
     pub async fn login(&self, username: &str) -> String {
@@ -118,6 +122,16 @@ impl TestApp {
 
     pub async fn post(&self, token: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
         let mut req = self.client.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn put(&self, token: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
+        let mut req = self.client.put(format!("{}{path}", self.base)).json(&body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }

@@ -1,0 +1,73 @@
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use zhitong_storage::{ContactInput, Notification};
+
+use crate::{
+    AppState,
+    auth::CurrentUser,
+    error::{ApiResult, ErrorBody},
+    json::{ApiJson, ApiQuery},
+};
+
+#[derive(Deserialize, IntoParams)]
+pub struct InboxQuery {
+    /// Only unread messages.
+    pub unread: Option<bool>,
+}
+
+/// The caller's in-app inbox (站内消息), newest first.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(InboxQuery),
+    responses((status = 200, body = Vec<Notification>)))]
+pub async fn inbox(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiQuery(q): ApiQuery<InboxQuery>,
+) -> ApiResult<Json<Vec<Notification>>> {
+    Ok(Json(s.store.inbox(user.id, q.unread.unwrap_or(false), 200).await?))
+}
+
+/// Mark one of the caller's messages read.
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "notifications",
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn mark_read(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    s.store.mark_read(user.id, id, jiff::Timestamp::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct DeliveryQuery {
+    /// `pending|sending|sent|failed`; default all.
+    pub status: Option<String>,
+}
+
+/// E-mail and SMS deliveries, e.g. `?status=failed` (admins).
+#[utoipa::path(get, path = "/api/v1/admin/notifications", tag = "notifications", params(DeliveryQuery),
+    responses((status = 200, body = Vec<Notification>), (status = 403, body = ErrorBody)))]
+pub async fn deliveries(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiQuery(q): ApiQuery<DeliveryQuery>,
+) -> ApiResult<Json<Vec<Notification>>> {
+    Ok(Json(s.store.notifications_for_admin(&user.actor(), q.status.as_deref(), 500).await?))
+}
+
+/// Set the caller's e-mail and mobile for notifications.
+#[utoipa::path(put, path = "/api/v1/me/contact", tag = "notifications", request_body = ContactInput,
+    responses((status = 204), (status = 422, body = ErrorBody)))]
+pub async fn set_contact(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(b): ApiJson<ContactInput>,
+) -> ApiResult<StatusCode> {
+    s.store.set_contact(user.id, &b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,280 @@
+//! Background jobs, run inside the server:
+//! - the **scheduler** ([`Jobs::tick`]): cases entering their warning period,
+//!   overdue cases and unsatisfied follow-ups; overdue and unsatisfied cases
+//!   are put under supervision (through `Store::act`, like any user) and
+//!   the unit and supervisors are told;
+//! - **delivery** ([`Jobs::deliver`]): e-mail and SMS from the outbox, with
+//!   retries and back-off; failures stay visible to admins.
+//!
+//! Several servers may share one PostgreSQL: a lease makes one of them run
+//! the scheduler; deliveries are claimed one by one. Every scan asks "what
+//! is true now", so a server that was down catches up on its next tick, and
+//! outbox keys make a repeated tick (or a restart) notify nobody twice.
+
+mod channels;
+
+use std::{sync::Arc, time::Duration};
+
+use jiff::{SignedDuration, Timestamp};
+use zhitong_domain::{
+    org::Role,
+    time::local,
+    work_order::{Actor, Command},
+};
+use zhitong_storage::{DueCase, EMAIL, INBOX, NewNotification, Recipient, SMS, Store, StoreError};
+
+pub use channels::{EmailChannel, SmsChannel};
+
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    pub interval: Duration,
+    pub email: Option<EmailChannel>,
+    pub sms: Option<SmsChannel>,
+    /// Who holds the scheduler lease (host and process by default).
+    pub holder: String,
+    /// Delivery attempts before a message is marked failed.
+    pub max_attempts: i64,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(60),
+            email: None,
+            sms: None,
+            holder: format!("pid-{}-{}", std::process::id(), Timestamp::now().as_millisecond()),
+            max_attempts: 6,
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TickReport {
+    /// False when another server holds the scheduler lease.
+    pub ran: bool,
+    pub supervised_overdue: usize,
+    pub supervised_unsatisfied: usize,
+    pub warned: usize,
+    pub notifications: u64,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub sent: usize,
+    pub retrying: usize,
+    pub failed: usize,
+}
+
+pub struct Jobs {
+    store: Store,
+    settings: JobSettings,
+}
+
+#[derive(Clone, Copy)]
+enum News {
+    Warning,
+    Overdue,
+    Unsatisfied,
+}
+
+const WATERMARK: &str = "scheduler.warning_watermark";
+const BATCH: i64 = 500;
+const WARNING_BATCH: i64 = 5000;
+
+fn local_minutes(t: Timestamp) -> String {
+    local(t).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+impl Jobs {
+    pub fn new(store: Store, settings: JobSettings) -> Self {
+        Self { store, settings }
+    }
+
+    /// One pass of the scheduler at `now`.
+    pub async fn tick(&self, now: Timestamp) -> Result<TickReport, StoreError> {
+        let lease_for = SignedDuration::try_from(self.settings.interval * 3).unwrap_or(SignedDuration::from_mins(3));
+        if !self.store.try_lease("scheduler", &self.settings.holder, now, now + lease_for).await? {
+            return Ok(TickReport::default());
+        }
+        let mut report = TickReport { ran: true, ..TickReport::default() };
+        let system = self.store.system_user().await?.actor();
+
+        // Warnings: cases whose warning instant passed since the last tick.
+        let after = match self.store.setting(WATERMARK).await? {
+            Some(v) => v.parse().ok().and_then(|ms| Timestamp::from_millisecond(ms).ok()),
+            None => None,
+        }
+        .unwrap_or(now - SignedDuration::from_hours(24 * 7));
+        let cases = self.store.entering_warning(after, now, WARNING_BATCH).await?;
+        for c in &cases {
+            report.notifications += self.notify(c, News::Warning, now).await?;
+            report.warned += 1;
+        }
+        // A backlog larger than one batch: the next tick goes on from the last case handled.
+        let watermark = match cases.last() {
+            Some(c) if cases.len() as i64 == WARNING_BATCH => c.warning_at.unwrap_or(now),
+            _ => now,
+        };
+        let mut tx = self.store.begin().await?;
+        self.store.set_setting(&mut tx, WATERMARK, &watermark.as_millisecond().to_string()).await?;
+        tx.commit().await?;
+
+        // Overdue and unsatisfied cases go under supervision by themselves.
+        for c in self.store.overdue_unsupervised(now, BATCH).await? {
+            report.notifications += self.notify(&c, News::Overdue, now).await?;
+            if self.supervise(&c, &system, "超过办理时限，自动转入专班督办", now).await? {
+                report.supervised_overdue += 1;
+            }
+        }
+        for c in self.store.unsatisfied_unsupervised(BATCH).await? {
+            report.notifications += self.notify(&c, News::Unsatisfied, now).await?;
+            if self.supervise(&c, &system, "回访不满意，自动转入专班督办", now).await? {
+                report.supervised_unsatisfied += 1;
+            }
+        }
+        if report.supervised_overdue + report.supervised_unsatisfied + report.warned > 0 {
+            tracing::info!(?report, "scheduler tick");
+        }
+        Ok(report)
+    }
+
+    async fn supervise(&self, c: &DueCase, system: &Actor, note: &str, now: Timestamp) -> Result<bool, StoreError> {
+        // Discipline cases are seen only by the discipline role: the system acts as it there.
+        let actor = if c.discipline_only { Actor { role: Role::Discipline, ..system.clone() } } else { system.clone() };
+        match self.store.act(c.id, c.version, &actor, Command::Supervise { note: Some(note.into()) }, now).await {
+            Ok(_) => Ok(true),
+            // Someone acted on the case meanwhile; the next tick looks again.
+            Err(StoreError::VersionConflict { .. }) | Err(StoreError::Refused(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Tell the right people, on every channel they can be reached by.
+    /// Returns how many messages were new.
+    async fn notify(&self, c: &DueCase, news: News, now: Timestamp) -> Result<u64, StoreError> {
+        let mut people: Vec<Recipient> = vec![];
+        if c.discipline_only {
+            people.extend(self.store.role_recipients(Role::Discipline, &c.handling_jurisdiction).await?);
+        } else {
+            if let Some(unit) = &c.lead_unit {
+                people.extend(self.store.unit_recipients(unit).await?);
+            }
+            if !matches!(news, News::Warning) || c.lead_unit.is_none() {
+                people.extend(self.store.role_recipients(Role::Supervisor, &c.handling_jurisdiction).await?);
+            }
+        }
+        let deadline = c.deadline.map(local_minutes).unwrap_or_else(|| "—".into());
+        let (tag, subject, body, version) = match news {
+            News::Warning => (
+                "warning",
+                "【直通】工单临期提醒",
+                format!("工单 {}「{}」将于 {deadline} 到期，请抓紧办理。", c.number, c.title),
+                c.deadline.map(|d| d.as_millisecond()).unwrap_or(0),
+            ),
+            News::Overdue => (
+                "overdue",
+                "【直通】工单超期督办",
+                format!(
+                    "工单 {}「{}」已超过办理时限（{deadline}），已自动转入专班督办，请尽快办理并答复。",
+                    c.number, c.title
+                ),
+                c.deadline.map(|d| d.as_millisecond()).unwrap_or(0),
+            ),
+            News::Unsatisfied => (
+                "unsatisfied",
+                "【直通】回访不满意督办",
+                format!(
+                    "工单 {}「{}」回访结果为不满意，已转入专班督办，请重新研究办理（办理时限 {deadline}）。",
+                    c.number, c.title
+                ),
+                c.redos,
+            ),
+        };
+        let mut messages = vec![];
+        for p in people {
+            let mut push = |channel: &'static str, recipient: Option<String>| {
+                messages.push(NewNotification {
+                    dedup_key: format!("{tag}:{}:{version}:{}:{channel}", c.id, p.user_id),
+                    user_id: p.user_id,
+                    channel,
+                    recipient,
+                    work_order_id: Some(c.id),
+                    subject: subject.to_string(),
+                    body: body.clone(),
+                });
+            };
+            push(INBOX, None);
+            if self.settings.email.is_some() && p.email.is_some() {
+                push(EMAIL, p.email.clone());
+            }
+            if self.settings.sms.is_some() && p.mobile.is_some() {
+                push(SMS, p.mobile.clone());
+            }
+        }
+        let mut tx = self.store.begin().await?;
+        let added = self.store.enqueue(&mut tx, &messages, now).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// Deliver e-mail and SMS that are due at `now`.
+    pub async fn deliver(&self, now: Timestamp) -> Result<DeliveryReport, StoreError> {
+        let mut report = DeliveryReport::default();
+        for (n, seen) in self.store.due_notifications(now, 100).await? {
+            if !self.store.claim_notification(n.id, seen, now + SignedDuration::from_mins(5)).await? {
+                continue; // another server took it
+            }
+            let result = match (n.channel.as_str(), n.recipient.as_deref()) {
+                (EMAIL, Some(to)) => match &self.settings.email {
+                    Some(ch) => ch.send(to, &n.subject, &n.body).await,
+                    None => Err("未配置邮件服务器 (smtp_url)".into()),
+                },
+                (SMS, Some(to)) => match &self.settings.sms {
+                    Some(ch) => ch.send(to, &format!("{}{}", n.subject, n.body)).await,
+                    None => Err("未配置短信网关 (sms_url)".into()),
+                },
+                _ => Err(format!("无法投递：渠道 {} 缺少收件人", n.channel)),
+            };
+            match result {
+                Ok(()) => {
+                    self.store.notification_sent(n.id, now).await?;
+                    report.sent += 1;
+                }
+                Err(e) => {
+                    let attempt = n.attempts + 1;
+                    let retry = (attempt < self.settings.max_attempts)
+                        .then(|| now + SignedDuration::from_secs(30 * (1 << (attempt - 1).min(10))));
+                    tracing::warn!(id = n.id, channel = %n.channel, attempt, error = %e, "notification delivery failed");
+                    self.store.notification_failed(n.id, &e, retry).await?;
+                    if retry.is_some() {
+                        report.retrying += 1;
+                    } else {
+                        report.failed += 1;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Run the scheduler and delivery every `interval` until `shutdown` fires.
+    pub fn spawn(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(self.settings.interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = ticker.tick() => {}
+                    _ = shutdown.changed() => break,
+                }
+                let now = Timestamp::now();
+                if let Err(e) = self.tick(now).await {
+                    tracing::error!(error = %e, "scheduler tick failed");
+                }
+                if let Err(e) = self.deliver(now).await {
+                    tracing::error!(error = %e, "notification delivery failed");
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,373 @@
+//! Business calendars and SLA policies per jurisdiction: the shipped
+//! national calendar, corrected by admins (for everyone or for one
+//! jurisdiction and what lies below it), service hours, and policies that
+//! override DOMAIN.md §5's defaults. Held in memory, rebuilt on change.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jiff::civil::{Date, Time};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use zhitong_domain::{
+    FieldError,
+    calendar::{BusinessCalendar, CalendarFile, Clock, SlaPolicy, SpecialDay},
+    org::{DivisionCode, JurisdictionTree, required_text},
+    permission::may_administer,
+    work_order::{Actor, Kind, Refusal},
+};
+
+use crate::{Result, Store, rows::RowExt};
+
+/// Everything deadlines depend on, for every jurisdiction.
+#[derive(Debug, Clone)]
+pub struct DeadlineBook {
+    default_calendar: Arc<BusinessCalendar>,
+    calendars: BTreeMap<DivisionCode, Arc<BusinessCalendar>>,
+    policies: BTreeMap<(DivisionCode, Kind, bool), SlaPolicy>,
+    tree: JurisdictionTree,
+}
+
+impl Default for DeadlineBook {
+    fn default() -> Self {
+        Self {
+            default_calendar: Arc::new(BusinessCalendar::china()),
+            calendars: BTreeMap::new(),
+            policies: BTreeMap::new(),
+            tree: JurisdictionTree::default(),
+        }
+    }
+}
+
+impl DeadlineBook {
+    pub fn calendar(&self, jurisdiction: &DivisionCode) -> Arc<BusinessCalendar> {
+        self.calendars.get(jurisdiction).cloned().unwrap_or_else(|| self.default_calendar.clone())
+    }
+
+    /// The nearest jurisdiction's own policy (itself, then upwards), else the default.
+    pub fn policy(&self, jurisdiction: &DivisionCode, kind: Kind, regular: bool) -> Option<SlaPolicy> {
+        self.policy_with_source(jurisdiction, kind, regular).0
+    }
+
+    fn policy_with_source(
+        &self,
+        jurisdiction: &DivisionCode,
+        kind: Kind,
+        regular: bool,
+    ) -> (Option<SlaPolicy>, Option<String>) {
+        // Regular and non-regular differ only for help and suggestions.
+        let regular = regular || !matches!(kind, Kind::Help | Kind::Suggestion);
+        for j in self.tree.path_from_root(jurisdiction).iter().rev() {
+            if let Some(p) = self.policies.get(&(j.clone(), kind, regular)) {
+                return (Some(*p), Some(j.to_string()));
+            }
+        }
+        (kind.default_policy(regular), None)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PolicyEntry {
+    pub kind: String,
+    pub regular: bool,
+    /// `service_hours|working_days|natural`; absent when the kind has no deadline.
+    pub clock: Option<String>,
+    pub minutes: Option<i64>,
+    pub pausable: bool,
+    pub description: Option<String>,
+    /// The jurisdiction whose setting applies, or null for the built-in default.
+    pub set_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct PolicyInput {
+    pub jurisdiction: String,
+    pub kind: String,
+    #[serde(default = "yes")]
+    pub regular: bool,
+    pub clock: String,
+    pub minutes: i64,
+    #[serde(default)]
+    pub pausable: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CalendarView {
+    pub jurisdiction: String,
+    pub year: i16,
+    /// e.g. `08:00`.
+    pub service_start: String,
+    pub service_end: String,
+    /// Days that differ from Monday–Friday in this year, as the jurisdiction sees them.
+    pub days: Vec<CalendarDay>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CalendarDay {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub name: String,
+    /// true: no work (holiday); false: a make-up working day.
+    #[serde(alias = "isOffDay")]
+    pub off_day: bool,
+}
+
+fn admin_check(actor: &Actor, jurisdiction: &DivisionCode, tree: &JurisdictionTree) -> Result<()> {
+    if may_administer(actor, jurisdiction, tree) {
+        Ok(())
+    } else {
+        Err(Refusal::Forbidden("只有本辖区的管理员可以修改日历和办理时限".into()).into())
+    }
+}
+
+fn hhmm(t: Time) -> String {
+    format!("{:02}:{:02}", t.hour(), t.minute())
+}
+
+fn parse_hhmm(field: &str, s: &str) -> Result<Time, FieldError> {
+    Time::strptime("%H:%M", s.trim()).map_err(|_| FieldError::new(field, "时间格式应为 HH:MM，例如 08:00"))
+}
+
+impl Store {
+    pub fn deadlines(&self) -> Arc<DeadlineBook> {
+        self.deadlines.read().expect("deadline lock").clone()
+    }
+
+    pub(crate) async fn reload_deadlines(&self, tree: &JurisdictionTree) -> Result<()> {
+        let days = sqlx::query("SELECT jurisdiction, date, name, off_day FROM calendar_days ORDER BY date")
+            .fetch_all(self.reader())
+            .await?;
+        let mut national = vec![];
+        let mut own: BTreeMap<String, Vec<SpecialDay>> = BTreeMap::new();
+        for r in &days {
+            let day = SpecialDay {
+                date: r
+                    .text("date")?
+                    .parse()
+                    .map_err(|e| crate::StoreError::Internal(format!("bad stored date: {e}")))?,
+                name: r.text("name")?,
+                off_day: r.flag("off_day")?,
+            };
+            match r.text("jurisdiction")?.as_str() {
+                "*" => national.push(day),
+                j => own.entry(j.to_string()).or_default().push(day),
+            }
+        }
+        let hours: BTreeMap<String, (i64, i64)> =
+            sqlx::query_as::<_, (String, i64, i64)>("SELECT jurisdiction, start_minute, end_minute FROM service_hours")
+                .fetch_all(self.reader())
+                .await?
+                .into_iter()
+                .map(|(j, s, e)| (j, (s, e)))
+                .collect();
+        let mut base = BusinessCalendar::china();
+        base.apply(&national);
+        let mut calendars = BTreeMap::new();
+        for j in tree.subtree_all() {
+            let mut cal = base.clone();
+            let mut service = None;
+            for a in tree.path_from_root(&j) {
+                if let Some(d) = own.get(a.as_str()) {
+                    cal.apply(d);
+                }
+                if let Some(h) = hours.get(a.as_str()) {
+                    service = Some(*h);
+                }
+            }
+            if let Some((s, e)) = service {
+                let t = |m: i64| Time::new((m / 60) as i8, (m % 60) as i8, 0, 0).expect("stored minutes in range");
+                cal = cal.with_service_hours(t(s), t(e))?;
+            }
+            calendars.insert(j, Arc::new(cal));
+        }
+        let mut policies = BTreeMap::new();
+        let rows = sqlx::query("SELECT jurisdiction, kind, regular, clock, minutes, pausable FROM sla_policies")
+            .fetch_all(self.reader())
+            .await?;
+        for r in &rows {
+            let (Ok(j), Some(kind), Some(clock)) = (
+                DivisionCode::parse("jurisdiction", &r.text("jurisdiction")?),
+                Kind::from_code(&r.text("kind")?),
+                Clock::from_code(&r.text("clock")?),
+            ) else {
+                continue;
+            };
+            let p = SlaPolicy { clock, minutes: r.int("minutes")?, pausable: r.flag("pausable")? };
+            policies.insert((j, kind, r.flag("regular")?), p);
+        }
+        let book = DeadlineBook { default_calendar: Arc::new(base), calendars, policies, tree: tree.clone() };
+        *self.deadlines.write().expect("deadline lock") = Arc::new(book);
+        Ok(())
+    }
+
+    fn known_jurisdiction(&self, field: &str, code: &str) -> Result<DivisionCode, FieldError> {
+        let j = DivisionCode::parse(field, code)?;
+        if self.org().tree.contains(&j) { Ok(j) } else { Err(FieldError::new(field, "没有这个辖区")) }
+    }
+
+    /// Add or correct days, for one jurisdiction (and below) or for all (`None`).
+    pub async fn set_calendar_days(
+        &self,
+        actor: &Actor,
+        jurisdiction: Option<&str>,
+        days: &[CalendarDay],
+    ) -> Result<usize> {
+        let org = self.org();
+        let scope = match jurisdiction {
+            Some(j) => self.known_jurisdiction("jurisdiction", j)?,
+            None => actor.jurisdiction.clone(),
+        };
+        admin_check(actor, &scope, &org.tree)?;
+        if jurisdiction.is_none() && org.tree.parent(&actor.jurisdiction).is_some() {
+            return Err(Refusal::Forbidden("只有最上级辖区的管理员可以修改全市通用日历".into()).into());
+        }
+        if days.is_empty() {
+            return Err(FieldError::new("days", "请至少提供一天").into());
+        }
+        let mut parsed = vec![];
+        for (i, d) in days.iter().enumerate() {
+            let date: Date = d
+                .date
+                .trim()
+                .parse()
+                .map_err(|_| FieldError::new(format!("days[{i}].date"), "日期格式应为 YYYY-MM-DD"))?;
+            let name = required_text(&format!("days[{i}].name"), "名称", &d.name, 50)?;
+            parsed.push((date, name, d.off_day));
+        }
+        let key = jurisdiction.unwrap_or("*");
+        let now = jiff::Timestamp::now().as_millisecond();
+        let mut tx = self.begin().await?;
+        for (date, name, off) in &parsed {
+            sqlx::query(
+                "INSERT INTO calendar_days (jurisdiction, date, name, off_day, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (jurisdiction, date) DO UPDATE SET name = excluded.name, off_day = excluded.off_day, \
+                 updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+            )
+            .bind(key)
+            .bind(date.to_string())
+            .bind(name)
+            .bind(*off as i64)
+            .bind(actor.user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        self.reload_deadlines(&org.tree).await?;
+        Ok(parsed.len())
+    }
+
+    /// Load a year file: the shipped format or holiday-cn's (`isOffDay`).
+    pub async fn import_calendar(&self, actor: &Actor, jurisdiction: Option<&str>, json: &str) -> Result<usize> {
+        let file: CalendarFile = serde_json::from_str(json).map_err(|e| {
+            FieldError::new("file", format!("日历文件格式不正确（需要 days: [{{date, name, isOffDay}}]）：{e}"))
+        })?;
+        let days: Vec<CalendarDay> = file
+            .days
+            .into_iter()
+            .map(|d| CalendarDay { date: d.date.to_string(), name: d.name, off_day: d.off_day })
+            .collect();
+        self.set_calendar_days(actor, jurisdiction, &days).await
+    }
+
+    pub async fn set_service_hours(&self, actor: &Actor, jurisdiction: &str, start: &str, end: &str) -> Result<()> {
+        let j = self.known_jurisdiction("jurisdiction", jurisdiction)?;
+        let org = self.org();
+        admin_check(actor, &j, &org.tree)?;
+        let (s, e) = (parse_hhmm("start", start)?, parse_hhmm("end", end)?);
+        BusinessCalendar::weekdays_only().with_service_hours(s, e)?;
+        let minutes = |t: Time| t.hour() as i64 * 60 + t.minute() as i64;
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO service_hours (jurisdiction, start_minute, end_minute, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (jurisdiction) DO UPDATE SET start_minute = excluded.start_minute, end_minute = excluded.end_minute, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(j.as_str())
+        .bind(minutes(s))
+        .bind(minutes(e))
+        .bind(jiff::Timestamp::now().as_millisecond())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.reload_deadlines(&org.tree).await
+    }
+
+    pub fn calendar_view(&self, jurisdiction: &str, year: i16) -> Result<CalendarView> {
+        let j = self.known_jurisdiction("jurisdiction", jurisdiction)?;
+        let cal = self.deadlines().calendar(&j);
+        let (s, e) = cal.service_hours();
+        let mut days = vec![];
+        let Ok(mut d) = Date::new(year, 1, 1) else { return Err(FieldError::new("year", "年份不正确").into()) };
+        while d.year() == year {
+            let weekend = matches!(d.weekday(), jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday);
+            let working = cal.is_working_day(d);
+            if working == weekend {
+                let name = cal.day_name(d).unwrap_or(if working { "调休上班" } else { "休息" }).to_string();
+                days.push(CalendarDay { date: d.to_string(), name, off_day: !working });
+            }
+            d = d.tomorrow().map_err(|_| FieldError::new("year", "年份不正确"))?;
+        }
+        Ok(CalendarView { jurisdiction: j.to_string(), year, service_start: hhmm(s), service_end: hhmm(e), days })
+    }
+
+    pub fn policies_view(&self, jurisdiction: &str) -> Result<Vec<PolicyEntry>> {
+        let j = self.known_jurisdiction("jurisdiction", jurisdiction)?;
+        let book = self.deadlines();
+        let mut out = vec![];
+        for kind in Kind::ALL {
+            let variants: &[bool] =
+                if matches!(kind, Kind::Help | Kind::Suggestion) { &[true, false] } else { &[true] };
+            for regular in variants {
+                let (p, src) = book.policy_with_source(&j, *kind, *regular);
+                out.push(PolicyEntry {
+                    kind: kind.code().into(),
+                    regular: *regular,
+                    clock: p.map(|p| p.clock.code().into()),
+                    minutes: p.map(|p| p.minutes),
+                    pausable: p.is_some_and(|p| p.pausable),
+                    description: p.map(|p| p.describe()),
+                    set_by: src,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn set_policy(&self, actor: &Actor, input: &PolicyInput) -> Result<()> {
+        let j = self.known_jurisdiction("jurisdiction", &input.jurisdiction)?;
+        let org = self.org();
+        admin_check(actor, &j, &org.tree)?;
+        let kind = Kind::from_code(input.kind.trim()).ok_or_else(|| FieldError::new("kind", "没有这个诉求类型"))?;
+        if kind == Kind::OutOfScope {
+            return Err(FieldError::new("kind", "非营商环境类诉求转12345办理，没有办理时限").into());
+        }
+        let clock = Clock::from_code(input.clock.trim())
+            .ok_or_else(|| FieldError::new("clock", "计时方式应为 service_hours、working_days 或 natural"))?;
+        if !(1..=366 * 24 * 60).contains(&input.minutes) {
+            return Err(FieldError::new("minutes", "时限应在1分钟到366天之间").into());
+        }
+        let regular = input.regular || !matches!(kind, Kind::Help | Kind::Suggestion);
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO sla_policies (jurisdiction, kind, regular, clock, minutes, pausable, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (jurisdiction, kind, regular) DO UPDATE SET clock = excluded.clock, minutes = excluded.minutes, \
+             pausable = excluded.pausable, updated_at = excluded.updated_at",
+        )
+        .bind(j.as_str())
+        .bind(kind.code())
+        .bind(regular as i64)
+        .bind(clock.code())
+        .bind(input.minutes)
+        .bind(input.pausable as i64)
+        .bind(jiff::Timestamp::now().as_millisecond())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.reload_deadlines(&org.tree).await
+    }
+}

@@ -1,0 +1,301 @@
+//! Notifications through an outbox: every message is stored first (with a
+//! key that makes re-sending the same news a no-op), then delivered by its
+//! channel. The in-app inbox needs no delivery; e-mail and SMS are sent by
+//! the jobs with retries, and failures stay visible to admins.
+//! Also: leases, so that one server of several does a periodic job.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Transaction};
+use utoipa::ToSchema;
+use zhitong_domain::{
+    org::Role,
+    time::{from_millis, rfc3339, to_millis},
+    work_order::{Actor, Refusal},
+};
+
+use crate::{Result, Store, StoreError, rows::RowExt};
+
+pub const INBOX: &str = "inbox";
+pub const EMAIL: &str = "email";
+pub const SMS: &str = "sms";
+
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    pub dedup_key: String,
+    pub user_id: i64,
+    pub channel: &'static str,
+    pub recipient: Option<String>,
+    pub work_order_id: Option<i64>,
+    pub subject: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Notification {
+    pub id: i64,
+    /// Username of the person it is for.
+    pub user: String,
+    /// `inbox|email|sms`.
+    pub channel: String,
+    pub recipient: Option<String>,
+    pub work_order_id: Option<i64>,
+    pub subject: String,
+    pub body: String,
+    /// `sent|pending|sending|failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub read_at: Option<String>,
+}
+
+/// Someone to tell, with the addresses they can be reached at.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub user_id: i64,
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ContactInput {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub mobile: Option<String>,
+}
+
+const COLUMNS: &str = "n.id, u.username, n.channel, n.recipient, n.work_order_id, n.subject, n.body, n.status, n.attempts, \
+     n.last_error, n.created_at, n.sent_at, n.read_at";
+
+fn notification_from(r: &sqlx::any::AnyRow) -> Result<Notification> {
+    let ts = |c: &str| -> Result<Option<String>> { Ok(r.opt_int(c)?.map(|m| rfc3339(from_millis(m)))) };
+    Ok(Notification {
+        id: r.int("id")?,
+        user: r.text("username")?,
+        channel: r.text("channel")?,
+        recipient: r.opt_text("recipient")?,
+        work_order_id: r.opt_int("work_order_id")?,
+        subject: r.text("subject")?,
+        body: r.text("body")?,
+        status: r.text("status")?,
+        attempts: r.int("attempts")?,
+        last_error: r.opt_text("last_error")?,
+        created_at: ts("created_at")?.unwrap_or_default(),
+        sent_at: ts("sent_at")?,
+        read_at: ts("read_at")?,
+    })
+}
+
+impl Store {
+    /// Store messages; ones whose key was stored before are skipped.
+    /// Returns how many are new.
+    pub async fn enqueue(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        messages: &[NewNotification],
+        now: Timestamp,
+    ) -> Result<u64> {
+        let mut added = 0;
+        for m in messages {
+            // The inbox is delivered by being stored.
+            let (status, sent) = if m.channel == INBOX { ("sent", Some(to_millis(now))) } else { ("pending", None) };
+            let r = sqlx::query(
+                "INSERT INTO notifications (dedup_key, user_id, channel, recipient, work_order_id, subject, body, status, \
+                 next_attempt_at, created_at, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) \
+                 ON CONFLICT (dedup_key) DO NOTHING",
+            )
+            .bind(&m.dedup_key)
+            .bind(m.user_id)
+            .bind(m.channel)
+            .bind(&m.recipient)
+            .bind(m.work_order_id)
+            .bind(&m.subject)
+            .bind(&m.body)
+            .bind(status)
+            .bind(to_millis(now))
+            .bind(sent)
+            .execute(&mut **tx)
+            .await?;
+            added += r.rows_affected();
+        }
+        Ok(added)
+    }
+
+    /// Handlers of a unit.
+    pub async fn unit_recipients(&self, unit: &str) -> Result<Vec<Recipient>> {
+        self.recipients("SELECT id, email, mobile FROM users WHERE active = 1 AND unit = $1", unit).await
+    }
+
+    /// Users of one role in one jurisdiction.
+    pub async fn role_recipients(&self, role: Role, jurisdiction: &str) -> Result<Vec<Recipient>> {
+        let rows = sqlx::query(
+            "SELECT id, email, mobile FROM users WHERE active = 1 AND role = $1 AND jurisdiction = $2 AND username <> 'system'",
+        )
+            .bind(role.code())
+            .bind(jurisdiction)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Recipient { user_id: r.int("id")?, email: r.opt_text("email")?, mobile: r.opt_text("mobile")? })
+            })
+            .collect()
+    }
+
+    async fn recipients(&self, sql: &'static str, arg: &str) -> Result<Vec<Recipient>> {
+        let rows = sqlx::query(sql).bind(arg).fetch_all(self.reader()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Recipient { user_id: r.int("id")?, email: r.opt_text("email")?, mobile: r.opt_text("mobile")? })
+            })
+            .collect()
+    }
+
+    pub async fn set_contact(&self, user_id: i64, input: &ContactInput) -> Result<()> {
+        let email = input.email.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        if let Some(e) = email
+            && (!e.contains('@') || e.len() > 200 || e.contains(char::is_whitespace))
+        {
+            return Err(zhitong_domain::FieldError::new("email", "电子邮箱格式不正确").into());
+        }
+        let mobile = match input.mobile.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(m) => Some(zhitong_domain::org::Phone::parse("mobile", m)?.as_str().to_string()),
+            None => None,
+        };
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE users SET email = $1, mobile = $2 WHERE id = $3")
+            .bind(email)
+            .bind(mobile)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A user's in-app inbox, newest first.
+    pub async fn inbox(&self, user_id: i64, unread_only: bool, limit: i64) -> Result<Vec<Notification>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM notifications n JOIN users u ON u.id = n.user_id \
+             WHERE n.user_id = $1 AND n.channel = 'inbox' {} ORDER BY n.id DESC LIMIT $2",
+            if unread_only { "AND n.read_at IS NULL" } else { "" }
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(limit).fetch_all(self.reader()).await?;
+        rows.iter().map(notification_from).collect()
+    }
+
+    pub async fn mark_read(&self, user_id: i64, id: i64, now: Timestamp) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query("UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND user_id = $3 AND channel = 'inbox'")
+            .bind(to_millis(now))
+            .bind(id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deliveries by channel for admins, e.g. the failed ones.
+    pub async fn notifications_for_admin(
+        &self,
+        actor: &Actor,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Notification>> {
+        if actor.role != Role::Admin {
+            return Err(Refusal::Forbidden("只有管理员可以查看通知投递情况".into()).into());
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM notifications n JOIN users u ON u.id = n.user_id \
+             WHERE n.channel <> 'inbox' AND ($1 = '' OR n.status = $1) ORDER BY n.id DESC LIMIT $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(status.unwrap_or(""))
+            .bind(limit)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter().map(notification_from).collect()
+    }
+
+    /// Messages waiting for delivery now.
+    pub async fn due_notifications(&self, now: Timestamp, limit: i64) -> Result<Vec<(Notification, i64)>> {
+        let sql = format!(
+            "SELECT {COLUMNS}, n.next_attempt_at FROM notifications n JOIN users u ON u.id = n.user_id \
+             WHERE n.status IN ('pending', 'sending') AND n.next_attempt_at <= $1 ORDER BY n.next_attempt_at LIMIT $2"
+        );
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_millis(now)).bind(limit).fetch_all(self.reader()).await?;
+        rows.iter().map(|r| Ok((notification_from(r)?, r.int("next_attempt_at")?))).collect()
+    }
+
+    /// Take a message for delivery until `lease_until`; false when another
+    /// server took it first. A sender that dies leaves it to be taken again.
+    pub async fn claim_notification(&self, id: i64, seen_next_attempt: i64, lease_until: Timestamp) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE notifications SET status = 'sending', next_attempt_at = $1 \
+             WHERE id = $2 AND next_attempt_at = $3 AND status IN ('pending', 'sending')",
+        )
+        .bind(to_millis(lease_until))
+        .bind(id)
+        .bind(seen_next_attempt)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    pub async fn notification_sent(&self, id: i64, now: Timestamp) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE notifications SET status = 'sent', sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2")
+            .bind(to_millis(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Record a failed attempt: retry at `retry_at`, or give up (`None`).
+    pub async fn notification_failed(&self, id: i64, error: &str, retry_at: Option<Timestamp>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let (status, next) = match retry_at {
+            Some(t) => ("pending", to_millis(t)),
+            None => ("failed", i64::MAX),
+        };
+        sqlx::query("UPDATE notifications SET status = $1, next_attempt_at = $2, attempts = attempts + 1, last_error = $3 WHERE id = $4")
+            .bind(status)
+            .bind(next)
+            .bind(error.chars().take(500).collect::<String>())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Hold (or renew) a named lease until `until`; false if another holder has it.
+    pub async fn try_lease(&self, name: &str, holder: &str, now: Timestamp, until: Timestamp) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+             WHERE leases.expires_at < $4 OR leases.holder = excluded.holder",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(to_millis(until))
+        .bind(to_millis(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,132 @@
+//! The scheduler's questions to the database. Each is answered from a
+//! partial index (migration 0003), so it stays fast with a million open cases.
+
+use jiff::Timestamp;
+use zhitong_domain::time::{from_millis, to_millis};
+
+use crate::{Result, Store, rows::RowExt};
+
+/// A case the scheduler must do something about.
+#[derive(Debug, Clone)]
+pub struct DueCase {
+    pub id: i64,
+    pub version: i64,
+    pub number: String,
+    pub title: String,
+    pub deadline: Option<Timestamp>,
+    pub lead_unit: Option<String>,
+    pub handling_jurisdiction: String,
+    pub discipline_only: bool,
+    pub redos: i64,
+    pub warning_at: Option<Timestamp>,
+}
+
+const COLUMNS: &str =
+    "id, version, number, title, deadline, warning_at, lead_unit, handling_jurisdiction, discipline_only, lifecycle";
+
+fn due_from(r: &sqlx::any::AnyRow) -> Result<DueCase> {
+    let lifecycle: serde_json::Value = serde_json::from_str(&r.text("lifecycle")?)?;
+    Ok(DueCase {
+        id: r.int("id")?,
+        version: r.int("version")?,
+        number: r.text("number")?,
+        title: r.text("title")?,
+        deadline: r.opt_int("deadline")?.map(from_millis),
+        lead_unit: r.opt_text("lead_unit")?,
+        handling_jurisdiction: r.text("handling_jurisdiction")?,
+        discipline_only: r.flag("discipline_only")?,
+        redos: lifecycle["redos"].as_i64().unwrap_or(0),
+        warning_at: r.opt_int("warning_at")?.map(from_millis),
+    })
+}
+
+impl Store {
+    /// Open, running (not paused), not yet supervised, past their deadline.
+    pub async fn overdue_unsupervised(&self, now: Timestamp, limit: i64) -> Result<Vec<DueCase>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM work_orders WHERE closed_at IS NULL AND supervised = 0 AND deadline < $1 \
+             AND paused_since IS NULL ORDER BY deadline LIMIT $2"
+        );
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_millis(now)).bind(limit).fetch_all(self.reader()).await?;
+        rows.iter().map(due_from).collect()
+    }
+
+    /// How many open cases are past their deadline and not yet supervised
+    /// (the overdue scan's count, for the benchmark and the dashboard).
+    pub async fn count_overdue_unsupervised(&self, now: Timestamp) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM work_orders WHERE closed_at IS NULL AND supervised = 0 AND deadline < $1 AND paused_since IS NULL",
+        )
+        .bind(to_millis(now))
+        .fetch_one(self.reader())
+        .await?;
+        Ok(n)
+    }
+
+    /// Rated unsatisfied at follow-up and not yet supervised.
+    pub async fn unsatisfied_unsupervised(&self, limit: i64) -> Result<Vec<DueCase>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM work_orders WHERE closed_at IS NULL AND supervised = 0 AND rating = 'unsatisfied' \
+             ORDER BY id LIMIT $1"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(self.reader()).await?;
+        rows.iter().map(due_from).collect()
+    }
+
+    /// Open, running cases whose warning instant fell in `(after, until]` and
+    /// whose deadline has not passed.
+    pub async fn entering_warning(&self, after: Timestamp, until: Timestamp, limit: i64) -> Result<Vec<DueCase>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM work_orders WHERE closed_at IS NULL AND warning_at > $1 AND warning_at <= $2 \
+             AND paused_since IS NULL AND deadline >= $2 ORDER BY warning_at LIMIT $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_millis(after))
+            .bind(to_millis(until))
+            .bind(limit)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter().map(due_from).collect()
+    }
+
+    /// The user the scheduler acts as (created on first use).
+    pub async fn system_user(&self) -> Result<crate::User> {
+        if let Some(u) = self.users().await?.into_iter().find(|u| u.username == SYSTEM_USER) {
+            return Ok(u);
+        }
+        let root = self
+            .org()
+            .jurisdictions
+            .iter()
+            .find(|j| j.parent.is_none())
+            .map(|j| j.code.clone())
+            .ok_or_else(|| crate::StoreError::Internal("no top jurisdiction".into()))?;
+        let mut tx = self.begin().await?;
+        // "!" is no valid password hash: nobody can sign in as the system.
+        let user = crate::NewUser {
+            username: SYSTEM_USER,
+            display_name: "系统（自动督办）",
+            role: zhitong_domain::org::Role::Supervisor,
+            jurisdiction: &root,
+            unit: None,
+            password_hash: "!",
+        };
+        sqlx::query(
+            "INSERT INTO users (username, display_name, password_hash, role, jurisdiction, unit, created_at) \
+             VALUES ($1, $2, $3, $4, $5, NULL, $6) ON CONFLICT (username) DO NOTHING",
+        )
+        .bind(user.username)
+        .bind(user.display_name)
+        .bind(user.password_hash)
+        .bind(user.role.code())
+        .bind(user.jurisdiction)
+        .bind(Timestamp::now().as_millisecond())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.users().await?.into_iter().find(|u| u.username == SYSTEM_USER).ok_or(crate::StoreError::NotFound)
+    }
+}
+
+pub const SYSTEM_USER: &str = "system";
