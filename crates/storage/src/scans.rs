@@ -21,6 +21,14 @@ pub struct DueCase {
     pub warning_at: Option<Timestamp>,
 }
 
+const OVERDUE: &str = "FROM work_orders WHERE closed_at IS NULL AND supervised = 0 AND deadline < $1 \
+    AND paused_since IS NULL ORDER BY deadline LIMIT $2";
+const UNSATISFIED: &str =
+    "FROM work_orders WHERE closed_at IS NULL AND supervised = 0 AND rating = 'unsatisfied' ORDER BY id LIMIT $1";
+// `+deadline` keeps SQLite's planner on the warning index instead of the far less selective deadline one.
+const WARNING: &str = "FROM work_orders WHERE closed_at IS NULL AND warning_at > $1 AND warning_at <= $2 \
+    AND paused_since IS NULL AND +deadline >= $2 ORDER BY warning_at LIMIT $3";
+
 const COLUMNS: &str =
     "id, version, number, title, deadline, warning_at, lead_unit, handling_jurisdiction, discipline_only, lifecycle";
 
@@ -66,10 +74,7 @@ impl Store {
 
     /// Rated unsatisfied at follow-up and not yet supervised.
     pub async fn unsatisfied_unsupervised(&self, limit: i64) -> Result<Vec<DueCase>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM work_orders WHERE closed_at IS NULL AND supervised = 0 AND rating = 'unsatisfied' \
-             ORDER BY id LIMIT $1"
-        );
+        let sql = format!("SELECT {COLUMNS} {UNSATISFIED}");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(self.reader()).await?;
         rows.iter().map(due_from).collect()
     }
@@ -77,10 +82,7 @@ impl Store {
     /// Open, running cases whose warning instant fell in `(after, until]` and
     /// whose deadline has not passed.
     pub async fn entering_warning(&self, after: Timestamp, until: Timestamp, limit: i64) -> Result<Vec<DueCase>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM work_orders WHERE closed_at IS NULL AND warning_at > $1 AND warning_at <= $2 \
-             AND paused_since IS NULL AND deadline >= $2 ORDER BY warning_at LIMIT $3"
-        );
+        let sql = format!("SELECT {COLUMNS} {WARNING}");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(to_millis(after))
             .bind(to_millis(until))
@@ -88,6 +90,20 @@ impl Store {
             .fetch_all(self.reader())
             .await?;
         rows.iter().map(due_from).collect()
+    }
+
+    /// SQLite's plans for the scheduler's scans, to check that each uses an index.
+    pub async fn scan_plans(&self) -> Result<Vec<String>> {
+        let mut plans = vec![];
+        for (q, args) in [(OVERDUE, 2), (UNSATISFIED, 1), (WARNING, 3)] {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN SELECT id {q}")));
+            for _ in 0..args {
+                query = query.bind(0i64);
+            }
+            let rows = query.fetch_all(self.reader()).await?;
+            plans.push(rows.iter().map(|r| r.text("detail")).collect::<Result<Vec<_>>>()?.join("; "));
+        }
+        Ok(plans)
     }
 
     /// The user the scheduler acts as (created on first use).

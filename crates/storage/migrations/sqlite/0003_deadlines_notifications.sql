@@ -61,8 +61,8 @@ CREATE TABLE leases (
     expires_at BIGINT NOT NULL
 );
 
--- The scheduler's scans: open, unsupervised cases by deadline; unsatisfied
--- ones; open cases by warning instant. Partial, so they stay small.
-CREATE INDEX work_orders_unsupervised_deadline ON work_orders (deadline) WHERE closed_at IS NULL AND supervised = 0;
-CREATE INDEX work_orders_unsatisfied ON work_orders (id) WHERE closed_at IS NULL AND supervised = 0 AND rating = 'unsatisfied';
-CREATE INDEX work_orders_open_warning ON work_orders (warning_at) WHERE closed_at IS NULL;
+-- The scheduler's scans. Overdue cases come from work_orders_open_deadline
+-- (closed_at, deadline); these serve the warning scan and the (few)
+-- unsatisfied follow-ups.
+CREATE INDEX work_orders_open_warning ON work_orders (closed_at, warning_at);
+CREATE INDEX work_orders_rating ON work_orders (rating, supervised, closed_at);

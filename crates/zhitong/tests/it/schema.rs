@@ -14,3 +14,13 @@ async fn migrations_agree_and_are_idempotent() {
     assert!(a.len() > 50, "{a:?}");
     assert_eq!(a, b, "SQLite and PostgreSQL schemas differ");
 }
+
+/// The scheduler's scans read an index, never the whole work-order table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduler_scans_use_indexes() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for plan in app.store.scan_plans().await.unwrap() {
+        assert!(plan.contains("USING") && plan.contains("INDEX"), "{plan}");
+        assert!(!plan.contains("SCAN work_orders"), "{plan}");
+    }
+}
