@@ -1,10 +1,10 @@
 //! HTTP: the JSON API under `/api/v1`, its OpenAPI description, health and
-//! metrics, and the web pages. Handlers are thin: they parse, call storage
+//! metrics; the web crate's pages are merged in. Handlers are thin: they parse, call storage
 //! (which calls the domain) and map errors in one place ([`error`]).
 
 pub mod auth;
 pub mod error;
-mod json;
+pub mod json;
 mod observability;
 mod openapi;
 mod routes;
@@ -43,15 +43,16 @@ impl Default for HttpSettings {
     }
 }
 
-/// The whole application, the same for tests and production.
-pub fn app(state: AppState) -> Router {
+/// The whole application, the same for tests and production: the API, the
+/// system routes, and the web pages (`pages`, from the web crate).
+pub fn app(state: AppState, pages: Router<AppState>) -> Router {
     // Install the recorder before the first request so that it is counted.
     metrics_handle();
     let (api, doc) = openapi::api_router().split_for_parts();
     Router::new()
         .merge(api)
         .merge(routes::system::router(doc))
-        .merge(routes::web::router())
+        .merge(pages)
         .with_state(state.clone())
         .layer(axum::middleware::from_fn(observability::track))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, state.settings.request_timeout))

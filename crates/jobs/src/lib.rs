@@ -97,7 +97,7 @@ impl Jobs {
             return Ok(TickReport::default());
         }
         let mut report = TickReport { ran: true, ..TickReport::default() };
-        let system = self.store.system_user().await?.actor();
+        let system = self.store.service_user(zhitong_storage::SYSTEM_USER).await?.actor();
 
         // Warnings: cases whose warning instant passed since the last tick.
         let after = match self.store.setting(WATERMARK).await? {

@@ -174,3 +174,50 @@ mod tests {
         assert!(!super::verify_password("wrong", &h));
     }
 }
+
+/// The scheduler acts as this user.
+pub const SYSTEM_USER: &str = "system";
+/// Appeals submitted on the public enterprise portal are recorded by this user.
+pub const PORTAL_USER: &str = "portal";
+
+impl Store {
+    /// A user that code acts as (the scheduler, the public portal), created on
+    /// first use at the top jurisdiction. Nobody can sign in as it: "!" is no
+    /// valid password hash.
+    pub async fn service_user(&self, username: &str) -> Result<User> {
+        let (display_name, role) = match username {
+            SYSTEM_USER => ("系统（自动督办）", Role::Supervisor),
+            PORTAL_USER => ("企业服务网上受理", Role::Agent),
+            _ => return Err(StoreError::Internal(format!("unknown service user {username}"))),
+        };
+        let find = || async {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(self.reader()).await?;
+            row.as_ref().map(user_from).transpose()
+        };
+        if let Some(u) = find().await? {
+            return Ok(u);
+        }
+        let root = self
+            .org()
+            .jurisdictions
+            .iter()
+            .find(|j| j.parent.is_none())
+            .map(|j| j.code.clone())
+            .ok_or_else(|| StoreError::Internal("no top jurisdiction".into()))?;
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO users (username, display_name, password_hash, role, jurisdiction, unit, created_at) \
+             VALUES ($1, $2, '!', $3, $4, NULL, $5) ON CONFLICT (username) DO NOTHING",
+        )
+        .bind(username)
+        .bind(display_name)
+        .bind(role.code())
+        .bind(root)
+        .bind(Timestamp::now().as_millisecond())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        find().await?.ok_or(StoreError::NotFound)
+    }
+}

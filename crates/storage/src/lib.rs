@@ -16,6 +16,7 @@ mod error;
 mod migrate;
 mod notifications;
 mod org;
+mod portal;
 mod rows;
 mod scans;
 mod work_orders;
@@ -24,14 +25,15 @@ use std::sync::{Arc, RwLock};
 
 use sqlx::{Any, AnyPool, Transaction, any::AnyPoolOptions};
 
-pub use auth::{NewUser, User, hash_password};
+pub use auth::{NewUser, PORTAL_USER, SYSTEM_USER, User, hash_password};
 pub use deadlines::{CalendarDay, CalendarView, DeadlineBook, PolicyEntry, PolicyInput};
 pub use enterprises::{Enterprise, EnterpriseInput};
 pub use error::StoreError;
 pub use migrate::MIGRATIONS;
 pub use notifications::{ContactInput, EMAIL, INBOX, NewNotification, Notification, Recipient, SMS};
 pub use org::{Jurisdiction, Line, Org, OrgSeed, Topic, Unit};
-pub use scans::{DueCase, SYSTEM_USER};
+pub use portal::{PortalRating, PublicStatus, Receipt};
+pub use scans::DueCase;
 pub use work_orders::{
     Caller, EventView, ExtensionRequestView, ListFilter, NewWorkOrder, Page, PolicyView, UnitOnCase, WorkOrderView,
 };

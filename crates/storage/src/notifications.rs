@@ -132,7 +132,7 @@ impl Store {
     /// Users of one role in one jurisdiction.
     pub async fn role_recipients(&self, role: Role, jurisdiction: &str) -> Result<Vec<Recipient>> {
         let rows = sqlx::query(
-            "SELECT id, email, mobile FROM users WHERE active = 1 AND role = $1 AND jurisdiction = $2 AND username <> 'system'",
+            "SELECT id, email, mobile FROM users WHERE active = 1 AND role = $1 AND jurisdiction = $2 AND password_hash <> '!'",
         )
             .bind(role.code())
             .bind(jurisdiction)

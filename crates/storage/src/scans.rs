@@ -105,44 +105,4 @@ impl Store {
         }
         Ok(plans)
     }
-
-    /// The user the scheduler acts as (created on first use).
-    pub async fn system_user(&self) -> Result<crate::User> {
-        if let Some(u) = self.users().await?.into_iter().find(|u| u.username == SYSTEM_USER) {
-            return Ok(u);
-        }
-        let root = self
-            .org()
-            .jurisdictions
-            .iter()
-            .find(|j| j.parent.is_none())
-            .map(|j| j.code.clone())
-            .ok_or_else(|| crate::StoreError::Internal("no top jurisdiction".into()))?;
-        let mut tx = self.begin().await?;
-        // "!" is no valid password hash: nobody can sign in as the system.
-        let user = crate::NewUser {
-            username: SYSTEM_USER,
-            display_name: "系统（自动督办）",
-            role: zhitong_domain::org::Role::Supervisor,
-            jurisdiction: &root,
-            unit: None,
-            password_hash: "!",
-        };
-        sqlx::query(
-            "INSERT INTO users (username, display_name, password_hash, role, jurisdiction, unit, created_at) \
-             VALUES ($1, $2, $3, $4, $5, NULL, $6) ON CONFLICT (username) DO NOTHING",
-        )
-        .bind(user.username)
-        .bind(user.display_name)
-        .bind(user.password_hash)
-        .bind(user.role.code())
-        .bind(user.jurisdiction)
-        .bind(Timestamp::now().as_millisecond())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        self.users().await?.into_iter().find(|u| u.username == SYSTEM_USER).ok_or(crate::StoreError::NotFound)
-    }
 }
-
-pub const SYSTEM_USER: &str = "system";

@@ -132,6 +132,8 @@ pub struct WorkOrderView {
     pub paused: bool,
     pub extension_request: Option<ExtensionRequestView>,
     pub returns: u32,
+    /// Why the last unit returned it.
+    pub last_return_reason: Option<String>,
     pub extensions: u32,
     pub redos: u32,
     pub urges: u32,
@@ -168,6 +170,7 @@ pub struct Page<T> {
 /// Query parameters of `GET /api/v1/work-orders`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct ListFilter {
+    /// One state, or several separated by commas.
     pub state: Option<String>,
     pub kind: Option<String>,
     /// Division code where the appeal was received.
@@ -182,6 +185,12 @@ pub struct ListFilter {
     /// Received before the end of this date (or before this instant).
     pub to: Option<String>,
     pub supervised: Option<bool>,
+    /// Returned at least once by a unit.
+    pub returned: Option<bool>,
+    /// Latest follow-up rating: `satisfied|basically_satisfied|unsatisfied`.
+    pub rating: Option<String>,
+    /// Open (not closed, not transferred) or closed cases only.
+    pub open: Option<bool>,
     pub enterprise: Option<i64>,
     /// `deadline` (default) or `-received_at` (newest first).
     pub sort: Option<String>,
@@ -447,7 +456,7 @@ impl Store {
             "UPDATE work_orders SET version = version + 1, lifecycle = $1, state = $2, handling_jurisdiction = $3, \
              confidential = $4, discipline_only = $5, lead_unit = $6, deadline = $7, warning_at = $8, paused_since = $9, \
              closed_at = $10, rating = $11, supervised = $12, answer = COALESCE($13, answer), reply = COALESCE($14, reply), \
-             updated_at = $15 WHERE id = $16 AND version = $17",
+             updated_at = $15, returns = $18 WHERE id = $16 AND version = $17",
         )
         .bind(serde_json::to_string(&next)?)
         .bind(next.state.code())
@@ -466,6 +475,7 @@ impl Store {
         .bind(to_millis(now))
         .bind(id)
         .bind(version)
+        .bind(next.returns as i64)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
@@ -595,9 +605,26 @@ impl Store {
         }
         let blank = |o: &Option<String>| o.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
         if let Some(s) = blank(&f.state) {
-            State::from_code(&s).ok_or_else(|| FieldError::new("state", "没有这个状态"))?;
-            let p = w.arg(Arg::Text(s));
-            w.cond(format!("w.state = {p}"));
+            let mut ps = vec![];
+            for one in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+                State::from_code(one).ok_or_else(|| FieldError::new("state", "没有这个状态"))?;
+                ps.push(w.arg(Arg::Text(one.to_string())));
+            }
+            if !ps.is_empty() {
+                w.cond(format!("w.state IN ({})", ps.join(", ")));
+            }
+        }
+        if let Some(r) = blank(&f.rating) {
+            zhitong_domain::work_order::Rating::from_code(&r)
+                .ok_or_else(|| FieldError::new("rating", "没有这个满意度"))?;
+            let p = w.arg(Arg::Text(r));
+            w.cond(format!("w.rating = {p}"));
+        }
+        if let Some(open) = f.open {
+            w.cond(if open { "w.closed_at IS NULL".into() } else { "w.closed_at IS NOT NULL".into() });
+        }
+        if let Some(returned) = f.returned {
+            w.cond(if returned { "w.returns > 0".into() } else { "w.returns = 0".into() });
         }
         if let Some(k) = blank(&f.kind) {
             Kind::from_code(&k).ok_or_else(|| FieldError::new("kind", "没有这个诉求类型"))?;
@@ -748,6 +775,7 @@ impl Store {
                 .as_ref()
                 .map(|e| ExtensionRequestView { until: rfc3339(e.until), reason: e.reason.clone() }),
             returns: case.returns,
+            last_return_reason: case.last_return_reason.clone(),
             extensions: case.extensions,
             redos: case.redos,
             urges: case.urges,

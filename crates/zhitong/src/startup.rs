@@ -84,10 +84,12 @@ impl Application {
     }
 
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let app = zhitong_http::app(self.state);
+        let app = zhitong_http::app(self.state, zhitong_web::router());
         let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
         let jobs = self.run_jobs.then(|| self.jobs.clone().spawn(stopped));
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await?;
         let _ = stop_jobs.send(true);
         if let Some(j) = jobs {
             let _ = j.await;

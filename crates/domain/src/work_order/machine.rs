@@ -221,6 +221,9 @@ pub struct Lifecycle {
     pub discipline_feedback: bool,
     pub closed_at: Option<Timestamp>,
     pub returns: u32,
+    /// Why the last unit returned it, for the dispatcher.
+    #[serde(default)]
+    pub last_return_reason: Option<String>,
     pub extensions: u32,
     pub redos: u32,
     pub urges: u32,
@@ -248,6 +251,7 @@ impl Lifecycle {
             discipline_feedback: false,
             closed_at: state.is_terminal().then_some(r.received_at),
             returns: 0,
+            last_return_reason: None,
             extensions: 0,
             redos: 0,
             urges: 0,
@@ -496,7 +500,8 @@ pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
             }
         },
         Command::Accept => next.state = Accepted,
-        Command::Return { .. } => {
+        Command::Return { reason } => {
+            next.last_return_reason = Some(reason.clone());
             next.units.clear();
             next.extension_request = None;
             next.paused_since = None;

@@ -3,5 +3,4 @@ pub mod calendar;
 pub mod notifications;
 pub mod org;
 pub mod system;
-pub mod web;
 pub mod work_orders;

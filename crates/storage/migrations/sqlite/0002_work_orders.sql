@@ -8,6 +8,8 @@ CREATE TABLE work_orders (
     id                    INTEGER PRIMARY KEY AUTOINCREMENT,
     number                TEXT NOT NULL UNIQUE,
     idempotency_key       TEXT UNIQUE,
+    -- SHA-256 of the code the enterprise gets to follow its appeal online.
+    receipt_code_hash     TEXT,
     version               BIGINT NOT NULL,
     -- The state machine's snapshot (JSON); the columns below are derived from it on every write.
     lifecycle             TEXT NOT NULL,
@@ -37,6 +39,7 @@ CREATE TABLE work_orders (
     closed_at             BIGINT,
     rating                TEXT,
     supervised            BIGINT NOT NULL DEFAULT 0,
+    returns               BIGINT NOT NULL DEFAULT 0,
     answer                TEXT,
     reply                 TEXT
 );

@@ -9,4 +9,5 @@ mod durability;
 mod org;
 mod schema;
 mod system;
+mod web;
 mod work_orders;

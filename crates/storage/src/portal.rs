@@ -1,0 +1,136 @@
+//! The public enterprise portal (企业服务): an enterprise submits an appeal
+//! online, gets a receipt code, follows its progress with number + code and
+//! rates the result. Everything goes through the same intake and `act` as
+//! the agents' work, as the `portal` service user.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use zhitong_domain::{
+    FieldError,
+    time::rfc3339,
+    work_order::{Command, Kind, Lifecycle, Rating, State},
+};
+
+use crate::{NewWorkOrder, PORTAL_USER, Result, Store, StoreError, rows::RowExt};
+
+/// What the enterprise keeps to follow its appeal.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Receipt {
+    pub number: String,
+    /// Shown once; only its hash is stored.
+    pub code: String,
+    pub deadline: Option<String>,
+}
+
+/// What an enterprise may see of its own appeal.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicStatus {
+    pub number: String,
+    pub title: String,
+    pub kind_label: String,
+    pub state: String,
+    pub state_label: String,
+    pub received_at: String,
+    pub deadline: Option<String>,
+    pub closed_at: Option<String>,
+    /// The answer, once it has passed review.
+    pub reply: Option<String>,
+    pub rating: Option<String>,
+    /// The enterprise may rate now.
+    pub can_rate: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct PortalRating {
+    pub number: String,
+    pub code: String,
+    /// `satisfied|basically_satisfied|unsatisfied`
+    pub rating: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+fn hash(code: &str) -> String {
+    Sha256::digest(code.trim().to_uppercase().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn new_code() -> String {
+    // No 0/O/1/I: the code is read out on the phone and typed by hand.
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    rand::random::<[u8; 8]>().iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+}
+
+impl Store {
+    /// Record an appeal from the portal. Out-of-scope matters belong to 12345.
+    pub async fn submit_from_portal(&self, input: &NewWorkOrder, now: Timestamp) -> Result<Receipt> {
+        let mut input = input.clone();
+        input.channel = Some("web".into());
+        input.line = None;
+        input.idempotency_key = None;
+        input.received_at = None;
+        if input.kind.as_deref() == Some("out_of_scope") {
+            return Err(FieldError::new("kind", "非营商环境类诉求请拨打12345政务服务便民热线").into());
+        }
+        let portal = self.service_user(PORTAL_USER).await?;
+        let order = self.create_work_order(&portal.actor(), &input, now).await?;
+        let code = new_code();
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE work_orders SET receipt_code_hash = $1 WHERE id = $2")
+            .bind(hash(&code))
+            .bind(order.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Receipt { number: order.number, code, deadline: order.deadline })
+    }
+
+    async fn portal_case(&self, number: &str, code: &str) -> Result<(i64, i64, Lifecycle, sqlx::any::AnyRow)> {
+        let row = sqlx::query(
+            "SELECT id, version, lifecycle, number, title, reply, receipt_code_hash FROM work_orders WHERE number = $1",
+        )
+        .bind(number.trim())
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        // A wrong code and a wrong number answer the same.
+        if row.opt_text("receipt_code_hash")?.as_deref() != Some(hash(code).as_str()) {
+            return Err(StoreError::NotFound);
+        }
+        let case: Lifecycle = serde_json::from_str(&row.text("lifecycle")?)?;
+        Ok((row.int("id")?, row.int("version")?, case, row))
+    }
+
+    pub async fn portal_status(&self, number: &str, code: &str) -> Result<PublicStatus> {
+        let (_, _, case, row) = self.portal_case(number, code).await?;
+        let reviewed = matches!(case.state, State::PendingFollowUp | State::Closed | State::Answered);
+        Ok(PublicStatus {
+            number: row.text("number")?,
+            title: row.text("title")?,
+            kind_label: case.kind.label().into(),
+            state: case.state.code().into(),
+            state_label: case.state.label().into(),
+            received_at: rfc3339(case.received_at),
+            deadline: case.deadline.map(rfc3339),
+            closed_at: case.closed_at.map(rfc3339),
+            reply: if reviewed && !case.discipline_only { row.opt_text("reply")? } else { None },
+            rating: case.rating.map(|r| r.code().into()),
+            can_rate: case.state == State::PendingFollowUp && !case.discipline_only,
+        })
+    }
+
+    /// The enterprise rates the answer: the same `follow_up` an agent records.
+    pub async fn rate_from_portal(&self, r: &PortalRating, now: Timestamp) -> Result<PublicStatus> {
+        let (id, version, case, _) = self.portal_case(&r.number, &r.code).await?;
+        let rating = Rating::from_code(r.rating.trim())
+            .ok_or_else(|| FieldError::new("rating", "请选择满意、基本满意或不满意"))?;
+        if case.state != State::PendingFollowUp || case.kind == Kind::OutOfScope {
+            return Err(FieldError::new("rating", "该诉求当前不能评价").into());
+        }
+        let portal = self.service_user(PORTAL_USER).await?;
+        let command = Command::FollowUp { rating: Some(rating), resolved: None, note: r.note.clone() };
+        self.act(id, version, &portal.actor(), command, now).await?;
+        self.portal_status(&r.number, &r.code).await
+    }
+}

@@ -1,0 +1,74 @@
+//! The web pages, rendered on the server with askama; a little plain
+//! JavaScript (`static/app.js`, served by the binary) posts forms to the
+//! JSON API so that an error names its field and the form keeps its content.
+//! No CDN, no build step: the pages work on an isolated intranet.
+//!
+//! Every page reads through the same `Store` functions as the API, so what
+//! a user sees here is exactly what the API would let them see.
+
+mod i18n;
+mod pages;
+mod portal;
+
+use axum::{
+    Router,
+    extract::FromRequestParts,
+    http::{HeaderMap, header, request::Parts},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use zhitong_http::{AppState, auth::token_from};
+use zhitong_storage::User;
+
+pub use i18n::Lang;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_page).post(pages::login_submit))
+        .route("/logout", post(pages::logout))
+        .route("/lang/{lang}", get(pages::switch_lang))
+        .route("/agent", get(pages::console))
+        .route("/queue/{name}", get(pages::queue))
+        .route("/cases/{id}", get(pages::case_page))
+        .route("/leader", get(pages::leader))
+        .route("/admin", get(pages::admin))
+        .route("/messages", get(pages::messages))
+        .route("/static/app.css", get(|| static_file("text/css", include_str!("../static/app.css"))))
+        .route("/static/app.js", get(|| static_file("text/javascript", include_str!("../static/app.js"))))
+        .merge(portal::router())
+}
+
+async fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "max-age=3600")], body).into_response()
+}
+
+/// A signed-in user of the web pages; without a session, a redirect to the sign-in page.
+pub struct PageUser {
+    pub user: User,
+    pub lang: Lang,
+}
+
+pub struct ToLogin(String);
+
+impl IntoResponse for ToLogin {
+    fn into_response(self) -> Response {
+        Redirect::to(&format!("/login?next={}", self.0)).into_response()
+    }
+}
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = ToLogin;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ToLogin> {
+        let back = ToLogin(parts.uri.path().to_string());
+        let token = token_from(parts).ok_or(back)?;
+        let user =
+            state.store.user_by_token(&token).await.ok().flatten().ok_or(ToLogin(parts.uri.path().to_string()))?;
+        Ok(PageUser { user, lang: Lang::from_cookie(&parts.headers) })
+    }
+}
+
+pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
+    Lang::from_cookie(headers)
+}

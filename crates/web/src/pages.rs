@@ -1,0 +1,766 @@
+//! The staff's screens.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Form,
+    extract::{Path, Query, State},
+    http::{HeaderMap, HeaderValue, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use zhitong_domain::{
+    org::Role,
+    time::{local, parse_instant},
+    work_order::{Action, Kind, State as CaseState},
+};
+use zhitong_http::{AppState, auth::SESSION_COOKIE};
+use zhitong_storage::{EventView, ListFilter, WorkOrderView};
+
+use crate::{
+    PageUser,
+    i18n::{Lang, Words},
+    lang_of,
+};
+
+// ---- the frame around every page ------------------------------------------------
+
+pub struct Nav {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+pub struct Frame {
+    pub t: &'static Words,
+    pub lang: &'static str,
+    pub user: String,
+    pub role: String,
+    pub nav: Vec<Nav>,
+    pub unread: usize,
+}
+
+async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
+    let t = p.lang.t();
+    let items: Vec<(&'static str, &'static str)> = match p.user.role {
+        Role::Agent => {
+            vec![("/agent", t.console), ("/queue/follow-up", t.follow_up_queue), ("/queue/all", t.all_cases)]
+        }
+        Role::Supervisor => vec![
+            ("/queue/dispatch", t.dispatch_queue),
+            ("/queue/supervision", t.supervision),
+            ("/queue/review", t.review),
+            ("/agent", t.console),
+            ("/queue/all", t.all_cases),
+        ],
+        Role::Handler => vec![("/queue/unit", t.unit_inbox)],
+        Role::Discipline => vec![
+            ("/queue/discipline", t.discipline_inbox),
+            ("/queue/supervision", t.supervision),
+            ("/queue/all", t.all_cases),
+        ],
+        Role::Leader => vec![("/leader", t.leader), ("/queue/supervision", t.supervision), ("/queue/all", t.all_cases)],
+        Role::Admin => vec![("/admin", t.admin)],
+    };
+    let unread = s.store.inbox(p.user.id, true, 100).await.map(|v| v.len()).unwrap_or(0);
+    Frame {
+        t,
+        lang: p.lang.code(),
+        user: p.user.display_name.clone(),
+        role: p.lang.label(p.user.role.label(), p.user.role.code()),
+        nav: items.into_iter().map(|(href, label)| Nav { href, label, active: here.starts_with(href) }).collect(),
+        unread,
+    }
+}
+
+fn hm(ts: &str) -> String {
+    parse_instant(ts).map(|t| local(t).strftime("%m-%d %H:%M").to_string()).unwrap_or_default()
+}
+
+fn ymdhm(ts: &str) -> String {
+    parse_instant(ts).map(|t| local(t).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
+}
+
+// ---- sign-in ---------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub t: &'static Words,
+    pub lang: &'static str,
+    pub error: Option<String>,
+    pub next: String,
+    pub username: String,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    pub next: Option<String>,
+}
+
+pub async fn login_page(headers: HeaderMap, Query(q): Query<NextQuery>) -> LoginPage {
+    let lang = lang_of(&headers);
+    LoginPage { t: lang.t(), lang: lang.code(), error: None, next: q.next.unwrap_or_default(), username: String::new() }
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub next: String,
+}
+
+/// Only paths on this site, so a crafted link cannot send a user elsewhere.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") { next } else { "/" }
+}
+
+pub async fn login_submit(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+    let lang = lang_of(&headers);
+    let again = |error: &str| {
+        LoginPage {
+            t: lang.t(),
+            lang: lang.code(),
+            error: Some(error.into()),
+            next: f.next.clone(),
+            username: f.username.clone(),
+        }
+        .into_response()
+    };
+    if f.username.trim().is_empty() || f.password.is_empty() {
+        return again(if lang == Lang::En {
+            "Enter your username and password"
+        } else {
+            "请输入用户名和密码"
+        });
+    }
+    match s.store.login(f.username.trim(), &f.password, s.settings.session_ttl).await {
+        Ok(Some((_, token))) => {
+            let secure = if s.settings.secure_cookies { "; Secure" } else { "" };
+            let cookie = format!(
+                "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+                s.settings.session_ttl.as_secs()
+            );
+            let mut res = Redirect::to(safe_next(&f.next)).into_response();
+            res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII cookie"));
+            res
+        }
+        Ok(None) => again(if lang == Lang::En { "Wrong username or password" } else { "用户名或密码错误" }),
+        Err(_) => again("服务器内部错误，请稍后重试"),
+    }
+}
+
+pub async fn logout(State(s): State<AppState>, req: axum::extract::Request) -> Response {
+    let (parts, _) = req.into_parts();
+    if let Some(token) = zhitong_http::auth::token_from(&parts) {
+        let _ = s.store.logout(&token).await;
+    }
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("zhitong_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    res
+}
+
+pub async fn switch_lang(Path(lang): Path<String>, headers: HeaderMap) -> Response {
+    let value = if lang == "en" {
+        "lang=en; Path=/; Max-Age=31536000; SameSite=Lax"
+    } else {
+        "lang=zh; Path=/; Max-Age=31536000; SameSite=Lax"
+    };
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.find("://").and_then(|i| r[i + 3..].find('/').map(|j| r[i + 3 + j..].to_string())));
+    let mut res = Redirect::to(back.as_deref().map(safe_next).unwrap_or("/")).into_response();
+    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static(value));
+    res
+}
+
+pub async fn home(p: Result<PageUser, crate::ToLogin>) -> Response {
+    let Ok(p) = p else { return Redirect::to("/login").into_response() };
+    let to = match p.user.role {
+        Role::Agent => "/agent",
+        Role::Supervisor => "/queue/dispatch",
+        Role::Handler => "/queue/unit",
+        Role::Discipline => "/queue/discipline",
+        Role::Leader => "/leader",
+        Role::Admin => "/admin",
+    };
+    Redirect::to(to).into_response()
+}
+
+// ---- agent console ---------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "console.html")]
+pub struct ConsolePage {
+    pub f: Frame,
+    /// Lines, jurisdictions, topics and kinds for the form, as JSON for the script.
+    pub org_json: String,
+    pub lines: Vec<(String, String, String)>,
+    pub jurisdictions: Vec<(String, String)>,
+    pub topics: Vec<(String, String)>,
+    pub kinds: Vec<(String, String)>,
+    pub dialed: String,
+}
+
+#[derive(Deserialize)]
+pub struct ConsoleQuery {
+    /// The dialed number or line id, when the telephony opens the console.
+    pub line: Option<String>,
+}
+
+pub async fn console(State(s): State<AppState>, p: PageUser, Query(q): Query<ConsoleQuery>) -> Response {
+    if !matches!(p.user.role, Role::Agent | Role::Supervisor) {
+        return Redirect::to("/").into_response();
+    }
+    let org = s.store.org();
+    let actor = p.user.actor();
+    let mine: Vec<_> = org
+        .jurisdictions
+        .iter()
+        .filter(|j| {
+            zhitong_domain::org::DivisionCode::parse("j", &j.code)
+                .is_ok_and(|c| org.tree.is_within(&c, &actor.jurisdiction))
+        })
+        .collect();
+    let lines: Vec<(String, String, String)> = org
+        .lines
+        .iter()
+        .filter(|l| mine.iter().any(|j| j.code == l.jurisdiction))
+        .map(|l| (l.id.clone(), format!("{} {}", l.number, l.name), l.jurisdiction.clone()))
+        .collect();
+    let dialed = q.line.as_deref().and_then(|d| org.line(d)).map(|l| l.id.clone()).unwrap_or_default();
+    let page = ConsolePage {
+        org_json: serde_json::json!({"lines": lines}).to_string(),
+        lines,
+        jurisdictions: mine.iter().map(|j| (j.code.clone(), j.name.clone())).collect(),
+        topics: org
+            .topics
+            .iter()
+            .map(|t| (t.code.clone(), if t.parent.is_some() { format!("　└ {}", t.name) } else { t.name.clone() }))
+            .collect(),
+        kinds: Kind::ALL.iter().map(|k| (k.code().to_string(), p.lang.label(k.label(), k.code()))).collect(),
+        dialed,
+        f: frame(&s, &p, "/agent").await,
+    };
+    page.into_response()
+}
+
+// ---- work lists ------------------------------------------------------------------
+
+pub struct Row {
+    pub id: i64,
+    pub number: String,
+    pub title: String,
+    pub kind: String,
+    pub state: String,
+    pub enterprise: String,
+    pub unit: String,
+    pub deadline: String,
+    pub deadline_iso: String,
+    pub status: String,
+    pub status_label: String,
+    pub version: i64,
+    pub note: String,
+    pub received: String,
+}
+
+fn row(o: &WorkOrderView, lang: Lang) -> Row {
+    let status = zhitong_domain::work_order::DeadlineStatus::from_code(&o.deadline_status);
+    let mut note = vec![];
+    if let Some(r) = &o.last_return_reason {
+        note.push(format!("{}：{r}", if lang == Lang::En { "returned" } else { "退单原因" }));
+    }
+    if o.supervised {
+        note.push(lang.t().supervised.to_string());
+    }
+    if let Some(r) = &o.rating {
+        let label = zhitong_domain::work_order::Rating::from_code(r)
+            .map(|x| lang.label(x.label(), x.code()))
+            .unwrap_or_default();
+        note.push(label);
+    }
+    Row {
+        id: o.id,
+        number: o.number.clone(),
+        title: o.title.clone(),
+        kind: lang.label(&o.kind_label, &o.kind),
+        state: lang.label(&o.state_label, &o.state),
+        enterprise: o.enterprise.as_ref().map(|e| e.name.clone()).unwrap_or_default(),
+        unit: o.units.iter().map(|u| u.name.clone()).collect::<Vec<_>>().join("、"),
+        deadline: o.deadline.as_deref().map(hm).unwrap_or_else(|| "—".into()),
+        deadline_iso: o.deadline.clone().unwrap_or_default(),
+        status: o.deadline_status.clone(),
+        status_label: status.map(|s| lang.label(s.label(), s.code())).unwrap_or_default(),
+        version: o.version,
+        note: note.join(" · "),
+        received: hm(&o.received_at),
+    }
+}
+
+pub struct Tab {
+    pub href: String,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "queue.html")]
+pub struct QueuePage {
+    pub f: Frame,
+    pub heading: &'static str,
+    pub tabs: Vec<Tab>,
+    pub rows: Vec<Row>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub q: String,
+    /// Department units for dispatching from the list (dispatch queue only).
+    pub dispatch_units: Vec<(String, String)>,
+    pub inline_supervision: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    pub tab: Option<String>,
+    pub page: Option<i64>,
+    pub q: Option<String>,
+    pub state: Option<String>,
+    pub kind: Option<String>,
+    pub deadline_status: Option<String>,
+}
+
+pub async fn queue(
+    State(s): State<AppState>,
+    p: PageUser,
+    Path(name): Path<String>,
+    Query(q): Query<QueueQuery>,
+) -> Response {
+    let t = p.lang.t();
+    let mut filter = ListFilter { page: q.page, per_page: Some(50), q: q.q.clone(), ..ListFilter::default() };
+    let tab = q.tab.clone().unwrap_or_default();
+    let mut tabs: Vec<(&str, &'static str)> = vec![];
+    let heading = match name.as_str() {
+        "dispatch" => {
+            filter.state = Some("pending_dispatch".into());
+            t.dispatch_queue
+        }
+        "unit" => {
+            filter.open = Some(true);
+            t.unit_inbox
+        }
+        "review" => {
+            filter.state = Some("replied".into());
+            t.review
+        }
+        "follow-up" => {
+            filter.state = Some("answered,pending_follow_up".into());
+            t.follow_up_queue
+        }
+        "discipline" => {
+            filter.state = Some("with_discipline".into());
+            t.discipline_inbox
+        }
+        "supervision" => {
+            tabs = vec![
+                ("overdue", t.overdue),
+                ("warning", t.warning),
+                ("unsatisfied", t.unsatisfied),
+                ("returned", t.returned),
+                ("supervised", t.supervised),
+            ];
+            match tab.as_str() {
+                "warning" => filter.deadline_status = Some("warning".into()),
+                "unsatisfied" => {
+                    filter.rating = Some("unsatisfied".into());
+                    filter.open = Some(true);
+                }
+                "returned" => {
+                    filter.returned = Some(true);
+                    filter.open = Some(true);
+                }
+                "supervised" => {
+                    filter.supervised = Some(true);
+                    filter.open = Some(true);
+                }
+                _ => filter.deadline_status = Some("overdue".into()),
+            }
+            t.supervision
+        }
+        "all" => {
+            filter.state = q.state.clone().filter(|s| !s.is_empty());
+            filter.kind = q.kind.clone().filter(|s| !s.is_empty());
+            filter.deadline_status = q.deadline_status.clone().filter(|s| !s.is_empty());
+            filter.sort = Some("-received_at".into());
+            t.all_cases
+        }
+        _ => return Redirect::to("/").into_response(),
+    };
+    let actor = p.user.actor();
+    let page = match s.store.list_work_orders(&actor, &filter, jiff::Timestamp::now()).await {
+        Ok(page) => page,
+        Err(e) => return (axum::http::StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+    };
+    let pages = (page.total + page.per_page - 1) / page.per_page;
+    let link = |n: i64| {
+        let mut u = format!("/queue/{name}?page={n}");
+        if !tab.is_empty() {
+            u.push_str(&format!("&tab={tab}"));
+        }
+        if let Some(q) = &q.q {
+            u.push_str(&format!("&q={q}"));
+        }
+        u
+    };
+    let org = s.store.org();
+    let dispatch_units = if name == "dispatch" {
+        org.units
+            .values()
+            .filter(|u| u.unit_type == "department" && u.active)
+            .filter(|u| {
+                zhitong_domain::org::DivisionCode::parse("u", &u.jurisdiction)
+                    .is_ok_and(|j| org.tree.is_within(&j, &actor.jurisdiction))
+            })
+            .map(|u| (u.code.clone(), u.name.clone()))
+            .collect()
+    } else {
+        vec![]
+    };
+    let current_tab = if tab.is_empty() { "overdue".to_string() } else { tab.clone() };
+    QueuePage {
+        heading,
+        tabs: tabs
+            .into_iter()
+            .map(|(k, label)| Tab { href: format!("/queue/{name}?tab={k}"), label, active: k == current_tab })
+            .collect(),
+        rows: page.items.iter().map(|o| row(o, p.lang)).collect(),
+        total: page.total,
+        page: page.page,
+        pages: pages.max(1),
+        prev: (page.page > 1).then(|| link(page.page - 1)),
+        next: (page.page < pages).then(|| link(page.page + 1)),
+        q: q.q.clone().unwrap_or_default(),
+        dispatch_units,
+        inline_supervision: name == "supervision" && matches!(p.user.role, Role::Supervisor | Role::Discipline),
+        f: frame(&s, &p, &format!("/queue/{name}")).await,
+    }
+    .into_response()
+}
+
+// ---- the case page ---------------------------------------------------------------
+
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// `text|textarea|datetime|rating|checkbox|lead|assist|down`
+    pub input: &'static str,
+    pub required: bool,
+}
+
+pub struct ActionForm {
+    pub code: &'static str,
+    pub label: String,
+    pub fields: Vec<FieldSpec>,
+}
+
+fn form_for(action: Action, lang: Lang) -> ActionForm {
+    let f = |name, label, input, required| FieldSpec { name, label, input, required };
+    let en = lang == Lang::En;
+    let fields = match action {
+        Action::Answer => vec![f("text", if en { "Answer" } else { "答复内容" }, "textarea", true)],
+        Action::Dispatch => vec![
+            f("lead", if en { "Lead unit" } else { "主办单位" }, "lead", false),
+            f("assist", if en { "Assisting units" } else { "协办单位" }, "assist", false),
+            f("jurisdiction", if en { "or pass down to" } else { "或下派至" }, "down", false),
+            f("note", if en { "Note" } else { "派单意见" }, "text", false),
+        ],
+        Action::Return => vec![f("reason", if en { "Reason" } else { "退单原因" }, "textarea", true)],
+        Action::RequestExtension => vec![
+            f("until", if en { "Until" } else { "延期至" }, "datetime", true),
+            f("reason", if en { "Reason" } else { "延期理由" }, "textarea", true),
+        ],
+        Action::RejectExtension => vec![f("reason", if en { "Reason" } else { "驳回理由" }, "text", false)],
+        Action::Reply | Action::DisciplineFeedback => {
+            vec![f("text", if en { "Reply" } else { "答复内容" }, "textarea", true)]
+        }
+        Action::RejectReply => vec![f("reason", if en { "Reason" } else { "不通过原因" }, "textarea", true)],
+        Action::FollowUp => vec![
+            f("rating", if en { "Rating" } else { "满意度" }, "rating", true),
+            f("resolved", if en { "Resolved" } else { "问题已解决" }, "checkbox", false),
+            f("note", if en { "Note" } else { "回访记录" }, "text", false),
+        ],
+        Action::Instruct => vec![f("text", if en { "Instruction" } else { "批示内容" }, "textarea", true)],
+        Action::Pause => vec![f("reason", if en { "Reason" } else { "暂停原因" }, "text", true)],
+        Action::Redo => vec![f("reason", if en { "Reason" } else { "重办要求" }, "text", false)],
+        Action::Close | Action::TransferDiscipline | Action::Transfer12345 | Action::Urge | Action::Supervise => {
+            vec![f("note", if en { "Note" } else { "说明" }, "text", false)]
+        }
+        _ => vec![],
+    };
+    ActionForm { code: action.code(), label: lang.label(action.label(), action.code()), fields }
+}
+
+pub struct Step {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub change: String,
+    pub detail: String,
+}
+
+fn step(e: &EventView, lang: Lang, org: &zhitong_storage::Org) -> Step {
+    let state = |s: &str| CaseState::from_code(s).map(|x| lang.label(x.label(), x.code())).unwrap_or_default();
+    let change = match &e.from_state {
+        Some(f) if f != &e.to_state => format!("{} → {}", state(f), state(&e.to_state)),
+        None => state(&e.to_state),
+        _ => String::new(),
+    };
+    let c = &e.details["event"]["command"];
+    let mut parts = vec![];
+    for key in ["text", "reason", "note", "until"] {
+        if let Some(v) = c[key].as_str().filter(|v| !v.is_empty()) {
+            parts.push(v.to_string());
+        }
+    }
+    if let Some(r) = c["rating"].as_str().and_then(zhitong_domain::work_order::Rating::from_code) {
+        parts.push(lang.label(r.label(), r.code()));
+    }
+    if let Some(j) = c["jurisdiction"].as_str() {
+        parts.push(org.jurisdiction(j).map(|x| x.name.clone()).unwrap_or_else(|| j.to_string()));
+    }
+    if let Some(units) = c["units"].as_array().filter(|u| !u.is_empty()) {
+        let name = |code: &str| org.units.get(code).map(|u| u.name.clone()).unwrap_or_else(|| code.to_string());
+        parts.push(units.iter().filter_map(|u| u.as_str()).map(name).collect::<Vec<_>>().join("、"));
+    }
+    let action = Action::from_code(&e.action)
+        .map(|a| lang.label(a.label(), a.code()))
+        .unwrap_or_else(|| if lang == Lang::En { "viewed".into() } else { "查看".into() });
+    Step { at: ymdhm(&e.at), actor: e.actor.clone(), action, change, detail: parts.join("；") }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "case.html")]
+pub struct CasePage {
+    pub f: Frame,
+    pub o: WorkOrderView,
+    pub r: Row,
+    pub received: String,
+    pub steps: Vec<Step>,
+    pub forms: Vec<ActionForm>,
+    pub units: Vec<(String, String)>,
+    pub below: Vec<(String, String)>,
+    pub show_caller: bool,
+    pub policy: String,
+    pub channel: String,
+}
+
+pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i64>) -> Response {
+    let actor = p.user.actor();
+    let now = jiff::Timestamp::now();
+    let Ok(o) = s.store.work_order(id, &actor, now).await else {
+        return (
+            axum::http::StatusCode::NOT_FOUND,
+            if p.lang == Lang::En { "Not found" } else { "未找到，或您无权查看" },
+        )
+            .into_response();
+    };
+    let history = s.store.history(id, &actor).await.unwrap_or_default();
+    let org = s.store.org();
+    let handling = zhitong_domain::org::DivisionCode::parse("j", &o.handling_jurisdiction).ok();
+    let within = |code: &str| {
+        handling.as_ref().is_some_and(|h| {
+            zhitong_domain::org::DivisionCode::parse("j", code).is_ok_and(|c| org.tree.is_within(&c, h))
+        })
+    };
+    let units = org
+        .units
+        .values()
+        .filter(|u| u.unit_type == "department" && u.active && within(&u.jurisdiction))
+        .map(|u| (u.code.clone(), u.name.clone()))
+        .collect();
+    let below = org
+        .jurisdictions
+        .iter()
+        .filter(|j| j.parent.as_deref() == Some(o.handling_jurisdiction.as_str()))
+        .map(|j| (j.code.clone(), j.name.clone()))
+        .collect();
+    let forms = o.actions.iter().filter_map(|a| Action::from_code(a)).map(|a| form_for(a, p.lang)).collect();
+    // Handlers see what they need to answer, not who called about a confidential matter.
+    let show_caller = !(o.confidential && p.user.role == Role::Handler);
+    let page = CasePage {
+        r: row(&o, p.lang),
+        received: ymdhm(&o.received_at),
+        steps: history.iter().map(|e| step(e, p.lang, &org)).collect(),
+        channel: zhitong_domain::work_order::Channel::from_code(&o.channel)
+            .map(|c| p.lang.label(c.label(), c.code()))
+            .unwrap_or_default(),
+        forms,
+        units,
+        below,
+        show_caller,
+        policy: o.policy.as_ref().map(|x| x.description.clone()).unwrap_or_else(|| "—".into()),
+        f: frame(&s, &p, "/cases").await,
+        o,
+    };
+    page.into_response()
+}
+
+// ---- leader view -----------------------------------------------------------------
+
+pub struct Figure {
+    pub label: &'static str,
+    pub value: i64,
+    pub href: String,
+    pub tone: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "leader.html")]
+pub struct LeaderPage {
+    pub f: Frame,
+    pub jurisdiction: String,
+    pub figures: Vec<Figure>,
+    pub by_kind: Vec<(String, i64)>,
+    pub max_kind: i64,
+    pub overdue: Vec<Row>,
+}
+
+pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
+    let actor = p.user.actor();
+    let now = jiff::Timestamp::now();
+    let today = local(now).date().to_string();
+    let t = p.lang.t();
+    let count = |f: ListFilter| {
+        let (s, actor) = (s.clone(), actor.clone());
+        async move {
+            s.store
+                .list_work_orders(&actor, &ListFilter { per_page: Some(1), ..f }, now)
+                .await
+                .map(|p| p.total)
+                .unwrap_or(0)
+        }
+    };
+    let received = count(ListFilter { from: Some(today.clone()), ..ListFilter::default() }).await;
+    let open = count(ListFilter { open: Some(true), ..ListFilter::default() }).await;
+    let overdue_n = count(ListFilter { deadline_status: Some("overdue".into()), ..ListFilter::default() }).await;
+    let warning = count(ListFilter { deadline_status: Some("warning".into()), ..ListFilter::default() }).await;
+    let unsatisfied =
+        count(ListFilter { rating: Some("unsatisfied".into()), open: Some(true), ..ListFilter::default() }).await;
+    let mut by_kind = vec![];
+    for k in Kind::ALL {
+        let n =
+            count(ListFilter { from: Some(today.clone()), kind: Some(k.code().into()), ..ListFilter::default() }).await;
+        by_kind.push((p.lang.label(k.label(), k.code()), n));
+    }
+    let overdue = s
+        .store
+        .list_work_orders(
+            &actor,
+            &ListFilter { deadline_status: Some("overdue".into()), per_page: Some(20), ..ListFilter::default() },
+            now,
+        )
+        .await
+        .map(|p| p.items)
+        .unwrap_or_default();
+    let org = s.store.org();
+    LeaderPage {
+        jurisdiction: org.jurisdiction(&p.user.jurisdiction).map(|j| j.name.clone()).unwrap_or_default(),
+        figures: vec![
+            Figure { label: t.today, value: received, href: format!("/queue/all?page=1"), tone: "" },
+            Figure { label: t.all_cases, value: open, href: "/queue/all".into(), tone: "" },
+            Figure { label: t.warning, value: warning, href: "/queue/supervision?tab=warning".into(), tone: "warn" },
+            Figure { label: t.overdue, value: overdue_n, href: "/queue/supervision?tab=overdue".into(), tone: "bad" },
+            Figure {
+                label: t.unsatisfied,
+                value: unsatisfied,
+                href: "/queue/supervision?tab=unsatisfied".into(),
+                tone: "bad",
+            },
+        ],
+        max_kind: by_kind.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1),
+        by_kind,
+        overdue: overdue.iter().map(|o| row(o, p.lang)).collect(),
+        f: frame(&s, &p, "/leader").await,
+    }
+    .into_response()
+}
+
+// ---- admin -----------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin.html")]
+pub struct AdminPage {
+    pub f: Frame,
+    pub jurisdictions: Vec<(String, String, String)>,
+    pub calendar: zhitong_storage::CalendarView,
+    pub policies: Vec<zhitong_storage::PolicyEntry>,
+    pub units: usize,
+    pub lines: usize,
+    pub users: usize,
+    pub topics: Vec<(String, String, String)>,
+    pub failed: Vec<zhitong_storage::Notification>,
+}
+
+#[derive(Deserialize)]
+pub struct AdminQuery {
+    pub jurisdiction: Option<String>,
+    pub year: Option<i16>,
+}
+
+pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<AdminQuery>) -> Response {
+    if p.user.role != Role::Admin {
+        return Redirect::to("/").into_response();
+    }
+    let org = s.store.org();
+    let j = q.jurisdiction.unwrap_or_else(|| p.user.jurisdiction.clone());
+    let year = q.year.unwrap_or_else(|| local(jiff::Timestamp::now()).year());
+    let (Ok(calendar), Ok(policies)) = (s.store.calendar_view(&j, year), s.store.policies_view(&j)) else {
+        return Redirect::to("/admin").into_response();
+    };
+    AdminPage {
+        jurisdictions: org.jurisdictions.iter().map(|x| (x.code.clone(), x.name.clone(), x.level.clone())).collect(),
+        calendar,
+        policies,
+        units: org.units.len(),
+        lines: org.lines.len(),
+        users: s.store.users().await.map(|u| u.len()).unwrap_or(0),
+        topics: org
+            .topics
+            .iter()
+            .map(|t| (t.code.clone(), t.name.clone(), t.default_function.clone().unwrap_or_default()))
+            .collect(),
+        failed: s.store.notifications_for_admin(&p.user.actor(), Some("failed"), 20).await.unwrap_or_default(),
+        f: frame(&s, &p, "/admin").await,
+    }
+    .into_response()
+}
+
+// ---- messages --------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "messages.html")]
+pub struct MessagesPage {
+    pub f: Frame,
+    pub items: Vec<(zhitong_storage::Notification, String)>,
+}
+
+pub async fn messages(State(s): State<AppState>, p: PageUser) -> Response {
+    let items = s.store.inbox(p.user.id, false, 200).await.unwrap_or_default();
+    MessagesPage {
+        items: items
+            .into_iter()
+            .map(|n| {
+                let at = ymdhm(&n.created_at);
+                (n, at)
+            })
+            .collect(),
+        f: frame(&s, &p, "/messages").await,
+    }
+    .into_response()
+}

@@ -1,0 +1,110 @@
+//! The public enterprise portal (企业服务): no sign-in, rate-limited per
+//! client address, the same validation as the agents' intake.
+
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Json, Router,
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode},
+    response::IntoResponse,
+    routing::{get, post},
+};
+use serde::Deserialize;
+use tower_governor::{GovernorLayer, governor::GovernorConfigBuilder, key_extractor::SmartIpKeyExtractor};
+use zhitong_domain::work_order::Kind;
+use zhitong_http::{
+    AppState,
+    error::{ApiError, ApiResult},
+    json::ApiJson,
+};
+use zhitong_storage::{NewWorkOrder, PortalRating, PublicStatus, Receipt};
+
+use crate::{i18n::Words, lang_of};
+
+pub fn router() -> Router<AppState> {
+    // 30 requests at once per client address, then one every 2 seconds.
+    let config = GovernorConfigBuilder::default()
+        .per_second(2)
+        .burst_size(30)
+        .key_extractor(SmartIpKeyExtractor)
+        .finish()
+        .expect("valid rate limit");
+    let limit = GovernorLayer::new(Arc::new(config)).error_handler(|_| ApiError::TooManyRequests.into_response());
+    Router::new()
+        .route("/portal", get(page))
+        .route("/portal/track", get(track))
+        .route("/portal/api/submit", post(submit))
+        .route("/portal/api/rate", post(rate))
+        .layer(limit)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "portal.html")]
+pub struct PortalPage {
+    pub t: &'static Words,
+    pub lang: &'static str,
+    pub jurisdictions: Vec<(String, String)>,
+    pub topics: Vec<(String, String)>,
+    pub kinds: Vec<(String, String)>,
+}
+
+async fn page(State(s): State<AppState>, headers: HeaderMap) -> PortalPage {
+    let lang = lang_of(&headers);
+    let org = s.store.org();
+    PortalPage {
+        t: lang.t(),
+        lang: lang.code(),
+        jurisdictions: org.jurisdictions.iter().map(|j| (j.code.clone(), j.name.clone())).collect(),
+        topics: org.topics.iter().filter(|t| t.parent.is_none()).map(|t| (t.code.clone(), t.name.clone())).collect(),
+        kinds: [Kind::Help, Kind::Consultation, Kind::Suggestion, Kind::Complaint, Kind::Report]
+            .iter()
+            .map(|k| (k.code().to_string(), lang.label(k.label(), k.code())))
+            .collect(),
+    }
+}
+
+async fn submit(
+    State(s): State<AppState>,
+    ApiJson(body): ApiJson<NewWorkOrder>,
+) -> ApiResult<(StatusCode, Json<Receipt>)> {
+    let receipt = s.store.submit_from_portal(&body, jiff::Timestamp::now()).await?;
+    Ok((StatusCode::CREATED, Json(receipt)))
+}
+
+#[derive(Deserialize)]
+pub struct TrackQuery {
+    pub number: Option<String>,
+    pub code: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "track.html")]
+pub struct TrackPage {
+    pub t: &'static Words,
+    pub lang: &'static str,
+    pub number: String,
+    pub code: String,
+    pub status: Option<PublicStatus>,
+    pub error: Option<String>,
+}
+
+async fn track(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<TrackQuery>) -> TrackPage {
+    let lang = lang_of(&headers);
+    let (number, code) = (q.number.unwrap_or_default(), q.code.unwrap_or_default());
+    let (status, error) = if number.is_empty() {
+        (None, None)
+    } else {
+        match s.store.portal_status(&number, &code).await {
+            Ok(st) => (Some(st), None),
+            Err(_) => (None, Some("未找到：请核对工单编号和查询码".to_string())),
+        }
+    };
+    TrackPage { t: lang.t(), lang: lang.code(), number, code, status, error }
+}
+
+async fn rate(State(s): State<AppState>, ApiJson(body): ApiJson<PortalRating>) -> ApiResult<Json<PublicStatus>> {
+    Ok(Json(s.store.rate_from_portal(&body, jiff::Timestamp::now()).await?))
+}

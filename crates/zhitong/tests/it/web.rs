@@ -1,0 +1,162 @@
+//! The web pages: sign-in, each role's screens, who sees which case page,
+//! the public portal and its rate limit. (The full UI journeys run in a real
+//! browser: e2e/run.mjs.)
+
+use reqwest::{StatusCode, redirect::Policy};
+use serde_json::{Value, json};
+
+use crate::{
+    both,
+    helpers::{PASSWORD, TestApp, intake},
+};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(Policy::none()).build().unwrap()
+}
+
+/// Sign in through the form; returns the session cookie.
+async fn sign_in(app: &TestApp, user: &str) -> (String, String) {
+    let r = client()
+        .post(format!("{}/login", app.base))
+        .form(&[("username", user), ("password", PASSWORD), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{user}");
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let home = client().get(format!("{}/", app.base)).header("cookie", &cookie).send().await.unwrap();
+    let to = home.headers()["location"].to_str().unwrap().to_string();
+    (cookie, to)
+}
+
+async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
+    let r = client().get(format!("{}{path}", app.base)).header("cookie", cookie).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn every_role_has_its_screens(app: TestApp) {
+    let r = client().get(format!("{}/agent", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login?next=/agent");
+    let r = client()
+        .post(format!("{}/login", app.base))
+        .form(&[("username", "agent@450100"), ("password", "bad")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("用户名或密码错误"));
+
+    let homes = [
+        ("agent@450100", "/agent", "座席受理台"),
+        ("supervisor@450103", "/queue/dispatch", "派单"),
+        ("handler@450100-XZSP", "/queue/unit", "承办单位"),
+        ("discipline@450100", "/queue/discipline", "纪检"),
+        ("leader@450100", "/leader", "办理情况"),
+        ("admin", "/admin", "办理时限规则"),
+    ];
+    for (user, home, word) in homes {
+        let (cookie, to) = sign_in(&app, user).await;
+        assert_eq!(to, home, "{user}");
+        let (s, html) = page(&app, &cookie, home).await;
+        assert_eq!(s, StatusCode::OK, "{user} {home}");
+        assert!(html.contains(word), "{user}: {word}");
+        assert!(!html.contains("https://") && !html.contains("http://"), "{user}: no external links");
+        assert!(html.contains("<title>") && html.contains("lang=\"zh-CN\""));
+    }
+    let (cookie, _) = sign_in(&app, "supervisor@450100").await;
+    for tab in ["overdue", "warning", "unsatisfied", "returned", "supervised"] {
+        let (s, _) = page(&app, &cookie, &format!("/queue/supervision?tab={tab}")).await;
+        assert_eq!(s, StatusCode::OK, "{tab}");
+    }
+    for q in ["review", "all", "follow-up"] {
+        assert_eq!(page(&app, &cookie, &format!("/queue/{q}")).await.0, StatusCode::OK);
+    }
+    // English second.
+    let r = client().get(format!("{}/lang/en", app.base)).header("cookie", &cookie).send().await.unwrap();
+    let lang = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let (_, html) = page(&app, &format!("{cookie}; {lang}"), "/queue/dispatch").await;
+    assert!(html.contains("Dispatch") && html.contains("lang=\"en\""));
+    for asset in ["/static/app.css", "/static/app.js"] {
+        assert_eq!(page(&app, "", asset).await.0, StatusCode::OK);
+    }
+}
+both!(every_role_has_its_screens);
+
+async fn case_pages_follow_the_permissions(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let (_, help) = app.post(Some(&agent), "/api/v1/work-orders", intake("help")).await;
+    let (_, complaint) = app.post(Some(&agent), "/api/v1/work-orders", intake("complaint")).await;
+    let sup = app.login("supervisor@450100").await;
+    let mut dispatch = json!({"action": "dispatch", "units": ["450100-XZSP"], "version": help["version"]});
+    dispatch["version"] = help["version"].clone();
+    let (s, _) = app.post(Some(&sup), &format!("/api/v1/work-orders/{}/actions", help["id"]), dispatch).await;
+    assert_eq!(s, StatusCode::OK);
+
+    let (lead, _) = sign_in(&app, "handler@450100-XZSP").await;
+    let (s, html) = page(&app, &lead, &format!("/cases/{}", help["id"])).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains(help["number"].as_str().unwrap()));
+    assert!(
+        html.contains("data-action=\"accept\"") && html.contains("data-action=\"return\""),
+        "the lead unit may accept or return"
+    );
+    assert!(!html.contains("data-action=\"dispatch\""), "and nothing it may not do");
+    let (other, _) = sign_in(&app, "handler@450100-SW").await;
+    assert_eq!(page(&app, &other, &format!("/cases/{}", help["id"])).await.0, StatusCode::NOT_FOUND);
+    let (supc, _) = sign_in(&app, "supervisor@450100").await;
+    assert_eq!(page(&app, &supc, &format!("/cases/{}", complaint["id"])).await.0, StatusCode::NOT_FOUND);
+    let (_, list) = page(&app, &supc, "/queue/all").await;
+    assert!(list.contains(help["number"].as_str().unwrap()));
+    assert!(!list.contains(complaint["number"].as_str().unwrap()), "a complaint is in no one else's list");
+    let (disc, _) = sign_in(&app, "discipline@450100").await;
+    let (_, inbox) = page(&app, &disc, "/queue/discipline").await;
+    assert!(inbox.contains(complaint["number"].as_str().unwrap()));
+}
+both!(case_pages_follow_the_permissions);
+
+async fn portal_round_trip_and_rate_limit(app: TestApp) {
+    let c = client();
+    let mut body: Value = intake("help");
+    body["enterprise"]["uscc"] = json!("91350203M0001QAY9B");
+    let r = c.post(format!("{}/portal/api/submit", app.base)).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "enterprise.uscc");
+    body["enterprise"]["uscc"] = json!("91450107MA5KE0EQ2B");
+    body["kind"] = json!("out_of_scope");
+    let r = c.post(format!("{}/portal/api/submit", app.base)).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "out of scope belongs to 12345");
+    body["kind"] = json!("help");
+    let r = c.post(format!("{}/portal/api/submit", app.base)).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let receipt: Value = r.json().await.unwrap();
+    let (number, code) = (receipt["number"].as_str().unwrap(), receipt["code"].as_str().unwrap());
+    assert_eq!(code.len(), 8);
+    let track = |n: &str, k: &str| c.get(format!("{}/portal/track?number={n}&code={k}", app.base)).send();
+    let html = track(number, "WRONGONE").await.unwrap().text().await.unwrap();
+    assert!(html.contains("未找到"));
+    let html = track(number, &code.to_lowercase()).await.unwrap().text().await.unwrap();
+    assert!(html.contains("待派单"), "codes are not case-sensitive");
+    let sup = app.login("supervisor@450100").await;
+    let (_, list) = app.get(Some(&sup), &format!("/api/v1/work-orders?q={number}")).await;
+    assert_eq!(list["items"][0]["channel"], "web");
+    let r = c
+        .post(format!("{}/portal/api/rate", app.base))
+        .json(&json!({"number": number, "code": code, "rating": "satisfied"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "nothing to rate yet");
+    // Rate-limited per client: a burst is served, then 429 with a Chinese message.
+    let mut limited = None;
+    for _ in 0..40 {
+        let r = track(number, code).await.unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(r.json::<Value>().await.unwrap());
+            break;
+        }
+    }
+    let body = limited.expect("the portal is rate-limited");
+    assert_eq!(body["error"]["code"], "too_many_requests");
+}
+both!(portal_round_trip_and_rate_limit);
