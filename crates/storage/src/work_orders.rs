@@ -162,7 +162,10 @@ pub struct EventView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// How many match, counted up to 1,000.
     pub total: i64,
+    /// More than `total` match.
+    pub total_capped: bool,
     pub page: i64,
     pub per_page: i64,
 }
@@ -588,16 +591,19 @@ impl Store {
         let org = self.org();
         let mut w = Where::default();
         match list_scope(actor, &org.tree) {
-            ListScope::Nothing => return Ok(Page { items: vec![], total: 0, page, per_page }),
+            ListScope::Nothing => return Ok(Page { items: vec![], total: 0, total_capped: false, page, per_page }),
             ListScope::Unit(u) => {
                 let p = w.arg(Arg::Text(u));
                 w.cond(format!(
-                    "w.discipline_only = 0 AND EXISTS (SELECT 1 FROM work_order_units wu WHERE wu.work_order_id = w.id AND wu.unit = {p})"
+                    "w.discipline_only = 0 AND w.id IN (SELECT work_order_id FROM work_order_units WHERE unit = {p})"
                 ));
             }
             ListScope::Jurisdictions { codes, include_discipline_only } => {
-                let ps: Vec<String> = codes.into_iter().map(|c| w.arg(Arg::Text(c.to_string()))).collect();
-                w.cond(format!("w.handling_jurisdiction IN ({})", ps.join(", ")));
+                // The top of the tree sees every jurisdiction: no condition lets the sort use its index.
+                if codes.len() < org.jurisdictions.len() {
+                    let ps: Vec<String> = codes.into_iter().map(|c| w.arg(Arg::Text(c.to_string()))).collect();
+                    w.cond(format!("w.handling_jurisdiction IN ({})", ps.join(", ")));
+                }
                 if !include_discipline_only {
                     w.cond("w.discipline_only = 0".into());
                 }
@@ -678,12 +684,15 @@ impl Store {
             });
         }
         let order = match f.sort.as_deref() {
-            None | Some("") | Some("deadline") => "CASE WHEN w.deadline IS NULL THEN 1 ELSE 0 END, w.deadline, w.id",
+            // Only out-of-scope calls have no deadline; they come first, and the order can use the deadline indexes.
+            None | Some("") | Some("deadline") => "w.deadline NULLS FIRST, w.id",
             Some("-received_at") => "w.received_at DESC, w.id DESC",
             Some(_) => return Err(FieldError::new("sort", "排序只能是 deadline 或 -received_at").into()),
         };
         let clause = w.sql();
-        let count_sql = format!("SELECT COUNT(*) FROM work_orders w WHERE {clause}");
+        // Counting stops past TOTAL_CAP: an exact count of a huge list costs more than it tells.
+        let count_sql =
+            format!("SELECT COUNT(*) FROM (SELECT 1 FROM work_orders w WHERE {clause} LIMIT {})", TOTAL_CAP + 1);
         let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(count_sql));
         for a in &w.args {
             count = match a {
@@ -691,7 +700,8 @@ impl Store {
                 Arg::Int(i) => count.bind(*i),
             };
         }
-        let (total,) = count.fetch_one(self.reader()).await?;
+        let (counted,) = count.fetch_one(self.reader()).await?;
+        let (total, total_capped) = if counted > TOTAL_CAP { (TOTAL_CAP, true) } else { (counted, false) };
         let list_sql = format!(
             "SELECT {VIEW_COLUMNS} FROM work_orders w LEFT JOIN enterprises e ON e.id = w.enterprise_id \
              WHERE {clause} ORDER BY {order} LIMIT {per_page} OFFSET {}",
@@ -706,7 +716,7 @@ impl Store {
         }
         let rows = q.fetch_all(self.reader()).await?;
         let items = rows.iter().map(|r| self.view(r, actor, now).map(|v| v.0)).collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, total, page, per_page })
+        Ok(Page { items, total, total_capped, page, per_page })
     }
 
     fn view(&self, r: &AnyRow, actor: &Actor, now: Timestamp) -> Result<(WorkOrderView, Lifecycle)> {
@@ -788,6 +798,9 @@ impl Store {
 }
 
 const VIEW_ACTION: &str = "view";
+
+/// Lists count their matches up to this many.
+pub const TOTAL_CAP: i64 = 1_000;
 
 const VIEW_COLUMNS: &str = "w.id, w.number, w.version, w.lifecycle, w.regular, w.channel, w.line, w.topic, w.title, w.content, \
     w.caller_name, w.caller_phone, w.created_at, w.warning_at, w.answer, w.reply, \

@@ -315,7 +315,7 @@ pub struct QueuePage {
     pub heading: &'static str,
     pub tabs: Vec<Tab>,
     pub rows: Vec<Row>,
-    pub total: i64,
+    pub total: String,
     pub page: i64,
     pub pages: i64,
     pub prev: Option<String>,
@@ -440,7 +440,7 @@ pub async fn queue(
             .map(|(k, label)| Tab { href: format!("/queue/{name}?tab={k}"), label, active: k == current_tab })
             .collect(),
         rows: page.items.iter().map(|o| row(o, p.lang)).collect(),
-        total: page.total,
+        total: if page.total_capped { format!("{}+", page.total) } else { page.total.to_string() },
         page: page.page,
         pages: pages.max(1),
         prev: (page.page > 1).then(|| link(page.page - 1)),
