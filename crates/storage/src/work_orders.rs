@@ -691,8 +691,10 @@ impl Store {
         };
         let clause = w.sql();
         // Counting stops past TOTAL_CAP: an exact count of a huge list costs more than it tells.
-        let count_sql =
-            format!("SELECT COUNT(*) FROM (SELECT 1 FROM work_orders w WHERE {clause} LIMIT {})", TOTAL_CAP + 1);
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM work_orders w WHERE {clause} LIMIT {}) AS matched",
+            TOTAL_CAP + 1
+        );
         let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(count_sql));
         for a in &w.args {
             count = match a {
