@@ -817,7 +817,7 @@ fn parse_bound(field: &str, s: &str, end: bool) -> Result<Timestamp, FieldError>
     parse_instant(s).ok_or_else(|| FieldError::new(field, "日期格式不正确，例如 2024-03-04"))
 }
 
-async fn next_number(tx: &mut Transaction<'static, Any>, day: jiff::civil::Date) -> Result<OrderNumber> {
+pub(crate) async fn next_number(tx: &mut Transaction<'static, Any>, day: jiff::civil::Date) -> Result<OrderNumber> {
     // One row per day; the upsert's row lock makes numbers unique under concurrent intake.
     let (seq,): (i64,) = sqlx::query_as(
         "INSERT INTO order_counters (day, last) VALUES ($1, 1) \
@@ -830,7 +830,7 @@ async fn next_number(tx: &mut Transaction<'static, Any>, day: jiff::civil::Date)
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn insert_event(
+pub(crate) async fn insert_event(
     tx: &mut Transaction<'static, Any>,
     id: i64,
     at: Timestamp,

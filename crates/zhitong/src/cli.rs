@@ -46,6 +46,23 @@ enum Command {
         #[arg(long, default_value = "zhitong-demo")]
         demo_password: String,
     },
+    /// Load the demo organisation (once) and add N realistic historic work orders.
+    Demo {
+        /// How many work orders to add.
+        #[arg(long, default_value_t = 1000)]
+        orders: u64,
+        /// Seed: the same seed gives the same orders (on the same day).
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Spread over this many days before today.
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Password of every demo account, if the organisation is loaded now.
+        #[arg(long, default_value = "zhitong-demo")]
+        demo_password: String,
+    },
     /// Apply database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -106,6 +123,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("  接口 API docs: http://{addr}/api/docs/");
             println!("  数据库 database: {}", redact(&config.database_url()));
             app.run_until(shutdown_signal()).await
+        }
+        Command::Demo { orders, seed, days, db, demo_password } => {
+            let config = Config::load(cli.config.as_deref(), &db.overrides())?;
+            init_logs(&config);
+            let store = open_store(&config).await?;
+            if let Some(accounts) = crate::demo::load(&store, &demo_password).await? {
+                print_bootstrap(&Bootstrap::Demo(accounts), &demo_password);
+            }
+            let bar = indicatif::ProgressBar::new(orders);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, 剩余 {eta})")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            bar.set_message("生成工单 generating");
+            let started = std::time::Instant::now();
+            let written = crate::demo_orders::generate(&store, orders, seed, days, |n| bar.set_position(n)).await?;
+            bar.finish_and_clear();
+            println!(
+                "已生成 {written} 件工单（{days} 天，种子 {seed}），用时 {:.1} 秒 · generated into {}",
+                started.elapsed().as_secs_f64(),
+                redact(&config.database_url())
+            );
+            store.close().await;
+            Ok(())
         }
         Command::Migrate { db } => {
             let config = Config::load(cli.config.as_deref(), &db.overrides())?;

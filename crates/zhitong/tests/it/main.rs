@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod deadlines;
+mod demo;
 mod durability;
 mod org;
 mod schema;
