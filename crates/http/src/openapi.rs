@@ -25,6 +25,7 @@ use crate::{AppState, routes::*};
         (name = "work-orders", description = "工单 Work orders"),
         (name = "calendar", description = "日历与办理时限 Calendars and deadlines"),
         (name = "notifications", description = "通知 Notifications"),
+        (name = "reports", description = "日报告、周分析、月通报 Reports"),
     )
 )]
 struct ApiDoc;
@@ -65,6 +66,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::mark_read))
         .routes(routes!(notifications::deliveries))
         .routes(routes!(notifications::set_contact))
+        .routes(routes!(reports::report))
 }
 
 /// The OpenAPI document of `/api/v1`, as served at `/api/openapi.json`.

@@ -18,6 +18,7 @@ mod migrate;
 mod notifications;
 mod org;
 mod portal;
+mod reporting;
 mod rows;
 mod scans;
 mod work_orders;
@@ -35,6 +36,7 @@ pub use migrate::MIGRATIONS;
 pub use notifications::{ContactInput, EMAIL, INBOX, NewNotification, Notification, Recipient, SMS};
 pub use org::{Jurisdiction, Line, Org, OrgSeed, Topic, Unit};
 pub use portal::{PortalRating, PublicStatus, Receipt};
+pub use reporting::{ReportEvent, ReportRow};
 pub use scans::DueCase;
 pub use work_orders::{
     Caller, EventView, ExtensionRequestView, ListFilter, NewWorkOrder, Page, PolicyView, UnitOnCase, WorkOrderView,

@@ -63,6 +63,28 @@ enum Command {
         #[arg(long, default_value = "zhitong-demo")]
         demo_password: String,
     },
+    /// Write a report: daily, weekly or monthly, for a jurisdiction and below.
+    Report {
+        /// `daily`, `weekly` or `monthly`.
+        period: String,
+        /// A day in the period (YYYY-MM-DD).
+        #[arg(long)]
+        date: String,
+        /// Division code (default: the top jurisdiction).
+        #[arg(long)]
+        jurisdiction: Option<String>,
+        /// `json` (html, xlsx and docx are not built yet).
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Name cases as this user may see them (default: a leader's view, which only counts complaints and reports).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
     /// Apply database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -146,6 +168,48 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64(),
                 redact(&config.database_url())
             );
+            store.close().await;
+            Ok(())
+        }
+        Command::Report { period, date, jurisdiction, format, out, as_user, db } => {
+            let period = zhitong_reports::Period::from_code(&period)
+                .ok_or_else(|| anyhow::anyhow!("报告类型应为 daily、weekly 或 monthly"))?;
+            anyhow::ensure!(format == "json", "暂不支持 {format} 格式，目前提供 json");
+            let date: jiff::civil::Date = date.parse().map_err(|_| anyhow::anyhow!("--date 应为 YYYY-MM-DD"))?;
+            let config = Config::load(cli.config.as_deref(), &db.overrides())?;
+            init_logs(&config);
+            let store = open_store(&config).await?;
+            let org = store.org();
+            let root =
+                org.jurisdictions.iter().find(|j| j.parent.is_none()).map(|j| j.code.clone()).unwrap_or_default();
+            let actor = match as_user {
+                Some(name) => store
+                    .users()
+                    .await?
+                    .into_iter()
+                    .find(|u| u.username == name)
+                    .ok_or_else(|| anyhow::anyhow!("没有用户 {name}"))?
+                    .actor(),
+                None => {
+                    let mut a = store.service_user(zhitong_storage::SYSTEM_USER).await?.actor();
+                    a.role = zhitong_domain::org::Role::Leader;
+                    a
+                }
+            };
+            let spinner = indicatif::ProgressBar::new_spinner();
+            spinner.set_message("统计中 computing…");
+            spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+            let j = jurisdiction.unwrap_or(root);
+            let report = zhitong_reports::build(&store, &actor, period, date, &j).await.map_err(|e| match e {
+                zhitong_reports::ReportError::Invalid(f) => anyhow::anyhow!("{}: {}", f.field, f.message),
+                zhitong_reports::ReportError::Store(s) => anyhow::anyhow!("{s}"),
+            })?;
+            spinner.finish_and_clear();
+            // Write beside, then rename: a crash never leaves half a report.
+            let tmp = out.with_extension("tmp");
+            std::fs::write(&tmp, serde_json::to_vec_pretty(&report)?)?;
+            std::fs::rename(&tmp, &out)?;
+            println!("{} → {}", report.narrative, out.display());
             store.close().await;
             Ok(())
         }

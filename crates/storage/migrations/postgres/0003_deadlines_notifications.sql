@@ -66,3 +66,8 @@ CREATE TABLE leases (
 -- unsatisfied follow-ups.
 CREATE INDEX work_orders_open_warning ON work_orders (closed_at, warning_at);
 CREATE INDEX work_orders_rating ON work_orders (rating, supervised, closed_at);
+
+-- Reports: the period's dispatches, returns and extensions; cases closed in a period.
+CREATE INDEX work_order_events_action_at ON work_order_events (action, at);
+CREATE INDEX work_orders_jurisdiction_received ON work_orders (jurisdiction, received_at);
+CREATE INDEX work_orders_closed ON work_orders (closed_at);

@@ -8,6 +8,7 @@ mod deadlines;
 mod demo;
 mod durability;
 mod org;
+mod reports;
 mod schema;
 mod system;
 mod web;

@@ -1,0 +1,57 @@
+use axum::{
+    Json,
+    extract::{Path, State},
+};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use zhitong_domain::FieldError;
+use zhitong_reports::{Period, Report, ReportError};
+
+use crate::{
+    AppState,
+    auth::CurrentUser,
+    error::{ApiError, ApiResult, ErrorBody},
+    json::ApiQuery,
+};
+
+#[derive(Deserialize, IntoParams)]
+pub struct ReportQuery {
+    /// A day in the period (`YYYY-MM-DD`); default yesterday.
+    pub date: Option<String>,
+    /// Division code; default the caller's jurisdiction.
+    pub jurisdiction: Option<String>,
+    /// `json` (HTML, XLSX and DOCX are not built yet).
+    pub format: Option<String>,
+}
+
+impl From<ReportError> for ApiError {
+    fn from(e: ReportError) -> Self {
+        match e {
+            ReportError::Invalid(f) => ApiError::Invalid(f),
+            ReportError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// The daily report, weekly analysis or monthly bulletin of a jurisdiction
+/// and everything below it. Every figure is defined in docs/metrics.md.
+#[utoipa::path(get, path = "/api/v1/reports/{period}", tag = "reports", params(("period" = String, Path, description = "daily|weekly|monthly"), ReportQuery),
+    responses((status = 200, body = Report), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn report(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(period): Path<String>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> ApiResult<Json<Report>> {
+    let period =
+        Period::from_code(&period).ok_or_else(|| FieldError::new("period", "报告类型应为 daily、weekly 或 monthly"))?;
+    if let Some(f) = q.format.as_deref().filter(|f| *f != "json") {
+        return Err(FieldError::new("format", format!("暂不支持 {f} 格式，目前提供 json")).into());
+    }
+    let date = match q.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => d.parse().map_err(|_| FieldError::new("date", "日期格式应为 YYYY-MM-DD"))?,
+        None => zhitong_domain::time::local(jiff::Timestamp::now()).date().yesterday().expect("date in range"),
+    };
+    let j = q.jurisdiction.unwrap_or_else(|| user.jurisdiction.clone());
+    Ok(Json(zhitong_reports::build(&s.store, &user.actor(), period, date, &j).await?))
+}

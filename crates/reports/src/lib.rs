@@ -1,0 +1,440 @@
+//! Daily report, weekly analysis, monthly bulletin (日报告、周分析、月通报).
+//!
+//! Every figure has one definition, here and in `docs/metrics.md`, and this
+//! module computes it for every output (JSON, pages, spreadsheets,
+//! documents). A period is a span of Shanghai calendar days `[from, to)`.
+//! Figures depend only on what happened before `to`, so regenerating a past
+//! period gives the same numbers.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::{
+    ToSpan,
+    civil::{Date, Time},
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+use zhitong_domain::{
+    org::{DivisionCode, Role},
+    time::{instant, rfc3339},
+    work_order::Actor,
+};
+use zhitong_storage::{ReportEvent, ReportRow, Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    Daily,
+    Weekly,
+    Monthly,
+}
+
+impl Period {
+    pub fn from_code(s: &str) -> Option<Self> {
+        match s {
+            "daily" => Some(Period::Daily),
+            "weekly" => Some(Period::Weekly),
+            "monthly" => Some(Period::Monthly),
+            _ => None,
+        }
+    }
+
+    /// The days a report for `date` covers: the day; its Monday-to-Sunday
+    /// week; its calendar month.
+    pub fn span(self, date: Date) -> (Date, Date) {
+        match self {
+            Period::Daily => (date, date.tomorrow().expect("date in range")),
+            Period::Weekly => {
+                let monday = date - (date.weekday().to_monday_zero_offset() as i64).days();
+                (monday, monday + 7.days())
+            }
+            Period::Monthly => {
+                let first = date.first_of_month();
+                (first, first + 1.month())
+            }
+        }
+    }
+
+    fn previous(self, from: Date) -> Date {
+        match self {
+            Period::Daily => from.yesterday().expect("date in range"),
+            Period::Weekly => from - 7.days(),
+            Period::Monthly => from - 1.month(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PeriodView {
+    /// First day (RFC 3339, 00:00 +08:00).
+    pub from: String,
+    /// The day after the last (exclusive).
+    pub to: String,
+}
+
+/// One unit's figures in a period.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct UnitFigures {
+    /// Dispatches naming the unit as lead in the period.
+    pub assigned: i64,
+    /// Cases it led that were closed in the period.
+    pub closed: i64,
+    pub closed_on_time: i64,
+    /// Times it returned a case in the period.
+    pub returned: i64,
+    pub rated: i64,
+    pub satisfied: i64,
+    pub on_time_rate: Option<f64>,
+    pub satisfaction_rate: Option<f64>,
+}
+
+/// A case named in a report.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseRef {
+    pub number: String,
+    pub title: String,
+    pub lead_unit: Option<String>,
+    pub deadline: Option<String>,
+}
+
+/// The figures of one period (see docs/metrics.md for each definition).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Figures {
+    pub received: i64,
+    pub by_kind: BTreeMap<String, i64>,
+    pub by_line: BTreeMap<String, i64>,
+    pub by_jurisdiction: BTreeMap<String, i64>,
+    pub by_topic: BTreeMap<String, i64>,
+    pub dispatched: i64,
+    pub closed: i64,
+    pub closed_on_time: i64,
+    pub on_time_rate: Option<f64>,
+    pub rated: i64,
+    pub satisfied: i64,
+    pub basically_satisfied: i64,
+    pub unsatisfied: i64,
+    pub satisfaction_rate: Option<f64>,
+    pub overdue_open: i64,
+    pub extensions: i64,
+    pub returns: i64,
+    pub repeat_appeals: i64,
+    pub median_handling_hours: Option<f64>,
+    pub by_unit: BTreeMap<String, UnitFigures>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Report {
+    /// `daily|weekly|monthly`
+    pub report: Period,
+    pub jurisdiction: String,
+    pub jurisdiction_name: String,
+    pub period: PeriodView,
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// The period before, for trends (week over week, month over month).
+    pub previous: Figures,
+    /// Open at the end of the period and past their deadline.
+    pub overdue_list: Vec<CaseRef>,
+    /// Open at the end of the period, deadline within the next day.
+    pub near_deadline_list: Vec<CaseRef>,
+    /// Rated unsatisfied in the period.
+    pub unsatisfied_list: Vec<CaseRef>,
+    /// Units by on-time rate (then satisfaction, then fewer returns).
+    pub unit_ranking: Vec<String>,
+    /// Jurisdictions by on-time rate.
+    pub jurisdiction_ranking: Vec<(String, Option<f64>)>,
+    /// A few sentences in Chinese, built only from the figures above.
+    pub narrative: String,
+}
+
+fn rate(n: i64, d: i64) -> Option<f64> {
+    (d > 0).then(|| (n as f64 / d as f64 * 10_000.0).round() / 10_000.0)
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Compute one period's figures. `rows` and `events` may hold more than the
+/// period; each figure picks what its definition says.
+pub fn figures(rows: &[ReportRow], events: &[ReportEvent], from: i64, to: i64) -> Figures {
+    let in_period = |t: i64| t >= from && t < to;
+    let received: Vec<&ReportRow> = rows.iter().filter(|r| in_period(r.received_at)).collect();
+    let mut by_kind = BTreeMap::new();
+    let mut by_line = BTreeMap::new();
+    let mut by_jurisdiction = BTreeMap::new();
+    let mut by_topic = BTreeMap::new();
+    for r in &received {
+        *by_kind.entry(r.kind.code().to_string()).or_insert(0) += 1;
+        *by_line.entry(r.line.clone().unwrap_or_else(|| "none".into())).or_insert(0) += 1;
+        *by_jurisdiction.entry(r.jurisdiction.clone()).or_insert(0) += 1;
+        *by_topic.entry(r.topic.clone().unwrap_or_else(|| "none".into())).or_insert(0) += 1;
+    }
+    // Closed: the case reached `closed` in the period (transfers to 12345 are not closures).
+    let closed: Vec<&ReportRow> =
+        rows.iter().filter(|r| r.state == "closed" && r.closed_at.is_some_and(in_period)).collect();
+    let on_time =
+        |r: &ReportRow| matches!((r.closed_at, r.deadline), (Some(c), Some(d)) if c <= d) || r.deadline.is_none();
+    let closed_on_time = closed.iter().filter(|r| on_time(r)).count() as i64;
+    let rated: Vec<&&ReportRow> = closed.iter().filter(|r| r.rating.is_some()).collect();
+    let count_rating = |x: &str| rated.iter().filter(|r| r.rating.as_deref() == Some(x)).count() as i64;
+    let (satisfied, basically, unsatisfied) =
+        (count_rating("satisfied"), count_rating("basically_satisfied"), count_rating("unsatisfied"));
+    let overdue_open = rows
+        .iter()
+        .filter(|r| r.received_at < to && r.closed_at.is_none_or(|c| c >= to) && r.deadline.is_some_and(|d| d < to))
+        .count() as i64;
+    let period_events: Vec<&ReportEvent> = events.iter().filter(|e| in_period(e.at)).collect();
+    let dispatched = {
+        let mut ids: Vec<i64> = period_events
+            .iter()
+            .filter(|e| e.action == "dispatch" && e.unit.is_some())
+            .map(|e| e.work_order_id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len() as i64
+    };
+    let extensions = period_events.iter().filter(|e| e.action == "approve_extension").count() as i64;
+    let returns = period_events.iter().filter(|e| e.action == "return").count() as i64;
+    // Repeat appeal: the same enterprise on the same topic within the 30 days before.
+    let mut earlier: HashMap<(i64, Option<&str>), Vec<i64>> = HashMap::new();
+    for r in rows.iter().filter(|r| r.received_at < to) {
+        if let Some(e) = r.enterprise_id {
+            earlier.entry((e, r.topic.as_deref())).or_default().push(r.received_at);
+        }
+    }
+    let repeat_appeals = received
+        .iter()
+        .filter(|r| {
+            r.enterprise_id.is_some_and(|e| {
+                earlier
+                    .get(&(e, r.topic.as_deref()))
+                    .is_some_and(|ts| ts.iter().any(|t| *t < r.received_at && *t >= r.received_at - 30 * DAY_MS))
+            })
+        })
+        .count() as i64;
+    let mut hours: Vec<f64> =
+        closed.iter().filter_map(|r| r.closed_at.map(|c| (c - r.received_at) as f64 / 3_600_000.0)).collect();
+    hours.sort_by(|a, b| a.total_cmp(b));
+    let median_handling_hours = match hours.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(hours[n / 2]),
+        n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2.0),
+    }
+    .map(|h| (h * 100.0).round() / 100.0);
+    let mut by_unit: BTreeMap<String, UnitFigures> = BTreeMap::new();
+    for e in &period_events {
+        if let Some(u) = &e.unit {
+            let f = by_unit.entry(u.clone()).or_default();
+            match e.action.as_str() {
+                "dispatch" => f.assigned += 1,
+                "return" => f.returned += 1,
+                _ => {}
+            }
+        }
+    }
+    for r in &closed {
+        if let Some(u) = &r.lead_unit {
+            let f = by_unit.entry(u.clone()).or_default();
+            f.closed += 1;
+            f.closed_on_time += on_time(r) as i64;
+            if let Some(x) = &r.rating {
+                f.rated += 1;
+                f.satisfied += (x != "unsatisfied") as i64;
+            }
+        }
+    }
+    for f in by_unit.values_mut() {
+        f.on_time_rate = rate(f.closed_on_time, f.closed);
+        f.satisfaction_rate = rate(f.satisfied, f.rated);
+    }
+    Figures {
+        received: received.len() as i64,
+        by_kind,
+        by_line,
+        by_jurisdiction,
+        by_topic,
+        dispatched,
+        closed: closed.len() as i64,
+        closed_on_time,
+        on_time_rate: rate(closed_on_time, closed.len() as i64),
+        rated: rated.len() as i64,
+        satisfied,
+        basically_satisfied: basically,
+        unsatisfied,
+        satisfaction_rate: rate(satisfied + basically, rated.len() as i64),
+        overdue_open,
+        extensions,
+        returns,
+        repeat_appeals,
+        median_handling_hours,
+        by_unit,
+    }
+}
+
+#[derive(Debug)]
+pub enum ReportError {
+    Invalid(zhitong_domain::FieldError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for ReportError {
+    fn from(e: StoreError) -> Self {
+        ReportError::Store(e)
+    }
+}
+
+impl From<zhitong_domain::FieldError> for ReportError {
+    fn from(e: zhitong_domain::FieldError) -> Self {
+        ReportError::Invalid(e)
+    }
+}
+
+fn midnight(d: Date) -> i64 {
+    instant(d.to_datetime(Time::midnight())).as_millisecond()
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into())
+}
+
+/// Build the report of `period` containing `date` for `jurisdiction` and
+/// everything below it, as `actor` may see it (cases that only the
+/// discipline role may see are counted but never named for anyone else).
+pub async fn build(
+    store: &Store,
+    actor: &Actor,
+    period: Period,
+    date: Date,
+    jurisdiction: &str,
+) -> Result<Report, ReportError> {
+    let org = store.org();
+    let j = DivisionCode::parse("jurisdiction", jurisdiction)?;
+    if !org.tree.contains(&j) {
+        return Err(zhitong_domain::FieldError::new("jurisdiction", "没有这个辖区").into());
+    }
+    if !org.tree.is_within(&j, &actor.jurisdiction) || actor.role == Role::Handler {
+        return Err(ReportError::Store(StoreError::Refused(zhitong_domain::work_order::Refusal::Forbidden(
+            "只能查看本辖区及下级辖区的报告".into(),
+        ))));
+    }
+    let codes: Vec<String> = org.tree.subtree(&j).into_iter().map(|c| c.to_string()).collect();
+    let (from_d, to_d) = period.span(date);
+    let prev_d = period.previous(from_d);
+    let (from, to, prev) = (midnight(from_d), midnight(to_d), midnight(prev_d));
+    let rows = store.report_rows(&codes, prev - 30 * DAY_MS, prev, to).await?;
+    let events = store.report_events(&codes, prev, to).await?;
+    let figures_now = figures(&rows, &events, from, to);
+    let previous = figures(&rows, &events, prev, from);
+    let may_name = |r: &ReportRow| !r.discipline_only || actor.role == Role::Discipline;
+    let case_ref = |r: &ReportRow| CaseRef {
+        number: r.number.clone(),
+        title: r.title.clone(),
+        lead_unit: r.lead_unit.as_ref().map(|u| org.units.get(u).map(|x| x.name.clone()).unwrap_or_else(|| u.clone())),
+        deadline: r.deadline.and_then(|d| jiff::Timestamp::from_millisecond(d).ok()).map(rfc3339),
+    };
+    let open_at_end = |r: &&ReportRow| r.received_at < to && r.closed_at.is_none_or(|c| c >= to);
+    let mut overdue: Vec<&ReportRow> =
+        rows.iter().filter(open_at_end).filter(|r| r.deadline.is_some_and(|d| d < to) && may_name(r)).collect();
+    overdue.sort_by_key(|r| r.deadline);
+    let mut near: Vec<&ReportRow> = rows
+        .iter()
+        .filter(open_at_end)
+        .filter(|r| r.deadline.is_some_and(|d| d >= to && d < to + DAY_MS) && may_name(r))
+        .collect();
+    near.sort_by_key(|r| r.deadline);
+    let unsatisfied: Vec<&ReportRow> = rows
+        .iter()
+        .filter(|r| {
+            r.rating.as_deref() == Some("unsatisfied")
+                && r.closed_at.is_none_or(|c| c >= from && c < to)
+                && r.received_at < to
+                && may_name(r)
+        })
+        .collect();
+    let mut unit_ranking: Vec<(&String, &UnitFigures)> =
+        figures_now.by_unit.iter().filter(|(_, f)| f.closed > 0).collect();
+    unit_ranking.sort_by(|a, b| {
+        b.1.on_time_rate
+            .partial_cmp(&a.1.on_time_rate)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(b.1.satisfaction_rate.partial_cmp(&a.1.satisfaction_rate).unwrap_or(std::cmp::Ordering::Equal))
+            .then(a.1.returned.cmp(&b.1.returned))
+            .then(a.0.cmp(b.0))
+    });
+    let mut jurisdiction_ranking: Vec<(String, Option<f64>)> = codes
+        .iter()
+        .map(|c| {
+            let closed: Vec<&ReportRow> = rows
+                .iter()
+                .filter(|r| {
+                    &r.jurisdiction == c && r.state == "closed" && r.closed_at.is_some_and(|t| t >= from && t < to)
+                })
+                .collect();
+            let ok = closed
+                .iter()
+                .filter(|r| matches!((r.closed_at, r.deadline), (Some(x), Some(d)) if x <= d) || r.deadline.is_none())
+                .count();
+            (c.clone(), rate(ok as i64, closed.len() as i64))
+        })
+        .collect();
+    jurisdiction_ranking.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal).then(a.0.cmp(&b.0)));
+    let name = org.jurisdiction(jurisdiction).map(|x| x.name.clone()).unwrap_or_default();
+    let trend = |now: i64, before: i64| match now.cmp(&before) {
+        std::cmp::Ordering::Greater => format!("比上期增加{}件", now - before),
+        std::cmp::Ordering::Less => format!("比上期减少{}件", before - now),
+        std::cmp::Ordering::Equal => "与上期持平".to_string(),
+    };
+    let f = &figures_now;
+    let narrative = format!(
+        "{name}{}至{}共受理企业诉求{}件，{}；其中咨询{}件、求助{}件、建议{}件、投诉举报{}件。办结{}件，按时办结率{}；回访评价{}件，满意率{}。期末超期未办结{}件，退单{}次，延期{}次，重复诉求{}件。",
+        from_d,
+        to_d.yesterday().expect("date in range"),
+        f.received,
+        trend(f.received, previous.received),
+        f.by_kind.get("consultation").copied().unwrap_or(0),
+        f.by_kind.get("help").copied().unwrap_or(0),
+        f.by_kind.get("suggestion").copied().unwrap_or(0),
+        f.by_kind.get("complaint").copied().unwrap_or(0) + f.by_kind.get("report").copied().unwrap_or(0),
+        f.closed,
+        pct(f.on_time_rate),
+        f.rated,
+        pct(f.satisfaction_rate),
+        f.overdue_open,
+        f.returns,
+        f.extensions,
+        f.repeat_appeals,
+    );
+    Ok(Report {
+        report: period,
+        jurisdiction: jurisdiction.to_string(),
+        jurisdiction_name: name,
+        period: PeriodView {
+            from: rfc3339(instant(from_d.to_datetime(Time::midnight()))),
+            to: rfc3339(instant(to_d.to_datetime(Time::midnight()))),
+        },
+        previous,
+        overdue_list: overdue.into_iter().take(200).map(case_ref).collect(),
+        near_deadline_list: near.into_iter().take(200).map(case_ref).collect(),
+        unsatisfied_list: unsatisfied.into_iter().take(200).map(case_ref).collect(),
+        unit_ranking: unit_ranking.into_iter().map(|(u, _)| u.clone()).collect(),
+        jurisdiction_ranking,
+        narrative,
+        figures: figures_now,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods() {
+        let d: Date = "2026-11-25".parse().unwrap(); // a Wednesday
+        assert_eq!(Period::Daily.span(d), (d, "2026-11-26".parse().unwrap()));
+        assert_eq!(Period::Weekly.span(d), ("2026-11-23".parse().unwrap(), "2026-11-30".parse().unwrap()));
+        assert_eq!(Period::Monthly.span(d), ("2026-11-01".parse().unwrap(), "2026-12-01".parse().unwrap()));
+        assert_eq!(Period::Monthly.previous("2026-03-01".parse().unwrap()), "2026-02-01".parse().unwrap());
+        assert_eq!(rate(1, 3), Some(0.3333));
+        assert_eq!(rate(1, 0), None);
+    }
+}

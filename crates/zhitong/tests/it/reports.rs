@@ -1,0 +1,209 @@
+//! Every figure of a daily, weekly and monthly report, recomputed here
+//! straight from the work-order rows with simple code of its own, must equal
+//! what the API says. On demo data (`zhitong demo --orders N --seed 7`).
+
+use std::collections::BTreeMap;
+
+use jiff::{ToSpan, civil::Date};
+use reqwest::StatusCode;
+use serde_json::Value;
+use zhitong_domain::time::{instant, local};
+
+use crate::{both, helpers::TestApp};
+
+struct Raw {
+    id: i64,
+    kind: String,
+    line: Option<String>,
+    jurisdiction: String,
+    received: i64,
+    closed: Option<i64>,
+    deadline: Option<i64>,
+    rating: Option<String>,
+    state: String,
+    lead: Option<String>,
+}
+
+async fn raw(app: &TestApp) -> (Vec<Raw>, Vec<(i64, String, i64, Value)>) {
+    let store = &app.store;
+    // The test reads the tables directly, not through the reports code.
+    let rows: Vec<(
+        i64,
+        String,
+        Option<String>,
+        String,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        String,
+        Option<String>,
+    )> = store.debug_rows().await.unwrap();
+    let rows = rows
+        .into_iter()
+        .map(|(id, kind, line, jurisdiction, received, closed, deadline, rating, state, lead)| Raw {
+            id,
+            kind,
+            line,
+            jurisdiction,
+            received,
+            closed,
+            deadline,
+            rating,
+            state,
+            lead,
+        })
+        .collect();
+    let events = store
+        .debug_events()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, a, at, d)| (id, a, at, serde_json::from_str(&d).unwrap()))
+        .collect();
+    (rows, events)
+}
+
+fn ms(d: Date) -> i64 {
+    instant(d.to_datetime(jiff::civil::Time::midnight())).as_millisecond()
+}
+
+fn check(report: &Value, rows: &[Raw], events: &[(i64, String, i64, Value)], from: i64, to: i64, what: &str) {
+    let inp = |t: i64| t >= from && t < to;
+    let received: Vec<&Raw> = rows.iter().filter(|r| inp(r.received)).collect();
+    assert_eq!(report["received"], received.len() as i64, "{what}: received");
+    let mut by_kind = BTreeMap::new();
+    let mut by_j = BTreeMap::new();
+    let mut by_line = BTreeMap::new();
+    for r in &received {
+        *by_kind.entry(r.kind.clone()).or_insert(0i64) += 1;
+        *by_j.entry(r.jurisdiction.clone()).or_insert(0i64) += 1;
+        *by_line.entry(r.line.clone().unwrap_or("none".into())).or_insert(0i64) += 1;
+    }
+    assert_eq!(report["by_kind"], serde_json::to_value(&by_kind).unwrap(), "{what}: by_kind");
+    assert_eq!(report["by_jurisdiction"], serde_json::to_value(&by_j).unwrap(), "{what}: by_jurisdiction");
+    assert_eq!(report["by_line"], serde_json::to_value(&by_line).unwrap(), "{what}: by_line");
+    let closed: Vec<&Raw> = rows.iter().filter(|r| r.state == "closed" && r.closed.is_some_and(inp)).collect();
+    let on_time: Vec<&&Raw> =
+        closed.iter().filter(|r| r.deadline.is_none() || r.closed.unwrap() <= r.deadline.unwrap()).collect();
+    assert_eq!(report["closed"], closed.len() as i64, "{what}: closed");
+    assert_eq!(report["closed_on_time"], on_time.len() as i64, "{what}: closed_on_time");
+    if !closed.is_empty() {
+        let r = report["on_time_rate"].as_f64().unwrap();
+        assert!((r - on_time.len() as f64 / closed.len() as f64).abs() < 0.0001, "{what}: on_time_rate");
+    }
+    let rated: Vec<&&Raw> = closed.iter().filter(|r| r.rating.is_some()).collect();
+    let good = rated.iter().filter(|r| r.rating.as_deref() != Some("unsatisfied")).count();
+    assert_eq!(report["rated"], rated.len() as i64, "{what}: rated");
+    if !rated.is_empty() {
+        let r = report["satisfaction_rate"].as_f64().unwrap();
+        assert!((r - good as f64 / rated.len() as f64).abs() < 0.0001, "{what}: satisfaction_rate");
+    }
+    let overdue = rows
+        .iter()
+        .filter(|r| r.received < to && r.closed.is_none_or(|c| c >= to) && r.deadline.is_some_and(|d| d < to))
+        .count();
+    assert_eq!(report["overdue_open"], overdue as i64, "{what}: overdue_open");
+    let pe: Vec<&(i64, String, i64, Value)> = events.iter().filter(|e| inp(e.2)).collect();
+    let mut dispatched: Vec<i64> = pe
+        .iter()
+        .filter(|e| e.1 == "dispatch" && e.3["event"]["command"]["units"][0].is_string())
+        .map(|e| e.0)
+        .collect();
+    dispatched.sort();
+    dispatched.dedup();
+    assert_eq!(report["dispatched"], dispatched.len() as i64, "{what}: dispatched");
+    assert_eq!(report["returns"], pe.iter().filter(|e| e.1 == "return").count() as i64, "{what}: returns");
+    assert_eq!(
+        report["extensions"],
+        pe.iter().filter(|e| e.1 == "approve_extension").count() as i64,
+        "{what}: extensions"
+    );
+    // Per unit.
+    let mut units: BTreeMap<String, [i64; 4]> = BTreeMap::new();
+    for e in &pe {
+        if e.1 == "dispatch" {
+            if let Some(u) = e.3["event"]["command"]["units"][0].as_str() {
+                units.entry(u.into()).or_default()[0] += 1;
+            }
+        }
+        if e.1 == "return" {
+            units.entry(e.3["event"]["unit"].as_str().unwrap().into()).or_default()[3] += 1;
+        }
+    }
+    for r in &closed {
+        if let Some(u) = &r.lead {
+            let f = units.entry(u.clone()).or_default();
+            f[1] += 1;
+            f[2] += (r.deadline.is_none() || r.closed.unwrap() <= r.deadline.unwrap()) as i64;
+        }
+    }
+    let by_unit = report["by_unit"].as_object().unwrap();
+    assert_eq!(by_unit.len(), units.len(), "{what}: units");
+    for (u, [assigned, closed, on_time, returned]) in units {
+        let f = &by_unit[&u];
+        assert_eq!(
+            (f["assigned"].as_i64(), f["closed"].as_i64(), f["closed_on_time"].as_i64(), f["returned"].as_i64()),
+            (Some(assigned), Some(closed), Some(on_time), Some(returned)),
+            "{what}: {u}"
+        );
+    }
+}
+
+async fn report_figures_agree_with_the_rows(app: TestApp) {
+    let orders = std::env::var("ZHITONG_TEST_REPORT_ORDERS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    zhitong::demo_orders::generate(&app.store, orders, 7, 90, |_| {}).await.unwrap();
+    let (rows, events) = raw(&app).await;
+    let leader = app.login("leader@450100").await;
+    let today = local(jiff::Timestamp::now()).date();
+    for (period, date) in [("daily", today - 10.days()), ("weekly", today - 14.days()), ("monthly", today - 40.days())]
+    {
+        let (s, report) =
+            app.get(Some(&leader), &format!("/api/v1/reports/{period}?date={date}&jurisdiction=450100")).await;
+        assert_eq!(s, StatusCode::OK, "{report}");
+        let from = ms(report["period"]["from"].as_str().unwrap()[..10].parse().unwrap());
+        let to = ms(report["period"]["to"].as_str().unwrap()[..10].parse().unwrap());
+        assert!(report["received"].as_i64().unwrap() > 0, "{period} has data");
+        check(&report, &rows, &events, from, to, period);
+        // The period before, shown for trends, is computed the same way.
+        let prev_from = match period {
+            "daily" => from - 86_400_000,
+            "weekly" => from - 7 * 86_400_000,
+            _ => ms(report["period"]["from"].as_str().unwrap()[..10].parse::<Date>().unwrap() - 1.month()),
+        };
+        check(&report["previous"], &rows, &events, prev_from, from, &format!("{period} (previous)"));
+        let (_, again) =
+            app.get(Some(&leader), &format!("/api/v1/reports/{period}?date={date}&jurisdiction=450100")).await;
+        assert_eq!(again, report, "regenerating gives the same report");
+        assert!(report["narrative"].as_str().unwrap().contains(&report["received"].to_string()));
+    }
+
+    // A county leader sees the county only; complaints are counted, never named, outside discipline.
+    let county = app.login("leader@450103").await;
+    let date = today - 20.days();
+    let (_, r) = app.get(Some(&county), &format!("/api/v1/reports/monthly?date={date}&jurisdiction=450103")).await;
+    assert!(r["by_jurisdiction"].as_object().unwrap().keys().all(|k| k == "450103"), "{}", r["by_jurisdiction"]);
+    let (s, _) = app.get(Some(&county), &format!("/api/v1/reports/monthly?date={date}&jurisdiction=450100")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, city) = app.get(Some(&leader), &format!("/api/v1/reports/monthly?date={date}&jurisdiction=450100")).await;
+    let disc = app.login("discipline@450100").await;
+    let (_, seen) = app.get(Some(&disc), &format!("/api/v1/reports/monthly?date={date}&jurisdiction=450100")).await;
+    assert_eq!(city["by_kind"], seen["by_kind"], "the same counts for everyone");
+    let confidential: Vec<String> =
+        rows.iter().filter(|r| r.kind == "complaint" || r.kind == "report").map(|r| r.id.to_string()).collect();
+    assert!(!confidential.is_empty());
+    let names = |v: &Value| {
+        v["overdue_list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["number"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let complaint_numbers = app.store.debug_numbers_of_kind(&["complaint", "report"]).await.unwrap();
+    assert!(names(&city).iter().all(|n| !complaint_numbers.contains(n)), "a leader's lists name no complaint");
+    assert!(names(&seen).iter().any(|n| complaint_numbers.contains(n)), "the discipline role's lists do");
+    let (s, b) = app.get(Some(&leader), "/api/v1/reports/yearly?date=2026-01-01").await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("period")));
+}
+both!(report_figures_agree_with_the_rows);
