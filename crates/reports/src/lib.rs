@@ -6,6 +6,9 @@
 //! Figures depend only on what happened before `to`, so regenerating a past
 //! period gives the same numbers.
 
+pub mod documents;
+pub mod html;
+
 use std::collections::{BTreeMap, HashMap};
 
 use jiff::{
@@ -70,6 +73,8 @@ pub struct PeriodView {
     pub from: String,
     /// The day after the last (exclusive).
     pub to: String,
+    /// The last day, `YYYY-MM-DD`.
+    pub last_day: String,
 }
 
 /// One unit's figures in a period.
@@ -411,6 +416,7 @@ pub async fn build(
         period: PeriodView {
             from: rfc3339(instant(from_d.to_datetime(Time::midnight()))),
             to: rfc3339(instant(to_d.to_datetime(Time::midnight()))),
+            last_day: to_d.yesterday().expect("date in range").to_string(),
         },
         previous,
         overdue_list: overdue.into_iter().take(200).map(case_ref).collect(),
@@ -436,5 +442,31 @@ mod tests {
         assert_eq!(Period::Monthly.previous("2026-03-01".parse().unwrap()), "2026-02-01".parse().unwrap());
         assert_eq!(rate(1, 3), Some(0.3333));
         assert_eq!(rate(1, 0), None);
+    }
+}
+
+/// The report in one of its formats: `json`, `html`, `xlsx` or `docx`,
+/// with its media type and a file extension.
+pub fn render(
+    r: &Report,
+    format: &str,
+    org: &zhitong_storage::Org,
+) -> Result<(&'static str, &'static str, Vec<u8>), String> {
+    let unit = |c: &str| org.units.get(c).map(|u| u.name.clone()).unwrap_or_else(|| c.to_string());
+    let jur = |c: &str| org.jurisdiction(c).map(|j| j.name.clone()).unwrap_or_else(|| c.to_string());
+    match format {
+        "json" => Ok(("application/json", "json", serde_json::to_vec_pretty(r).map_err(|e| e.to_string())?)),
+        "html" => Ok(("text/html; charset=utf-8", "html", html::page(r, &unit, &jur).into_bytes())),
+        "xlsx" => Ok((
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+            documents::xlsx(r, &unit, &jur).map_err(|e| e.to_string())?,
+        )),
+        "docx" => Ok((
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "docx",
+            documents::docx(r, &unit)?,
+        )),
+        other => Err(format!("不支持的格式 {other}：可用 json、html、xlsx、docx")),
     }
 }

@@ -73,7 +73,7 @@ enum Command {
         /// Division code (default: the top jurisdiction).
         #[arg(long)]
         jurisdiction: Option<String>,
-        /// `json` (html, xlsx and docx are not built yet).
+        /// `json`, `html`, `xlsx` or `docx`.
         #[arg(long, default_value = "json")]
         format: String,
         /// Output file.
@@ -174,7 +174,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report { period, date, jurisdiction, format, out, as_user, db } => {
             let period = zhitong_reports::Period::from_code(&period)
                 .ok_or_else(|| anyhow::anyhow!("报告类型应为 daily、weekly 或 monthly"))?;
-            anyhow::ensure!(format == "json", "暂不支持 {format} 格式，目前提供 json");
+            anyhow::ensure!(
+                ["json", "html", "xlsx", "docx"].contains(&format.as_str()),
+                "--format 应为 json、html、xlsx 或 docx"
+            );
             let date: jiff::civil::Date = date.parse().map_err(|_| anyhow::anyhow!("--date 应为 YYYY-MM-DD"))?;
             let config = Config::load(cli.config.as_deref(), &db.overrides())?;
             init_logs(&config);
@@ -207,7 +210,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             spinner.finish_and_clear();
             // Write beside, then rename: a crash never leaves half a report.
             let tmp = out.with_extension("tmp");
-            std::fs::write(&tmp, serde_json::to_vec_pretty(&report)?)?;
+            let (_, _, bytes) = zhitong_reports::render(&report, &format, &store.org()).map_err(anyhow::Error::msg)?;
+            std::fs::write(&tmp, bytes)?;
             std::fs::rename(&tmp, &out)?;
             println!("{} → {}", report.narrative, out.display());
             store.close().await;

@@ -1,6 +1,8 @@
 use axum::{
     Json,
     extract::{Path, State},
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -20,7 +22,7 @@ pub struct ReportQuery {
     pub date: Option<String>,
     /// Division code; default the caller's jurisdiction.
     pub jurisdiction: Option<String>,
-    /// `json` (HTML, XLSX and DOCX are not built yet).
+    /// `json` (default), `html` (printable, with charts), `xlsx` (one sheet per table) or `docx` (the bulletin as an official notice).
     pub format: Option<String>,
 }
 
@@ -42,16 +44,39 @@ pub async fn report(
     CurrentUser(user): CurrentUser,
     Path(period): Path<String>,
     ApiQuery(q): ApiQuery<ReportQuery>,
-) -> ApiResult<Json<Report>> {
+) -> ApiResult<Response> {
     let period =
         Period::from_code(&period).ok_or_else(|| FieldError::new("period", "报告类型应为 daily、weekly 或 monthly"))?;
-    if let Some(f) = q.format.as_deref().filter(|f| *f != "json") {
-        return Err(FieldError::new("format", format!("暂不支持 {f} 格式，目前提供 json")).into());
+    let format = q.format.as_deref().unwrap_or("json").to_string();
+    if !["json", "html", "xlsx", "docx"].contains(&format.as_str()) {
+        return Err(FieldError::new("format", "格式应为 json、html、xlsx 或 docx").into());
     }
     let date = match q.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         Some(d) => d.parse().map_err(|_| FieldError::new("date", "日期格式应为 YYYY-MM-DD"))?,
         None => zhitong_domain::time::local(jiff::Timestamp::now()).date().yesterday().expect("date in range"),
     };
     let j = q.jurisdiction.unwrap_or_else(|| user.jurisdiction.clone());
-    Ok(Json(zhitong_reports::build(&s.store, &user.actor(), period, date, &j).await?))
+    let report = zhitong_reports::build(&s.store, &user.actor(), period, date, &j).await?;
+    if format == "json" {
+        return Ok(Json(report).into_response());
+    }
+    let (media, ext, bytes) = zhitong_reports::render(&report, &format, &s.store.org()).map_err(ApiError::Internal)?;
+    let file = format!("attachment; filename=\"zhitong-{}-{date}-{j}.{ext}\"", period_code(period));
+    let mut res = bytes.into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+    if ext != "html" {
+        res.headers_mut().insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_str(&file).map_err(|e| ApiError::Internal(e.to_string()))?,
+        );
+    }
+    Ok(res)
+}
+
+fn period_code(p: Period) -> &'static str {
+    match p {
+        Period::Daily => "daily",
+        Period::Weekly => "weekly",
+        Period::Monthly => "monthly",
+    }
 }

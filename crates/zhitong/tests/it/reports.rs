@@ -207,3 +207,70 @@ async fn report_figures_agree_with_the_rows(app: TestApp) {
     assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("period")));
 }
 both!(report_figures_agree_with_the_rows);
+
+/// The spreadsheet and the Word bulletin carry the JSON's numbers.
+async fn documents_carry_the_same_numbers(app: TestApp) {
+    zhitong::demo_orders::generate(&app.store, 1500, 7, 60, |_| {}).await.unwrap();
+    let leader = app.login("leader@450100").await;
+    let date = local(jiff::Timestamp::now()).date() - 20.days();
+    let url = |f: &str| format!("{}/api/v1/reports/monthly?date={date}&jurisdiction=450100&format={f}", app.base);
+    let (_, json) = app.get(Some(&leader), &format!("/api/v1/reports/monthly?date={date}&jurisdiction=450100")).await;
+    let get = |f: String| {
+        let (client, token) = (app.client.clone(), leader.clone());
+        async move {
+            let r = client.get(f).bearer_auth(token).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            (r.headers()["content-type"].to_str().unwrap().to_string(), r.bytes().await.unwrap().to_vec())
+        }
+    };
+
+    let (media, xlsx) = get(url("xlsx")).await;
+    assert!(media.contains("spreadsheetml"));
+    use calamine::{Data, Reader, Xlsx};
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
+    assert_eq!(book.sheet_names(), ["汇总", "分类", "分专线", "分辖区", "承办单位", "超期工单", "不满意工单"]);
+    let summary = book.worksheet_range("汇总").unwrap();
+    let value = |label: &str| {
+        summary
+            .rows()
+            .find(|r| r[0] == Data::String(label.into()))
+            .map(|r| r[1].clone())
+            .unwrap_or_else(|| panic!("{label}"))
+    };
+    for (label, key) in [
+        ("受理量", "received"),
+        ("派单量", "dispatched"),
+        ("办结量", "closed"),
+        ("按时办结量", "closed_on_time"),
+        ("超期未办结", "overdue_open"),
+        ("退单", "returns"),
+    ] {
+        assert_eq!(value(label), Data::Float(json[key].as_f64().unwrap()), "{label}");
+    }
+    assert_eq!(value("按时办结率"), Data::Float(json["on_time_rate"].as_f64().unwrap()));
+    let units = book.worksheet_range("承办单位").unwrap();
+    for row in units.rows().skip(1) {
+        let code = row[1].to_string();
+        assert_eq!(row[3], Data::Float(json["by_unit"][&code]["closed"].as_f64().unwrap()), "{code}");
+    }
+    let kinds = book.worksheet_range("分类").unwrap();
+    assert_eq!(kinds.rows().count() - 1, json["by_kind"].as_object().unwrap().len());
+
+    let (media, docx) = get(url("docx")).await;
+    assert!(media.contains("wordprocessingml"));
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(docx)).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml).unwrap();
+    assert!(xml.contains("南宁市服务企业直通车月通报"));
+    assert!(xml.contains(json["narrative"].as_str().unwrap()), "the narrative, word for word");
+    assert!(xml.contains(&format!(">{}<", json["closed"])), "the closed count in the table");
+
+    let (media, html) = get(url("html")).await;
+    assert!(media.starts_with("text/html"));
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains("<svg") && html.contains(json["narrative"].as_str().unwrap()));
+    assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"));
+    let (s, b) = app.get(Some(&leader), &format!("/api/v1/reports/monthly?date={date}&format=pdf")).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("format")));
+}
+both!(documents_carry_the_same_numbers);
