@@ -160,6 +160,9 @@ await test('a help request through its whole life, in the UI', async () => {
   await shot(sup, 'supervision-board');
   const leader = await as('leader@450100');
   await shot(leader, 'leader-view');
+  await leader.goto(base + '/reports/monthly');
+  assert.ok(await leader.locator('article.report svg').count() >= 2, 'charts drawn by the server');
+  await shot(leader, 'monthly-bulletin');
   const admin = await as('admin');
   await shot(admin, 'admin');
   for (const p of [agent, sup, wrong, unit, leader, admin]) await p.context().close();

@@ -66,6 +66,9 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::mark_read))
         .routes(routes!(notifications::deliveries))
         .routes(routes!(notifications::set_contact))
+        .routes(routes!(reports::archive))
+        .routes(routes!(reports::archived))
+        .routes(routes!(reports::review))
         .routes(routes!(reports::report))
 }
 

@@ -34,6 +34,8 @@ pub struct JobSettings {
     pub holder: String,
     /// Delivery attempts before a message is marked failed.
     pub max_attempts: i64,
+    /// When (Shanghai time) yesterday's daily report is generated and archived.
+    pub report_time: jiff::civil::Time,
 }
 
 impl Default for JobSettings {
@@ -44,6 +46,7 @@ impl Default for JobSettings {
             sms: None,
             holder: format!("pid-{}-{}", std::process::id(), Timestamp::now().as_millisecond()),
             max_attempts: 6,
+            report_time: jiff::civil::Time::constant(7, 0, 0, 0),
         }
     }
 }
@@ -56,6 +59,8 @@ pub struct TickReport {
     pub supervised_unsatisfied: usize,
     pub warned: usize,
     pub notifications: u64,
+    /// Reports generated and archived.
+    pub reports: usize,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -132,10 +137,63 @@ impl Jobs {
                 report.supervised_unsatisfied += 1;
             }
         }
-        if report.supervised_overdue + report.supervised_unsatisfied + report.warned > 0 {
+        report.reports = self.archive_reports(now).await?;
+        if report.supervised_overdue + report.supervised_unsatisfied + report.warned + report.reports > 0 {
             tracing::info!(?report, "scheduler tick");
         }
         Ok(report)
+    }
+
+    /// After the report time: yesterday's daily report, last week's analysis
+    /// (on Mondays) and last month's bulletin (on the 1st), for every
+    /// jurisdiction, each once. Missed days of the last week are caught up.
+    async fn archive_reports(&self, now: Timestamp) -> Result<usize, StoreError> {
+        use zhitong_reports::Period;
+        let today = local(now);
+        if today.time() < self.settings.report_time {
+            return Ok(0);
+        }
+        let mut actor = self.store.service_user(zhitong_storage::SYSTEM_USER).await?.actor();
+        // Archived reports are read by leaders: they name no complaint or report.
+        actor.role = Role::Leader;
+        let org = self.store.org();
+        let mut made = 0;
+        let yesterday = today.date().yesterday().expect("date in range");
+        let mut wanted = vec![];
+        for back in 0..7 {
+            let day = yesterday - jiff::ToSpan::days(back);
+            wanted.push((Period::Daily, day));
+            if day.weekday() == jiff::civil::Weekday::Sunday {
+                wanted.push((Period::Weekly, day));
+            }
+            if day.tomorrow().expect("date in range").day() == 1 {
+                wanted.push((Period::Monthly, day));
+            }
+        }
+        for (period, day) in wanted {
+            let (from, _) = period.span(day);
+            let code = match period {
+                Period::Daily => "daily",
+                Period::Weekly => "weekly",
+                Period::Monthly => "monthly",
+            };
+            for j in &org.jurisdictions {
+                if self.store.report_archived(code, &from.to_string(), &j.code).await? {
+                    continue;
+                }
+                match zhitong_reports::build(&self.store, &actor, period, day, &j.code).await {
+                    Ok(report) => {
+                        let content = serde_json::to_value(&report).map_err(|e| StoreError::Internal(e.to_string()))?;
+                        if self.store.archive_report(code, &from.to_string(), &j.code, &content, now).await? {
+                            made += 1;
+                        }
+                    }
+                    Err(zhitong_reports::ReportError::Store(e)) => return Err(e),
+                    Err(zhitong_reports::ReportError::Invalid(f)) => return Err(StoreError::Invalid(f)),
+                }
+            }
+        }
+        Ok(made)
     }
 
     async fn supervise(&self, c: &DueCase, system: &Actor, note: &str, now: Timestamp) -> Result<bool, StoreError> {

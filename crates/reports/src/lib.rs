@@ -15,7 +15,7 @@ use jiff::{
     ToSpan,
     civil::{Date, Time},
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhitong_domain::{
     org::{DivisionCode, Role},
@@ -24,7 +24,7 @@ use zhitong_domain::{
 };
 use zhitong_storage::{ReportEvent, ReportRow, Store, StoreError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     Daily,
@@ -67,7 +67,7 @@ impl Period {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PeriodView {
     /// First day (RFC 3339, 00:00 +08:00).
     pub from: String,
@@ -78,7 +78,7 @@ pub struct PeriodView {
 }
 
 /// One unit's figures in a period.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct UnitFigures {
     /// Dispatches naming the unit as lead in the period.
     pub assigned: i64,
@@ -94,7 +94,7 @@ pub struct UnitFigures {
 }
 
 /// A case named in a report.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CaseRef {
     pub number: String,
     pub title: String,
@@ -103,7 +103,7 @@ pub struct CaseRef {
 }
 
 /// The figures of one period (see docs/metrics.md for each definition).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Figures {
     pub received: i64,
     pub by_kind: BTreeMap<String, i64>,
@@ -127,7 +127,7 @@ pub struct Figures {
     pub by_unit: BTreeMap<String, UnitFigures>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Report {
     /// `daily|weekly|monthly`
     pub report: Period,

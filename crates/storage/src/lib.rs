@@ -9,6 +9,7 @@
 //!   commit can later batch them) and never fight over the file lock.
 //! - Every state change of a work order goes through [`Store::act`].
 
+mod archive;
 mod auth;
 mod deadlines;
 mod enterprises;
@@ -27,6 +28,7 @@ use std::sync::{Arc, RwLock};
 
 use sqlx::{Any, AnyPool, Transaction, any::AnyPoolOptions};
 
+pub use archive::{ArchivedReport, ReviewInput};
 pub use auth::{NewUser, PORTAL_USER, SYSTEM_USER, User, hash_password};
 pub use deadlines::{CalendarDay, CalendarView, DeadlineBook, PolicyEntry, PolicyInput};
 pub use enterprises::{Enterprise, EnterpriseInput};

@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_organisation"),
     migration!(2, "0002_work_orders"),
     migration!(3, "0003_deadlines_notifications"),
+    migration!(4, "0004_report_archive"),
 ];
 
 impl Store {

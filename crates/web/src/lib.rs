@@ -9,6 +9,7 @@
 mod i18n;
 mod pages;
 mod portal;
+mod reports;
 
 use axum::{
     Router,
@@ -34,6 +35,8 @@ pub fn router() -> Router<AppState> {
         .route("/leader", get(pages::leader))
         .route("/admin", get(pages::admin))
         .route("/messages", get(pages::messages))
+        .route("/reports/archive/{id}", get(reports::archived))
+        .route("/reports/{period}", get(reports::live))
         .route("/static/app.css", get(|| static_file("text/css", include_str!("../static/app.css"))))
         .route("/static/app.js", get(|| static_file("text/javascript", include_str!("../static/app.js"))))
         .merge(portal::router())

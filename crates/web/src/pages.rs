@@ -40,7 +40,7 @@ pub struct Frame {
     pub unread: usize,
 }
 
-async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
+pub(crate) async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
     let t = p.lang.t();
     let items: Vec<(&'static str, &'static str)> = match p.user.role {
         Role::Agent => {
@@ -629,6 +629,8 @@ pub struct LeaderPage {
     pub by_kind: Vec<(String, i64)>,
     pub max_kind: i64,
     pub overdue: Vec<Row>,
+    pub archive: Vec<zhitong_storage::ArchivedReport>,
+    pub yesterday: String,
 }
 
 pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
@@ -686,6 +688,8 @@ pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
         max_kind: by_kind.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1),
         by_kind,
         overdue: overdue.iter().map(|o| row(o, p.lang)).collect(),
+        archive: s.store.archived_reports(&actor, &p.user.jurisdiction, 10).await.unwrap_or_default(),
+        yesterday: local(now).date().yesterday().map(|d| d.to_string()).unwrap_or_default(),
         f: frame(&s, &p, "/leader").await,
     }
     .into_response()

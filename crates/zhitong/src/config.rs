@@ -43,6 +43,8 @@ pub struct Config {
     /// SMS notifications: an intranet gateway taking `POST {"to","text"}`.
     pub sms_url: Option<String>,
     pub sms_token: Option<String>,
+    /// When (HH:MM, Shanghai) the daily report of the day before is generated.
+    pub daily_report_time: String,
 }
 
 impl Default for Config {
@@ -64,6 +66,7 @@ impl Default for Config {
             smtp_from: "直通 Zhitong <zhitong@localhost>".into(),
             sms_url: None,
             sms_token: None,
+            daily_report_time: "07:00".into(),
         }
     }
 }
@@ -101,6 +104,8 @@ impl Config {
                 .map(|u| zhitong_jobs::SmsChannel::new(&u, blank(&self.sms_token)))
                 .transpose()
                 .map_err(anyhow::Error::msg)?,
+            report_time: jiff::civil::Time::strptime("%H:%M", self.daily_report_time.trim())
+                .map_err(|_| anyhow::anyhow!("daily_report_time 应为 HH:MM，例如 07:00"))?,
             ..zhitong_jobs::JobSettings::default()
         })
     }

@@ -80,3 +80,44 @@ fn period_code(p: Period) -> &'static str {
         Period::Monthly => "monthly",
     }
 }
+
+#[derive(Deserialize, IntoParams)]
+pub struct ArchiveQuery {
+    /// Division code; default the caller's jurisdiction.
+    pub jurisdiction: Option<String>,
+}
+
+/// Reports generated on schedule for a jurisdiction, newest first, with who reviewed them.
+#[utoipa::path(get, path = "/api/v1/reports/archive", tag = "reports", params(ArchiveQuery),
+    responses((status = 200, body = Vec<zhitong_storage::ArchivedReport>), (status = 403, body = ErrorBody)))]
+pub async fn archive(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiQuery(q): ApiQuery<ArchiveQuery>,
+) -> ApiResult<Json<Vec<zhitong_storage::ArchivedReport>>> {
+    let j = q.jurisdiction.unwrap_or_else(|| user.jurisdiction.clone());
+    Ok(Json(s.store.archived_reports(&user.actor(), &j, 200).await?))
+}
+
+/// One archived report, as generated.
+#[utoipa::path(get, path = "/api/v1/reports/archive/{id}", tag = "reports",
+    responses((status = 200, body = zhitong_storage::ArchivedReport), (status = 404, body = ErrorBody)))]
+pub async fn archived(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<zhitong_storage::ArchivedReport>> {
+    Ok(Json(s.store.archived_report(&user.actor(), id).await?))
+}
+
+/// A leader marks the report reviewed (审阅), optionally with an instruction (批示).
+#[utoipa::path(post, path = "/api/v1/reports/archive/{id}/review", tag = "reports", request_body = zhitong_storage::ReviewInput,
+    responses((status = 200, body = zhitong_storage::ArchivedReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn review(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    crate::json::ApiJson(body): crate::json::ApiJson<zhitong_storage::ReviewInput>,
+) -> ApiResult<Json<zhitong_storage::ArchivedReport>> {
+    Ok(Json(s.store.review_report(&user.actor(), id, &body, jiff::Timestamp::now()).await?))
+}

@@ -274,3 +274,54 @@ async fn documents_carry_the_same_numbers(app: TestApp) {
     assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("format")));
 }
 both!(documents_carry_the_same_numbers);
+
+/// The scheduler archives each report once; leaders list, read and review them.
+async fn scheduled_reports_are_archived_and_reviewed(app: TestApp) {
+    zhitong::demo_orders::generate(&app.store, 600, 7, 20, |_| {}).await.unwrap();
+    let today = local(jiff::Timestamp::now()).date();
+    let at_eight = instant(today.to_datetime(jiff::civil::Time::constant(8, 0, 0, 0)));
+    let before = app.jobs.tick(instant(today.to_datetime(jiff::civil::Time::constant(6, 0, 0, 0)))).await.unwrap();
+    assert_eq!(before.reports, 0, "not before the report time");
+    let first = app.jobs.tick(at_eight).await.unwrap();
+    assert!(first.reports >= 16 * 7, "a week of daily reports for every jurisdiction: {}", first.reports);
+    assert_eq!(app.jobs.tick(at_eight + jiff::SignedDuration::from_mins(1)).await.unwrap().reports, 0, "each once");
+
+    let leader = app.login("leader@450100").await;
+    let (s, list) = app.get(Some(&leader), "/api/v1/reports/archive").await;
+    assert_eq!(s, StatusCode::OK);
+    let yesterday = (today - 1.days()).to_string();
+    let daily = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["period"] == "daily" && a["period_from"] == yesterday.as_str())
+        .unwrap()
+        .clone();
+    assert!(daily["reviewed_by"].is_null());
+    let (_, stored) = app.get(Some(&leader), &format!("/api/v1/reports/archive/{}", daily["id"])).await;
+    let (_, live) =
+        app.get(Some(&leader), &format!("/api/v1/reports/daily?date={yesterday}&jurisdiction=450100")).await;
+    assert_eq!(stored["content"], live, "regenerating a past period gives the same report");
+
+    let sup = app.login("supervisor@450100").await;
+    let path = format!("/api/v1/reports/archive/{}/review", daily["id"]);
+    let body = serde_json::json!({"instruction": "请专班跟踪超期工单"});
+    let (s, _) = app.post(Some(&sup), &path, body.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "leaders review");
+    let (s, r) = app.post(Some(&leader), &path, body).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(
+        (r["reviewed_by"].as_str(), r["instruction"].as_str()),
+        (Some("leader@450100"), Some("请专班跟踪超期工单"))
+    );
+    let county = app.login("leader@450103").await;
+    let (s, _) = app.get(Some(&county), "/api/v1/reports/archive?jurisdiction=450100").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = app.get(Some(&county), &format!("/api/v1/reports/archive/{}", daily["id"])).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, own) = app.get(Some(&county), "/api/v1/reports/archive").await;
+    assert!(
+        own.as_array().unwrap().iter().all(|a| a["jurisdiction"] == "450103") && !own.as_array().unwrap().is_empty()
+    );
+}
+both!(scheduled_reports_are_archived_and_reviewed);

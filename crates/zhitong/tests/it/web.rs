@@ -77,6 +77,14 @@ async fn every_role_has_its_screens(app: TestApp) {
     let lang = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
     let (_, html) = page(&app, &format!("{cookie}; {lang}"), "/queue/dispatch").await;
     assert!(html.contains("Dispatch") && html.contains("lang=\"en\""));
+    let (leader, _) = sign_in(&app, "leader@450100").await;
+    for period in ["daily", "weekly", "monthly"] {
+        let (s, html) = page(&app, &leader, &format!("/reports/{period}")).await;
+        assert_eq!(s, StatusCode::OK, "{period}");
+        assert!(html.contains("<svg") && html.contains("受理量"), "{period}");
+    }
+    let (county, _) = sign_in(&app, "leader@450103").await;
+    assert_eq!(page(&app, &county, "/reports/daily?jurisdiction=450100").await.0, StatusCode::FORBIDDEN);
     for asset in ["/static/app.css", "/static/app.js"] {
         assert_eq!(page(&app, "", asset).await.0, StatusCode::OK);
     }

@@ -1,0 +1,157 @@
+//! The report archive: each scheduled report stored as generated, listed
+//! for leaders, marked reviewed (审阅) with an optional instruction.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use zhitong_domain::{
+    org::{DivisionCode, Role},
+    time::{from_millis, rfc3339, to_millis},
+    work_order::{Actor, Refusal},
+};
+
+use crate::{Result, Store, StoreError, rows::RowExt};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ArchivedReport {
+    pub id: i64,
+    /// `daily|weekly|monthly`
+    pub period: String,
+    /// First day, `YYYY-MM-DD`.
+    pub period_from: String,
+    pub jurisdiction: String,
+    pub generated_at: String,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<String>,
+    pub instruction: Option<String>,
+    /// The report as generated (the JSON of `/api/v1/reports/...`).
+    #[schema(value_type = Object)]
+    pub content: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ReviewInput {
+    /// A leader's instruction (批示) on the report, optional.
+    #[serde(default)]
+    pub instruction: Option<String>,
+}
+
+const COLUMNS: &str = "a.id, a.period, a.period_from, a.jurisdiction, a.content, a.generated_at, u.username AS reviewer, \
+     a.reviewed_at, a.instruction";
+
+fn archived(r: &sqlx::any::AnyRow, with_content: bool) -> Result<ArchivedReport> {
+    Ok(ArchivedReport {
+        id: r.int("id")?,
+        period: r.text("period")?,
+        period_from: r.text("period_from")?,
+        jurisdiction: r.text("jurisdiction")?,
+        generated_at: rfc3339(from_millis(r.int("generated_at")?)),
+        reviewed_by: r.opt_text("reviewer")?,
+        reviewed_at: r.opt_int("reviewed_at")?.map(|m| rfc3339(from_millis(m))),
+        instruction: r.opt_text("instruction")?,
+        content: if with_content { serde_json::from_str(&r.text("content")?)? } else { serde_json::Value::Null },
+    })
+}
+
+impl Store {
+    /// Keep a generated report; one per period and jurisdiction (a second
+    /// generation of the same period is not stored again). True if stored now.
+    pub async fn archive_report(
+        &self,
+        period: &str,
+        period_from: &str,
+        jurisdiction: &str,
+        content: &serde_json::Value,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "INSERT INTO report_archive (period, period_from, jurisdiction, content, generated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (period, period_from, jurisdiction) DO NOTHING",
+        )
+        .bind(period)
+        .bind(period_from)
+        .bind(jurisdiction)
+        .bind(content.to_string())
+        .bind(to_millis(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    fn report_scope(&self, actor: &Actor, jurisdiction: &str) -> Result<()> {
+        let j = DivisionCode::parse("jurisdiction", jurisdiction)?;
+        if actor.role == Role::Handler || !self.org().tree.is_within(&j, &actor.jurisdiction) {
+            return Err(Refusal::Forbidden("只能查看本辖区及下级辖区的报告".into()).into());
+        }
+        Ok(())
+    }
+
+    /// The archive for a jurisdiction, newest first (without the content).
+    pub async fn archived_reports(&self, actor: &Actor, jurisdiction: &str, limit: i64) -> Result<Vec<ArchivedReport>> {
+        self.report_scope(actor, jurisdiction)?;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM report_archive a LEFT JOIN users u ON u.id = a.reviewed_by WHERE a.jurisdiction = $1 \
+             ORDER BY a.period_from DESC, a.id DESC LIMIT $2"
+        );
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(jurisdiction).bind(limit).fetch_all(self.reader()).await?;
+        rows.iter().map(|r| archived(r, false)).collect()
+    }
+
+    pub async fn archived_report(&self, actor: &Actor, id: i64) -> Result<ArchivedReport> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM report_archive a LEFT JOIN users u ON u.id = a.reviewed_by WHERE a.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let report = archived(&row, true)?;
+        self.report_scope(actor, &report.jurisdiction).map_err(|_| StoreError::NotFound)?;
+        Ok(report)
+    }
+
+    /// A leader marks a report reviewed (who, when), with an optional instruction.
+    pub async fn review_report(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &ReviewInput,
+        now: Timestamp,
+    ) -> Result<ArchivedReport> {
+        let report = self.archived_report(actor, id).await?;
+        if actor.role != Role::Leader {
+            return Err(Refusal::Forbidden("只有领导可以审阅报告".into()).into());
+        }
+        let instruction = input.instruction.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        if instruction.is_some_and(|s| s.chars().count() > 2000) {
+            return Err(zhitong_domain::FieldError::new("instruction", "批示不能超过2000个字").into());
+        }
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE report_archive SET reviewed_by = $1, reviewed_at = $2, instruction = COALESCE($3, instruction) WHERE id = $4")
+            .bind(actor.user_id)
+            .bind(to_millis(now))
+            .bind(instruction)
+            .bind(report.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.archived_report(actor, id).await
+    }
+}
+
+impl Store {
+    pub async fn report_archived(&self, period: &str, period_from: &str, jurisdiction: &str) -> Result<bool> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM report_archive WHERE period = $1 AND period_from = $2 AND jurisdiction = $3",
+        )
+        .bind(period)
+        .bind(period_from)
+        .bind(jurisdiction)
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.is_some())
+    }
+}

@@ -1,0 +1,100 @@
+//! Reports in the web interface: a live report for a period, and the
+//! archive a leader reads and marks reviewed.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use zhitong_domain::{org::Role, time::local};
+use zhitong_http::AppState;
+use zhitong_reports::Period;
+
+use crate::{
+    PageUser,
+    pages::{Frame, frame},
+};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "report.html")]
+pub struct ReportPage {
+    pub f: Frame,
+    pub heading: String,
+    pub body: String,
+    pub downloads: Vec<(&'static str, String)>,
+    pub archive_id: Option<i64>,
+    pub reviewed: Option<String>,
+    pub instruction: Option<String>,
+    pub can_review: bool,
+}
+
+#[derive(Deserialize)]
+pub struct ReportQuery {
+    pub date: Option<String>,
+    pub jurisdiction: Option<String>,
+}
+
+fn names(org: &zhitong_storage::Org) -> (impl Fn(&str) -> String + '_, impl Fn(&str) -> String + '_) {
+    (
+        move |c: &str| org.units.get(c).map(|u| u.name.clone()).unwrap_or_else(|| c.to_string()),
+        move |c: &str| org.jurisdiction(c).map(|j| j.name.clone()).unwrap_or_else(|| c.to_string()),
+    )
+}
+
+pub async fn live(
+    State(s): State<AppState>,
+    p: PageUser,
+    Path(period): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    let Some(kind) = Period::from_code(&period) else { return StatusCode::NOT_FOUND.into_response() };
+    let date = q
+        .date
+        .as_deref()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_else(|| local(jiff::Timestamp::now()).date().yesterday().expect("date in range"));
+    let j = q.jurisdiction.unwrap_or_else(|| p.user.jurisdiction.clone());
+    let report = match zhitong_reports::build(&s.store, &p.user.actor(), kind, date, &j).await {
+        Ok(r) => r,
+        Err(_) => return (StatusCode::FORBIDDEN, "无权查看该报告").into_response(),
+    };
+    let org = s.store.org();
+    let (unit, jur) = names(&org);
+    let api = |f: &str| format!("/api/v1/reports/{period}?date={date}&jurisdiction={j}&format={f}");
+    ReportPage {
+        heading: zhitong_reports::documents::title(&report),
+        body: zhitong_reports::html::fragment(&report, &unit, &jur),
+        downloads: vec![("Excel", api("xlsx")), ("Word", api("docx")), ("JSON", api("json"))],
+        archive_id: None,
+        reviewed: None,
+        instruction: None,
+        can_review: false,
+        f: frame(&s, &p, "/leader").await,
+    }
+    .into_response()
+}
+
+pub async fn archived(State(s): State<AppState>, p: PageUser, Path(id): Path<i64>) -> Response {
+    let Ok(a) = s.store.archived_report(&p.user.actor(), id).await else {
+        return (StatusCode::NOT_FOUND, "未找到，或您无权查看").into_response();
+    };
+    let Ok(report) = serde_json::from_value::<zhitong_reports::Report>(a.content.clone()) else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "报告内容无法读取").into_response();
+    };
+    let org = s.store.org();
+    let (unit, jur) = names(&org);
+    ReportPage {
+        heading: zhitong_reports::documents::title(&report),
+        body: zhitong_reports::html::fragment(&report, &unit, &jur),
+        downloads: vec![],
+        archive_id: Some(a.id),
+        reviewed: a.reviewed_at.as_ref().map(|t| format!("{} {}", a.reviewed_by.clone().unwrap_or_default(), &t[..16])),
+        instruction: a.instruction.clone(),
+        can_review: p.user.role == Role::Leader,
+        f: frame(&s, &p, "/leader").await,
+    }
+    .into_response()
+}
