@@ -56,6 +56,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(work_orders::get))
         .routes(routes!(work_orders::act))
         .routes(routes!(work_orders::history))
+        .routes(routes!(work_orders::typical))
         .routes(routes!(calendar::deadline))
         .routes(routes!(calendar::calendar))
         .routes(routes!(calendar::set_days))

@@ -243,12 +243,15 @@ pub fn docx(r: &Report, unit_name: &dyn Fn(&str) -> String) -> Result<Vec<u8>, S
         .add_table(case_table(&r.overdue_list))
         .add_paragraph(heading("四、回访不满意工单"))
         .add_table(case_table(&r.unsatisfied_list))
-        .add_paragraph(body("请各承办单位对照通报问题，认真整改，按时办结，切实提升企业满意度。"))
-        .add_paragraph(
-            Paragraph::new()
-                .add_run(text(&format!("{}优化营商环境服务企业直通车工作专班", r.jurisdiction_name), 32, "仿宋_GB2312"))
-                .align(AlignmentType::Right),
-        );
+        .add_paragraph(heading("五、典型案例"));
+    for (c, note) in &r.typical_list {
+        doc = doc.add_paragraph(body(&format!("{}（{}）：{}", c.title, c.number, note)));
+    }
+    doc = doc.add_paragraph(body("请各承办单位对照通报问题，认真整改，按时办结，切实提升企业满意度。")).add_paragraph(
+        Paragraph::new()
+            .add_run(text(&format!("{}优化营商环境服务企业直通车工作专班", r.jurisdiction_name), 32, "仿宋_GB2312"))
+            .align(AlignmentType::Right),
+    );
     let mut out = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut out).map_err(|e| e.to_string())?;
     Ok(out.into_inner())

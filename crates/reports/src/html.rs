@@ -101,6 +101,12 @@ pub fn fragment(r: &Report, unit_name: &dyn Fn(&str) -> String, jurisdiction_nam
     s.push_str(&cases("超期未办结工单", &r.overdue_list));
     s.push_str(&cases("临期工单", &r.near_deadline_list));
     s.push_str(&cases("回访不满意工单", &r.unsatisfied_list));
+    s.push_str(&cases("重点关注（督办中）", &r.notable_list));
+    let _ = write!(s, "<h2>典型案例（{}件）</h2><ul>", r.typical_list.len());
+    for (c, note) in &r.typical_list {
+        let _ = write!(s, "<li><strong>{}</strong> {}：{}</li>", escape(&c.number), escape(&c.title), escape(note));
+    }
+    s.push_str("</ul>");
     s
 }
 

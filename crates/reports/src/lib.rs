@@ -144,6 +144,10 @@ pub struct Report {
     pub near_deadline_list: Vec<CaseRef>,
     /// Rated unsatisfied in the period.
     pub unsatisfied_list: Vec<CaseRef>,
+    /// Notable: put under supervision (督办) in the period.
+    pub notable_list: Vec<CaseRef>,
+    /// Typical cases chosen by supervisors, received or closed in the period, with why.
+    pub typical_list: Vec<(CaseRef, String)>,
     /// Units by on-time rate (then satisfaction, then fewer returns).
     pub unit_ranking: Vec<String>,
     /// Jurisdictions by on-time rate.
@@ -160,7 +164,13 @@ const DAY_MS: i64 = 86_400_000;
 
 /// Compute one period's figures. `rows` and `events` may hold more than the
 /// period; each figure picks what its definition says.
-pub fn figures(rows: &[ReportRow], events: &[ReportEvent], from: i64, to: i64) -> Figures {
+pub fn figures(
+    rows: &[ReportRow],
+    lookback: &[(i64, Option<String>, i64)],
+    events: &[ReportEvent],
+    from: i64,
+    to: i64,
+) -> Figures {
     let in_period = |t: i64| t >= from && t < to;
     let received: Vec<&ReportRow> = rows.iter().filter(|r| in_period(r.received_at)).collect();
     let mut by_kind = BTreeMap::new();
@@ -202,10 +212,8 @@ pub fn figures(rows: &[ReportRow], events: &[ReportEvent], from: i64, to: i64) -
     let returns = period_events.iter().filter(|e| e.action == "return").count() as i64;
     // Repeat appeal: the same enterprise on the same topic within the 30 days before.
     let mut earlier: HashMap<(i64, Option<&str>), Vec<i64>> = HashMap::new();
-    for r in rows.iter().filter(|r| r.received_at < to) {
-        if let Some(e) = r.enterprise_id {
-            earlier.entry((e, r.topic.as_deref())).or_default().push(r.received_at);
-        }
+    for (e, topic, at) in lookback.iter().filter(|x| x.2 < to) {
+        earlier.entry((*e, topic.as_deref())).or_default().push(*at);
     }
     let repeat_appeals = received
         .iter()
@@ -323,13 +331,16 @@ pub async fn build(
         ))));
     }
     let codes: Vec<String> = org.tree.subtree(&j).into_iter().map(|c| c.to_string()).collect();
+    // The top of the tree: no jurisdiction condition, so the queries stay on their time indexes.
+    let scope = (codes.len() < org.jurisdictions.len()).then_some(codes.as_slice());
     let (from_d, to_d) = period.span(date);
     let prev_d = period.previous(from_d);
     let (from, to, prev) = (midnight(from_d), midnight(to_d), midnight(prev_d));
-    let rows = store.report_rows(&codes, prev - 30 * DAY_MS, prev, to).await?;
-    let events = store.report_events(&codes, prev, to).await?;
-    let figures_now = figures(&rows, &events, from, to);
-    let previous = figures(&rows, &events, prev, from);
+    let rows = store.report_rows(scope, prev, to).await?;
+    let lookback = store.report_lookback(scope, prev - 30 * DAY_MS, to).await?;
+    let events = store.report_events(scope, prev, to).await?;
+    let figures_now = figures(&rows, &lookback, &events, from, to);
+    let previous = figures(&rows, &lookback, &events, prev, from);
     let may_name = |r: &ReportRow| !r.discipline_only || actor.role == Role::Discipline;
     let case_ref = |r: &ReportRow| CaseRef {
         number: r.number.clone(),
@@ -340,14 +351,14 @@ pub async fn build(
     let open_at_end = |r: &&ReportRow| r.received_at < to && r.closed_at.is_none_or(|c| c >= to);
     let mut overdue: Vec<&ReportRow> =
         rows.iter().filter(open_at_end).filter(|r| r.deadline.is_some_and(|d| d < to) && may_name(r)).collect();
-    overdue.sort_by_key(|r| r.deadline);
+    overdue.sort_by(|a, b| (a.deadline, &a.number).cmp(&(b.deadline, &b.number)));
     let mut near: Vec<&ReportRow> = rows
         .iter()
         .filter(open_at_end)
         .filter(|r| r.deadline.is_some_and(|d| d >= to && d < to + DAY_MS) && may_name(r))
         .collect();
-    near.sort_by_key(|r| r.deadline);
-    let unsatisfied: Vec<&ReportRow> = rows
+    near.sort_by(|a, b| (a.deadline, &a.number).cmp(&(b.deadline, &b.number)));
+    let mut unsatisfied: Vec<&ReportRow> = rows
         .iter()
         .filter(|r| {
             r.rating.as_deref() == Some("unsatisfied")
@@ -356,6 +367,27 @@ pub async fn build(
                 && may_name(r)
         })
         .collect();
+    unsatisfied.sort_by(|a, b| a.number.cmp(&b.number));
+    // Rows come from several queries in no set order: every list is sorted so a report regenerates identically.
+    let supervised_now: std::collections::HashSet<i64> = events
+        .iter()
+        .filter(|e| e.action == "supervise" && e.at >= from && e.at < to)
+        .map(|e| e.work_order_id)
+        .collect();
+    let mut notable: Vec<&ReportRow> = rows.iter().filter(|r| supervised_now.contains(&r.id) && may_name(r)).collect();
+    notable.sort_by(|a, b| a.number.cmp(&b.number));
+    let in_period: std::collections::HashSet<i64> = rows
+        .iter()
+        .filter(|r| (r.received_at >= from && r.received_at < to) || r.closed_at.is_some_and(|c| c >= from && c < to))
+        .map(|r| r.id)
+        .collect();
+    let notes = store.typical_notes(&in_period.iter().copied().collect::<Vec<_>>()).await?;
+    let mut typical: Vec<(CaseRef, String)> = rows
+        .iter()
+        .filter(|r| in_period.contains(&r.id) && may_name(r))
+        .filter_map(|r| notes.get(&r.id).map(|n| (case_ref(r), n.clone())))
+        .collect();
+    typical.sort_by(|a, b| a.0.number.cmp(&b.0.number));
     let mut unit_ranking: Vec<(&String, &UnitFigures)> =
         figures_now.by_unit.iter().filter(|(_, f)| f.closed > 0).collect();
     unit_ranking.sort_by(|a, b| {
@@ -422,6 +454,8 @@ pub async fn build(
         overdue_list: overdue.into_iter().take(200).map(case_ref).collect(),
         near_deadline_list: near.into_iter().take(200).map(case_ref).collect(),
         unsatisfied_list: unsatisfied.into_iter().take(200).map(case_ref).collect(),
+        notable_list: notable.into_iter().take(200).map(case_ref).collect(),
+        typical_list: typical,
         unit_ranking: unit_ranking.into_iter().map(|(u, _)| u.clone()).collect(),
         jurisdiction_ranking,
         narrative,

@@ -155,3 +155,50 @@ impl Store {
         Ok(row.is_some())
     }
 }
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct TypicalInput {
+    /// Why it is typical (shown in the bulletin).
+    #[serde(default)]
+    pub note: String,
+}
+
+impl Store {
+    /// A supervisor picks a case as typical (典型案例) for the bulletin.
+    pub async fn mark_typical(&self, actor: &Actor, id: i64, input: &TypicalInput, now: Timestamp) -> Result<()> {
+        if actor.role != Role::Supervisor {
+            return Err(Refusal::Forbidden("只有工作专班可以选定典型案例".into()).into());
+        }
+        // Seeing the case is required, as for any action on it.
+        self.history(id, actor).await?;
+        let note = zhitong_domain::org::required_text("note", "典型意义", &input.note, 500)?;
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO typical_cases (work_order_id, chosen_by, chosen_at, note) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (work_order_id) DO UPDATE SET chosen_by = excluded.chosen_by, chosen_at = excluded.chosen_at, note = excluded.note",
+        )
+        .bind(id)
+        .bind(actor.user_id)
+        .bind(to_millis(now))
+        .bind(note)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Typical cases among these work orders: id → note.
+    pub async fn typical_notes(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let list = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            let sql = format!("SELECT work_order_id, note FROM typical_cases WHERE work_order_id IN ({list})");
+            let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            out.extend(q.fetch_all(self.reader()).await?);
+        }
+        Ok(out)
+    }
+}

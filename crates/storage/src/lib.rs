@@ -28,7 +28,7 @@ use std::sync::{Arc, RwLock};
 
 use sqlx::{Any, AnyPool, Transaction, any::AnyPoolOptions};
 
-pub use archive::{ArchivedReport, ReviewInput};
+pub use archive::{ArchivedReport, ReviewInput, TypicalInput};
 pub use auth::{NewUser, PORTAL_USER, SYSTEM_USER, User, hash_password};
 pub use deadlines::{CalendarDay, CalendarView, DeadlineBook, PolicyEntry, PolicyInput};
 pub use enterprises::{Enterprise, EnterpriseInput};

@@ -67,38 +67,84 @@ fn in_list(codes: &[String], first: usize) -> String {
 }
 
 impl Store {
-    /// Work orders of these jurisdictions (by where they were received)
-    /// received in `[received_from, to)`, or closed in `[from, to)`, or open
-    /// at `to` (received before it, not closed by then).
-    pub async fn report_rows(
-        &self,
-        jurisdictions: &[String],
-        received_from: i64,
-        from: i64,
-        to: i64,
-    ) -> Result<Vec<ReportRow>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM work_orders WHERE jurisdiction IN ({}) AND ( (received_at >= $1 AND received_at < $3) \
-             OR (closed_at >= $2 AND closed_at < $3) OR (received_at < $3 AND (closed_at IS NULL OR closed_at >= $3)) )",
-            in_list(jurisdictions, 4)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(received_from).bind(from).bind(to);
-        for j in jurisdictions {
-            q = q.bind(j.clone());
+    /// Work orders of these jurisdictions (by where they were received;
+    /// `None` = all) that were received in `[from, to)`, closed in `[from,
+    /// to)`, or open at `to`. Three index ranges, merged here.
+    pub async fn report_rows(&self, jurisdictions: Option<&[String]>, from: i64, to: i64) -> Result<Vec<ReportRow>> {
+        let scope = |first: usize| match jurisdictions {
+            Some(codes) => format!(" AND jurisdiction IN ({})", in_list(codes, first)),
+            None => String::new(),
+        };
+        let parts = [
+            format!("SELECT {COLUMNS} FROM work_orders WHERE received_at >= $1 AND received_at < $2{}", scope(3)),
+            format!("SELECT {COLUMNS} FROM work_orders WHERE closed_at >= $1 AND closed_at < $2{}", scope(3)),
+            format!(
+                "SELECT {COLUMNS} FROM work_orders WHERE closed_at IS NULL AND received_at < $2 AND $1 <= $2{}",
+                scope(3)
+            ),
+            format!(
+                "SELECT {COLUMNS} FROM work_orders WHERE closed_at >= $2 AND received_at < $2 AND $1 <= $2{}",
+                scope(3)
+            ),
+        ];
+        let mut seen = std::collections::HashSet::new();
+        let mut out = vec![];
+        for sql in parts {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
+            for j in jurisdictions.unwrap_or(&[]) {
+                q = q.bind(j.clone());
+            }
+            for r in q.fetch_all(self.reader()).await? {
+                let row = row_from(&r)?;
+                if seen.insert(row.id) {
+                    out.push(row);
+                }
+            }
         }
-        q.fetch_all(self.reader()).await?.iter().map(row_from).collect()
+        Ok(out)
     }
 
-    /// Dispatches, returns and approved extensions in `[from, to)` on work
+    /// (enterprise, topic, received_at) of appeals received in `[from, to)`:
+    /// what repeat appeals are looked up in.
+    pub async fn report_lookback(
+        &self,
+        jurisdictions: Option<&[String]>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, Option<String>, i64)>> {
+        let scope = match jurisdictions {
+            Some(codes) => format!(" AND jurisdiction IN ({})", in_list(codes, 3)),
+            None => String::new(),
+        };
+        let sql = format!(
+            "SELECT enterprise_id, topic, received_at FROM work_orders WHERE received_at >= $1 AND received_at < $2 \
+             AND enterprise_id IS NOT NULL{scope}"
+        );
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
+        for j in jurisdictions.unwrap_or(&[]) {
+            q = q.bind(j.clone());
+        }
+        Ok(q.fetch_all(self.reader()).await?)
+    }
+
+    /// Dispatches, returns, approved extensions and supervision in `[from, to)` on work
     /// orders of these jurisdictions.
-    pub async fn report_events(&self, jurisdictions: &[String], from: i64, to: i64) -> Result<Vec<ReportEvent>> {
+    pub async fn report_events(
+        &self,
+        jurisdictions: Option<&[String]>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<ReportEvent>> {
+        let scope = match jurisdictions {
+            Some(codes) => format!(" AND w.jurisdiction IN ({})", in_list(codes, 3)),
+            None => String::new(),
+        };
         let sql = format!(
             "SELECT e.work_order_id, e.action, e.at, e.details FROM work_order_events e JOIN work_orders w ON w.id = e.work_order_id \
-             WHERE e.action IN ('dispatch', 'return', 'approve_extension') AND e.at >= $1 AND e.at < $2 AND w.jurisdiction IN ({})",
-            in_list(jurisdictions, 3)
+             WHERE e.action IN ('dispatch', 'return', 'approve_extension', 'supervise') AND e.at >= $1 AND e.at < $2{scope}"
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
-        for j in jurisdictions {
+        for j in jurisdictions.unwrap_or(&[]) {
             q = q.bind(j.clone());
         }
         let rows = q.fetch_all(self.reader()).await?;

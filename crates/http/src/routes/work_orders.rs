@@ -122,3 +122,16 @@ pub async fn history(
 ) -> ApiResult<Json<Vec<EventView>>> {
     Ok(Json(s.store.history(id, &user.actor()).await?))
 }
+
+/// A supervisor picks the case as typical (典型案例) for the monthly bulletin.
+#[utoipa::path(post, path = "/api/v1/work-orders/{id}/typical", tag = "work-orders", request_body = zhitong_storage::TypicalInput,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn typical(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<zhitong_storage::TypicalInput>,
+) -> ApiResult<StatusCode> {
+    s.store.mark_typical(&user.actor(), id, &body, jiff::Timestamp::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

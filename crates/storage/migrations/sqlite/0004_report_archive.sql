@@ -13,3 +13,11 @@ CREATE TABLE report_archive (
     UNIQUE (period, period_from, jurisdiction)
 );
 CREATE INDEX report_archive_jurisdiction ON report_archive (jurisdiction, period_from);
+
+-- Typical cases (典型案例) chosen by supervisors for the monthly bulletin.
+CREATE TABLE typical_cases (
+    work_order_id BIGINT PRIMARY KEY REFERENCES work_orders (id),
+    chosen_by     BIGINT NOT NULL REFERENCES users (id),
+    chosen_at     BIGINT NOT NULL,
+    note          TEXT NOT NULL
+);
