@@ -148,6 +148,8 @@ pub struct Report {
     pub notable_list: Vec<CaseRef>,
     /// Typical cases chosen by supervisors, received or closed in the period, with why.
     pub typical_list: Vec<(CaseRef, String)>,
+    /// Topics received more than in the period before: (topic, now, before), biggest rise first.
+    pub topics_rising: Vec<(String, i64, i64)>,
     /// Units by on-time rate (then satisfaction, then fewer returns).
     pub unit_ranking: Vec<String>,
     /// Jurisdictions by on-time rate.
@@ -415,6 +417,13 @@ pub async fn build(
         })
         .collect();
     jurisdiction_ranking.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal).then(a.0.cmp(&b.0)));
+    let mut topics_rising: Vec<(String, i64, i64)> = figures_now
+        .by_topic
+        .iter()
+        .map(|(t, n)| (t.clone(), *n, previous.by_topic.get(t).copied().unwrap_or(0)))
+        .filter(|(_, n, before)| n > before)
+        .collect();
+    topics_rising.sort_by(|a, b| (b.1 - b.2).cmp(&(a.1 - a.2)).then(a.0.cmp(&b.0)));
     let name = org.jurisdiction(jurisdiction).map(|x| x.name.clone()).unwrap_or_default();
     let trend = |now: i64, before: i64| match now.cmp(&before) {
         std::cmp::Ordering::Greater => format!("比上期增加{}件", now - before),
@@ -422,8 +431,15 @@ pub async fn build(
         std::cmp::Ordering::Equal => "与上期持平".to_string(),
     };
     let f = &figures_now;
+    let rising = topics_rising
+        .first()
+        .map(|(t, n, b)| {
+            let label = org.topic(t).map(|x| x.name.clone()).unwrap_or_else(|| t.clone());
+            format!("“{label}”类诉求上升最多（{b}件→{n}件）。")
+        })
+        .unwrap_or_default();
     let narrative = format!(
-        "{name}{}至{}共受理企业诉求{}件，{}；其中咨询{}件、求助{}件、建议{}件、投诉举报{}件。办结{}件，按时办结率{}；回访评价{}件，满意率{}。期末超期未办结{}件，退单{}次，延期{}次，重复诉求{}件。",
+        "{name}{}至{}共受理企业诉求{}件，{}；其中咨询{}件、求助{}件、建议{}件、投诉举报{}件。办结{}件，按时办结率{}；回访评价{}件，满意率{}。期末超期未办结{}件，退单{}次，延期{}次，重复诉求{}件。{}",
         from_d,
         to_d.yesterday().expect("date in range"),
         f.received,
@@ -440,6 +456,7 @@ pub async fn build(
         f.returns,
         f.extensions,
         f.repeat_appeals,
+        rising,
     );
     Ok(Report {
         report: period,
@@ -456,6 +473,7 @@ pub async fn build(
         unsatisfied_list: unsatisfied.into_iter().take(200).map(case_ref).collect(),
         notable_list: notable.into_iter().take(200).map(case_ref).collect(),
         typical_list: typical,
+        topics_rising,
         unit_ranking: unit_ranking.into_iter().map(|(u, _)| u.clone()).collect(),
         jurisdiction_ranking,
         narrative,
