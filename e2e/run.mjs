@@ -163,6 +163,8 @@ await test('a help request through its whole life, in the UI', async () => {
   await leader.goto(base + '/reports/monthly');
   assert.ok(await leader.locator('article.report svg').count() >= 2, 'charts drawn by the server');
   await shot(leader, 'monthly-bulletin');
+  await leader.goto(base + '/dashboard');
+  await shot(leader, 'dashboard');
   const admin = await as('admin');
   await shot(admin, 'admin');
   for (const p of [agent, sup, wrong, unit, leader, admin]) await p.context().close();

@@ -123,4 +123,5 @@ words! {
     lead: "主办" / "Lead",
     assist: "协办" / "Assist",
     or_down: "或下派至" / "or pass down to",
+    dashboard: "实时看板" / "Dashboard",
 }

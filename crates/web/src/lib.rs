@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/leader", get(pages::leader))
         .route("/admin", get(pages::admin))
         .route("/messages", get(pages::messages))
+        .route("/dashboard", get(reports::dashboard))
         .route("/reports/archive/{id}", get(reports::archived))
         .route("/reports/{period}", get(reports::live))
         .route("/static/app.css", get(|| static_file("text/css", include_str!("../static/app.css"))))

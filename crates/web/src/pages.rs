@@ -50,6 +50,7 @@ pub(crate) async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
             ("/queue/dispatch", t.dispatch_queue),
             ("/queue/supervision", t.supervision),
             ("/queue/review", t.review),
+            ("/dashboard", t.dashboard),
             ("/agent", t.console),
             ("/queue/all", t.all_cases),
         ],

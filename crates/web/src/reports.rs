@@ -98,3 +98,61 @@ pub async fn archived(State(s): State<AppState>, p: PageUser, Path(id): Path<i64
     }
     .into_response()
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    pub f: Frame,
+    pub jurisdiction: String,
+    pub figures: Vec<(&'static str, String, &'static str)>,
+    pub rows: Vec<(String, i64, i64, String)>,
+    pub chart: String,
+}
+
+/// Today and this week, for the user's jurisdiction and each one below it.
+pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
+    if !matches!(p.user.role, Role::Leader | Role::Supervisor | Role::Discipline) {
+        return (StatusCode::FORBIDDEN, "无权查看").into_response();
+    }
+    let today = local(jiff::Timestamp::now()).date();
+    let actor = p.user.actor();
+    let j = p.user.jurisdiction.clone();
+    let (Ok(day), Ok(week)) = (
+        zhitong_reports::build(&s.store, &actor, Period::Daily, today, &j).await,
+        zhitong_reports::build(&s.store, &actor, Period::Weekly, today, &j).await,
+    ) else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "统计失败，请稍后重试").into_response();
+    };
+    let org = s.store.org();
+    let (_, jur) = names(&org);
+    let pct = |x: Option<f64>| x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into());
+    let rows = week
+        .jurisdiction_ranking
+        .iter()
+        .map(|(code, rate)| {
+            (
+                jur(code),
+                day.figures.by_jurisdiction.get(code).copied().unwrap_or(0),
+                week.figures.by_jurisdiction.get(code).copied().unwrap_or(0),
+                pct(*rate),
+            )
+        })
+        .collect();
+    let bars: Vec<(String, f64, String)> =
+        week.figures.by_jurisdiction.iter().map(|(c, n)| (jur(c), *n as f64, n.to_string())).collect();
+    DashboardPage {
+        jurisdiction: org.jurisdiction(&j).map(|x| x.name.clone()).unwrap_or_default(),
+        figures: vec![
+            ("今日受理", day.figures.received.to_string(), ""),
+            ("今日办结", day.figures.closed.to_string(), ""),
+            ("本周受理", week.figures.received.to_string(), ""),
+            ("本周按时办结率", pct(week.figures.on_time_rate), ""),
+            ("本周满意率", pct(week.figures.satisfaction_rate), ""),
+            ("当前超期未办结", day.figures.overdue_open.to_string(), "bad"),
+        ],
+        rows,
+        chart: zhitong_reports::html::bars("本周受理量（分辖区）", &bars),
+        f: frame(&s, &p, "/dashboard").await,
+    }
+    .into_response()
+}

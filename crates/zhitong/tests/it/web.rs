@@ -83,6 +83,11 @@ async fn every_role_has_its_screens(app: TestApp) {
         assert_eq!(s, StatusCode::OK, "{period}");
         assert!(html.contains("<svg") && html.contains("受理量"), "{period}");
     }
+    let (s, html) = page(&app, &leader, "/dashboard").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("实时看板") && html.contains("<svg") && html.contains("青秀区"));
+    let (handler, _) = sign_in(&app, "handler@450100-XZSP").await;
+    assert_eq!(page(&app, &handler, "/dashboard").await.0, StatusCode::FORBIDDEN);
     let (county, _) = sign_in(&app, "leader@450103").await;
     assert_eq!(page(&app, &county, "/reports/daily?jurisdiction=450100").await.0, StatusCode::FORBIDDEN);
     for asset in ["/static/app.css", "/static/app.js"] {
