@@ -110,6 +110,25 @@ async fn run() {
         }
         println!("{} (received {received})", common::summary(name, times));
     }
+    // Where the time goes: the three reads of a monthly bulletin.
+    let (from, _) = zhitong_reports::Period::Monthly.span(last_month);
+    let prev = from - 1.month();
+    let ms = |d: jiff::civil::Date| {
+        zhitong_domain::time::instant(d.to_datetime(jiff::civil::Time::midnight())).as_millisecond()
+    };
+    let to = ms(from + 1.month());
+    let t = Instant::now();
+    let rows = store.report_rows(None, ms(prev), to).await.unwrap();
+    println!("  rows: {} in {:?}", rows.len(), t.elapsed());
+    let t = Instant::now();
+    let lookback = store.report_lookback(None, ms(prev) - 30 * 86_400_000, to).await.unwrap();
+    println!("  look-back: {} in {:?}", lookback.len(), t.elapsed());
+    let t = Instant::now();
+    let events = store.report_events(None, ms(prev), to).await.unwrap();
+    println!("  events: {} in {:?}", events.len(), t.elapsed());
+    let t = Instant::now();
+    let _ = zhitong_reports::figures(&rows, &lookback, &events, ms(from), to);
+    println!("  figures: {:?}", t.elapsed());
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
