@@ -36,13 +36,13 @@ const browser = await chromium.launch({
 let failures = 0;
 const results = [];
 
-async function as(user) {
+async function as(user, password = 'zhitong-demo') {
   const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
   const page = await ctx.newPage();
   page.setDefaultTimeout(10000);
   await page.goto(base + '/login');
   await page.fill('#username', user);
-  await page.fill('#password', 'zhitong-demo');
+  await page.fill('#password', password);
   await page.click('button[type=submit]');
   await page.waitForURL((u) => !u.pathname.startsWith('/login'));
   return page;
@@ -166,7 +166,20 @@ await test('a help request through its whole life, in the UI', async () => {
   await leader.goto(base + '/dashboard');
   await shot(leader, 'dashboard');
   const admin = await as('admin');
+  const create = admin.locator('form[data-url="/api/v1/admin/users"]');
+  await create.locator('input[name=username]').fill('li.agent');
+  await create.locator('input[name=display_name]').fill('李座席');
+  await create.locator('select[name=role]').selectOption('agent');
+  await create.locator('input[name=password]').fill('short');
+  await create.locator('button[type=submit]').click();
+  await create.locator('.error', { hasText: '密码至少10位' }).waitFor();
+  await create.locator('input[name=password]').fill('a-long-password');
+  await submitAndReload(admin, create);
+  await admin.locator('td', { hasText: 'li.agent' }).waitFor();
   await shot(admin, 'admin');
+  const li = await as('li.agent', 'a-long-password');
+  assert.match(li.url(), /\/agent$/, 'the new account signs in');
+  await li.context().close();
   for (const p of [agent, sup, wrong, unit, leader, admin]) await p.context().close();
 });
 

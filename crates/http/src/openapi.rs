@@ -26,6 +26,7 @@ use crate::{AppState, routes::*};
         (name = "calendar", description = "日历与办理时限 Calendars and deadlines"),
         (name = "notifications", description = "通知 Notifications"),
         (name = "reports", description = "日报告、周分析、月通报 Reports"),
+        (name = "admin", description = "管理 Administration"),
     )
 )]
 struct ApiDoc;
@@ -67,6 +68,9 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::mark_read))
         .routes(routes!(notifications::deliveries))
         .routes(routes!(notifications::set_contact))
+        .routes(routes!(admin::users, admin::create_user))
+        .routes(routes!(admin::deactivate))
+        .routes(routes!(admin::password))
         .routes(routes!(reports::archive))
         .routes(routes!(reports::archived))
         .routes(routes!(reports::review))

@@ -9,6 +9,7 @@
 //!   commit can later batch them) and never fight over the file lock.
 //! - Every state change of a work order goes through [`Store::act`].
 
+mod admin;
 mod archive;
 mod auth;
 mod deadlines;
@@ -28,6 +29,7 @@ use std::sync::{Arc, RwLock};
 
 use sqlx::{Any, AnyPool, Transaction, any::AnyPoolOptions};
 
+pub use admin::{NewAccount, NewPassword, UserAccount};
 pub use archive::{ArchivedReport, ReviewInput, TypicalInput};
 pub use auth::{NewUser, PORTAL_USER, SYSTEM_USER, User, hash_password};
 pub use deadlines::{CalendarDay, CalendarView, DeadlineBook, PolicyEntry, PolicyInput};

@@ -710,6 +710,8 @@ pub struct AdminPage {
     pub users: usize,
     pub topics: Vec<(String, String, String)>,
     pub failed: Vec<zhitong_storage::Notification>,
+    pub accounts: Vec<zhitong_storage::UserAccount>,
+    pub unit_options: Vec<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -741,6 +743,13 @@ pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<Admin
             .map(|t| (t.code.clone(), t.name.clone(), t.default_function.clone().unwrap_or_default()))
             .collect(),
         failed: s.store.notifications_for_admin(&p.user.actor(), Some("failed"), 20).await.unwrap_or_default(),
+        accounts: s.store.accounts(&p.user.actor(), &j).await.unwrap_or_default().into_iter().take(400).collect(),
+        unit_options: org
+            .units
+            .values()
+            .filter(|u| u.jurisdiction == j)
+            .map(|u| (u.code.clone(), u.name.clone()))
+            .collect(),
         f: frame(&s, &p, "/admin").await,
     }
     .into_response()

@@ -49,8 +49,11 @@
   tick(); setInterval(tick, 30000);
 
   // ---- actions on a work order (case page and lists) ----
+  const clearError = (form) => { const box = $('.error', form); if (box) box.textContent = ''; };
+
   $$('form.act').forEach((form) => form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    clearError(form);
     const action = form.dataset.action;
     const body = { action, version: Number(form.dataset.version) };
     const fd = new FormData(form);
@@ -76,12 +79,13 @@
   // ---- generic admin forms ----
   $$('form.api').forEach((form) => form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    clearError(form);
     let body = JSON.parse(form.dataset.fixed || '{}');
     for (const el of $$('input, select, textarea', form)) {
       if (!el.name) continue;
       if (el.type === 'checkbox') body[el.name] = el.checked;
       else if (el.type === 'number') body[el.name] = el.value === '' ? null : Number(el.value);
-      else body[el.name] = el.value;
+      else if (el.value !== '' || !el.name.match(/^(unit)$/)) body[el.name] = el.value;
     }
     if (form.dataset.day) body = { jurisdiction: body.jurisdiction, days: [{ date: body.date, name: body.name, off_day: body.off_day }] };
     try { await api(form.dataset.method || 'POST', form.dataset.url, form.dataset.method === 'POST' && !form.dataset.fixed ? undefined : body); location.reload(); }

@@ -1,0 +1,190 @@
+//! Admins manage the people who use the system: create accounts with one
+//! role each, reset passwords, deactivate. Scoped like everything else: an
+//! admin manages their jurisdiction and everything below it.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use zhitong_domain::{
+    FieldError,
+    org::{DivisionCode, Role, UnitType, required_text},
+    permission::may_administer,
+    work_order::{Actor, Refusal},
+};
+
+use crate::{Result, Store, StoreError, hash_password, rows::RowExt};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserAccount {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub jurisdiction: String,
+    pub unit: Option<String>,
+    pub active: bool,
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewAccount {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub display_name: String,
+    /// `agent|supervisor|handler|discipline|leader|admin`
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub jurisdiction: String,
+    /// Required for handlers: the unit they act for.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// At least 10 characters.
+    #[serde(default)]
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewPassword {
+    #[serde(default)]
+    pub password: String,
+}
+
+fn check_password(p: &str) -> Result<(), FieldError> {
+    if p.chars().count() < 10 {
+        return Err(FieldError::new("password", "密码至少10位"));
+    }
+    Ok(())
+}
+
+impl Store {
+    fn administer(&self, actor: &Actor, jurisdiction: &str) -> Result<DivisionCode> {
+        let j = DivisionCode::parse("jurisdiction", jurisdiction)?;
+        let org = self.org();
+        if !org.tree.contains(&j) {
+            return Err(FieldError::new("jurisdiction", "没有这个辖区").into());
+        }
+        if !may_administer(actor, &j, &org.tree) {
+            return Err(Refusal::Forbidden("只有本辖区的管理员可以管理用户".into()).into());
+        }
+        Ok(j)
+    }
+
+    pub async fn accounts(&self, actor: &Actor, jurisdiction: &str) -> Result<Vec<UserAccount>> {
+        let j = self.administer(actor, jurisdiction)?;
+        let codes: Vec<String> = self.org().tree.subtree(&j).into_iter().map(|c| c.to_string()).collect();
+        let list = (1..=codes.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT id, username, display_name, role, jurisdiction, unit, active, email, mobile FROM users \
+             WHERE jurisdiction IN ({list}) AND password_hash <> '!' ORDER BY jurisdiction, role, username"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for c in &codes {
+            q = q.bind(c.clone());
+        }
+        q.fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(UserAccount {
+                    id: r.int("id")?,
+                    username: r.text("username")?,
+                    display_name: r.text("display_name")?,
+                    role: r.text("role")?,
+                    jurisdiction: r.text("jurisdiction")?,
+                    unit: r.opt_text("unit")?,
+                    active: r.flag("active")?,
+                    email: r.opt_text("email")?,
+                    mobile: r.opt_text("mobile")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Create an account. Nothing is written when a field is wrong.
+    pub async fn create_account(&self, actor: &Actor, a: &NewAccount) -> Result<i64> {
+        let username = a.username.trim();
+        if !(3..=60).contains(&username.chars().count())
+            || !username.chars().all(|c| c.is_ascii_alphanumeric() || "@._-".contains(c))
+        {
+            return Err(FieldError::new("username", "用户名为3至60位字母、数字或 @ . _ -").into());
+        }
+        let display_name = required_text("display_name", "姓名", &a.display_name, 50)?;
+        let role = Role::from_code(a.role.trim()).ok_or_else(|| {
+            FieldError::new("role", "角色应为座席员、工作专班、承办单位经办人、纪检监察、领导或管理员")
+        })?;
+        let j = self.administer(actor, a.jurisdiction.trim())?;
+        let unit = a.unit.as_deref().map(str::trim).filter(|u| !u.is_empty());
+        match (role, unit) {
+            (Role::Handler, None) => return Err(FieldError::new("unit", "承办单位经办人须选择所在单位").into()),
+            (Role::Handler, Some(u)) => match self.org().unit_lookup(u) {
+                Some((uj, UnitType::Department | UnitType::Hotline12345)) if uj == j => {}
+                Some(_) => return Err(FieldError::new("unit", "单位须是该辖区的承办单位").into()),
+                None => return Err(FieldError::new("unit", "没有这个单位").into()),
+            },
+            (_, Some(_)) => return Err(FieldError::new("unit", "只有承办单位经办人属于单位").into()),
+            _ => {}
+        }
+        check_password(&a.password)?;
+        let pw = a.password.clone();
+        let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let mut tx = self.begin().await?;
+        let exists: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM users WHERE username = $1").bind(username).fetch_optional(&mut *tx).await?;
+        if exists.is_some() {
+            return Err(FieldError::new("username", "该用户名已被使用").into());
+        }
+        let new = crate::NewUser {
+            username,
+            display_name: &display_name,
+            role,
+            jurisdiction: j.as_str(),
+            unit,
+            password_hash: &hash,
+        };
+        let id = self.insert_user(&mut tx, &new).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn account_jurisdiction(&self, id: i64) -> Result<String> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT jurisdiction FROM users WHERE id = $1 AND password_hash <> '!'")
+                .bind(id)
+                .fetch_optional(self.reader())
+                .await?;
+        row.map(|r| r.0).ok_or(StoreError::NotFound)
+    }
+
+    /// Deactivate an account: it can no longer sign in and its sessions end.
+    pub async fn deactivate_account(&self, actor: &Actor, id: i64) -> Result<()> {
+        let j = self.account_jurisdiction(id).await?;
+        self.administer(actor, &j)?;
+        if id == actor.user_id {
+            return Err(FieldError::new("id", "不能停用自己的账号").into());
+        }
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE users SET active = 0 WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn reset_password(&self, actor: &Actor, id: i64, p: &NewPassword) -> Result<()> {
+        let j = self.account_jurisdiction(id).await?;
+        self.administer(actor, &j)?;
+        check_password(&p.password)?;
+        let pw = p.password.clone();
+        let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
