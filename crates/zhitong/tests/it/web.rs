@@ -63,6 +63,9 @@ async fn every_role_has_its_screens(app: TestApp) {
         assert!(html.contains(word), "{user}: {word}");
         assert!(!html.contains("https://") && !html.contains("http://"), "{user}: no external links");
         assert!(html.contains("<title>") && html.contains("lang=\"zh-CN\""));
+        let title = &html[html.find("<title>").unwrap()..html.find("</title>").unwrap()];
+        assert!(!title["<title>".len()..].contains('<'), "{user}: a plain title: {title}");
+        assert_eq!(html.matches("<main").count(), 1, "{user}: one main");
     }
     let (cookie, _) = sign_in(&app, "supervisor@450100").await;
     for tab in ["overdue", "warning", "unsatisfied", "returned", "supervised"] {
