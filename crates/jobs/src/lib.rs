@@ -73,6 +73,9 @@ pub struct DeliveryReport {
 pub struct Jobs {
     store: Store,
     settings: JobSettings,
+    /// The day whose reports this process has already checked, so later ticks
+    /// that day skip ~150 existence queries. A restart checks once again.
+    reports_checked: std::sync::Mutex<Option<jiff::civil::Date>>,
 }
 
 #[derive(Clone, Copy)]
@@ -92,7 +95,7 @@ fn local_minutes(t: Timestamp) -> String {
 
 impl Jobs {
     pub fn new(store: Store, settings: JobSettings) -> Self {
-        Self { store, settings }
+        Self { store, settings, reports_checked: std::sync::Mutex::new(None) }
     }
 
     /// One pass of the scheduler at `now`.
@@ -150,7 +153,8 @@ impl Jobs {
     async fn archive_reports(&self, now: Timestamp) -> Result<usize, StoreError> {
         use zhitong_reports::Period;
         let today = local(now);
-        if today.time() < self.settings.report_time {
+        if today.time() < self.settings.report_time || *self.reports_checked.lock().expect("lock") == Some(today.date())
+        {
             return Ok(0);
         }
         let mut actor = self.store.service_user(zhitong_storage::SYSTEM_USER).await?.actor();
@@ -172,11 +176,7 @@ impl Jobs {
         }
         for (period, day) in wanted {
             let (from, _) = period.span(day);
-            let code = match period {
-                Period::Daily => "daily",
-                Period::Weekly => "weekly",
-                Period::Monthly => "monthly",
-            };
+            let code = period.code();
             for j in &org.jurisdictions {
                 if self.store.report_archived(code, &from.to_string(), &j.code).await? {
                     continue;
@@ -193,6 +193,7 @@ impl Jobs {
                 }
             }
         }
+        *self.reports_checked.lock().expect("lock") = Some(today.date());
         Ok(made)
     }
 

@@ -42,6 +42,14 @@ impl Period {
         }
     }
 
+    pub fn code(self) -> &'static str {
+        match self {
+            Period::Daily => "daily",
+            Period::Weekly => "weekly",
+            Period::Monthly => "monthly",
+        }
+    }
+
     /// The days a report for `date` covers: the day; its Monday-to-Sunday
     /// week; its calendar month.
     pub fn span(self, date: Date) -> (Date, Date) {

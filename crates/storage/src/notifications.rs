@@ -67,6 +67,12 @@ pub struct ContactInput {
     pub mobile: Option<String>,
 }
 
+fn recipients(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<Recipient>> {
+    rows.iter()
+        .map(|r| Ok(Recipient { user_id: r.int("id")?, email: r.opt_text("email")?, mobile: r.opt_text("mobile")? }))
+        .collect()
+}
+
 const COLUMNS: &str = "n.id, u.username, n.channel, n.recipient, n.work_order_id, n.subject, n.body, n.status, n.attempts, \
      n.last_error, n.created_at, n.sent_at, n.read_at";
 
@@ -126,32 +132,29 @@ impl Store {
 
     /// Handlers of a unit.
     pub async fn unit_recipients(&self, unit: &str) -> Result<Vec<Recipient>> {
-        self.recipients("SELECT id, email, mobile FROM users WHERE active = 1 AND unit = $1", unit).await
+        let query = sqlx::query("SELECT id, email, mobile FROM users WHERE active = 1 AND unit = $1").bind(unit);
+        recipients(query.fetch_all(self.reader()).await?)
     }
 
-    /// Users of one role in one jurisdiction.
+    /// People of one role in one jurisdiction (service users such as `system` excluded).
     pub async fn role_recipients(&self, role: Role, jurisdiction: &str) -> Result<Vec<Recipient>> {
-        let rows = sqlx::query(
+        let query = sqlx::query(
             "SELECT id, email, mobile FROM users WHERE active = 1 AND role = $1 AND jurisdiction = $2 AND password_hash <> '!'",
         )
-            .bind(role.code())
-            .bind(jurisdiction)
-            .fetch_all(self.reader())
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Recipient { user_id: r.int("id")?, email: r.opt_text("email")?, mobile: r.opt_text("mobile")? })
-            })
-            .collect()
+        .bind(role.code())
+        .bind(jurisdiction);
+        recipients(query.fetch_all(self.reader()).await?)
     }
 
-    async fn recipients(&self, sql: &'static str, arg: &str) -> Result<Vec<Recipient>> {
-        let rows = sqlx::query(sql).bind(arg).fetch_all(self.reader()).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Recipient { user_id: r.int("id")?, email: r.opt_text("email")?, mobile: r.opt_text("mobile")? })
-            })
-            .collect()
+    /// Unread messages in a user's inbox.
+    pub async fn unread_count(&self, user_id: i64) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND channel = 'inbox' AND read_at IS NULL",
+        )
+        .bind(user_id)
+        .fetch_one(self.reader())
+        .await?;
+        Ok(n)
     }
 
     pub async fn set_contact(&self, user_id: i64, input: &ContactInput) -> Result<()> {

@@ -695,28 +695,14 @@ impl Store {
             "SELECT COUNT(*) FROM (SELECT 1 FROM work_orders w WHERE {clause} LIMIT {}) AS matched",
             TOTAL_CAP + 1
         );
-        let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(count_sql));
-        for a in &w.args {
-            count = match a {
-                Arg::Text(s) => count.bind(s.clone()),
-                Arg::Int(i) => count.bind(*i),
-            };
-        }
-        let (counted,) = count.fetch_one(self.reader()).await?;
+        let counted: i64 = sqlx::Row::try_get(&w.query(count_sql).fetch_one(self.reader()).await?, 0)?;
         let (total, total_capped) = if counted > TOTAL_CAP { (TOTAL_CAP, true) } else { (counted, false) };
         let list_sql = format!(
             "SELECT {VIEW_COLUMNS} FROM work_orders w LEFT JOIN enterprises e ON e.id = w.enterprise_id \
              WHERE {clause} ORDER BY {order} LIMIT {per_page} OFFSET {}",
             (page - 1) * per_page
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(list_sql));
-        for a in &w.args {
-            q = match a {
-                Arg::Text(s) => q.bind(s.clone()),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        let rows = q.fetch_all(self.reader()).await?;
+        let rows = w.query(list_sql).fetch_all(self.reader()).await?;
         let items = rows.iter().map(|r| self.view(r, actor, now).map(|v| v.0)).collect::<Result<Vec<_>>>()?;
         Ok(Page { items, total, total_capped, page, per_page })
     }
@@ -880,5 +866,13 @@ impl Where {
     }
     fn sql(&self) -> String {
         if self.conds.is_empty() { "1 = 1".into() } else { self.conds.join(" AND ") }
+    }
+
+    /// `sql` (which uses this clause) with the arguments bound in order.
+    fn query(&self, sql: String) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments> {
+        self.args.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, a| match a {
+            Arg::Text(s) => q.bind(s.as_str()),
+            Arg::Int(i) => q.bind(*i),
+        })
     }
 }

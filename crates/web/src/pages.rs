@@ -37,7 +37,7 @@ pub struct Frame {
     pub user: String,
     pub role: String,
     pub nav: Vec<Nav>,
-    pub unread: usize,
+    pub unread: i64,
 }
 
 pub(crate) async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
@@ -63,7 +63,7 @@ pub(crate) async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
         Role::Leader => vec![("/leader", t.leader), ("/queue/supervision", t.supervision), ("/queue/all", t.all_cases)],
         Role::Admin => vec![("/admin", t.admin)],
     };
-    let unread = s.store.inbox(p.user.id, true, 100).await.map(|v| v.len()).unwrap_or(0);
+    let unread = s.store.unread_count(p.user.id).await.unwrap_or(0);
     Frame {
         t,
         lang: p.lang.code(),

@@ -61,7 +61,7 @@ pub async fn report(
         return Ok(Json(report).into_response());
     }
     let (media, ext, bytes) = zhitong_reports::render(&report, &format, &s.store.org()).map_err(ApiError::Internal)?;
-    let file = format!("attachment; filename=\"zhitong-{}-{date}-{j}.{ext}\"", period_code(period));
+    let file = format!("attachment; filename=\"zhitong-{}-{date}-{j}.{ext}\"", period.code());
     let mut res = bytes.into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
     if ext != "html" {
@@ -71,14 +71,6 @@ pub async fn report(
         );
     }
     Ok(res)
-}
-
-fn period_code(p: Period) -> &'static str {
-    match p {
-        Period::Daily => "daily",
-        Period::Weekly => "weekly",
-        Period::Monthly => "monthly",
-    }
 }
 
 #[derive(Deserialize, IntoParams)]
