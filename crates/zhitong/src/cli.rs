@@ -85,6 +85,9 @@ enum Command {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+    /// The routing classifier on labelled CSV files: train, eval, predict.
+    #[command(subcommand)]
+    Classify(crate::classify::ClassifyCommand),
     /// Apply database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -129,6 +132,7 @@ pub fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Classify(command) => crate::classify::run(command),
         Command::Serve { listen, db, demo, demo_password } => {
             let mut overrides = db.overrides();
             if let Some(l) = listen {

@@ -2,6 +2,7 @@
 //! production and the integration tests), the demo organisation and the
 //! command line.
 
+pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod demo;
