@@ -23,6 +23,8 @@ pub use openapi::api_doc;
 pub struct AppState {
     pub store: Store,
     pub settings: HttpSettings,
+    /// This server's search index and routing models.
+    pub search: std::sync::Arc<zhitong_search::Search>,
 }
 
 #[derive(Debug, Clone)]

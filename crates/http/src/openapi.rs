@@ -27,6 +27,8 @@ use crate::{AppState, routes::*};
         (name = "notifications", description = "通知 Notifications"),
         (name = "reports", description = "日报告、周分析、月通报 Reports"),
         (name = "admin", description = "管理 Administration"),
+        (name = "search", description = "搜索与智能建议 Search and suggestions"),
+        (name = "knowledge", description = "知识库 Knowledge base"),
     )
 )]
 struct ApiDoc;
@@ -75,6 +77,14 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::archived))
         .routes(routes!(reports::review))
         .routes(routes!(reports::report))
+        .routes(routes!(search::search))
+        .routes(routes!(search::suggestions))
+        .routes(routes!(search::suggestion_stats))
+        .routes(routes!(knowledge::list, knowledge::create))
+        .routes(routes!(knowledge::get, knowledge::update))
+        .routes(routes!(knowledge::set_status))
+        .routes(routes!(knowledge::versions))
+        .routes(routes!(knowledge::link))
 }
 
 /// The OpenAPI document of `/api/v1`, as served at `/api/openapi.json`.

@@ -179,3 +179,14 @@ impl Store {
         rows.iter().map(enterprise_from).collect()
     }
 }
+
+impl Store {
+    /// The enterprise registered under this credit code, if any.
+    pub async fn enterprise_id_by_uscc(&self, uscc: &str) -> Result<Option<i64>> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM enterprises WHERE uscc = $1")
+            .bind(uscc.trim().to_uppercase())
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(row.map(|r| r.0))
+    }
+}

@@ -16,6 +16,8 @@ mod deadlines;
 mod enterprises;
 mod error;
 mod import;
+mod index_feed;
+mod knowledge;
 mod migrate;
 mod notifications;
 mod org;
@@ -36,6 +38,8 @@ pub use deadlines::{CalendarDay, CalendarView, DeadlineBook, PolicyEntry, Policy
 pub use enterprises::{Enterprise, EnterpriseInput};
 pub use error::StoreError;
 pub use import::ImportedOrder;
+pub use index_feed::{CaseDoc, SuggestionOutcome, TrainingCase};
+pub use knowledge::{KnowledgeEntry, KnowledgeInput, KnowledgeLink, KnowledgeStatus, KnowledgeVersion};
 pub use migrate::MIGRATIONS;
 pub use notifications::{ContactInput, EMAIL, INBOX, NewNotification, Notification, Recipient, SMS};
 pub use org::{Jurisdiction, Line, Org, OrgSeed, Topic, Unit};
@@ -43,7 +47,8 @@ pub use portal::{PortalRating, PublicStatus, Receipt};
 pub use reporting::{ReportEvent, ReportRow};
 pub use scans::DueCase;
 pub use work_orders::{
-    Caller, EventView, ExtensionRequestView, ListFilter, NewWorkOrder, Page, PolicyView, UnitOnCase, WorkOrderView,
+    Caller, EventView, ExtensionRequestView, ListFilter, NewWorkOrder, Page, PolicyView, Suggested, SuggestedValue,
+    UnitOnCase, WorkOrderView,
 };
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

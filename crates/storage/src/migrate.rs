@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_work_orders"),
     migration!(3, "0003_deadlines_notifications"),
     migration!(4, "0004_report_archive"),
+    migration!(5, "0005_knowledge_search"),
 ];
 
 impl Store {

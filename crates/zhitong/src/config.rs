@@ -45,6 +45,9 @@ pub struct Config {
     pub sms_token: Option<String>,
     /// When (HH:MM, Shanghai) the daily report of the day before is generated.
     pub daily_report_time: String,
+    /// How often this server's search index catches up with the database (seconds; 0: only when searching).
+    /// The index lives in `data/search`, routing models in `data/models`, on every server.
+    pub search_sync_seconds: u64,
 }
 
 impl Default for Config {
@@ -67,6 +70,7 @@ impl Default for Config {
             sms_url: None,
             sms_token: None,
             daily_report_time: "07:00".into(),
+            search_sync_seconds: 2,
         }
     }
 }

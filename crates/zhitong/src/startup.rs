@@ -26,6 +26,7 @@ pub struct Application {
     state: AppState,
     jobs: Arc<Jobs>,
     run_jobs: bool,
+    search_sync: Option<std::time::Duration>,
     pub bootstrap: Bootstrap,
 }
 
@@ -65,9 +66,13 @@ impl Application {
             secure_cookies: config.secure_cookies,
             ..HttpSettings::default()
         };
-        let state = AppState { store: store.clone(), settings };
+        let search = zhitong_search::Search::open(&config.data)
+            .with_context(|| format!("无法打开搜索索引 {}", config.data.join("search").display()))?;
+        let state = AppState { store: store.clone(), settings, search: Arc::new(search) };
         let jobs = Arc::new(Jobs::new(store.clone(), config.job_settings()?));
-        Ok(Self { listener, store, state, jobs, run_jobs: config.jobs_enabled, bootstrap })
+        let search_sync =
+            (config.search_sync_seconds > 0).then(|| std::time::Duration::from_secs(config.search_sync_seconds));
+        Ok(Self { listener, store, state, jobs, run_jobs: config.jobs_enabled, search_sync, bootstrap })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -83,16 +88,26 @@ impl Application {
         self.jobs.clone()
     }
 
+    pub fn search(&self) -> Arc<zhitong_search::Search> {
+        self.state.search.clone()
+    }
+
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let search_state = self.state.search.clone();
         let app = zhitong_http::app(self.state, zhitong_web::router());
         let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
-        let jobs = self.run_jobs.then(|| self.jobs.clone().spawn(stopped));
+        let jobs = self.run_jobs.then(|| self.jobs.clone().spawn(stopped.clone()));
+        let search =
+            self.search_sync.map(|every| tokio::spawn(search_state.follow(self.store.clone(), every, stopped)));
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await?;
         let _ = stop_jobs.send(true);
         if let Some(j) = jobs {
             let _ = j.await;
+        }
+        if let Some(s) = search {
+            let _ = s.await;
         }
         self.store.close().await;
         Ok(())

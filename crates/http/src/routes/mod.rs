@@ -1,8 +1,10 @@
 pub mod admin;
 pub mod auth;
 pub mod calendar;
+pub mod knowledge;
 pub mod notifications;
 pub mod org;
 pub mod reports;
+pub mod search;
 pub mod system;
 pub mod work_orders;

@@ -26,8 +26,38 @@ pub async fn create(
     CurrentUser(user): CurrentUser,
     ApiJson(body): ApiJson<NewWorkOrder>,
 ) -> ApiResult<(StatusCode, Json<WorkOrderView>)> {
-    let order = s.store.create_work_order(&user.actor(), &body, jiff::Timestamp::now()).await?;
+    let now = jiff::Timestamp::now();
+    let order = s.store.create_work_order(&user.actor(), &body, now).await?;
+    if let Some(shown) = &body.suggested {
+        record_suggestions(&s, &order, shown, now).await;
+    }
     Ok((StatusCode::CREATED, Json(order)))
+}
+
+/// The suggestions shown and what the agent chose (kind, topic now; the unit at the first dispatch).
+/// Measuring is best effort: a failure is logged, never the agent's problem.
+async fn record_suggestions(
+    s: &AppState,
+    order: &WorkOrderView,
+    shown: &zhitong_storage::Suggested,
+    now: jiff::Timestamp,
+) {
+    let rows: Vec<(String, String, f64)> = [("kind", &shown.kind), ("topic", &shown.topic), ("unit", &shown.unit)]
+        .into_iter()
+        .filter_map(|(f, v)| v.as_ref().map(|v| (f.to_string(), v.code.clone(), v.confidence)))
+        .collect();
+    let chosen = [("kind", Some(order.kind.clone())), ("topic", order.topic.clone())];
+    let result = async {
+        s.store.record_suggestions(order.id, &rows, now).await?;
+        for (field, value) in chosen {
+            s.store.record_choice(order.id, field, value.as_deref().unwrap_or(""), now).await?;
+        }
+        Ok::<_, zhitong_storage::StoreError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(order = order.id, "suggestion outcome not recorded: {e}");
+    }
 }
 
 /// Work orders the caller may see, filtered, sorted by deadline, paginated.
@@ -109,7 +139,18 @@ pub async fn act(
         ApiError::Invalid(f) if f.field == "body" => ApiError::Invalid(FieldError::new("action", f.message)),
         e => e,
     })?;
-    Ok(Json(s.store.act(id, version, &user.actor(), command, jiff::Timestamp::now()).await?))
+    let now = jiff::Timestamp::now();
+    let dispatched_to = match &command {
+        Command::Dispatch { units, .. } => units.first().cloned(),
+        _ => None,
+    };
+    let order = s.store.act(id, version, &user.actor(), command, now).await?;
+    if let Some(lead) = dispatched_to
+        && let Err(e) = s.store.record_choice(id, "unit", &lead, now).await
+    {
+        tracing::warn!(order = id, "suggestion outcome not recorded: {e}");
+    }
+    Ok(Json(order))
 }
 
 /// Everything that happened to the work order, oldest first.

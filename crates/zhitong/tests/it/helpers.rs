@@ -39,6 +39,8 @@ pub struct TestApp {
     pub store: Store,
     /// The scheduler and delivery; not running by themselves in tests: drive them with `tick(now)`.
     pub jobs: std::sync::Arc<zhitong_jobs::Jobs>,
+    /// The server's search index and routing models.
+    pub search: std::sync::Arc<zhitong_search::Search>,
     dir: Option<PathBuf>,
 }
 
@@ -103,14 +105,17 @@ impl TestApp {
             database_url,
             max_connections: 4,
             jobs_enabled: false,
+            // Tests search through the API, which catches the index up first; no background loop.
+            search_sync_seconds: 0,
             ..Config::default()
         };
         let app = Application::build(&config, Some(PASSWORD)).await.expect("application starts");
         let base = format!("http://{}", app.local_addr());
         let store = app.store().clone();
         let jobs = app.jobs();
+        let search = app.search();
         tokio::spawn(app.run_until(std::future::pending()));
-        TestApp { base, client: reqwest::Client::new(), store, jobs, dir: Some(dir) }
+        TestApp { base, client: reqwest::Client::new(), store, jobs, search, dir: Some(dir) }
     }
 
     pub async fn login(&self, username: &str) -> String {
@@ -151,6 +156,20 @@ impl TestApp {
     }
 
     /// Rows in a table, straight from the database (to prove nothing was written).
+    /// The data folder (SQLite database, search index, models).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.as_deref().expect("data folder")
+    }
+
+    /// An action that must succeed; returns the updated work order.
+    pub async fn act(&self, token: &str, order: &Value, mut action: Value) -> Value {
+        action["version"] = order["version"].clone();
+        let (s, v) =
+            self.post(Some(token), &format!("/api/v1/work-orders/{}/actions", order["id"]), action.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{action} on {}: {v}", order["state"]);
+        v
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         self.store.count_rows(table).await.unwrap()
     }

@@ -11,6 +11,7 @@ mod durability;
 mod org;
 mod reports;
 mod schema;
+mod search;
 mod system;
 mod web;
 mod work_orders;

@@ -1,0 +1,187 @@
+//! Search over cases and the knowledge base, and suggestions while the agent types.
+
+use axum::{Json, extract::State};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use zhitong_domain::{FieldError, org::Role, time::parse_instant};
+use zhitong_search::{SearchQuery, SearchResults, Suggestions};
+use zhitong_storage::SuggestionOutcome;
+
+use crate::{
+    AppState,
+    auth::CurrentUser,
+    error::{ApiError, ApiResult, ErrorBody},
+    json::{ApiJson, ApiQuery},
+};
+
+impl From<zhitong_search::SearchError> for ApiError {
+    fn from(e: zhitong_search::SearchError) -> Self {
+        match e {
+            zhitong_search::SearchError::Store(s) => s.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// Words to find (Chinese is segmented: 营业执照 finds 办理营业执照变更), or a work-order number.
+    pub q: Option<String>,
+    /// `cases`, `knowledge`, or both when absent.
+    pub scope: Option<String>,
+    pub kind: Option<String>,
+    pub state: Option<String>,
+    /// Division code: that jurisdiction and below.
+    pub jurisdiction: Option<String>,
+    pub unit: Option<String>,
+    /// Received from (RFC 3339 or YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Received before (RFC 3339 or YYYY-MM-DD, exclusive).
+    pub to: Option<String>,
+    pub page: Option<usize>,
+    pub per_page: Option<usize>,
+}
+
+fn instant(field: &str, s: &Option<String>) -> Result<Option<i64>, FieldError> {
+    let Some(s) = s.as_deref().filter(|s| !s.is_empty()) else { return Ok(None) };
+    let ts = parse_instant(s)
+        .or_else(|| {
+            s.parse::<jiff::civil::Date>()
+                .ok()
+                .map(|d| zhitong_domain::time::instant(d.to_datetime(jiff::civil::Time::midnight())))
+        })
+        .ok_or_else(|| FieldError::new(field, "日期应为 YYYY-MM-DD 或 RFC 3339 格式"))?;
+    Ok(Some(zhitong_domain::time::to_millis(ts)))
+}
+
+/// Search cases (title, content, answers, replies, enterprise) and published knowledge-base answers, with the
+/// same visibility as every list: a confidential case is never found by someone who may not see it.
+#[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchParams),
+    responses((status = 200, body = SearchResults), (status = 422, body = ErrorBody)))]
+pub async fn search(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiQuery(p): ApiQuery<SearchParams>,
+) -> ApiResult<Json<SearchResults>> {
+    let q = p.q.unwrap_or_default();
+    if q.trim().is_empty() {
+        return Err(FieldError::new("q", "请输入要搜索的内容").into());
+    }
+    if q.chars().count() > 500 {
+        return Err(FieldError::new("q", "搜索内容不能超过500个字").into());
+    }
+    if let Some(scope) = p.scope.as_deref().filter(|x| !["", "cases", "knowledge"].contains(x)) {
+        return Err(FieldError::new("scope", format!("范围“{scope}”无效，应为 cases 或 knowledge")).into());
+    }
+    let per_page = p.per_page.unwrap_or(20).clamp(1, 100);
+    let page = p.page.unwrap_or(1).max(1);
+    let query = SearchQuery {
+        q,
+        scope: p.scope,
+        kind: p.kind,
+        state: p.state,
+        jurisdiction: p.jurisdiction,
+        unit: p.unit,
+        from_ms: instant("from", &p.from)?,
+        to_ms: instant("to", &p.to)?,
+        enterprise_id: None,
+        offset: (page - 1) * per_page,
+        limit: per_page,
+    };
+    // Read-your-writes: a case changed a moment ago is found by its new text.
+    s.search.index.sync(&s.store).await?;
+    Ok(Json(s.search.index.search(&user.actor(), &s.store.org().tree, &query)?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SuggestionRequest {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub content: String,
+    /// The enterprise on the phone (统一社会信用代码): its earlier appeals are flagged as repeats.
+    #[serde(default)]
+    pub enterprise_uscc: Option<String>,
+}
+
+/// Likely kind, topic and lead unit with confidences, similar earlier cases and knowledge-base answers for
+/// what the agent has typed so far. Shown, never applied.
+#[utoipa::path(post, path = "/api/v1/suggestions", tag = "search", request_body = SuggestionRequest,
+    responses((status = 200, body = Suggestions), (status = 422, body = ErrorBody)))]
+pub async fn suggestions(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(body): ApiJson<SuggestionRequest>,
+) -> ApiResult<Json<Suggestions>> {
+    if body.title.trim().is_empty() && body.content.trim().is_empty() {
+        return Err(FieldError::new("content", "请先输入诉求标题或内容").into());
+    }
+    let enterprise_id = match body.enterprise_uscc.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(uscc) => s.store.enterprise_id_by_uscc(uscc).await?,
+        None => None,
+    };
+    s.search.index.sync(&s.store).await?;
+    let org = s.store.org();
+    let known = |what: &str, code: &str| match what {
+        "topic" => org.topics.iter().any(|t| t.code == code),
+        _ => org.units.get(code).is_some_and(|u| u.active),
+    };
+    let content: String = body.content.chars().take(2000).collect();
+    let found = s.search.suggester.suggest(
+        &s.search.index,
+        &user.actor(),
+        &org.tree,
+        &body.title,
+        &content,
+        enterprise_id,
+        known,
+    )?;
+    Ok(Json(found))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SuggestionStats {
+    /// Since this many days.
+    pub days: i64,
+    pub outcomes: Vec<SuggestionOutcome>,
+    /// Routing models loaded: name and the number of cases each was trained on (`null`: none yet).
+    pub models: Vec<ModelInfo>,
+    /// Documents in this server's search index.
+    pub indexed: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ModelInfo {
+    pub name: String,
+    pub trained_on: Option<usize>,
+}
+
+/// How often agents and supervisors took the suggestions (last 30 days), for admins.
+#[utoipa::path(get, path = "/api/v1/admin/suggestions", tag = "admin",
+    responses((status = 200, body = SuggestionStats), (status = 403, body = ErrorBody)))]
+pub async fn suggestion_stats(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> ApiResult<Json<SuggestionStats>> {
+    if !matches!(user.role, Role::Admin | Role::Supervisor | Role::Leader) {
+        return Err(ApiError::Forbidden("只有管理员、工作专班和领导可以查看建议采纳率".into()));
+    }
+    Ok(Json(stats(&s).await?))
+}
+
+pub async fn stats(s: &AppState) -> ApiResult<SuggestionStats> {
+    let days = 30;
+    let since = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days);
+    Ok(SuggestionStats {
+        days,
+        outcomes: s.store.suggestion_outcomes(since).await?,
+        models: s
+            .search
+            .suggester
+            .loaded()
+            .into_iter()
+            .map(|(n, t)| ModelInfo { name: n.to_string(), trained_on: t })
+            .collect(),
+        indexed: s.search.index.num_docs(),
+    })
+}

@@ -1,0 +1,560 @@
+//! The full-text index of cases and knowledge-base answers (tantivy, words cut by jieba).
+//!
+//! Architecture invariant: the database is the truth, the index a per-server copy. Each server follows the
+//! `updated_at` of work orders and knowledge entries from a watermark kept in the index's own commit, so it
+//! catches up after a restart and stays consistent with other servers writing to the same PostgreSQL.
+//! Visibility is applied inside the query, from the same `permission::list_scope` as every list.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Bound;
+use std::path::Path;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use tantivy::{
+    Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
+    collector::{Count, TopDocs},
+    query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery},
+    schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value},
+    snippet::SnippetGenerator,
+    tokenizer::{Token, TokenStream, Tokenizer},
+};
+use tokio::sync::Mutex;
+use zhitong_domain::{
+    org::JurisdictionTree,
+    permission::{ListScope, list_scope},
+    time::local,
+    work_order::Actor,
+};
+use zhitong_storage::{CaseDoc, KnowledgeEntry, KnowledgeStatus, Store};
+
+use crate::text::JIEBA;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("搜索索引错误：{0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error(transparent)]
+    Store(#[from] zhitong_storage::StoreError),
+    #[error("搜索索引目录无法打开：{0}")]
+    Dir(String),
+}
+
+type Result<T> = std::result::Result<T, SearchError>;
+
+/// jieba in search mode (营业执照 also yields 营业 and 执照), ASCII lower-cased. Shares the process's one dictionary.
+#[derive(Clone, Default)]
+pub struct ChineseTokenizer;
+
+pub struct ChineseTokenStream {
+    tokens: Vec<Token>,
+    next: usize,
+}
+
+impl Tokenizer for ChineseTokenizer {
+    type TokenStream<'a> = ChineseTokenStream;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> ChineseTokenStream {
+        let tokens = JIEBA
+            .tokenize(text, jieba_rs::TokenizeMode::Search, true)
+            .into_iter()
+            .filter(|t| t.word.chars().any(char::is_alphanumeric))
+            .enumerate()
+            .map(|(i, t)| Token {
+                offset_from: t.byte_start,
+                offset_to: t.byte_end,
+                position: i,
+                text: t.word.to_lowercase(),
+                position_length: 1,
+            })
+            .collect();
+        ChineseTokenStream { tokens, next: 0 }
+    }
+}
+
+impl TokenStream for ChineseTokenStream {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+/// The query's words, as the index cut the documents.
+pub fn query_terms(q: &str) -> Vec<String> {
+    let mut stream = ChineseTokenizer.token_stream(q);
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    while stream.advance() {
+        let t = stream.token().text.clone();
+        if seen.insert(t.clone()) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    key: Field,
+    doc_type: Field,
+    id: Field,
+    number: Field,
+    title: Field,
+    title_exact: Field,
+    body: Field,
+    enterprise: Field,
+    enterprise_id: Field,
+    kind: Field,
+    state: Field,
+    topic: Field,
+    jurisdiction: Field,
+    unit: Field,
+    lead_unit: Field,
+    restricted: Field,
+    received: Field,
+    expires: Field,
+}
+
+const TOKENIZER: &str = "zh";
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored();
+    let fields = Fields {
+        key: b.add_text_field("key", STRING),
+        doc_type: b.add_text_field("doc_type", STRING | STORED),
+        id: b.add_i64_field("id", INDEXED | STORED | FAST),
+        number: b.add_text_field("number", STRING | STORED),
+        title: b.add_text_field("title", text.clone()),
+        title_exact: b.add_text_field("title_exact", STRING),
+        body: b.add_text_field("body", text.clone()),
+        enterprise: b.add_text_field("enterprise", text),
+        enterprise_id: b.add_i64_field("enterprise_id", INDEXED | STORED),
+        kind: b.add_text_field("kind", STRING | STORED),
+        state: b.add_text_field("state", STRING | STORED),
+        topic: b.add_text_field("topic", STRING | STORED),
+        jurisdiction: b.add_text_field("jurisdiction", STRING | STORED),
+        unit: b.add_text_field("unit", STRING | STORED),
+        lead_unit: b.add_text_field("lead_unit", STRING | STORED),
+        restricted: b.add_text_field("restricted", STRING),
+        received: b.add_i64_field("received", INDEXED | STORED | FAST),
+        expires: b.add_text_field("expires", STRING | STORED),
+    };
+    (b.build(), fields)
+}
+
+/// Where the index has caught up to, kept in its commit so a restart resumes there.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+struct Watermark {
+    cases_ms: i64,
+    knowledge_ms: i64,
+}
+
+/// Rows changed this long before the watermark are read again: a transaction that committed late with an
+/// earlier `updated_at` (another server, a slow write) is still picked up.
+const OVERLAP_MS: i64 = 10_000;
+const PAGE: i64 = 2_000;
+
+struct Writer {
+    writer: IndexWriter,
+    watermark: Watermark,
+    /// (key → updated_at) of documents indexed inside the overlap window: not rewritten on every sync.
+    recent: HashMap<String, i64>,
+}
+
+pub struct SearchIndex {
+    reader: IndexReader,
+    fields: Fields,
+    writer: Mutex<Writer>,
+}
+
+/// What to search: cases, knowledge-base answers or both, and filters on cases.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SearchQuery {
+    pub q: String,
+    /// `cases`, `knowledge` or empty for both.
+    pub scope: Option<String>,
+    pub kind: Option<String>,
+    pub state: Option<String>,
+    pub jurisdiction: Option<String>,
+    pub unit: Option<String>,
+    /// Received on or after / before (milliseconds).
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub enterprise_id: Option<i64>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SearchHit {
+    /// `case` or `knowledge`
+    pub doc_type: String,
+    pub id: i64,
+    /// Work-order number (cases).
+    pub number: Option<String>,
+    pub title: String,
+    /// HTML: the title with matched words in `<b>`; everything else escaped.
+    pub title_html: String,
+    /// HTML: the best passage of the text with matched words in `<b>`.
+    pub snippet_html: String,
+    pub kind: Option<String>,
+    pub state: Option<String>,
+    pub jurisdiction: Option<String>,
+    pub topic: Option<String>,
+    pub lead_unit: Option<String>,
+    pub enterprise_id: Option<i64>,
+    pub received_at: Option<i64>,
+    /// Knowledge entries: the expiry day, and whether it has passed.
+    pub expires_on: Option<String>,
+    pub expired: bool,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SearchResults {
+    pub total: usize,
+    pub items: Vec<SearchHit>,
+}
+
+impl SearchIndex {
+    /// Opens (or creates) the index in `dir`; a corrupt or older-schema index is rebuilt from scratch.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| SearchError::Dir(format!("{}: {e}", dir.display())))?;
+        let (schema, fields) = schema();
+        let index = match Index::open_in_dir(dir) {
+            Ok(index) if index.schema() == schema => index,
+            Ok(_) | Err(_) => {
+                if dir.join("meta.json").exists() {
+                    tracing::warn!(dir = %dir.display(), "search index unreadable or of another schema: rebuilding");
+                    std::fs::remove_dir_all(dir)
+                        .and_then(|_| std::fs::create_dir_all(dir))
+                        .map_err(|e| SearchError::Dir(e.to_string()))?;
+                }
+                Index::create_in_dir(dir, schema)?
+            }
+        };
+        Self::with_index(index, fields)
+    }
+
+    /// An index in memory (tests, benchmarks).
+    pub fn in_memory() -> Result<Self> {
+        let (schema, fields) = schema();
+        Self::with_index(Index::create_in_ram(schema), fields)
+    }
+
+    fn with_index(index: Index, fields: Fields) -> Result<Self> {
+        index.tokenizers().register(TOKENIZER, ChineseTokenizer);
+        let watermark =
+            index.load_metas()?.payload.and_then(|p| serde_json::from_str::<Watermark>(&p).ok()).unwrap_or_default();
+        let writer = index.writer_with_num_threads(1, 64_000_000)?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(SearchIndex { reader, fields, writer: Mutex::new(Writer { writer, watermark, recent: HashMap::new() }) })
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn case_document(&self, d: &CaseDoc) -> TantivyDocument {
+        let f = self.fields;
+        let mut doc = TantivyDocument::new();
+        doc.add_text(f.key, format!("c{}", d.id));
+        doc.add_text(f.doc_type, "case");
+        doc.add_i64(f.id, d.id);
+        doc.add_text(f.number, &d.number);
+        doc.add_text(f.title, &d.title);
+        doc.add_text(f.title_exact, normalise(&d.title));
+        doc.add_text(f.body, &d.text);
+        doc.add_text(f.enterprise, &d.enterprise);
+        if let Some(e) = d.enterprise_id {
+            doc.add_i64(f.enterprise_id, e);
+        }
+        doc.add_text(f.kind, &d.kind);
+        doc.add_text(f.state, &d.state);
+        if let Some(t) = &d.topic {
+            doc.add_text(f.topic, t);
+        }
+        doc.add_text(f.jurisdiction, &d.handling_jurisdiction);
+        for u in &d.units {
+            doc.add_text(f.unit, u);
+        }
+        if let Some(u) = &d.lead_unit {
+            doc.add_text(f.lead_unit, u);
+        }
+        doc.add_text(f.restricted, if d.discipline_only { "1" } else { "0" });
+        doc.add_i64(f.received, d.received_at);
+        doc
+    }
+
+    fn knowledge_document(&self, e: &KnowledgeEntry) -> TantivyDocument {
+        let f = self.fields;
+        let mut doc = TantivyDocument::new();
+        doc.add_text(f.key, format!("k{}", e.id));
+        doc.add_text(f.doc_type, "knowledge");
+        doc.add_i64(f.id, e.id);
+        doc.add_text(f.title, &e.title);
+        doc.add_text(f.title_exact, normalise(&e.title));
+        doc.add_text(f.body, &e.body);
+        if let Some(t) = &e.topic {
+            doc.add_text(f.topic, t);
+        }
+        doc.add_text(f.jurisdiction, &e.jurisdiction);
+        if let Some(x) = &e.expires_on {
+            doc.add_text(f.expires, x);
+        }
+        doc
+    }
+
+    /// Catches up with the database: every case and knowledge entry changed since the watermark.
+    /// Returns how many documents were (re)written. Cheap when nothing changed (one indexed range read each).
+    pub async fn sync(&self, store: &Store) -> Result<usize> {
+        let mut w = self.writer.lock().await;
+        let mut written = 0;
+        // Keyset pages over (updated_at, id), starting an overlap before the watermark.
+        let mut cursor = ((w.watermark.cases_ms - OVERLAP_MS).max(0), 0i64);
+        loop {
+            let docs = store.cases_changed_since(cursor, PAGE).await?;
+            let mut changed = 0;
+            for d in &docs {
+                let key = format!("c{}", d.id);
+                if w.recent.get(&key) == Some(&d.updated_at) {
+                    continue;
+                }
+                w.writer.delete_term(Term::from_field_text(self.fields.key, &key));
+                w.writer.add_document(self.case_document(d))?;
+                w.recent.insert(key, d.updated_at);
+                changed += 1;
+            }
+            if let Some(last) = docs.last() {
+                w.watermark.cases_ms = w.watermark.cases_ms.max(last.updated_at);
+                cursor = (last.updated_at, last.id);
+            }
+            if changed > 0 {
+                self.commit(&mut w)?;
+                written += changed;
+            }
+            if (docs.len() as i64) < PAGE {
+                break;
+            }
+        }
+        let now = Timestamp::now();
+        let since = (w.watermark.knowledge_ms - OVERLAP_MS).max(0);
+        let entries = store.knowledge_changed_since(since, now).await?;
+        let mut changed = 0;
+        for e in &entries {
+            let key = format!("k{}", e.id);
+            if w.recent.get(&key) == Some(&e.updated_at_ms) {
+                continue;
+            }
+            w.writer.delete_term(Term::from_field_text(self.fields.key, &key));
+            // Only published answers are searchable; drafts and withdrawn ones leave the index.
+            if e.status == KnowledgeStatus::Published {
+                w.writer.add_document(self.knowledge_document(e))?;
+            }
+            w.recent.insert(key, e.updated_at_ms);
+            w.watermark.knowledge_ms = w.watermark.knowledge_ms.max(e.updated_at_ms);
+            changed += 1;
+        }
+        if changed > 0 {
+            self.commit(&mut w)?;
+            written += changed;
+        }
+        let (case_floor, kb_floor) = (w.watermark.cases_ms - OVERLAP_MS, w.watermark.knowledge_ms - OVERLAP_MS);
+        w.recent.retain(|k, at| *at >= if k.starts_with('c') { case_floor } else { kb_floor });
+        Ok(written)
+    }
+
+    fn commit(&self, w: &mut Writer) -> Result<()> {
+        let mut prepared = w.writer.prepare_commit()?;
+        prepared.set_payload(&serde_json::to_string(&w.watermark).expect("watermark serialises"));
+        prepared.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Empties the index and reads everything again (`zhitong search rebuild`). `progress(done)` after each page.
+    pub async fn rebuild(&self, store: &Store, mut progress: impl FnMut(u64)) -> Result<u64> {
+        let mut w = self.writer.lock().await;
+        w.writer.delete_all_documents()?;
+        w.recent.clear();
+        w.watermark = Watermark::default();
+        let started = zhitong_domain::time::to_millis(Timestamp::now());
+        let (mut after, mut done) = (0i64, 0u64);
+        loop {
+            let docs = store.cases_after(after, 5_000).await?;
+            let Some(last) = docs.last() else { break };
+            after = last.id;
+            for d in &docs {
+                w.writer.add_document(self.case_document(d))?;
+                w.watermark.cases_ms = w.watermark.cases_ms.max(d.updated_at);
+            }
+            done += docs.len() as u64;
+            progress(done);
+        }
+        for e in store.knowledge_entries(Some(KnowledgeStatus::Published), Timestamp::now()).await? {
+            w.writer.add_document(self.knowledge_document(&e))?;
+        }
+        // Changes made while rebuilding are newer than `started`: the next sync re-reads from there.
+        w.watermark.cases_ms = w.watermark.cases_ms.min(started);
+        w.watermark.knowledge_ms = started - OVERLAP_MS;
+        self.commit(&mut w)?;
+        Ok(done)
+    }
+
+    fn visibility(&self, actor: &Actor, tree: &JurisdictionTree) -> Box<dyn Query> {
+        let f = self.fields;
+        let term = |field: Field, v: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic))
+        };
+        let knowledge = term(f.doc_type, "knowledge");
+        let cases: Option<Box<dyn Query>> = match list_scope(actor, tree) {
+            ListScope::Nothing => None,
+            ListScope::Unit(u) => Some(Box::new(BooleanQuery::new(vec![
+                (Occur::Must, term(f.doc_type, "case")),
+                (Occur::Must, term(f.unit, &u)),
+                (Occur::MustNot, term(f.restricted, "1")),
+            ]))),
+            ListScope::Jurisdictions { codes, include_discipline_only } => {
+                let any_of = BooleanQuery::new(
+                    codes.iter().map(|c| (Occur::Should, term(f.jurisdiction, c.as_str()))).collect(),
+                );
+                let mut parts =
+                    vec![(Occur::Must, term(f.doc_type, "case")), (Occur::Must, Box::new(any_of) as Box<dyn Query>)];
+                if !include_discipline_only {
+                    parts.push((Occur::MustNot, term(f.restricted, "1")));
+                }
+                Some(Box::new(BooleanQuery::new(parts)))
+            }
+        };
+        let mut either = vec![(Occur::Should, knowledge)];
+        if let Some(c) = cases {
+            either.push((Occur::Should, c));
+        }
+        Box::new(BooleanQuery::new(either))
+    }
+
+    /// Searches what this actor may see. Words are ranked title first; an exact title or number comes first.
+    pub fn search(&self, actor: &Actor, tree: &JurisdictionTree, query: &SearchQuery) -> Result<SearchResults> {
+        let f = self.fields;
+        let term = |field: Field, v: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic))
+        };
+        let words = query_terms(&query.q);
+        let mut text: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for w in &words {
+            for (field, boost) in [(f.title, 3.0), (f.body, 1.0), (f.enterprise, 1.5)] {
+                let q = TermQuery::new(Term::from_field_text(field, w), IndexRecordOption::WithFreqs);
+                text.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+            }
+        }
+        let exact = normalise(&query.q);
+        if !exact.is_empty() {
+            text.push((Occur::Should, Box::new(BoostQuery::new(term(f.title_exact, &exact), 50.0))));
+            text.push((Occur::Should, Box::new(BoostQuery::new(term(f.number, query.q.trim()), 50.0))));
+        }
+        let mut must: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, if text.is_empty() { Box::new(AllQuery) } else { Box::new(BooleanQuery::new(text)) }),
+            (Occur::Must, self.visibility(actor, tree)),
+        ];
+        match query.scope.as_deref() {
+            Some("cases") => must.push((Occur::Must, term(f.doc_type, "case"))),
+            Some("knowledge") => must.push((Occur::Must, term(f.doc_type, "knowledge"))),
+            _ => {}
+        }
+        for (field, value) in [(f.kind, &query.kind), (f.state, &query.state), (f.unit, &query.unit)] {
+            if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+                must.push((Occur::Must, term(field, v)));
+            }
+        }
+        if let Some(j) = query.jurisdiction.as_deref().filter(|v| !v.is_empty())
+            && let Ok(code) = zhitong_domain::org::DivisionCode::parse("jurisdiction", j)
+        {
+            let below = tree.subtree(&code);
+            must.push((
+                Occur::Must,
+                Box::new(BooleanQuery::new(
+                    below.iter().map(|c| (Occur::Should, term(f.jurisdiction, c.as_str()))).collect(),
+                )),
+            ));
+        }
+        if let Some(e) = query.enterprise_id {
+            must.push((
+                Occur::Must,
+                Box::new(TermQuery::new(Term::from_field_i64(f.enterprise_id, e), IndexRecordOption::Basic)),
+            ));
+        }
+        if query.from_ms.is_some() || query.to_ms.is_some() {
+            let lo = query.from_ms.map_or(Bound::Unbounded, |m| Bound::Included(Term::from_field_i64(f.received, m)));
+            let hi = query.to_ms.map_or(Bound::Unbounded, |m| Bound::Excluded(Term::from_field_i64(f.received, m)));
+            must.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
+        }
+        let full = BooleanQuery::new(must);
+        let searcher = self.reader.searcher();
+        let limit = query.limit.clamp(1, 100);
+        let (top, total) =
+            searcher.search(&full, &(TopDocs::with_limit(limit).and_offset(query.offset).order_by_score(), Count))?;
+        // Snippets highlight the words only (not the filters).
+        let words_query = BooleanQuery::new(
+            words.iter().flat_map(|w| [f.title, f.body].map(|field| (Occur::Should, term(field, w)))).collect(),
+        );
+        let mut body_snippets = SnippetGenerator::create(&searcher, &words_query, f.body)?;
+        body_snippets.set_max_num_chars(160);
+        let mut title_snippets = SnippetGenerator::create(&searcher, &words_query, f.title)?;
+        title_snippets.set_max_num_chars(400);
+        let today = local(Timestamp::now()).date().to_string();
+        let mut items = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
+            let title = text(f.title).unwrap_or_default();
+            let title_html =
+                if words.is_empty() { html_escape(&title) } else { title_snippets.snippet_from_doc(&doc).to_html() };
+            let snippet = body_snippets.snippet_from_doc(&doc);
+            let snippet_html = if snippet.is_empty() {
+                html_escape(&text(f.body).unwrap_or_default().chars().take(160).collect::<String>())
+            } else {
+                snippet.to_html()
+            };
+            let expires_on = text(f.expires);
+            items.push(SearchHit {
+                doc_type: text(f.doc_type).unwrap_or_default(),
+                id: doc.get_first(f.id).and_then(|v| v.as_i64()).unwrap_or_default(),
+                number: text(f.number),
+                title_html: if title_html.is_empty() { html_escape(&title) } else { title_html },
+                title,
+                snippet_html,
+                kind: text(f.kind),
+                state: text(f.state),
+                jurisdiction: text(f.jurisdiction),
+                topic: text(f.topic),
+                lead_unit: text(f.lead_unit),
+                enterprise_id: doc.get_first(f.enterprise_id).and_then(|v| v.as_i64()),
+                received_at: doc.get_first(f.received).and_then(|v| v.as_i64()),
+                expired: expires_on.as_deref().is_some_and(|d| d < today.as_str()),
+                expires_on,
+                score,
+            });
+        }
+        Ok(SearchResults { total, items })
+    }
+}
+
+fn normalise(s: &str) -> String {
+    s.split_whitespace().collect::<String>().to_lowercase()
+}
+
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

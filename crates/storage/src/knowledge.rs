@@ -1,0 +1,449 @@
+//! The knowledge base (知识库): policy answers agents read out on the call. Supervisors and admins curate it
+//! (draft → published → withdrawn); every saved edit is kept as a version; the answer used on a case is linked.
+
+use jiff::{Timestamp, civil::Date};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use zhitong_domain::{
+    FieldError,
+    org::{DivisionCode, Role, required_text},
+    time::{from_millis, local, rfc3339, to_millis},
+    work_order::{Actor, Refusal},
+};
+
+use crate::{Result, Store, StoreError, rows::RowExt};
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct KnowledgeLink {
+    pub title: String,
+    /// `http(s)://…` or a path on the intranet document store (`/docs/…`).
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct KnowledgeInput {
+    pub title: String,
+    pub body: String,
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// The unit that issued the policy (发文单位).
+    #[serde(default)]
+    pub issuing_unit: Option<String>,
+    /// `YYYY-MM-DD`
+    #[serde(default)]
+    pub effective_from: Option<String>,
+    /// `YYYY-MM-DD`: from the day after, the entry is marked expired and never suggested.
+    #[serde(default)]
+    pub expires_on: Option<String>,
+    #[serde(default)]
+    pub links: Vec<KnowledgeLink>,
+    /// Owning jurisdiction (default: the curator's).
+    #[serde(default)]
+    pub jurisdiction: Option<String>,
+    /// Required when editing: the version the edit was made on.
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KnowledgeStatus {
+    Draft,
+    Published,
+    Withdrawn,
+}
+
+impl KnowledgeStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            KnowledgeStatus::Draft => "draft",
+            KnowledgeStatus::Published => "published",
+            KnowledgeStatus::Withdrawn => "withdrawn",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            KnowledgeStatus::Draft => "草稿",
+            KnowledgeStatus::Published => "已发布",
+            KnowledgeStatus::Withdrawn => "已撤回",
+        }
+    }
+    fn parse(s: &str) -> Result<Self> {
+        Ok(match s {
+            "draft" => KnowledgeStatus::Draft,
+            "published" => KnowledgeStatus::Published,
+            "withdrawn" => KnowledgeStatus::Withdrawn,
+            other => return Err(StoreError::Internal(format!("unknown knowledge status {other}"))),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KnowledgeEntry {
+    pub id: i64,
+    pub jurisdiction: String,
+    pub status: KnowledgeStatus,
+    pub version: i64,
+    pub title: String,
+    pub body: String,
+    pub topic: Option<String>,
+    pub issuing_unit: Option<String>,
+    pub effective_from: Option<String>,
+    pub expires_on: Option<String>,
+    /// Past its expiry date (Asia/Shanghai): shown marked, never suggested.
+    pub expired: bool,
+    pub links: Vec<KnowledgeLink>,
+    pub updated_by: String,
+    pub updated_at: String,
+    pub published_at: Option<String>,
+    #[serde(skip)]
+    pub updated_at_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KnowledgeVersion {
+    pub version: i64,
+    pub status: KnowledgeStatus,
+    pub title: String,
+    pub body: String,
+    pub expires_on: Option<String>,
+    pub saved_by: String,
+    pub saved_at: String,
+}
+
+const COLUMNS: &str = "k.id, k.jurisdiction, k.status, k.version, k.title, k.body, k.topic, k.issuing_unit, \
+     k.effective_from, k.expires_on, k.links, u.username AS editor, k.updated_at, k.published_at";
+
+fn today(now: Timestamp) -> String {
+    local(now).date().to_string()
+}
+
+fn entry(r: &sqlx::any::AnyRow, now: Timestamp) -> Result<KnowledgeEntry> {
+    let expires_on = r.opt_text("expires_on")?;
+    Ok(KnowledgeEntry {
+        id: r.int("id")?,
+        jurisdiction: r.text("jurisdiction")?,
+        status: KnowledgeStatus::parse(&r.text("status")?)?,
+        version: r.int("version")?,
+        title: r.text("title")?,
+        body: r.text("body")?,
+        topic: r.opt_text("topic")?,
+        issuing_unit: r.opt_text("issuing_unit")?,
+        effective_from: r.opt_text("effective_from")?,
+        expired: expires_on.as_deref().is_some_and(|d| d < today(now).as_str()),
+        expires_on,
+        links: serde_json::from_str(&r.text("links")?)?,
+        updated_by: r.text("editor")?,
+        updated_at: rfc3339(from_millis(r.int("updated_at")?)),
+        updated_at_ms: r.int("updated_at")?,
+        published_at: r.opt_int("published_at")?.map(|m| rfc3339(from_millis(m))),
+    })
+}
+
+/// The input, parsed: nothing is written unless every field is right.
+struct Valid {
+    title: String,
+    body: String,
+    topic: Option<String>,
+    issuing_unit: Option<String>,
+    effective_from: Option<String>,
+    expires_on: Option<String>,
+    links: String,
+}
+
+fn day(field: &str, label: &str, s: &Option<String>) -> std::result::Result<Option<Date>, FieldError> {
+    match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => {
+            s.parse::<Date>().map(Some).map_err(|_| FieldError::new(field, format!("{label}应为 YYYY-MM-DD 格式")))
+        }
+    }
+}
+
+impl Store {
+    fn validate_knowledge(&self, input: &KnowledgeInput) -> Result<Valid> {
+        let org = self.org();
+        let title = required_text("title", "标题", &input.title, 200)?;
+        let body = required_text("body", "答复内容", &input.body, 20_000)?;
+        let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        let topic = blank(&input.topic);
+        if let Some(t) = &topic
+            && !org.topics.iter().any(|x| &x.code == t)
+        {
+            return Err(FieldError::new("topic", format!("没有编码为 {t} 的诉求类别")).into());
+        }
+        let issuing_unit = blank(&input.issuing_unit);
+        if let Some(u) = &issuing_unit
+            && !org.units.contains_key(u)
+        {
+            return Err(FieldError::new("issuing_unit", format!("没有编码为 {u} 的单位")).into());
+        }
+        let from = day("effective_from", "生效日期", &input.effective_from)?;
+        let until = day("expires_on", "失效日期", &input.expires_on)?;
+        if let (Some(f), Some(u)) = (from, until)
+            && u < f
+        {
+            return Err(FieldError::new("expires_on", "失效日期不能早于生效日期").into());
+        }
+        if input.links.len() > 20 {
+            return Err(FieldError::new("links", "附件链接最多20个").into());
+        }
+        for (i, l) in input.links.iter().enumerate() {
+            required_text(&format!("links[{i}].title"), "附件名称", &l.title, 200)?;
+            let url = l.url.trim();
+            if !(url.starts_with("http://") || url.starts_with("https://") || url.starts_with('/')) {
+                return Err(FieldError::new(format!("links[{i}].url"), "链接应以 http://、https:// 或 / 开头").into());
+            }
+        }
+        Ok(Valid {
+            title,
+            body,
+            topic,
+            issuing_unit,
+            effective_from: from.map(|d| d.to_string()),
+            expires_on: until.map(|d| d.to_string()),
+            links: serde_json::to_string(&input.links)?,
+        })
+    }
+
+    fn may_curate(&self, actor: &Actor, jurisdiction: &DivisionCode) -> Result<()> {
+        if !matches!(actor.role, Role::Supervisor | Role::Admin)
+            || !self.org().tree.is_within(jurisdiction, &actor.jurisdiction)
+        {
+            return Err(Refusal::Forbidden("只有本辖区的工作专班和管理员可以维护知识库".into()).into());
+        }
+        Ok(())
+    }
+
+    pub async fn create_knowledge(
+        &self,
+        actor: &Actor,
+        input: &KnowledgeInput,
+        now: Timestamp,
+    ) -> Result<KnowledgeEntry> {
+        let jurisdiction = match &input.jurisdiction {
+            Some(j) => DivisionCode::parse("jurisdiction", j)?,
+            None => actor.jurisdiction.clone(),
+        };
+        self.may_curate(actor, &jurisdiction)?;
+        let v = self.validate_knowledge(input)?;
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO knowledge_entries (jurisdiction, status, version, title, body, topic, issuing_unit, effective_from, \
+             expires_on, links, updated_by, updated_at) VALUES ($1, 'draft', 1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(jurisdiction.as_str())
+        .bind(&v.title)
+        .bind(&v.body)
+        .bind(&v.topic)
+        .bind(&v.issuing_unit)
+        .bind(&v.effective_from)
+        .bind(&v.expires_on)
+        .bind(&v.links)
+        .bind(actor.user_id)
+        .bind(to_millis(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        save_version(&mut tx, id).await?;
+        tx.commit().await?;
+        self.knowledge_entry(id, now).await
+    }
+
+    /// An edit: a new version with the same status. `version` must be the current one.
+    pub async fn update_knowledge(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &KnowledgeInput,
+        now: Timestamp,
+    ) -> Result<KnowledgeEntry> {
+        let current = self.knowledge_entry(id, now).await?;
+        self.may_curate(actor, &DivisionCode::parse("jurisdiction", &current.jurisdiction)?)?;
+        let expected = input.version.ok_or_else(|| FieldError::new("version", "修改时须提供当前版本号"))?;
+        let v = self.validate_knowledge(input)?;
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE knowledge_entries SET version = version + 1, title = $1, body = $2, topic = $3, issuing_unit = $4, \
+             effective_from = $5, expires_on = $6, links = $7, updated_by = $8, updated_at = $9 WHERE id = $10 AND version = $11",
+        )
+        .bind(&v.title)
+        .bind(&v.body)
+        .bind(&v.topic)
+        .bind(&v.issuing_unit)
+        .bind(&v.effective_from)
+        .bind(&v.expires_on)
+        .bind(&v.links)
+        .bind(actor.user_id)
+        .bind(to_millis(now))
+        .bind(id)
+        .bind(expected)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::VersionConflict { current: current.version });
+        }
+        save_version(&mut tx, id).await?;
+        tx.commit().await?;
+        self.knowledge_entry(id, now).await
+    }
+
+    /// Publish, withdraw or return to draft; also a new version, so the history shows who published what.
+    pub async fn set_knowledge_status(
+        &self,
+        actor: &Actor,
+        id: i64,
+        version: i64,
+        status: KnowledgeStatus,
+        now: Timestamp,
+    ) -> Result<KnowledgeEntry> {
+        let current = self.knowledge_entry(id, now).await?;
+        self.may_curate(actor, &DivisionCode::parse("jurisdiction", &current.jurisdiction)?)?;
+        if current.status == status {
+            return Err(FieldError::new("status", format!("条目已是“{}”状态", status.label())).into());
+        }
+        if status == KnowledgeStatus::Published && current.expired {
+            return Err(FieldError::new("expires_on", "条目已过失效日期，请先修改失效日期再发布").into());
+        }
+        let mut tx = self.begin().await?;
+        let published = (status == KnowledgeStatus::Published).then(|| to_millis(now));
+        let r = sqlx::query(
+            "UPDATE knowledge_entries SET version = version + 1, status = $1, updated_by = $2, updated_at = $3, \
+             published_at = COALESCE($4, published_at) WHERE id = $5 AND version = $6",
+        )
+        .bind(status.code())
+        .bind(actor.user_id)
+        .bind(to_millis(now))
+        .bind(published)
+        .bind(id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::VersionConflict { current: current.version });
+        }
+        save_version(&mut tx, id).await?;
+        tx.commit().await?;
+        self.knowledge_entry(id, now).await
+    }
+
+    pub async fn knowledge_entry(&self, id: i64, now: Timestamp) -> Result<KnowledgeEntry> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM knowledge_entries k JOIN users u ON u.id = k.updated_by WHERE k.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        entry(&row, now)
+    }
+
+    /// For staff: drafts and withdrawn entries only to curators.
+    pub async fn knowledge_visible(&self, actor: &Actor, id: i64, now: Timestamp) -> Result<KnowledgeEntry> {
+        let e = self.knowledge_entry(id, now).await?;
+        if e.status != KnowledgeStatus::Published && !matches!(actor.role, Role::Supervisor | Role::Admin) {
+            return Err(StoreError::NotFound);
+        }
+        Ok(e)
+    }
+
+    /// Every entry, newest change first: the curators' list (the index serves searching).
+    pub async fn knowledge_entries(
+        &self,
+        status: Option<KnowledgeStatus>,
+        now: Timestamp,
+    ) -> Result<Vec<KnowledgeEntry>> {
+        let filter = if status.is_some() { "WHERE k.status = $1" } else { "" };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM knowledge_entries k JOIN users u ON u.id = k.updated_by {filter} \
+             ORDER BY k.updated_at DESC, k.id DESC LIMIT 500"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(s) = status {
+            q = q.bind(s.code());
+        }
+        let rows = q.fetch_all(self.reader()).await?;
+        rows.iter().map(|r| entry(r, now)).collect()
+    }
+
+    pub async fn knowledge_versions(&self, id: i64) -> Result<Vec<KnowledgeVersion>> {
+        let rows = sqlx::query(
+            "SELECT v.version, v.status, v.title, v.body, v.expires_on, u.username AS editor, v.saved_at \
+             FROM knowledge_versions v JOIN users u ON u.id = v.saved_by WHERE v.entry_id = $1 ORDER BY v.version DESC",
+        )
+        .bind(id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(KnowledgeVersion {
+                    version: r.int("version")?,
+                    status: KnowledgeStatus::parse(&r.text("status")?)?,
+                    title: r.text("title")?,
+                    body: r.text("body")?,
+                    expires_on: r.opt_text("expires_on")?,
+                    saved_by: r.text("editor")?,
+                    saved_at: rfc3339(from_millis(r.int("saved_at")?)),
+                })
+            })
+            .collect()
+    }
+
+    /// Entries changed at or after `since_ms` (milliseconds), oldest first: what the search index catches up on.
+    pub async fn knowledge_changed_since(&self, since_ms: i64, now: Timestamp) -> Result<Vec<KnowledgeEntry>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM knowledge_entries k JOIN users u ON u.id = k.updated_by \
+             WHERE k.updated_at >= $1 ORDER BY k.updated_at, k.id LIMIT 5000"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(since_ms).fetch_all(self.reader()).await?;
+        rows.iter().map(|r| entry(r, now)).collect()
+    }
+
+    /// The agent used this published answer on the case (linked with its version).
+    pub async fn use_knowledge(&self, actor: &Actor, work_order_id: i64, entry_id: i64, now: Timestamp) -> Result<()> {
+        self.history(work_order_id, actor).await?;
+        let e = self
+            .knowledge_visible(actor, entry_id, now)
+            .await
+            .map_err(|_| FieldError::new("entry", "知识条目不存在或未发布"))?;
+        if e.status != KnowledgeStatus::Published {
+            return Err(FieldError::new("entry", "只能引用已发布的知识条目").into());
+        }
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO knowledge_uses (work_order_id, entry_id, version, used_by, used_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (work_order_id, entry_id) DO UPDATE SET version = excluded.version, used_at = excluded.used_at",
+        )
+        .bind(work_order_id)
+        .bind(entry_id)
+        .bind(e.version)
+        .bind(actor.user_id)
+        .bind(to_millis(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Knowledge-base answers used on a case: (entry id, version, title).
+    pub async fn knowledge_used_on(&self, work_order_id: i64) -> Result<Vec<(i64, i64, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT k.id, u.version, k.title FROM knowledge_uses u JOIN knowledge_entries k ON k.id = u.entry_id \
+             WHERE u.work_order_id = $1 ORDER BY u.used_at",
+        )
+        .bind(work_order_id)
+        .fetch_all(self.reader())
+        .await?)
+    }
+}
+
+async fn save_version(tx: &mut sqlx::Transaction<'static, sqlx::Any>, id: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO knowledge_versions (entry_id, version, status, title, body, topic, issuing_unit, effective_from, \
+         expires_on, links, saved_by, saved_at) SELECT id, version, status, title, body, topic, issuing_unit, effective_from, \
+         expires_on, links, updated_by, updated_at FROM knowledge_entries WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
