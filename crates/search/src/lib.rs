@@ -43,6 +43,9 @@ impl Search {
             if let Err(e) = self.index.sync(&store).await {
                 tracing::warn!("search index sync failed: {e}");
             }
+            if self.suggester.reload_if_changed() {
+                tracing::info!("routing models reloaded from disk");
+            }
             let missing = self.suggester.loaded().iter().any(|(_, n)| n.is_none());
             let due = last_training.is_none_or(|t| t.elapsed() > Duration::from_secs(24 * 3600));
             if due && (missing || last_training.is_some()) {

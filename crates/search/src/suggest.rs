@@ -49,17 +49,38 @@ pub struct Suggestions {
 pub struct Suggester {
     dir: PathBuf,
     models: RwLock<[Option<Arc<Classifier>>; 3]>,
+    /// Modification times of the files loaded: a model retrained by command or by another process is picked up.
+    stamps: RwLock<[Option<std::time::SystemTime>; 3]>,
 }
 
 impl Suggester {
     /// Loads whatever models exist in `dir` (none is fine: suggestions then hold only similar cases and answers).
     pub fn open(dir: &Path) -> Self {
-        let s = Suggester { dir: dir.to_path_buf(), models: RwLock::new([None, None, None]) };
+        let s = Suggester {
+            dir: dir.to_path_buf(),
+            models: RwLock::new([None, None, None]),
+            stamps: RwLock::new([None, None, None]),
+        };
         s.reload();
         s
     }
 
+    fn stamps_on_disk(&self) -> [Option<std::time::SystemTime>; 3] {
+        MODELS.map(|name| std::fs::metadata(self.dir.join(format!("{name}.model"))).and_then(|m| m.modified()).ok())
+    }
+
+    /// Reloads when a model file changed since it was loaded. True if it did.
+    pub fn reload_if_changed(&self) -> bool {
+        let now = self.stamps_on_disk();
+        if *self.stamps.read().expect("stamps lock") == now {
+            return false;
+        }
+        self.reload();
+        true
+    }
+
     pub fn reload(&self) {
+        *self.stamps.write().expect("stamps lock") = self.stamps_on_disk();
         let loaded = MODELS.map(|name| {
             let path = self.dir.join(format!("{name}.model"));
             match Classifier::load(&path) {

@@ -30,6 +30,11 @@ pub enum ClassifyCommand {
         #[arg(long)]
         folds: Option<usize>,
     },
+    /// Retrain the kind, topic and unit models from the platform's decided cases (DATA/models).
+    Retrain {
+        #[command(flatten)]
+        db: crate::cli::DatabaseArgs,
+    },
     /// Write the CSV's rows with `predicted` and `confidence` columns added.
     Predict {
         #[command(flatten)]
@@ -102,7 +107,7 @@ fn as_texts(rows: &[(String, String)]) -> Vec<Text<'_>> {
     rows.iter().map(|(t, b)| Text::new(t, b)).collect()
 }
 
-pub fn run(command: ClassifyCommand) -> anyhow::Result<()> {
+pub async fn run(command: ClassifyCommand, config_file: Option<&Path>) -> anyhow::Result<()> {
     match command {
         ClassifyCommand::Train { input, label_column, model } => {
             let table = Table::read(&input.input)?;
@@ -132,6 +137,30 @@ pub fn run(command: ClassifyCommand) -> anyhow::Result<()> {
                 }
             };
             println!("{}", serde_json::to_string(&metrics)?);
+            Ok(())
+        }
+        ClassifyCommand::Retrain { db } => {
+            let config = crate::config::Config::load(config_file, &db.overrides())?;
+            crate::cli::init_logs(&config);
+            let store = crate::startup::open_store(&config).await?;
+            let suggester = zhitong_search::Suggester::open(&config.data.join("models"));
+            let started = std::time::Instant::now();
+            let trained = suggester.retrain(&store).await?;
+            for (name, n) in &trained {
+                println!("已训练 trained {name}: {n} 件已决定的工单 decided cases");
+            }
+            if trained.len() < zhitong_search::suggest::MODELS.len() {
+                println!(
+                    "少于 {} 件带标签工单的模型保持不变 (models with fewer labelled cases are kept as they were)",
+                    zhitong_search::suggest::MIN_TRAINING_CASES
+                );
+            }
+            println!(
+                "用时 {:.1} 秒 → {}；运行中的服务器数秒内自动载入 (running servers pick them up within seconds)",
+                started.elapsed().as_secs_f64(),
+                config.data.join("models").display()
+            );
+            store.close().await;
             Ok(())
         }
         ClassifyCommand::Predict { input, model, out } => {

@@ -21,7 +21,7 @@ struct Cli {
 }
 
 #[derive(Args, Default)]
-struct DatabaseArgs {
+pub struct DatabaseArgs {
     /// Folder of the embedded SQLite database (default ./zhitong-data).
     #[arg(long)]
     data: Option<PathBuf>,
@@ -85,9 +85,12 @@ enum Command {
         #[command(flatten)]
         db: DatabaseArgs,
     },
-    /// The routing classifier on labelled CSV files: train, eval, predict.
+    /// The routing classifier on labelled CSV files: train, eval, predict; retrain from the platform's cases.
     #[command(subcommand)]
     Classify(crate::classify::ClassifyCommand),
+    /// This server's search index.
+    #[command(subcommand)]
+    Search(SearchCommand),
     /// Apply database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -95,8 +98,17 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum SearchCommand {
+    /// Empty the index in DATA/search and read every case and published answer again.
+    Rebuild {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
 impl DatabaseArgs {
-    fn overrides(&self) -> serde_json::Value {
+    pub(crate) fn overrides(&self) -> serde_json::Value {
         let mut o = json!({});
         if let Some(d) = &self.data {
             o["data"] = json!(d);
@@ -108,7 +120,7 @@ impl DatabaseArgs {
     }
 }
 
-fn init_logs(config: &Config) {
+pub(crate) fn init_logs(config: &Config) {
     use tracing_subscriber::{EnvFilter, fmt};
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     if config.log_format == "json" {
@@ -132,7 +144,25 @@ pub fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Classify(command) => crate::classify::run(command),
+        Command::Classify(command) => crate::classify::run(command, cli.config.as_deref()).await,
+        Command::Search(SearchCommand::Rebuild { db }) => {
+            let config = Config::load(cli.config.as_deref(), &db.overrides())?;
+            init_logs(&config);
+            let store = open_store(&config).await?;
+            let index = zhitong_search::SearchIndex::open(&config.data.join("search"))?;
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            let started = std::time::Instant::now();
+            let n = index.rebuild(&store, |done| bar.set_message(format!("已索引 indexed {done}"))).await?;
+            bar.finish_and_clear();
+            println!(
+                "搜索索引已重建 search index rebuilt: {n} 件工单 cases, {} 个文档 documents, 用时 {:.1} 秒",
+                index.num_docs(),
+                started.elapsed().as_secs_f64()
+            );
+            store.close().await;
+            Ok(())
+        }
         Command::Serve { listen, db, demo, demo_password } => {
             let mut overrides = db.overrides();
             if let Some(l) = listen {

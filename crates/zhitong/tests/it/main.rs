@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin;
 mod auth;
+mod cli;
 mod deadlines;
 mod demo;
 mod durability;

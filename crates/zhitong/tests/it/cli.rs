@@ -1,0 +1,148 @@
+//! The command line of API.md: `classify train|eval|predict|retrain` and `search rebuild`, run as the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn zhitong(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zhitong")).args(args).env_remove("ZHITONG_CONFIG").output().unwrap()
+}
+
+fn ok(out: Output) -> String {
+    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("zhitong-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A small labelled set in the shape of real appeals (title, content, kind).
+fn write_csv(path: &Path) {
+    let mut w = csv::Writer::from_path(path).unwrap();
+    w.write_record(["标题", "内容", "性质"]).unwrap();
+    let places = ["高新区", "江南区", "青秀区", "兴宁区", "西乡塘区", "良庆区", "邕宁区", "武鸣区"];
+    for (i, p) in places.iter().enumerate() {
+        w.write_record([
+            format!("咨询{p}营业执照变更"),
+            format!("请问在{p}办理营业执照变更需要哪些材料，多久办结？"),
+            "咨询".into(),
+        ])
+        .unwrap();
+        w.write_record([
+            format!("{p}企业用电报装求助"),
+            format!("{p}厂房用电报装{i}个月未接通，请帮忙协调供电部门。"),
+            "求助".into(),
+        ])
+        .unwrap();
+        w.write_record([
+            format!("举报{p}工地偷排"),
+            format!("实名举报{p}某工地夜间偷排泥浆污水，请查处。"),
+            "举报".into(),
+        ])
+        .unwrap();
+    }
+    w.flush().unwrap();
+}
+
+#[test]
+fn classify_trains_evaluates_and_predicts_a_csv() {
+    let dir = temp("classify");
+    let csv_path = dir.join("train.csv");
+    write_csv(&csv_path);
+    let (input, model) = (csv_path.to_str().unwrap(), dir.join("kind.model"));
+    let model = model.to_str().unwrap();
+    let cols = ["--text-column", "标题,内容"];
+    ok(zhitong(
+        &[&["classify", "train", "--input", input], &cols[..], &["--label-column", "性质", "--model", model]].concat(),
+    ));
+    let line = ok(zhitong(
+        &[&["classify", "eval", "--input", input], &cols[..], &["--label-column", "性质", "--model", model]].concat(),
+    ));
+    let metrics: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(metrics["n"], 24);
+    assert!(metrics["accuracy"].as_f64().unwrap() >= 0.95, "{metrics}");
+    assert!(metrics["macro_f1"].as_f64().unwrap() >= 0.95, "{metrics}");
+
+    let out = dir.join("predicted.csv");
+    ok(zhitong(
+        &[&["classify", "predict", "--input", input], &cols[..], &["--model", model, "--out", out.to_str().unwrap()]]
+            .concat(),
+    ));
+    let mut r = csv::Reader::from_path(&out).unwrap();
+    assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), ["标题", "内容", "性质", "predicted", "confidence"]);
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 24);
+    for row in &rows {
+        assert_eq!(&row[3], &row[2], "{row:?}");
+        let c: f64 = row[4].parse().unwrap();
+        assert!(c > 0.3 && c <= 1.0, "{row:?}");
+    }
+
+    // Errors name the flag and the column, and write nothing.
+    let bad = zhitong(&[
+        "classify",
+        "train",
+        "--input",
+        input,
+        "--text-column",
+        "正文",
+        "--label-column",
+        "性质",
+        "--model",
+        &format!("{model}.2"),
+    ]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("--text-column") && err.contains("正文"), "{err}");
+    assert!(!Path::new(&format!("{model}.2")).exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// On the real Fuzhou appeals (when the shared data is present): cross-validated, our classifier beats the
+/// TF-IDF + logistic-regression baseline (accuracy 0.853, macro-F1 over the four frequent kinds 0.512).
+#[test]
+fn classify_beats_the_baseline_on_real_appeals() {
+    let data =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/appeals/fuzhou/fuzhou_river_appeals_dev.csv");
+    if !data.exists() {
+        eprintln!("skipped: {} not present", data.display());
+        return;
+    }
+    let line = ok(zhitong(&[
+        "classify",
+        "eval",
+        "--input",
+        data.to_str().unwrap(),
+        "--text-column",
+        "title,content",
+        "--label-column",
+        "nature",
+        "--model",
+        "/unused",
+        "--folds",
+        "5",
+    ]));
+    let m: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(m["n"], 733);
+    assert!(m["accuracy"].as_f64().unwrap() >= 0.845, "{m}");
+    assert!(m["macro_f1_frequent"].as_f64().unwrap() >= 0.55, "{m}");
+}
+
+#[test]
+fn search_rebuild_and_retrain_from_the_database() {
+    let dir = temp("rebuild");
+    let data = dir.to_str().unwrap();
+    ok(zhitong(&["demo", "--orders", "300", "--seed", "3", "--days", "30", "--data", data]));
+    let out = ok(zhitong(&["search", "rebuild", "--data", data]));
+    assert!(out.contains("300 件工单"), "{out}");
+    let index = zhitong_search::SearchIndex::open(&dir.join("search")).unwrap();
+    assert_eq!(index.num_docs(), 300);
+    drop(index);
+    let out = ok(zhitong(&["classify", "retrain", "--data", data]));
+    assert!(out.contains("kind: 300"), "{out}");
+    assert!(dir.join("models/kind.model").exists() && dir.join("models/topic.model").exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
