@@ -261,6 +261,61 @@ await test('the enterprise portal: submit, track, rate', async () => {
   await ctx.close();
 });
 
+await test('the knowledge base answers a consultation on the call, found by Chinese search', async () => {
+  // A supervisor writes an answer and publishes it.
+  const sup = await as('supervisor@450100');
+  await sup.goto(base + '/knowledge');
+  const form = sup.locator('form.kb');
+  await form.locator('[name=title]').fill('营业执照变更登记办理指南');
+  await form.locator('[name=body]').fill('企业办理营业执照变更登记，可通过广西数字政务一体化平台全程网办，材料齐全的3个工作日内办结。');
+  await form.locator('[name=topic]').selectOption('XZSP');
+  await form.locator('[name=links]').fill('办事指南 | /docs/yyzz-bg.pdf');
+  await form.locator('button[type=submit]').click();
+  await sup.waitForURL(/\/knowledge\?id=\d+/);
+  await submitAndReload(sup, sup.locator('form.api', { hasText: '发布' }));
+  assert.match(await sup.textContent('section.card h2'), /已发布/);
+  await shot(sup, 'knowledge');
+
+  // The agent finds it while on the call, reads it out, and the case records which answer was used.
+  const agent = await as('agent@450100');
+  await agent.check('input[name=kind][value=consultation]');
+  await agent.fill('#uscc', '91450107MA5KE0EQ2B');
+  await agent.fill('#ename', '南宁市直通测试科技有限公司');
+  await agent.fill('#econtact', '黄建华');
+  await agent.fill('#cname', '黄建华');
+  await agent.fill('#cphone', '13807710001');
+  await agent.fill('#title', '咨询营业执照变更要多久');
+  await agent.fill('#content', '公司想变更经营范围，问营业执照变更需要什么材料、多久办好。');
+  await agent.locator('#kb-list li', { hasText: '营业执照变更登记办理指南' }).waitFor();
+  await agent.fill('#kb-q', '营业执照变更');
+  const hit = agent.locator('#kb-list li', { hasText: '营业执照变更登记办理指南' });
+  assert.ok(await hit.locator('b').count(), 'matched words are highlighted');
+  await agent.click('#intake button[type=submit]');
+  await agent.waitForSelector('#answer-form:not([hidden])');
+  await hit.locator('button').click();
+  await agent.waitForFunction(() => document.querySelector('#answer-text').value.includes('全程网办'));
+  assert.match(await agent.textContent('#kb-chosen'), /营业执照变更登记办理指南 v2/);
+  await shot(agent, 'console-knowledge');
+  await agent.click('#answer-form button[type=submit]');
+  await agent.waitForFunction(() => document.querySelector('#created-deadline').textContent.includes('已答复'));
+  const id = (await agent.getAttribute('#created-link', 'href')).split('/').pop();
+  const history = await agent.evaluate(async (id) => (await fetch(`/api/v1/work-orders/${id}/history`)).json(), id);
+  const answered = history.find((e) => e.action === 'answer');
+  assert.ok(JSON.stringify(answered).includes('"article":'), JSON.stringify(answered));
+
+  // Full-text search: segmented words, highlighted; the case is found by what was answered.
+  await agent.goto(base + '/search?q=' + encodeURIComponent('全程网办'));
+  assert.ok(await agent.locator('.hit', { hasText: '咨询营业执照变更要多久' }).count(), 'the answered case is found by its answer');
+  assert.ok(await agent.locator('.hit b', { hasText: '全程网办' }).count());
+  await shot(agent, 'search');
+
+  // Admins see how often suggestions are taken.
+  const admin = await as('admin');
+  await admin.goto(base + '/admin');
+  assert.match(await admin.textContent('#acceptance'), /采纳率/);
+  await agent.context().close(); await sup.context().close(); await admin.context().close();
+});
+
 await browser.close();
 server.kill();
 rmSync(data, { recursive: true, force: true });

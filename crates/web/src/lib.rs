@@ -7,6 +7,7 @@
 //! a user sees here is exactly what the API would let them see.
 
 mod i18n;
+mod knowledge;
 mod pages;
 mod portal;
 mod reports;
@@ -35,6 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/leader", get(pages::leader))
         .route("/admin", get(pages::admin))
         .route("/messages", get(pages::messages))
+        .route("/search", get(knowledge::search_page))
+        .route("/knowledge", get(knowledge::knowledge_page))
         .route("/dashboard", get(reports::dashboard))
         .route("/reports/archive/{id}", get(reports::archived))
         .route("/reports/{period}", get(reports::live))

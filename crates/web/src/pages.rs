@@ -43,9 +43,13 @@ pub struct Frame {
 pub(crate) async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
     let t = p.lang.t();
     let items: Vec<(&'static str, &'static str)> = match p.user.role {
-        Role::Agent => {
-            vec![("/agent", t.console), ("/queue/follow-up", t.follow_up_queue), ("/queue/all", t.all_cases)]
-        }
+        Role::Agent => vec![
+            ("/agent", t.console),
+            ("/queue/follow-up", t.follow_up_queue),
+            ("/queue/all", t.all_cases),
+            ("/search", t.full_search),
+            ("/knowledge", t.knowledge),
+        ],
         Role::Supervisor => vec![
             ("/queue/dispatch", t.dispatch_queue),
             ("/queue/supervision", t.supervision),
@@ -53,15 +57,23 @@ pub(crate) async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
             ("/dashboard", t.dashboard),
             ("/agent", t.console),
             ("/queue/all", t.all_cases),
+            ("/search", t.full_search),
+            ("/knowledge", t.knowledge),
         ],
-        Role::Handler => vec![("/queue/unit", t.unit_inbox)],
+        Role::Handler => vec![("/queue/unit", t.unit_inbox), ("/search", t.full_search), ("/knowledge", t.knowledge)],
         Role::Discipline => vec![
             ("/queue/discipline", t.discipline_inbox),
             ("/queue/supervision", t.supervision),
             ("/queue/all", t.all_cases),
+            ("/search", t.full_search),
         ],
-        Role::Leader => vec![("/leader", t.leader), ("/queue/supervision", t.supervision), ("/queue/all", t.all_cases)],
-        Role::Admin => vec![("/admin", t.admin)],
+        Role::Leader => vec![
+            ("/leader", t.leader),
+            ("/queue/supervision", t.supervision),
+            ("/queue/all", t.all_cases),
+            ("/search", t.full_search),
+        ],
+        Role::Admin => vec![("/admin", t.admin), ("/knowledge", t.knowledge)],
     };
     let unread = s.store.unread_count(p.user.id).await.unwrap_or(0);
     Frame {
@@ -236,7 +248,11 @@ pub async fn console(State(s): State<AppState>, p: PageUser, Query(q): Query<Con
         .collect();
     let dialed = q.line.as_deref().and_then(|d| org.line(d)).map(|l| l.id.clone()).unwrap_or_default();
     let page = ConsolePage {
-        org_json: serde_json::json!({"lines": lines}).to_string(),
+        org_json: serde_json::json!({
+            "lines": lines,
+            "units": org.units.values().filter(|u| u.active).map(|u| (u.code.clone(), u.name.clone())).collect::<std::collections::BTreeMap<_, _>>(),
+        })
+        .to_string(),
         lines,
         jurisdictions: mine.iter().map(|j| (j.code.clone(), j.name.clone())).collect(),
         topics: org
@@ -712,6 +728,10 @@ pub struct AdminPage {
     pub failed: Vec<zhitong_storage::Notification>,
     pub accounts: Vec<zhitong_storage::UserAccount>,
     pub unit_options: Vec<(String, String)>,
+    /// Suggestions taken per field (last 30 days) and the routing models loaded.
+    pub outcomes: Vec<(String, i64, i64, String)>,
+    pub models: Vec<(String, String)>,
+    pub indexed: u64,
 }
 
 #[derive(Deserialize)]
@@ -750,6 +770,30 @@ pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<Admin
             .filter(|u| u.jurisdiction == j)
             .map(|u| (u.code.clone(), u.name.clone()))
             .collect(),
+        outcomes: s
+            .store
+            .suggestion_outcomes(jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 30))
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| {
+                let label = match o.field.as_str() {
+                    "kind" => "诉求类型",
+                    "topic" => "诉求类别",
+                    _ => "主办单位",
+                };
+                let rate = o.acceptance_rate.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "—".into());
+                (label.to_string(), o.decided, o.accepted, rate)
+            })
+            .collect(),
+        models: s
+            .search
+            .suggester
+            .loaded()
+            .into_iter()
+            .map(|(n, t)| (n.to_string(), t.map(|t| format!("{t} 件")).unwrap_or_else(|| "未训练".into())))
+            .collect(),
+        indexed: s.search.index.num_docs(),
         f: frame(&s, &p, "/admin").await,
     }
     .into_response()

@@ -85,10 +85,20 @@
       if (!el.name) continue;
       if (el.type === 'checkbox') body[el.name] = el.checked;
       else if (el.type === 'number') body[el.name] = el.value === '' ? null : Number(el.value);
+      else if (el.name === 'links') {
+        // One "title | url" per line.
+        body.links = el.value.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
+          const i = l.lastIndexOf('|');
+          return i < 0 ? { title: l, url: l } : { title: l.slice(0, i).trim(), url: l.slice(i + 1).trim() };
+        });
+      }
       else if (el.value !== '' || !el.name.match(/^(unit)$/)) body[el.name] = el.value;
     }
     if (form.dataset.day) body = { jurisdiction: body.jurisdiction, days: [{ date: body.date, name: body.name, off_day: body.off_day }] };
-    try { await api(form.dataset.method || 'POST', form.dataset.url, form.dataset.method === 'POST' && !form.dataset.fixed ? undefined : body); location.reload(); }
+    try {
+      const r = await api(form.dataset.method || 'POST', form.dataset.url, form.dataset.method === 'POST' && !form.dataset.fixed ? undefined : body);
+      if (form.classList.contains('kb') && r && r.id) location.href = '/knowledge?id=' + r.id; else location.reload();
+    }
     catch (err) { showError(form, err); }
   }));
 
@@ -196,6 +206,85 @@
       el.addEventListener('blur', () => setTimeout(() => { list.hidden = true; }, 150));
     });
 
+    // ---- suggestions while typing: shown with their confidence, applied only when the agent clicks ----
+    const orgData = JSON.parse(($('#org') || {}).textContent || '{}');
+    let shown = {}, article = null, suggestTimer = null;
+    const pct = (c) => Math.round(c * 100) + '%';
+    const kindName = (code) => { const i = intake.querySelector(`[name=kind][value="${code}"]`); return i ? i.parentElement.textContent.trim() : code; };
+    const topicName = (code) => { const o = $(`#topic option[value="${code}"]`); return o ? o.textContent : code; };
+    const unitName = (code) => (orgData.units || {})[code] || code;
+    function guessRow(label, list, name, apply) {
+      const div = document.createElement('div'); div.className = 'guess';
+      const b = document.createElement('b'); b.textContent = label + '：'; div.appendChild(b);
+      if (!list.length) div.append(zh ? '—' : '—');
+      list.forEach((g, i) => {
+        const chip = document.createElement(apply ? 'button' : 'span');
+        chip.className = 'chip' + (i === 0 ? ' top' : '');
+        if (apply) { chip.type = 'button'; chip.title = zh ? '点击采用' : 'click to use'; chip.addEventListener('click', () => apply(g.code)); }
+        chip.textContent = `${name(g.code)} ${pct(g.confidence)}`;
+        div.appendChild(chip);
+      });
+      return div;
+    }
+    async function suggest() {
+      const title = $('#title').value.trim(), content = $('#content').value.trim();
+      if ((title + content).length < 4) return;
+      let r;
+      try { r = await api('POST', '/api/v1/suggestions', { title, content, enterprise_uscc: $('#uscc').value.trim() || null }); }
+      catch (_) { return; }
+      shown = { kind: r.kind[0], topic: r.topic[0], unit: r.units[0] };
+      const box = $('#s-guesses'); box.innerHTML = '';
+      box.appendChild(guessRow(zh ? '类型' : 'Kind', r.kind, kindName, (c) => {
+        const i = intake.querySelector(`[name=kind][value="${c}"]`); if (i) { i.checked = true; i.dispatchEvent(new Event('change', { bubbles: true })); intake.dispatchEvent(new Event('input')); }
+      }));
+      box.appendChild(guessRow(zh ? '类别' : 'Topic', r.topic, topicName, (c) => { $('#topic').value = c; intake.dispatchEvent(new Event('input')); }));
+      box.appendChild(guessRow(zh ? '承办单位' : 'Unit', r.units, unitName, null));
+      const ul = $('#s-similar'); ul.innerHTML = '';
+      r.similar.forEach((h) => {
+        const li = document.createElement('li');
+        const a = document.createElement('a'); a.href = '/cases/' + h.id; a.target = '_blank'; a.innerHTML = h.title_html;
+        li.append(h.number ? h.number + ' ' : ''); li.appendChild(a);
+        if (h.repeat) { const t = document.createElement('span'); t.className = 'status s-overdue'; t.textContent = zh ? '重复诉求' : 'repeat'; li.append(' '); li.appendChild(t); }
+        ul.appendChild(li);
+      });
+      if (!r.similar.length) ul.innerHTML = `<li class="muted">${zh ? '暂无' : 'None'}</li>`;
+      if (!$('#kb-q').value.trim()) showAnswers(r.knowledge);
+    }
+    $$('#title, #content', intake).forEach((el) => el.addEventListener('input', () => { clearTimeout(suggestTimer); suggestTimer = setTimeout(suggest, 400); }));
+
+    // ---- the knowledge base, searched on the call; the answer used is linked to the case ----
+    function showAnswers(hits) {
+      const ul = $('#kb-list'); ul.innerHTML = '';
+      hits.forEach((h) => {
+        const li = document.createElement('li');
+        const t = document.createElement('div'); t.innerHTML = h.title_html;
+        if (h.expired) { const x = document.createElement('span'); x.className = 'status s-overdue'; x.textContent = zh ? '已过期' : 'expired'; t.append(' '); t.appendChild(x); }
+        const p = document.createElement('p'); p.className = 'snippet'; p.innerHTML = h.snippet_html;
+        li.appendChild(t); li.appendChild(p);
+        if (!h.expired) {
+          const b = document.createElement('button'); b.type = 'button'; b.textContent = zh ? '引用此答复' : 'Use this answer';
+          b.addEventListener('click', async () => {
+            const e = await api('GET', '/api/v1/knowledge/' + h.id).catch(() => null); if (!e) return;
+            article = e.id;
+            $('#answer-text').value = e.body;
+            const c = $('#kb-chosen'); c.hidden = false; c.textContent = (zh ? '已引用：' : 'Using: ') + e.title + ' v' + e.version;
+          });
+          li.appendChild(b);
+        }
+        ul.appendChild(li);
+      });
+      if (!hits.length) ul.innerHTML = `<li class="muted">${zh ? '暂无' : 'None'}</li>`;
+    }
+    let kbTimer = null;
+    $('#kb-q').addEventListener('input', () => {
+      clearTimeout(kbTimer);
+      kbTimer = setTimeout(async () => {
+        const q = $('#kb-q').value.trim(); if (!q) return;
+        const r = await api('GET', '/api/v1/search?scope=knowledge&per_page=5&q=' + encodeURIComponent(q)).catch(() => ({ items: [] }));
+        showAnswers(r.items);
+      }, 250);
+    });
+
     intake.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) intake.requestSubmit(); });
     intake.addEventListener('submit', async (ev) => {
       ev.preventDefault();
@@ -203,6 +292,7 @@
       if (!body.line) delete body.line;
       if (!body.topic) delete body.topic;
       body.idempotency_key = idem;
+      if (shown.kind || shown.topic || shown.unit) body.suggested = shown;
       const btn = $('button[type=submit]', intake); btn.disabled = true;
       try {
         const o = await api('POST', '/api/v1/work-orders', body);
@@ -215,7 +305,7 @@
         af.hidden = !(o.actions || []).includes('answer');
         af.dataset.id = o.id; af.dataset.version = o.version;
         clearDraft();
-        intake.reset(); syncLine(); preview();
+        intake.reset(); syncLine(); preview(); shown = {};
         idem = 'web-' + Date.now() + '-' + Math.random().toString(36).slice(2);
         if (!af.hidden) $('#answer-text').focus();
       } catch (err) { showError(intake, err); }
@@ -225,8 +315,10 @@
       ev.preventDefault();
       const af = ev.target;
       try {
-        await api('POST', `/api/v1/work-orders/${af.dataset.id}/actions`, { action: 'answer', version: Number(af.dataset.version), text: $('#answer-text').value });
-        af.hidden = true; $('#answer-text').value = '';
+        const answer = { action: 'answer', version: Number(af.dataset.version), text: $('#answer-text').value };
+        if (article) answer.article = article;
+        await api('POST', `/api/v1/work-orders/${af.dataset.id}/actions`, answer);
+        af.hidden = true; $('#answer-text').value = ''; article = null; $('#kb-chosen').hidden = true;
         $('#created-deadline').textContent = zh ? '已答复' : 'answered';
       } catch (err) { showError(af, err); }
     });

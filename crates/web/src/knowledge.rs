@@ -1,0 +1,196 @@
+//! Full-text search and the knowledge base, as pages. Both read through the same index and store calls as the API.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::{Query, State},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use zhitong_domain::{
+    org::Role,
+    time::{from_millis, local},
+    work_order::{Kind, State as CaseState},
+};
+use zhitong_http::AppState;
+use zhitong_search::{SearchHit, SearchQuery};
+use zhitong_storage::{KnowledgeEntry, KnowledgeStatus, KnowledgeVersion};
+
+use crate::{
+    PageUser,
+    pages::{Frame, frame},
+};
+
+#[derive(Deserialize, Default)]
+pub struct SearchForm {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub scope: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+}
+
+pub struct HitRow {
+    pub hit: SearchHit,
+    pub href: String,
+    pub kind: String,
+    pub state: String,
+    pub received: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    pub f: Frame,
+    pub form: SearchForm,
+    pub kinds: Vec<(&'static str, &'static str)>,
+    pub states: Vec<(&'static str, &'static str)>,
+    pub rows: Vec<HitRow>,
+    pub total: usize,
+    pub error: String,
+    pub searched: bool,
+}
+
+fn day_ms(s: &str, end: bool) -> Option<i64> {
+    let d: jiff::civil::Date = s.parse().ok()?;
+    let d = if end { d.tomorrow().ok()? } else { d };
+    Some(zhitong_domain::time::to_millis(zhitong_domain::time::instant(d.to_datetime(jiff::civil::Time::midnight()))))
+}
+
+pub async fn search_page(State(s): State<AppState>, p: PageUser, Query(form): Query<SearchForm>) -> Response {
+    let mut page = SearchPage {
+        kinds: Kind::ALL.iter().map(|k| (k.code(), k.label())).collect(),
+        states: CaseState::ALL.iter().map(|k| (k.code(), k.label())).collect(),
+        rows: Vec::new(),
+        total: 0,
+        error: String::new(),
+        searched: !form.q.trim().is_empty(),
+        f: frame(&s, &p, "/search").await,
+        form,
+    };
+    if page.searched {
+        let query = SearchQuery {
+            q: page.form.q.chars().take(500).collect(),
+            scope: Some(page.form.scope.clone()).filter(|x| !x.is_empty()),
+            kind: Some(page.form.kind.clone()),
+            state: Some(page.form.state.clone()),
+            from_ms: day_ms(&page.form.from, false),
+            to_ms: day_ms(&page.form.to, true),
+            limit: 50,
+            ..Default::default()
+        };
+        let found = match s.search.index.sync(&s.store).await {
+            Ok(_) => s.search.index.search(&p.user.actor(), &s.store.org().tree, &query),
+            Err(e) => Err(e),
+        };
+        match found {
+            Ok(r) => {
+                page.total = r.total;
+                page.rows = r
+                    .items
+                    .into_iter()
+                    .map(|hit| HitRow {
+                        href: if hit.doc_type == "case" {
+                            format!("/cases/{}", hit.id)
+                        } else {
+                            format!("/knowledge?id={}", hit.id)
+                        },
+                        kind: hit
+                            .kind
+                            .as_deref()
+                            .and_then(Kind::from_code)
+                            .map(|k| k.label().to_string())
+                            .unwrap_or_default(),
+                        state: hit
+                            .state
+                            .as_deref()
+                            .and_then(CaseState::from_code)
+                            .map(|k| k.label().to_string())
+                            .unwrap_or_default(),
+                        received: hit
+                            .received_at
+                            .map(|m| local(from_millis(m)).strftime("%Y-%m-%d").to_string())
+                            .unwrap_or_default(),
+                        hit,
+                    })
+                    .collect();
+            }
+            Err(e) => page.error = e.to_string(),
+        }
+    }
+    page.into_response()
+}
+
+#[derive(Deserialize, Default)]
+pub struct KnowledgeForm {
+    #[serde(default)]
+    pub id: Option<i64>,
+    #[serde(default)]
+    pub status: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "knowledge.html")]
+pub struct KnowledgePage {
+    pub f: Frame,
+    pub curator: bool,
+    pub entries: Vec<KnowledgeEntry>,
+    pub status: String,
+    pub open: Option<KnowledgeEntry>,
+    pub versions: Vec<KnowledgeVersion>,
+    pub topics: Vec<(String, String)>,
+    pub units: Vec<(String, String)>,
+}
+
+impl KnowledgePage {
+    pub fn links_text(&self) -> String {
+        self.open
+            .as_ref()
+            .map(|e| e.links.iter().map(|l| format!("{} | {}", l.title, l.url)).collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default()
+    }
+}
+
+pub async fn knowledge_page(State(s): State<AppState>, p: PageUser, Query(q): Query<KnowledgeForm>) -> Response {
+    let now = jiff::Timestamp::now();
+    let curator = matches!(p.user.role, Role::Supervisor | Role::Admin);
+    let wanted = match q.status.as_str() {
+        "draft" if curator => Some(KnowledgeStatus::Draft),
+        "withdrawn" if curator => Some(KnowledgeStatus::Withdrawn),
+        "" if curator => None,
+        _ => Some(KnowledgeStatus::Published),
+    };
+    let entries = s.store.knowledge_entries(wanted, now).await.unwrap_or_default();
+    let open = match q.id {
+        Some(id) => s.store.knowledge_visible(&p.user.actor(), id, now).await.ok(),
+        None => None,
+    };
+    let versions = match &open {
+        Some(e) => s.store.knowledge_versions(e.id).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let org = s.store.org();
+    KnowledgePage {
+        curator,
+        entries,
+        status: q.status,
+        open,
+        versions,
+        topics: org.topics.iter().map(|t| (t.code.clone(), t.name.clone())).collect(),
+        units: org
+            .units
+            .values()
+            .filter(|u| u.active && u.unit_type == "department")
+            .map(|u| (u.code.clone(), u.name.clone()))
+            .collect(),
+        f: frame(&s, &p, "/knowledge").await,
+    }
+    .into_response()
+}
