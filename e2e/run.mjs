@@ -306,13 +306,19 @@ await test('the knowledge base answers a consultation on the call, found by Chin
   // Full-text search: segmented words, highlighted; the case is found by what was answered.
   await agent.goto(base + '/search?q=' + encodeURIComponent('全程网办'));
   assert.ok(await agent.locator('.hit', { hasText: '咨询营业执照变更要多久' }).count(), 'the answered case is found by its answer');
-  assert.ok(await agent.locator('.hit b', { hasText: '全程网办' }).count());
+  assert.ok(await agent.locator('.hit b', { hasText: '网办' }).count(), 'matched words are highlighted');
   await shot(agent, 'search');
 
-  // Admins see how often suggestions are taken.
+  // Admins see how often suggestions are taken, and keep the organisation (a new unit, usable at once).
   const admin = await as('admin');
   await admin.goto(base + '/admin');
   assert.match(await admin.textContent('#acceptance'), /采纳率/);
+  const unitForm = admin.locator('#unit-form');
+  await unitForm.locator('[name=code]').fill('450100-SJJ');
+  await unitForm.locator('[name=name]').fill('南宁市大数据发展局');
+  await submitAndReload(admin, unitForm);
+  assert.ok(await admin.locator('#organisation td', { hasText: '南宁市大数据发展局' }).count());
+  await shot(admin, 'admin-organisation');
   await agent.context().close(); await sup.context().close(); await admin.context().close();
 });
 

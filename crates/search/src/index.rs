@@ -193,6 +193,12 @@ pub struct SearchQuery {
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
     pub enterprise_id: Option<i64>,
+    /// Words to match instead of cutting `q` (suggestions pass the text's most distinctive words).
+    #[serde(skip)]
+    pub terms: Option<Vec<String>>,
+    /// Skip counting every match (`total` is then the hits returned): lets the top-k search prune.
+    #[serde(skip)]
+    pub top_only: bool,
     pub offset: usize,
     pub limit: usize,
 }
@@ -384,6 +390,16 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Adds cases in bulk and commits (benchmarks, imports). The watermark is not moved.
+    pub async fn add_cases(&self, docs: &[CaseDoc]) -> Result<()> {
+        let mut w = self.writer.lock().await;
+        for d in docs {
+            w.writer.delete_term(Term::from_field_text(self.fields.key, &format!("c{}", d.id)));
+            w.writer.add_document(self.case_document(d))?;
+        }
+        self.commit(&mut w)
+    }
+
     /// Empties the index and reads everything again (`zhitong search rebuild`). `progress(done)` after each page.
     pub async fn rebuild(&self, store: &Store, mut progress: impl FnMut(u64)) -> Result<u64> {
         let mut w = self.writer.lock().await;
@@ -445,13 +461,30 @@ impl SearchIndex {
         Box::new(BooleanQuery::new(either))
     }
 
+    /// The `n` most distinctive words of a text (rarest in the index first, words in no document dropped):
+    /// matching a whole appeal's every word against a million cases is slow and no better.
+    pub fn key_terms(&self, text: &str, n: usize) -> Vec<String> {
+        let searcher = self.reader.searcher();
+        let mut scored: Vec<(u64, String)> = query_terms(text)
+            .into_iter()
+            .filter(|w| w.chars().count() >= 2)
+            .filter_map(|w| {
+                let df = searcher.doc_freq(&Term::from_field_text(self.fields.body, &w)).ok()?
+                    + searcher.doc_freq(&Term::from_field_text(self.fields.title, &w)).ok()?;
+                (df > 0).then_some((df, w))
+            })
+            .collect();
+        scored.sort();
+        scored.into_iter().take(n).map(|(_, w)| w).collect()
+    }
+
     /// Searches what this actor may see. Words are ranked title first; an exact title or number comes first.
     pub fn search(&self, actor: &Actor, tree: &JurisdictionTree, query: &SearchQuery) -> Result<SearchResults> {
         let f = self.fields;
         let term = |field: Field, v: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic))
         };
-        let words = query_terms(&query.q);
+        let words = query.terms.clone().unwrap_or_else(|| query_terms(&query.q));
         let mut text: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for w in &words {
             for (field, boost) in [(f.title, 3.0), (f.body, 1.0), (f.enterprise, 1.5)] {
@@ -464,10 +497,12 @@ impl SearchIndex {
             text.push((Occur::Should, Box::new(BoostQuery::new(term(f.title_exact, &exact), 50.0))));
             text.push((Occur::Should, Box::new(BoostQuery::new(term(f.number, query.q.trim()), 50.0))));
         }
-        let mut must: Vec<(Occur, Box<dyn Query>)> = vec![
-            (Occur::Must, if text.is_empty() { Box::new(AllQuery) } else { Box::new(BooleanQuery::new(text)) }),
-            (Occur::Must, self.visibility(actor, tree)),
-        ];
+        let mut must: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, if text.is_empty() { Box::new(AllQuery) } else { Box::new(BooleanQuery::new(text)) })];
+        // Published answers are for all staff: only searches that may reach cases need the visibility clause.
+        if query.scope.as_deref() != Some("knowledge") {
+            must.push((Occur::Must, self.visibility(actor, tree)));
+        }
         match query.scope.as_deref() {
             Some("cases") => must.push((Occur::Must, term(f.doc_type, "case"))),
             Some("knowledge") => must.push((Occur::Must, term(f.doc_type, "knowledge"))),
@@ -503,8 +538,14 @@ impl SearchIndex {
         let full = BooleanQuery::new(must);
         let searcher = self.reader.searcher();
         let limit = query.limit.clamp(1, 100);
-        let (top, total) =
-            searcher.search(&full, &(TopDocs::with_limit(limit).and_offset(query.offset).order_by_score(), Count))?;
+        let top_docs = TopDocs::with_limit(limit).and_offset(query.offset).order_by_score();
+        let (top, total) = if query.top_only {
+            let top = searcher.search(&full, &top_docs)?;
+            let n = top.len();
+            (top, n)
+        } else {
+            searcher.search(&full, &(top_docs, Count))?
+        };
         // Snippets highlight the words only (not the filters).
         let words_query = BooleanQuery::new(
             words.iter().flat_map(|w| [f.title, f.body].map(|field| (Occur::Should, term(field, w)))).collect(),

@@ -132,12 +132,17 @@ impl Suggester {
         let topic = self.guesses(1, text, |l| known_code("topic", l).then(|| l.to_string()));
         let units = self.guesses(2, text, |l| known_code("unit", l).then(|| l.to_string()));
         let q: String = format!("{title} {content}").chars().take(300).collect();
+        let terms = Some(index.key_terms(&q, 6));
         let search = |scope: &str, limit: usize| -> Result<SearchResults, crate::index::SearchError> {
-            index.search(
-                actor,
-                tree,
-                &SearchQuery { q: q.clone(), scope: Some(scope.into()), limit, ..Default::default() },
-            )
+            let query = SearchQuery {
+                q: q.clone(),
+                terms: terms.clone(),
+                scope: Some(scope.into()),
+                limit,
+                top_only: true,
+                ..Default::default()
+            };
+            index.search(actor, tree, &query)
         };
         let mut similar: Vec<SimilarCase> = search("cases", 5)?
             .items
@@ -151,9 +156,11 @@ impl Suggester {
                 tree,
                 &SearchQuery {
                     q: q.clone(),
+                    terms: terms.clone(),
                     scope: Some("cases".into()),
                     enterprise_id: Some(e),
                     limit: 3,
+                    top_only: true,
                     ..Default::default()
                 },
             )?;

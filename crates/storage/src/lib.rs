@@ -21,6 +21,7 @@ mod knowledge;
 mod migrate;
 mod notifications;
 mod org;
+mod org_admin;
 mod portal;
 mod reporting;
 mod rows;
@@ -43,6 +44,7 @@ pub use knowledge::{KnowledgeEntry, KnowledgeInput, KnowledgeLink, KnowledgeStat
 pub use migrate::MIGRATIONS;
 pub use notifications::{ContactInput, EMAIL, INBOX, NewNotification, Notification, Recipient, SMS};
 pub use org::{Jurisdiction, Line, Org, OrgSeed, Topic, Unit};
+pub use org_admin::{JurisdictionInput, LineInput, TopicInput, UnitInput};
 pub use portal::{PortalRating, PublicStatus, Receipt};
 pub use reporting::{ReportEvent, ReportRow};
 pub use scans::DueCase;

@@ -730,6 +730,9 @@ pub struct AdminPage {
     pub unit_options: Vec<(String, String)>,
     /// Suggestions taken per field (last 30 days) and the routing models loaded.
     pub outcomes: Vec<(String, i64, i64, String)>,
+    /// Units and lines of the selected jurisdiction: (code, name, type or number, active/official).
+    pub unit_rows: Vec<zhitong_storage::Unit>,
+    pub line_rows: Vec<zhitong_storage::Line>,
     pub models: Vec<(String, String)>,
     pub indexed: u64,
 }
@@ -794,6 +797,8 @@ pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<Admin
             .map(|(n, t)| (n.to_string(), t.map(|t| format!("{t} 件")).unwrap_or_else(|| "未训练".into())))
             .collect(),
         indexed: s.search.index.num_docs(),
+        unit_rows: org.units.values().filter(|u| u.jurisdiction == j).cloned().collect(),
+        line_rows: org.lines.iter().filter(|l| l.jurisdiction == j).cloned().collect(),
         f: frame(&s, &p, "/admin").await,
     }
     .into_response()

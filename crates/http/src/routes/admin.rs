@@ -73,3 +73,51 @@ pub async fn password(
     s.store.reset_password(&user.actor(), id, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Create a jurisdiction under one the admin administers, or rename one.
+#[utoipa::path(put, path = "/api/v1/admin/jurisdictions", tag = "admin", request_body = zhitong_storage::JurisdictionInput,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn save_jurisdiction(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(body): ApiJson<zhitong_storage::JurisdictionInput>,
+) -> ApiResult<StatusCode> {
+    s.store.save_jurisdiction(&user.actor(), &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Create or update a unit (department, supervision team, discipline commission, 12345); `active: false` retires it.
+#[utoipa::path(put, path = "/api/v1/admin/units", tag = "admin", request_body = zhitong_storage::UnitInput,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn save_unit(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(body): ApiJson<zhitong_storage::UnitInput>,
+) -> ApiResult<StatusCode> {
+    s.store.save_unit(&user.actor(), &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Create or update a published leader's line.
+#[utoipa::path(put, path = "/api/v1/admin/lines", tag = "admin", request_body = zhitong_storage::LineInput,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn save_line(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(body): ApiJson<zhitong_storage::LineInput>,
+) -> ApiResult<StatusCode> {
+    s.store.save_line(&user.actor(), &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Create or update an appeal topic (诉求类别); topics are platform-wide, kept by the top jurisdiction's admins.
+#[utoipa::path(put, path = "/api/v1/admin/topics", tag = "admin", request_body = zhitong_storage::TopicInput,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn save_topic(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(body): ApiJson<zhitong_storage::TopicInput>,
+) -> ApiResult<StatusCode> {
+    s.store.save_topic(&user.actor(), &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -84,9 +84,9 @@ pub async fn search(
         unit: p.unit,
         from_ms: instant("from", &p.from)?,
         to_ms: instant("to", &p.to)?,
-        enterprise_id: None,
         offset: (page - 1) * per_page,
         limit: per_page,
+        ..SearchQuery::default()
     };
     // Read-your-writes: a case changed a moment ago is found by its new text.
     s.search.index.sync(&s.store).await?;

@@ -1,5 +1,5 @@
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::{both, helpers::TestApp};
 
@@ -61,3 +61,154 @@ async fn admins_manage_accounts(app: TestApp) {
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 both!(admins_manage_accounts);
+
+/// Admins keep jurisdictions, units, lines and topics; every field is checked, nothing is written on bad input,
+/// scope is the admin's own jurisdiction, and what is saved is used at once (lists, intake, dispatch).
+async fn admins_manage_the_organisation(app: TestApp) {
+    let admin = app.login("admin").await;
+    let (s, v) = app
+        .post(
+            Some(&admin),
+            "/api/v1/admin/users",
+            json!({"username": "admin.xingning", "display_name": "兴宁区管理员", "role": "admin",
+              "jurisdiction": "450102", "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let county_admin = app.login("admin.xingning").await;
+    let before = (
+        app.count("jurisdictions").await,
+        app.count("units").await,
+        app.count("lines").await,
+        app.count("topics").await,
+    );
+    for (path, body, field) in [
+        (
+            "/api/v1/admin/jurisdictions",
+            json!({"code": "45017", "name": "新区", "level": "development_zone", "parent": "450100"}),
+            "code",
+        ),
+        (
+            "/api/v1/admin/jurisdictions",
+            json!({"code": "450174", "name": "新区", "level": "zone", "parent": "450100"}),
+            "level",
+        ),
+        (
+            "/api/v1/admin/jurisdictions",
+            json!({"code": "450174", "name": "新区", "level": "development_zone"}),
+            "parent",
+        ),
+        (
+            "/api/v1/admin/units",
+            json!({"code": "450100-NEW", "name": " ", "jurisdiction": "450100", "type": "department"}),
+            "name",
+        ),
+        (
+            "/api/v1/admin/units",
+            json!({"code": "450100-NEW", "name": "数据局", "jurisdiction": "450100", "type": "bureau"}),
+            "type",
+        ),
+        (
+            "/api/v1/admin/units",
+            json!({"code": "450100 NEW", "name": "数据局", "jurisdiction": "450100", "type": "department"}),
+            "code",
+        ),
+        (
+            "/api/v1/admin/lines",
+            json!({"id": "450100-9", "number": "12", "name": "新线路", "jurisdiction": "450100", "official": "government_head"}),
+            "number",
+        ),
+        (
+            "/api/v1/admin/lines",
+            json!({"id": "450100-9", "number": "0771-5550009", "name": "新线路", "jurisdiction": "450100", "official": "mayor"}),
+            "official",
+        ),
+        ("/api/v1/admin/topics", json!({"code": "SJ", "name": "数据要素", "parent": "NOPE"}), "parent"),
+    ] {
+        let (s, v) = app.put(Some(&admin), path, body).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{path}: {v}");
+    }
+    let after = (
+        app.count("jurisdictions").await,
+        app.count("units").await,
+        app.count("lines").await,
+        app.count("topics").await,
+    );
+    assert_eq!(before, after, "nothing written on bad input");
+
+    // Create, then use at once.
+    let put = |path: &'static str, body: Value| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let (s, v) = app.put(Some(&admin), path, body).await;
+            assert_eq!(s, StatusCode::NO_CONTENT, "{path}: {v}");
+        }
+    };
+    put(
+        "/api/v1/admin/jurisdictions",
+        json!({"code": "450174", "name": "南宁临空经济示范区", "level": "development_zone", "parent": "450100"}),
+    )
+    .await;
+    put("/api/v1/admin/units", json!({"code": "450100-SJJ", "name": "南宁市大数据发展局", "jurisdiction": "450100", "type": "department", "function": "data"})).await;
+    put("/api/v1/admin/lines", json!({"id": "450100-9", "number": "0771-5550009", "name": "市长直通线（新）", "jurisdiction": "450100", "official": "government_head"})).await;
+    put("/api/v1/admin/topics", json!({"code": "SJYS", "name": "数据要素", "default_function": "data"})).await;
+    let (_, js) = app.get(Some(&admin), "/api/v1/jurisdictions").await;
+    assert!(js.as_array().unwrap().iter().any(|j| j["code"] == "450174" && j["parent"] == "450100"));
+    let (_, topics) = app.get(Some(&admin), "/api/v1/topics").await;
+    assert!(topics.as_array().unwrap().iter().any(|t| t["code"] == "SJYS"));
+    let agent = app.login("agent@450100").await;
+    let mut body = crate::helpers::intake("help");
+    body["line"] = json!("450100-9");
+    body["topic"] = json!("SJYS");
+    let (s, o) = app.post(Some(&agent), "/api/v1/work-orders", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let sup = app.login("supervisor@450100").await;
+    app.act(&sup, &o, json!({"action": "dispatch", "units": ["450100-SJJ"]})).await;
+
+    // Rename keeps the code; the unit's jurisdiction is fixed; a retired unit cannot be dispatched to.
+    put("/api/v1/admin/units", json!({"code": "450100-SJJ", "name": "南宁市数据局", "jurisdiction": "450100", "type": "department", "active": false})).await;
+    let (s, v) = app
+        .put(
+            Some(&admin),
+            "/api/v1/admin/units",
+            json!({"code": "450100-SJJ", "name": "x", "jurisdiction": "450102", "type": "department"}),
+        )
+        .await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("jurisdiction")));
+    let (_, units) = app.get(Some(&admin), "/api/v1/units?jurisdiction=450100").await;
+    let unit = units.as_array().unwrap().iter().find(|u| u["code"] == "450100-SJJ").unwrap().clone();
+    assert_eq!((unit["name"].as_str(), unit["active"].as_bool()), (Some("南宁市数据局"), Some(false)));
+    let (_, o2) = app.post(Some(&agent), "/api/v1/work-orders", crate::helpers::intake("help")).await;
+    let (s, _) = app
+        .post(
+            Some(&sup),
+            &format!("/api/v1/work-orders/{}/actions", o2["id"]),
+            json!({"action": "dispatch", "units": ["450100-SJJ"], "version": o2["version"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a retired unit takes no new cases");
+
+    // Scope: a county admin keeps the county, not the city; only the top admins keep topics; others may not.
+    let (s, _) = app
+        .put(
+            Some(&county_admin),
+            "/api/v1/admin/units",
+            json!({"code": "450102-SJJ", "name": "兴宁区数据局", "jurisdiction": "450102", "type": "department"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    for (path, body) in [
+        (
+            "/api/v1/admin/units",
+            json!({"code": "450100-X", "name": "x", "jurisdiction": "450100", "type": "department"}),
+        ),
+        ("/api/v1/admin/topics", json!({"code": "X", "name": "x"})),
+    ] {
+        let (s, _) = app.put(Some(&county_admin), path, body).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{path}");
+    }
+    let (s, _) = app.put(Some(&sup), "/api/v1/admin/topics", json!({"code": "X", "name": "x"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+both!(admins_manage_the_organisation);
