@@ -74,6 +74,16 @@ async fn search_cases_in_chinese_with_visibility(app: TestApp) {
     let r = search(&app, &handler, "q=绿色通道").await;
     assert_eq!(ids(&r), vec![longer["id"].as_i64().unwrap()], "{r}");
     assert!(r["items"][0]["snippet_html"].as_str().unwrap().contains("<b>绿色通道</b>"), "{r}");
+
+    // Highlighting never lets the appeal's own markup through (titles come from the public portal too).
+    record(&app, &agent, "help", "<script>alert(1)</script>园区道路", "<img src=x onerror=alert(2)>园区道路破损").await;
+    let r = search(&app, &sup, "q=园区道路").await;
+    let hit = &r["items"][0];
+    for field in ["title_html", "snippet_html"] {
+        let html = hit[field].as_str().unwrap();
+        assert!(!html.contains("<script") && !html.contains("<img"), "{field}: {html}");
+        assert!(html.contains("&lt;"), "{field}: {html}");
+    }
 }
 both!(search_cases_in_chinese_with_visibility);
 
@@ -250,3 +260,45 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// Several servers on one database: each keeps its own index, and each follows every change, whoever made it.
+async fn every_server_index_follows_the_database(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let sup = app.login("supervisor@450100").await;
+    let servers: Vec<zhitong_search::SearchIndex> = (0..2)
+        .map(|i| zhitong_search::SearchIndex::open(&app.data_dir().join(format!("server-{i}"))))
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let o = record(&app, &agent, "help", "冷链仓库审批", "冷链仓库建设审批卡在环评环节。").await;
+    app.act(&sup, &o, json!({"action": "dispatch", "units": ["450100-XZSP"]})).await;
+    let actor =
+        app.store.users().await.unwrap().into_iter().find(|u| u.username == "supervisor@450100").unwrap().actor();
+    let tree = app.store.org().tree.clone();
+    let find = |index: &zhitong_search::SearchIndex, q: &str| {
+        index
+            .search(&actor, &tree, &zhitong_search::SearchQuery { q: q.into(), limit: 10, ..Default::default() })
+            .unwrap()
+            .items
+            .iter()
+            .map(|h| (h.id, h.state.clone().unwrap_or_default()))
+            .collect::<Vec<_>>()
+    };
+    let id = o["id"].as_i64().unwrap();
+    for index in &servers {
+        index.sync(&app.store).await.unwrap();
+        assert_eq!(find(index, "冷链仓库"), vec![(id, "dispatched".to_string())]);
+    }
+    let handler = app.login("handler@450100-XZSP").await;
+    let (_, now) = app.get(Some(&handler), &format!("/api/v1/work-orders/{id}")).await;
+    app.act(&handler, &now, json!({"action": "accept"})).await;
+    for index in &servers {
+        index.sync(&app.store).await.unwrap();
+        assert_eq!(
+            find(index, "冷链仓库"),
+            vec![(id, "accepted".to_string())],
+            "the change made elsewhere is followed"
+        );
+        assert_eq!(index.num_docs(), 1, "updated in place, not added twice");
+    }
+}
+both!(every_server_index_follows_the_database);
