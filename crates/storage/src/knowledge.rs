@@ -401,25 +401,8 @@ impl Store {
     /// The agent used this published answer on the case (linked with its version).
     pub async fn use_knowledge(&self, actor: &Actor, work_order_id: i64, entry_id: i64, now: Timestamp) -> Result<()> {
         self.history(work_order_id, actor).await?;
-        let e = self
-            .knowledge_visible(actor, entry_id, now)
-            .await
-            .map_err(|_| FieldError::new("entry", "知识条目不存在或未发布"))?;
-        if e.status != KnowledgeStatus::Published {
-            return Err(FieldError::new("entry", "只能引用已发布的知识条目").into());
-        }
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO knowledge_uses (work_order_id, entry_id, version, used_by, used_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (work_order_id, entry_id) DO UPDATE SET version = excluded.version, used_at = excluded.used_at",
-        )
-        .bind(work_order_id)
-        .bind(entry_id)
-        .bind(e.version)
-        .bind(actor.user_id)
-        .bind(to_millis(now))
-        .execute(&mut *tx)
-        .await?;
+        link_knowledge(&mut tx, "entry", work_order_id, entry_id, actor, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -434,6 +417,36 @@ impl Store {
         .fetch_all(self.reader())
         .await?)
     }
+}
+
+/// Links a published answer, at its current version, to a case inside the caller's transaction (the `answer`
+/// action and the explicit link share it). `field` names the request field in the error.
+pub(crate) async fn link_knowledge(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    field: &str,
+    work_order_id: i64,
+    entry_id: i64,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<()> {
+    let published: Option<(i64,)> =
+        sqlx::query_as("SELECT version FROM knowledge_entries WHERE id = $1 AND status = 'published'")
+            .bind(entry_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let (version,) = published.ok_or_else(|| FieldError::new(field, "引用的知识条目不存在或未发布"))?;
+    sqlx::query(
+        "INSERT INTO knowledge_uses (work_order_id, entry_id, version, used_by, used_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (work_order_id, entry_id) DO UPDATE SET version = excluded.version, used_at = excluded.used_at",
+    )
+    .bind(work_order_id)
+    .bind(entry_id)
+    .bind(version)
+    .bind(actor.user_id)
+    .bind(to_millis(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn save_version(tx: &mut sqlx::Transaction<'static, sqlx::Any>, id: i64) -> Result<()> {

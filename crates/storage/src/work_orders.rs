@@ -519,24 +519,7 @@ impl Store {
         }
         if let Command::Answer { article: Some(entry), .. } = &event.command {
             // The knowledge-base answer read out is linked to the case, with the version read, in the same transaction.
-            let published: Option<(i64,)> =
-                sqlx::query_as("SELECT version FROM knowledge_entries WHERE id = $1 AND status = 'published'")
-                    .bind(*entry)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let (entry_version,) =
-                published.ok_or_else(|| FieldError::new("article", "引用的知识条目不存在或未发布"))?;
-            sqlx::query(
-                "INSERT INTO knowledge_uses (work_order_id, entry_id, version, used_by, used_at) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (work_order_id, entry_id) DO NOTHING",
-            )
-            .bind(id)
-            .bind(*entry)
-            .bind(entry_version)
-            .bind(actor.user_id)
-            .bind(to_millis(now))
-            .execute(&mut *tx)
-            .await?;
+            crate::knowledge::link_knowledge(&mut tx, "article", id, *entry, actor, now).await?;
         }
         let details = serde_json::json!({ "event": event });
         insert_event(&mut tx, id, now, actor, event.command.action().code(), Some(case.state), next.state, &details)
