@@ -9,7 +9,7 @@
 pub mod documents;
 pub mod html;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 
 use jiff::{
     ToSpan,
@@ -174,13 +174,7 @@ const DAY_MS: i64 = 86_400_000;
 
 /// Compute one period's figures. `rows` and `events` may hold more than the
 /// period; each figure picks what its definition says.
-pub fn figures(
-    rows: &[ReportRow],
-    lookback: &[(i64, Option<String>, i64)],
-    events: &[ReportEvent],
-    from: i64,
-    to: i64,
-) -> Figures {
+pub fn figures(rows: &[ReportRow], repeats: &HashSet<i64>, events: &[ReportEvent], from: i64, to: i64) -> Figures {
     let in_period = |t: i64| t >= from && t < to;
     let received: Vec<&ReportRow> = rows.iter().filter(|r| in_period(r.received_at)).collect();
     let mut by_kind = BTreeMap::new();
@@ -220,21 +214,8 @@ pub fn figures(
     };
     let extensions = period_events.iter().filter(|e| e.action == "approve_extension").count() as i64;
     let returns = period_events.iter().filter(|e| e.action == "return").count() as i64;
-    // Repeat appeal: the same enterprise on the same topic within the 30 days before.
-    let mut earlier: HashMap<(i64, Option<&str>), Vec<i64>> = HashMap::new();
-    for (e, topic, at) in lookback.iter().filter(|x| x.2 < to) {
-        earlier.entry((*e, topic.as_deref())).or_default().push(*at);
-    }
-    let repeat_appeals = received
-        .iter()
-        .filter(|r| {
-            r.enterprise_id.is_some_and(|e| {
-                earlier
-                    .get(&(e, r.topic.as_deref()))
-                    .is_some_and(|ts| ts.iter().any(|t| *t < r.received_at && *t >= r.received_at - 30 * DAY_MS))
-            })
-        })
-        .count() as i64;
+    // Repeat appeal: the same enterprise on the same topic within the 30 days before (`Store::report_repeats`).
+    let repeat_appeals = received.iter().filter(|r| repeats.contains(&r.id)).count() as i64;
     let mut hours: Vec<f64> =
         closed.iter().filter_map(|r| r.closed_at.map(|c| (c - r.received_at) as f64 / 3_600_000.0)).collect();
     hours.sort_by(|a, b| a.total_cmp(b));
@@ -347,10 +328,10 @@ pub async fn build(
     let prev_d = period.previous(from_d);
     let (from, to, prev) = (midnight(from_d), midnight(to_d), midnight(prev_d));
     let rows = store.report_rows(scope, prev, to).await?;
-    let lookback = store.report_lookback(scope, prev - 30 * DAY_MS, to).await?;
+    let repeats: HashSet<i64> = store.report_repeats(scope, prev, to).await?.into_iter().collect();
     let events = store.report_events(scope, prev, to).await?;
-    let figures_now = figures(&rows, &lookback, &events, from, to);
-    let previous = figures(&rows, &lookback, &events, prev, from);
+    let figures_now = figures(&rows, &repeats, &events, from, to);
+    let previous = figures(&rows, &repeats, &events, prev, from);
     let may_name = |r: &ReportRow| !r.discipline_only || actor.role == Role::Discipline;
     let case_ref = |r: &ReportRow| CaseRef {
         number: r.number.clone(),

@@ -121,13 +121,14 @@ async fn run() {
     let rows = store.report_rows(None, ms(prev), to).await.unwrap();
     println!("  rows: {} in {:?}", rows.len(), t.elapsed());
     let t = Instant::now();
-    let lookback = store.report_lookback(None, ms(prev) - 30 * 86_400_000, to).await.unwrap();
-    println!("  look-back: {} in {:?}", lookback.len(), t.elapsed());
+    let repeats: std::collections::HashSet<i64> =
+        store.report_repeats(None, ms(prev), to).await.unwrap().into_iter().collect();
+    println!("  repeat appeals: {} in {:?}", repeats.len(), t.elapsed());
     let t = Instant::now();
     let events = store.report_events(None, ms(prev), to).await.unwrap();
     println!("  events: {} in {:?}", events.len(), t.elapsed());
     let t = Instant::now();
-    let _ = zhitong_reports::figures(&rows, &lookback, &events, ms(from), to);
+    let _ = zhitong_reports::figures(&rows, &repeats, &events, ms(from), to);
     println!("  figures: {:?}", t.elapsed());
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);
