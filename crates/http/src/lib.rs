@@ -18,6 +18,7 @@ use zhitong_storage::Store;
 
 pub use observability::metrics_handle;
 pub use openapi::api_doc;
+pub use routes::search::{SuggestionStats, stats as suggestion_stats};
 
 #[derive(Clone)]
 pub struct AppState {

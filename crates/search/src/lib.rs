@@ -46,18 +46,20 @@ impl Search {
             if self.suggester.reload_if_changed() {
                 tracing::info!("routing models reloaded from disk");
             }
-            let missing = self.suggester.loaded().iter().any(|(_, n)| n.is_none());
-            let due = last_training.is_none_or(|t| t.elapsed() > Duration::from_secs(24 * 3600));
-            if due && (missing || last_training.is_some()) {
+            // At start only when a model is missing; after that once a day.
+            let due = match last_training {
+                None => self.suggester.loaded().iter().any(|(_, n)| n.is_none()),
+                Some(t) => t.elapsed() > Duration::from_secs(24 * 3600),
+            };
+            if due {
                 match self.suggester.retrain(&store).await {
                     Ok(trained) if !trained.is_empty() => tracing::info!(?trained, "routing models retrained"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!("retraining routing models failed: {e}"),
                 }
                 last_training = Some(std::time::Instant::now());
-            } else if last_training.is_none() {
-                last_training = Some(std::time::Instant::now());
             }
+            last_training.get_or_insert_with(std::time::Instant::now);
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
                 _ = stop.changed() => return,

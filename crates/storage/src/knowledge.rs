@@ -279,12 +279,7 @@ impl Store {
         .bind(expected)
         .execute(&mut *tx)
         .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::VersionConflict { current: current.version });
-        }
-        save_version(&mut tx, id).await?;
-        tx.commit().await?;
-        self.knowledge_entry(id, now).await
+        self.commit_edit(tx, id, r.rows_affected(), current.version, now).await
     }
 
     /// Publish, withdraw or return to draft; also a new version, so the history shows who published what.
@@ -318,8 +313,20 @@ impl Store {
         .bind(version)
         .execute(&mut *tx)
         .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::VersionConflict { current: current.version });
+        self.commit_edit(tx, id, r.rows_affected(), current.version, now).await
+    }
+
+    /// After a version-checked UPDATE: a conflict if it changed nothing, else the new version kept and returned.
+    async fn commit_edit(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        id: i64,
+        updated: u64,
+        current: i64,
+        now: Timestamp,
+    ) -> Result<KnowledgeEntry> {
+        if updated == 0 {
+            return Err(StoreError::VersionConflict { current });
         }
         save_version(&mut tx, id).await?;
         tx.commit().await?;

@@ -753,6 +753,8 @@ pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<Admin
     let (Ok(calendar), Ok(policies)) = (s.store.calendar_view(&j, year), s.store.policies_view(&j)) else {
         return Redirect::to("/admin").into_response();
     };
+    // The same figures as `GET /api/v1/admin/suggestions`.
+    let stats = zhitong_http::suggestion_stats(&s).await.unwrap_or_default();
     AdminPage {
         jurisdictions: org.jurisdictions.iter().map(|x| (x.code.clone(), x.name.clone(), x.level.clone())).collect(),
         calendar,
@@ -773,12 +775,9 @@ pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<Admin
             .filter(|u| u.jurisdiction == j)
             .map(|u| (u.code.clone(), u.name.clone()))
             .collect(),
-        outcomes: s
-            .store
-            .suggestion_outcomes(jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 30))
-            .await
-            .unwrap_or_default()
-            .into_iter()
+        outcomes: stats
+            .outcomes
+            .iter()
             .map(|o| {
                 let label = match o.field.as_str() {
                     "kind" => "诉求类型",
@@ -789,14 +788,12 @@ pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<Admin
                 (label.to_string(), o.decided, o.accepted, rate)
             })
             .collect(),
-        models: s
-            .search
-            .suggester
-            .loaded()
-            .into_iter()
-            .map(|(n, t)| (n.to_string(), t.map(|t| format!("{t} 件")).unwrap_or_else(|| "未训练".into())))
+        models: stats
+            .models
+            .iter()
+            .map(|m| (m.name.clone(), m.trained_on.map(|t| format!("{t} 件")).unwrap_or_else(|| "未训练".into())))
             .collect(),
-        indexed: s.search.index.num_docs(),
+        indexed: stats.indexed,
         unit_rows: org.units.values().filter(|u| u.jurisdiction == j).cloned().collect(),
         line_rows: org.lines.iter().filter(|l| l.jurisdiction == j).cloned().collect(),
         f: frame(&s, &p, "/admin").await,

@@ -139,7 +139,7 @@ pub async fn suggestions(
     Ok(Json(found))
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Default, Serialize, ToSchema)]
 pub struct SuggestionStats {
     /// Since this many days.
     pub days: i64,
