@@ -9,7 +9,7 @@
 pub mod documents;
 pub mod html;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use jiff::{
     ToSpan,
@@ -22,7 +22,10 @@ use zhitong_domain::{
     time::{instant, rfc3339},
     work_order::Actor,
 };
-use zhitong_storage::{ReportEvent, ReportRow, Store, StoreError};
+use zhitong_storage::{CaseList, ClosedTally, ListedCase, PeriodTallies, Store, StoreError};
+
+/// How many cases a report names in each list (the counts are always complete).
+const LIST_LIMIT: i64 = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -170,80 +173,55 @@ fn rate(n: i64, d: i64) -> Option<f64> {
     (d > 0).then(|| (n as f64 / d as f64 * 10_000.0).round() / 10_000.0)
 }
 
-const DAY_MS: i64 = 86_400_000;
-
-/// Compute one period's figures. `rows` and `events` may hold more than the
-/// period; each figure picks what its definition says.
-pub fn figures(rows: &[ReportRow], repeats: &HashSet<i64>, events: &[ReportEvent], from: i64, to: i64) -> Figures {
-    let in_period = |t: i64| t >= from && t < to;
-    let received: Vec<&ReportRow> = rows.iter().filter(|r| in_period(r.received_at)).collect();
+/// Compute one period's figures from its tallies (the row-level conditions
+/// are `zhitong_storage::reporting`'s; the arithmetic is here, once).
+pub fn figures(t: &PeriodTallies) -> Figures {
     let mut by_kind = BTreeMap::new();
     let mut by_line = BTreeMap::new();
     let mut by_jurisdiction = BTreeMap::new();
     let mut by_topic = BTreeMap::new();
-    for r in &received {
-        *by_kind.entry(r.kind.code().to_string()).or_insert(0) += 1;
-        *by_line.entry(r.line.clone().unwrap_or_else(|| "none".into())).or_insert(0) += 1;
-        *by_jurisdiction.entry(r.jurisdiction.clone()).or_insert(0) += 1;
-        *by_topic.entry(r.topic.clone().unwrap_or_else(|| "none".into())).or_insert(0) += 1;
+    let (mut received, mut repeat_appeals) = (0, 0);
+    for r in &t.received {
+        received += r.appeals;
+        repeat_appeals += r.repeats;
+        *by_kind.entry(r.kind.code().to_string()).or_insert(0) += r.appeals;
+        *by_line.entry(r.line.clone().unwrap_or_else(|| "none".into())).or_insert(0) += r.appeals;
+        *by_jurisdiction.entry(r.jurisdiction.clone()).or_insert(0) += r.appeals;
+        *by_topic.entry(r.topic.clone().unwrap_or_else(|| "none".into())).or_insert(0) += r.appeals;
     }
-    // Closed: the case reached `closed` in the period (transfers to 12345 are not closures).
-    let closed: Vec<&ReportRow> =
-        rows.iter().filter(|r| r.state == "closed" && r.closed_at.is_some_and(in_period)).collect();
-    let on_time =
-        |r: &ReportRow| matches!((r.closed_at, r.deadline), (Some(c), Some(d)) if c <= d) || r.deadline.is_none();
-    let closed_on_time = closed.iter().filter(|r| on_time(r)).count() as i64;
-    let rated: Vec<&&ReportRow> = closed.iter().filter(|r| r.rating.is_some()).collect();
-    let count_rating = |x: &str| rated.iter().filter(|r| r.rating.as_deref() == Some(x)).count() as i64;
+    let sum = |f: &dyn Fn(&ClosedTally) -> bool| t.closed.iter().filter(|c| f(c)).map(|c| c.cases).sum::<i64>();
+    let closed = sum(&|_| true);
+    let closed_on_time = sum(&|c| c.on_time);
+    let rated = sum(&|c| c.rating.is_some());
+    let rating = |x: &str| sum(&|c| c.rating.as_deref() == Some(x));
     let (satisfied, basically, unsatisfied) =
-        (count_rating("satisfied"), count_rating("basically_satisfied"), count_rating("unsatisfied"));
-    let overdue_open = rows
-        .iter()
-        .filter(|r| r.received_at < to && r.closed_at.is_none_or(|c| c >= to) && r.deadline.is_some_and(|d| d < to))
-        .count() as i64;
-    let period_events: Vec<&ReportEvent> = events.iter().filter(|e| in_period(e.at)).collect();
-    let dispatched = {
-        let mut ids: Vec<i64> = period_events
-            .iter()
-            .filter(|e| e.action == "dispatch" && e.unit.is_some())
-            .map(|e| e.work_order_id)
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids.len() as i64
-    };
-    let extensions = period_events.iter().filter(|e| e.action == "approve_extension").count() as i64;
-    let returns = period_events.iter().filter(|e| e.action == "return").count() as i64;
-    // Repeat appeal: the same enterprise on the same topic within the 30 days before (`Store::report_repeats`).
-    let repeat_appeals = received.iter().filter(|r| repeats.contains(&r.id)).count() as i64;
-    let mut hours: Vec<f64> =
-        closed.iter().filter_map(|r| r.closed_at.map(|c| (c - r.received_at) as f64 / 3_600_000.0)).collect();
-    hours.sort_by(|a, b| a.total_cmp(b));
-    let median_handling_hours = match hours.len() {
-        0 => None,
-        n if n % 2 == 1 => Some(hours[n / 2]),
-        n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2.0),
+        (rating("satisfied"), rating("basically_satisfied"), rating("unsatisfied"));
+    let events = |action: &str| t.events.iter().filter(|e| e.action == action).map(|e| e.events).sum::<i64>();
+    let median_handling_hours = match t.middle_handling_ms.as_slice() {
+        [m] => Some(*m as f64),
+        [a, b] => Some((*a + *b) as f64 / 2.0),
+        _ => None,
     }
-    .map(|h| (h * 100.0).round() / 100.0);
+    .map(|ms| (ms / 3_600_000.0 * 100.0).round() / 100.0);
     let mut by_unit: BTreeMap<String, UnitFigures> = BTreeMap::new();
-    for e in &period_events {
+    for e in &t.events {
         if let Some(u) = &e.unit {
             let f = by_unit.entry(u.clone()).or_default();
             match e.action.as_str() {
-                "dispatch" => f.assigned += 1,
-                "return" => f.returned += 1,
+                "dispatch" => f.assigned += e.events,
+                "return" => f.returned += e.events,
                 _ => {}
             }
         }
     }
-    for r in &closed {
-        if let Some(u) = &r.lead_unit {
+    for c in &t.closed {
+        if let Some(u) = &c.lead_unit {
             let f = by_unit.entry(u.clone()).or_default();
-            f.closed += 1;
-            f.closed_on_time += on_time(r) as i64;
-            if let Some(x) = &r.rating {
-                f.rated += 1;
-                f.satisfied += (x != "unsatisfied") as i64;
+            f.closed += c.cases;
+            f.closed_on_time += c.on_time as i64 * c.cases;
+            if let Some(x) = &c.rating {
+                f.rated += c.cases;
+                f.satisfied += (x != "unsatisfied") as i64 * c.cases;
             }
         }
     }
@@ -252,27 +230,41 @@ pub fn figures(rows: &[ReportRow], repeats: &HashSet<i64>, events: &[ReportEvent
         f.satisfaction_rate = rate(f.satisfied, f.rated);
     }
     Figures {
-        received: received.len() as i64,
+        received,
         by_kind,
         by_line,
         by_jurisdiction,
         by_topic,
-        dispatched,
-        closed: closed.len() as i64,
+        dispatched: t.dispatched_orders,
+        closed,
         closed_on_time,
-        on_time_rate: rate(closed_on_time, closed.len() as i64),
-        rated: rated.len() as i64,
+        on_time_rate: rate(closed_on_time, closed),
+        rated,
         satisfied,
         basically_satisfied: basically,
         unsatisfied,
-        satisfaction_rate: rate(satisfied + basically, rated.len() as i64),
-        overdue_open,
-        extensions,
-        returns,
+        satisfaction_rate: rate(satisfied + basically, rated),
+        overdue_open: t.overdue_open,
+        extensions: events("approve_extension"),
+        returns: events("return"),
         repeat_appeals,
         median_handling_hours,
         by_unit,
     }
+}
+
+/// Jurisdictions by on-time rate in the period (all of `codes`, those with nothing closed last).
+fn jurisdiction_ranking(t: &PeriodTallies, codes: &[String]) -> Vec<(String, Option<f64>)> {
+    let mut ranking: Vec<(String, Option<f64>)> = codes
+        .iter()
+        .map(|code| {
+            let mine = t.closed.iter().filter(|c| &c.jurisdiction == code);
+            let (closed, on_time) = mine.fold((0, 0), |(n, ok), c| (n + c.cases, ok + c.on_time as i64 * c.cases));
+            (code.clone(), rate(on_time, closed))
+        })
+        .collect();
+    ranking.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal).then(a.0.cmp(&b.0)));
+    ranking
 }
 
 #[derive(Debug)]
@@ -327,58 +319,30 @@ pub async fn build(
     let (from_d, to_d) = period.span(date);
     let prev_d = period.previous(from_d);
     let (from, to, prev) = (midnight(from_d), midnight(to_d), midnight(prev_d));
-    let rows = store.report_rows(scope, prev, to).await?;
-    let repeats: HashSet<i64> = store.report_repeats(scope, prev, to).await?.into_iter().collect();
-    let events = store.report_events(scope, prev, to).await?;
-    let figures_now = figures(&rows, &repeats, &events, from, to);
-    let previous = figures(&rows, &repeats, &events, prev, from);
-    let may_name = |r: &ReportRow| !r.discipline_only || actor.role == Role::Discipline;
-    let case_ref = |r: &ReportRow| CaseRef {
-        number: r.number.clone(),
-        title: r.title.clone(),
-        lead_unit: r.lead_unit.as_ref().map(|u| org.units.get(u).map(|x| x.name.clone()).unwrap_or_else(|| u.clone())),
-        deadline: r.deadline.and_then(|d| jiff::Timestamp::from_millisecond(d).ok()).map(rfc3339),
+    let now_tallies = store.report_tallies(scope, from, to).await?;
+    let figures_now = figures(&now_tallies);
+    let previous = figures(&store.report_tallies(scope, prev, from).await?);
+    let discipline = actor.role == Role::Discipline;
+    let case_ref = |c: ListedCase| CaseRef {
+        number: c.number,
+        title: c.title,
+        lead_unit: c.lead_unit.map(|u| org.units.get(&u).map(|x| x.name.clone()).unwrap_or(u)),
+        deadline: c.deadline.and_then(|d| jiff::Timestamp::from_millisecond(d).ok()).map(rfc3339),
     };
-    let open_at_end = |r: &&ReportRow| r.received_at < to && r.closed_at.is_none_or(|c| c >= to);
-    let mut overdue: Vec<&ReportRow> =
-        rows.iter().filter(open_at_end).filter(|r| r.deadline.is_some_and(|d| d < to) && may_name(r)).collect();
-    overdue.sort_by(|a, b| (a.deadline, &a.number).cmp(&(b.deadline, &b.number)));
-    let mut near: Vec<&ReportRow> = rows
-        .iter()
-        .filter(open_at_end)
-        .filter(|r| r.deadline.is_some_and(|d| d >= to && d < to + DAY_MS) && may_name(r))
-        .collect();
-    near.sort_by(|a, b| (a.deadline, &a.number).cmp(&(b.deadline, &b.number)));
-    let mut unsatisfied: Vec<&ReportRow> = rows
-        .iter()
-        .filter(|r| {
-            r.rating.as_deref() == Some("unsatisfied")
-                && r.closed_at.is_none_or(|c| c >= from && c < to)
-                && r.received_at < to
-                && may_name(r)
+    let list = |which: CaseList, limit: i64| store.report_list(scope, which, from, to, discipline, limit);
+    let named = |cases: Vec<ListedCase>| cases.into_iter().map(case_ref).collect::<Vec<_>>();
+    let overdue_list = named(list(CaseList::Overdue, LIST_LIMIT).await?);
+    let near_deadline_list = named(list(CaseList::NearDeadline, LIST_LIMIT).await?);
+    let unsatisfied_list = named(list(CaseList::Unsatisfied, LIST_LIMIT).await?);
+    let notable_list = named(list(CaseList::Supervised, LIST_LIMIT).await?);
+    let typical_list = list(CaseList::Typical, i64::MAX)
+        .await?
+        .into_iter()
+        .map(|mut c| {
+            let note = c.note.take().unwrap_or_default();
+            (case_ref(c), note)
         })
         .collect();
-    unsatisfied.sort_by(|a, b| a.number.cmp(&b.number));
-    // Rows come from several queries in no set order: every list is sorted so a report regenerates identically.
-    let supervised_now: std::collections::HashSet<i64> = events
-        .iter()
-        .filter(|e| e.action == "supervise" && e.at >= from && e.at < to)
-        .map(|e| e.work_order_id)
-        .collect();
-    let mut notable: Vec<&ReportRow> = rows.iter().filter(|r| supervised_now.contains(&r.id) && may_name(r)).collect();
-    notable.sort_by(|a, b| a.number.cmp(&b.number));
-    let in_period: std::collections::HashSet<i64> = rows
-        .iter()
-        .filter(|r| (r.received_at >= from && r.received_at < to) || r.closed_at.is_some_and(|c| c >= from && c < to))
-        .map(|r| r.id)
-        .collect();
-    let notes = store.typical_notes(&in_period.iter().copied().collect::<Vec<_>>()).await?;
-    let mut typical: Vec<(CaseRef, String)> = rows
-        .iter()
-        .filter(|r| in_period.contains(&r.id) && may_name(r))
-        .filter_map(|r| notes.get(&r.id).map(|n| (case_ref(r), n.clone())))
-        .collect();
-    typical.sort_by(|a, b| a.0.number.cmp(&b.0.number));
     let mut unit_ranking: Vec<(&String, &UnitFigures)> =
         figures_now.by_unit.iter().filter(|(_, f)| f.closed > 0).collect();
     unit_ranking.sort_by(|a, b| {
@@ -389,23 +353,7 @@ pub async fn build(
             .then(a.1.returned.cmp(&b.1.returned))
             .then(a.0.cmp(b.0))
     });
-    let mut jurisdiction_ranking: Vec<(String, Option<f64>)> = codes
-        .iter()
-        .map(|c| {
-            let closed: Vec<&ReportRow> = rows
-                .iter()
-                .filter(|r| {
-                    &r.jurisdiction == c && r.state == "closed" && r.closed_at.is_some_and(|t| t >= from && t < to)
-                })
-                .collect();
-            let ok = closed
-                .iter()
-                .filter(|r| matches!((r.closed_at, r.deadline), (Some(x), Some(d)) if x <= d) || r.deadline.is_none())
-                .count();
-            (c.clone(), rate(ok as i64, closed.len() as i64))
-        })
-        .collect();
-    jurisdiction_ranking.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal).then(a.0.cmp(&b.0)));
+    let jurisdiction_ranking = jurisdiction_ranking(&now_tallies, &codes);
     let mut topics_rising: Vec<(String, i64, i64)> = figures_now
         .by_topic
         .iter()
@@ -457,11 +405,11 @@ pub async fn build(
             last_day: to_d.yesterday().expect("date in range").to_string(),
         },
         previous,
-        overdue_list: overdue.into_iter().take(200).map(case_ref).collect(),
-        near_deadline_list: near.into_iter().take(200).map(case_ref).collect(),
-        unsatisfied_list: unsatisfied.into_iter().take(200).map(case_ref).collect(),
-        notable_list: notable.into_iter().take(200).map(case_ref).collect(),
-        typical_list: typical,
+        overdue_list,
+        near_deadline_list,
+        unsatisfied_list,
+        notable_list,
+        typical_list,
         topics_rising,
         unit_ranking: unit_ranking.into_iter().map(|(u, _)| u.clone()).collect(),
         jurisdiction_ranking,

@@ -186,19 +186,4 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
-
-    /// Typical cases among these work orders: id → note.
-    pub async fn typical_notes(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
-        let mut out = std::collections::HashMap::new();
-        for chunk in ids.chunks(500) {
-            let list = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-            let sql = format!("SELECT work_order_id, note FROM typical_cases WHERE work_order_id IN ({list})");
-            let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            out.extend(q.fetch_all(self.reader()).await?);
-        }
-        Ok(out)
-    }
 }

@@ -114,6 +114,7 @@ impl Store {
                 None,
                 o.registration.kind.initial_state(),
                 &reg,
+                None,
             )
             .await?;
             for (e, actor, from, to) in &o.events {
@@ -127,6 +128,7 @@ impl Store {
                     Some(*from),
                     *to,
                     &details,
+                    e.counted_unit(),
                 )
                 .await?;
             }

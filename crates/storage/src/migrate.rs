@@ -28,6 +28,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_deadlines_notifications"),
     migration!(4, "0004_report_archive"),
     migration!(5, "0005_knowledge_search"),
+    migration!(6, "0006_report_tallies"),
 ];
 
 impl Store {
@@ -83,6 +84,29 @@ impl Store {
             Backend::Postgres => {
                 "SELECT table_name::text, column_name::text FROM information_schema.columns \
                  WHERE table_schema = current_schema() ORDER BY 1, 2"
+            }
+        };
+        Ok(sqlx::query_as(sql).fetch_all(&self.read).await?)
+    }
+
+    /// Every index the migrations created: (name, its columns in order). Indexes that back a
+    /// primary key or a UNIQUE constraint are left out (the backends name those differently).
+    pub async fn indexes(&self) -> Result<Vec<(String, String)>> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT m.name, (SELECT group_concat(name, ',') FROM \
+                 (SELECT p.name FROM pragma_index_info(m.name) p ORDER BY p.seqno)) \
+                 FROM sqlite_master m WHERE m.type = 'index' AND m.sql IS NOT NULL ORDER BY 1"
+            }
+            Backend::Postgres => {
+                "SELECT i.relname::text, string_agg(a.attname::text, ',' ORDER BY k.n) \
+                 FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
+                 JOIN pg_namespace ns ON ns.oid = t.relnamespace \
+                 CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, n) \
+                 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
+                 WHERE ns.nspname = current_schema() AND NOT EXISTS \
+                 (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) \
+                 GROUP BY i.relname ORDER BY 1"
             }
         };
         Ok(sqlx::query_as(sql).fetch_all(&self.read).await?)

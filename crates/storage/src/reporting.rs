@@ -1,173 +1,340 @@
-//! What reports read: a light projection of work orders and of history
-//! events for a period and a set of jurisdictions. The figures themselves
-//! are computed by the reports crate, one definition each.
+//! What reports read, counted by the database: per-period tallies grouped by
+//! the dimensions the figures break down by, and the few cases a report
+//! names. Moving counts instead of rows is what keeps a monthly bulletin over
+//! a million work orders within its budget (docs/benchmarks.md); migration
+//! 0006 gives each query a covering index.
+//!
+//! The row-level conditions of docs/metrics.md live here, once each, as SQL
+//! (`RECEIVED_IN`, `CLOSED_IN`, `ON_TIME`, the two halves of "open at an
+//! instant", `REPEAT`); the arithmetic over the tallies (sums, rates, the
+//! median, rankings) is `zhitong_reports::figures`.
 
 use zhitong_domain::work_order::Kind;
 
-use crate::{Result, Store, rows::RowExt};
+use crate::{Result, Store, StoreError};
 
-#[derive(Debug, Clone)]
-pub struct ReportRow {
-    pub id: i64,
+/// Appeals received in the period, by what they were and where they came in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedTally {
+    pub kind: Kind,
+    pub line: Option<String>,
+    pub jurisdiction: String,
+    pub topic: Option<String>,
+    pub appeals: i64,
+    /// Of those, repeat appeals (重复诉求): see [`REPEAT_WINDOW_MS`].
+    pub repeats: i64,
+}
+
+/// Cases closed in the period, by jurisdiction, lead unit, timeliness and rating.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClosedTally {
+    pub jurisdiction: String,
+    pub lead_unit: Option<String>,
+    pub on_time: bool,
+    pub rating: Option<String>,
+    pub cases: i64,
+}
+
+/// Dispatches, returns, approved extensions and supervision in the period, by the unit they concern.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventTally {
+    pub action: String,
+    /// The lead unit a dispatch named, or the unit that returned the case.
+    pub unit: Option<String>,
+    pub events: i64,
+}
+
+/// Everything one period's figures are computed from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PeriodTallies {
+    pub received: Vec<ReceivedTally>,
+    pub closed: Vec<ClosedTally>,
+    pub events: Vec<EventTally>,
+    /// Work orders dispatched to a lead unit in the period (each once).
+    pub dispatched_orders: i64,
+    /// Open at the end of the period and past their deadline.
+    pub overdue_open: i64,
+    /// The middle one (odd count) or two (even count) handling times, in ms, of the cases closed in the period.
+    pub middle_handling_ms: Vec<i64>,
+}
+
+/// The lists a report names cases in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseList {
+    /// Open at the end of the period and past their deadline; earliest deadline first.
+    Overdue,
+    /// Open at the end of the period, deadline within the next day; earliest deadline first.
+    NearDeadline,
+    /// Rated unsatisfied and closed in the period, or still open (being redone); by number.
+    Unsatisfied,
+    /// Put under supervision (督办) in the period; by number.
+    Supervised,
+    /// Chosen as typical by a supervisor, received or closed in the period; by number, with the note.
+    Typical,
+}
+
+/// A case a report names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedCase {
     pub number: String,
     pub title: String,
-    pub kind: Kind,
-    pub state: String,
-    pub line: Option<String>,
-    pub topic: Option<String>,
-    pub jurisdiction: String,
-    pub handling_jurisdiction: String,
-    pub enterprise_id: Option<i64>,
-    pub received_at: i64,
-    pub closed_at: Option<i64>,
-    pub deadline: Option<i64>,
-    pub rating: Option<String>,
     pub lead_unit: Option<String>,
-    pub discipline_only: bool,
-    pub supervised: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct ReportEvent {
-    pub work_order_id: i64,
-    pub action: String,
-    pub at: i64,
-    /// The acting unit (returns), or the lead unit a dispatch named.
-    pub unit: Option<String>,
-}
-
-const COLUMNS: &str = "id, number, title, kind, state, line, topic, jurisdiction, handling_jurisdiction, enterprise_id, \
-    received_at, closed_at, deadline, rating, lead_unit, discipline_only, supervised";
-
-fn row_from(r: &sqlx::any::AnyRow) -> Result<ReportRow> {
-    let kind = r.text("kind")?;
-    Ok(ReportRow {
-        id: r.int("id")?,
-        number: r.text("number")?,
-        title: r.text("title")?,
-        kind: Kind::from_code(&kind).ok_or_else(|| crate::StoreError::Internal(format!("unknown kind {kind}")))?,
-        state: r.text("state")?,
-        line: r.opt_text("line")?,
-        topic: r.opt_text("topic")?,
-        jurisdiction: r.text("jurisdiction")?,
-        handling_jurisdiction: r.text("handling_jurisdiction")?,
-        enterprise_id: r.opt_int("enterprise_id")?,
-        received_at: r.int("received_at")?,
-        closed_at: r.opt_int("closed_at")?,
-        deadline: r.opt_int("deadline")?,
-        rating: r.opt_text("rating")?,
-        lead_unit: r.opt_text("lead_unit")?,
-        discipline_only: r.flag("discipline_only")?,
-        supervised: r.flag("supervised")?,
-    })
+    pub deadline: Option<i64>,
+    /// Why a typical case is typical.
+    pub note: Option<String>,
 }
 
 /// A repeat appeal (重复诉求) follows one of the same enterprise on the same topic within 30 days.
 pub const REPEAT_WINDOW_MS: i64 = 30 * 24 * 3_600_000;
 
-fn in_list(codes: &[String], first: usize) -> String {
-    (0..codes.len()).map(|i| format!("${}", first + i)).collect::<Vec<_>>().join(", ")
+/// Received in the period `[$1, $2)`.
+const RECEIVED_IN: &str = "w.received_at >= $1 AND w.received_at < $2";
+/// Closed in the period: reached `closed` (a transfer to 12345 is not a closure).
+const CLOSED_IN: &str = "w.state = 'closed' AND w.closed_at >= $1 AND w.closed_at < $2";
+/// Closed by its deadline, or had none.
+const ON_TIME: &str = "CAST(CASE WHEN w.deadline IS NULL OR w.closed_at <= w.deadline THEN 1 ELSE 0 END AS BIGINT)";
+/// Open at the end `$2` of the period, in two halves so that each reads one index range:
+/// never left the platform, or left it only afterwards.
+const OPEN_AT_END: [&str; 2] =
+    ["w.closed_at IS NULL AND w.received_at < $2", "w.closed_at >= $2 AND w.received_at < $2"];
+/// An earlier appeal of the same enterprise on the same topic in the 30 days before (both in scope).
+fn repeat(scope_p: &str) -> String {
+    format!(
+        "w.enterprise_id IS NOT NULL AND EXISTS (SELECT 1 FROM work_orders p \
+         WHERE p.enterprise_id = w.enterprise_id AND p.received_at < w.received_at \
+         AND p.received_at >= w.received_at - {REPEAT_WINDOW_MS} \
+         AND (p.topic = w.topic OR (p.topic IS NULL AND w.topic IS NULL)){scope_p})"
+    )
 }
 
-impl Store {
-    /// Work orders of these jurisdictions (by where they were received;
-    /// `None` = all) that were received in `[from, to)`, closed in `[from,
-    /// to)`, or open at `to`. Three index ranges, merged here.
-    pub async fn report_rows(&self, jurisdictions: Option<&[String]>, from: i64, to: i64) -> Result<Vec<ReportRow>> {
-        let scope = |first: usize| match jurisdictions {
-            Some(codes) => format!(" AND jurisdiction IN ({})", in_list(codes, first)),
-            None => String::new(),
-        };
-        let parts = [
-            format!("SELECT {COLUMNS} FROM work_orders WHERE received_at >= $1 AND received_at < $2{}", scope(3)),
-            format!("SELECT {COLUMNS} FROM work_orders WHERE closed_at >= $1 AND closed_at < $2{}", scope(3)),
-            format!(
-                "SELECT {COLUMNS} FROM work_orders WHERE closed_at IS NULL AND received_at < $2 AND $1 <= $2{}",
-                scope(3)
-            ),
-            format!(
-                "SELECT {COLUMNS} FROM work_orders WHERE closed_at >= $2 AND received_at < $2 AND $1 <= $2{}",
-                scope(3)
-            ),
-        ];
-        let mut seen = std::collections::HashSet::new();
-        let mut out = vec![];
-        for sql in parts {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
-            for j in jurisdictions.unwrap_or(&[]) {
-                q = q.bind(j.clone());
-            }
-            for r in q.fetch_all(self.reader()).await? {
-                let row = row_from(&r)?;
-                if seen.insert(row.id) {
-                    out.push(row);
-                }
-            }
+/// The jurisdictions a report covers (by where cases were received; `None` = all) as a condition on
+/// `alias`, with placeholders from `$3` on. Written so that no index can serve it (`|| ''`): SQLite
+/// would otherwise read a county's whole history through the jurisdiction index instead of the
+/// period's range of a covering time index.
+fn scope(jurisdictions: Option<&[String]>, alias: &str) -> String {
+    match jurisdictions {
+        Some(codes) => {
+            let list = (0..codes.len()).map(|i| format!("${}", 3 + i)).collect::<Vec<_>>().join(", ");
+            format!(" AND ({alias}.jurisdiction || '') IN ({list})")
         }
-        Ok(out)
+        None => String::new(),
     }
+}
 
-    /// Ids of the appeals received in `[from, to)` that repeat one of the same enterprise on the same topic in
-    /// the 30 days before (both of these jurisdictions). Asked of the database, which probes the
-    /// (enterprise_id, received_at) index per appeal instead of sending every earlier appeal over.
-    pub async fn report_repeats(&self, jurisdictions: Option<&[String]>, from: i64, to: i64) -> Result<Vec<i64>> {
-        let scope = |alias: &str| match jurisdictions {
-            Some(codes) => format!(" AND {alias}.jurisdiction IN ({})", in_list(codes, 3)),
-            None => String::new(),
+/// Bind the period and the scope's codes, in the order `scope` numbered them.
+fn bind_period<'q, O>(
+    q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+    jurisdictions: Option<&'q [String]>,
+    from: i64,
+    to: i64,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+    jurisdictions.unwrap_or(&[]).iter().fold(q.bind(from).bind(to), |q, j| q.bind(j.as_str()))
+}
+
+fn kind(code: &str) -> Result<Kind> {
+    Kind::from_code(code).ok_or_else(|| StoreError::Internal(format!("unknown kind {code}")))
+}
+
+type CaseRow = (String, String, Option<String>, Option<i64>, Option<String>);
+
+impl Store {
+    /// The tallies of the period `[from, to)` for these jurisdictions (`None` = all).
+    pub async fn report_tallies(&self, jurisdictions: Option<&[String]>, from: i64, to: i64) -> Result<PeriodTallies> {
+        let db = self.reader();
+        let (sw, sp, se) = (scope(jurisdictions, "w"), scope(jurisdictions, "p"), scope(jurisdictions, "w"));
+        let sql = format!(
+            "SELECT w.kind, w.line, w.jurisdiction, w.topic, COUNT(*), \
+             SUM(CASE WHEN {} THEN 1 ELSE 0 END) FROM work_orders w WHERE {RECEIVED_IN}{sw} \
+             GROUP BY w.kind, w.line, w.jurisdiction, w.topic",
+            repeat(&sp)
+        );
+        let received = bind_period(
+            sqlx::query_as::<_, (String, Option<String>, String, Option<String>, i64, i64)>(sqlx::AssertSqlSafe(sql)),
+            jurisdictions,
+            from,
+            to,
+        )
+        .fetch_all(db)
+        .await?
+        .into_iter()
+        .map(|(k, line, jurisdiction, topic, appeals, repeats)| {
+            Ok(ReceivedTally { kind: kind(&k)?, line, jurisdiction, topic, appeals, repeats })
+        })
+        .collect::<Result<Vec<_>>>()?;
+
+        let sql = format!(
+            "SELECT w.jurisdiction, w.lead_unit, {ON_TIME}, w.rating, COUNT(*) FROM work_orders w \
+             WHERE {CLOSED_IN}{sw} GROUP BY w.jurisdiction, w.lead_unit, {ON_TIME}, w.rating"
+        );
+        let closed: Vec<ClosedTally> = bind_period(
+            sqlx::query_as::<_, (String, Option<String>, i64, Option<String>, i64)>(sqlx::AssertSqlSafe(sql)),
+            jurisdictions,
+            from,
+            to,
+        )
+        .fetch_all(db)
+        .await?
+        .into_iter()
+        .map(|(jurisdiction, lead_unit, on_time, rating, cases)| ClosedTally {
+            jurisdiction,
+            lead_unit,
+            on_time: on_time != 0,
+            rating,
+            cases,
+        })
+        .collect();
+
+        // Events are scoped by their work order; the whole city needs no join.
+        let (join, ev_scope) = match jurisdictions {
+            Some(_) => (" JOIN work_orders w ON w.id = e.work_order_id", se),
+            None => ("", String::new()),
         };
         let sql = format!(
-            "SELECT w.id FROM work_orders w WHERE w.received_at >= $1 AND w.received_at < $2 \
-             AND w.enterprise_id IS NOT NULL{} AND EXISTS (SELECT 1 FROM work_orders p \
-             WHERE p.enterprise_id = w.enterprise_id AND p.received_at < w.received_at \
-             AND p.received_at >= w.received_at - {REPEAT_WINDOW_MS} \
-             AND (p.topic = w.topic OR (p.topic IS NULL AND w.topic IS NULL)){})",
-            scope("w"),
-            scope("p")
+            "SELECT e.action, e.unit, COUNT(*) FROM work_order_events e{join} \
+             WHERE e.action IN ('dispatch', 'return', 'approve_extension', 'supervise') \
+             AND e.at >= $1 AND e.at < $2{ev_scope} GROUP BY e.action, e.unit"
         );
-        let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
-        for j in jurisdictions.unwrap_or(&[]) {
-            q = q.bind(j.clone());
+        let events = bind_period(
+            sqlx::query_as::<_, (String, Option<String>, i64)>(sqlx::AssertSqlSafe(sql)),
+            jurisdictions,
+            from,
+            to,
+        )
+        .fetch_all(db)
+        .await?
+        .into_iter()
+        .map(|(action, unit, events)| EventTally { action, unit, events })
+        .collect();
+        let sql = format!(
+            "SELECT COUNT(DISTINCT e.work_order_id) FROM work_order_events e{join} \
+             WHERE e.action = 'dispatch' AND e.unit IS NOT NULL AND e.at >= $1 AND e.at < $2{ev_scope}"
+        );
+        let (dispatched_orders,) =
+            bind_period(sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)), jurisdictions, from, to)
+                .fetch_one(db)
+                .await?;
+
+        let mut overdue_open = 0;
+        for open in OPEN_AT_END {
+            let sql = format!("SELECT COUNT(*) FROM work_orders w WHERE {open} AND w.deadline < $2 AND $1 <= $2{sw}");
+            let (n,) = bind_period(sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)), jurisdictions, from, to)
+                .fetch_one(db)
+                .await?;
+            overdue_open += n;
         }
-        Ok(q.fetch_all(self.reader()).await?.into_iter().map(|r| r.0).collect())
+
+        let closed_count: i64 = closed.iter().map(|c| c.cases).sum();
+        let middle_handling_ms = if closed_count == 0 {
+            vec![]
+        } else {
+            let (offset, limit) =
+                if closed_count % 2 == 1 { ((closed_count - 1) / 2, 1) } else { (closed_count / 2 - 1, 2) };
+            let sql = format!(
+                "SELECT w.closed_at - w.received_at AS handling FROM work_orders w WHERE {CLOSED_IN}{sw} \
+                 ORDER BY handling LIMIT {limit} OFFSET {offset}"
+            );
+            bind_period(sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)), jurisdictions, from, to)
+                .fetch_all(db)
+                .await?
+                .into_iter()
+                .map(|r| r.0)
+                .collect()
+        };
+        Ok(PeriodTallies { received, closed, events, dispatched_orders, overdue_open, middle_handling_ms })
     }
 
-    /// Dispatches, returns, approved extensions and supervision in `[from, to)` on work
-    /// orders of these jurisdictions.
-    pub async fn report_events(
+    /// The cases a report names in `list` for the period `[from, to)`, at most `limit`. Cases only the
+    /// discipline role may see are left out unless `discipline` (they are still counted in the tallies).
+    pub async fn report_list(
         &self,
         jurisdictions: Option<&[String]>,
+        list: CaseList,
         from: i64,
         to: i64,
-    ) -> Result<Vec<ReportEvent>> {
-        let scope = match jurisdictions {
-            Some(codes) => format!(" AND w.jurisdiction IN ({})", in_list(codes, 3)),
-            None => String::new(),
+        discipline: bool,
+        limit: i64,
+    ) -> Result<Vec<ListedCase>> {
+        const DAY_MS: i64 = 86_400_000;
+        let sw = scope(jurisdictions, "w");
+        let named = |alias: &str| if discipline { String::new() } else { format!(" AND {alias}.discipline_only = 0") };
+        // The cases are chosen by id from a covering index range, then read; each part is sorted and cut in
+        // the database and the parts are merged here.
+        let pick = |condition: &str, order: &str| {
+            format!(
+                "SELECT o.number, o.title, o.lead_unit, o.deadline, NULL AS note FROM work_orders o \
+                 WHERE o.id IN (SELECT w.id FROM work_orders w WHERE {condition}{sw}){} ORDER BY {order} LIMIT {limit}",
+                named("o")
+            )
         };
-        let sql = format!(
-            "SELECT e.work_order_id, e.action, e.at, e.details FROM work_order_events e JOIN work_orders w ON w.id = e.work_order_id \
-             WHERE e.action IN ('dispatch', 'return', 'approve_extension', 'supervise') AND e.at >= $1 AND e.at < $2{scope}"
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
-        for j in jurisdictions.unwrap_or(&[]) {
-            q = q.bind(j.clone());
-        }
-        let rows = q.fetch_all(self.reader()).await?;
-        rows.iter()
-            .map(|r| {
-                let details: serde_json::Value = serde_json::from_str(&r.text("details")?)?;
-                let action = r.text("action")?;
-                let unit = match action.as_str() {
-                    "dispatch" => details["event"]["command"]["units"][0].as_str().map(String::from),
-                    _ => details["event"]["unit"].as_str().map(String::from),
+        let (parts, by_deadline): (Vec<String>, bool) = match list {
+            CaseList::Overdue | CaseList::NearDeadline => {
+                let due = if list == CaseList::Overdue {
+                    "w.deadline < $2".to_string()
+                } else {
+                    format!("w.deadline >= $2 AND w.deadline < $2 + {DAY_MS}")
                 };
-                Ok(ReportEvent { work_order_id: r.int("work_order_id")?, action, at: r.int("at")?, unit })
-            })
-            .collect()
+                let parts = OPEN_AT_END
+                    .iter()
+                    .map(|open| pick(&format!("{open} AND {due} AND $1 <= $2"), "o.deadline, o.number"))
+                    .collect();
+                (parts, true)
+            }
+            CaseList::Unsatisfied => (
+                ["w.closed_at >= $1 AND w.closed_at < $2", "w.closed_at IS NULL AND $1 <= $2"]
+                    .iter()
+                    .map(|when| {
+                        pick(&format!("{when} AND w.received_at < $2 AND w.rating = 'unsatisfied'"), "o.number")
+                    })
+                    .collect(),
+                false,
+            ),
+            CaseList::Supervised => (
+                vec![format!(
+                    "SELECT o.number, o.title, o.lead_unit, o.deadline, NULL AS note FROM work_orders o \
+                     WHERE o.id IN (SELECT e.work_order_id FROM work_order_events e JOIN work_orders w ON w.id = e.work_order_id \
+                     WHERE e.action = 'supervise' AND e.at >= $1 AND e.at < $2{sw}){} ORDER BY o.number LIMIT {limit}",
+                    named("o")
+                )],
+                false,
+            ),
+            // Few cases are typical: start from them (CROSS JOIN keeps SQLite from starting at the time ranges).
+            CaseList::Typical => (
+                vec![format!(
+                    "SELECT w.number, w.title, w.lead_unit, w.deadline, t.note FROM typical_cases t CROSS JOIN work_orders w \
+                     WHERE w.id = t.work_order_id AND ({RECEIVED_IN} OR (w.closed_at >= $1 AND w.closed_at < $2)){sw}{} \
+                     ORDER BY w.number LIMIT {limit}",
+                    named("w")
+                )],
+                false,
+            ),
+        };
+        let mut out: Vec<ListedCase> = vec![];
+        for sql in parts {
+            let rows = bind_period(sqlx::query_as::<_, CaseRow>(sqlx::AssertSqlSafe(sql)), jurisdictions, from, to)
+                .fetch_all(self.reader())
+                .await?;
+            out.extend(rows.into_iter().map(|(number, title, lead_unit, deadline, note)| ListedCase {
+                number,
+                title,
+                lead_unit,
+                deadline,
+                note,
+            }));
+        }
+        if by_deadline {
+            out.sort_by(|a, b| (a.deadline, &a.number).cmp(&(b.deadline, &b.number)));
+        } else {
+            out.sort_by(|a, b| a.number.cmp(&b.number));
+        }
+        out.truncate(limit.max(0) as usize);
+        Ok(out)
     }
 }
 
 /// Raw reads for tests that check the reports against the tables.
 impl Store {
+    /// id, number, kind, line, jurisdiction, topic, enterprise, received, closed, deadline, rating, state, lead
+    /// unit, discipline-only.
     #[allow(clippy::type_complexity)]
     pub async fn debug_rows(
         &self,
@@ -175,21 +342,41 @@ impl Store {
         Vec<(
             i64,
             String,
+            String,
             Option<String>,
             String,
+            Option<String>,
+            Option<i64>,
             i64,
             Option<i64>,
             Option<i64>,
             Option<String>,
             String,
             Option<String>,
+            i64,
         )>,
     > {
         Ok(sqlx::query_as(
-            "SELECT id, kind, line, jurisdiction, received_at, closed_at, deadline, rating, state, lead_unit FROM work_orders",
+            "SELECT id, number, kind, line, jurisdiction, topic, enterprise_id, received_at, closed_at, deadline, rating, \
+             state, lead_unit, discipline_only FROM work_orders",
         )
         .fetch_all(self.reader())
         .await?)
+    }
+
+    /// Each event's id, action and counted unit, in order.
+    pub async fn debug_event_units(&self) -> Result<Vec<(i64, String, Option<String>)>> {
+        Ok(sqlx::query_as("SELECT id, action, unit FROM work_order_events ORDER BY id")
+            .fetch_all(self.reader())
+            .await?)
+    }
+
+    /// Run one statement on the writer (tests re-running a migration's data step).
+    pub async fn debug_execute(&self, sql: &str) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let n = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut *tx).await?.rows_affected();
+        tx.commit().await?;
+        Ok(n)
     }
 
     pub async fn debug_events(&self) -> Result<Vec<(i64, String, i64, String)>> {

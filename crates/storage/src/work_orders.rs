@@ -432,7 +432,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let details = serde_json::json!({ "registration": registration });
-        insert_event(&mut tx, id, now, actor, Action::Register.code(), None, case.state, &details).await?;
+        insert_event(&mut tx, id, now, actor, Action::Register.code(), None, case.state, &details, None).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -522,8 +522,19 @@ impl Store {
             crate::knowledge::link_knowledge(&mut tx, "article", id, *entry, actor, now).await?;
         }
         let details = serde_json::json!({ "event": event });
-        insert_event(&mut tx, id, now, actor, event.command.action().code(), Some(case.state), next.state, &details)
-            .await?;
+        let unit = event.counted_unit();
+        insert_event(
+            &mut tx,
+            id,
+            now,
+            actor,
+            event.command.action().code(),
+            Some(case.state),
+            next.state,
+            &details,
+            unit,
+        )
+        .await?;
         tx.commit().await?;
         self.receipt(id, actor, now).await
     }
@@ -546,7 +557,7 @@ impl Store {
         if case.confidential {
             let mut tx = self.begin().await?;
             let details = serde_json::json!({});
-            insert_event(&mut tx, id, now, actor, VIEW_ACTION, Some(case.state), case.state, &details).await?;
+            insert_event(&mut tx, id, now, actor, VIEW_ACTION, Some(case.state), case.state, &details, None).await?;
             tx.commit().await?;
         }
         Ok(view)
@@ -850,10 +861,11 @@ pub(crate) async fn insert_event(
     from: Option<State>,
     to: State,
     details: &serde_json::Value,
+    unit: Option<&str>,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO work_order_events (work_order_id, at, actor_id, actor_name, actor_role, action, from_state, to_state, details) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO work_order_events (work_order_id, at, actor_id, actor_name, actor_role, action, from_state, to_state, details, unit) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(id)
     .bind(to_millis(at))
@@ -864,6 +876,7 @@ pub(crate) async fn insert_event(
     .bind(from.map(|s| s.code()))
     .bind(to.code())
     .bind(details.to_string())
+    .bind(unit)
     .execute(&mut **tx)
     .await?;
     Ok(())

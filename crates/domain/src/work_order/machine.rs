@@ -190,6 +190,18 @@ pub struct Event {
     pub handling_jurisdiction: Option<DivisionCode>,
 }
 
+impl Event {
+    /// The unit a report counts this event for: the lead unit a dispatch
+    /// names, or the unit that returns the case.
+    pub fn counted_unit(&self) -> Option<&str> {
+        match &self.command {
+            Command::Dispatch { units, .. } => units.first().map(String::as_str),
+            Command::Return { .. } => self.unit.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExtensionRequest {
     pub until: Timestamp,

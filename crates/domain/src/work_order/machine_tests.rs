@@ -188,8 +188,11 @@ fn help_request_full_life_with_return_extension_redo() {
     let mut c = Lifecycle::register(&registration(Kind::Help));
     let deadline = c.deadline.unwrap();
     assert_eq!(c.state, State::PendingDispatch);
-    c = ok(&w, &c, &sup, sample(Action::Dispatch));
-    c = ok(&w, &c, &lead, sample(Action::Return));
+    let (dispatch, next) = run(&w, &c, &sup, sample(Action::Dispatch)).unwrap();
+    assert_eq!(dispatch.counted_unit(), Some("450100-SWJ"), "reports count a dispatch for its lead unit");
+    let (returned, next) = run(&w, &next, &lead, sample(Action::Return)).unwrap();
+    assert_eq!(returned.counted_unit(), Some("450100-SWJ"), "and a return for the unit that returned it");
+    c = next;
     assert_eq!(
         (c.state, c.units.len(), c.returns, c.deadline),
         (State::PendingDispatch, 0, 1, Some(deadline)),
@@ -200,7 +203,9 @@ fn help_request_full_life_with_return_extension_redo() {
     assert!(matches!(run(&w, &c, &assist, Command::Accept), Err(Refusal::Forbidden(_))));
     let c2 = ok(&w, &c, &assist, sample(Action::Reply));
     assert_eq!(c2.state, State::Dispatched);
-    c = ok(&w, &c, &lead, Command::Accept);
+    let (accept, next) = run(&w, &c, &lead, Command::Accept).unwrap();
+    assert_eq!(accept.counted_unit(), None, "only dispatches and returns are counted by unit");
+    c = next;
     c = ok(&w, &c, &lead, sample(Action::RequestExtension));
     assert!(
         matches!(run(&w, &c, &lead, sample(Action::RequestExtension)), Err(Refusal::WrongState { .. })),

@@ -13,46 +13,62 @@ use crate::{both, helpers::TestApp};
 
 struct Raw {
     id: i64,
+    number: String,
     kind: String,
     line: Option<String>,
     jurisdiction: String,
+    topic: Option<String>,
+    enterprise: Option<i64>,
     received: i64,
     closed: Option<i64>,
     deadline: Option<i64>,
     rating: Option<String>,
     state: String,
     lead: Option<String>,
+    discipline_only: bool,
 }
 
 async fn raw(app: &TestApp) -> (Vec<Raw>, Vec<(i64, String, i64, Value)>) {
     let store = &app.store;
     // The test reads the tables directly, not through the reports code.
-    let rows: Vec<(
-        i64,
-        String,
-        Option<String>,
-        String,
-        i64,
-        Option<i64>,
-        Option<i64>,
-        Option<String>,
-        String,
-        Option<String>,
-    )> = store.debug_rows().await.unwrap();
-    let rows = rows
+    let rows = store
+        .debug_rows()
+        .await
+        .unwrap()
         .into_iter()
-        .map(|(id, kind, line, jurisdiction, received, closed, deadline, rating, state, lead)| Raw {
-            id,
-            kind,
-            line,
-            jurisdiction,
-            received,
-            closed,
-            deadline,
-            rating,
-            state,
-            lead,
-        })
+        .map(
+            |(
+                id,
+                number,
+                kind,
+                line,
+                jurisdiction,
+                topic,
+                enterprise,
+                received,
+                closed,
+                deadline,
+                rating,
+                state,
+                lead,
+                discipline_only,
+            )| Raw {
+                id,
+                number,
+                kind,
+                line,
+                jurisdiction,
+                topic,
+                enterprise,
+                received,
+                closed,
+                deadline,
+                rating,
+                state,
+                lead,
+                discipline_only: discipline_only != 0,
+            },
+        )
         .collect();
     let events = store
         .debug_events()
@@ -148,6 +164,74 @@ fn check(report: &Value, rows: &[Raw], events: &[(i64, String, i64, Value)], fro
             "{what}: {u}"
         );
     }
+    for (u, f) in by_unit {
+        let mine: Vec<&&&Raw> = rated.iter().filter(|r| r.lead.as_deref() == Some(u.as_str())).collect();
+        let good = mine.iter().filter(|r| r.rating.as_deref() != Some("unsatisfied")).count() as i64;
+        assert_eq!(
+            (f["rated"].as_i64(), f["satisfied"].as_i64()),
+            (Some(mine.len() as i64), Some(good)),
+            "{what}: {u}"
+        );
+    }
+    let mut by_topic = BTreeMap::new();
+    for r in &received {
+        *by_topic.entry(r.topic.clone().unwrap_or("none".into())).or_insert(0i64) += 1;
+    }
+    assert_eq!(report["by_topic"], serde_json::to_value(&by_topic).unwrap(), "{what}: by_topic");
+    // Repeat appeals: an earlier one of the same enterprise on the same topic within 30 days.
+    let mut earlier: BTreeMap<(i64, Option<String>), Vec<i64>> = BTreeMap::new();
+    for r in rows {
+        if let Some(e) = r.enterprise {
+            earlier.entry((e, r.topic.clone())).or_default().push(r.received);
+        }
+    }
+    let repeats = received
+        .iter()
+        .filter(|r| {
+            r.enterprise.is_some_and(|e| {
+                earlier[&(e, r.topic.clone())].iter().any(|&p| p < r.received && p >= r.received - 30 * 86_400_000)
+            })
+        })
+        .count();
+    assert_eq!(report["repeat_appeals"], repeats as i64, "{what}: repeat_appeals");
+    let mut hours: Vec<i64> = closed.iter().map(|r| r.closed.unwrap() - r.received).collect();
+    hours.sort();
+    let median = match hours.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(hours[n / 2] as f64),
+        n => Some((hours[n / 2 - 1] + hours[n / 2]) as f64 / 2.0),
+    }
+    .map(|ms| (ms / 3_600_000.0 * 100.0).round() / 100.0);
+    assert_eq!(report["median_handling_hours"].as_f64(), median, "{what}: median_handling_hours");
+}
+
+/// The cases a leader's report names: its own selection and order, at most 200 per list.
+fn check_lists(report: &Value, rows: &[Raw], from: i64, to: i64, what: &str) {
+    let numbers = |list: &str| -> Vec<String> {
+        report[list].as_array().unwrap().iter().map(|c| c["number"].as_str().unwrap().to_string()).collect()
+    };
+    let open_at_end: Vec<&Raw> =
+        rows.iter().filter(|r| r.received < to && r.closed.is_none_or(|c| c >= to) && !r.discipline_only).collect();
+    let by_deadline = |keep: &dyn Fn(i64) -> bool| {
+        let mut v: Vec<&&Raw> = open_at_end.iter().filter(|r| r.deadline.is_some_and(keep)).collect();
+        v.sort_by_key(|r| (r.deadline, r.number.clone()));
+        v.into_iter().take(200).map(|r| r.number.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(numbers("overdue_list"), by_deadline(&|d| d < to), "{what}: overdue_list");
+    assert_eq!(numbers("near_deadline_list"), by_deadline(&|d| d >= to && d < to + 86_400_000), "{what}: near");
+    let mut unsatisfied: Vec<String> = rows
+        .iter()
+        .filter(|r| {
+            r.rating.as_deref() == Some("unsatisfied")
+                && r.received < to
+                && r.closed.is_none_or(|c| c >= from && c < to)
+                && !r.discipline_only
+        })
+        .map(|r| r.number.clone())
+        .collect();
+    unsatisfied.sort();
+    unsatisfied.truncate(200);
+    assert_eq!(numbers("unsatisfied_list"), unsatisfied, "{what}: unsatisfied_list");
 }
 
 async fn report_figures_agree_with_the_rows(app: TestApp) {
@@ -165,6 +249,7 @@ async fn report_figures_agree_with_the_rows(app: TestApp) {
         let to = ms(report["period"]["to"].as_str().unwrap()[..10].parse().unwrap());
         assert!(report["received"].as_i64().unwrap() > 0, "{period} has data");
         check(&report, &rows, &events, from, to, period);
+        check_lists(&report, &rows, from, to, period);
         // The period before, shown for trends, is computed the same way.
         let prev_from = match period {
             "daily" => from - 86_400_000,

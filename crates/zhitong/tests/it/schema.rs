@@ -1,6 +1,9 @@
-use crate::helpers::{Backend, TestApp};
+use crate::{
+    both,
+    helpers::{Backend, TestApp},
+};
 
-/// Both backends' migrations give the same tables and columns, and
+/// Both backends' migrations give the same tables, columns and indexes, and
 /// running them again changes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_agree_and_are_idempotent() {
@@ -13,6 +16,11 @@ async fn migrations_agree_and_are_idempotent() {
     let b = pg.store.schema().await.unwrap();
     assert!(a.len() > 50, "{a:?}");
     assert_eq!(a, b, "SQLite and PostgreSQL schemas differ");
+    let (a, b) = (sqlite.store.indexes().await.unwrap(), pg.store.indexes().await.unwrap());
+    assert!(
+        a.iter().any(|(name, columns)| name == "work_order_events_report" && columns == "action,at,work_order_id,unit")
+    );
+    assert_eq!(a, b, "SQLite and PostgreSQL indexes differ");
 }
 
 /// The scheduler's scans read an index, never the whole work-order table.
@@ -24,3 +32,26 @@ async fn scheduler_scans_use_indexes() {
         assert!(!plan.contains("SCAN work_orders"), "{plan}");
     }
 }
+
+/// Migration 0006 fills the counted unit of events written before it exactly as the write path now does.
+async fn event_units_backfilled_as_written(app: TestApp) {
+    zhitong::demo_orders::generate(&app.store, 400, 7, 30, |_| {}).await.unwrap();
+    let written = app.store.debug_event_units().await.unwrap();
+    for action in ["dispatch", "return"] {
+        assert!(written.iter().any(|(_, a, u)| a == action && u.is_some()), "the demo has a {action} with a unit");
+    }
+    assert!(written.iter().all(|(_, a, u)| u.is_none() || a == "dispatch" || a == "return"));
+    app.store.debug_execute("UPDATE work_order_events SET unit = NULL").await.unwrap();
+    let migration = zhitong_storage::MIGRATIONS.iter().find(|m| m.version == 6).unwrap();
+    let sql = match app.store.backend() {
+        zhitong_storage::Backend::Sqlite => migration.sqlite,
+        zhitong_storage::Backend::Postgres => migration.postgres,
+    };
+    let backfill: Vec<&str> = sql.lines().filter(|l| l.starts_with("UPDATE work_order_events")).collect();
+    assert_eq!(backfill.len(), 2);
+    for statement in backfill {
+        app.store.debug_execute(statement).await.unwrap();
+    }
+    assert_eq!(app.store.debug_event_units().await.unwrap(), written);
+}
+both!(event_units_backfilled_as_written);
