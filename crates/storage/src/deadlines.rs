@@ -256,6 +256,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        self.bump_org_revision(&mut tx).await?;
         tx.commit().await?;
         self.reload_deadlines(&org.tree).await?;
         Ok(parsed.len())
@@ -293,6 +294,7 @@ impl Store {
         .bind(jiff::Timestamp::now().as_millisecond())
         .execute(&mut *tx)
         .await?;
+        self.bump_org_revision(&mut tx).await?;
         tx.commit().await?;
         self.reload_deadlines(&org.tree).await
     }
@@ -367,6 +369,7 @@ impl Store {
         .bind(jiff::Timestamp::now().as_millisecond())
         .execute(&mut *tx)
         .await?;
+        self.bump_org_revision(&mut tx).await?;
         tx.commit().await?;
         self.reload_deadlines(&org.tree).await
     }

@@ -86,8 +86,13 @@ pub struct Store {
     backend: Backend,
     org: Arc<RwLock<Arc<Org>>>,
     deadlines: Arc<RwLock<Arc<DeadlineBook>>>,
+    /// The organisation revision the cached org and deadline book were loaded at (see `refresh_org`).
+    org_revision: Arc<std::sync::atomic::AtomicI64>,
     warning_share: f64,
 }
+
+/// The settings key counting changes to the organisation, calendars, service hours and deadline policies.
+const ORG_REVISION: &str = "org_revision";
 
 impl Store {
     /// Connect without migrating. `max_connections` sizes the read pool
@@ -127,6 +132,7 @@ impl Store {
             backend,
             org: Arc::new(RwLock::new(Arc::new(Org::default()))),
             deadlines: Arc::new(RwLock::new(Arc::new(DeadlineBook::default()))),
+            org_revision: Arc::new(std::sync::atomic::AtomicI64::new(-1)),
             warning_share: 0.75,
         })
     }
@@ -181,10 +187,56 @@ impl Store {
 
     /// Reload the organisation and everything derived from it (calendars, policies).
     pub async fn reload_org(&self) -> Result<Arc<Org>> {
+        // Read the revision first: a change committed while loading is picked up by the next refresh.
+        let revision = self.org_revision_in_db().await?;
         let org = Arc::new(org::load(&self.read).await?);
         *self.org.write().expect("org lock") = org.clone();
         self.reload_deadlines(&org.tree).await?;
+        self.org_revision.store(revision, std::sync::atomic::Ordering::SeqCst);
         Ok(org)
+    }
+
+    /// Reload the cached organisation if another server (or this one) changed it since it was loaded;
+    /// true if it did. One small read, cheap enough to run every few seconds.
+    pub async fn refresh_org(&self) -> Result<bool> {
+        let revision = self.org_revision_in_db().await?;
+        if revision == self.org_revision.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(false);
+        }
+        self.reload_org().await?;
+        Ok(true)
+    }
+
+    /// Keep the cached organisation in step with the database every `every`, until `stop` changes.
+    pub async fn follow_org(self, every: std::time::Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            match self.refresh_org().await {
+                Ok(true) => tracing::info!("organisation reloaded after a change"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!("organisation refresh failed: {e}"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    async fn org_revision_in_db(&self) -> Result<i64> {
+        Ok(self.setting(ORG_REVISION).await?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    /// Count a change to the organisation, calendars, service hours or policies, in the writing
+    /// transaction, so that every server's `refresh_org` reloads.
+    pub(crate) async fn bump_org_revision(&self, tx: &mut Transaction<'static, Any>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, '1') ON CONFLICT (key) \
+             DO UPDATE SET value = CAST(CAST(settings.value AS BIGINT) + 1 AS TEXT)",
+        )
+        .bind(ORG_REVISION)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {

@@ -127,6 +127,7 @@ impl Store {
                 .await?;
             }
         }
+        self.bump_org_revision(&mut tx).await?;
         tx.commit().await?;
         self.reload_org().await?;
         Ok(())
@@ -161,6 +162,7 @@ impl Store {
         .bind(input.active as i64)
         .execute(&mut *tx)
         .await?;
+        self.bump_org_revision(&mut tx).await?;
         tx.commit().await?;
         self.reload_org().await?;
         Ok(())
@@ -196,6 +198,7 @@ impl Store {
         .bind(&input.official)
         .execute(&mut *tx)
         .await?;
+        self.bump_org_revision(&mut tx).await?;
         tx.commit().await?;
         self.reload_org().await?;
         Ok(())
@@ -227,6 +230,7 @@ impl Store {
         .bind(org.topics.len() as i64)
         .execute(&mut *tx)
         .await?;
+        self.bump_org_revision(&mut tx).await?;
         tx.commit().await?;
         self.reload_org().await?;
         Ok(())

@@ -97,6 +97,8 @@ impl Application {
         let app = zhitong_http::app(self.state, zhitong_web::router());
         let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
         let jobs = self.run_jobs.then(|| self.jobs.clone().spawn(stopped.clone()));
+        // Organisation changes made through another server reach this one within this time.
+        let org = tokio::spawn(self.store.clone().follow_org(std::time::Duration::from_secs(2), stopped.clone()));
         let search =
             self.search_sync.map(|every| tokio::spawn(search_state.follow(self.store.clone(), every, stopped)));
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -109,6 +111,7 @@ impl Application {
         if let Some(s) = search {
             let _ = s.await;
         }
+        let _ = org.await;
         self.store.close().await;
         Ok(())
     }

@@ -212,3 +212,35 @@ async fn admins_manage_the_organisation(app: TestApp) {
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 both!(admins_manage_the_organisation);
+
+/// Several servers on one database: an organisation change made through one reaches the others'
+/// cached organisation within seconds (not at their next restart).
+async fn organisation_changes_reach_every_server(app: TestApp) {
+    let other = app.spawn_beside().await;
+    let admin = app.login("admin").await;
+    let admin_there = other.login("admin").await;
+    let has_unit = |v: &serde_json::Value| v.as_array().unwrap().iter().any(|u| u["code"] == "450100-SJJ2");
+    let (_, units) = other.get(Some(&admin_there), "/api/v1/units").await;
+    assert!(!has_unit(&units));
+    let (s, v) = app
+        .put(
+            Some(&admin),
+            "/api/v1/admin/units",
+            json!({"code": "450100-SJJ2", "name": "市大数据发展局", "jurisdiction": "450100", "type": "department"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let started = std::time::Instant::now();
+    loop {
+        let (_, units) = other.get(Some(&admin_there), "/api/v1/units").await;
+        if has_unit(&units) {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "the other server never saw the new unit");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // The new unit can be dispatched to through the other server at once.
+    assert!(other.store.org().units.contains_key("450100-SJJ2"));
+    assert!(!other.store.refresh_org().await.unwrap(), "nothing left to reload");
+}
+both!(organisation_changes_reach_every_server);

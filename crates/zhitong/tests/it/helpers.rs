@@ -42,6 +42,8 @@ pub struct TestApp {
     /// The server's search index and routing models.
     pub search: std::sync::Arc<zhitong_search::Search>,
     dir: Option<PathBuf>,
+    /// The database this server uses (another server can be started on it).
+    database_url: String,
 }
 
 impl Drop for TestApp {
@@ -97,6 +99,11 @@ impl TestApp {
         Some(Self::spawn_with(Some(url)).await)
     }
 
+    /// A second server with its own data folder on this server's database (demo already loaded).
+    pub async fn spawn_beside(&self) -> TestApp {
+        Self::spawn_with(Some(self.database_url.clone())).await
+    }
+
     async fn spawn_with(database_url: Option<String>) -> TestApp {
         let dir = std::env::temp_dir().join(unique("zhitong-it-"));
         let config = Config {
@@ -109,13 +116,14 @@ impl TestApp {
             search_sync_seconds: 0,
             ..Config::default()
         };
+        let database_url = config.database_url();
         let app = Application::build(&config, Some(PASSWORD)).await.expect("application starts");
         let base = format!("http://{}", app.local_addr());
         let store = app.store().clone();
         let jobs = app.jobs();
         let search = app.search();
         tokio::spawn(app.run_until(std::future::pending()));
-        TestApp { base, client: reqwest::Client::new(), store, jobs, search, dir: Some(dir) }
+        TestApp { base, client: reqwest::Client::new(), store, jobs, search, dir: Some(dir), database_url }
     }
 
     pub async fn login(&self, username: &str) -> String {
