@@ -33,6 +33,8 @@ pub struct HttpSettings {
     pub session_ttl: SignedDuration,
     /// Mark the session cookie `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// Rate limits key on `X-Forwarded-For` (behind a trusted proxy) instead of the peer address.
+    pub trust_forwarded_for: bool,
     pub request_timeout: Duration,
 }
 
@@ -41,6 +43,7 @@ impl Default for HttpSettings {
         Self {
             session_ttl: SignedDuration::from_hours(12),
             secure_cookies: false,
+            trust_forwarded_for: false,
             request_timeout: Duration::from_secs(30),
         }
     }

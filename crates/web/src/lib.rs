@@ -24,7 +24,8 @@ use zhitong_storage::User;
 
 pub use i18n::Lang;
 
-pub fn router() -> Router<AppState> {
+/// The pages; `trust_forwarded_for` as in `HttpSettings` (the portal's rate limit).
+pub fn router(trust_forwarded_for: bool) -> Router<AppState> {
     Router::new()
         .route("/", get(pages::home))
         .route("/login", get(pages::login_page).post(pages::login_submit))
@@ -43,7 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/reports/{period}", get(reports::live))
         .route("/static/app.css", get(|| static_file("text/css", include_str!("../static/app.css"))))
         .route("/static/app.js", get(|| static_file("text/javascript", include_str!("../static/app.js"))))
-        .merge(portal::router())
+        .merge(portal::router(trust_forwarded_for))
 }
 
 async fn static_file(content_type: &'static str, body: &'static str) -> Response {

@@ -13,7 +13,11 @@ use axum::{
     routing::{get, post},
 };
 use serde::Deserialize;
-use tower_governor::{GovernorLayer, governor::GovernorConfigBuilder, key_extractor::SmartIpKeyExtractor};
+use tower_governor::{
+    GovernorLayer,
+    governor::GovernorConfigBuilder,
+    key_extractor::{PeerIpKeyExtractor, SmartIpKeyExtractor},
+};
 use zhitong_domain::work_order::Kind;
 use zhitong_http::{
     AppState,
@@ -24,21 +28,24 @@ use zhitong_storage::{NewWorkOrder, PortalRating, PublicStatus, Receipt};
 
 use crate::{i18n::Words, lang_of};
 
-pub fn router() -> Router<AppState> {
-    // 30 requests at once per client address, then one every 2 seconds.
-    let config = GovernorConfigBuilder::default()
-        .per_second(2)
-        .burst_size(30)
-        .key_extractor(SmartIpKeyExtractor)
-        .finish()
-        .expect("valid rate limit");
-    let limit = GovernorLayer::new(Arc::new(config)).error_handler(|_| ApiError::TooManyRequests.into_response());
-    Router::new()
+/// The portal, rate-limited per client: the peer address, or the address a trusted proxy reports.
+pub fn router(trust_forwarded_for: bool) -> Router<AppState> {
+    let routes = Router::new()
         .route("/portal", get(page))
         .route("/portal/track", get(track))
         .route("/portal/api/submit", post(submit))
-        .route("/portal/api/rate", post(rate))
-        .layer(limit)
+        .route("/portal/api/rate", post(rate));
+    // 30 requests at once per client, then one every 2 seconds.
+    let mut limit = GovernorConfigBuilder::default();
+    limit.per_second(2).burst_size(30);
+    let refused = |_| ApiError::TooManyRequests.into_response();
+    if trust_forwarded_for {
+        let config = limit.key_extractor(SmartIpKeyExtractor).finish().expect("valid rate limit");
+        routes.layer(GovernorLayer::new(Arc::new(config)).error_handler(refused))
+    } else {
+        let config = limit.key_extractor(PeerIpKeyExtractor).finish().expect("valid rate limit");
+        routes.layer(GovernorLayer::new(Arc::new(config)).error_handler(refused))
+    }
 }
 
 #[derive(Template, WebTemplate)]

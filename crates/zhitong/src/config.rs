@@ -25,6 +25,9 @@ pub struct Config {
     pub session_ttl_hours: i64,
     /// Mark the session cookie Secure (serve behind HTTPS).
     pub secure_cookies: bool,
+    /// Key the portal's rate limit on `X-Forwarded-For` / `Forwarded` (only behind a proxy that sets
+    /// them; otherwise a client could name its own address).
+    pub trust_forwarded_for: bool,
     /// Share of a case's time after which its deadline status is `warning`.
     pub warning_share: f64,
     /// `text` or `json` logs.
@@ -59,6 +62,7 @@ impl Default for Config {
             max_connections: 8,
             session_ttl_hours: 12,
             secure_cookies: false,
+            trust_forwarded_for: false,
             warning_share: 0.75,
             log_format: "text".into(),
             root_jurisdiction_code: "450100".into(),

@@ -64,6 +64,7 @@ impl Application {
         let settings = HttpSettings {
             session_ttl: jiff::SignedDuration::from_hours(config.session_ttl_hours),
             secure_cookies: config.secure_cookies,
+            trust_forwarded_for: config.trust_forwarded_for,
             ..HttpSettings::default()
         };
         let search = zhitong_search::Search::open(&config.data)
@@ -94,7 +95,8 @@ impl Application {
 
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let search_state = self.state.search.clone();
-        let app = zhitong_http::app(self.state, zhitong_web::router());
+        let pages = zhitong_web::router(self.state.settings.trust_forwarded_for);
+        let app = zhitong_http::app(self.state, pages);
         let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
         let jobs = self.run_jobs.then(|| self.jobs.clone().spawn(stopped.clone()));
         // Organisation changes made through another server reach this one within this time.

@@ -163,10 +163,16 @@ async fn portal_round_trip_and_rate_limit(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "nothing to rate yet");
-    // Rate-limited per client: a burst is served, then 429 with a Chinese message.
+    // Rate-limited per client: a burst is served, then 429 with a Chinese message. The client's own
+    // X-Forwarded-For does not make it someone else (no trusted proxy is configured).
     let mut limited = None;
-    for _ in 0..40 {
-        let r = track(number, code).await.unwrap();
+    for i in 0..40 {
+        let r = c
+            .get(format!("{}/portal/track?number={number}&code={code}", app.base))
+            .header("x-forwarded-for", format!("10.9.8.{i}"))
+            .send()
+            .await
+            .unwrap();
         if r.status() == StatusCode::TOO_MANY_REQUESTS {
             limited = Some(r.json::<Value>().await.unwrap());
             break;
