@@ -51,7 +51,7 @@ pub fn xlsx(
     let f = &r.figures;
     {
         let ws = wb.add_worksheet().set_name("汇总")?;
-        ws.write_string_with_format(0, 0, &title(r), &Format::new().set_bold().set_font_size(14))?;
+        ws.write_string_with_format(0, 0, title(r), &Format::new().set_bold().set_font_size(14))?;
         ws.write_string(1, 0, format!("{} 至 {}", &r.period.from[..10], &r.period.last_day))?;
         ws.write_string_with_format(3, 0, "指标", &head)?;
         ws.write_string_with_format(3, 1, "本期", &head)?;

@@ -418,22 +418,6 @@ pub async fn build(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn periods() {
-        let d: Date = "2026-11-25".parse().unwrap(); // a Wednesday
-        assert_eq!(Period::Daily.span(d), (d, "2026-11-26".parse().unwrap()));
-        assert_eq!(Period::Weekly.span(d), ("2026-11-23".parse().unwrap(), "2026-11-30".parse().unwrap()));
-        assert_eq!(Period::Monthly.span(d), ("2026-11-01".parse().unwrap(), "2026-12-01".parse().unwrap()));
-        assert_eq!(Period::Monthly.previous("2026-03-01".parse().unwrap()), "2026-02-01".parse().unwrap());
-        assert_eq!(rate(1, 3), Some(0.3333));
-        assert_eq!(rate(1, 0), None);
-    }
-}
-
 /// The report in one of its formats: `json`, `html`, `xlsx` or `docx`,
 /// with its media type and a file extension.
 pub fn render(
@@ -457,5 +441,21 @@ pub fn render(
             documents::docx(r, &unit)?,
         )),
         other => Err(format!("不支持的格式 {other}：可用 json、html、xlsx、docx")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods() {
+        let d: Date = "2026-11-25".parse().unwrap(); // a Wednesday
+        assert_eq!(Period::Daily.span(d), (d, "2026-11-26".parse().unwrap()));
+        assert_eq!(Period::Weekly.span(d), ("2026-11-23".parse().unwrap(), "2026-11-30".parse().unwrap()));
+        assert_eq!(Period::Monthly.span(d), ("2026-11-01".parse().unwrap(), "2026-12-01".parse().unwrap()));
+        assert_eq!(Period::Monthly.previous("2026-03-01".parse().unwrap()), "2026-02-01".parse().unwrap());
+        assert_eq!(rate(1, 3), Some(0.3333));
+        assert_eq!(rate(1, 0), None);
     }
 }

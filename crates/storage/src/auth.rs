@@ -164,17 +164,6 @@ impl Store {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn hashes_verify() {
-        let h = super::hash_password("zhitong-demo");
-        assert!(h.starts_with("$argon2id$"));
-        assert!(super::verify_password("zhitong-demo", &h));
-        assert!(!super::verify_password("wrong", &h));
-    }
-}
-
 /// The scheduler acts as this user.
 pub const SYSTEM_USER: &str = "system";
 /// Appeals submitted on the public enterprise portal are recorded by this user.
@@ -219,5 +208,16 @@ impl Store {
         .await?;
         tx.commit().await?;
         find().await?.ok_or(StoreError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hashes_verify() {
+        let h = super::hash_password("zhitong-demo");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(super::verify_password("zhitong-demo", &h));
+        assert!(!super::verify_password("wrong", &h));
     }
 }

@@ -121,16 +121,6 @@ fn scope(jurisdictions: Option<&[String]>, alias: &str) -> String {
     }
 }
 
-/// Bind the period and the scope's codes, in the order `scope` numbered them.
-fn bind_period<'q, O>(
-    q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
-    jurisdictions: Option<&'q [String]>,
-    from: i64,
-    to: i64,
-) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
-    jurisdictions.unwrap_or(&[]).iter().fold(q.bind(from).bind(to), |q, j| q.bind(j.as_str()))
-}
-
 fn kind(code: &str) -> Result<Kind> {
     Kind::from_code(code).ok_or_else(|| StoreError::Internal(format!("unknown kind {code}")))
 }
@@ -138,89 +128,79 @@ fn kind(code: &str) -> Result<Kind> {
 type CaseRow = (String, String, Option<String>, Option<i64>, Option<String>);
 
 impl Store {
+    /// Run a report query over the period `[from, to)` (`$1`, `$2`) and the scope's codes (`$3`…).
+    async fn fetch_period<O>(&self, sql: String, jurisdictions: Option<&[String]>, from: i64, to: i64) -> Result<Vec<O>>
+    where
+        O: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        let q = sqlx::query_as::<_, O>(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
+        let q = jurisdictions.unwrap_or(&[]).iter().fold(q, |q, j| q.bind(j.as_str()));
+        Ok(q.fetch_all(self.reader()).await?)
+    }
+
+    async fn count_period(&self, sql: String, jurisdictions: Option<&[String]>, from: i64, to: i64) -> Result<i64> {
+        let rows: Vec<(i64,)> = self.fetch_period(sql, jurisdictions, from, to).await?;
+        Ok(rows.first().map(|r| r.0).unwrap_or(0))
+    }
+
     /// The tallies of the period `[from, to)` for these jurisdictions (`None` = all).
     pub async fn report_tallies(&self, jurisdictions: Option<&[String]>, from: i64, to: i64) -> Result<PeriodTallies> {
-        let db = self.reader();
-        let (sw, sp, se) = (scope(jurisdictions, "w"), scope(jurisdictions, "p"), scope(jurisdictions, "w"));
+        let (sw, sp) = (scope(jurisdictions, "w"), scope(jurisdictions, "p"));
         let sql = format!(
             "SELECT w.kind, w.line, w.jurisdiction, w.topic, COUNT(*), \
              SUM(CASE WHEN {} THEN 1 ELSE 0 END) FROM work_orders w WHERE {RECEIVED_IN}{sw} \
              GROUP BY w.kind, w.line, w.jurisdiction, w.topic",
             repeat(&sp)
         );
-        let received = bind_period(
-            sqlx::query_as::<_, (String, Option<String>, String, Option<String>, i64, i64)>(sqlx::AssertSqlSafe(sql)),
-            jurisdictions,
-            from,
-            to,
-        )
-        .fetch_all(db)
-        .await?
-        .into_iter()
-        .map(|(k, line, jurisdiction, topic, appeals, repeats)| {
-            Ok(ReceivedTally { kind: kind(&k)?, line, jurisdiction, topic, appeals, repeats })
-        })
-        .collect::<Result<Vec<_>>>()?;
+        let received = self
+            .fetch_period::<(String, Option<String>, String, Option<String>, i64, i64)>(sql, jurisdictions, from, to)
+            .await?
+            .into_iter()
+            .map(|(k, line, jurisdiction, topic, appeals, repeats)| {
+                Ok(ReceivedTally { kind: kind(&k)?, line, jurisdiction, topic, appeals, repeats })
+            })
+            .collect::<Result<Vec<_>>>()?;
 
         let sql = format!(
             "SELECT w.jurisdiction, w.lead_unit, {ON_TIME}, w.rating, COUNT(*) FROM work_orders w \
              WHERE {CLOSED_IN}{sw} GROUP BY w.jurisdiction, w.lead_unit, {ON_TIME}, w.rating"
         );
-        let closed: Vec<ClosedTally> = bind_period(
-            sqlx::query_as::<_, (String, Option<String>, i64, Option<String>, i64)>(sqlx::AssertSqlSafe(sql)),
-            jurisdictions,
-            from,
-            to,
-        )
-        .fetch_all(db)
-        .await?
-        .into_iter()
-        .map(|(jurisdiction, lead_unit, on_time, rating, cases)| ClosedTally {
-            jurisdiction,
-            lead_unit,
-            on_time: on_time != 0,
-            rating,
-            cases,
-        })
-        .collect();
+        let closed: Vec<ClosedTally> = self
+            .fetch_period::<(String, Option<String>, i64, Option<String>, i64)>(sql, jurisdictions, from, to)
+            .await?
+            .into_iter()
+            .map(|(jurisdiction, lead_unit, on_time, rating, cases)| ClosedTally {
+                jurisdiction,
+                lead_unit,
+                on_time: on_time != 0,
+                rating,
+                cases,
+            })
+            .collect();
 
         // Events are scoped by their work order; the whole city needs no join.
-        let (join, ev_scope) = match jurisdictions {
-            Some(_) => (" JOIN work_orders w ON w.id = e.work_order_id", se),
-            None => ("", String::new()),
-        };
+        let join = if jurisdictions.is_some() { " JOIN work_orders w ON w.id = e.work_order_id" } else { "" };
         let sql = format!(
             "SELECT e.action, e.unit, COUNT(*) FROM work_order_events e{join} \
              WHERE e.action IN ('dispatch', 'return', 'approve_extension', 'supervise') \
-             AND e.at >= $1 AND e.at < $2{ev_scope} GROUP BY e.action, e.unit"
+             AND e.at >= $1 AND e.at < $2{sw} GROUP BY e.action, e.unit"
         );
-        let events = bind_period(
-            sqlx::query_as::<_, (String, Option<String>, i64)>(sqlx::AssertSqlSafe(sql)),
-            jurisdictions,
-            from,
-            to,
-        )
-        .fetch_all(db)
-        .await?
-        .into_iter()
-        .map(|(action, unit, events)| EventTally { action, unit, events })
-        .collect();
+        let events = self
+            .fetch_period::<(String, Option<String>, i64)>(sql, jurisdictions, from, to)
+            .await?
+            .into_iter()
+            .map(|(action, unit, events)| EventTally { action, unit, events })
+            .collect();
         let sql = format!(
             "SELECT COUNT(DISTINCT e.work_order_id) FROM work_order_events e{join} \
-             WHERE e.action = 'dispatch' AND e.unit IS NOT NULL AND e.at >= $1 AND e.at < $2{ev_scope}"
+             WHERE e.action = 'dispatch' AND e.unit IS NOT NULL AND e.at >= $1 AND e.at < $2{sw}"
         );
-        let (dispatched_orders,) =
-            bind_period(sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)), jurisdictions, from, to)
-                .fetch_one(db)
-                .await?;
+        let dispatched_orders = self.count_period(sql, jurisdictions, from, to).await?;
 
         let mut overdue_open = 0;
         for open in OPEN_AT_END {
             let sql = format!("SELECT COUNT(*) FROM work_orders w WHERE {open} AND w.deadline < $2 AND $1 <= $2{sw}");
-            let (n,) = bind_period(sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)), jurisdictions, from, to)
-                .fetch_one(db)
-                .await?;
-            overdue_open += n;
+            overdue_open += self.count_period(sql, jurisdictions, from, to).await?;
         }
 
         let closed_count: i64 = closed.iter().map(|c| c.cases).sum();
@@ -233,12 +213,7 @@ impl Store {
                 "SELECT w.closed_at - w.received_at AS handling FROM work_orders w WHERE {CLOSED_IN}{sw} \
                  ORDER BY handling LIMIT {limit} OFFSET {offset}"
             );
-            bind_period(sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)), jurisdictions, from, to)
-                .fetch_all(db)
-                .await?
-                .into_iter()
-                .map(|r| r.0)
-                .collect()
+            self.fetch_period::<(i64,)>(sql, jurisdictions, from, to).await?.into_iter().map(|r| r.0).collect()
         };
         Ok(PeriodTallies { received, closed, events, dispatched_orders, overdue_open, middle_handling_ms })
     }
@@ -310,9 +285,7 @@ impl Store {
         };
         let mut out: Vec<ListedCase> = vec![];
         for sql in parts {
-            let rows = bind_period(sqlx::query_as::<_, CaseRow>(sqlx::AssertSqlSafe(sql)), jurisdictions, from, to)
-                .fetch_all(self.reader())
-                .await?;
+            let rows: Vec<CaseRow> = self.fetch_period(sql, jurisdictions, from, to).await?;
             out.extend(rows.into_iter().map(|(number, title, lead_unit, deadline, note)| ListedCase {
                 number,
                 title,

@@ -691,7 +691,7 @@ pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
     LeaderPage {
         jurisdiction: org.jurisdiction(&p.user.jurisdiction).map(|j| j.name.clone()).unwrap_or_default(),
         figures: vec![
-            Figure { label: t.today, value: received, href: format!("/queue/all?page=1"), tone: "" },
+            Figure { label: t.today, value: received, href: "/queue/all?page=1".to_string(), tone: "" },
             Figure { label: t.all_cases, value: open, href: "/queue/all".into(), tone: "" },
             Figure { label: t.warning, value: warning, href: "/queue/supervision?tab=warning".into(), tone: "warn" },
             Figure { label: t.overdue, value: overdue_n, href: "/queue/supervision?tab=overdue".into(), tone: "bad" },

@@ -138,10 +138,10 @@ fn check(report: &Value, rows: &[Raw], events: &[(i64, String, i64, Value)], fro
     // Per unit.
     let mut units: BTreeMap<String, [i64; 4]> = BTreeMap::new();
     for e in &pe {
-        if e.1 == "dispatch" {
-            if let Some(u) = e.3["event"]["command"]["units"][0].as_str() {
-                units.entry(u.into()).or_default()[0] += 1;
-            }
+        if e.1 == "dispatch"
+            && let Some(u) = e.3["event"]["command"]["units"][0].as_str()
+        {
+            units.entry(u.into()).or_default()[0] += 1;
         }
         if e.1 == "return" {
             units.entry(e.3["event"]["unit"].as_str().unwrap().into()).or_default()[3] += 1;
