@@ -458,4 +458,78 @@ mod tests {
         assert_eq!(rate(1, 3), Some(0.3333));
         assert_eq!(rate(1, 0), None);
     }
+
+    /// The arithmetic over tallies, worked by hand: sums across groups, rates, the median of two middles,
+    /// per-unit figures, and the jurisdiction ranking with a jurisdiction that closed nothing last.
+    #[test]
+    fn figures_from_tallies() {
+        use zhitong_domain::work_order::Kind;
+        use zhitong_storage::{EventTally, ReceivedTally};
+        let received = |kind, line: Option<&str>, j: &str, appeals, repeats| ReceivedTally {
+            kind,
+            line: line.map(String::from),
+            jurisdiction: j.into(),
+            topic: Some("XZSP".into()),
+            appeals,
+            repeats,
+        };
+        let closed = |j: &str, unit: Option<&str>, on_time, rating: Option<&str>, cases| ClosedTally {
+            jurisdiction: j.into(),
+            lead_unit: unit.map(String::from),
+            on_time,
+            rating: rating.map(String::from),
+            cases,
+        };
+        let event = |action: &str, unit: Option<&str>, events| EventTally {
+            action: action.into(),
+            unit: unit.map(String::from),
+            events,
+        };
+        let t = PeriodTallies {
+            received: vec![
+                received(Kind::Help, Some("450100-1"), "450100", 3, 1),
+                received(Kind::Help, None, "450103", 2, 0),
+                received(Kind::Consultation, Some("450100-1"), "450100", 5, 2),
+            ],
+            closed: vec![
+                closed("450100", Some("U1"), true, Some("satisfied"), 3),
+                closed("450100", Some("U1"), false, Some("unsatisfied"), 1),
+                closed("450103", Some("U2"), true, Some("basically_satisfied"), 2),
+                closed("450103", None, false, None, 2),
+            ],
+            events: vec![
+                event("dispatch", Some("U1"), 4),
+                event("dispatch", Some("U2"), 2),
+                event("return", Some("U1"), 1),
+                event("return", None, 1),
+                event("approve_extension", None, 2),
+            ],
+            dispatched_orders: 5,
+            overdue_open: 7,
+            middle_handling_ms: vec![3_600_000, 7_200_000],
+        };
+        let f = figures(&t);
+        assert_eq!((f.received, f.repeat_appeals), (10, 3));
+        assert_eq!(f.by_kind, BTreeMap::from([("consultation".into(), 5), ("help".into(), 5)]));
+        assert_eq!(f.by_line, BTreeMap::from([("450100-1".into(), 8), ("none".into(), 2)]));
+        assert_eq!(f.by_jurisdiction, BTreeMap::from([("450100".into(), 8), ("450103".into(), 2)]));
+        assert_eq!((f.closed, f.closed_on_time, f.on_time_rate), (8, 5, Some(0.625)));
+        assert_eq!((f.rated, f.satisfied, f.basically_satisfied, f.unsatisfied), (6, 3, 2, 1));
+        assert_eq!(f.satisfaction_rate, Some(0.8333));
+        assert_eq!((f.dispatched, f.overdue_open, f.returns, f.extensions), (5, 7, 2, 2));
+        assert_eq!(f.median_handling_hours, Some(1.5));
+        let u1 = &f.by_unit["U1"];
+        assert_eq!(
+            (u1.assigned, u1.closed, u1.closed_on_time, u1.returned, u1.rated, u1.satisfied),
+            (4, 4, 3, 1, 4, 3)
+        );
+        assert_eq!((u1.on_time_rate, u1.satisfaction_rate), (Some(0.75), Some(0.75)));
+        assert_eq!(f.by_unit["U2"].satisfaction_rate, Some(1.0), "basically satisfied counts as satisfied");
+        let codes = ["450100".to_string(), "450103".to_string(), "450105".to_string()];
+        assert_eq!(
+            jurisdiction_ranking(&t, &codes),
+            [("450100".to_string(), Some(0.75)), ("450103".to_string(), Some(0.5)), ("450105".to_string(), None)]
+        );
+        assert_eq!(figures(&PeriodTallies::default()).median_handling_hours, None);
+    }
 }
