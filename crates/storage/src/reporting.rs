@@ -234,12 +234,15 @@ impl Store {
         let named = |alias: &str| if discipline { String::new() } else { format!(" AND {alias}.discipline_only = 0") };
         // The cases are chosen by id from a covering index range, then read; each part is sorted and cut in
         // the database and the parts are merged here.
-        let pick = |condition: &str, order: &str| {
+        let pick_ids = |ids: &str, order: &str| {
             format!(
                 "SELECT o.number, o.title, o.lead_unit, o.deadline, NULL AS note FROM work_orders o \
-                 WHERE o.id IN (SELECT w.id FROM work_orders w WHERE {condition}{sw}){} ORDER BY {order} LIMIT {limit}",
+                 WHERE o.id IN ({ids}){} ORDER BY {order} LIMIT {limit}",
                 named("o")
             )
+        };
+        let pick = |condition: &str, order: &str| {
+            pick_ids(&format!("SELECT w.id FROM work_orders w WHERE {condition}{sw}"), order)
         };
         let (parts, by_deadline): (Vec<String>, bool) = match list {
             CaseList::Overdue | CaseList::NearDeadline => {
@@ -264,11 +267,12 @@ impl Store {
                 false,
             ),
             CaseList::Supervised => (
-                vec![format!(
-                    "SELECT o.number, o.title, o.lead_unit, o.deadline, NULL AS note FROM work_orders o \
-                     WHERE o.id IN (SELECT e.work_order_id FROM work_order_events e JOIN work_orders w ON w.id = e.work_order_id \
-                     WHERE e.action = 'supervise' AND e.at >= $1 AND e.at < $2{sw}){} ORDER BY o.number LIMIT {limit}",
-                    named("o")
+                vec![pick_ids(
+                    &format!(
+                        "SELECT e.work_order_id FROM work_order_events e JOIN work_orders w ON w.id = e.work_order_id \
+                         WHERE e.action = 'supervise' AND e.at >= $1 AND e.at < $2{sw}"
+                    ),
+                    "o.number",
                 )],
                 false,
             ),
