@@ -35,6 +35,8 @@ pub struct HttpSettings {
     pub secure_cookies: bool,
     /// Rate limits key on `X-Forwarded-For` (behind a trusted proxy) instead of the peer address.
     pub trust_forwarded_for: bool,
+    /// The key Open311 clients send as `api_key` with a submission (none: submissions are open, like the portal).
+    pub open311_api_key: Option<String>,
     pub request_timeout: Duration,
 }
 
@@ -44,6 +46,7 @@ impl Default for HttpSettings {
             session_ttl: SignedDuration::from_hours(12),
             secure_cookies: false,
             trust_forwarded_for: false,
+            open311_api_key: None,
             request_timeout: Duration::from_secs(30),
         }
     }

@@ -10,10 +10,14 @@ use utoipa::ToSchema;
 use zhitong_domain::{
     FieldError,
     time::rfc3339,
-    work_order::{Command, Kind, Lifecycle, Rating, State},
+    work_order::{Channel, Command, Kind, Lifecycle, Rating, State},
 };
 
-use crate::{NewWorkOrder, PORTAL_USER, Result, Store, StoreError, rows::RowExt};
+use crate::{
+    NewWorkOrder, PORTAL_USER, Result, Store, StoreError,
+    rows::RowExt,
+    work_orders::{Arg, Where},
+};
 
 /// What the enterprise keeps to follow its appeal.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -65,8 +69,14 @@ fn new_code() -> String {
 impl Store {
     /// Record an appeal from the portal. Out-of-scope matters belong to 12345.
     pub async fn submit_from_portal(&self, input: &NewWorkOrder, now: Timestamp) -> Result<Receipt> {
+        self.submit_public(input, Channel::Web, now).await
+    }
+
+    /// Record an appeal that came without sign-in (the portal, or Open311), as the `portal` service user,
+    /// with a receipt code to follow it.
+    pub async fn submit_public(&self, input: &NewWorkOrder, channel: Channel, now: Timestamp) -> Result<Receipt> {
         let mut input = input.clone();
-        input.channel = Some("web".into());
+        input.channel = Some(channel.code().into());
         input.line = None;
         input.idempotency_key = None;
         input.received_at = None;
@@ -132,5 +142,94 @@ impl Store {
         let command = Command::FollowUp { rating: Some(rating), resolved: None, note: r.note.clone() };
         self.act(id, version, &portal.actor(), command, now).await?;
         self.portal_status(&r.number, &r.code).await
+    }
+}
+
+/// What anyone may see of a case through Open311 (GeoReport v2 `requests`): no enterprise, caller or
+/// content, and never a case only the discipline role may see.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicRequest {
+    pub number: String,
+    pub topic: Option<String>,
+    pub state: State,
+    pub jurisdiction: String,
+    pub lead_unit: Option<String>,
+    pub received_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub deadline: Option<Timestamp>,
+    pub closed: bool,
+}
+
+/// Which public requests to list (GeoReport v2 `GET requests` parameters).
+#[derive(Debug, Clone, Default)]
+pub struct PublicRequestFilter {
+    pub numbers: Vec<String>,
+    pub topic: Option<String>,
+    /// Received in these jurisdictions (`None` = all).
+    pub jurisdictions: Option<Vec<String>>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    /// `Some(true)`: closed only; `Some(false)`: open only.
+    pub closed: Option<bool>,
+    pub limit: i64,
+}
+
+impl Store {
+    /// Public requests, newest first.
+    pub async fn public_requests(&self, f: &PublicRequestFilter) -> Result<Vec<PublicRequest>> {
+        let mut w = Where::default();
+        w.cond("discipline_only = 0".into());
+        if !f.numbers.is_empty() {
+            let list: Vec<String> = f.numbers.iter().map(|n| w.arg(Arg::Text(n.clone()))).collect();
+            w.cond(format!("number IN ({})", list.join(", ")));
+        }
+        if let Some(t) = &f.topic {
+            let p = w.arg(Arg::Text(t.clone()));
+            w.cond(format!("topic = {p}"));
+        }
+        if let Some(js) = &f.jurisdictions {
+            let list: Vec<String> = js.iter().map(|j| w.arg(Arg::Text(j.clone()))).collect();
+            w.cond(format!("jurisdiction IN ({})", list.join(", ")));
+        }
+        if let Some(t) = f.from {
+            let p = w.arg(Arg::Int(t.as_millisecond()));
+            w.cond(format!("received_at >= {p}"));
+        }
+        if let Some(t) = f.to {
+            let p = w.arg(Arg::Int(t.as_millisecond()));
+            w.cond(format!("received_at < {p}"));
+        }
+        match f.closed {
+            Some(true) => w.cond("closed_at IS NOT NULL".into()),
+            Some(false) => w.cond("closed_at IS NULL".into()),
+            None => {}
+        }
+        let sql = format!(
+            "SELECT number, topic, state, jurisdiction, lead_unit, received_at, updated_at, deadline, closed_at \
+             FROM work_orders WHERE {} ORDER BY received_at DESC, id DESC LIMIT {}",
+            w.sql(),
+            f.limit.clamp(1, 1000)
+        );
+        let q = w.query(sql);
+        let ms = |v: i64| Timestamp::from_millisecond(v).map_err(|e| StoreError::Internal(e.to_string()));
+        q.fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(|r| {
+                let state = r.text("state")?;
+                Ok(PublicRequest {
+                    number: r.text("number")?,
+                    topic: r.opt_text("topic")?,
+                    state: State::from_code(&state)
+                        .ok_or_else(|| StoreError::Internal(format!("unknown state {state}")))?,
+                    jurisdiction: r.text("jurisdiction")?,
+                    lead_unit: r.opt_text("lead_unit")?,
+                    received_at: ms(r.int("received_at")?)?,
+                    updated_at: ms(r.int("updated_at")?)?,
+                    deadline: r.opt_int("deadline")?.map(ms).transpose()?,
+                    closed: r.opt_int("closed_at")?.is_some(),
+                })
+            })
+            .collect()
     }
 }

@@ -882,32 +882,32 @@ pub(crate) async fn insert_event(
     Ok(())
 }
 
-enum Arg {
+pub(crate) enum Arg {
     Text(String),
     Int(i64),
 }
 
 /// A WHERE clause built from optional filters, with numbered placeholders.
 #[derive(Default)]
-struct Where {
+pub(crate) struct Where {
     conds: Vec<String>,
     args: Vec<Arg>,
 }
 
 impl Where {
-    fn arg(&mut self, a: Arg) -> String {
+    pub(crate) fn arg(&mut self, a: Arg) -> String {
         self.args.push(a);
         format!("${}", self.args.len())
     }
-    fn cond(&mut self, c: String) {
+    pub(crate) fn cond(&mut self, c: String) {
         self.conds.push(c);
     }
-    fn sql(&self) -> String {
+    pub(crate) fn sql(&self) -> String {
         if self.conds.is_empty() { "1 = 1".into() } else { self.conds.join(" AND ") }
     }
 
     /// `sql` (which uses this clause) with the arguments bound in order.
-    fn query(&self, sql: String) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments> {
+    pub(crate) fn query(&self, sql: String) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments> {
         self.args.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, a| match a {
             Arg::Text(s) => q.bind(s.as_str()),
             Arg::Int(i) => q.bind(*i),

@@ -8,6 +8,7 @@
 
 mod i18n;
 mod knowledge;
+mod open311;
 mod pages;
 mod portal;
 mod reports;

@@ -28,13 +28,14 @@ use zhitong_storage::{NewWorkOrder, PortalRating, PublicStatus, Receipt};
 
 use crate::{i18n::Words, lang_of};
 
-/// The portal, rate-limited per client: the peer address, or the address a trusted proxy reports.
+/// The portal and Open311, rate-limited per client: the peer address, or the address a trusted proxy reports.
 pub fn router(trust_forwarded_for: bool) -> Router<AppState> {
     let routes = Router::new()
         .route("/portal", get(page))
         .route("/portal/track", get(track))
         .route("/portal/api/submit", post(submit))
-        .route("/portal/api/rate", post(rate));
+        .route("/portal/api/rate", post(rate))
+        .merge(crate::open311::routes());
     // 30 requests at once per client, then one every 2 seconds.
     let mut limit = GovernorConfigBuilder::default();
     limit.per_second(2).burst_size(30);

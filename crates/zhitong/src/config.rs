@@ -28,6 +28,8 @@ pub struct Config {
     /// Key the portal's rate limit on `X-Forwarded-For` / `Forwarded` (only behind a proxy that sets
     /// them; otherwise a client could name its own address).
     pub trust_forwarded_for: bool,
+    /// Open311 submissions must carry this `api_key` (unset: open to anyone, rate-limited like the portal).
+    pub open311_api_key: Option<String>,
     /// Share of a case's time after which its deadline status is `warning`.
     pub warning_share: f64,
     /// `text` or `json` logs.
@@ -63,6 +65,7 @@ impl Default for Config {
             session_ttl_hours: 12,
             secure_cookies: false,
             trust_forwarded_for: false,
+            open311_api_key: None,
             warning_share: 0.75,
             log_format: "text".into(),
             root_jurisdiction_code: "450100".into(),

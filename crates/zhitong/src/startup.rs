@@ -65,6 +65,7 @@ impl Application {
             session_ttl: jiff::SignedDuration::from_hours(config.session_ttl_hours),
             secure_cookies: config.secure_cookies,
             trust_forwarded_for: config.trust_forwarded_for,
+            open311_api_key: config.open311_api_key.clone().filter(|k| !k.is_empty()),
             ..HttpSettings::default()
         };
         let search = zhitong_search::Search::open(&config.data)

@@ -104,7 +104,20 @@ impl TestApp {
         Self::spawn_with(Some(self.database_url.clone())).await
     }
 
+    /// A server whose configuration a test changes (e.g. an Open311 key).
+    pub async fn spawn_configured(backend: Backend, change: impl FnOnce(&mut Config)) -> TestApp {
+        let url = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(fresh_postgres_url().await.expect("postgres")),
+        };
+        Self::spawn_changed(url, change).await
+    }
+
     async fn spawn_with(database_url: Option<String>) -> TestApp {
+        Self::spawn_changed(database_url, |_| {}).await
+    }
+
+    async fn spawn_changed(database_url: Option<String>, change: impl FnOnce(&mut Config)) -> TestApp {
         let dir = std::env::temp_dir().join(unique("zhitong-it-"));
         let config = Config {
             listen: "127.0.0.1:0".into(),
@@ -116,6 +129,8 @@ impl TestApp {
             search_sync_seconds: 0,
             ..Config::default()
         };
+        let mut config = config;
+        change(&mut config);
         let database_url = config.database_url();
         let app = Application::build(&config, Some(PASSWORD)).await.expect("application starts");
         let base = format!("http://{}", app.local_addr());
