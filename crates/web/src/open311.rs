@@ -125,15 +125,15 @@ fn render(format: Format, status: StatusCode, root: &str, item: &str, body: &Val
     match format {
         Format::Json => (status, axum::Json(body.clone())).into_response(),
         Format::Xml => {
-            let items = body.as_array().map(Vec::as_slice).unwrap_or_default();
-            (status, [(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml(root, item, items)).into_response()
+            (status, [(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml(root, item, body)).into_response()
         }
     }
 }
 
-/// GeoReport's XML: a root element holding one element per item; an object's fields become child
-/// elements, a list its singular-named children, null an empty element.
-fn xml(root: &str, item: &str, items: &[Value]) -> Vec<u8> {
+/// GeoReport's XML: a list is a root element holding one `item` element per entry, a single object
+/// (a service definition) is the root element itself; an object's fields become child elements, a
+/// list its singular-named children, null an empty element.
+fn xml(root: &str, item: &str, body: &Value) -> Vec<u8> {
     fn singular(list: &str) -> &str {
         match list {
             "attributes" => "attribute",
@@ -191,12 +191,13 @@ fn xml(root: &str, item: &str, items: &[Value]) -> Vec<u8> {
         .map(|_| ())
     }
     let mut w = Writer::new(Vec::new());
-    let written = w
-        .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
-        .and_then(|_| {
-            w.create_element(root).write_inner_content(|w| items.iter().try_for_each(|x| element(w, item, x)))
-        })
-        .map(|_| ());
+    let written = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))).and_then(|_| match body {
+        Value::Array(items) => {
+            w.create_element(root).write_inner_content(|w| items.iter().try_for_each(|x| element(w, item, x)))?;
+            Ok(())
+        }
+        single => element(&mut w, root, single),
+    });
     written.expect("writing to memory");
     w.into_inner()
 }
@@ -271,7 +272,8 @@ async fn service_definition(State(s): State<AppState>, Path(file): Path<String>)
     };
     let mut kind = attribute("kind", "singlevaluelist", true, 1, "诉求类型（投诉、举报转纪委监委办理）");
     kind["values"] = Value::Array(kinds);
-    let body = json!([{
+    // One object, not a list (GeoReport v2).
+    let body = json!({
         "service_code": code,
         "attributes": [
             kind,
@@ -279,20 +281,23 @@ async fn service_definition(State(s): State<AppState>, Path(file): Path<String>)
             attribute("uscc", "string", true, 3, "统一社会信用代码（18位）"),
             attribute("title", "string", false, 4, "诉求标题（不填则取描述的开头）"),
         ],
-    }]);
-    Ok(render(format, StatusCode::OK, "service_definitions", "service_definition", &body))
+    });
+    Ok(render(format, StatusCode::OK, "service_definition", "", &body))
 }
 
 /// `POST requests.{fmt}`, form-encoded as GeoReport specifies.
 async fn create(
     State(s): State<AppState>,
     Path(resource): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    fields: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, Failure> {
     let (name, format) = split(&resource)?;
     if name != "requests" {
         return Err(Failure::new(StatusCode::NOT_FOUND, "未找到").in_format(format));
     }
+    let Ok(Form(fields)) = fields else {
+        return Err(Failure::bad("请以 application/x-www-form-urlencoded 表单提交（GeoReport v2）").in_format(format));
+    };
     submit(&s, &fields)
         .await
         .map_err(|f| f.in_format(format))

@@ -97,12 +97,13 @@ async fn georeport_round_trip(app: TestApp) {
     // A service's definition names what an enterprise appeal needs.
     let (s, definition) = get_json(&app, "/open311/v2/services/XZSP.json").await;
     assert_eq!(s, StatusCode::OK);
-    conforms("service-definition.json", &definition[0]);
+    conforms("service-definition.json", &definition);
     let attributes: Vec<&str> =
-        definition[0]["attributes"].as_array().unwrap().iter().map(|a| a["code"].as_str().unwrap()).collect();
+        definition["attributes"].as_array().unwrap().iter().map(|a| a["code"].as_str().unwrap()).collect();
     assert_eq!(attributes, ["kind", "enterprise_name", "uscc", "title"]);
     let (_, _, xml) = get(&app, "/open311/v2/services/XZSP.xml").await;
-    assert!(xml.contains("<attributes><attribute>") && xml.contains("<values><value><key>consultation</key>"), "{xml}");
+    assert!(xml.contains("<service_definition><service_code>XZSP</service_code><attributes><attribute>"), "{xml}");
+    assert!(xml.contains("<values><value><key>consultation</key><name>咨询</name>"), "{xml}");
     let (s, _, xml) = get(&app, "/open311/v2/services/NOPE.xml").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(xml.contains("<errors><error><code>404</code>"), "{xml}");
@@ -118,6 +119,8 @@ async fn georeport_round_trip(app: TestApp) {
     let (s, body) = submit(&app, "/open311/v2/requests.xml", &no_kind).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(body.contains("<description>attribute[kind]"), "{body}");
+    let r = app.client.post(format!("{}/open311/v2/requests.json", app.base)).json(&serde_json::json!({})).send().await;
+    assert_eq!(r.unwrap().status(), StatusCode::BAD_REQUEST, "a JSON body is not a GeoReport submission");
     assert_eq!(app.count("work_orders").await, before, "nothing written on bad input");
 
     // A help request is accepted at once, with the receipt code in the notice.
