@@ -4,8 +4,17 @@ use std::sync::LazyLock;
 
 use jieba_rs::Jieba;
 
-/// Loading the dictionary takes ~0.15 s and ~77 MB: done once per process, shared by everything.
-pub static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
+/// jieba's dictionary trimmed to its 136,547 words of frequency ≥ 5 (data/README.md): ≈ 8 MiB resident
+/// instead of ≈ 33 MiB for the full one. Loaded once per process (~0.1 s), shared by everything.
+///
+/// Then the words of enterprise service that a general dictionary lacks or splits (营商环境, 容缺受理,
+/// 留抵退税, 绿色通道 …: `data/domain-words.txt`), so that a search for one finds it as one word.
+pub static JIEBA: LazyLock<Jieba> = LazyLock::new(|| {
+    let mut jieba =
+        Jieba::with_dict(&mut include_str!("../data/jieba-dict.txt").as_bytes()).expect("the shipped dictionary loads");
+    jieba.load_dict(&mut include_str!("../data/domain-words.txt").as_bytes()).expect("the domain words load");
+    jieba
+});
 
 /// The words of a text, as jieba cuts it (HMM on for unknown words such as place names).
 pub fn words(text: &str) -> Vec<&str> {
@@ -52,6 +61,19 @@ mod tests {
     #[test]
     fn segmentation_finds_the_licence_inside_a_longer_phrase() {
         assert!(words("办理营业执照变更").contains(&"营业执照"));
+    }
+
+    #[test]
+    fn words_of_enterprise_service_stay_whole() {
+        let w = words("企业反映留抵退税迟迟未到账，希望开通绿色通道，优化营商环境，落实容缺受理");
+        for word in ["留抵退税", "绿色通道", "营商环境", "容缺受理"] {
+            assert!(w.contains(&word), "{word} in {w:?}");
+        }
+        // The trimmed general dictionary still cuts everyday text as the full one did.
+        assert_eq!(
+            words("南宁市绿城科技有限公司希望尽快办理"),
+            ["南宁市", "绿城", "科技", "有限公司", "希望", "尽快", "办理"]
+        );
     }
 
     #[test]
