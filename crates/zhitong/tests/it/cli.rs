@@ -1,4 +1,4 @@
-//! The command line of API.md: `classify train|eval|predict|retrain` and `search rebuild`, run as the real binary.
+//! The command line of API.md: `classify train|eval|predict|retrain`, `search rebuild` and `report`, run as the real binary.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -144,5 +144,51 @@ fn search_rebuild_and_retrain_from_the_database() {
     let out = ok(zhitong(&["classify", "retrain", "--data", data]));
     assert!(out.contains("kind: 300"), "{out}");
     assert!(dir.join("models/kind.model").exists() && dir.join("models/topic.model").exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `zhitong report` (API.md): the same report as the API, written to a file; bad flags name themselves and
+/// write nothing.
+#[test]
+fn report_writes_each_format() {
+    let dir = temp("report");
+    let data = dir.to_str().unwrap();
+    ok(zhitong(&["demo", "--orders", "400", "--seed", "5", "--days", "20", "--data", data]));
+    let date = (zhitong_domain::time::local(jiff::Timestamp::now()).date() - jiff::ToSpan::days(3)).to_string();
+    let file = |ext: &str| dir.join(format!("weekly.{ext}"));
+    let run = |format: &str, jurisdiction: &str| {
+        zhitong(&[
+            "report",
+            "weekly",
+            "--date",
+            &date,
+            "--jurisdiction",
+            jurisdiction,
+            "--format",
+            format,
+            "--out",
+            file(format).to_str().unwrap(),
+            "--data",
+            data,
+        ])
+    };
+    let said = ok(run("json", "450100"));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(file("json")).unwrap()).unwrap();
+    assert!(report["received"].as_i64().unwrap() > 0, "{report}");
+    assert_eq!(report["report"], "weekly");
+    assert!(said.contains(report["narrative"].as_str().unwrap()), "the narrative is printed: {said}");
+    for format in ["xlsx", "docx"] {
+        ok(run(format, "450100"));
+        assert_eq!(&std::fs::read(file(format)).unwrap()[..2], b"PK", "{format} is an Office (zip) file");
+    }
+    ok(run("html", "450103"));
+    let html = std::fs::read_to_string(file("html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("青秀区"), "a county's report");
+
+    let bad = run("pdf", "450100");
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("--format"));
+    assert!(!file("pdf").exists());
+    let bad = run("json", "999999");
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("jurisdiction"));
     let _ = std::fs::remove_dir_all(dir);
 }
