@@ -206,7 +206,7 @@ fn check(report: &Value, rows: &[Raw], events: &[(i64, String, i64, Value)], fro
 }
 
 /// The cases a leader's report names: its own selection and order, at most 200 per list.
-fn check_lists(report: &Value, rows: &[Raw], from: i64, to: i64, what: &str) {
+fn check_lists(report: &Value, rows: &[Raw], events: &[(i64, String, i64, Value)], from: i64, to: i64, what: &str) {
     let numbers = |list: &str| -> Vec<String> {
         report[list].as_array().unwrap().iter().map(|c| c["number"].as_str().unwrap().to_string()).collect()
     };
@@ -232,6 +232,13 @@ fn check_lists(report: &Value, rows: &[Raw], from: i64, to: i64, what: &str) {
     unsatisfied.sort();
     unsatisfied.truncate(200);
     assert_eq!(numbers("unsatisfied_list"), unsatisfied, "{what}: unsatisfied_list");
+    let supervised: std::collections::BTreeSet<i64> =
+        events.iter().filter(|e| e.1 == "supervise" && e.2 >= from && e.2 < to).map(|e| e.0).collect();
+    let mut notable: Vec<String> =
+        rows.iter().filter(|r| supervised.contains(&r.id) && !r.discipline_only).map(|r| r.number.clone()).collect();
+    notable.sort();
+    notable.truncate(200);
+    assert_eq!(numbers("notable_list"), notable, "{what}: notable_list");
 }
 
 async fn report_figures_agree_with_the_rows(app: TestApp) {
@@ -249,7 +256,7 @@ async fn report_figures_agree_with_the_rows(app: TestApp) {
         let to = ms(report["period"]["to"].as_str().unwrap()[..10].parse().unwrap());
         assert!(report["received"].as_i64().unwrap() > 0, "{period} has data");
         check(&report, &rows, &events, from, to, period);
-        check_lists(&report, &rows, from, to, period);
+        check_lists(&report, &rows, &events, from, to, period);
         // The period before, shown for trends, is computed the same way.
         let prev_from = match period {
             "daily" => from - 86_400_000,
