@@ -256,9 +256,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        self.bump_org_revision(&mut tx).await?;
-        tx.commit().await?;
-        self.reload_deadlines(&org.tree).await?;
+        self.commit_org_change(tx).await?;
         Ok(parsed.len())
     }
 
@@ -294,9 +292,7 @@ impl Store {
         .bind(jiff::Timestamp::now().as_millisecond())
         .execute(&mut *tx)
         .await?;
-        self.bump_org_revision(&mut tx).await?;
-        tx.commit().await?;
-        self.reload_deadlines(&org.tree).await
+        self.commit_org_change(tx).await
     }
 
     pub fn calendar_view(&self, jurisdiction: &str, year: i16) -> Result<CalendarView> {
@@ -369,8 +365,6 @@ impl Store {
         .bind(jiff::Timestamp::now().as_millisecond())
         .execute(&mut *tx)
         .await?;
-        self.bump_org_revision(&mut tx).await?;
-        tx.commit().await?;
-        self.reload_deadlines(&org.tree).await
+        self.commit_org_change(tx).await
     }
 }

@@ -226,16 +226,18 @@ impl Store {
         Ok(self.setting(ORG_REVISION).await?.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
-    /// Count a change to the organisation, calendars, service hours or policies, in the writing
-    /// transaction, so that every server's `refresh_org` reloads.
-    pub(crate) async fn bump_org_revision(&self, tx: &mut Transaction<'static, Any>) -> Result<()> {
+    /// Commit a change to the organisation, calendars, service hours or policies: counted in the same
+    /// transaction, so that every other server's `refresh_org` reloads, and reloaded here at once.
+    pub(crate) async fn commit_org_change(&self, mut tx: Transaction<'static, Any>) -> Result<()> {
         sqlx::query(
             "INSERT INTO settings (key, value) VALUES ($1, '1') ON CONFLICT (key) \
              DO UPDATE SET value = CAST(CAST(settings.value AS BIGINT) + 1 AS TEXT)",
         )
         .bind(ORG_REVISION)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
+        self.reload_org().await?;
         Ok(())
     }
 

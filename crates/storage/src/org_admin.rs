@@ -127,10 +127,7 @@ impl Store {
                 .await?;
             }
         }
-        self.bump_org_revision(&mut tx).await?;
-        tx.commit().await?;
-        self.reload_org().await?;
-        Ok(())
+        self.commit_org_change(tx).await
     }
 
     /// Creates or updates a unit; its jurisdiction is fixed once created (cases refer to it).
@@ -162,10 +159,7 @@ impl Store {
         .bind(input.active as i64)
         .execute(&mut *tx)
         .await?;
-        self.bump_org_revision(&mut tx).await?;
-        tx.commit().await?;
-        self.reload_org().await?;
-        Ok(())
+        self.commit_org_change(tx).await
     }
 
     /// Creates or updates a published hotline line.
@@ -198,10 +192,7 @@ impl Store {
         .bind(&input.official)
         .execute(&mut *tx)
         .await?;
-        self.bump_org_revision(&mut tx).await?;
-        tx.commit().await?;
-        self.reload_org().await?;
-        Ok(())
+        self.commit_org_change(tx).await
     }
 
     /// Topics are shared by the whole platform: only the top jurisdiction's admins keep them.
@@ -230,9 +221,6 @@ impl Store {
         .bind(org.topics.len() as i64)
         .execute(&mut *tx)
         .await?;
-        self.bump_org_revision(&mut tx).await?;
-        tx.commit().await?;
-        self.reload_org().await?;
-        Ok(())
+        self.commit_org_change(tx).await
     }
 }
