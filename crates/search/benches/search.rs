@@ -186,12 +186,15 @@ async fn run() {
         }
     }
     let suggester = Suggester::open(&models);
+    let now_ms = jiff::Timestamp::now().as_millisecond();
     let mut times = Vec::new();
     let mut with_similar = 0usize;
     for i in 0..200i64 {
         let (d, ..) = synthetic(n + i + 1);
         let t = Instant::now();
-        let s = suggester.suggest(&index, &city, &tree, &d.title, &d.text, d.enterprise_id, |_, _| true).unwrap();
+        let s = suggester
+            .suggest(&index, &city, &tree, &d.title, &d.text, d.enterprise_id, None, now_ms, |_, _| true)
+            .unwrap();
         times.push(t.elapsed());
         assert!(!s.kind.is_empty());
         with_similar += usize::from(!s.similar.is_empty());

@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use serde::Serialize;
 use utoipa::ToSchema;
 use zhitong_domain::{org::JurisdictionTree, work_order::Actor, work_order::Kind};
-use zhitong_storage::Store;
+use zhitong_storage::{REPEAT_WINDOW_MS, Store};
 
 use crate::classifier::{Classifier, ClassifierError, Text, TrainOptions};
 use crate::index::{SearchHit, SearchIndex, SearchQuery, SearchResults};
@@ -32,7 +32,11 @@ pub struct Guess {
 pub struct SimilarCase {
     #[serde(flatten)]
     pub hit: SearchHit,
-    /// Same enterprise as the one on the phone: a repeat appeal (重复诉求).
+    /// The enterprise on the phone appealed here before.
+    pub same_enterprise: bool,
+    /// A repeat appeal (重复诉求) as the reports count it: the same enterprise, on the same topic, within the
+    /// 30 days before (`zhitong_storage::REPEAT_WINDOW_MS`). The topic is the one the agent chose, or else
+    /// the most likely one.
     pub repeat: bool,
 }
 
@@ -120,6 +124,8 @@ impl Suggester {
         title: &str,
         content: &str,
         enterprise_id: Option<i64>,
+        chosen_topic: Option<&str>,
+        now_ms: i64,
         known_code: impl Fn(&str, &str) -> bool,
     ) -> Result<Suggestions, crate::index::SearchError> {
         let text = Text::new(title, content);
@@ -144,11 +150,14 @@ impl Suggester {
             };
             index.search(actor, tree, &query)
         };
-        let mut similar: Vec<SimilarCase> = search("cases", 5)?
-            .items
-            .into_iter()
-            .map(|hit| SimilarCase { repeat: enterprise_id.is_some() && hit.enterprise_id == enterprise_id, hit })
-            .collect();
+        let topic_now = chosen_topic.map(String::from).or_else(|| topic.first().map(|g| g.code.clone()));
+        let similar_case = |hit: SearchHit| {
+            let same_enterprise = enterprise_id.is_some() && hit.enterprise_id == enterprise_id;
+            let recent = hit.received_at.is_some_and(|r| r < now_ms && r >= now_ms - REPEAT_WINDOW_MS);
+            let same_topic = topic_now.is_none() || hit.topic == topic_now;
+            SimilarCase { repeat: same_enterprise && recent && same_topic, same_enterprise, hit }
+        };
+        let mut similar: Vec<SimilarCase> = search("cases", 5)?.items.into_iter().map(similar_case).collect();
         if let Some(e) = enterprise_id {
             // The enterprise's own earlier appeals on the same matter are the strongest signal: always include them.
             let own = index.search(
@@ -166,7 +175,7 @@ impl Suggester {
             )?;
             for hit in own.items.into_iter().rev() {
                 if !similar.iter().any(|s| s.hit.id == hit.id) {
-                    similar.insert(0, SimilarCase { hit, repeat: true });
+                    similar.insert(0, similar_case(hit));
                 }
             }
             similar.truncate(5);

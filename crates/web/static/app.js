@@ -230,7 +230,7 @@
       const title = $('#title').value.trim(), content = $('#content').value.trim();
       if ((title + content).length < 4) return;
       let r;
-      try { r = await api('POST', '/api/v1/suggestions', { title, content, enterprise_uscc: $('#uscc').value.trim() || null }); }
+      try { r = await api('POST', '/api/v1/suggestions', { title, content, enterprise_uscc: $('#uscc').value.trim() || null, topic: $('#topic').value || null }); }
       catch (_) { return; }
       shown = { kind: r.kind[0], topic: r.topic[0], unit: r.units[0] };
       const box = $('#s-guesses'); box.innerHTML = '';
@@ -245,6 +245,7 @@
         const a = document.createElement('a'); a.href = '/cases/' + h.id; a.target = '_blank'; a.innerHTML = h.title_html;
         li.append(h.number ? h.number + ' ' : ''); li.appendChild(a);
         if (h.repeat) { const t = document.createElement('span'); t.className = 'status s-overdue'; t.textContent = zh ? '重复诉求' : 'repeat'; li.append(' '); li.appendChild(t); }
+        else if (h.same_enterprise) { const t = document.createElement('span'); t.className = 'status'; t.textContent = zh ? '同一企业' : 'same enterprise'; li.append(' '); li.appendChild(t); }
         ul.appendChild(li);
       });
       if (!r.similar.length) ul.innerHTML = `<li class="muted">${zh ? '暂无' : 'None'}</li>`;

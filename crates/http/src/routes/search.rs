@@ -99,9 +99,13 @@ pub struct SuggestionRequest {
     pub title: String,
     #[serde(default)]
     pub content: String,
-    /// The enterprise on the phone (统一社会信用代码): its earlier appeals are flagged as repeats.
+    /// The enterprise on the phone (统一社会信用代码): its earlier appeals are marked, and flagged as repeats
+    /// when they are on the same topic within 30 days.
     #[serde(default)]
     pub enterprise_uscc: Option<String>,
+    /// The topic the agent has chosen, if any (for the repeat flag; else the most likely topic is used).
+    #[serde(default)]
+    pub topic: Option<String>,
 }
 
 /// Likely kind, topic and lead unit with confidences, similar earlier cases and knowledge-base answers for
@@ -134,6 +138,8 @@ pub async fn suggestions(
         &body.title,
         &content,
         enterprise_id,
+        body.topic.as_deref().map(str::trim).filter(|t| !t.is_empty()),
+        jiff::Timestamp::now().as_millisecond(),
         known,
     )?;
     Ok(Json(found))

@@ -211,7 +211,31 @@ async fn suggestions_learn_from_decided_cases(app: TestApp) {
     }
     let similar = v["similar"].as_array().unwrap();
     assert_eq!(similar[0]["id"], earlier["id"], "{v}");
-    assert_eq!(similar[0]["repeat"], true);
+    assert_eq!((&similar[0]["repeat"], &similar[0]["same_enterprise"]), (&json!(true), &json!(true)));
+    // A repeat is what the reports count: the same enterprise on the same topic within 30 days. On
+    // another topic the earlier appeal is still shown, as the same enterprise's, but not as a repeat.
+    let (_, other) = app
+        .post(
+            Some(&agent),
+            "/api/v1/suggestions",
+            json!({"title": "营业执照变更又被退回", "content": "办理营业执照变更时再次被要求补充材料",
+              "enterprise_uscc": "91450107MA5KE0EQ2B", "topic": "SCJG"}),
+        )
+        .await;
+    let first = &other["similar"][0];
+    assert_eq!(
+        (&first["id"], &first["repeat"], &first["same_enterprise"]),
+        (&earlier["id"], &json!(false), &json!(true))
+    );
+    let (_, same) = app
+        .post(
+            Some(&agent),
+            "/api/v1/suggestions",
+            json!({"title": "营业执照变更又被退回", "content": "办理营业执照变更时再次被要求补充材料",
+              "enterprise_uscc": "91450107MA5KE0EQ2B", "topic": earlier["topic"]}),
+        )
+        .await;
+    assert_eq!(same["similar"][0]["repeat"], true, "{same}");
     let (s, v) = app.post(Some(&agent), "/api/v1/suggestions", json!({"title": " ", "content": ""})).await;
     assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("content")));
 
