@@ -94,6 +94,16 @@ fn ymdhm(ts: &str) -> String {
     parse_instant(ts).map(|t| local(t).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
 }
 
+/// A call registered more than an hour after it came in (telephony lag is minutes): say when it was entered.
+fn late_entry(received_at: &str, created_at: &str, lang: Lang) -> Option<String> {
+    let (received, created) = (parse_instant(received_at)?, parse_instant(created_at)?);
+    let hours = (created - received).as_secs() / 3600;
+    (hours >= 1).then(|| match lang {
+        Lang::En => format!("entered {} ({hours} h after the call)", ymdhm(created_at)),
+        Lang::Zh => format!("补录：{} 登记，晚于来电 {hours} 小时", ymdhm(created_at)),
+    })
+}
+
 // ---- sign-in ---------------------------------------------------------------------
 
 #[derive(Template, WebTemplate)]
@@ -568,6 +578,8 @@ pub struct CasePage {
     pub o: WorkOrderView,
     pub r: Row,
     pub received: String,
+    /// Registered well after the call (补录): when, so that a backdated call is never silent.
+    pub late_entry: Option<String>,
     pub steps: Vec<Step>,
     pub forms: Vec<ActionForm>,
     pub units: Vec<(String, String)>,
@@ -613,6 +625,7 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i6
     let page = CasePage {
         r: row(&o, p.lang),
         received: ymdhm(&o.received_at),
+        late_entry: late_entry(&o.received_at, &o.created_at, p.lang),
         steps: history.iter().map(|e| step(e, p.lang, &org)).collect(),
         channel: zhitong_domain::work_order::Channel::from_code(&o.channel)
             .map(|c| p.lang.label(c.label(), c.code()))

@@ -182,3 +182,18 @@ async fn portal_round_trip_and_rate_limit(app: TestApp) {
     assert_eq!(body["error"]["code"], "too_many_requests");
 }
 both!(portal_round_trip_and_rate_limit);
+
+/// A call entered long after it came in (backdated `received_at`) says so on its page; a live one does not.
+async fn late_entries_are_marked(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let mut body = intake("help");
+    body["received_at"] = json!("2026-01-05T10:00:00+08:00");
+    let (_, late) = app.post(Some(&agent), "/api/v1/work-orders", body).await;
+    let (_, live) = app.post(Some(&agent), "/api/v1/work-orders", intake("help")).await;
+    let (cookie, _) = sign_in(&app, "supervisor@450100").await;
+    let (_, html) = page(&app, &cookie, &format!("/cases/{}", late["id"])).await;
+    assert!(html.contains("补录：") && html.contains("2026-01-05 10:00"), "the late entry is marked");
+    let (_, html) = page(&app, &cookie, &format!("/cases/{}", live["id"])).await;
+    assert!(!html.contains("补录："));
+}
+both!(late_entries_are_marked);
