@@ -46,7 +46,9 @@ pub use notifications::{ContactInput, EMAIL, INBOX, NewNotification, Notificatio
 pub use org::{Jurisdiction, Line, Org, OrgSeed, Topic, Unit};
 pub use org_admin::{JurisdictionInput, LineInput, TopicInput, UnitInput};
 pub use portal::{PortalRating, PublicRequest, PublicRequestFilter, PublicStatus, Receipt};
-pub use reporting::{CaseList, ClosedTally, EventTally, ListedCase, PeriodTallies, REPEAT_WINDOW_MS, ReceivedTally};
+pub use reporting::{
+    CaseList, ClosedTally, EventTally, ListedCase, PeriodTallies, REPEAT_WINDOW_MS, RawOrder, ReceivedTally,
+};
 pub use scans::DueCase;
 pub use work_orders::{
     Caller, EventView, ExtensionRequestView, ListFilter, NewWorkOrder, Page, PolicyView, Suggested, SuggestedValue,

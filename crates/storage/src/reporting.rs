@@ -11,7 +11,7 @@
 
 use zhitong_domain::work_order::Kind;
 
-use crate::{Result, Store, StoreError};
+use crate::{Result, Store, StoreError, rows::RowExt};
 
 /// Appeals received in the period, by what they were and where they came in.
 #[derive(Debug, Clone, PartialEq)]
@@ -308,37 +308,55 @@ impl Store {
     }
 }
 
+/// A work order's columns as stored, for tests that recompute the reports with their own code.
+#[derive(Debug, Clone)]
+pub struct RawOrder {
+    pub id: i64,
+    pub number: String,
+    pub kind: String,
+    pub line: Option<String>,
+    pub jurisdiction: String,
+    pub topic: Option<String>,
+    pub enterprise: Option<i64>,
+    pub received: i64,
+    pub closed: Option<i64>,
+    pub deadline: Option<i64>,
+    pub rating: Option<String>,
+    pub state: String,
+    pub lead: Option<String>,
+    pub discipline_only: bool,
+}
+
 /// Raw reads for tests that check the reports against the tables.
 impl Store {
-    /// id, number, kind, line, jurisdiction, topic, enterprise, received, closed, deadline, rating, state, lead
-    /// unit, discipline-only.
-    #[allow(clippy::type_complexity)]
-    pub async fn debug_rows(
-        &self,
-    ) -> Result<
-        Vec<(
-            i64,
-            String,
-            String,
-            Option<String>,
-            String,
-            Option<String>,
-            Option<i64>,
-            i64,
-            Option<i64>,
-            Option<i64>,
-            Option<String>,
-            String,
-            Option<String>,
-            i64,
-        )>,
-    > {
-        Ok(sqlx::query_as(
+    /// Every work order's columns the figures are defined on, as stored.
+    pub async fn debug_rows(&self) -> Result<Vec<RawOrder>> {
+        let rows = sqlx::query(
             "SELECT id, number, kind, line, jurisdiction, topic, enterprise_id, received_at, closed_at, deadline, rating, \
              state, lead_unit, discipline_only FROM work_orders",
         )
         .fetch_all(self.reader())
-        .await?)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RawOrder {
+                    id: r.int("id")?,
+                    number: r.text("number")?,
+                    kind: r.text("kind")?,
+                    line: r.opt_text("line")?,
+                    jurisdiction: r.text("jurisdiction")?,
+                    topic: r.opt_text("topic")?,
+                    enterprise: r.opt_int("enterprise_id")?,
+                    received: r.int("received_at")?,
+                    closed: r.opt_int("closed_at")?,
+                    deadline: r.opt_int("deadline")?,
+                    rating: r.opt_text("rating")?,
+                    state: r.text("state")?,
+                    lead: r.opt_text("lead_unit")?,
+                    discipline_only: r.flag("discipline_only")?,
+                })
+            })
+            .collect()
     }
 
     /// Each event's id, action and counted unit, in order.

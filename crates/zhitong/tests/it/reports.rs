@@ -11,65 +11,13 @@ use zhitong_domain::time::{instant, local};
 
 use crate::{both, helpers::TestApp};
 
-struct Raw {
-    id: i64,
-    number: String,
-    kind: String,
-    line: Option<String>,
-    jurisdiction: String,
-    topic: Option<String>,
-    enterprise: Option<i64>,
-    received: i64,
-    closed: Option<i64>,
-    deadline: Option<i64>,
-    rating: Option<String>,
-    state: String,
-    lead: Option<String>,
-    discipline_only: bool,
-}
+/// The work-order columns as stored (read directly, not through the reports code).
+type Raw = zhitong_storage::RawOrder;
 
 async fn raw(app: &TestApp) -> (Vec<Raw>, Vec<(i64, String, i64, Value)>) {
     let store = &app.store;
     // The test reads the tables directly, not through the reports code.
-    let rows = store
-        .debug_rows()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(
-            |(
-                id,
-                number,
-                kind,
-                line,
-                jurisdiction,
-                topic,
-                enterprise,
-                received,
-                closed,
-                deadline,
-                rating,
-                state,
-                lead,
-                discipline_only,
-            )| Raw {
-                id,
-                number,
-                kind,
-                line,
-                jurisdiction,
-                topic,
-                enterprise,
-                received,
-                closed,
-                deadline,
-                rating,
-                state,
-                lead,
-                discipline_only: discipline_only != 0,
-            },
-        )
-        .collect();
+    let rows = store.debug_rows().await.unwrap();
     let events = store
         .debug_events()
         .await
