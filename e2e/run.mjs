@@ -322,6 +322,31 @@ await test('the knowledge base answers a consultation on the call, found by Chin
   await agent.context().close(); await sup.context().close(); await admin.context().close();
 });
 
+await test('a hostile unit name runs no script, and the pages allow no inline script', async () => {
+  const admin = await as('admin');
+  await admin.goto(base + '/admin');
+  const unitForm = admin.locator('#unit-form');
+  await unitForm.locator('[name=code]').fill('450100-EVIL');
+  await unitForm.locator('[name=name]').fill('</script><script>window.__pwned = 1; alert(document.domain)</script>');
+  await submitAndReload(admin, unitForm);
+  const agent = await as('agent@450100');
+  let dialogs = 0;
+  agent.on('dialog', async (d) => { dialogs++; await d.dismiss(); });
+  const violations = [];
+  agent.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
+  await agent.goto(base + '/agent');
+  await agent.waitForSelector('#intake');
+  assert.equal(await agent.evaluate(() => window.__pwned), undefined, 'the injected script did not run');
+  assert.equal(dialogs, 0, 'no alert');
+  // The console's data still holds the name, as text.
+  const units = await agent.evaluate(() => JSON.parse(document.querySelector('#org').textContent).units);
+  assert.match(units['450100-EVIL'], /<\/script>/);
+  // An inline script injected into the page is refused by the Content-Security-Policy.
+  await agent.evaluate(() => { const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; document.body.appendChild(s); });
+  assert.equal(await agent.evaluate(() => window.__inline), undefined, 'CSP blocks inline script');
+  await agent.context().close(); await admin.context().close();
+});
+
 await browser.close();
 server.kill();
 rmSync(data, { recursive: true, force: true });

@@ -7,6 +7,7 @@
 pub mod calendar;
 pub mod error;
 pub mod org;
+pub mod paging;
 pub mod permission;
 pub mod time;
 pub mod uscc;

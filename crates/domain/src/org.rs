@@ -183,7 +183,7 @@ pub struct Phone(String);
 
 impl Phone {
     pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
-        let digits: String = s.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
+        let digits: String = half_width(s).chars().filter(|c| !matches!(c, '-' | ' ')).collect();
         let ok_chars = digits.bytes().all(|b| b.is_ascii_digit());
         let mobile = digits.len() == 11 && digits.starts_with('1');
         let landline = (10..=12).contains(&digits.len()) && digits.starts_with('0');
@@ -221,7 +221,39 @@ pub fn required_text(field: &str, label: &str, s: &str, max_chars: usize) -> Res
     if t.chars().count() > max_chars {
         return Err(FieldError::new(field, format!("{label}不能超过{max_chars}个字")));
     }
+    plain_text(field, label, t)?;
     Ok(t.to_string())
+}
+
+/// Text a person could have typed: no control characters but tab and line
+/// breaks, no direction overrides. A NUL breaks PostgreSQL, the other control
+/// characters make the Word documents unreadable, and U+202E hides what a
+/// title really says.
+pub fn plain_text<'a>(field: &str, label: &str, s: &'a str) -> Result<&'a str, FieldError> {
+    match s.chars().find(|c| forbidden_char(*c)) {
+        None => Ok(s),
+        Some(c) => Err(FieldError::new(
+            field,
+            format!("{label}含有不允许的控制字符（U+{:04X}），请删除后重试", c as u32),
+        )),
+    }
+}
+
+/// Characters refused in every text field (see [`plain_text`]).
+pub fn forbidden_char(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// Full-width ASCII forms (０-９, Ａ-Ｚ, as Chinese input methods type them) as ASCII.
+pub fn half_width(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            c => c,
+        })
+        .collect()
 }
 
 #[cfg(test)]

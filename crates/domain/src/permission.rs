@@ -86,6 +86,14 @@ pub fn can_view(actor: &Actor, case: &Lifecycle, tree: &JurisdictionTree) -> boo
     }
 }
 
+/// Who called about a confidential matter (the caller, the enterprise's
+/// contact and phone) is for the hotline's own staff and the discipline
+/// commission; the units handling it see what they need to answer, not who
+/// asked. The API and the pages both follow this.
+pub fn may_see_caller(actor: &Actor, case: &Lifecycle) -> bool {
+    !(case.confidential && actor.role == Role::Handler)
+}
+
 /// The unit's part on the case, if the actor is a handler of a unit on it.
 pub fn unit_role(actor: &Actor, case: &Lifecycle) -> Option<UnitRole> {
     let unit = actor.unit.as_ref()?;

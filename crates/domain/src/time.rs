@@ -4,7 +4,7 @@
 
 use jiff::{
     Timestamp, ZonedDateTime,
-    civil::DateTime,
+    civil::{Date, DateTime},
     tz::{Offset, TimeZone},
 };
 
@@ -42,12 +42,36 @@ pub fn from_millis(ms: i64) -> Timestamp {
     Timestamp::from_millisecond(ms).expect("stored instant in range")
 }
 
-/// Parse an RFC 3339 instant; a bare local date-time is taken as Shanghai time.
+/// The first and last days any input may name. Far enough for history and
+/// for every deadline; near enough that calendar arithmetic (a year of
+/// working days, a report's previous period) never leaves jiff's range,
+/// which is what made `9999-12-31` and `-009999-01-01` crash the server.
+pub const FIRST_DAY: Date = jiff::civil::date(1990, 1, 1);
+pub const LAST_DAY: Date = jiff::civil::date(2199, 12, 31);
+
+/// Parse an RFC 3339 instant; a bare local date-time is taken as Shanghai
+/// time. `None` when it does not parse or falls outside [`FIRST_DAY`] ..= [`LAST_DAY`].
 pub fn parse_instant(s: &str) -> Option<Timestamp> {
-    if let Ok(ts) = s.parse::<Timestamp>() {
-        return Some(ts);
-    }
-    s.parse::<DateTime>().ok().map(instant)
+    let ts = match s.parse::<Timestamp>() {
+        Ok(ts) => ts,
+        Err(_) => {
+            let dt = s.parse::<DateTime>().ok()?;
+            SHANGHAI.to_timestamp(dt).ok()?
+        }
+    };
+    let day = local(ts).date();
+    (FIRST_DAY..=LAST_DAY).contains(&day).then_some(ts)
+}
+
+/// Parse a `YYYY-MM-DD` day within [`FIRST_DAY`] ..= [`LAST_DAY`].
+pub fn parse_date(s: &str) -> Option<Date> {
+    let d = s.trim().parse::<Date>().ok()?;
+    (FIRST_DAY..=LAST_DAY).contains(&d).then_some(d)
+}
+
+/// A day's start (00:00 Shanghai) as an instant. Total on every day.
+pub fn start_of(d: Date) -> Timestamp {
+    instant(d.to_datetime(jiff::civil::Time::midnight()))
 }
 
 #[cfg(test)]
@@ -60,5 +84,36 @@ mod tests {
         assert_eq!(rfc3339(ts), "2024-02-07T09:30:00+08:00");
         assert_eq!(parse_instant("2024-02-07T09:30:00"), Some(ts));
         assert_eq!(from_millis(to_millis(ts)), ts);
+    }
+
+    #[test]
+    fn far_dates_are_refused_not_panicked_on() {
+        for s in ["-009999-01-01T00:00:00", "9999-12-31T23:00:00", "9999-12-30T00:00:00Z", "1000-01-01T00:00:00+08:00"] {
+            assert_eq!(parse_instant(s), None, "{s}");
+        }
+        assert_eq!(parse_date("9999-12-31"), None);
+        assert_eq!(parse_date("-009999-01-01"), None);
+        assert_eq!(parse_date("2026-11-30"), Some(jiff::civil::date(2026, 11, 30)));
+        assert!(parse_instant("2199-12-31T23:59:59+08:00").is_some());
+        assert!(parse_instant("2200-01-01T00:00:00+08:00").is_none());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_parses_or_is_refused(s in "\\PC*") {
+            let _ = parse_instant(&s);
+            let _ = parse_date(&s);
+        }
+
+        #[test]
+        fn any_date_like_string(y in -9999i32..=9999, m in 0u8..=13, d in 0u8..=32, h in 0u8..=25) {
+            let s = format!("{y:04}-{m:02}-{d:02}T{h:02}:00:00");
+            if let Some(ts) = parse_instant(&s) {
+                // Whatever parses can be formatted and stored.
+                let _ = rfc3339(ts);
+                proptest::prop_assert_eq!(from_millis(to_millis(ts)), ts);
+            }
+            let _ = parse_date(&format!("{y:04}-{m:02}-{d:02}"));
+        }
     }
 }

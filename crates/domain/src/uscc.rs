@@ -38,9 +38,13 @@ pub fn check_character(first17: &str) -> Option<char> {
 impl Uscc {
     pub fn parse(input: &str) -> Result<Self, FieldError> {
         let err = |m: &str| FieldError::new("enterprise.uscc", m);
-        let code: String = input.trim().to_ascii_uppercase();
+        let code: String = crate::org::half_width(input.trim()).to_ascii_uppercase();
         if code.chars().count() != 18 {
             return Err(err("统一社会信用代码应为18位"));
+        }
+        // Checked before slicing: the positions below are byte positions.
+        if !code.is_ascii() {
+            return Err(err("统一社会信用代码含有不允许的字符（只能是数字和大写字母）"));
         }
         if !code[2..8].bytes().all(|b| b.is_ascii_digit()) {
             return Err(err("统一社会信用代码第3至8位应为行政区划代码（数字）"));

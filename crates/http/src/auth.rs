@@ -15,8 +15,12 @@ pub fn token_from(parts: &Parts) -> Option<String> {
     if let Some(h) = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         return h.strip_prefix("Bearer ").map(|t| t.trim().to_string());
     }
-    parts
-        .headers
+    token_from_cookie(&parts.headers)
+}
+
+/// The web session's token, from the cookie.
+pub fn token_from_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -32,6 +36,38 @@ impl FromRequestParts<AppState> for CurrentUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = token_from(parts).ok_or(ApiError::Unauthorized("请先登录"))?;
         let user = state.store.user_by_token(&token).await?.ok_or(ApiError::Unauthorized("登录已过期，请重新登录"))?;
+        // A password an admin set opens nothing but the change of it.
+        if user.must_change_password && !PASSWORD_CHANGE_PATHS.contains(&parts.uri.path()) {
+            return Err(ApiError::Forbidden("管理员重置了您的密码，请先修改密码（POST /api/v1/me/password）".into()));
+        }
         Ok(CurrentUser(user))
+    }
+}
+
+/// What a user whose password must be changed may still call.
+pub const PASSWORD_CHANGE_PATHS: [&str; 3] = ["/api/v1/me", "/api/v1/me/password", "/api/v1/auth/logout"];
+
+/// The client's address: the peer, or the first address a trusted proxy reports.
+pub fn client_address(parts: &Parts, trust_forwarded: bool) -> Option<String> {
+    if trust_forwarded
+        && let Some(f) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(first) = f.split(',').next().map(str::trim).filter(|a| a.parse::<std::net::IpAddr>().is_ok())
+    {
+        return Some(first.to_string());
+    }
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_canonical().to_string())
+}
+
+/// The client's address, as an extractor.
+pub struct ClientAddress(pub Option<String>);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(client_address(parts, state.settings.trust_forwarded_for)))
     }
 }

@@ -20,6 +20,8 @@ pub enum ApiError {
     NotFound,
     Conflict { code: &'static str, message: String },
     TooManyRequests,
+    /// Sign-in refused for a while after too many failures.
+    Locked(String),
     Internal(String),
 }
 
@@ -45,6 +47,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::VersionConflict { .. } => {
                 ApiError::Conflict { code: "version_conflict", message: e.to_string() }
+            }
+            StoreError::IdempotencyConflict => {
+                ApiError::Conflict { code: "idempotency_conflict", message: e.to_string() }
             }
             StoreError::Refused(r) => r.into(),
             StoreError::Invalid(f) => ApiError::Invalid(f),
@@ -80,6 +85,7 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m, None),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "未找到，或您无权查看".to_string(), None),
             ApiError::Conflict { code, message } => (StatusCode::CONFLICT, code, message, None),
+            ApiError::Locked(m) => (StatusCode::TOO_MANY_REQUESTS, "locked", m, None),
             ApiError::TooManyRequests => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "请求过于频繁，请稍后再试".to_string(), None)
             }

@@ -8,6 +8,7 @@ pub mod json;
 mod observability;
 mod openapi;
 mod routes;
+pub mod security;
 
 use std::time::Duration;
 
@@ -38,6 +39,10 @@ pub struct HttpSettings {
     /// The key Open311 clients send as `api_key` with a submission (none: submissions are open, like the portal).
     pub open311_api_key: Option<String>,
     pub request_timeout: Duration,
+    /// `/metrics` answers a request carrying `Authorization: Bearer <metrics_token>`…
+    pub metrics_token: Option<String>,
+    /// …or one from these addresses (default: this host only).
+    pub metrics_allow: Vec<std::net::IpAddr>,
 }
 
 impl Default for HttpSettings {
@@ -48,6 +53,8 @@ impl Default for HttpSettings {
             trust_forwarded_for: false,
             open311_api_key: None,
             request_timeout: Duration::from_secs(30),
+            metrics_token: None,
+            metrics_allow: vec![std::net::Ipv4Addr::LOCALHOST.into(), std::net::Ipv6Addr::LOCALHOST.into()],
         }
     }
 }
@@ -62,6 +69,7 @@ pub fn app(state: AppState, pages: Router<AppState>) -> Router {
         .merge(api)
         .merge(routes::system::router(doc))
         .merge(pages)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::layer))
         .with_state(state.clone())
         .layer(axum::middleware::from_fn(observability::track))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, state.settings.request_timeout))

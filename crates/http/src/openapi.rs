@@ -50,6 +50,8 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(admin::audit))
         .routes(routes!(org::jurisdictions))
         .routes(routes!(org::units))
         .routes(routes!(org::lines))

@@ -146,6 +146,15 @@ impl Store {
             password_hash: &hash,
         };
         let id = self.insert_user(&mut tx, &new).await?;
+        let entry = crate::AuditEntry {
+            actor_id: Some(actor.user_id),
+            actor: actor.username.clone(),
+            action: crate::AuditAction::AccountCreate,
+            target: Some(format!("user:{id}")),
+            address: None,
+            details: serde_json::json!({ "username": username, "role": role.code(), "jurisdiction": j.as_str(), "unit": unit }),
+        };
+        self.audit_in(&mut tx, &entry, jiff::Timestamp::now()).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -169,6 +178,15 @@ impl Store {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE users SET active = 0 WHERE id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        let entry = crate::AuditEntry {
+            actor_id: Some(actor.user_id),
+            actor: actor.username.clone(),
+            action: crate::AuditAction::AccountDeactivate,
+            target: Some(format!("user:{id}")),
+            address: None,
+            details: serde_json::json!({}),
+        };
+        self.audit_in(&mut tx, &entry, jiff::Timestamp::now()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -182,8 +200,49 @@ impl Store {
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))?;
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(id).execute(&mut *tx).await?;
+        // The password an admin sets is a one-time one: the user must choose their own at the next sign-in, so
+        // an admin cannot quietly keep using someone else's account (a discipline member's, say).
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2")
+            .bind(hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        let now = jiff::Timestamp::now();
+        let entry = crate::AuditEntry {
+            actor_id: Some(actor.user_id),
+            actor: actor.username.clone(),
+            action: crate::AuditAction::PasswordReset,
+            target: Some(format!("user:{id}")),
+            address: None,
+            details: serde_json::json!({}),
+        };
+        self.audit_in(&mut tx, &entry, now).await?;
+        // The user is told, in the inbox and wherever else they can be reached, so a reset they did not ask
+        // for does not go unnoticed.
+        let (email, mobile): (Option<String>, Option<String>) =
+            sqlx::query_as("SELECT email, mobile FROM users WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+        let subject = "【直通】您的密码已被管理员重置".to_string();
+        let body = format!(
+            "管理员 {} 于 {} 重置了您的登录密码。下次登录时须设置新密码；如非您本人申请，请立即联系安全管理员。",
+            actor.username,
+            zhitong_domain::time::local(now).strftime("%Y-%m-%d %H:%M")
+        );
+        let mut messages = vec![];
+        for (channel, to) in [(crate::INBOX, None), (crate::EMAIL, email), (crate::SMS, mobile)] {
+            if channel == crate::INBOX || to.is_some() {
+                messages.push(crate::NewNotification {
+                    dedup_key: format!("password_reset:{id}:{}:{channel}", now.as_millisecond()),
+                    user_id: id,
+                    channel,
+                    recipient: to,
+                    work_order_id: None,
+                    subject: subject.clone(),
+                    body: body.clone(),
+                });
+            }
+        }
+        self.enqueue(&mut tx, &messages, now).await?;
         tx.commit().await?;
         Ok(())
     }

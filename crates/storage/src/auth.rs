@@ -29,6 +29,8 @@ pub struct User {
     pub jurisdiction: String,
     /// Unit code, for handlers.
     pub unit: Option<String>,
+    /// An admin set the password: it must be changed (`POST /api/v1/me/password`) before anything else.
+    pub must_change_password: bool,
 }
 
 impl User {
@@ -67,7 +69,7 @@ fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, role, jurisdiction, unit";
+const USER_COLUMNS: &str = "id, username, display_name, role, jurisdiction, unit, must_change_password";
 
 fn user_from(r: &sqlx::any::AnyRow) -> Result<User> {
     let role = r.text("role")?;
@@ -78,7 +80,18 @@ fn user_from(r: &sqlx::any::AnyRow) -> Result<User> {
         role: Role::from_code(&role).ok_or_else(|| StoreError::Internal(format!("unknown role {role}")))?,
         jurisdiction: r.text("jurisdiction")?,
         unit: r.opt_text("unit")?,
+        must_change_password: r.flag("must_change_password")?,
     })
+}
+
+/// The outcome of a sign-in.
+#[derive(Debug)]
+pub enum SignIn {
+    Success { user: User, token: String },
+    /// Wrong name or password (not told apart); `locked` when this failure reached the limit.
+    Wrong { locked: Option<crate::Locked> },
+    /// Locked before the password was looked at.
+    Locked(crate::Locked),
 }
 
 impl Store {
@@ -105,14 +118,36 @@ impl Store {
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
-        let sql = "SELECT id, username, display_name, role, jurisdiction, unit FROM users WHERE active = 1 ORDER BY id";
-        sqlx::query(sql).fetch_all(self.reader()).await?.iter().map(user_from).collect()
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE active = 1 ORDER BY id");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.reader()).await?.iter().map(user_from).collect()
     }
 
     /// Check a password and open a session; `None` for a wrong name or
-    /// password (the two are not told apart).
+    /// password (the two are not told apart), or a locked account.
     pub async fn login(&self, username: &str, password: &str, ttl: SignedDuration) -> Result<Option<(User, String)>> {
-        let row = sqlx::query("SELECT id, username, display_name, role, jurisdiction, unit, password_hash FROM users WHERE username = $1 AND active = 1")
+        match self.sign_in(username, password, None, ttl, Timestamp::now()).await? {
+            SignIn::Success { user, token } => Ok(Some((user, token))),
+            _ => Ok(None),
+        }
+    }
+
+    /// Sign in from `address`: refused while the account or the address is locked; failures counted,
+    /// locked at the limit, and every attempt written to the audit log.
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        address: Option<&str>,
+        ttl: SignedDuration,
+        now: Timestamp,
+    ) -> Result<SignIn> {
+        // No account has a control character in its name (PostgreSQL would refuse a NUL in the query).
+        let username: String = username.chars().map(|c| if zhitong_domain::org::forbidden_char(c) { '?' } else { c }).take(100).collect();
+        let username = username.as_str();
+        if let Some(locked) = self.login_locked(username, address, now).await? {
+            return Ok(SignIn::Locked(locked));
+        }
+        let row = sqlx::query("SELECT id, username, display_name, role, jurisdiction, unit, must_change_password, password_hash FROM users WHERE username = $1 AND active = 1")
             .bind(username)
             .fetch_optional(self.reader())
             .await?;
@@ -125,35 +160,114 @@ impl Store {
         let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))?;
-        let Some(user) = user.filter(|_| ok) else { return Ok(None) };
+        let Some(user) = user.filter(|_| ok) else {
+            let locked = self.login_failed(username, address, now).await?;
+            return Ok(SignIn::Wrong { locked });
+        };
         let token: String = rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect();
-        let now = Timestamp::now();
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash(&token))
-            .bind(user.id)
-            .bind(now.as_millisecond())
-            .bind((now + ttl).as_millisecond())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $3)",
+        )
+        .bind(token_hash(&token))
+        .bind(user.id)
+        .bind(now.as_millisecond())
+        .bind((now + ttl).as_millisecond())
+        .execute(&mut *tx)
+        .await?;
+        self.login_succeeded(&mut tx, username).await?;
+        let entry = crate::AuditEntry {
+            actor_id: Some(user.id),
+            actor: user.username.clone(),
+            action: crate::AuditAction::Login,
+            target: None,
+            address: address.map(String::from),
+            details: serde_json::json!({}),
+        };
+        self.audit_in(&mut tx, &entry, now).await?;
         // Expired sessions are swept here rather than by a job: logins are rare enough.
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now.as_millisecond()).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(Some((user, token)))
+        Ok(SignIn::Success { user, token })
     }
 
+    /// The user of a live session: neither past its lifetime nor idle for longer than `idle`.
+    /// Use keeps it alive (its last use is written at most once a minute).
     pub async fn user_by_token(&self, token: &str) -> Result<Option<User>> {
+        self.user_by_session(token, self.idle_timeout(), Timestamp::now()).await
+    }
+
+    pub async fn user_by_session(&self, token: &str, idle: SignedDuration, now: Timestamp) -> Result<Option<User>> {
         let sql = format!(
-            "SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
+            "SELECT {}, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1 \
+             AND COALESCE(s.last_seen_at, s.created_at) > $3",
             USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
         );
+        let hash = token_hash(token);
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(token_hash(token))
-            .bind(Timestamp::now().as_millisecond())
+            .bind(&hash)
+            .bind(now.as_millisecond())
+            .bind((now - idle).as_millisecond())
             .fetch_optional(self.reader())
             .await?;
-        row.as_ref().map(user_from).transpose()
+        let Some(row) = row else { return Ok(None) };
+        if row.opt_int("last_seen_at")?.is_none_or(|seen| seen < now.as_millisecond() - 60_000) {
+            let mut tx = self.begin().await?;
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                .bind(now.as_millisecond())
+                .bind(&hash)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        user_from(&row).map(Some)
+    }
+
+    /// Change one's own password: the current one must be right, the new one must follow the rule.
+    /// Other sessions of the user end; this one stays.
+    pub async fn change_password(&self, user: &User, current: &str, new: &str, keep_token: Option<&str>, now: Timestamp) -> Result<()> {
+        let (phc,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+            .bind(user.id)
+            .fetch_one(self.reader())
+            .await?;
+        let cur = current.to_string();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&cur, &phc))
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        if !ok {
+            return Err(zhitong_domain::FieldError::new("current", "当前密码不正确").into());
+        }
+        crate::check_password_rule("new", &user.username, new)?;
+        if new == current {
+            return Err(zhitong_domain::FieldError::new("new", "新密码不能与当前密码相同").into());
+        }
+        let pw = new.to_string();
+        let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2")
+            .bind(hash)
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user.id)
+            .bind(keep_token.map(token_hash).unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+        let entry = crate::AuditEntry {
+            actor_id: Some(user.id),
+            actor: user.username.clone(),
+            action: crate::AuditAction::PasswordChange,
+            target: Some(format!("user:{}", user.id)),
+            address: None,
+            details: serde_json::json!({}),
+        };
+        self.audit_in(&mut tx, &entry, now).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn logout(&self, token: &str) -> Result<()> {

@@ -42,7 +42,7 @@ pub struct EnterpriseInput {
 }
 
 /// An enterprise input that has passed every check.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ValidEnterprise {
     pub name: String,
     pub uscc: Option<Uscc>,
@@ -78,6 +78,21 @@ impl EnterpriseInput {
     }
 }
 
+impl ValidEnterprise {
+    /// As shown on a case: what the caller said, under the shared record's id when there is one.
+    pub(crate) fn shown(self, id: Option<i64>) -> Enterprise {
+        Enterprise {
+            id: id.unwrap_or(0),
+            name: self.name,
+            uscc: self.uscc.map(|u| u.as_str().to_string()),
+            contact: self.contact,
+            phone: self.phone.map(|p| p.as_str().to_string()),
+            address: self.address,
+            industry: self.industry,
+        }
+    }
+}
+
 fn enterprise_from(r: &sqlx::any::AnyRow) -> Result<Enterprise> {
     Ok(Enterprise {
         id: r.int("id")?,
@@ -92,7 +107,46 @@ fn enterprise_from(r: &sqlx::any::AnyRow) -> Result<Enterprise> {
 
 const COLUMNS: &str = "id, name, uscc, contact, phone, address, industry";
 
+/// How an intake may touch the shared enterprise record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EnterpriseWrite {
+    /// An agent on the phone: find it, update what the caller said, or create it.
+    Update,
+    /// The public portal: find it by credit code, or create it; never rewrite what others recorded
+    /// (anyone can type an existing credit code with another contact).
+    CreateOnly,
+    /// A confidential case: link to an existing record by credit code, nothing more. The reporter's
+    /// identity stays on the case, where only those who may see the case can read it.
+    LinkOnly,
+}
+
 impl Store {
+    /// The enterprise record this intake belongs to, written only as `how` allows.
+    pub(crate) async fn enterprise_for_intake(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        e: &ValidEnterprise,
+        how: EnterpriseWrite,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        if how == EnterpriseWrite::Update {
+            return self.upsert_enterprise(tx, e, now).await.map(Some);
+        }
+        let Some(uscc) = &e.uscc else {
+            // Known by phone only: a public or confidential caller's number never picks someone else's record.
+            return Ok(None);
+        };
+        let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM enterprises WHERE uscc = $1")
+            .bind(uscc.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+        match (existing, how) {
+            (Some((id,)), _) => Ok(Some(id)),
+            (None, EnterpriseWrite::CreateOnly) => self.upsert_enterprise(tx, e, now).await.map(Some),
+            (None, _) => Ok(None),
+        }
+    }
+
     /// Find the enterprise by credit code, else by phone; update what the
     /// caller said or create it. Returns its id.
     pub(crate) async fn upsert_enterprise(

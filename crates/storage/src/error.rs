@@ -9,6 +9,9 @@ pub enum StoreError {
     /// The caller's `version` is not the current one: someone else acted first.
     #[error("版本冲突：工单已被他人更新（当前版本 {current}），请刷新后重试")]
     VersionConflict { current: i64 },
+    /// An `idempotency_key` already used for another intake (or by someone else).
+    #[error("幂等键 idempotency_key 已用于另一条不同的诉求，请换一个")]
+    IdempotencyConflict,
     #[error(transparent)]
     Refused(#[from] Refusal),
     #[error(transparent)]

@@ -44,7 +44,7 @@ impl Store {
         for o in orders {
             let case = &o.last;
             let calendar = calendar_book.calendar(&case.jurisdiction);
-            let number = next_number(tx, local(o.registration.received_at).date()).await?;
+            let number = next_number(tx, o.registration.kind, local(o.registration.received_at).date()).await?;
             let (mut answer, mut reply) = (None, None);
             for (e, _, _, _) in &o.events {
                 match &e.command {

@@ -155,7 +155,7 @@ fn day(field: &str, label: &str, s: &Option<String>) -> std::result::Result<Opti
     match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => {
-            s.parse::<Date>().map(Some).map_err(|_| FieldError::new(field, format!("{label}应为 YYYY-MM-DD 格式")))
+            zhitong_domain::time::parse_date(s).map(Some).ok_or_else(|| FieldError::new(field, format!("{label}应为 YYYY-MM-DD 格式（1990 至 2199 年）")))
         }
     }
 }

@@ -10,6 +10,7 @@
 //! - Every state change of a work order goes through [`Store::act`].
 
 mod admin;
+mod audit;
 mod archive;
 mod auth;
 mod deadlines;
@@ -33,8 +34,11 @@ use std::sync::{Arc, RwLock};
 use sqlx::{Any, AnyPool, Transaction, any::AnyPoolOptions};
 
 pub use admin::{NewAccount, NewPassword, UserAccount};
+pub use audit::{
+    AuditAction, AuditCheck, AuditEntry, AuditFilter, AuditRecord, Locked, check_password_rule,
+};
 pub use archive::{ArchivedReport, ReviewInput, TypicalInput};
-pub use auth::{NewUser, PORTAL_USER, SYSTEM_USER, User, hash_password};
+pub use auth::{NewUser, PORTAL_USER, SYSTEM_USER, SignIn, User, hash_password};
 pub use deadlines::{CalendarDay, CalendarView, DeadlineBook, PolicyEntry, PolicyInput};
 pub use enterprises::{Enterprise, EnterpriseInput};
 pub use error::StoreError;
@@ -91,6 +95,8 @@ pub struct Store {
     /// The organisation revision the cached org and deadline book were loaded at (see `refresh_org`).
     org_revision: Arc<std::sync::atomic::AtomicI64>,
     warning_share: f64,
+    /// A session unused this long ends (configuration `session_idle_minutes`).
+    idle_timeout: jiff::SignedDuration,
 }
 
 /// The settings key counting changes to the organisation, calendars, service hours and deadline policies.
@@ -136,6 +142,7 @@ impl Store {
             deadlines: Arc::new(RwLock::new(Arc::new(DeadlineBook::default()))),
             org_revision: Arc::new(std::sync::atomic::AtomicI64::new(-1)),
             warning_share: 0.75,
+            idle_timeout: jiff::SignedDuration::from_mins(30),
         })
     }
 
@@ -153,6 +160,15 @@ impl Store {
         let tree = self.org().tree.clone();
         self.reload_deadlines(&tree).await?;
         Ok(self)
+    }
+
+    pub fn with_idle_timeout(mut self, idle: jiff::SignedDuration) -> Self {
+        self.idle_timeout = idle;
+        self
+    }
+
+    pub fn idle_timeout(&self) -> jiff::SignedDuration {
+        self.idle_timeout
     }
 
     pub fn warning_share(&self) -> f64 {

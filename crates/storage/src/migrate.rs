@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_report_archive"),
     migration!(5, "0005_knowledge_search"),
     migration!(6, "0006_report_tallies"),
+    migration!(7, "0007_security"),
 ];
 
 impl Store {

@@ -178,7 +178,8 @@ impl Store {
     /// Public requests, newest first.
     pub async fn public_requests(&self, f: &PublicRequestFilter) -> Result<Vec<PublicRequest>> {
         let mut w = Where::default();
-        w.cond("discipline_only = 0".into());
+        // Neither the discipline commission's cases nor any case marked confidential is public.
+        w.cond("discipline_only = 0 AND confidential = 0".into());
         if !f.numbers.is_empty() {
             let list: Vec<String> = f.numbers.iter().map(|n| w.arg(Arg::Text(n.clone()))).collect();
             w.cond(format!("number IN ({})", list.join(", ")));

@@ -193,6 +193,7 @@ pub struct Page<T> {
 
 /// Query parameters of `GET /api/v1/work-orders`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListFilter {
     /// One state, or several separated by commas.
     pub state: Option<String>,
@@ -218,7 +219,10 @@ pub struct ListFilter {
     pub enterprise: Option<i64>,
     /// `deadline` (default) or `-received_at` (newest first).
     pub sort: Option<String>,
+    /// From 1; at most 10,000 results deep.
+    #[param(minimum = 1, maximum = 10000)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<i64>,
 }
 
@@ -309,12 +313,31 @@ impl Store {
         })
     }
 
-    async fn by_idempotency_key(&self, key: &str) -> Result<Option<i64>> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM work_orders WHERE idempotency_key = $1")
-            .bind(key)
-            .fetch_optional(self.reader())
-            .await?;
-        Ok(row.map(|r| r.0))
+    /// The work order recorded under this key, when it is the same intake by the same person again
+    /// (a retry); the key with another body or from someone else is a conflict, never a way to read a case.
+    async fn by_idempotency_key(&self, key: &str, actor: &Actor, i: &Intake) -> Result<Option<i64>> {
+        type Recorded = (i64, i64, String, String, String, String, String, String);
+        let row: Option<Recorded> = sqlx::query_as(
+            "SELECT id, created_by, kind, title, content, jurisdiction, caller_name, caller_phone \
+             FROM work_orders WHERE idempotency_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(self.reader())
+        .await?;
+        let Some((id, created_by, kind, title, content, jurisdiction, caller_name, caller_phone)) = row else {
+            return Ok(None);
+        };
+        let same = created_by == actor.user_id
+            && kind == i.kind.code()
+            && title == i.title
+            && content == i.content
+            && jurisdiction == i.jurisdiction.as_str()
+            && caller_name == i.caller_name
+            && caller_phone == i.caller_phone.as_str();
+        if !same {
+            return Err(StoreError::IdempotencyConflict);
+        }
+        Ok(Some(id))
     }
 
     /// Record a new appeal. Nothing is written when any field is wrong.
@@ -334,7 +357,7 @@ impl Store {
             return Err(Refusal::Forbidden("只能登记本辖区及下级辖区的诉求".into()).into());
         }
         if let Some(key) = &intake.idempotency_key
-            && let Some(id) = self.by_idempotency_key(key).await?
+            && let Some(id) = self.by_idempotency_key(key, actor, &intake).await?
         {
             return self.receipt(id, actor, now).await;
         }
@@ -345,7 +368,7 @@ impl Store {
                 if e.is_unique_violation() && intake.idempotency_key.is_some() =>
             {
                 let id = self
-                    .by_idempotency_key(intake.idempotency_key.as_deref().unwrap())
+                    .by_idempotency_key(intake.idempotency_key.as_deref().unwrap_or_default(), actor, &intake)
                     .await?
                     .ok_or(StoreError::NotFound)?;
                 self.receipt(id, actor, now).await
@@ -377,10 +400,26 @@ impl Store {
             .fetch_one(self.reader())
             .await?
             .0 > 0;
-        if !involved && !can_view(actor, &case, &self.org().tree) {
+        if can_view(actor, &case, &self.org().tree) {
+            return Ok(view);
+        }
+        if !involved {
             return Err(StoreError::NotFound);
         }
-        Ok(view)
+        // Involved once, out of sight now (a complaint passed to the discipline commission, a case the unit
+        // returned): the receipt says that the case exists and where it went, nothing that happened since.
+        Ok(WorkOrderView {
+            answer: None,
+            reply: None,
+            rating: None,
+            resolved: None,
+            extension_request: None,
+            last_return_reason: None,
+            units: vec![],
+            actions: vec![],
+            closed_at: None,
+            ..view
+        })
     }
 
     async fn insert_work_order(&self, actor: &Actor, i: &Intake, now: Timestamp) -> Result<i64> {
@@ -397,13 +436,21 @@ impl Store {
         };
         let case = Lifecycle::register(&registration);
         let mut tx = self.begin().await?;
-        let enterprise_id = self.upsert_enterprise(&mut tx, &i.enterprise, to_millis(now)).await?;
-        let number = next_number(&mut tx, local(i.received_at).date()).await?;
+        use crate::enterprises::EnterpriseWrite;
+        let how = if i.confidential {
+            EnterpriseWrite::LinkOnly
+        } else if actor.username == crate::PORTAL_USER {
+            EnterpriseWrite::CreateOnly
+        } else {
+            EnterpriseWrite::Update
+        };
+        let enterprise_id = self.enterprise_for_intake(&mut tx, &i.enterprise, how, to_millis(now)).await?;
+        let number = next_number(&mut tx, i.kind, local(i.received_at).date()).await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO work_orders (number, idempotency_key, version, lifecycle, state, kind, regular, channel, line, topic, \
              jurisdiction, handling_jurisdiction, title, content, enterprise_id, caller_name, caller_phone, confidential, \
-             discipline_only, created_by, received_at, created_at, updated_at, deadline, warning_at, closed_at) \
-             VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21, $22, $23) \
+             discipline_only, created_by, received_at, created_at, updated_at, deadline, warning_at, closed_at, enterprise_said) \
+             VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21, $22, $23, $24) \
              RETURNING id",
         )
         .bind(number.to_string())
@@ -429,6 +476,7 @@ impl Store {
         .bind(case.deadline.map(to_millis))
         .bind(case.warning_at(&calendar, self.warning_share()).map(to_millis))
         .bind(case.closed_at.map(to_millis))
+        .bind(serde_json::to_string(&i.enterprise)?)
         .fetch_one(&mut *tx)
         .await?;
         let details = serde_json::json!({ "registration": registration });
@@ -558,6 +606,15 @@ impl Store {
             let mut tx = self.begin().await?;
             let details = serde_json::json!({});
             insert_event(&mut tx, id, now, actor, VIEW_ACTION, Some(case.state), case.state, &details, None).await?;
+            let entry = crate::AuditEntry {
+                actor_id: Some(actor.user_id),
+                actor: actor.username.clone(),
+                action: crate::AuditAction::ViewConfidential,
+                target: Some(format!("work_order:{id}")),
+                address: None,
+                details: serde_json::json!({ "number": view.number }),
+            };
+            self.audit_in(&mut tx, &entry, now).await?;
             tx.commit().await?;
         }
         Ok(view)
@@ -622,8 +679,8 @@ impl Store {
     }
 
     pub async fn list_work_orders(&self, actor: &Actor, f: &ListFilter, now: Timestamp) -> Result<Page<WorkOrderView>> {
-        let page = f.page.unwrap_or(1).max(1);
-        let per_page = f.per_page.unwrap_or(20).clamp(1, 200);
+        let paging = zhitong_domain::paging::Paging::parse(f.page, f.per_page, 20, 200)?;
+        let (page, per_page) = (paging.page, paging.per_page);
         let org = self.org();
         let mut w = Where::default();
         match list_scope(actor, &org.tree) {
@@ -736,10 +793,30 @@ impl Store {
         let list_sql = format!(
             "SELECT {VIEW_COLUMNS} FROM work_orders w LEFT JOIN enterprises e ON e.id = w.enterprise_id \
              WHERE {clause} ORDER BY {order} LIMIT {per_page} OFFSET {}",
-            (page - 1) * per_page
+            paging.offset()
         );
         let rows = w.query(list_sql).fetch_all(self.reader()).await?;
-        let items = rows.iter().map(|r| self.view(r, actor, now).map(|v| v.0)).collect::<Result<Vec<_>>>()?;
+        // A list shows what a list needs. The text of a confidential case and who called are read on its
+        // own page, where every view is recorded; a bulk read of complaints yields titles and numbers only.
+        let items = rows
+            .iter()
+            .map(|r| {
+                self.view(r, actor, now).map(|(v, _)| {
+                    if !v.confidential {
+                        return v;
+                    }
+                    let enterprise = v.enterprise.map(|e| Enterprise { contact: None, phone: None, ..e });
+                    WorkOrderView {
+                        content: String::new(),
+                        caller: Caller::default(),
+                        answer: None,
+                        reply: None,
+                        enterprise,
+                        ..v
+                    }
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page { items, total, total_capped, page, per_page })
     }
 
@@ -748,9 +825,13 @@ impl Store {
         let case: Lifecycle = serde_json::from_str(&r.text("lifecycle")?)?;
         let ts = |col: &str| -> Result<Option<String>> { Ok(r.opt_int(col)?.map(|m| rfc3339(from_millis(m)))) };
         let warning_at = r.opt_int("warning_at")?.map(from_millis);
-        let enterprise = match r.opt_int("e_id")? {
-            None => None,
-            Some(id) => Some(Enterprise {
+        let said: Option<crate::enterprises::ValidEnterprise> =
+            r.opt_text("enterprise_said")?.map(|s| serde_json::from_str(&s)).transpose()?;
+        let enterprise = match (r.opt_int("e_id")?, said) {
+            // What the caller said on this case (cases recorded before 0007 show the shared record).
+            (id, Some(said)) => Some(said.shown(id)),
+            (None, None) => None,
+            (Some(id), None) => Some(Enterprise {
                 id,
                 name: r.text("e_name")?,
                 uscc: r.opt_text("e_uscc")?,
@@ -759,6 +840,15 @@ impl Store {
                 address: r.opt_text("e_address")?,
                 industry: r.opt_text("e_industry")?,
             }),
+        };
+        let show_caller = zhitong_domain::permission::may_see_caller(actor, &case);
+        let enterprise = enterprise.map(|e| {
+            if show_caller { e } else { Enterprise { contact: None, phone: None, ..e } }
+        });
+        let caller = if show_caller {
+            Caller { name: r.text("caller_name")?, phone: r.text("caller_phone")? }
+        } else {
+            Caller { name: "（保密）".into(), phone: String::new() }
         };
         let view = WorkOrderView {
             id: r.int("id")?,
@@ -777,7 +867,7 @@ impl Store {
             title: r.text("title")?,
             content: r.text("content")?,
             enterprise,
-            caller: Caller { name: r.text("caller_name")?, phone: r.text("caller_phone")? },
+            caller,
             confidential: case.confidential,
             received_at: rfc3339(case.received_at),
             created_at: ts("created_at")?.unwrap_or_default(),
@@ -827,28 +917,33 @@ const VIEW_ACTION: &str = "view";
 pub const TOTAL_CAP: i64 = 1_000;
 
 const VIEW_COLUMNS: &str = "w.id, w.number, w.version, w.lifecycle, w.regular, w.channel, w.line, w.topic, w.title, w.content, \
-    w.caller_name, w.caller_phone, w.created_at, w.warning_at, w.answer, w.reply, \
+    w.caller_name, w.caller_phone, w.created_at, w.warning_at, w.answer, w.reply, w.enterprise_said, \
     e.id AS e_id, e.name AS e_name, e.uscc AS e_uscc, e.contact AS e_contact, e.phone AS e_phone, \
     e.address AS e_address, e.industry AS e_industry";
 
 fn parse_bound(field: &str, s: &str, end: bool) -> Result<Timestamp, FieldError> {
-    if let Ok(d) = s.parse::<jiff::civil::Date>() {
+    if let Some(d) = zhitong_domain::time::parse_date(s) {
         let d = if end { d.tomorrow().map_err(|_| FieldError::new(field, "日期超出范围"))? } else { d };
-        return Ok(zhitong_domain::time::instant(d.to_datetime(jiff::civil::Time::midnight())));
+        return Ok(zhitong_domain::time::start_of(d));
     }
-    parse_instant(s).ok_or_else(|| FieldError::new(field, "日期格式不正确，例如 2024-03-04"))
+    parse_instant(s).ok_or_else(|| FieldError::new(field, "日期格式不正确（1990 至 2199 年），例如 2024-03-04"))
 }
 
-pub(crate) async fn next_number(tx: &mut Transaction<'static, Any>, day: jiff::civil::Date) -> Result<OrderNumber> {
+pub(crate) async fn next_number(
+    tx: &mut Transaction<'static, Any>,
+    kind: Kind,
+    day: jiff::civil::Date,
+) -> Result<OrderNumber> {
+    let series = zhitong_domain::work_order::Series::of(kind);
     // One row per day; the upsert's row lock makes numbers unique under concurrent intake.
     let (seq,): (i64,) = sqlx::query_as(
         "INSERT INTO order_counters (day, last) VALUES ($1, 1) \
          ON CONFLICT (day) DO UPDATE SET last = order_counters.last + 1 RETURNING last",
     )
-    .bind(OrderNumber::day_key(day))
+    .bind(OrderNumber::counter_key(series, day))
     .fetch_one(&mut **tx)
     .await?;
-    Ok(OrderNumber { day, seq: seq as u32 })
+    Ok(OrderNumber { series, day, seq: seq as u32 })
 }
 
 #[allow(clippy::too_many_arguments)]

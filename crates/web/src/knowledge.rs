@@ -59,9 +59,9 @@ pub struct SearchPage {
 }
 
 fn day_ms(s: &str, end: bool) -> Option<i64> {
-    let d: jiff::civil::Date = s.parse().ok()?;
+    let d = zhitong_domain::time::parse_date(s)?;
     let d = if end { d.tomorrow().ok()? } else { d };
-    Some(zhitong_domain::time::to_millis(zhitong_domain::time::instant(d.to_datetime(jiff::civil::Time::midnight()))))
+    Some(zhitong_domain::time::to_millis(zhitong_domain::time::start_of(d)))
 }
 
 pub async fn search_page(State(s): State<AppState>, p: PageUser, Query(form): Query<SearchForm>) -> Response {

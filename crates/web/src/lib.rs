@@ -38,6 +38,7 @@ pub fn router(trust_forwarded_for: bool) -> Router<AppState> {
         .route("/leader", get(pages::leader))
         .route("/admin", get(pages::admin))
         .route("/messages", get(pages::messages))
+        .route("/password", get(pages::password_page))
         .route("/search", get(knowledge::search_page))
         .route("/knowledge", get(knowledge::knowledge_page))
         .route("/dashboard", get(reports::dashboard))
@@ -58,11 +59,18 @@ pub struct PageUser {
     pub lang: Lang,
 }
 
+/// Where a page sends someone it will not serve: to sign in (then back), or to change a password an admin set.
 pub struct ToLogin(String);
+
+impl ToLogin {
+    fn sign_in(path: &str) -> ToLogin {
+        ToLogin(format!("/login?next={path}"))
+    }
+}
 
 impl IntoResponse for ToLogin {
     fn into_response(self) -> Response {
-        Redirect::to(&format!("/login?next={}", self.0)).into_response()
+        Redirect::to(&self.0).into_response()
     }
 }
 
@@ -70,10 +78,12 @@ impl FromRequestParts<AppState> for PageUser {
     type Rejection = ToLogin;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ToLogin> {
-        let back = ToLogin(parts.uri.path().to_string());
-        let token = token_from(parts).ok_or(back)?;
-        let user =
-            state.store.user_by_token(&token).await.ok().flatten().ok_or(ToLogin(parts.uri.path().to_string()))?;
+        let path = parts.uri.path().to_string();
+        let token = token_from(parts).ok_or_else(|| ToLogin::sign_in(&path))?;
+        let user = state.store.user_by_token(&token).await.ok().flatten().ok_or_else(|| ToLogin::sign_in(&path))?;
+        if user.must_change_password && path != "/password" {
+            return Err(ToLogin("/password".into()));
+        }
         Ok(PageUser { user, lang: Lang::from_cookie(&parts.headers) })
     }
 }

@@ -135,11 +135,23 @@ pub struct LoginForm {
 }
 
 /// Only paths on this site, so a crafted link cannot send a user elsewhere.
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") { next } else { "/" }
+/// Browsers read `/\evil.example` as `//evil.example`, and drop tabs and line breaks inside a URL, so any
+/// backslash or control character disqualifies a path as well.
+pub(crate) fn safe_next(next: &str) -> &str {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace());
+    if local { next } else { "/" }
 }
 
-pub async fn login_submit(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+
+pub async fn login_submit(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    zhitong_http::auth::ClientAddress(address): zhitong_http::auth::ClientAddress,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let lang = lang_of(&headers);
     let again = |error: &str| {
         LoginPage {
@@ -158,18 +170,33 @@ pub async fn login_submit(State(s): State<AppState>, headers: HeaderMap, Form(f)
             "请输入用户名和密码"
         });
     }
-    match s.store.login(f.username.trim(), &f.password, s.settings.session_ttl).await {
-        Ok(Some((_, token))) => {
+    let now = jiff::Timestamp::now();
+    match s.store.sign_in(f.username.trim(), &f.password, address.as_deref(), s.settings.session_ttl, now).await {
+        Ok(zhitong_storage::SignIn::Success { user, token }) => {
+            // A password an admin set must be replaced first.
+            let to = if user.must_change_password { "/password" } else { safe_next(&f.next) };
             let secure = if s.settings.secure_cookies { "; Secure" } else { "" };
             let cookie = format!(
                 "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
                 s.settings.session_ttl.as_secs()
             );
-            let mut res = Redirect::to(safe_next(&f.next)).into_response();
+            let mut res = Redirect::to(to).into_response();
             res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII cookie"));
             res
         }
-        Ok(None) => again(if lang == Lang::En { "Wrong username or password" } else { "用户名或密码错误" }),
+        Ok(zhitong_storage::SignIn::Wrong { locked: None }) => {
+            again(if lang == Lang::En { "Wrong username or password" } else { "用户名或密码错误" })
+        }
+        Ok(zhitong_storage::SignIn::Wrong { locked: Some(l) } | zhitong_storage::SignIn::Locked(l)) => {
+            let until = zhitong_domain::time::local(l.until).strftime("%H:%M").to_string();
+            let mut res = again(&if lang == Lang::En {
+                format!("Too many failed sign-ins: locked until {until}")
+            } else {
+                format!("登录失败次数过多，已锁定，请于 {until} 后再试或联系管理员")
+            });
+            *res.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+            res
+        }
         Err(_) => again("服务器内部错误，请稍后重试"),
     }
 }
@@ -217,6 +244,24 @@ pub async fn home(p: Result<PageUser, crate::ToLogin>) -> Response {
 
 // ---- agent console ---------------------------------------------------------------
 
+/// JSON to place inside `<script type="application/json">`: `<`, `>` and `&`
+/// as `\u003c`…, so that no name an admin typed (`</script><script>…`) can end
+/// the element; U+2028/2029 likewise, for old script parsers.
+pub fn script_json(v: &serde_json::Value) -> String {
+    let mut out = String::new();
+    for c in v.to_string().chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "console.html")]
 pub struct ConsolePage {
@@ -258,11 +303,10 @@ pub async fn console(State(s): State<AppState>, p: PageUser, Query(q): Query<Con
         .collect();
     let dialed = q.line.as_deref().and_then(|d| org.line(d)).map(|l| l.id.clone()).unwrap_or_default();
     let page = ConsolePage {
-        org_json: serde_json::json!({
+        org_json: script_json(&serde_json::json!({
             "lines": lines,
             "units": org.units.values().filter(|u| u.active).map(|u| (u.code.clone(), u.name.clone())).collect::<std::collections::BTreeMap<_, _>>(),
-        })
-        .to_string(),
+        })),
         lines,
         jurisdictions: mine.iter().map(|j| (j.code.clone(), j.name.clone())).collect(),
         topics: org
@@ -836,4 +880,33 @@ pub async fn messages(State(s): State<AppState>, p: PageUser) -> Response {
         f: frame(&s, &p, "/messages").await,
     }
     .into_response()
+}
+
+// ---- own password ------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "password.html")]
+pub struct PasswordPage {
+    pub f: Frame,
+    /// An admin set the password: it must be changed before anything else.
+    pub required: bool,
+}
+
+/// Change one's own password (the form posts to `POST /api/v1/me/password`).
+pub async fn password_page(State(s): State<AppState>, p: PageUser) -> Response {
+    let required = p.user.must_change_password;
+    PasswordPage { required, f: frame(&s, &p, "/password").await }.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_on_this_site() {
+        for bad in ["/\\evil.example/phish", "//evil.example", "https://evil.example", "/\t/evil.example", "\\\\evil", ""] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next("/cases/12?tab=history"), "/cases/12?tab=history");
+    }
 }

@@ -51,11 +51,16 @@ pub async fn live(
     Query(q): Query<ReportQuery>,
 ) -> Response {
     let Some(kind) = Period::from_code(&period) else { return StatusCode::NOT_FOUND.into_response() };
-    let date = q
-        .date
-        .as_deref()
-        .and_then(|d| d.parse().ok())
-        .unwrap_or_else(|| local(jiff::Timestamp::now()).date().yesterday().expect("date in range"));
+    let date = match q.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        None => local(jiff::Timestamp::now()).date().yesterday().expect("date in range"),
+        Some(d) => match zhitong_domain::time::parse_date(d) {
+            Some(d) => d,
+            None => {
+                return (StatusCode::UNPROCESSABLE_ENTITY, "date：日期应为 1990-01-01 至 2199-12-31 之间的 YYYY-MM-DD")
+                    .into_response();
+            }
+        },
+    };
     let j = q.jurisdiction.unwrap_or_else(|| p.user.jurisdiction.clone());
     let report = match zhitong_reports::build(&s.store, &p.user.actor(), kind, date, &j).await {
         Ok(r) => r,

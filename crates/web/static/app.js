@@ -97,7 +97,9 @@
     if (form.dataset.day) body = { jurisdiction: body.jurisdiction, days: [{ date: body.date, name: body.name, off_day: body.off_day }] };
     try {
       const r = await api(form.dataset.method || 'POST', form.dataset.url, form.dataset.method === 'POST' && !form.dataset.fixed ? undefined : body);
-      if (form.classList.contains('kb') && r && r.id) location.href = '/knowledge?id=' + r.id; else location.reload();
+      if (form.classList.contains('kb') && r && r.id) location.href = '/knowledge?id=' + r.id;
+      else if (form.dataset.then) location.href = form.dataset.then;
+      else location.reload();
     }
     catch (err) { showError(form, err); }
   }));
@@ -354,3 +356,6 @@
     } catch (err) { showError(rate, err); }
   });
 })();
+
+// Printing without an inline handler (the Content-Security-Policy allows no inline script).
+document.querySelectorAll('[data-print]').forEach((b) => b.addEventListener('click', () => window.print()));

@@ -96,6 +96,18 @@ enum Command {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+    /// The security audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain of the whole log; exits 1 naming the first broken entry.
+    Verify {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -250,6 +262,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{} → {}", report.narrative, out.display());
             store.close().await;
             Ok(())
+        }
+        Command::Audit(AuditCommand::Verify { db }) => {
+            let config = Config::load(cli.config.as_deref(), &db.overrides())?;
+            init_logs(&config);
+            let store = open_store(&config).await?;
+            let check = store.verify_audit().await;
+            store.close().await;
+            match check? {
+                zhitong_storage::AuditCheck::Intact { entries } => {
+                    println!("审计日志完整 audit log intact: {entries} 条记录 entries");
+                    Ok(())
+                }
+                zhitong_storage::AuditCheck::Broken { id, reason } => {
+                    anyhow::bail!("审计日志第 {id} 条记录校验失败 audit entry {id} is broken: {reason}")
+                }
+            }
         }
         Command::Migrate { db } => {
             let config = Config::load(cli.config.as_deref(), &db.overrides())?;

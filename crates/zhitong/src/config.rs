@@ -23,6 +23,8 @@ pub struct Config {
     pub max_connections: u32,
     /// How long a sign-in lasts.
     pub session_ttl_hours: i64,
+    /// A session unused for this many minutes ends (MLPS: idle timeout).
+    pub session_idle_minutes: i64,
     /// Mark the session cookie Secure (serve behind HTTPS).
     pub secure_cookies: bool,
     /// Key the portal's rate limit on `X-Forwarded-For` / `Forwarded` (only behind a proxy that sets
@@ -53,6 +55,10 @@ pub struct Config {
     /// How often this server's search index catches up with the database (seconds; 0: only when searching).
     /// The index lives in `data/search`, routing models in `data/models`, on every server.
     pub search_sync_seconds: u64,
+    /// `/metrics` is served to a request with `Authorization: Bearer <metrics_token>`…
+    pub metrics_token: Option<String>,
+    /// …or from these addresses (default: this host only).
+    pub metrics_allow: Vec<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -63,6 +69,7 @@ impl Default for Config {
             database_url: None,
             max_connections: 8,
             session_ttl_hours: 12,
+            session_idle_minutes: 30,
             secure_cookies: false,
             trust_forwarded_for: false,
             open311_api_key: None,
@@ -78,6 +85,8 @@ impl Default for Config {
             sms_token: None,
             daily_report_time: "07:00".into(),
             search_sync_seconds: 2,
+            metrics_token: None,
+            metrics_allow: vec![std::net::Ipv4Addr::LOCALHOST.into(), std::net::Ipv6Addr::LOCALHOST.into()],
         }
     }
 }

@@ -38,7 +38,10 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let store = Store::open(&config.database_url(), config.max_connections)
         .await
         .with_context(|| format!("无法打开数据库 {}", redact(&config.database_url())))?;
-    Ok(store.with_warning_share(config.warning_share).await?)
+    Ok(store
+        .with_warning_share(config.warning_share)
+        .await?
+        .with_idle_timeout(jiff::SignedDuration::from_mins(config.session_idle_minutes.max(1))))
 }
 
 /// Hide a password in a database URL before printing it.
@@ -66,6 +69,8 @@ impl Application {
             secure_cookies: config.secure_cookies,
             trust_forwarded_for: config.trust_forwarded_for,
             open311_api_key: config.open311_api_key.clone().filter(|k| !k.is_empty()),
+            metrics_token: config.metrics_token.clone().filter(|k| !k.is_empty()),
+            metrics_allow: config.metrics_allow.clone(),
             ..HttpSettings::default()
         };
         let search = zhitong_search::Search::open(&config.data)

@@ -330,7 +330,7 @@ fn opt_text(field: &str, s: &Option<String>) -> Result<Option<String>, Refusal> 
     match s.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) if t.chars().count() > 5000 => Err(FieldError::new(field, "内容不能超过5000个字").into()),
-        Some(t) => Ok(Some(t.to_string())),
+        Some(t) => Ok(Some(crate::org::plain_text(field, "内容", t)?.to_string())),
     }
 }
 

@@ -7,7 +7,7 @@ pub use machine::{
     Actor, Command, Context, Event, ExtensionRequest, Lifecycle, Refusal, Registration, apply, available_actions,
     check_state, decide, replay,
 };
-pub use number::OrderNumber;
+pub use number::{OrderNumber, Series};
 
 use serde::{Deserialize, Serialize};
 

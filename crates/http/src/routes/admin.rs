@@ -1,6 +1,6 @@
 use axum::{
     Json,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
 };
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,7 @@ use crate::{
 };
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UsersQuery {
     /// Division code; default the admin's. Accounts of it and everything below it.
     pub jurisdiction: Option<String>,
@@ -50,24 +51,24 @@ pub async fn create_user(
 }
 
 /// Deactivate an account: no more sign-ins, its sessions end.
-#[utoipa::path(post, path = "/api/v1/admin/users/{id}/deactivate", tag = "admin",
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/deactivate", tag = "admin", params(("id" = i64, Path, description = "编号 id", minimum = 1)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn deactivate(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    crate::json::ApiPath(id): crate::json::ApiPath,
 ) -> ApiResult<StatusCode> {
     s.store.deactivate_account(&user.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Set a new password; the account's sessions end.
-#[utoipa::path(post, path = "/api/v1/admin/users/{id}/password", tag = "admin", request_body = NewPassword,
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/password", tag = "admin", params(("id" = i64, Path, description = "编号 id", minimum = 1)), request_body = NewPassword,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn password(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    crate::json::ApiPath(id): crate::json::ApiPath,
     ApiJson(body): ApiJson<NewPassword>,
 ) -> ApiResult<StatusCode> {
     s.store.reset_password(&user.actor(), id, &body).await?;
@@ -120,4 +121,91 @@ pub async fn save_topic(
 ) -> ApiResult<StatusCode> {
     s.store.save_topic(&user.actor(), &body).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// From this instant or day (RFC 3339 or YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Before this instant, or to the end of this day.
+    pub to: Option<String>,
+    /// A user name.
+    pub actor: Option<String>,
+    /// `login|login_failed|lockout|password_change|password_reset|account_create|account_deactivate|export|view_confidential`
+    pub action: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+/// One entry of the security audit log.
+#[derive(Serialize, ToSchema)]
+pub struct AuditEntryView {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub action_label: String,
+    pub target: Option<String>,
+    pub address: Option<String>,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    /// SHA-256 chained to the entry before.
+    pub hash: String,
+}
+
+fn audit_bound(field: &str, s: Option<&str>, end: bool) -> Result<Option<jiff::Timestamp>, zhitong_domain::FieldError> {
+    let Some(s) = s.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
+    if let Some(d) = zhitong_domain::time::parse_date(s) {
+        let d = if end { d.tomorrow().unwrap_or(d) } else { d };
+        return Ok(Some(zhitong_domain::time::start_of(d)));
+    }
+    zhitong_domain::time::parse_instant(s)
+        .map(Some)
+        .ok_or_else(|| zhitong_domain::FieldError::new(field, "时间应为 YYYY-MM-DD 或 RFC 3339 格式"))
+}
+
+/// The security audit log, newest first (admins of the top jurisdiction).
+#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", params(AuditQuery),
+    responses((status = 200, body = Vec<AuditEntryView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn audit(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<Vec<AuditEntryView>>> {
+    let action = match q.action.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        None => None,
+        Some(a) => Some(
+            zhitong_storage::AuditAction::from_code(a)
+                .ok_or_else(|| zhitong_domain::FieldError::new("action", "没有这种审计事件"))?,
+        ),
+    };
+    let limit = q.limit.unwrap_or(200);
+    if !(1..=1000).contains(&limit) {
+        return Err(zhitong_domain::FieldError::new("limit", "条数应为 1 至 1000").into());
+    }
+    let filter = zhitong_storage::AuditFilter {
+        from: audit_bound("from", q.from.as_deref(), false)?,
+        to: audit_bound("to", q.to.as_deref(), true)?,
+        actor: q.actor,
+        action,
+        limit,
+    };
+    let entries = s.store.audit_entries(&user.actor(), &filter).await?;
+    Ok(Json(
+        entries
+            .into_iter()
+            .map(|e| AuditEntryView {
+                id: e.id,
+                at: e.at,
+                actor: e.actor,
+                action: e.action,
+                action_label: e.action_label,
+                target: e.target,
+                address: e.address,
+                details: e.details,
+                hash: e.hash,
+            })
+            .collect(),
+    ))
 }

@@ -12,6 +12,7 @@ use crate::{
 };
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeadlineQuery {
     /// When the call comes in (RFC 3339); default now.
     pub start: Option<String>,
@@ -63,6 +64,7 @@ pub async fn deadline(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CalendarQuery {
     /// Division code; default the caller's.
     pub jurisdiction: Option<String>,
@@ -108,6 +110,7 @@ pub async fn set_days(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// Only this jurisdiction and below; absent: every jurisdiction.
     pub jurisdiction: Option<String>,
@@ -149,6 +152,7 @@ pub async fn set_service_hours(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PolicyQuery {
     /// Division code; default the caller's.
     pub jurisdiction: Option<String>,

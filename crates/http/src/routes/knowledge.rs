@@ -2,7 +2,7 @@
 
 use axum::{
     Json,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
 };
 use serde::Deserialize;
@@ -18,6 +18,7 @@ use crate::{
 };
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KnowledgeQuery {
     /// `draft|published|withdrawn`; staff other than curators only ever see published entries.
     pub status: Option<String>,
@@ -64,24 +65,24 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(e)))
 }
 
-#[utoipa::path(get, path = "/api/v1/knowledge/{id}", tag = "knowledge",
+#[utoipa::path(get, path = "/api/v1/knowledge/{id}", tag = "knowledge", params(("id" = i64, Path, description = "编号 id", minimum = 1)),
     responses((status = 200, body = KnowledgeEntry), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    crate::json::ApiPath(id): crate::json::ApiPath,
 ) -> ApiResult<Json<KnowledgeEntry>> {
     Ok(Json(s.store.knowledge_visible(&user.actor(), id, jiff::Timestamp::now()).await?))
 }
 
 /// Edit an entry (`version` required): saved as a new version, status unchanged.
-#[utoipa::path(put, path = "/api/v1/knowledge/{id}", tag = "knowledge", request_body = KnowledgeInput,
+#[utoipa::path(put, path = "/api/v1/knowledge/{id}", tag = "knowledge", params(("id" = i64, Path, description = "编号 id", minimum = 1)), request_body = KnowledgeInput,
     responses((status = 200, body = KnowledgeEntry), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    crate::json::ApiPath(id): crate::json::ApiPath,
     ApiJson(body): ApiJson<KnowledgeInput>,
 ) -> ApiResult<Json<KnowledgeEntry>> {
     Ok(Json(s.store.update_knowledge(&user.actor(), id, &body, jiff::Timestamp::now()).await?))
@@ -95,13 +96,13 @@ pub struct StatusChange {
 }
 
 /// Publish, withdraw, or return an entry to draft.
-#[utoipa::path(post, path = "/api/v1/knowledge/{id}/status", tag = "knowledge", request_body = StatusChange,
+#[utoipa::path(post, path = "/api/v1/knowledge/{id}/status", tag = "knowledge", params(("id" = i64, Path, description = "编号 id", minimum = 1)), request_body = StatusChange,
     responses((status = 200, body = KnowledgeEntry), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
               (status = 422, body = ErrorBody)))]
 pub async fn set_status(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    crate::json::ApiPath(id): crate::json::ApiPath,
     ApiJson(body): ApiJson<StatusChange>,
 ) -> ApiResult<Json<KnowledgeEntry>> {
     let wanted = status("status", &body.status)?;
@@ -109,12 +110,12 @@ pub async fn set_status(
 }
 
 /// Every saved version, newest first.
-#[utoipa::path(get, path = "/api/v1/knowledge/{id}/versions", tag = "knowledge",
+#[utoipa::path(get, path = "/api/v1/knowledge/{id}/versions", tag = "knowledge", params(("id" = i64, Path, description = "编号 id", minimum = 1)),
     responses((status = 200, body = Vec<KnowledgeVersion>), (status = 404, body = ErrorBody)))]
 pub async fn versions(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    crate::json::ApiPath(id): crate::json::ApiPath,
 ) -> ApiResult<Json<Vec<KnowledgeVersion>>> {
     s.store.knowledge_visible(&user.actor(), id, jiff::Timestamp::now()).await?;
     Ok(Json(s.store.knowledge_versions(id).await?))
@@ -127,12 +128,12 @@ pub struct KnowledgeUse {
 }
 
 /// Link a published answer to a case (consultations link it with `answer`'s `article`).
-#[utoipa::path(post, path = "/api/v1/work-orders/{id}/knowledge", tag = "knowledge", request_body = KnowledgeUse,
+#[utoipa::path(post, path = "/api/v1/work-orders/{id}/knowledge", tag = "knowledge", params(("id" = i64, Path, description = "编号 id", minimum = 1)), request_body = KnowledgeUse,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn link(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    crate::json::ApiPath(id): crate::json::ApiPath,
     ApiJson(body): ApiJson<KnowledgeUse>,
 ) -> ApiResult<StatusCode> {
     s.store.use_knowledge(&user.actor(), id, body.entry, jiff::Timestamp::now()).await?;

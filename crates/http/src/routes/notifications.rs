@@ -1,6 +1,6 @@
 use axum::{
     Json,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
 };
 use serde::Deserialize;
@@ -15,6 +15,7 @@ use crate::{
 };
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     /// Only unread messages.
     pub unread: Option<bool>,
@@ -32,18 +33,19 @@ pub async fn inbox(
 }
 
 /// Mark one of the caller's messages read.
-#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "notifications",
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "notifications", params(("id" = i64, Path, description = "编号 id", minimum = 1)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn mark_read(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    crate::json::ApiPath(id): crate::json::ApiPath,
 ) -> ApiResult<StatusCode> {
     s.store.mark_read(user.id, id, jiff::Timestamp::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// `pending|sending|sent|failed`; default all.
     pub status: Option<String>,

@@ -15,6 +15,7 @@ pub async fn jurisdictions(State(s): State<AppState>, _u: CurrentUser) -> Json<V
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UnitQuery {
     /// Only units of this jurisdiction (division code).
     pub jurisdiction: Option<String>,
@@ -51,17 +52,28 @@ pub async fn topics(State(s): State<AppState>, _u: CurrentUser) -> Json<Vec<Topi
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EnterpriseQuery {
     /// Start of a credit code or phone number, or part of the name.
-    pub q: String,
+    #[param(min_length = 1, max_length = 100)]
+    pub q: Option<String>,
 }
 
-/// Look up enterprises as the agent types.
-#[utoipa::path(get, path = "/api/v1/enterprises", tag = "organisation", params(EnterpriseQuery), responses((status = 200, body = Vec<Enterprise>)))]
+/// Look up enterprises as the agent types: for those who record appeals (agents and supervisors), not for
+/// every member of staff.
+#[utoipa::path(get, path = "/api/v1/enterprises", tag = "organisation", params(EnterpriseQuery),
+    responses((status = 200, body = Vec<Enterprise>), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn find_enterprises(
     State(s): State<AppState>,
-    _u: CurrentUser,
-    Query(q): Query<EnterpriseQuery>,
+    CurrentUser(user): CurrentUser,
+    crate::json::ApiQuery(q): crate::json::ApiQuery<EnterpriseQuery>,
 ) -> ApiResult<Json<Vec<Enterprise>>> {
-    Ok(Json(s.store.find_enterprises(&q.q, 20).await?))
+    if !matches!(user.role, zhitong_domain::org::Role::Agent | zhitong_domain::org::Role::Supervisor) {
+        return Err(crate::error::ApiError::Forbidden("只有话务员和工作专班可以查询企业".into()));
+    }
+    let q = q.q.unwrap_or_default();
+    if q.trim().is_empty() || q.chars().count() > 100 {
+        return Err(zhitong_domain::FieldError::new("q", "请输入信用代码、电话或企业名称（不超过100个字）").into());
+    }
+    Ok(Json(s.store.find_enterprises(&q, 20).await?))
 }

@@ -1,6 +1,6 @@
 use axum::{
     Json,
-    extract::{Path, State},
+    extract::State,
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
@@ -17,6 +17,7 @@ use crate::{
 };
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// A day in the period (`YYYY-MM-DD`); default yesterday.
     pub date: Option<String>,
@@ -42,7 +43,7 @@ impl From<ReportError> for ApiError {
 pub async fn report(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(period): Path<String>,
+    axum::extract::Path(period): axum::extract::Path<String>,
     ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> ApiResult<Response> {
     let period =
@@ -52,15 +53,30 @@ pub async fn report(
         return Err(FieldError::new("format", "格式应为 json、html、xlsx 或 docx").into());
     }
     let date = match q.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-        Some(d) => d.parse().map_err(|_| FieldError::new("date", "日期格式应为 YYYY-MM-DD"))?,
+        Some(d) => zhitong_domain::time::parse_date(d)
+            .ok_or_else(|| FieldError::new("date", "日期应为 1990-01-01 至 2199-12-31 之间的 YYYY-MM-DD"))?,
         None => zhitong_domain::time::local(jiff::Timestamp::now()).date().yesterday().expect("date in range"),
     };
-    let j = q.jurisdiction.unwrap_or_else(|| user.jurisdiction.clone());
+    let j = match q.jurisdiction.as_deref().map(str::trim).filter(|j| !j.is_empty()) {
+        // Parsed here: the code also names the downloaded file, in a header.
+        Some(j) => zhitong_domain::org::DivisionCode::parse("jurisdiction", j)?.to_string(),
+        None => user.jurisdiction.clone(),
+    };
     let report = zhitong_reports::build(&s.store, &user.actor(), period, date, &j).await?;
     if format == "json" {
         return Ok(Json(report).into_response());
     }
     let (media, ext, bytes) = zhitong_reports::render(&report, &format, &s.store.org()).map_err(ApiError::Internal)?;
+    // A document leaves the system: who took which one is on the record.
+    let entry = zhitong_storage::AuditEntry {
+        actor_id: Some(user.id),
+        actor: user.username.clone(),
+        action: zhitong_storage::AuditAction::Export,
+        target: Some(format!("report:{}:{date}:{j}", period.code())),
+        address: None,
+        details: serde_json::json!({ "format": ext }),
+    };
+    s.store.audit(&entry, jiff::Timestamp::now()).await?;
     let file = format!("attachment; filename=\"zhitong-{}-{date}-{j}.{ext}\"", period.code());
     let mut res = bytes.into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
@@ -74,6 +90,7 @@ pub async fn report(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ArchiveQuery {
     /// Division code; default the caller's jurisdiction.
     pub jurisdiction: Option<String>,
@@ -92,23 +109,23 @@ pub async fn archive(
 }
 
 /// One archived report, as generated.
-#[utoipa::path(get, path = "/api/v1/reports/archive/{id}", tag = "reports",
+#[utoipa::path(get, path = "/api/v1/reports/archive/{id}", tag = "reports", params(("id" = i64, Path, description = "编号 id", minimum = 1)),
     responses((status = 200, body = zhitong_storage::ArchivedReport), (status = 404, body = ErrorBody)))]
 pub async fn archived(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    crate::json::ApiPath(id): crate::json::ApiPath,
 ) -> ApiResult<Json<zhitong_storage::ArchivedReport>> {
     Ok(Json(s.store.archived_report(&user.actor(), id).await?))
 }
 
 /// A leader marks the report reviewed (审阅), optionally with an instruction (批示).
-#[utoipa::path(post, path = "/api/v1/reports/archive/{id}/review", tag = "reports", request_body = zhitong_storage::ReviewInput,
+#[utoipa::path(post, path = "/api/v1/reports/archive/{id}/review", tag = "reports", params(("id" = i64, Path, description = "编号 id", minimum = 1)), request_body = zhitong_storage::ReviewInput,
     responses((status = 200, body = zhitong_storage::ArchivedReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn review(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    crate::json::ApiPath(id): crate::json::ApiPath,
     crate::json::ApiJson(body): crate::json::ApiJson<zhitong_storage::ReviewInput>,
 ) -> ApiResult<Json<zhitong_storage::ArchivedReport>> {
     Ok(Json(s.store.review_report(&user.actor(), id, &body, jiff::Timestamp::now()).await?))

@@ -24,6 +24,7 @@ impl From<zhitong_search::SearchError> for ApiError {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Words to find (Chinese is segmented: 营业执照 finds 办理营业执照变更), or a work-order number.
     pub q: Option<String>,
@@ -38,19 +39,18 @@ pub struct SearchParams {
     pub from: Option<String>,
     /// Received before (RFC 3339 or YYYY-MM-DD, exclusive).
     pub to: Option<String>,
-    pub page: Option<usize>,
-    pub per_page: Option<usize>,
+    /// From 1; at most 10,000 results deep.
+    #[param(minimum = 1, maximum = 10000)]
+    pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<i64>,
 }
 
 fn instant(field: &str, s: &Option<String>) -> Result<Option<i64>, FieldError> {
     let Some(s) = s.as_deref().filter(|s| !s.is_empty()) else { return Ok(None) };
     let ts = parse_instant(s)
-        .or_else(|| {
-            s.parse::<jiff::civil::Date>()
-                .ok()
-                .map(|d| zhitong_domain::time::instant(d.to_datetime(jiff::civil::Time::midnight())))
-        })
-        .ok_or_else(|| FieldError::new(field, "日期应为 YYYY-MM-DD 或 RFC 3339 格式"))?;
+        .or_else(|| zhitong_domain::time::parse_date(s).map(zhitong_domain::time::start_of))
+        .ok_or_else(|| FieldError::new(field, "日期应为 YYYY-MM-DD 或 RFC 3339 格式（1990 至 2199 年）"))?;
     Ok(Some(zhitong_domain::time::to_millis(ts)))
 }
 
@@ -73,8 +73,7 @@ pub async fn search(
     if let Some(scope) = p.scope.as_deref().filter(|x| !["", "cases", "knowledge"].contains(x)) {
         return Err(FieldError::new("scope", format!("范围“{scope}”无效，应为 cases 或 knowledge")).into());
     }
-    let per_page = p.per_page.unwrap_or(20).clamp(1, 100);
-    let page = p.page.unwrap_or(1).max(1);
+    let paging = zhitong_domain::paging::Paging::parse(p.page, p.per_page, 20, 100)?;
     let query = SearchQuery {
         q,
         scope: p.scope,
@@ -84,8 +83,8 @@ pub async fn search(
         unit: p.unit,
         from_ms: instant("from", &p.from)?,
         to_ms: instant("to", &p.to)?,
-        offset: (page - 1) * per_page,
-        limit: per_page,
+        offset: paging.offset() as usize,
+        limit: paging.per_page as usize,
         ..SearchQuery::default()
     };
     // Read-your-writes: a case changed a moment ago is found by its new text.

@@ -25,6 +25,26 @@ async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics() -> impl IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::metrics_handle().render())
+/// Prometheus text, for the monitoring host only: a token, or an allowed address.
+async fn metrics(
+    State(s): State<AppState>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    let headers = req.headers();
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+    let token_ok = s.settings.metrics_token.as_deref().is_some_and(|want| {
+        let given = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        // Constant time: the comparison must not tell how much of a guess was right.
+        given.len() == want.len() && given.bytes().zip(want.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    });
+    let address_ok = peer.is_some_and(|p| s.settings.metrics_allow.contains(&p.0.ip().to_canonical()));
+    if !(token_ok || address_ok) {
+        return crate::error::ApiError::Forbidden("只有监控主机可以读取指标（metrics_token 或 metrics_allow）".into())
+            .into_response();
+    }
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::metrics_handle().render()).into_response()
 }

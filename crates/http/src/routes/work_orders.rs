@@ -1,7 +1,7 @@
 use axum::{
     Json,
     body::Bytes,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
 };
 use serde::Deserialize;
@@ -72,12 +72,12 @@ pub async fn list(
 }
 
 /// One work order, with the actions the caller may take now.
-#[utoipa::path(get, path = "/api/v1/work-orders/{id}", tag = "work-orders",
+#[utoipa::path(get, path = "/api/v1/work-orders/{id}", tag = "work-orders", params(("id" = i64, Path, description = "编号 id", minimum = 1)),
     responses((status = 200, body = WorkOrderView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    crate::json::ApiPath(id): crate::json::ApiPath,
 ) -> ApiResult<Json<WorkOrderView>> {
     Ok(Json(s.store.work_order(id, &user.actor(), jiff::Timestamp::now()).await?))
 }
@@ -108,6 +108,35 @@ pub struct ActionRequest {
     article: Option<i64>,
 }
 
+/// The first field of an action body whose JSON type is wrong, named.
+fn mistyped_field(v: &serde_json::Value) -> Option<FieldError> {
+    use serde_json::Value;
+    let texts = ["text", "reason", "note", "jurisdiction", "until", "rating"];
+    for k in texts {
+        if let Some(x) = v.get(k)
+            && !(x.is_string() || x.is_null())
+        {
+            return Some(FieldError::new(k, "字段格式不正确：应为文本"));
+        }
+    }
+    if let Some(x) = v.get("units")
+        && !(x.is_null() || x.as_array().is_some_and(|a| a.iter().all(Value::is_string)))
+    {
+        return Some(FieldError::new("units", "字段格式不正确：应为单位编码的列表"));
+    }
+    if let Some(x) = v.get("resolved")
+        && !(x.is_boolean() || x.is_null())
+    {
+        return Some(FieldError::new("resolved", "字段格式不正确：应为 true 或 false"));
+    }
+    if let Some(x) = v.get("article")
+        && !(x.is_i64() || x.is_null())
+    {
+        return Some(FieldError::new("article", "字段格式不正确：应为整数"));
+    }
+    None
+}
+
 #[derive(Deserialize)]
 struct Versioned {
     version: Option<serde_json::Value>,
@@ -116,13 +145,13 @@ struct Versioned {
 
 /// Take an action on a work order. 409 when the version is stale or the
 /// action is not allowed in the current state; 403 when the caller may not.
-#[utoipa::path(post, path = "/api/v1/work-orders/{id}/actions", tag = "work-orders", request_body = ActionRequest,
+#[utoipa::path(post, path = "/api/v1/work-orders/{id}/actions", tag = "work-orders", params(("id" = i64, Path, description = "编号 id", minimum = 1)), request_body = ActionRequest,
     responses((status = 200, body = WorkOrderView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn act(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    crate::json::ApiPath(id): crate::json::ApiPath,
     body: Bytes,
 ) -> ApiResult<Json<WorkOrderView>> {
     let head: Versioned = crate::json::parse(&body)?;
@@ -136,7 +165,13 @@ pub async fn act(
         return Err(FieldError::new("action", format!("不支持的操作“{action}”")).into());
     }
     let command: Command = crate::json::parse(&body).map_err(|e| match e {
-        ApiError::Invalid(f) if f.field == "body" => ApiError::Invalid(FieldError::new("action", f.message)),
+        // An internally tagged enum loses the path of a wrong field: find it by the types each field must have.
+        ApiError::Invalid(f) if f.field == "body" => ApiError::Invalid(
+            serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| mistyped_field(&v))
+                .unwrap_or_else(|| FieldError::new("action", f.message)),
+        ),
         e => e,
     })?;
     let now = jiff::Timestamp::now();
@@ -154,23 +189,23 @@ pub async fn act(
 }
 
 /// Everything that happened to the work order, oldest first.
-#[utoipa::path(get, path = "/api/v1/work-orders/{id}/history", tag = "work-orders",
+#[utoipa::path(get, path = "/api/v1/work-orders/{id}/history", tag = "work-orders", params(("id" = i64, Path, description = "编号 id", minimum = 1)),
     responses((status = 200, body = Vec<EventView>), (status = 404, body = ErrorBody)))]
 pub async fn history(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    crate::json::ApiPath(id): crate::json::ApiPath,
 ) -> ApiResult<Json<Vec<EventView>>> {
     Ok(Json(s.store.history(id, &user.actor()).await?))
 }
 
 /// A supervisor picks the case as typical (典型案例) for the monthly bulletin.
-#[utoipa::path(post, path = "/api/v1/work-orders/{id}/typical", tag = "work-orders", request_body = zhitong_storage::TypicalInput,
+#[utoipa::path(post, path = "/api/v1/work-orders/{id}/typical", tag = "work-orders", params(("id" = i64, Path, description = "编号 id", minimum = 1)), request_body = zhitong_storage::TypicalInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn typical(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
+    crate::json::ApiPath(id): crate::json::ApiPath,
     ApiJson(body): ApiJson<zhitong_storage::TypicalInput>,
 ) -> ApiResult<StatusCode> {
     s.store.mark_typical(&user.actor(), id, &body, jiff::Timestamp::now()).await?;

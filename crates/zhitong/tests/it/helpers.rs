@@ -69,6 +69,15 @@ pub fn postgres_base_url() -> String {
     std::env::var("ZHITONG_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// Whether the PostgreSQL variants run (not with `ZHITONG_TEST_POSTGRES=skip`).
+pub fn postgres_wanted() -> bool {
+    if std::env::var("ZHITONG_TEST_POSTGRES").as_deref() == Ok("skip") {
+        eprintln!("skipping PostgreSQL: ZHITONG_TEST_POSTGRES=skip");
+        return false;
+    }
+    true
+}
+
 /// A fresh PostgreSQL schema and a URL whose connections use it.
 pub async fn fresh_postgres_url() -> Option<String> {
     if std::env::var("ZHITONG_TEST_POSTGRES").as_deref() == Ok("skip") {
@@ -191,6 +200,32 @@ impl TestApp {
             self.post(Some(token), &format!("/api/v1/work-orders/{}/actions", order["id"]), action.clone()).await;
         assert_eq!(s, StatusCode::OK, "{action} on {}: {v}", order["state"]);
         v
+    }
+
+    /// Run the `zhitong` binary against this server's database.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_zhitong"));
+        cmd.args(args).env_remove("ZHITONG_CONFIG");
+        if self.database_url.starts_with("postgres") {
+            cmd.args(["--database-url", &self.database_url]);
+        } else {
+            cmd.arg("--data").arg(self.data_dir());
+        }
+        cmd.output().expect("zhitong runs")
+    }
+
+    /// An admin of a county (450103), created by the city's admin.
+    pub async fn county_admin(&self) -> String {
+        let admin = self.login("admin").await;
+        let (s, v) = self
+            .post(
+                Some(&admin),
+                "/api/v1/admin/users",
+                json!({"username": "admin@450103", "display_name": "城区管理员", "role": "admin", "jurisdiction": "450103", "password": PASSWORD}),
+            )
+            .await;
+        assert!(s.is_success(), "{v}");
+        self.login("admin@450103").await
     }
 
     pub async fn count(&self, table: &str) -> i64 {

@@ -14,6 +14,7 @@ mod org;
 mod reports;
 mod schema;
 mod search;
+mod security;
 mod system;
 mod web;
 mod work_orders;

@@ -1,0 +1,530 @@
+//! The penetration test's findings (issue 12), one test each, on both backends: each failed on the code
+//! before the fix.
+
+use jiff::{SignedDuration, Timestamp};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{
+    both,
+    helpers::{Backend, TestApp, intake},
+};
+
+async fn create(app: &TestApp, token: &str, body: Value) -> Value {
+    let (s, v) = app.post(Some(token), "/api/v1/work-orders", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v
+}
+
+async fn field_error(app: &TestApp, token: Option<&str>, path: &str) -> (StatusCode, Option<String>) {
+    let (s, v) = app.get(token, path).await;
+    (s, v["error"]["field"].as_str().map(String::from))
+}
+
+fn unprocessable(field: &str) -> (StatusCode, Option<String>) {
+    (StatusCode::UNPROCESSABLE_ENTITY, Some(field.to_string()))
+}
+
+/// 1. A page number far past the end is refused with 422, and the server lives on.
+async fn deep_pages_are_refused(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    for path in [
+        "/api/v1/search?q=%E8%90%A5%E4%B8%9A&per_page=100&page=100000000000",
+        "/api/v1/search?q=x&page=0",
+        "/api/v1/work-orders?page=100000000000&per_page=200",
+        "/api/v1/work-orders?page=9223372036854775807",
+        "/api/v1/work-orders?page=99999999999999999999999",
+        "/api/v1/work-orders?page=abc",
+    ] {
+        assert_eq!(field_error(&app, Some(&agent), path).await, unprocessable("page"), "{path}");
+    }
+    assert_eq!(field_error(&app, Some(&agent), "/api/v1/work-orders?per_page=0").await, unprocessable("per_page"));
+    let (s, _) = app.get(None, "/healthz").await;
+    assert_eq!(s, StatusCode::OK, "still serving");
+    let (s, v) = app.get(Some(&agent), "/api/v1/search?q=%E8%90%A5%E4%B8%9A&per_page=100&page=101").await;
+    assert_eq!(s, StatusCode::OK, "10,000 results deep is allowed: {v}");
+}
+both!(deep_pages_are_refused);
+
+/// 2. Replaying an intake key returns the receipt, never what the discipline commission found; another body is 409.
+async fn idempotency_replay_reveals_nothing(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let discipline = app.login("discipline@450100").await;
+    let mut body = intake("complaint");
+    body["idempotency_key"] = json!("call-7f3a");
+    let first = create(&app, &agent, body.clone()).await;
+    assert_eq!(first["state"], "with_discipline");
+    let (s, seen) = app.get(Some(&discipline), &format!("/api/v1/work-orders/{}", first["id"])).await;
+    assert_eq!(s, StatusCode::OK);
+    app.act(&discipline, &seen, json!({"action": "discipline_feedback", "text": "经查，反映的科员张某索要好处费问题属实。"})).await;
+
+    let (s, replay) = app.post(Some(&agent), "/api/v1/work-orders", body.clone()).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(replay["id"], first["id"], "the same order");
+    assert!(replay["reply"].is_null(), "no findings: {replay}");
+    assert!(!replay.to_string().contains("索要好处费"), "{replay}");
+    assert_eq!(replay["actions"], json!([]));
+
+    let mut other = body.clone();
+    other["title"] = json!("另一件事");
+    let (s, v) = app.post(Some(&agent), "/api/v1/work-orders", other).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("idempotency_conflict")));
+    let someone_else = app.login("agent@450103").await;
+    let mut theirs = body.clone();
+    theirs["jurisdiction"] = json!("450103");
+    theirs["line"] = json!(null);
+    let (s, v) = app.post(Some(&someone_else), "/api/v1/work-orders", theirs).await;
+    assert_eq!(s, StatusCode::CONFLICT, "another agent's key opens nothing: {v}");
+    assert!(!v.to_string().contains("索要好处费"));
+}
+both!(idempotency_replay_reveals_nothing);
+
+/// 3. The portal cannot rewrite an enterprise; a reporter's identity stays on the confidential case only.
+async fn shared_enterprise_record_is_protected(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let original = create(&app, &agent, intake("help")).await;
+    let mut forged = intake("help");
+    forged["enterprise"]["name"] = json!("冒名公司");
+    forged["enterprise"]["contact"] = json!("冒充者");
+    forged["enterprise"]["phone"] = json!("13900000000");
+    let r = app.client.post(format!("{}/portal/api/submit", app.base)).json(&forged).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let sup = app.login("supervisor@450100").await;
+    let (_, again) = app.get(Some(&sup), &format!("/api/v1/work-orders/{}", original["id"])).await;
+    assert_eq!(again["enterprise"]["name"], "南宁市绿城科技有限公司");
+    assert_eq!(again["enterprise"]["contact"], "黄建华");
+    let (_, found) = app.get(Some(&agent), "/api/v1/enterprises?q=91450107MA5KE0EQ2B").await;
+    assert_eq!(found[0]["contact"], "黄建华", "{found}");
+    assert_eq!(found[0]["phone"], "13807710001");
+
+    // A complaint from an enterprise nobody knew: the shared records learn nothing of it.
+    let mut complaint = intake("complaint");
+    complaint["enterprise"] = json!({"name": "南宁市举报人商贸有限公司", "uscc": "91450100MA5L5WWW7G", "contact": "举报人甲", "phone": "13911112222"});
+    complaint["caller"] = json!({"name": "举报人甲", "phone": "13911112222"});
+    let c = create(&app, &agent, complaint).await;
+    let (_, found) = app.get(Some(&agent), "/api/v1/enterprises?q=91450100MA5L5WWW7G").await;
+    assert_eq!(found, json!([]), "no enterprise record from a complaint");
+    let (_, found) = app.get(Some(&agent), "/api/v1/enterprises?q=%E4%B8%BE%E6%8A%A5%E4%BA%BA").await;
+    assert_eq!(found, json!([]));
+    let discipline = app.login("discipline@450100").await;
+    let (_, seen) = app.get(Some(&discipline), &format!("/api/v1/work-orders/{}", c["id"])).await;
+    assert_eq!(seen["enterprise"]["contact"], "举报人甲", "kept on the case");
+    let handler = app.login("handler@450100-XZSP").await;
+    let (s, _) = app.get(Some(&handler), "/api/v1/enterprises?q=9145").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "the look-up is for those who record appeals");
+}
+both!(shared_enterprise_record_is_protected);
+
+/// 4. A hostile unit name does not run in the console; the pages carry a strict CSP.
+async fn hostile_names_are_inert(app: TestApp) {
+    let admin = app.login("admin").await;
+    let evil = "</script><script>alert(document.domain)</script>";
+    let (s, v) = app
+        .put(
+            Some(&admin),
+            "/api/v1/admin/units",
+            json!({"code": "450100-EVIL", "name": evil, "jurisdiction": "450100", "type": "department"}),
+        )
+        .await;
+    assert!(s.is_success(), "{v}");
+    let agent = app.login("agent@450100").await;
+    let res = app.client.get(format!("{}/agent", app.base)).bearer_auth(&agent).send().await.unwrap();
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline'; img") || csp.contains("script-src 'self';"), "{csp}");
+    assert!(!csp.contains("script-src 'self' 'unsafe-inline'"), "{csp}");
+    let html = res.text().await.unwrap();
+    assert!(html.contains("450100-EVIL"), "the unit is in the console's data");
+    assert!(!html.contains("<script>alert"), "escaped inside the script element");
+    assert!(html.contains("\\u003c/script\\u003e\\u003cscript\\u003ealert"));
+    assert!(!html.contains("onclick="), "no inline handlers");
+}
+both!(hostile_names_are_inert);
+
+/// 5. Notices about discipline cases carry the number only; admins see no titles and only their own jurisdiction.
+async fn discipline_notices_carry_no_title(backend: Backend) {
+    let mail = std::env::temp_dir().join(format!("zhitong-mail-{}-{backend:?}", std::process::id()));
+    std::fs::create_dir_all(&mail).unwrap();
+    let url = format!("file://{}", mail.display());
+    let app = TestApp::spawn_configured(backend, |c| c.smtp_url = Some(url)).await;
+    let agent = app.login("agent@450100").await;
+    let discipline = app.login("discipline@450100").await;
+    let (s, _) = app.put(Some(&discipline), "/api/v1/me/contact", json!({"email": "jw@example.gov.cn"})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let mut body = intake("complaint");
+    body["title"] = json!("举报某局副局长吃拿卡要");
+    body["received_at"] = json!("2026-01-05T10:00:00+08:00");
+    let c = create(&app, &agent, body).await;
+    assert!(c["number"].as_str().unwrap().starts_with("ZTJ-"), "{}", c["number"]);
+    let report = app.jobs.tick(Timestamp::now()).await.unwrap();
+    assert!(report.supervised_overdue >= 1);
+    let (_, msgs) = app.get(Some(&discipline), "/api/v1/notifications").await;
+    let msgs = msgs.as_array().unwrap();
+    assert!(!msgs.is_empty(), "the commission is told");
+    for m in msgs {
+        assert!(m["body"].as_str().unwrap().contains(c["number"].as_str().unwrap()));
+        assert!(!m.to_string().contains("吃拿卡要"), "{m}");
+    }
+    let admin = app.login("admin").await;
+    let (s, deliveries) = app.get(Some(&admin), "/api/v1/admin/notifications").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!deliveries.as_array().unwrap().is_empty(), "the e-mail is listed: {deliveries}");
+    assert!(!deliveries.to_string().contains("吃拿卡要"), "{deliveries}");
+    let county_admin = app.county_admin().await;
+    let (_, theirs) = app.get(Some(&county_admin), "/api/v1/admin/notifications").await;
+    assert_eq!(theirs, json!([]), "a county admin sees only the county's deliveries");
+    app.jobs.deliver(Timestamp::now()).await.unwrap();
+    for f in std::fs::read_dir(&mail).unwrap() {
+        let text = std::fs::read(f.unwrap().path()).unwrap();
+        assert!(!String::from_utf8_lossy(&text).contains("吃拿卡要"));
+    }
+    // The daily report an admin can read lists no case.
+    let (s, daily) = app.get(Some(&admin), "/api/v1/reports/daily").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(daily["overdue_list"], json!([]));
+    let _ = std::fs::remove_dir_all(&mail);
+}
+
+mod discipline_notices {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::discipline_notices_carry_no_title(super::Backend::Sqlite).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if crate::helpers::postgres_wanted() {
+            super::discipline_notices_carry_no_title(super::Backend::Postgres).await
+        }
+    }
+}
+
+/// 6 and 13. Inputs that crashed a request, and control characters, are refused with 422 naming the field.
+async fn hostile_inputs_are_refused(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let leader = app.login("leader@450100").await;
+    for (path, field) in [
+        ("/api/v1/reports/daily?date=9999-12-31", "date"),
+        ("/api/v1/reports/monthly?date=-009999-01-01", "date"),
+        ("/api/v1/reports/daily?jurisdiction=4501%0D%0A00", "jurisdiction"),
+        ("/api/v1/work-orders?from=-009999-01-01", "from"),
+        ("/api/v1/search?q=x&from=-009999-01-01", "from"),
+        ("/api/v1/search?q=x&to=9999-12-31T23:00:00", "to"),
+        ("/api/v1/deadline?kind=help&start=9999-12-30T00:00:00Z", "start"),
+        ("/api/v1/work-orders?q=%00", "q"),
+        ("/api/v1/search?q=%00", "q"),
+    ] {
+        assert_eq!(field_error(&app, Some(&leader), path).await, unprocessable(field), "{path}");
+    }
+    let (s, _) = app.get(Some(&leader), "/reports/daily?date=9999-12-31").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "the report page too");
+    let (s, _) = app.get(None, "/open311/v2/requests.json?service_request_id=%00").await;
+    assert!(s.is_client_error(), "{s}");
+
+    let before = app.count("work_orders").await;
+    for (change, field) in [
+        (json!({"received_at": "-009999-01-01T00:00:00"}), "received_at"),
+        (json!({"received_at": "9999-12-31T23:00:00"}), "received_at"),
+        (json!({"title": "标题\u{b}控制"}), "title"),
+        (json!({"title": "标题\u{1}"}), "title"),
+        (json!({"title": "\u{1b}[31m红"}), "title"),
+        (json!({"title": "反向\u{202e}txt.exe"}), "title"),
+        (json!({"title": "空\u{0}字符"}), "title"),
+        (json!({"content": "内容\u{0}"}), "content"),
+        (json!({"caller": {"name": "张\u{0}", "phone": "13807710001"}}), "caller.name"),
+        (json!({"idempotency_key": "k\u{0}"}), "idempotency_key"),
+    ] {
+        let mut body = intake("help");
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (s, v) = app.post(Some(&agent), "/api/v1/work-orders", body).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{change}: {v}");
+    }
+    let (s, v) = app.post(None, "/api/v1/auth/login", json!({"username": "admin\u{0}", "password": "x"})).await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("username")));
+    // Without signing in: the portal's credit code.
+    for uscc in ["9中4501030000000000", "９１４５０１０７ＭＡ５ＫＥ０ＥＱ２Ｘ"] {
+        let mut body = intake("help");
+        body["enterprise"]["uscc"] = json!(uscc);
+        let r = app.client.post(format!("{}/portal/api/submit", app.base)).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{uscc}");
+        assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "enterprise.uscc");
+    }
+    assert_eq!(app.count("work_orders").await, before, "nothing written");
+    // Full-width digits of a valid code are read as the code.
+    let mut body = intake("help");
+    body["enterprise"]["uscc"] = json!("９１４５０１０７ＭＡ５ＫＥ０ＥＱ２Ｂ");
+    let o = create(&app, &agent, body).await;
+    assert_eq!(o["enterprise"]["uscc"], "91450107MA5KE0EQ2B");
+}
+both!(hostile_inputs_are_refused);
+
+/// 8. Open311 lists no confidential case, and complaints number apart so public numbers have no gaps.
+async fn open311_shows_no_hidden_case(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let a = create(&app, &agent, intake("help")).await;
+    let c = create(&app, &agent, intake("complaint")).await;
+    let mut secret = intake("help");
+    secret["confidential"] = json!(true);
+    let s = create(&app, &agent, secret).await;
+    let b = create(&app, &agent, intake("help")).await;
+    let seq = |v: &Value| v["number"].as_str().unwrap().rsplit('-').next().unwrap().parse::<u32>().unwrap();
+    assert!(c["number"].as_str().unwrap().starts_with("ZTJ-"));
+    assert!(a["number"].as_str().unwrap().starts_with("ZTC-"));
+    assert_eq!(seq(&s), seq(&a) + 1);
+    assert_eq!(seq(&b), seq(&s) + 1, "no gap where the complaint was recorded");
+    let (st, list) = app.get(None, "/open311/v2/requests.json").await;
+    assert_eq!(st, StatusCode::OK);
+    let numbers: Vec<&str> = list.as_array().unwrap().iter().filter_map(|r| r["service_request_id"].as_str()).collect();
+    assert!(numbers.contains(&a["number"].as_str().unwrap()) && numbers.contains(&b["number"].as_str().unwrap()));
+    assert!(!numbers.contains(&s["number"].as_str().unwrap()), "confidential: {numbers:?}");
+    assert!(!numbers.contains(&c["number"].as_str().unwrap()));
+    let (st, one) = app.get(None, &format!("/open311/v2/requests/{}.json", s["number"].as_str().unwrap())).await;
+    assert!(st == StatusCode::NOT_FOUND || one == json!([]), "{st} {one}");
+}
+both!(open311_shows_no_hidden_case);
+
+/// 9 and 17. A handler never sees who called about a confidential case; lists of confidential cases carry no text.
+async fn confidential_callers_are_redacted(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let sup = app.login("supervisor@450100").await;
+    let mut body = intake("help");
+    body["confidential"] = json!(true);
+    let o = create(&app, &agent, body).await;
+    let o = app.act(&sup, &o, json!({"action": "dispatch", "units": ["450100-XZSP"]})).await;
+    let handler = app.login("handler@450100-XZSP").await;
+    let (_, seen) = app.get(Some(&handler), &format!("/api/v1/work-orders/{}", o["id"])).await;
+    assert_eq!(seen["caller"]["name"], "（保密）");
+    assert_eq!(seen["caller"]["phone"], "");
+    assert!(seen["enterprise"]["contact"].is_null() && seen["enterprise"]["phone"].is_null(), "{seen}");
+    assert!(!seen.to_string().contains("13807710001"));
+    let (_, full) = app.get(Some(&sup), &format!("/api/v1/work-orders/{}", o["id"])).await;
+    assert_eq!(full["caller"]["name"], "黄建华", "the hotline's own staff see the caller");
+
+    let discipline = app.login("discipline@450100").await;
+    create(&app, &agent, intake("complaint")).await;
+    let (_, list) = app.get(Some(&discipline), "/api/v1/work-orders?kind=complaint").await;
+    let item = &list["items"][0];
+    assert_eq!(item["content"], "", "{item}");
+    assert_eq!(item["caller"]["name"], "");
+    let (_, one) = app.get(Some(&discipline), &format!("/api/v1/work-orders/{}", item["id"])).await;
+    assert!(!one["content"].as_str().unwrap().is_empty(), "read on the case, where the view is recorded");
+    let admin = app.login("admin").await;
+    let (_, views) = app.get(Some(&admin), "/api/v1/admin/audit?action=view_confidential").await;
+    assert!(views.as_array().unwrap().iter().any(|e| e["actor"] == "discipline@450100"), "{views}");
+}
+both!(confidential_callers_are_redacted);
+
+/// 10. Repeated wrong passwords lock the account (429), the right one then fails too, and the audit log tells.
+async fn brute_force_locks_out(app: TestApp) {
+    for _ in 0..5 {
+        let (s, _) = app.post(None, "/api/v1/auth/login", json!({"username": "leader@450100", "password": "guess"})).await;
+        assert!(s == StatusCode::UNAUTHORIZED || s == StatusCode::TOO_MANY_REQUESTS);
+    }
+    let (s, v) =
+        app.post(None, "/api/v1/auth/login", json!({"username": "leader@450100", "password": crate::helpers::PASSWORD})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("locked")), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("锁定"));
+    let admin = app.login("admin").await;
+    let (_, log) = app.get(Some(&admin), "/api/v1/admin/audit?actor=leader%40450100").await;
+    let actions: Vec<&str> = log.as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(actions.contains(&"lockout") && actions.contains(&"login_failed"), "{actions:?}");
+    // Another account from the same address still signs in (the address limit is higher).
+    app.login("agent@450100").await;
+}
+both!(brute_force_locks_out);
+
+/// 11 and 15. An admin's reset forces a change, tells the user and is audited; users change their own
+/// passwords under a rule; idle sessions end.
+async fn password_resets_and_changes(app: TestApp) {
+    let admin = app.login("admin").await;
+    let (_, users) = app.get(Some(&admin), "/api/v1/admin/users").await;
+    let id = users.as_array().unwrap().iter().find(|u| u["username"] == "discipline@450100").unwrap()["id"].clone();
+    let (s, v) = app.post(Some(&admin), &format!("/api/v1/admin/users/{id}/password"), json!({"password": "Temp-Pass-2026"})).await;
+    assert!(s.is_success(), "{v}");
+    let (s, v) = app.post(None, "/api/v1/auth/login", json!({"username": "discipline@450100", "password": "Temp-Pass-2026"})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["user"]["must_change_password"], true);
+    let token = v["token"].as_str().unwrap().to_string();
+    let (s, _) = app.get(Some(&token), "/api/v1/work-orders").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "nothing before the password is changed");
+    for (new, why) in [("short", "too short"), ("alllowercaseletters", "one class"), ("Discipline@450100!", "the name"), ("Password-2026x", "common")] {
+        let (s, v) = app.post(Some(&token), "/api/v1/me/password", json!({"current": "Temp-Pass-2026", "new": new})).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("new")), "{why}: {v}");
+    }
+    let (s, v) = app.post(Some(&token), "/api/v1/me/password", json!({"current": "wrong", "new": "Kx7#mQ2vLp9"})).await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("current")));
+    let (s, _) = app.post(Some(&token), "/api/v1/me/password", json!({"current": "Temp-Pass-2026", "new": "Kx7#mQ2vLp9"})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = app.get(Some(&token), "/api/v1/work-orders").await;
+    assert_eq!(s, StatusCode::OK, "this session goes on");
+    let (_, inbox) = app.get(Some(&token), "/api/v1/notifications").await;
+    assert!(inbox.to_string().contains("密码已被管理员重置"), "the user is told: {inbox}");
+    let (_, log) = app.get(Some(&admin), "/api/v1/admin/audit").await;
+    let actions: Vec<&str> = log.as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(actions.contains(&"password_reset") && actions.contains(&"password_change"), "{actions:?}");
+
+    // Idle timeout: a session unused for longer than the idle time ends; the lifetime alone does not keep it.
+    let idle = app.store.idle_timeout();
+    let later = Timestamp::now() + idle + SignedDuration::from_mins(1);
+    assert!(app.store.user_by_session(&token, idle, Timestamp::now()).await.unwrap().is_some());
+    assert!(app.store.user_by_session(&token, idle, later).await.unwrap().is_none());
+}
+both!(password_resets_and_changes);
+
+/// 12. Sign-in and the language switch send nobody to another site.
+async fn redirects_stay_on_site(app: TestApp) {
+    let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = c
+        .post(format!("{}/login", app.base))
+        .form(&[("username", "agent@450100"), ("password", crate::helpers::PASSWORD), ("next", "/\\evil.example/phish")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/");
+    let r = c
+        .get(format!("{}/lang/en", app.base))
+        .header("referer", "http://127.0.0.1/\\evil.example/x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/");
+}
+both!(redirects_stay_on_site);
+
+/// 14. A cookie session refuses writes from another site, and non-JSON API writes.
+async fn cross_site_writes_are_refused(app: TestApp) {
+    let c = reqwest::Client::new();
+    let res = c
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .json(&json!({"username": "agent@450100", "password": crate::helpers::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let before = app.count("work_orders").await;
+    let r = c
+        .post(format!("{}/api/v1/work-orders", app.base))
+        .header("cookie", &cookie)
+        .header("content-type", "text/plain")
+        .header("origin", "http://evil.example")
+        .body(intake("help").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = c
+        .post(format!("{}/api/v1/work-orders", app.base))
+        .header("cookie", &cookie)
+        .header("content-type", "text/plain")
+        .body(intake("help").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "text/plain with a cookie");
+    assert_eq!(app.count("work_orders").await, before, "nothing written");
+    let r = c
+        .post(format!("{}/login", app.base))
+        .header("origin", "http://evil.example")
+        .form(&[("username", "agent@450100"), ("password", crate::helpers::PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "a sign-in posted from another site");
+    // The same request from the site itself works.
+    let host = app.base.trim_start_matches("http://").to_string();
+    let r = c
+        .post(format!("{}/api/v1/work-orders", app.base))
+        .header("cookie", &cookie)
+        .header("origin", format!("http://{host}"))
+        .json(&intake("help"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
+both!(cross_site_writes_are_refused);
+
+/// 16. Security headers on every answer; no caching of API answers and case pages; /metrics for the monitor only.
+async fn headers_and_metrics(backend: Backend) {
+    let app = TestApp::spawn_configured(backend, |c| {
+        c.metrics_allow = vec![];
+        c.metrics_token = Some("m-secret".into());
+    })
+    .await;
+    let agent = app.login("agent@450100").await;
+    for path in ["/api/v1/me", "/agent", "/login"] {
+        let r = app.client.get(format!("{}{path}", app.base)).bearer_auth(&agent).send().await.unwrap();
+        let h = r.headers();
+        assert!(h.contains_key("content-security-policy"), "{path}");
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "same-origin");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+    }
+    let r = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app.client.get(format!("{}/metrics", app.base)).bearer_auth("wrong").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app.client.get(format!("{}/metrics", app.base)).bearer_auth("m-secret").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+mod headers {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::headers_and_metrics(super::Backend::Sqlite).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if crate::helpers::postgres_wanted() {
+            super::headers_and_metrics(super::Backend::Postgres).await
+        }
+    }
+}
+
+/// 18. Every error is JSON and names the right field.
+async fn errors_are_json_and_name_the_field(app: TestApp) {
+    let sup = app.login("supervisor@450100").await;
+    let agent = app.login("agent@450100").await;
+    let (s, v) = app.get(Some(&sup), "/api/v1/work-orders/abc").await;
+    assert!(s.is_client_error() && v["error"]["code"].is_string(), "{s} {v}");
+    let (s, v) = app.get(Some(&agent), "/api/v1/enterprises").await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("q")));
+    let o = create(&app, &agent, intake("help")).await;
+    for (body, field) in [
+        (json!({"action": "dispatch", "units": "450100-XZSP"}), "units"),
+        (json!({"action": "urge", "note": 5}), "note"),
+        (json!({"action": "request_extension", "until": 5, "reason": "x"}), "until"),
+    ] {
+        let mut body = body;
+        body["version"] = o["version"].clone();
+        let (s, v) = app.post(Some(&sup), &format!("/api/v1/work-orders/{}/actions", o["id"]), body.clone()).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{body}: {v}");
+    }
+}
+both!(errors_are_json_and_name_the_field);
+
+/// The audit chain: intact after real use; broken on purpose, `zhitong audit verify` names the entry.
+async fn audit_chain_detects_tampering(app: TestApp) {
+    app.login("agent@450100").await;
+    app.login("supervisor@450100").await;
+    let (s, _) = app.post(None, "/api/v1/auth/login", json!({"username": "agent@450100", "password": "nope"})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let check = app.store.verify_audit().await.unwrap();
+    let zhitong_storage::AuditCheck::Intact { entries } = check else { panic!("{check:?}") };
+    assert!(entries >= 3);
+    let out = app.cli(&["audit", "verify"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    app.store.debug_execute("UPDATE audit_log SET actor = 'someone-else' WHERE id = 2").await.unwrap();
+    assert!(matches!(app.store.verify_audit().await.unwrap(), zhitong_storage::AuditCheck::Broken { id: 2, .. }));
+    let out = app.cli(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("第 2 条"), "{}", String::from_utf8_lossy(&out.stderr));
+    // Only the top jurisdiction's admins read the log.
+    let county_admin = app.county_admin().await;
+    let (s, _) = app.get(Some(&county_admin), "/api/v1/admin/audit").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+both!(audit_chain_detects_tampering);
