@@ -232,10 +232,9 @@ pub fn required_text(field: &str, label: &str, s: &str, max_chars: usize) -> Res
 pub fn plain_text<'a>(field: &str, label: &str, s: &'a str) -> Result<&'a str, FieldError> {
     match s.chars().find(|c| forbidden_char(*c)) {
         None => Ok(s),
-        Some(c) => Err(FieldError::new(
-            field,
-            format!("{label}含有不允许的控制字符（U+{:04X}），请删除后重试", c as u32),
-        )),
+        Some(c) => {
+            Err(FieldError::new(field, format!("{label}含有不允许的控制字符（U+{:04X}），请删除后重试", c as u32)))
+        }
     }
 }
 

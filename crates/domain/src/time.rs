@@ -88,7 +88,8 @@ mod tests {
 
     #[test]
     fn far_dates_are_refused_not_panicked_on() {
-        for s in ["-009999-01-01T00:00:00", "9999-12-31T23:00:00", "9999-12-30T00:00:00Z", "1000-01-01T00:00:00+08:00"] {
+        for s in ["-009999-01-01T00:00:00", "9999-12-31T23:00:00", "9999-12-30T00:00:00Z", "1000-01-01T00:00:00+08:00"]
+        {
             assert_eq!(parse_instant(s), None, "{s}");
         }
         assert_eq!(parse_date("9999-12-31"), None);

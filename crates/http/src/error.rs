@@ -18,7 +18,10 @@ pub enum ApiError {
     Invalid(FieldError),
     Forbidden(String),
     NotFound,
-    Conflict { code: &'static str, message: String },
+    Conflict {
+        code: &'static str,
+        message: String,
+    },
     TooManyRequests,
     /// Sign-in refused for a while after too many failures.
     Locked(String),

@@ -50,9 +50,15 @@ fn nul_path(v: &serde_json::Value, at: &str) -> Option<String> {
     let join = |k: &str| if at.is_empty() { k.to_string() } else { format!("{at}.{k}") };
     match v {
         serde_json::Value::String(s) => s.contains('\0').then(|| if at.is_empty() { "body".into() } else { at.into() }),
-        serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, x)| nul_path(x, &format!("{at}[{i}]"))),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, x)| nul_path(x, &format!("{at}[{i}]")))
+        }
         serde_json::Value::Object(map) => map.iter().find_map(|(k, x)| {
-            if k.contains('\0') { Some(if at.is_empty() { "body".into() } else { at.into() }) } else { nul_path(x, &join(k)) }
+            if k.contains('\0') {
+                Some(if at.is_empty() { "body".into() } else { at.into() })
+            } else {
+                nul_path(x, &join(k))
+            }
         }),
         _ => None,
     }

@@ -124,12 +124,27 @@ pub struct AuditFilter {
 /// The outcome of checking the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditCheck {
-    Intact { entries: i64 },
+    Intact {
+        entries: i64,
+    },
     /// The first entry whose hash or link does not fit, and why.
-    Broken { id: i64, reason: String },
+    Broken {
+        id: i64,
+        reason: String,
+    },
 }
 
-fn entry_hash(prev: &str, at: i64, actor_id: Option<i64>, actor: &str, action: &str, target: Option<&str>, address: Option<&str>, details: &str) -> String {
+#[allow(clippy::too_many_arguments)] // the hashed fields, in their order in the table, as in `verify_audit`
+fn entry_hash(
+    prev: &str,
+    at: i64,
+    actor_id: Option<i64>,
+    actor: &str,
+    action: &str,
+    target: Option<&str>,
+    address: Option<&str>,
+    details: &str,
+) -> String {
     let mut h = Sha256::new();
     // Length-prefixed fields: no two different entries hash the same input.
     for part in [
@@ -150,7 +165,12 @@ fn entry_hash(prev: &str, at: i64, actor_id: Option<i64>, actor: &str, action: &
 
 impl Store {
     /// Append an entry inside the caller's transaction, so it is recorded exactly when what it tells of is.
-    pub(crate) async fn audit_in(&self, tx: &mut Transaction<'static, Any>, e: &AuditEntry, now: Timestamp) -> Result<()> {
+    pub(crate) async fn audit_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        e: &AuditEntry,
+        now: Timestamp,
+    ) -> Result<()> {
         if self.backend() == Backend::Postgres {
             // One writer of the chain at a time: two concurrent entries must not both link to the same one.
             sqlx::query("SELECT pg_advisory_xact_lock(7242001)").execute(&mut **tx).await?;
@@ -160,7 +180,16 @@ impl Store {
         let prev = prev.map(|p| p.0).unwrap_or_else(|| GENESIS.to_string());
         let at = to_millis(now);
         let details = e.details.to_string();
-        let hash = entry_hash(&prev, at, e.actor_id, &e.actor, e.action.code(), e.target.as_deref(), e.address.as_deref(), &details);
+        let hash = entry_hash(
+            &prev,
+            at,
+            e.actor_id,
+            &e.actor,
+            e.action.code(),
+            e.target.as_deref(),
+            e.address.as_deref(),
+            &details,
+        );
         sqlx::query(
             "INSERT INTO audit_log (at, actor_id, actor, action, target, address, details, prev_hash, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -242,40 +271,45 @@ impl Store {
         let mut n = 0;
         let mut after = i64::MIN;
         loop {
-        // In pages by id, so a long log is checked in constant memory.
-        let rows = sqlx::query(
-            "SELECT id, at, actor_id, actor, action, target, address, details, prev_hash, hash FROM audit_log \
+            // In pages by id, so a long log is checked in constant memory.
+            let rows = sqlx::query(
+                "SELECT id, at, actor_id, actor, action, target, address, details, prev_hash, hash FROM audit_log \
              WHERE id > $1 ORDER BY id LIMIT 5000",
-        )
-        .bind(after)
-        .fetch_all(self.reader())
-        .await?;
-        if rows.is_empty() {
-            break;
-        }
-        for r in &rows {
-            let id = r.int("id")?;
-            let (prev_hash, hash) = (r.text("prev_hash")?, r.text("hash")?);
-            if prev_hash != prev {
-                return Ok(AuditCheck::Broken { id, reason: "与上一条记录的链接不符（记录被删除、插入或改动）".into() });
+            )
+            .bind(after)
+            .fetch_all(self.reader())
+            .await?;
+            if rows.is_empty() {
+                break;
             }
-            let want = entry_hash(
-                &prev_hash,
-                r.int("at")?,
-                r.opt_int("actor_id")?,
-                &r.text("actor")?,
-                &r.text("action")?,
-                r.opt_text("target")?.as_deref(),
-                r.opt_text("address")?.as_deref(),
-                &r.text("details")?,
-            );
-            if want != hash {
-                return Ok(AuditCheck::Broken { id, reason: "记录内容与其哈希不符（记录被改动）".into() });
+            for r in &rows {
+                let id = r.int("id")?;
+                let (prev_hash, hash) = (r.text("prev_hash")?, r.text("hash")?);
+                if prev_hash != prev {
+                    return Ok(AuditCheck::Broken {
+                        id,
+                        reason: "与上一条记录的链接不符（记录被删除、插入或改动）".into(),
+                    });
+                }
+                let want = entry_hash(
+                    &prev_hash,
+                    r.int("at")?,
+                    r.opt_int("actor_id")?,
+                    &r.text("actor")?,
+                    &r.text("action")?,
+                    r.opt_text("target")?.as_deref(),
+                    r.opt_text("address")?.as_deref(),
+                    &r.text("details")?,
+                );
+                if want != hash {
+                    return Ok(AuditCheck::Broken {
+                        id, reason: "记录内容与其哈希不符（记录被改动）".into()
+                    });
+                }
+                prev = hash;
+                n += 1;
+                after = id;
             }
-            prev = hash;
-            n += 1;
-            after = id;
-        }
         }
         Ok(AuditCheck::Intact { entries: n })
     }
@@ -324,8 +358,11 @@ impl Store {
         let mut locked = None;
         for key in throttle_keys(username, address) {
             let account = key.starts_with("user:");
-            let (limit, minutes) =
-                if account { (ACCOUNT_FAILURES, ACCOUNT_LOCK_MINUTES) } else { (ADDRESS_FAILURES, ADDRESS_LOCK_MINUTES) };
+            let (limit, minutes) = if account {
+                (ACCOUNT_FAILURES, ACCOUNT_LOCK_MINUTES)
+            } else {
+                (ADDRESS_FAILURES, ADDRESS_LOCK_MINUTES)
+            };
             // A failure after the window starts a new count.
             let (failures,): (i64,) = sqlx::query_as(
                 "INSERT INTO login_failures (key, failures, first_at, locked_until) VALUES ($1, 1, $2, NULL) \
@@ -375,7 +412,10 @@ impl Store {
     /// A successful sign-in clears the account's count (the address's stays: one right guess among many
     /// wrong ones must not reset an attacker's count).
     pub(crate) async fn login_succeeded(&self, tx: &mut Transaction<'static, Any>, username: &str) -> Result<()> {
-        sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(format!("user:{username}")).execute(&mut **tx).await?;
+        sqlx::query("DELETE FROM login_failures WHERE key = $1")
+            .bind(format!("user:{username}"))
+            .execute(&mut **tx)
+            .await?;
         Ok(())
     }
 }

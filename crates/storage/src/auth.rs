@@ -87,9 +87,14 @@ fn user_from(r: &sqlx::any::AnyRow) -> Result<User> {
 /// The outcome of a sign-in.
 #[derive(Debug)]
 pub enum SignIn {
-    Success { user: User, token: String },
+    Success {
+        user: User,
+        token: String,
+    },
     /// Wrong name or password (not told apart); `locked` when this failure reached the limit.
-    Wrong { locked: Option<crate::Locked> },
+    Wrong {
+        locked: Option<crate::Locked>,
+    },
     /// Locked before the password was looked at.
     Locked(crate::Locked),
 }
@@ -142,7 +147,8 @@ impl Store {
         now: Timestamp,
     ) -> Result<SignIn> {
         // No account has a control character in its name (PostgreSQL would refuse a NUL in the query).
-        let username: String = username.chars().map(|c| if zhitong_domain::org::forbidden_char(c) { '?' } else { c }).take(100).collect();
+        let username: String =
+            username.chars().map(|c| if zhitong_domain::org::forbidden_char(c) { '?' } else { c }).take(100).collect();
         let username = username.as_str();
         if let Some(locked) = self.login_locked(username, address, now).await? {
             return Ok(SignIn::Locked(locked));
@@ -226,7 +232,14 @@ impl Store {
 
     /// Change one's own password: the current one must be right, the new one must follow the rule.
     /// Other sessions of the user end; this one stays.
-    pub async fn change_password(&self, user: &User, current: &str, new: &str, keep_token: Option<&str>, now: Timestamp) -> Result<()> {
+    pub async fn change_password(
+        &self,
+        user: &User,
+        current: &str,
+        new: &str,
+        keep_token: Option<&str>,
+        now: Timestamp,
+    ) -> Result<()> {
         let (phc,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
             .bind(user.id)
             .fetch_one(self.reader())

@@ -10,8 +10,8 @@
 //! - Every state change of a work order goes through [`Store::act`].
 
 mod admin;
-mod audit;
 mod archive;
+mod audit;
 mod auth;
 mod deadlines;
 mod enterprises;
@@ -34,10 +34,8 @@ use std::sync::{Arc, RwLock};
 use sqlx::{Any, AnyPool, Transaction, any::AnyPoolOptions};
 
 pub use admin::{NewAccount, NewPassword, UserAccount};
-pub use audit::{
-    AuditAction, AuditCheck, AuditEntry, AuditFilter, AuditRecord, Locked, check_password_rule,
-};
 pub use archive::{ArchivedReport, ReviewInput, TypicalInput};
+pub use audit::{AuditAction, AuditCheck, AuditEntry, AuditFilter, AuditRecord, Locked, check_password_rule};
 pub use auth::{NewUser, PORTAL_USER, SYSTEM_USER, SignIn, User, hash_password};
 pub use deadlines::{CalendarDay, CalendarView, DeadlineBook, PolicyEntry, PolicyInput};
 pub use enterprises::{Enterprise, EnterpriseInput};

@@ -842,9 +842,8 @@ impl Store {
             }),
         };
         let show_caller = zhitong_domain::permission::may_see_caller(actor, &case);
-        let enterprise = enterprise.map(|e| {
-            if show_caller { e } else { Enterprise { contact: None, phone: None, ..e } }
-        });
+        let enterprise =
+            enterprise.map(|e| if show_caller { e } else { Enterprise { contact: None, phone: None, ..e } });
         let caller = if show_caller {
             Caller { name: r.text("caller_name")?, phone: r.text("caller_phone")? }
         } else {

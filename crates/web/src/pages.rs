@@ -145,7 +145,6 @@ pub(crate) fn safe_next(next: &str) -> &str {
     if local { next } else { "/" }
 }
 
-
 pub async fn login_submit(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -904,7 +903,9 @@ mod tests {
 
     #[test]
     fn only_paths_on_this_site() {
-        for bad in ["/\\evil.example/phish", "//evil.example", "https://evil.example", "/\t/evil.example", "\\\\evil", ""] {
+        for bad in
+            ["/\\evil.example/phish", "//evil.example", "https://evil.example", "/\t/evil.example", "\\\\evil", ""]
+        {
             assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
         assert_eq!(safe_next("/cases/12?tab=history"), "/cases/12?tab=history");

@@ -76,7 +76,10 @@ mod tests {
         let j = OrderNumber { series: Series::Discipline, ..n.clone() };
         assert_eq!(j.to_string(), "ZTJ-20220207-0001");
         assert_eq!(OrderNumber::parse("ZTJ-20220207-0001"), Some(j));
-        assert_ne!(OrderNumber::counter_key(Series::Public, n.day), OrderNumber::counter_key(Series::Discipline, n.day));
+        assert_ne!(
+            OrderNumber::counter_key(Series::Public, n.day),
+            OrderNumber::counter_key(Series::Discipline, n.day)
+        );
         assert_eq!(
             OrderNumber { series: Series::Public, day: "2022-02-07".parse().unwrap(), seq: 12345 }.to_string(),
             "ZTC-20220207-12345"

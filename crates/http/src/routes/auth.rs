@@ -46,8 +46,10 @@ pub async fn login(
         return Err(zhitong_domain::FieldError::new("password", "请输入密码").into());
     }
     let now = jiff::Timestamp::now();
-    let outcome =
-        state.store.sign_in(req.username.trim(), &req.password, address.as_deref(), state.settings.session_ttl, now).await?;
+    let outcome = state
+        .store
+        .sign_in(req.username.trim(), &req.password, address.as_deref(), state.settings.session_ttl, now)
+        .await?;
     let (user, token) = match outcome {
         SignIn::Success { user, token } => (user, token),
         SignIn::Wrong { locked: None } => return Err(ApiError::Unauthorized("用户名或密码错误")),

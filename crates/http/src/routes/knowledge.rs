@@ -1,10 +1,6 @@
 //! The knowledge base (知识库): read by all staff, curated by supervisors and admins.
 
-use axum::{
-    Json,
-    extract::State,
-    http::StatusCode,
-};
+use axum::{Json, extract::State, http::StatusCode};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use zhitong_domain::{FieldError, org::Role};

@@ -26,10 +26,7 @@ async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
 }
 
 /// Prometheus text, for the monitoring host only: a token, or an allowed address.
-async fn metrics(
-    State(s): State<AppState>,
-    req: axum::extract::Request,
-) -> axum::response::Response {
+async fn metrics(State(s): State<AppState>, req: axum::extract::Request) -> axum::response::Response {
     let headers = req.headers();
     let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
     let token_ok = s.settings.metrics_token.as_deref().is_some_and(|want| {
@@ -46,5 +43,6 @@ async fn metrics(
         return crate::error::ApiError::Forbidden("只有监控主机可以读取指标（metrics_token 或 metrics_allow）".into())
             .into_response();
     }
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::metrics_handle().render()).into_response()
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::metrics_handle().render())
+        .into_response()
 }

@@ -1,9 +1,4 @@
-use axum::{
-    Json,
-    body::Bytes,
-    extract::State,
-    http::StatusCode,
-};
+use axum::{Json, body::Bytes, extract::State, http::StatusCode};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use zhitong_domain::{FieldError, work_order::Command};

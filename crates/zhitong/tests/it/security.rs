@@ -56,7 +56,12 @@ async fn idempotency_replay_reveals_nothing(app: TestApp) {
     assert_eq!(first["state"], "with_discipline");
     let (s, seen) = app.get(Some(&discipline), &format!("/api/v1/work-orders/{}", first["id"])).await;
     assert_eq!(s, StatusCode::OK);
-    app.act(&discipline, &seen, json!({"action": "discipline_feedback", "text": "经查，反映的科员张某索要好处费问题属实。"})).await;
+    app.act(
+        &discipline,
+        &seen,
+        json!({"action": "discipline_feedback", "text": "经查，反映的科员张某索要好处费问题属实。"}),
+    )
+    .await;
 
     let (s, replay) = app.post(Some(&agent), "/api/v1/work-orders", body.clone()).await;
     assert_eq!(s, StatusCode::CREATED);
@@ -130,7 +135,10 @@ async fn hostile_names_are_inert(app: TestApp) {
     let agent = app.login("agent@450100").await;
     let res = app.client.get(format!("{}/agent", app.base)).bearer_auth(&agent).send().await.unwrap();
     let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline'; img") || csp.contains("script-src 'self';"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline'; img") || csp.contains("script-src 'self';"),
+        "{csp}"
+    );
     assert!(!csp.contains("script-src 'self' 'unsafe-inline'"), "{csp}");
     let html = res.text().await.unwrap();
     assert!(html.contains("450100-EVIL"), "the unit is in the console's data");
@@ -317,11 +325,13 @@ both!(confidential_callers_are_redacted);
 /// 10. Repeated wrong passwords lock the account (429), the right one then fails too, and the audit log tells.
 async fn brute_force_locks_out(app: TestApp) {
     for _ in 0..5 {
-        let (s, _) = app.post(None, "/api/v1/auth/login", json!({"username": "leader@450100", "password": "guess"})).await;
+        let (s, _) =
+            app.post(None, "/api/v1/auth/login", json!({"username": "leader@450100", "password": "guess"})).await;
         assert!(s == StatusCode::UNAUTHORIZED || s == StatusCode::TOO_MANY_REQUESTS);
     }
-    let (s, v) =
-        app.post(None, "/api/v1/auth/login", json!({"username": "leader@450100", "password": crate::helpers::PASSWORD})).await;
+    let (s, v) = app
+        .post(None, "/api/v1/auth/login", json!({"username": "leader@450100", "password": crate::helpers::PASSWORD}))
+        .await;
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("locked")), "{v}");
     assert!(v["error"]["message"].as_str().unwrap().contains("锁定"));
     let admin = app.login("admin").await;
@@ -339,21 +349,32 @@ async fn password_resets_and_changes(app: TestApp) {
     let admin = app.login("admin").await;
     let (_, users) = app.get(Some(&admin), "/api/v1/admin/users").await;
     let id = users.as_array().unwrap().iter().find(|u| u["username"] == "discipline@450100").unwrap()["id"].clone();
-    let (s, v) = app.post(Some(&admin), &format!("/api/v1/admin/users/{id}/password"), json!({"password": "Temp-Pass-2026"})).await;
+    let (s, v) = app
+        .post(Some(&admin), &format!("/api/v1/admin/users/{id}/password"), json!({"password": "Temp-Pass-2026"}))
+        .await;
     assert!(s.is_success(), "{v}");
-    let (s, v) = app.post(None, "/api/v1/auth/login", json!({"username": "discipline@450100", "password": "Temp-Pass-2026"})).await;
+    let (s, v) = app
+        .post(None, "/api/v1/auth/login", json!({"username": "discipline@450100", "password": "Temp-Pass-2026"}))
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["user"]["must_change_password"], true);
     let token = v["token"].as_str().unwrap().to_string();
     let (s, _) = app.get(Some(&token), "/api/v1/work-orders").await;
     assert_eq!(s, StatusCode::FORBIDDEN, "nothing before the password is changed");
-    for (new, why) in [("short", "too short"), ("alllowercaseletters", "one class"), ("Discipline@450100!", "the name"), ("Password-2026x", "common")] {
-        let (s, v) = app.post(Some(&token), "/api/v1/me/password", json!({"current": "Temp-Pass-2026", "new": new})).await;
+    for (new, why) in [
+        ("short", "too short"),
+        ("alllowercaseletters", "one class"),
+        ("Discipline@450100!", "the name"),
+        ("Password-2026x", "common"),
+    ] {
+        let (s, v) =
+            app.post(Some(&token), "/api/v1/me/password", json!({"current": "Temp-Pass-2026", "new": new})).await;
         assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("new")), "{why}: {v}");
     }
     let (s, v) = app.post(Some(&token), "/api/v1/me/password", json!({"current": "wrong", "new": "Kx7#mQ2vLp9"})).await;
     assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("current")));
-    let (s, _) = app.post(Some(&token), "/api/v1/me/password", json!({"current": "Temp-Pass-2026", "new": "Kx7#mQ2vLp9"})).await;
+    let (s, _) =
+        app.post(Some(&token), "/api/v1/me/password", json!({"current": "Temp-Pass-2026", "new": "Kx7#mQ2vLp9"})).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, _) = app.get(Some(&token), "/api/v1/work-orders").await;
     assert_eq!(s, StatusCode::OK, "this session goes on");
@@ -376,7 +397,11 @@ async fn redirects_stay_on_site(app: TestApp) {
     let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let r = c
         .post(format!("{}/login", app.base))
-        .form(&[("username", "agent@450100"), ("password", crate::helpers::PASSWORD), ("next", "/\\evil.example/phish")])
+        .form(&[
+            ("username", "agent@450100"),
+            ("password", crate::helpers::PASSWORD),
+            ("next", "/\\evil.example/phish"),
+        ])
         .send()
         .await
         .unwrap();
