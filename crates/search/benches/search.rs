@@ -62,6 +62,7 @@ fn synthetic(id: i64) -> (CaseDoc, &'static str, &'static str, String) {
     let j = jurisdictions[(id as usize) % jurisdictions.len()];
     let unit = format!("{j}-{}", m.2);
     let doc = CaseDoc {
+        sealed_text: String::new(),
         id,
         number: format!("ZTC-20260101-{id:07}"),
         updated_at: id,

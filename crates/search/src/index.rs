@@ -178,6 +178,15 @@ pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
     writer: Mutex<Writer>,
+    sealed: Sealed,
+}
+
+/// The discipline commission's cases with their text, in memory only: their text is sealed at rest
+/// (storage's `crypto`), and the on-disk index holds their number and title alone. Loaded in full at the
+/// first sync after a start, then kept up by the same follower; searched only for those who may see them.
+struct Sealed {
+    reader: IndexReader,
+    writer: Mutex<(IndexWriter, bool)>,
 }
 
 /// What to search: cases, knowledge-base answers or both, and filters on cases.
@@ -267,7 +276,49 @@ impl SearchIndex {
             index.load_metas()?.payload.and_then(|p| serde_json::from_str::<Watermark>(&p).ok()).unwrap_or_default();
         let writer = index.writer_with_num_threads(1, 64_000_000)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { reader, fields, writer: Mutex::new(Writer { writer, watermark, recent: HashMap::new() }) })
+        let ram = Index::create_in_ram(schema().0);
+        ram.tokenizers().register(TOKENIZER, ChineseTokenizer);
+        let sealed = Sealed {
+            writer: Mutex::new((ram.writer_with_num_threads(1, 15_000_000)?, false)),
+            reader: ram.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?,
+        };
+        Ok(SearchIndex {
+            reader,
+            fields,
+            writer: Mutex::new(Writer { writer, watermark, recent: HashMap::new() }),
+            sealed,
+        })
+    }
+
+    /// Put discipline cases, with their opened text, into the in-memory index; the first call loads them all.
+    async fn sync_sealed(&self, store: &Store, changed: &[CaseDoc]) -> Result<()> {
+        let mut guard = self.sealed.writer.lock().await;
+        let (writer, loaded) = &mut *guard;
+        let mut n = 0;
+        if !*loaded {
+            let mut after = 0;
+            loop {
+                let docs = store.sealed_cases_after(after, PAGE).await?;
+                let Some(last) = docs.last() else { break };
+                after = last.id;
+                for d in &docs {
+                    writer.delete_term(Term::from_field_text(self.fields.key, &format!("c{}", d.id)));
+                    writer.add_document(self.case_document_with(d, &d.sealed_text))?;
+                    n += 1;
+                }
+            }
+            *loaded = true;
+        }
+        for d in changed.iter().filter(|d| d.discipline_only) {
+            writer.delete_term(Term::from_field_text(self.fields.key, &format!("c{}", d.id)));
+            writer.add_document(self.case_document_with(d, &d.sealed_text))?;
+            n += 1;
+        }
+        if n > 0 {
+            writer.commit()?;
+            self.sealed.reader.reload()?;
+        }
+        Ok(())
     }
 
     pub fn num_docs(&self) -> u64 {
@@ -275,6 +326,10 @@ impl SearchIndex {
     }
 
     fn case_document(&self, d: &CaseDoc) -> TantivyDocument {
+        self.case_document_with(d, &d.text)
+    }
+
+    fn case_document_with(&self, d: &CaseDoc, body: &str) -> TantivyDocument {
         let f = self.fields;
         let mut doc = TantivyDocument::new();
         doc.add_text(f.key, format!("c{}", d.id));
@@ -283,7 +338,7 @@ impl SearchIndex {
         doc.add_text(f.number, &d.number);
         doc.add_text(f.title, &d.title);
         doc.add_text(f.title_exact, normalise(&d.title));
-        doc.add_text(f.body, &d.text);
+        doc.add_text(f.body, body);
         doc.add_text(f.enterprise, &d.enterprise);
         if let Some(e) = d.enterprise_id {
             doc.add_i64(f.enterprise_id, e);
@@ -333,6 +388,7 @@ impl SearchIndex {
         let mut cursor = ((w.watermark.cases_ms - OVERLAP_MS).max(0), 0i64);
         loop {
             let docs = store.cases_changed_since(cursor, PAGE).await?;
+            self.sync_sealed(store, &docs).await?;
             let mut changed = 0;
             for d in &docs {
                 let key = format!("c{}", d.id);
@@ -403,6 +459,12 @@ impl SearchIndex {
 
     /// Empties the index and reads everything again (`zhitong search rebuild`). `progress(done)` after each page.
     pub async fn rebuild(&self, store: &Store, mut progress: impl FnMut(u64)) -> Result<u64> {
+        {
+            let mut sealed = self.sealed.writer.lock().await;
+            sealed.0.delete_all_documents()?;
+            sealed.1 = false;
+        }
+        self.sync_sealed(store, &[]).await?;
         let mut w = self.writer.lock().await;
         w.writer.delete_all_documents()?;
         w.recent.clear();
@@ -537,23 +599,64 @@ impl SearchIndex {
             must.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
         }
         let full = BooleanQuery::new(must);
-        let searcher = self.reader.searcher();
-        let limit = query.limit.clamp(1, 100);
-        let top_docs = TopDocs::with_limit(limit).and_offset(query.offset).order_by_score();
-        let (top, total) = if query.top_only {
-            let top = searcher.search(&full, &top_docs)?;
-            let n = top.len();
-            (top, n)
-        } else {
-            searcher.search(&full, &(top_docs, Count))?
-        };
         // Snippets highlight the words only (not the filters).
         let words_query = BooleanQuery::new(
             words.iter().flat_map(|w| [f.title, f.body].map(|field| (Occur::Should, term(field, w)))).collect(),
         );
-        let mut body_snippets = SnippetGenerator::create(&searcher, &words_query, f.body)?;
+        let limit = query.limit.clamp(1, 100);
+        let with_sealed = query.scope.as_deref() != Some("knowledge")
+            && matches!(list_scope(actor, tree), ListScope::Jurisdictions { include_discipline_only: true, .. });
+        if !with_sealed {
+            let searcher = self.reader.searcher();
+            let (top, total) = self.top(&searcher, &full, query.offset, limit, query.top_only)?;
+            let items = self.hits(&searcher, &words_query, words.is_empty(), top)?;
+            return Ok(SearchResults { total, items });
+        }
+        // Discipline cases come from the in-memory index, with their text; the on-disk copies (title only) are
+        // left out. Both are cut at offset + limit, merged by score, then paged.
+        let disk = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(full.clone()) as Box<dyn Query>),
+            (Occur::MustNot, term(f.restricted, "1")),
+        ]);
+        let (searcher, sealed_searcher) = (self.reader.searcher(), self.sealed.reader.searcher());
+        let (top, n) = self.top(&searcher, &disk, 0, query.offset + limit, query.top_only)?;
+        let (sealed_top, m) = self.top(&sealed_searcher, &full, 0, query.offset + limit, query.top_only)?;
+        let mut items = self.hits(&searcher, &words_query, words.is_empty(), top)?;
+        items.extend(self.hits(&sealed_searcher, &words_query, words.is_empty(), sealed_top)?);
+        items.sort_by(|a, b| b.score.partial_cmp(&a.score).unwrap_or(std::cmp::Ordering::Equal).then(b.id.cmp(&a.id)));
+        let items = items.into_iter().skip(query.offset).take(limit).collect();
+        Ok(SearchResults { total: n + m, items })
+    }
+
+    fn top(
+        &self,
+        searcher: &tantivy::Searcher,
+        q: &dyn Query,
+        offset: usize,
+        limit: usize,
+        top_only: bool,
+    ) -> Result<(Vec<(f32, tantivy::DocAddress)>, usize)> {
+        let top_docs = TopDocs::with_limit(limit.max(1)).and_offset(offset).order_by_score();
+        Ok(if top_only {
+            let top = searcher.search(q, &top_docs)?;
+            let n = top.len();
+            (top, n)
+        } else {
+            searcher.search(q, &(top_docs, Count))?
+        })
+    }
+
+    fn hits(
+        &self,
+        searcher: &tantivy::Searcher,
+        words_query: &BooleanQuery,
+        no_words: bool,
+        top: Vec<(f32, tantivy::DocAddress)>,
+    ) -> Result<Vec<SearchHit>> {
+        let f = self.fields;
+        let mut body_snippets = SnippetGenerator::create(searcher, words_query, f.body)?;
         body_snippets.set_max_num_chars(160);
-        let mut title_snippets = SnippetGenerator::create(&searcher, &words_query, f.title)?;
+        let mut title_snippets = SnippetGenerator::create(searcher, words_query, f.title)?;
         title_snippets.set_max_num_chars(400);
         let today = local(Timestamp::now()).date().to_string();
         let mut items = Vec::with_capacity(top.len());
@@ -562,7 +665,7 @@ impl SearchIndex {
             let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
             let title = text(f.title).unwrap_or_default();
             let title_html =
-                if words.is_empty() { html_escape(&title) } else { title_snippets.snippet_from_doc(&doc).to_html() };
+                if no_words { html_escape(&title) } else { title_snippets.snippet_from_doc(&doc).to_html() };
             let snippet = body_snippets.snippet_from_doc(&doc);
             let snippet_html = if snippet.is_empty() {
                 html_escape(&text(f.body).unwrap_or_default().chars().take(160).collect::<String>())
@@ -589,7 +692,7 @@ impl SearchIndex {
                 score,
             });
         }
-        Ok(SearchResults { total, items })
+        Ok(items)
     }
 }
 

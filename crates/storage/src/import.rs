@@ -55,6 +55,10 @@ impl Store {
                 }
             }
             let updated = o.events.last().map(|e| e.0.at).unwrap_or(o.registration.received_at);
+            // Sealed as `Store::act` would have sealed them (see `crypto`).
+            let none = crate::Keyring::none();
+            let sealer = if case.discipline_only { self.keyring() } else { &none };
+            let identity = if case.confidential { self.keyring() } else { &none };
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO work_orders (number, version, lifecycle, state, kind, regular, channel, line, topic, jurisdiction, \
                  handling_jurisdiction, title, content, enterprise_id, caller_name, caller_phone, confidential, discipline_only, \
@@ -75,10 +79,10 @@ impl Store {
             .bind(case.jurisdiction.as_str())
             .bind(case.handling_jurisdiction.as_str())
             .bind(&o.title)
-            .bind(&o.content)
+            .bind(sealer.seal(&o.content))
             .bind(o.enterprise_id)
-            .bind(&o.caller_name)
-            .bind(&o.caller_phone)
+            .bind(identity.seal(&o.caller_name))
+            .bind(identity.seal(&o.caller_phone))
             .bind(case.confidential as i64)
             .bind(case.discipline_only as i64)
             .bind(case.lead_unit().map(String::from))
@@ -92,8 +96,8 @@ impl Store {
             .bind(case.rating.map(|r| r.code()))
             .bind(case.supervised as i64)
             .bind(case.returns as i64)
-            .bind(answer)
-            .bind(reply)
+            .bind(sealer.seal_opt(answer.as_deref()))
+            .bind(sealer.seal_opt(reply.as_deref()))
             .fetch_one(&mut **tx)
             .await?;
             for a in &case.units {
@@ -115,9 +119,12 @@ impl Store {
                 o.registration.kind.initial_state(),
                 &reg,
                 None,
+                if o.registration.kind.is_for_discipline() { self.keyring() } else { &none },
             )
             .await?;
+            let mut with_discipline = o.registration.kind.is_for_discipline();
             for (e, actor, from, to) in &o.events {
+                with_discipline |= matches!(e.command, Command::TransferDiscipline { .. });
                 let details = serde_json::json!({ "event": e });
                 crate::work_orders::insert_event(
                     tx,
@@ -129,6 +136,7 @@ impl Store {
                     *to,
                     &details,
                     e.counted_unit(),
+                    if with_discipline { self.keyring() } else { &none },
                 )
                 .await?;
             }

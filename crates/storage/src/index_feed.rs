@@ -28,6 +28,8 @@ pub struct CaseDoc {
     pub discipline_only: bool,
     pub units: Vec<String>,
     pub lead_unit: Option<String>,
+    /// A discipline case's text, opened: for an index kept in memory only, never on disk (`text` is empty).
+    pub sealed_text: String,
 }
 
 /// A decided case to learn routing from.
@@ -81,16 +83,30 @@ impl Store {
         self.case_docs(rows).await
     }
 
+    /// The discipline commission's cases, by id, a page at a time: the in-memory index of their text.
+    pub async fn sealed_cases_after(&self, after_id: i64, limit: i64) -> Result<Vec<CaseDoc>> {
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM work_orders w LEFT JOIN enterprises e ON e.id = w.enterprise_id \
+             WHERE w.discipline_only = 1 AND w.id > $1 ORDER BY w.id LIMIT $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after_id).bind(limit).fetch_all(self.reader()).await?;
+        self.case_docs(rows).await
+    }
+
     async fn case_docs(&self, rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<CaseDoc>> {
         let mut docs = rows
             .iter()
             .map(|r| {
-                let text = [
-                    r.text("content")?,
-                    r.opt_text("answer")?.unwrap_or_default(),
-                    r.opt_text("reply")?.unwrap_or_default(),
+                let k = self.keyring();
+                let joined = [
+                    k.open(&r.text("content")?)?,
+                    k.open_opt(r.opt_text("answer")?)?.unwrap_or_default(),
+                    k.open_opt(r.opt_text("reply")?)?.unwrap_or_default(),
                 ]
                 .join("\n");
+                // The on-disk index holds nothing sealed: there a discipline case has its number and title only.
+                let (text, sealed_text) =
+                    if r.flag("discipline_only")? { (String::new(), joined) } else { (joined, String::new()) };
                 Ok(CaseDoc {
                     id: r.int("id")?,
                     number: r.text("number")?,
@@ -107,6 +123,7 @@ impl Store {
                     discipline_only: r.flag("discipline_only")?,
                     units: Vec::new(),
                     lead_unit: r.opt_text("lead_unit")?,
+                    sealed_text,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -143,7 +160,8 @@ impl Store {
                 let accepted = matches!(state.as_str(), "accepted" | "replied" | "pending_follow_up" | "closed");
                 Ok(TrainingCase {
                     title: r.text("title")?,
-                    content: r.text("content")?,
+                    // Sealed text teaches nothing and must not reach a model file.
+                    content: Some(r.text("content")?).filter(|c| !crate::is_sealed(c)).unwrap_or_default(),
                     kind: r.text("kind")?,
                     topic: r.opt_text("topic")?,
                     accepted_unit: if accepted { r.opt_text("lead_unit")? } else { None },

@@ -13,6 +13,7 @@ mod admin;
 mod archive;
 mod audit;
 mod auth;
+mod crypto;
 mod deadlines;
 mod enterprises;
 mod error;
@@ -37,6 +38,7 @@ pub use admin::{NewAccount, NewPassword, UserAccount};
 pub use archive::{ArchivedReport, ReviewInput, TypicalInput};
 pub use audit::{AuditAction, AuditCheck, AuditEntry, AuditFilter, AuditRecord, Locked, check_password_rule};
 pub use auth::{NewUser, PORTAL_USER, SYSTEM_USER, SignIn, User, hash_password};
+pub use crypto::{Keyring, is_sealed};
 pub use deadlines::{CalendarDay, CalendarView, DeadlineBook, PolicyEntry, PolicyInput};
 pub use enterprises::{Enterprise, EnterpriseInput};
 pub use error::StoreError;
@@ -95,10 +97,14 @@ pub struct Store {
     warning_share: f64,
     /// A session unused this long ends (configuration `session_idle_minutes`).
     idle_timeout: jiff::SignedDuration,
+    /// The keys that seal what the discipline commission holds (see `crypto`).
+    keyring: Arc<Keyring>,
 }
 
 /// The settings key counting changes to the organisation, calendars, service hours and deadline policies.
 const ORG_REVISION: &str = "org_revision";
+/// The settings key of a value sealed with the installation's key, to tell at start whether a key fits.
+const ENCRYPTION_CHECK: &str = "encryption_check";
 
 impl Store {
     /// Connect without migrating. `max_connections` sizes the read pool
@@ -141,7 +147,46 @@ impl Store {
             org_revision: Arc::new(std::sync::atomic::AtomicI64::new(-1)),
             warning_share: 0.75,
             idle_timeout: jiff::SignedDuration::from_mins(30),
+            keyring: Arc::new(Keyring::none()),
         })
+    }
+
+    /// Seal confidential content with these keys from now on. Refused when the database holds data sealed
+    /// with a key that is not among them, or sealed data while no key is given: starting would show
+    /// errors instead of cases, or worse, write new confidential content unsealed beside sealed.
+    pub async fn with_keyring(mut self, keyring: Keyring) -> Result<Self> {
+        let check: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+            .bind(ENCRYPTION_CHECK)
+            .fetch_optional(self.reader())
+            .await?;
+        match (check, keyring.is_set()) {
+            (Some((c,)), true) if !keyring.fits(&c) => {
+                return Err(StoreError::Internal(
+                    "加密密钥与数据库中的数据不符（encryption key does not fit the data）：请使用加密这些数据的密钥文件".into(),
+                ));
+            }
+            (Some(_), false) => {
+                return Err(StoreError::Internal(
+                    "数据库中有加密数据，但未配置密钥（set encryption_key_file or ZHITONG_ENCRYPTION_KEY）".into(),
+                ));
+            }
+            (None, true) => {
+                let mut tx = self.begin().await?;
+                sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                    .bind(ENCRYPTION_CHECK)
+                    .bind(keyring.check_value())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+            _ => {}
+        }
+        self.keyring = Arc::new(keyring);
+        Ok(self)
+    }
+
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
     }
 
     /// Connect, apply pending migrations and load the organisation.

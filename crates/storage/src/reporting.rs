@@ -374,10 +374,27 @@ impl Store {
         Ok(n)
     }
 
+    /// Every text a query returns, as stored (tests proving what is sealed at rest).
+    pub async fn debug_texts(&self, sql: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_all(self.reader()).await?;
+        let mut out = vec![];
+        for r in &rows {
+            for i in 0..sqlx::Row::len(r) {
+                if let Ok(Some(v)) = sqlx::Row::try_get::<Option<String>, _>(r, i) {
+                    out.push(v);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every event with its details opened (sealed ones included).
     pub async fn debug_events(&self) -> Result<Vec<(i64, String, i64, String)>> {
-        Ok(sqlx::query_as("SELECT work_order_id, action, at, details FROM work_order_events WHERE action <> 'view'")
-            .fetch_all(self.reader())
-            .await?)
+        let rows: Vec<(i64, String, i64, String)> =
+            sqlx::query_as("SELECT work_order_id, action, at, details FROM work_order_events WHERE action <> 'view'")
+                .fetch_all(self.reader())
+                .await?;
+        rows.into_iter().map(|(id, a, at, d)| Ok((id, a, at, self.keyring().open(&d)?))).collect()
     }
 
     pub async fn debug_numbers_of_kind(&self, kinds: &[&str]) -> Result<Vec<String>> {

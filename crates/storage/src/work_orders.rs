@@ -327,13 +327,14 @@ impl Store {
         let Some((id, created_by, kind, title, content, jurisdiction, caller_name, caller_phone)) = row else {
             return Ok(None);
         };
+        let k = self.keyring();
         let same = created_by == actor.user_id
             && kind == i.kind.code()
             && title == i.title
-            && content == i.content
+            && k.open(&content)? == i.content
             && jurisdiction == i.jurisdiction.as_str()
-            && caller_name == i.caller_name
-            && caller_phone == i.caller_phone.as_str();
+            && k.open(&caller_name)? == i.caller_name
+            && k.open(&caller_phone)? == i.caller_phone.as_str();
         if !same {
             return Err(StoreError::IdempotencyConflict);
         }
@@ -435,6 +436,10 @@ impl Store {
             deadline: policy.map(|p| calendar.deadline(p.clock, i.received_at, p.duration())),
         };
         let case = Lifecycle::register(&registration);
+        // What the discipline commission holds is sealed; a confidential case's caller identity too.
+        let none = crate::Keyring::none();
+        let sealer = if case.discipline_only { self.keyring() } else { &none };
+        let identity = if case.confidential { self.keyring() } else { &none };
         let mut tx = self.begin().await?;
         use crate::enterprises::EnterpriseWrite;
         let how = if i.confidential {
@@ -464,10 +469,10 @@ impl Store {
         .bind(&i.topic)
         .bind(i.jurisdiction.as_str())
         .bind(&i.title)
-        .bind(&i.content)
+        .bind(sealer.seal(&i.content))
         .bind(enterprise_id)
-        .bind(&i.caller_name)
-        .bind(i.caller_phone.as_str())
+        .bind(identity.seal(&i.caller_name))
+        .bind(identity.seal(i.caller_phone.as_str()))
         .bind(case.confidential as i64)
         .bind(case.discipline_only as i64)
         .bind(actor.user_id)
@@ -476,11 +481,12 @@ impl Store {
         .bind(case.deadline.map(to_millis))
         .bind(case.warning_at(&calendar, self.warning_share()).map(to_millis))
         .bind(case.closed_at.map(to_millis))
-        .bind(serde_json::to_string(&i.enterprise)?)
+        .bind(identity.seal(&serde_json::to_string(&i.enterprise)?))
         .fetch_one(&mut *tx)
         .await?;
         let details = serde_json::json!({ "registration": registration });
-        insert_event(&mut tx, id, now, actor, Action::Register.code(), None, case.state, &details, None).await?;
+        insert_event(&mut tx, id, now, actor, Action::Register.code(), None, case.state, &details, None, sealer)
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -516,6 +522,12 @@ impl Store {
         let lookup = |u: &str| org.unit_lookup(u);
         let ctx = Context { now, actor, tree: &org.tree, calendar: &calendar, unit: &lookup };
         let (event, next) = decide(&case, command, &ctx)?;
+        let none = crate::Keyring::none();
+        let sealer = if next.discipline_only { self.keyring() } else { &none };
+        if next.discipline_only && !case.discipline_only {
+            // Passed to the discipline commission: from now on what it holds is sealed, the appeal included.
+            self.seal_case(&mut tx, id).await?;
+        }
         let (answer, reply) = match &event.command {
             Command::Answer { text, .. } => (Some(text.clone()), None),
             Command::Reply { text } if event.unit_role == Some(zhitong_domain::work_order::UnitRole::Lead) => {
@@ -542,8 +554,8 @@ impl Store {
         .bind(next.closed_at.map(to_millis))
         .bind(next.rating.map(|r| r.code()))
         .bind(next.supervised as i64)
-        .bind(answer)
-        .bind(reply)
+        .bind(sealer.seal_opt(answer.as_deref()))
+        .bind(sealer.seal_opt(reply.as_deref()))
         .bind(to_millis(now))
         .bind(id)
         .bind(version)
@@ -581,6 +593,7 @@ impl Store {
             next.state,
             &details,
             unit,
+            sealer,
         )
         .await?;
         tx.commit().await?;
@@ -605,7 +618,9 @@ impl Store {
         if case.confidential {
             let mut tx = self.begin().await?;
             let details = serde_json::json!({});
-            insert_event(&mut tx, id, now, actor, VIEW_ACTION, Some(case.state), case.state, &details, None).await?;
+            let none = crate::Keyring::none();
+            insert_event(&mut tx, id, now, actor, VIEW_ACTION, Some(case.state), case.state, &details, None, &none)
+                .await?;
             let entry = crate::AuditEntry {
                 actor_id: Some(actor.user_id),
                 actor: actor.username.clone(),
@@ -618,6 +633,36 @@ impl Store {
             tx.commit().await?;
         }
         Ok(view)
+    }
+
+    /// Seal a case's own text and its caller's identity (a case just passed to the discipline commission).
+    /// Its earlier history stays as the units saw it; what is recorded from now on is sealed as written.
+    async fn seal_case(&self, tx: &mut Transaction<'static, Any>, id: i64) -> Result<()> {
+        let k = self.keyring();
+        if !k.is_set() {
+            return Ok(());
+        }
+        let row = sqlx::query(
+            "SELECT content, answer, reply, caller_name, caller_phone, enterprise_said FROM work_orders WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+        let seal = |v: Option<String>| v.map(|v| if crate::is_sealed(&v) { v } else { k.seal(&v) });
+        sqlx::query(
+            "UPDATE work_orders SET content = $1, answer = $2, reply = $3, caller_name = $4, caller_phone = $5, \
+             enterprise_said = $6 WHERE id = $7",
+        )
+        .bind(seal(Some(row.text("content")?)))
+        .bind(seal(row.opt_text("answer")?))
+        .bind(seal(row.opt_text("reply")?))
+        .bind(seal(Some(row.text("caller_name")?)))
+        .bind(seal(Some(row.text("caller_phone")?)))
+        .bind(seal(row.opt_text("enterprise_said")?))
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 
     pub async fn history(&self, id: i64, actor: &Actor) -> Result<Vec<EventView>> {
@@ -649,7 +694,7 @@ impl Store {
                     action,
                     from_state: r.opt_text("from_state")?,
                     to_state: r.text("to_state")?,
-                    details: serde_json::from_str(&r.text("details")?)?,
+                    details: serde_json::from_str(&self.keyring().open(&r.text("details")?)?)?,
                 })
             })
             .collect()
@@ -667,7 +712,7 @@ impl Store {
         let mut registration: Option<Registration> = None;
         let mut events: Vec<Event> = vec![];
         for (action, details) in rows {
-            let mut v: serde_json::Value = serde_json::from_str(&details)?;
+            let mut v: serde_json::Value = serde_json::from_str(&self.keyring().open(&details)?)?;
             match action.as_str() {
                 VIEW_ACTION => {}
                 "register" => registration = Some(serde_json::from_value(v["registration"].take())?),
@@ -825,8 +870,9 @@ impl Store {
         let case: Lifecycle = serde_json::from_str(&r.text("lifecycle")?)?;
         let ts = |col: &str| -> Result<Option<String>> { Ok(r.opt_int(col)?.map(|m| rfc3339(from_millis(m)))) };
         let warning_at = r.opt_int("warning_at")?.map(from_millis);
+        let k = self.keyring();
         let said: Option<crate::enterprises::ValidEnterprise> =
-            r.opt_text("enterprise_said")?.map(|s| serde_json::from_str(&s)).transpose()?;
+            k.open_opt(r.opt_text("enterprise_said")?)?.map(|s| serde_json::from_str(&s)).transpose()?;
         let enterprise = match (r.opt_int("e_id")?, said) {
             // What the caller said on this case (cases recorded before 0007 show the shared record).
             (id, Some(said)) => Some(said.shown(id)),
@@ -845,7 +891,7 @@ impl Store {
         let enterprise =
             enterprise.map(|e| if show_caller { e } else { Enterprise { contact: None, phone: None, ..e } });
         let caller = if show_caller {
-            Caller { name: r.text("caller_name")?, phone: r.text("caller_phone")? }
+            Caller { name: k.open(&r.text("caller_name")?)?, phone: k.open(&r.text("caller_phone")?)? }
         } else {
             Caller { name: "（保密）".into(), phone: String::new() }
         };
@@ -864,7 +910,7 @@ impl Store {
             jurisdiction: case.jurisdiction.to_string(),
             handling_jurisdiction: case.handling_jurisdiction.to_string(),
             title: r.text("title")?,
-            content: r.text("content")?,
+            content: k.open(&r.text("content")?)?,
             enterprise,
             caller,
             confidential: case.confidential,
@@ -902,8 +948,8 @@ impl Store {
             extensions: case.extensions,
             redos: case.redos,
             urges: case.urges,
-            answer: r.opt_text("answer")?,
-            reply: r.opt_text("reply")?,
+            answer: k.open_opt(r.opt_text("answer")?)?,
+            reply: k.open_opt(r.opt_text("reply")?)?,
             actions: available_actions(&case, actor, &org.tree).into_iter().map(|a| a.code().to_string()).collect(),
         };
         Ok((view, case))
@@ -956,6 +1002,7 @@ pub(crate) async fn insert_event(
     to: State,
     details: &serde_json::Value,
     unit: Option<&str>,
+    seal: &crate::Keyring,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO work_order_events (work_order_id, at, actor_id, actor_name, actor_role, action, from_state, to_state, details, unit) \
@@ -969,7 +1016,7 @@ pub(crate) async fn insert_event(
     .bind(action)
     .bind(from.map(|s| s.code()))
     .bind(to.code())
-    .bind(details.to_string())
+    .bind(seal.seal(&details.to_string()))
     .bind(unit)
     .execute(&mut **tx)
     .await?;

@@ -142,7 +142,7 @@ pub async fn run(command: ClassifyCommand, config_file: Option<&Path>) -> anyhow
         ClassifyCommand::Retrain { db } => {
             let config = crate::config::Config::load(config_file, &db.overrides())?;
             crate::cli::init_logs(&config);
-            let store = crate::startup::open_store(&config).await?;
+            let store = crate::startup::open_store_with(&config, crate::startup::Keys::Load).await?;
             let suggester = zhitong_search::Suggester::open(&config.data.join("models"));
             let started = std::time::Instant::now();
             let trained = suggester.retrain(&store).await?;

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::{
     config::Config,
-    startup::{Application, Bootstrap, open_store, redact},
+    startup::{Application, Bootstrap, Keys, open_store, open_store_with, redact},
 };
 
 #[derive(Parser)]
@@ -160,7 +160,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Search(SearchCommand::Rebuild { db }) => {
             let config = Config::load(cli.config.as_deref(), &db.overrides())?;
             init_logs(&config);
-            let store = open_store(&config).await?;
+            let store = open_store_with(&config, Keys::Load).await?;
             let index = zhitong_search::SearchIndex::open(&config.data.join("search"))?;
             let bar = indicatif::ProgressBar::new_spinner();
             bar.enable_steady_tick(std::time::Duration::from_millis(120));
@@ -224,10 +224,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 ["json", "html", "xlsx", "docx"].contains(&format.as_str()),
                 "--format 应为 json、html、xlsx 或 docx"
             );
-            let date: jiff::civil::Date = date.parse().map_err(|_| anyhow::anyhow!("--date 应为 YYYY-MM-DD"))?;
+            let date = zhitong_domain::time::parse_date(&date)
+                .ok_or_else(|| anyhow::anyhow!("--date 应为 1990-01-01 至 2199-12-31 之间的 YYYY-MM-DD"))?;
             let config = Config::load(cli.config.as_deref(), &db.overrides())?;
             init_logs(&config);
-            let store = open_store(&config).await?;
+            let store = open_store_with(&config, Keys::Load).await?;
             let org = store.org();
             let root =
                 org.jurisdictions.iter().find(|j| j.parent.is_none()).map(|j| j.code.clone()).unwrap_or_default();
@@ -266,7 +267,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(AuditCommand::Verify { db }) => {
             let config = Config::load(cli.config.as_deref(), &db.overrides())?;
             init_logs(&config);
-            let store = open_store(&config).await?;
+            let store = open_store_with(&config, Keys::Skip).await?;
             let check = store.verify_audit().await;
             store.close().await;
             match check? {
@@ -282,7 +283,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate { db } => {
             let config = Config::load(cli.config.as_deref(), &db.overrides())?;
             init_logs(&config);
-            let store = open_store(&config).await?;
+            let store = open_store_with(&config, Keys::Skip).await?;
             println!("数据库已是最新结构 schema up to date: {}", redact(&config.database_url()));
             store.close().await;
             Ok(())

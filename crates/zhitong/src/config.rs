@@ -59,6 +59,11 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// …or from these addresses (default: this host only).
     pub metrics_allow: Vec<std::net::IpAddr>,
+    /// The encryption keys as text (`ID:BASE64` lines, newest first), usually from `ZHITONG_ENCRYPTION_KEY`.
+    pub encryption_key: Option<String>,
+    /// A file holding the keys. Default: `DATA/keys/zhitong.key`, created on the first start. With several
+    /// servers, or PostgreSQL backups, point every server at one file kept apart from the database.
+    pub encryption_key_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -87,6 +92,8 @@ impl Default for Config {
             search_sync_seconds: 2,
             metrics_token: None,
             metrics_allow: vec![std::net::Ipv4Addr::LOCALHOST.into(), std::net::Ipv6Addr::LOCALHOST.into()],
+            encryption_key: None,
+            encryption_key_file: None,
         }
     }
 }
@@ -110,6 +117,35 @@ impl Config {
         );
         anyhow::ensure!(config.scheduler_interval_seconds >= 1, "scheduler_interval_seconds 至少为 1");
         Ok(config)
+    }
+
+    /// The default key file, under the data folder.
+    pub fn default_key_file(&self) -> PathBuf {
+        self.data.join("keys").join("zhitong.key")
+    }
+
+    /// The encryption keys: from `encryption_key`, else `encryption_key_file`, else the default file (made
+    /// when `create` and it is missing; else no keys).
+    pub fn keyring(&self, create: bool) -> anyhow::Result<zhitong_storage::Keyring> {
+        use zhitong_storage::Keyring;
+        if let Some(text) = self.encryption_key.as_deref().filter(|t| !t.trim().is_empty()) {
+            return Keyring::parse(text).map_err(|e| anyhow::anyhow!("encryption_key: {e}"));
+        }
+        let (file, configured) = match &self.encryption_key_file {
+            Some(f) => (f.clone(), true),
+            None => (self.default_key_file(), false),
+        };
+        if !file.exists() {
+            anyhow::ensure!(!configured, "密钥文件不存在 encryption_key_file not found: {}", file.display());
+            if !create {
+                return Ok(Keyring::none());
+            }
+            write_new_key(&file)?;
+            tracing::warn!(file = %file.display(), "created a new encryption key; keep a copy apart from the database");
+        }
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("无法读取密钥文件 {}: {e}", file.display()))?;
+        Keyring::parse(&text).map_err(|e| anyhow::anyhow!("密钥文件 {}: {e}", file.display()))
     }
 
     pub fn job_settings(&self) -> anyhow::Result<zhitong_jobs::JobSettings> {
@@ -157,4 +193,24 @@ mod tests {
         assert!(Config::load(Some(&file), &serde_json::json!({})).is_err());
         assert!(Config::load(Some(&dir.join("missing.toml")), &serde_json::json!({})).is_err());
     }
+}
+
+/// A new key file, readable by its owner only.
+pub fn write_new_key(file: &Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let id = format!("k{}", jiff::Timestamp::now().strftime("%Y%m%d%H%M%S"));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(file).map_err(|e| anyhow::anyhow!("无法创建密钥文件 {}: {e}", file.display()))?;
+    f.write_all(zhitong_storage::Keyring::generate(&id).as_bytes())?;
+    f.sync_all()?;
+    Ok(())
 }

@@ -30,18 +30,39 @@ pub struct Application {
     pub bootstrap: Bootstrap,
 }
 
-/// Open the database (creating the data folder for SQLite) and migrate.
+/// Open the database (creating the data folder for SQLite) and migrate; load the encryption keys,
+/// creating the default key file when none is configured.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    open_store_with(config, Keys::Create).await
+}
+
+/// What a command does about the encryption keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keys {
+    /// Load them; create the default key file if none is configured (the server, `demo`).
+    Create,
+    /// Load them if there are any (commands that read sealed data).
+    Load,
+    /// Not needed (`migrate`, `audit verify`).
+    Skip,
+}
+
+pub async fn open_store_with(config: &Config, keys: Keys) -> anyhow::Result<Store> {
     if config.database_url.as_deref().is_none_or(str::is_empty) {
         std::fs::create_dir_all(&config.data).with_context(|| format!("无法创建数据目录 {}", config.data.display()))?;
     }
     let store = Store::open(&config.database_url(), config.max_connections)
         .await
         .with_context(|| format!("无法打开数据库 {}", redact(&config.database_url())))?;
-    Ok(store
+    let store = store
         .with_warning_share(config.warning_share)
         .await?
-        .with_idle_timeout(jiff::SignedDuration::from_mins(config.session_idle_minutes.max(1))))
+        .with_idle_timeout(jiff::SignedDuration::from_mins(config.session_idle_minutes.max(1)));
+    if keys == Keys::Skip {
+        return Ok(store);
+    }
+    let keyring = config.keyring(keys == Keys::Create)?;
+    Ok(store.with_keyring(keyring).await?)
 }
 
 /// Hide a password in a database URL before printing it.

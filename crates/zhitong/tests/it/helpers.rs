@@ -108,9 +108,11 @@ impl TestApp {
         Some(Self::spawn_with(Some(url)).await)
     }
 
-    /// A second server with its own data folder on this server's database (demo already loaded).
+    /// A second server with its own data folder on this server's database (demo already loaded), sharing its
+    /// encryption key as every server of one installation must.
     pub async fn spawn_beside(&self) -> TestApp {
-        Self::spawn_with(Some(self.database_url.clone())).await
+        let key = self.data_dir().join("keys").join("zhitong.key");
+        Self::spawn_changed(Some(self.database_url.clone()), |c| c.encryption_key_file = Some(key)).await
     }
 
     /// A server whose configuration a test changes (e.g. an Open311 key).
@@ -200,6 +202,11 @@ impl TestApp {
             self.post(Some(token), &format!("/api/v1/work-orders/{}/actions", order["id"]), action.clone()).await;
         assert_eq!(s, StatusCode::OK, "{action} on {}: {v}", order["state"]);
         v
+    }
+
+    /// The database this server uses.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
     }
 
     /// Run the `zhitong` binary against this server's database.

@@ -553,3 +553,106 @@ async fn audit_chain_detects_tampering(app: TestApp) {
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 both!(audit_chain_detects_tampering);
+
+/// Encryption at rest: what the discipline commission holds is sealed in the database and absent from the
+/// search index, yet reads normally for those who may see it; a case passed to the commission is sealed then.
+async fn discipline_content_is_sealed_at_rest(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let discipline = app.login("discipline@450100").await;
+    let mut body = intake("report");
+    body["title"] = json!("举报审批窗口");
+    body["content"] = json!("窗口科员暗示需要“打点”才能加快审批，时间是上周三下午。");
+    body["caller"] = json!({"name": "欧阳举报", "phone": "13977776666"});
+    body["enterprise"]["contact"] = json!("欧阳举报");
+    let c = create(&app, &agent, body).await;
+    let (_, seen) = app.get(Some(&discipline), &format!("/api/v1/work-orders/{}", c["id"])).await;
+    app.act(&discipline, &seen, json!({"action": "discipline_feedback", "text": "已立案审查，涉事科员停职。"})).await;
+
+    let stored = app
+        .store
+        .debug_texts(&format!(
+            "SELECT content, caller_name, caller_phone, enterprise_said, reply FROM work_orders WHERE id = {}",
+            c["id"]
+        ))
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 5, "{stored:?}");
+    for v in &stored {
+        assert!(zhitong_storage::is_sealed(v), "sealed: {v}");
+    }
+    let all = app.store.debug_texts("SELECT details FROM work_order_events").await.unwrap().join("\n");
+    let rows =
+        app.store.debug_texts("SELECT content, caller_name, reply, enterprise_said FROM work_orders").await.unwrap();
+    let everything = format!("{all}\n{}", rows.join("\n"));
+    for secret in ["打点", "欧阳举报", "13977776666", "涉事科员停职"] {
+        assert!(!everything.contains(secret), "{secret} at rest in plain text");
+    }
+    // Those who may see the case read it as written.
+    let (_, seen) = app.get(Some(&discipline), &format!("/api/v1/work-orders/{}", c["id"])).await;
+    assert!(seen["content"].as_str().unwrap().contains("打点"));
+    assert_eq!(seen["caller"]["name"], "欧阳举报");
+    assert_eq!(seen["reply"], "已立案审查，涉事科员停职。");
+    let (_, history) = app.get(Some(&discipline), &format!("/api/v1/work-orders/{}/history", c["id"])).await;
+    assert!(history.to_string().contains("涉事科员停职"), "{history}");
+    let replay = app.store.replay_history(c["id"].as_i64().unwrap()).await.unwrap();
+    assert_eq!(replay.0, replay.1, "the sealed history still replays");
+    // The commission finds it by what it says (an index kept in memory); nobody else does, and the
+    // search index on disk holds none of it.
+    let (_, by_title) = app.get(Some(&discipline), "/api/v1/search?q=%E5%AE%A1%E6%89%B9%E7%AA%97%E5%8F%A3").await;
+    assert!(by_title.to_string().contains(c["number"].as_str().unwrap()), "{by_title}");
+    let (_, by_text) = app.get(Some(&discipline), "/api/v1/search?q=%E6%89%93%E7%82%B9").await;
+    assert!(by_text.to_string().contains(c["number"].as_str().unwrap()), "{by_text}");
+    assert!(by_text.to_string().contains("<b>打点</b>"), "highlighted: {by_text}");
+    let sup = app.login("supervisor@450100").await;
+    let (_, theirs) = app.get(Some(&sup), "/api/v1/search?q=%E6%89%93%E7%82%B9").await;
+    assert!(!theirs.to_string().contains(c["number"].as_str().unwrap()), "{theirs}");
+    let index = app.data_dir().join("search");
+    for f in walk(&index) {
+        let bytes = std::fs::read(&f).unwrap();
+        for secret in ["打点", "欧阳举报", "涉事科员停职"] {
+            assert!(!String::from_utf8_lossy(&bytes).contains(secret), "{secret} in {}", f.display());
+        }
+    }
+
+    // A help case passed to the commission is sealed from then on.
+    let mut help = intake("help");
+    help["content"] = json!("起初是求助，后来发现有人索贿。");
+    let h = create(&app, &agent, help).await;
+    let before =
+        app.store.debug_texts(&format!("SELECT content FROM work_orders WHERE id = {}", h["id"])).await.unwrap();
+    assert!(!zhitong_storage::is_sealed(&before[0]), "an ordinary case is not sealed");
+    app.act(&sup, &h, json!({"action": "transfer_discipline", "note": "涉及索贿"})).await;
+    let after =
+        app.store.debug_texts(&format!("SELECT content FROM work_orders WHERE id = {}", h["id"])).await.unwrap();
+    assert!(zhitong_storage::is_sealed(&after[0]), "{after:?}");
+    let (_, seen) = app.get(Some(&discipline), &format!("/api/v1/work-orders/{}", h["id"])).await;
+    assert_eq!(seen["content"], "起初是求助，后来发现有人索贿。");
+
+    // A server with another key refuses to start instead of showing errors or writing beside sealed data.
+    let other_key = app.data_dir().join("other.key");
+    std::fs::write(&other_key, zhitong_storage::Keyring::generate("k1")).unwrap();
+    let (url, data) = (app.database_url().to_string(), app.data_dir().to_path_buf());
+    let config = zhitong::config::Config {
+        data: data.join("elsewhere"),
+        database_url: Some(url),
+        encryption_key_file: Some(other_key),
+        listen: "127.0.0.1:0".into(),
+        jobs_enabled: false,
+        ..zhitong::config::Config::default()
+    };
+    let refused = zhitong::startup::Application::build(&config, None).await;
+    let err = refused.err().expect("a wrong key is refused").to_string();
+    assert!(err.contains("密钥") || err.contains("key"), "{err}");
+}
+both!(discipline_content_is_sealed_at_rest);
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+        }
+    }
+    out
+}
