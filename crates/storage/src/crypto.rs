@@ -146,6 +146,98 @@ pub fn is_sealed(stored: &str) -> bool {
     stored.starts_with(PREFIX)
 }
 
+impl crate::Store {
+    /// After a new key was put first in the key file: seal again, with it, every value sealed with an older
+    /// key. Afterwards the older keys can be removed from the file. Returns how many values were resealed.
+    pub async fn reseal_all(&self, mut progress: impl FnMut(u64)) -> crate::Result<u64> {
+        use crate::rows::RowExt;
+        let k = self.keyring();
+        if !k.is_set() {
+            return Ok(0);
+        }
+        let mut done = 0u64;
+        let reseal = |v: Option<String>| -> crate::Result<(Option<String>, bool)> {
+            match v {
+                Some(v) if is_sealed(&v) && k.is_stale(&v) => Ok((Some(k.seal(&k.open(&v)?)), true)),
+                other => Ok((other, false)),
+            }
+        };
+        let mut after = 0i64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, content, answer, reply, caller_name, caller_phone, enterprise_said FROM work_orders \
+                 WHERE id > $1 ORDER BY id LIMIT 1000",
+            )
+            .bind(after)
+            .fetch_all(self.reader())
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.int("id")?;
+            let mut tx = self.begin().await?;
+            for r in &rows {
+                let cols = ["content", "answer", "reply", "caller_name", "caller_phone", "enterprise_said"];
+                let mut values = vec![];
+                let mut any = false;
+                for c in cols {
+                    let (v, changed) = reseal(r.opt_text(c)?)?;
+                    any |= changed;
+                    values.push(v);
+                }
+                if any {
+                    sqlx::query(
+                        "UPDATE work_orders SET content = COALESCE($1, content), answer = $2, reply = $3, \
+                         caller_name = COALESCE($4, caller_name), caller_phone = COALESCE($5, caller_phone), \
+                         enterprise_said = $6 WHERE id = $7",
+                    )
+                    .bind(values[0].clone())
+                    .bind(values[1].clone())
+                    .bind(values[2].clone())
+                    .bind(values[3].clone())
+                    .bind(values[4].clone())
+                    .bind(values[5].clone())
+                    .bind(r.int("id")?)
+                    .execute(&mut *tx)
+                    .await?;
+                    done += 1;
+                }
+            }
+            tx.commit().await?;
+            progress(done);
+        }
+        let mut after = 0i64;
+        loop {
+            let rows: Vec<(i64, String)> =
+                sqlx::query_as("SELECT id, details FROM work_order_events WHERE id > $1 ORDER BY id LIMIT 5000")
+                    .bind(after)
+                    .fetch_all(self.reader())
+                    .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.0;
+            let mut tx = self.begin().await?;
+            for (id, details) in rows {
+                if let (Some(v), true) = reseal(Some(details))? {
+                    sqlx::query("UPDATE work_order_events SET details = $1 WHERE id = $2")
+                        .bind(v)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    done += 1;
+                }
+            }
+            tx.commit().await?;
+            progress(done);
+        }
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE settings SET value = $1 WHERE key = $2")
+            .bind(k.check_value())
+            .bind(crate::ENCRYPTION_CHECK)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -104,7 +104,7 @@ pub struct Store {
 /// The settings key counting changes to the organisation, calendars, service hours and deadline policies.
 const ORG_REVISION: &str = "org_revision";
 /// The settings key of a value sealed with the installation's key, to tell at start whether a key fits.
-const ENCRYPTION_CHECK: &str = "encryption_check";
+pub(crate) const ENCRYPTION_CHECK: &str = "encryption_check";
 
 impl Store {
     /// Connect without migrating. `max_connections` sizes the read pool

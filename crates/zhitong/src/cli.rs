@@ -99,6 +99,24 @@ enum Command {
     /// The security audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Encryption keys (docs/security.md, "Rotating the key").
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Write a new key file (readable by its owner only).
+    Generate {
+        /// The file to write; refused if it exists.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Seal again, with the newest key of the key file, every value sealed with an older one.
+    Reseal {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -279,6 +297,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     anyhow::bail!("审计日志第 {id} 条记录校验失败 audit entry {id} is broken: {reason}")
                 }
             }
+        }
+        Command::Keys(KeysCommand::Generate { out }) => {
+            crate::config::write_new_key(&out)?;
+            println!(
+                "已生成密钥文件 key file written: {}（请与数据库分开保管 keep it apart from the database）",
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Reseal { db }) => {
+            let config = Config::load(cli.config.as_deref(), &db.overrides())?;
+            init_logs(&config);
+            let store = open_store_with(&config, Keys::Load).await?;
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            let n = store.reseal_all(|done| bar.set_message(format!("已重新加密 resealed {done}"))).await;
+            bar.finish_and_clear();
+            store.close().await;
+            println!("已用最新密钥重新加密 resealed with the newest key: {} 项 values", n?);
+            Ok(())
         }
         Command::Migrate { db } => {
             let config = Config::load(cli.config.as_deref(), &db.overrides())?;

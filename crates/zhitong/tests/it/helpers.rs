@@ -211,8 +211,13 @@ impl TestApp {
 
     /// Run the `zhitong` binary against this server's database.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        self.cli_env(args, &[])
+    }
+
+    /// The same, with environment variables (`ZHITONG_*` configuration).
+    pub fn cli_env(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_zhitong"));
-        cmd.args(args).env_remove("ZHITONG_CONFIG");
+        cmd.args(args).env_remove("ZHITONG_CONFIG").envs(env.iter().copied());
         if self.database_url.starts_with("postgres") {
             cmd.args(["--database-url", &self.database_url]);
         } else {

@@ -656,3 +656,53 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Rotating the key: a new key first in the file, `zhitong keys reseal`, and the old key can go.
+async fn keys_rotate(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let c = create(&app, &agent, intake("complaint")).await;
+    let old_file = app.data_dir().join("keys").join("zhitong.key");
+    let old = std::fs::read_to_string(&old_file).unwrap();
+    let new_only = zhitong_storage::Keyring::generate("k-new");
+    let both = app.data_dir().join("both.key");
+    std::fs::write(&both, format!("{new_only}{old}")).unwrap();
+    let out = app.cli_env(&["keys", "reseal"], &[("ZHITONG_ENCRYPTION_KEY_FILE", both.to_str().unwrap())]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stored =
+        app.store.debug_texts(&format!("SELECT content FROM work_orders WHERE id = {}", c["id"])).await.unwrap();
+    assert!(stored[0].starts_with("zt1:k-new:"), "{}", &stored[0][..12]);
+    // Only the new key now: a server (here the CLI's report) opens everything.
+    let only = app.data_dir().join("new.key");
+    std::fs::write(&only, &new_only).unwrap();
+    let ring = zhitong_storage::Keyring::parse(&new_only).unwrap();
+    let details = app.store.debug_texts("SELECT details FROM work_order_events").await.unwrap();
+    for d in details.iter().filter(|d| zhitong_storage::is_sealed(d)) {
+        ring.open(d).expect("every sealed event opens with the new key alone");
+    }
+    let cols = app
+        .store
+        .debug_texts("SELECT content, caller_name, caller_phone, enterprise_said FROM work_orders")
+        .await
+        .unwrap();
+    for v in cols.iter().filter(|v| zhitong_storage::is_sealed(v)) {
+        ring.open(v).expect("every sealed value opens with the new key alone");
+    }
+    // A command that checks the key against the database starts with the new key alone.
+    let report = app.data_dir().join("daily.json");
+    let out = app.cli_env(
+        &["report", "daily", "--date", "2026-11-29", "--format", "json", "--out", report.to_str().unwrap()],
+        &[("ZHITONG_ENCRYPTION_KEY_FILE", only.to_str().unwrap())],
+    );
+    assert!(out.status.success(), "the old key is no longer needed: {}", String::from_utf8_lossy(&out.stderr));
+    let wrong = app.data_dir().join("wrong.key");
+    std::fs::write(&wrong, zhitong_storage::Keyring::generate("k-new")).unwrap();
+    let out = app.cli_env(
+        &["report", "daily", "--date", "2026-11-29", "--format", "json", "--out", report.to_str().unwrap()],
+        &[("ZHITONG_ENCRYPTION_KEY_FILE", wrong.to_str().unwrap())],
+    );
+    assert!(!out.status.success(), "a key that does not fit is refused");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("密钥"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = app.cli_env(&["keys", "generate", "--out", only.to_str().unwrap()], &[]);
+    assert!(!out.status.success(), "an existing key file is never overwritten");
+}
+both!(keys_rotate);
