@@ -347,6 +347,39 @@ await test('a hostile unit name runs no script, and the pages allow no inline sc
   await agent.context().close(); await admin.context().close();
 });
 
+await test('an admin resets a password: the user must choose a new one, is told, and sees their sessions', async () => {
+  const admin = await as('admin');
+  const users = await admin.evaluate(async () => (await fetch('/api/v1/admin/users?jurisdiction=450102')).json());
+  const target = users.find((u) => u.username === 'discipline@450102');
+  const reset = await admin.evaluate(async (id) => (await fetch(`/api/v1/admin/users/${id}/password`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ password: 'Temp-Pass-2026' }),
+  })).status, target.id);
+  assert.ok(reset < 300, 'reset ' + reset);
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(10000);
+  await page.goto(base + '/login');
+  await page.fill('#username', 'discipline@450102');
+  await page.fill('#password', 'Temp-Pass-2026');
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/password$/);
+  assert.match(await page.textContent('main'), /管理员重置了您的密码/);
+  // Any other page sends them back here until the password is theirs.
+  await page.goto(base + '/queue/discipline');
+  await page.waitForURL(/\/password$/);
+  assert.ok(await page.locator('table.list td', { hasText: '当前' }).count(), 'the session list shows this one');
+  await page.fill('#current', 'Temp-Pass-2026');
+  await page.fill('#new', 'alllowercaseletters');
+  await page.click('#password-form button[type=submit]');
+  await page.locator('#password-form .error').filter({ hasText: /\S/ }).waitFor();
+  await page.fill('#new', 'Jw-Secure#2026');
+  await page.click('#password-form button[type=submit]');
+  await page.waitForFunction(() => !document.body.textContent.includes('管理员重置了您的密码'));
+  await page.goto(base + '/messages');
+  assert.match(await page.textContent('main'), /您的密码已被管理员重置/);
+  await ctx.close(); await admin.context().close();
+});
+
 await browser.close();
 server.kill();
 rmSync(data, { recursive: true, force: true });

@@ -40,12 +40,25 @@ impl FromRequestParts<AppState> for CurrentUser {
         if user.must_change_password && !PASSWORD_CHANGE_PATHS.contains(&parts.uri.path()) {
             return Err(ApiError::Forbidden("管理员重置了您的密码，请先修改密码（POST /api/v1/me/password）".into()));
         }
+        if must_set_up_totp(state, &user) && !TOTP_SETUP_PATHS.contains(&parts.uri.path()) {
+            return Err(ApiError::Forbidden(
+                "您的角色须使用双因素认证：请先设置动态验证码（POST /api/v1/me/totp/setup）".into(),
+            ));
+        }
         Ok(CurrentUser(user))
     }
 }
 
 /// What a user whose password must be changed may still call.
 pub const PASSWORD_CHANGE_PATHS: [&str; 3] = ["/api/v1/me", "/api/v1/me/password", "/api/v1/auth/logout"];
+/// What a user who must set up a second factor may still call.
+pub const TOTP_SETUP_PATHS: [&str; 5] =
+    ["/api/v1/me", "/api/v1/me/password", "/api/v1/me/totp/setup", "/api/v1/me/totp/enable", "/api/v1/auth/logout"];
+
+/// The user's role requires a second factor and they have none yet.
+pub fn must_set_up_totp(state: &AppState, user: &User) -> bool {
+    !user.totp_enabled && state.settings.totp_required_roles.contains(&user.role)
+}
 
 /// The client's address: the peer, or the first address a trusted proxy reports.
 pub fn client_address(parts: &Parts, trust_forwarded: bool) -> Option<String> {

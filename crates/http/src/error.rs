@@ -25,6 +25,8 @@ pub enum ApiError {
     TooManyRequests,
     /// Sign-in refused for a while after too many failures.
     Locked(String),
+    /// The password was right; the account's second factor is needed too.
+    TotpRequired,
     Internal(String),
 }
 
@@ -89,6 +91,12 @@ impl IntoResponse for ApiError {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "未找到，或您无权查看".to_string(), None),
             ApiError::Conflict { code, message } => (StatusCode::CONFLICT, code, message, None),
             ApiError::Locked(m) => (StatusCode::TOO_MANY_REQUESTS, "locked", m, None),
+            ApiError::TotpRequired => (
+                StatusCode::UNAUTHORIZED,
+                "totp_required",
+                "请输入手机验证器上的6位动态验证码".to_string(),
+                Some("totp".to_string()),
+            ),
             ApiError::TooManyRequests => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "请求过于频繁，请稍后再试".to_string(), None)
             }

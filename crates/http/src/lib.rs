@@ -43,6 +43,8 @@ pub struct HttpSettings {
     pub metrics_token: Option<String>,
     /// …or one from these addresses (default: this host only).
     pub metrics_allow: Vec<std::net::IpAddr>,
+    /// Roles that must sign in with a second factor (TOTP): until they set it up, they can do nothing else.
+    pub totp_required_roles: Vec<zhitong_domain::org::Role>,
 }
 
 impl Default for HttpSettings {
@@ -55,6 +57,7 @@ impl Default for HttpSettings {
             request_timeout: Duration::from_secs(30),
             metrics_token: None,
             metrics_allow: vec![std::net::Ipv4Addr::LOCALHOST.into(), std::net::Ipv6Addr::LOCALHOST.into()],
+            totp_required_roles: vec![],
         }
     }
 }

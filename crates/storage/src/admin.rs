@@ -202,11 +202,15 @@ impl Store {
         let mut tx = self.begin().await?;
         // The password an admin sets is a one-time one: the user must choose their own at the next sign-in, so
         // an admin cannot quietly keep using someone else's account (a discipline member's, say).
-        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2")
-            .bind(hash)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        // A reset also clears the second factor (the usual reason is a lost phone); the user sets it up again.
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, must_change_password = 1, totp_enabled = 0, totp_secret = NULL, \
+             totp_pending = NULL WHERE id = $2",
+        )
+        .bind(hash)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         let now = jiff::Timestamp::now();
         let entry = crate::AuditEntry {

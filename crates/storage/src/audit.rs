@@ -35,10 +35,13 @@ pub enum AuditAction {
     AccountDeactivate,
     Export,
     ViewConfidential,
+    TotpEnable,
+    TotpDisable,
+    SessionEnd,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 9] = [
+    pub const ALL: [AuditAction; 12] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::Lockout,
@@ -48,6 +51,9 @@ impl AuditAction {
         AuditAction::AccountDeactivate,
         AuditAction::Export,
         AuditAction::ViewConfidential,
+        AuditAction::TotpEnable,
+        AuditAction::TotpDisable,
+        AuditAction::SessionEnd,
     ];
 
     pub fn code(self) -> &'static str {
@@ -61,6 +67,9 @@ impl AuditAction {
             AuditAction::AccountDeactivate => "account_deactivate",
             AuditAction::Export => "export",
             AuditAction::ViewConfidential => "view_confidential",
+            AuditAction::TotpEnable => "totp_enable",
+            AuditAction::TotpDisable => "totp_disable",
+            AuditAction::SessionEnd => "session_end",
         }
     }
 
@@ -75,6 +84,9 @@ impl AuditAction {
             AuditAction::AccountDeactivate => "停用账号",
             AuditAction::Export => "导出",
             AuditAction::ViewConfidential => "查看保密工单",
+            AuditAction::TotpEnable => "启用双因素认证",
+            AuditAction::TotpDisable => "停用双因素认证",
+            AuditAction::SessionEnd => "结束会话",
         }
     }
 

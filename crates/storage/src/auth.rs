@@ -31,6 +31,8 @@ pub struct User {
     pub unit: Option<String>,
     /// An admin set the password: it must be changed (`POST /api/v1/me/password`) before anything else.
     pub must_change_password: bool,
+    /// Signs in with a second factor (TOTP).
+    pub totp_enabled: bool,
 }
 
 impl User {
@@ -69,7 +71,7 @@ fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, role, jurisdiction, unit, must_change_password";
+const USER_COLUMNS: &str = "id, username, display_name, role, jurisdiction, unit, must_change_password, totp_enabled";
 
 fn user_from(r: &sqlx::any::AnyRow) -> Result<User> {
     let role = r.text("role")?;
@@ -81,6 +83,7 @@ fn user_from(r: &sqlx::any::AnyRow) -> Result<User> {
         jurisdiction: r.text("jurisdiction")?,
         unit: r.opt_text("unit")?,
         must_change_password: r.flag("must_change_password")?,
+        totp_enabled: r.flag("totp_enabled")?,
     })
 }
 
@@ -97,6 +100,8 @@ pub enum SignIn {
     },
     /// Locked before the password was looked at.
     Locked(crate::Locked),
+    /// The password is right and the account has a second factor: ask for its code.
+    TotpRequired,
 }
 
 impl Store {
@@ -130,7 +135,7 @@ impl Store {
     /// Check a password and open a session; `None` for a wrong name or
     /// password (the two are not told apart), or a locked account.
     pub async fn login(&self, username: &str, password: &str, ttl: SignedDuration) -> Result<Option<(User, String)>> {
-        match self.sign_in(username, password, None, ttl, Timestamp::now()).await? {
+        match self.sign_in(username, password, None, None, ttl, Timestamp::now()).await? {
             SignIn::Success { user, token } => Ok(Some((user, token))),
             _ => Ok(None),
         }
@@ -142,6 +147,7 @@ impl Store {
         &self,
         username: &str,
         password: &str,
+        totp: Option<&str>,
         address: Option<&str>,
         ttl: SignedDuration,
         now: Timestamp,
@@ -153,10 +159,12 @@ impl Store {
         if let Some(locked) = self.login_locked(username, address, now).await? {
             return Ok(SignIn::Locked(locked));
         }
-        let row = sqlx::query("SELECT id, username, display_name, role, jurisdiction, unit, must_change_password, password_hash FROM users WHERE username = $1 AND active = 1")
-            .bind(username)
-            .fetch_optional(self.reader())
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1 AND active = 1"
+        )))
+        .bind(username)
+        .fetch_optional(self.reader())
+        .await?;
         let (user, phc) = match &row {
             Some(r) => (Some(user_from(r)?), r.text("password_hash")?),
             // Hash anyway so that a missing user takes as long as a wrong password.
@@ -170,15 +178,24 @@ impl Store {
             let locked = self.login_failed(username, address, now).await?;
             return Ok(SignIn::Wrong { locked });
         };
+        if user.totp_enabled {
+            let Some(code) = totp.map(str::trim).filter(|c| !c.is_empty()) else { return Ok(SignIn::TotpRequired) };
+            if !self.totp_check(user.id, &user.username, code, now).await? {
+                let locked = self.login_failed(username, address, now).await?;
+                return Ok(SignIn::Wrong { locked });
+            }
+        }
         let token: String = rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect();
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $3)",
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at, address) \
+             VALUES ($1, $2, $3, $4, $3, $5)",
         )
         .bind(token_hash(&token))
         .bind(user.id)
         .bind(now.as_millisecond())
         .bind((now + ttl).as_millisecond())
+        .bind(address)
         .execute(&mut *tx)
         .await?;
         self.login_succeeded(&mut tx, username).await?;
@@ -286,6 +303,81 @@ impl Store {
     pub async fn logout(&self, token: &str) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash(token)).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// One of a user's sessions, as they see it (`id`: the start of the token's hash, never the token).
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: String,
+    pub last_seen_at: Option<String>,
+    pub expires_at: String,
+    pub address: Option<String>,
+    /// The session this request came with.
+    pub current: bool,
+}
+
+impl Store {
+    /// The user's live sessions, newest first.
+    pub async fn sessions_of(
+        &self,
+        user_id: i64,
+        current_token: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Vec<SessionInfo>> {
+        let rows = sqlx::query(
+            "SELECT token_hash, created_at, last_seen_at, expires_at, address FROM sessions \
+             WHERE user_id = $1 AND expires_at > $2 AND COALESCE(last_seen_at, created_at) > $3 ORDER BY created_at DESC",
+        )
+        .bind(user_id)
+        .bind(now.as_millisecond())
+        .bind((now - self.idle_timeout()).as_millisecond())
+        .fetch_all(self.reader())
+        .await?;
+        let current = current_token.map(token_hash);
+        let ts = |ms: i64| zhitong_domain::time::rfc3339(zhitong_domain::time::from_millis(ms));
+        rows.iter()
+            .map(|r| {
+                let hash = r.text("token_hash")?;
+                Ok(SessionInfo {
+                    id: hash[..16].to_string(),
+                    created_at: ts(r.int("created_at")?),
+                    last_seen_at: r.opt_int("last_seen_at")?.map(ts),
+                    expires_at: ts(r.int("expires_at")?),
+                    address: r.opt_text("address")?,
+                    current: current.as_deref() == Some(hash.as_str()),
+                })
+            })
+            .collect()
+    }
+
+    /// End one of the user's own sessions (signed in on another computer, say).
+    pub async fn end_session(&self, user: &User, id: &str, now: Timestamp) -> Result<()> {
+        if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(StoreError::NotFound);
+        }
+        let mut tx = self.begin().await?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND substr(token_hash, 1, 16) = $2")
+            .bind(user.id)
+            .bind(id.to_ascii_lowercase())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if ended == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let entry = crate::AuditEntry {
+            actor_id: Some(user.id),
+            actor: user.username.clone(),
+            action: crate::AuditAction::SessionEnd,
+            target: Some(format!("session:{id}")),
+            address: None,
+            details: serde_json::json!({}),
+        };
+        self.audit_in(&mut tx, &entry, now).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -28,6 +28,7 @@ mod portal;
 mod reporting;
 mod rows;
 mod scans;
+mod totp;
 mod work_orders;
 
 use std::sync::{Arc, RwLock};
@@ -37,7 +38,7 @@ use sqlx::{Any, AnyPool, Transaction, any::AnyPoolOptions};
 pub use admin::{NewAccount, NewPassword, UserAccount};
 pub use archive::{ArchivedReport, ReviewInput, TypicalInput};
 pub use audit::{AuditAction, AuditCheck, AuditEntry, AuditFilter, AuditRecord, Locked, check_password_rule};
-pub use auth::{NewUser, PORTAL_USER, SYSTEM_USER, SignIn, User, hash_password};
+pub use auth::{NewUser, PORTAL_USER, SYSTEM_USER, SessionInfo, SignIn, User, hash_password};
 pub use crypto::{Keyring, is_sealed};
 pub use deadlines::{CalendarDay, CalendarView, DeadlineBook, PolicyEntry, PolicyInput};
 pub use enterprises::{Enterprise, EnterpriseInput};
@@ -54,6 +55,7 @@ pub use reporting::{
     CaseList, ClosedTally, EventTally, ListedCase, PeriodTallies, REPEAT_WINDOW_MS, RawOrder, ReceivedTally,
 };
 pub use scans::DueCase;
+pub use totp::{TotpSetup, totp_code_for};
 pub use work_orders::{
     Caller, EventView, ExtensionRequestView, ListFilter, NewWorkOrder, Page, PolicyView, Suggested, SuggestedValue,
     UnitOnCase, WorkOrderView,

@@ -81,7 +81,7 @@ impl FromRequestParts<AppState> for PageUser {
         let path = parts.uri.path().to_string();
         let token = token_from(parts).ok_or_else(|| ToLogin::sign_in(&path))?;
         let user = state.store.user_by_token(&token).await.ok().flatten().ok_or_else(|| ToLogin::sign_in(&path))?;
-        if user.must_change_password && path != "/password" {
+        if (user.must_change_password || zhitong_http::auth::must_set_up_totp(state, &user)) && path != "/password" {
             return Err(ToLogin("/password".into()));
         }
         Ok(PageUser { user, lang: Lang::from_cookie(&parts.headers) })

@@ -131,6 +131,8 @@ pub struct LoginForm {
     pub username: String,
     pub password: String,
     #[serde(default)]
+    pub totp: String,
+    #[serde(default)]
     pub next: String,
 }
 
@@ -170,10 +172,24 @@ pub async fn login_submit(
         });
     }
     let now = jiff::Timestamp::now();
-    match s.store.sign_in(f.username.trim(), &f.password, address.as_deref(), s.settings.session_ttl, now).await {
+    let totp = Some(f.totp.trim()).filter(|c| !c.is_empty());
+    match s.store.sign_in(f.username.trim(), &f.password, totp, address.as_deref(), s.settings.session_ttl, now).await {
+        Ok(zhitong_storage::SignIn::TotpRequired) => {
+            let mut res = again(if lang == Lang::En {
+                "Enter the 6-digit code of your authenticator app"
+            } else {
+                "该账号已启用双因素认证：请输入手机验证器上的6位动态验证码"
+            });
+            *res.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+            res
+        }
         Ok(zhitong_storage::SignIn::Success { user, token }) => {
-            // A password an admin set must be replaced first.
-            let to = if user.must_change_password { "/password" } else { safe_next(&f.next) };
+            // A password an admin set must be replaced first; a required second factor set up.
+            let to = if user.must_change_password || zhitong_http::auth::must_set_up_totp(&s, &user) {
+                "/password"
+            } else {
+                safe_next(&f.next)
+            };
             let secure = if s.settings.secure_cookies { "; Secure" } else { "" };
             let cookie = format!(
                 "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
@@ -889,12 +905,25 @@ pub struct PasswordPage {
     pub f: Frame,
     /// An admin set the password: it must be changed before anything else.
     pub required: bool,
+    pub totp_enabled: bool,
+    /// The role requires a second factor and none is set up yet.
+    pub totp_required: bool,
+    pub sessions: Vec<zhitong_storage::SessionInfo>,
 }
 
-/// Change one's own password (the form posts to `POST /api/v1/me/password`).
-pub async fn password_page(State(s): State<AppState>, p: PageUser) -> Response {
-    let required = p.user.must_change_password;
-    PasswordPage { required, f: frame(&s, &p, "/password").await }.into_response()
+/// 账号安全: change one's own password, set up the second factor, see and end one's sessions (the forms post
+/// to `/api/v1/me/…`).
+pub async fn password_page(State(s): State<AppState>, p: PageUser, req: axum::http::request::Parts) -> Response {
+    let token = zhitong_http::auth::token_from(&req);
+    let sessions = s.store.sessions_of(p.user.id, token.as_deref(), jiff::Timestamp::now()).await.unwrap_or_default();
+    PasswordPage {
+        required: p.user.must_change_password,
+        totp_enabled: p.user.totp_enabled,
+        totp_required: zhitong_http::auth::must_set_up_totp(&s, &p.user),
+        sessions,
+        f: frame(&s, &p, "/password").await,
+    }
+    .into_response()
 }
 
 #[cfg(test)]

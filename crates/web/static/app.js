@@ -359,3 +359,15 @@
 
 // Printing without an inline handler (the Content-Security-Policy allows no inline script).
 document.querySelectorAll('[data-print]').forEach((b) => b.addEventListener('click', () => window.print()));
+
+// The second factor: ask for a new key and show it to type into an authenticator app.
+(function () {
+  const b = document.getElementById('totp-setup');
+  if (!b) return;
+  b.addEventListener('click', async () => {
+    const r = await fetch('/api/v1/me/totp/setup', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    const v = await r.json();
+    const p = document.getElementById('totp-secret');
+    p.textContent = v.secret; p.title = v.url; p.hidden = false;
+  });
+})();

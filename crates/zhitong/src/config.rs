@@ -64,6 +64,8 @@ pub struct Config {
     /// A file holding the keys. Default: `DATA/keys/zhitong.key`, created on the first start. With several
     /// servers, or PostgreSQL backups, point every server at one file kept apart from the database.
     pub encryption_key_file: Option<PathBuf>,
+    /// Roles that must sign in with a second factor (TOTP), e.g. `["discipline", "admin"]`.
+    pub totp_required_roles: Vec<String>,
 }
 
 impl Default for Config {
@@ -94,6 +96,7 @@ impl Default for Config {
             metrics_allow: vec![std::net::Ipv4Addr::LOCALHOST.into(), std::net::Ipv6Addr::LOCALHOST.into()],
             encryption_key: None,
             encryption_key_file: None,
+            totp_required_roles: vec![],
         }
     }
 }
@@ -116,7 +119,22 @@ impl Config {
             config.warning_share
         );
         anyhow::ensure!(config.scheduler_interval_seconds >= 1, "scheduler_interval_seconds 至少为 1");
+        config.totp_roles()?;
         Ok(config)
+    }
+
+    /// `totp_required_roles`, checked.
+    pub fn totp_roles(&self) -> anyhow::Result<Vec<zhitong_domain::org::Role>> {
+        self.totp_required_roles
+            .iter()
+            .map(|r| {
+                zhitong_domain::org::Role::from_code(r.trim()).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "totp_required_roles: 没有角色 {r}（agent、supervisor、handler、discipline、leader、admin）"
+                    )
+                })
+            })
+            .collect()
     }
 
     /// The default key file, under the data folder.

@@ -92,6 +92,7 @@ impl Application {
             open311_api_key: config.open311_api_key.clone().filter(|k| !k.is_empty()),
             metrics_token: config.metrics_token.clone().filter(|k| !k.is_empty()),
             metrics_allow: config.metrics_allow.clone(),
+            totp_required_roles: config.totp_roles()?,
             ..HttpSettings::default()
         };
         let search = zhitong_search::Search::open(&config.data)

@@ -21,6 +21,9 @@ pub struct LoginRequest {
     pub username: String,
     #[serde(default)]
     pub password: String,
+    /// The 6-digit code of the authenticator app, for accounts with a second factor.
+    #[serde(default)]
+    pub totp: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -48,10 +51,18 @@ pub async fn login(
     let now = jiff::Timestamp::now();
     let outcome = state
         .store
-        .sign_in(req.username.trim(), &req.password, address.as_deref(), state.settings.session_ttl, now)
+        .sign_in(
+            req.username.trim(),
+            &req.password,
+            req.totp.as_deref(),
+            address.as_deref(),
+            state.settings.session_ttl,
+            now,
+        )
         .await?;
     let (user, token) = match outcome {
         SignIn::Success { user, token } => (user, token),
+        SignIn::TotpRequired => return Err(ApiError::TotpRequired),
         SignIn::Wrong { locked: None } => return Err(ApiError::Unauthorized("用户名或密码错误")),
         SignIn::Wrong { locked: Some(l) } | SignIn::Locked(l) => return Err(locked(&l)),
     };
@@ -119,4 +130,106 @@ pub async fn logout(State(state): State<AppState>, req: axum::extract::Request) 
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
 pub async fn me(CurrentUser(user): CurrentUser) -> Json<User> {
     Json(user)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TotpSetupView {
+    /// Base32, to type into an authenticator app (groups of four).
+    pub secret: String,
+    /// `otpauth://totp/…`, for apps that open links.
+    pub url: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TotpCode {
+    #[serde(default)]
+    #[schema(pattern = "^[0-9]{6}$")]
+    pub code: String,
+}
+
+/// Start setting up the second factor: a new secret (confirmed with `enable`).
+#[utoipa::path(post, path = "/api/v1/me/totp/setup", tag = "auth",
+    responses((status = 200, body = TotpSetupView), (status = 401, body = ErrorBody)))]
+pub async fn totp_setup(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> ApiResult<Json<TotpSetupView>> {
+    let s = state.store.totp_setup(&user).await?;
+    Ok(Json(TotpSetupView { secret: s.secret, url: s.url }))
+}
+
+/// Confirm the second factor with a code from the app; sign-in then asks for a code.
+#[utoipa::path(post, path = "/api/v1/me/totp/enable", tag = "auth", request_body = TotpCode,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn totp_enable(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(body): ApiJson<TotpCode>,
+) -> ApiResult<axum::http::StatusCode> {
+    state.store.totp_enable(&user, &body.code, jiff::Timestamp::now()).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// Turn the second factor off, with a current code. Not allowed where the role requires it.
+#[utoipa::path(post, path = "/api/v1/me/totp/disable", tag = "auth", request_body = TotpCode,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn totp_disable(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(body): ApiJson<TotpCode>,
+) -> ApiResult<axum::http::StatusCode> {
+    if state.settings.totp_required_roles.contains(&user.role) {
+        return Err(ApiError::Forbidden("您的角色须使用双因素认证，不能停用".into()));
+    }
+    state.store.totp_disable(&user, &body.code, jiff::Timestamp::now()).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    /// Names the session (the start of its token's hash, never the token).
+    pub id: String,
+    pub created_at: String,
+    pub last_seen_at: Option<String>,
+    pub expires_at: String,
+    pub address: Option<String>,
+    /// This request's own session.
+    pub current: bool,
+}
+
+/// One's own sessions (signed in on which computers), newest first.
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "auth",
+    responses((status = 200, body = Vec<SessionView>), (status = 401, body = ErrorBody)))]
+pub async fn sessions(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    req: axum::http::request::Parts,
+) -> ApiResult<Json<Vec<SessionView>>> {
+    let token = token_from(&req);
+    let list = state.store.sessions_of(user.id, token.as_deref(), jiff::Timestamp::now()).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|s| SessionView {
+                id: s.id,
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+                expires_at: s.expires_at,
+                address: s.address,
+                current: s.current,
+            })
+            .collect(),
+    ))
+}
+
+/// End one of one's own sessions.
+#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "auth",
+    params(("id" = String, Path, description = "session id", pattern = "^[0-9a-f]{16}$")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn end_session(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> ApiResult<axum::http::StatusCode> {
+    state.store.end_session(&user, &id, jiff::Timestamp::now()).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

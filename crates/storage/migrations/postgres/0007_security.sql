@@ -36,3 +36,12 @@ CREATE INDEX audit_log_action ON audit_log (action, at);
 
 -- Idle timeout: a session unused for longer than the configured idle time ends.
 ALTER TABLE sessions ADD COLUMN last_seen_at BIGINT;
+-- Where a sign-in came from, for the list of one's sessions.
+ALTER TABLE sessions ADD COLUMN address TEXT;
+
+-- A second factor (TOTP, RFC 6238): the secret sealed like confidential
+-- content, one being set up, and the last time step used (a code works once).
+ALTER TABLE users ADD COLUMN totp_enabled BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN totp_secret TEXT;
+ALTER TABLE users ADD COLUMN totp_pending TEXT;
+ALTER TABLE users ADD COLUMN totp_last_step BIGINT;

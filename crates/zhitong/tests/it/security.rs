@@ -706,3 +706,117 @@ async fn keys_rotate(app: TestApp) {
     assert!(!out.status.success(), "an existing key file is never overwritten");
 }
 both!(keys_rotate);
+
+/// 11 and 15. A second factor (TOTP) that a role can be made to use, codes that work once, and one's own
+/// sessions listed and ended.
+async fn second_factor_and_sessions(backend: Backend) {
+    let app = TestApp::spawn_configured(backend, |c| c.totp_required_roles = vec!["discipline".into()]).await;
+    let token = app.login("discipline@450100").await;
+    let (s, v) = app.get(Some(&token), "/api/v1/work-orders").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "nothing before the second factor is set up: {v}");
+    let (s, setup) = app.post(Some(&token), "/api/v1/me/totp/setup", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{setup}");
+    assert!(setup["url"].as_str().unwrap().starts_with("otpauth://totp/"));
+    let secret = setup["secret"].as_str().unwrap().replace(' ', "");
+    let stored = app.store.debug_texts("SELECT totp_pending FROM users WHERE totp_pending IS NOT NULL").await.unwrap();
+    assert!(stored.iter().all(|v| zhitong_storage::is_sealed(v)), "the secret is sealed at rest");
+    let (s, v) = app.post(Some(&token), "/api/v1/me/totp/enable", json!({"code": "000000"})).await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code")));
+    let now = Timestamp::now();
+    let code = zhitong_storage::totp_code_for(&secret, "discipline@450100", now);
+    let (s, v) = app.post(Some(&token), "/api/v1/me/totp/enable", json!({"code": code})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let (s, _) = app.get(Some(&token), "/api/v1/work-orders").await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app.post(Some(&token), "/api/v1/me/totp/disable", json!({"code": code})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "the role requires it");
+
+    let login = |totp: Option<String>| {
+        let mut body = json!({"username": "discipline@450100", "password": crate::helpers::PASSWORD});
+        if let Some(t) = totp {
+            body["totp"] = json!(t);
+        }
+        app.post(None, "/api/v1/auth/login", body)
+    };
+    let (s, v) = login(None).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("totp_required")), "{v}");
+    let (s, _) = login(Some("123456".into())).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = login(Some(code.clone())).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "a code works once");
+    let next = zhitong_storage::totp_code_for(&secret, "discipline@450100", now + SignedDuration::from_secs(30));
+    let (s, v) = login(Some(next)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["user"]["totp_enabled"], true);
+
+    // Sessions: list them, end the other one; it stops working at once.
+    let first = app.login("agent@450100").await;
+    let second = app.login("agent@450100").await;
+    let (_, list) = app.get(Some(&second), "/api/v1/me/sessions").await;
+    let list = list.as_array().unwrap().clone();
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert_eq!(list.iter().filter(|x| x["current"] == true).count(), 1);
+    assert!(list.iter().all(|x| x["address"] == "127.0.0.1"), "{list:?}");
+    let other = list.iter().find(|x| x["current"] == false).unwrap()["id"].as_str().unwrap().to_string();
+    let r = app
+        .client
+        .delete(format!("{}/api/v1/me/sessions/{other}", app.base))
+        .bearer_auth(&second)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (s, _) = app.get(Some(&first), "/api/v1/me").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the ended session");
+    let r = app
+        .client
+        .delete(format!("{}/api/v1/me/sessions/{other}", app.base))
+        .bearer_auth(&second)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Another user's session cannot be ended by id.
+    let (_, theirs) = app.get(Some(&token), "/api/v1/me/sessions").await;
+    let their_id = theirs[0]["id"].as_str().unwrap().to_string();
+    let r = app
+        .client
+        .delete(format!("{}/api/v1/me/sessions/{their_id}", app.base))
+        .bearer_auth(&second)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let (s, _) = app.get(Some(&token), "/api/v1/me").await;
+    assert_eq!(s, StatusCode::OK);
+
+    // An admin's reset clears the second factor (a lost phone); the user sets it up again.
+    let admin = app.login("admin").await;
+    let (_, users) = app.get(Some(&admin), "/api/v1/admin/users").await;
+    let id = users.as_array().unwrap().iter().find(|u| u["username"] == "discipline@450100").unwrap()["id"].clone();
+    let (s, _) = app
+        .post(Some(&admin), &format!("/api/v1/admin/users/{id}/password"), json!({"password": "Temp-Pass-2026"}))
+        .await;
+    assert!(s.is_success());
+    let (s, v) = app
+        .post(None, "/api/v1/auth/login", json!({"username": "discipline@450100", "password": "Temp-Pass-2026"}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["user"]["totp_enabled"], false);
+    let (_, log) = app.get(Some(&admin), "/api/v1/admin/audit").await;
+    let actions: Vec<&str> = log.as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(actions.contains(&"totp_enable") && actions.contains(&"session_end"), "{actions:?}");
+}
+
+mod second_factor {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::second_factor_and_sessions(super::Backend::Sqlite).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if crate::helpers::postgres_wanted() {
+            super::second_factor_and_sessions(super::Backend::Postgres).await
+        }
+    }
+}
