@@ -66,6 +66,8 @@ words! {
     admin: "管理" / "Admin",
     all_cases: "全部工单" / "All cases",
     notifications: "消息" / "Messages",
+    account: "账号安全" / "Account security",
+    audit_log: "安全审计" / "Audit log",
     number: "编号" / "Number",
     title: "标题" / "Title",
     kind: "类型" / "Kind",

@@ -37,6 +37,7 @@ pub fn router(trust_forwarded_for: bool) -> Router<AppState> {
         .route("/cases/{id}", get(pages::case_page))
         .route("/leader", get(pages::leader))
         .route("/admin", get(pages::admin))
+        .route("/admin/audit", get(pages::audit_page))
         .route("/messages", get(pages::messages))
         .route("/password", get(pages::password_page))
         .route("/search", get(knowledge::search_page))

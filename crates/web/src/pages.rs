@@ -73,7 +73,7 @@ pub(crate) async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
             ("/queue/all", t.all_cases),
             ("/search", t.full_search),
         ],
-        Role::Admin => vec![("/admin", t.admin), ("/knowledge", t.knowledge)],
+        Role::Admin => vec![("/admin/audit", t.audit_log), ("/admin", t.admin), ("/knowledge", t.knowledge)],
     };
     let unread = s.store.unread_count(p.user.id).await.unwrap_or(0);
     Frame {
@@ -893,6 +893,67 @@ pub async fn messages(State(s): State<AppState>, p: PageUser) -> Response {
             })
             .collect(),
         f: frame(&s, &p, "/messages").await,
+    }
+    .into_response()
+}
+
+// ---- security audit log --------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit.html")]
+pub struct AuditPage {
+    pub f: Frame,
+    pub q: AuditForm,
+    pub actions: Vec<(&'static str, &'static str)>,
+    pub rows: Vec<zhitong_storage::AuditRecord>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct AuditForm {
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub actor: String,
+    #[serde(default)]
+    pub action: String,
+}
+
+/// The security audit log for admins of the top jurisdiction, filtered like `GET /api/v1/admin/audit`.
+pub async fn audit_page(State(s): State<AppState>, p: PageUser, Query(q): Query<AuditForm>) -> Response {
+    let day = |v: &str, end: bool| {
+        zhitong_domain::time::parse_date(v)
+            .map(|d| zhitong_domain::time::start_of(if end { d.tomorrow().unwrap_or(d) } else { d }))
+    };
+    let filter = zhitong_storage::AuditFilter {
+        from: day(&q.from, false),
+        to: day(&q.to, true),
+        actor: Some(q.actor.clone()).filter(|a| !a.trim().is_empty()),
+        action: zhitong_storage::AuditAction::from_code(&q.action),
+        limit: 500,
+    };
+    let rows = match s.store.audit_entries(&p.user.actor(), &filter).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            let status = match e {
+                zhitong_storage::StoreError::Refused(_) => axum::http::StatusCode::FORBIDDEN,
+                _ => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            return (status, "只有市级管理员可以查看安全审计日志").into_response();
+        }
+    };
+    AuditPage {
+        actions: zhitong_storage::AuditAction::ALL.iter().map(|a| (a.code(), a.label())).collect(),
+        rows: rows
+            .into_iter()
+            .map(|mut r| {
+                r.at = ymdhm(&r.at);
+                r
+            })
+            .collect(),
+        q,
+        f: frame(&s, &p, "/admin/audit").await,
     }
     .into_response()
 }

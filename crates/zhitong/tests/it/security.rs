@@ -547,10 +547,19 @@ async fn audit_chain_detects_tampering(app: TestApp) {
     let out = app.cli(&["audit", "verify"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("第 2 条"), "{}", String::from_utf8_lossy(&out.stderr));
-    // Only the top jurisdiction's admins read the log.
+    // Only the top jurisdiction's admins read the log, in the API and on its page.
     let county_admin = app.county_admin().await;
     let (s, _) = app.get(Some(&county_admin), "/api/v1/admin/audit").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    let page = |token: String, q: &'static str| {
+        app.client.get(format!("{}/admin/audit{q}", app.base)).bearer_auth(token).send()
+    };
+    let r = page(county_admin.clone(), "").await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let admin = app.login("admin").await;
+    let html = page(admin.clone(), "?action=login_failed").await.unwrap().text().await.unwrap();
+    assert!(html.contains("登录失败") && html.contains("agent@450100"), "the failed sign-in is listed");
+    assert!(!html.contains("<td>登录</td>"), "filtered to failures");
 }
 both!(audit_chain_detects_tampering);
 
