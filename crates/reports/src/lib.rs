@@ -138,6 +138,18 @@ pub struct Figures {
     pub by_unit: BTreeMap<String, UnitFigures>,
 }
 
+/// Complaints and reports counted in the totals of a report read outside the discipline role, which that
+/// viewer cannot list; they are in no breakdown (docs/permissions.md, "Figures"). Zeros for the discipline role.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Withheld {
+    /// Of `received`.
+    pub received: i64,
+    /// Of `closed`.
+    pub closed: i64,
+    /// Of `overdue_open`.
+    pub overdue_open: i64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Report {
     /// `daily|weekly|monthly`
@@ -147,6 +159,9 @@ pub struct Report {
     pub period: PeriodView,
     #[serde(flatten)]
     pub figures: Figures,
+    /// Of the totals: the complaints and reports this viewer may not see (zeros for the discipline role).
+    #[serde(default)]
+    pub withheld: Withheld,
     /// The period before, for trends (week over week, month over month).
     pub previous: Figures,
     /// Open at the end of the period and past their deadline.
@@ -319,10 +334,24 @@ pub async fn build(
     let (from_d, to_d) = period.span(date);
     let prev_d = period.previous(from_d);
     let (from, to, prev) = (midnight(from_d), midnight(to_d), midnight(prev_d));
-    let now_tallies = store.report_tallies(scope, from, to).await?;
-    let figures_now = figures(&now_tallies);
-    let previous = figures(&store.report_tallies(scope, prev, from).await?);
     let discipline = actor.role == Role::Discipline;
+    // Outside the discipline role, complaints and reports count in the totals, as one number (`withheld`),
+    // and in no breakdown: kind, line, jurisdiction, topic, repeats (docs/permissions.md, "Figures").
+    let seen = |mut t: PeriodTallies| async move {
+        if discipline {
+            return Ok::<_, ReportError>((figures(&t), Withheld::default(), t));
+        }
+        let received = t.received.iter().filter(|r| r.kind.is_for_discipline()).map(|r| r.appeals).sum();
+        t.received.retain(|r| !r.kind.is_for_discipline());
+        let mut f = figures(&t);
+        f.received += received;
+        Ok((f, Withheld { received, closed: 0, overdue_open: 0 }, t))
+    };
+    let (figures_now, mut withheld, now_tallies) = seen(store.report_tallies(scope, from, to).await?).await?;
+    let (previous, _, _) = seen(store.report_tallies(scope, prev, from).await?).await?;
+    if !discipline {
+        (withheld.closed, withheld.overdue_open) = store.discipline_counts(scope, from, to).await?;
+    }
     let case_ref = |c: ListedCase| CaseRef {
         number: c.number,
         title: c.title,
@@ -382,7 +411,7 @@ pub async fn build(
         })
         .unwrap_or_default();
     let narrative = format!(
-        "{name}{}至{}共受理企业诉求{}件，{}；其中咨询{}件、求助{}件、建议{}件、投诉举报{}件。办结{}件，按时办结率{}；回访评价{}件，满意率{}。期末超期未办结{}件，退单{}次，延期{}次，重复诉求{}件。{}",
+        "{name}{}至{}共受理企业诉求{}件，{}；其中咨询{}件、求助{}件、建议{}件、{}{}件。办结{}件，按时办结率{}；回访评价{}件，满意率{}。期末超期未办结{}件，退单{}次，延期{}次，重复诉求{}件。{}",
         from_d,
         to_d.yesterday().expect("date in range"),
         f.received,
@@ -390,7 +419,12 @@ pub async fn build(
         f.by_kind.get("consultation").copied().unwrap_or(0),
         f.by_kind.get("help").copied().unwrap_or(0),
         f.by_kind.get("suggestion").copied().unwrap_or(0),
-        f.by_kind.get("complaint").copied().unwrap_or(0) + f.by_kind.get("report").copied().unwrap_or(0),
+        if discipline { "投诉举报" } else { "纪检监察机关办理" },
+        if discipline {
+            f.by_kind.get("complaint").copied().unwrap_or(0) + f.by_kind.get("report").copied().unwrap_or(0)
+        } else {
+            withheld.received
+        },
         f.closed,
         pct(f.on_time_rate),
         f.rated,
@@ -411,6 +445,7 @@ pub async fn build(
             last_day: to_d.yesterday().expect("date in range").to_string(),
         },
         previous,
+        withheld,
         overdue_list,
         near_deadline_list,
         unsatisfied_list,

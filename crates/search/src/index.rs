@@ -325,6 +325,13 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
+    /// Documents anyone with a list may know exist: all but the discipline commission's cases.
+    pub fn num_public_docs(&self) -> u64 {
+        let searcher = self.reader.searcher();
+        let restricted = searcher.doc_freq(&Term::from_field_text(self.fields.restricted, "1")).unwrap_or(0);
+        searcher.num_docs().saturating_sub(restricted)
+    }
+
     fn case_document(&self, d: &CaseDoc) -> TantivyDocument {
         self.case_document_with(d, &d.text)
     }

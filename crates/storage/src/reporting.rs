@@ -87,6 +87,8 @@ pub struct ListedCase {
 /// A repeat appeal (重复诉求) follows one of the same enterprise on the same topic within 30 days.
 pub const REPEAT_WINDOW_MS: i64 = 30 * 24 * 3_600_000;
 
+/// The kinds only the discipline commission handles (投诉、举报).
+const DISCIPLINE_KINDS: &str = "'complaint', 'report'";
 /// Received in the period `[$1, $2)`.
 const RECEIVED_IN: &str = "w.received_at >= $1 AND w.received_at < $2";
 /// Closed in the period: reached `closed` (a transfer to 12345 is not a closure).
@@ -216,6 +218,25 @@ impl Store {
             self.fetch_period::<(i64,)>(sql, jurisdictions, from, to).await?.into_iter().map(|r| r.0).collect()
         };
         Ok(PeriodTallies { received, closed, events, dispatched_orders, overdue_open, middle_handling_ms })
+    }
+
+    /// Of the period's closed and overdue-open cases, how many are complaints and reports: what a viewer
+    /// outside the discipline role is told only as one combined count (docs/permissions.md, "Figures").
+    /// Few rows match the kind; the period's ranges are read as for the tallies.
+    pub async fn discipline_counts(&self, jurisdictions: Option<&[String]>, from: i64, to: i64) -> Result<(i64, i64)> {
+        let sw = scope(jurisdictions, "w");
+        let sql =
+            format!("SELECT COUNT(*) FROM work_orders w WHERE {CLOSED_IN} AND w.kind IN ({DISCIPLINE_KINDS}){sw}");
+        let closed = self.count_period(sql, jurisdictions, from, to).await?;
+        let mut overdue = 0;
+        for open in OPEN_AT_END {
+            let sql = format!(
+                "SELECT COUNT(*) FROM work_orders w WHERE {open} AND w.deadline < $2 AND $1 <= $2 \
+                 AND w.kind IN ({DISCIPLINE_KINDS}){sw}"
+            );
+            overdue += self.count_period(sql, jurisdictions, from, to).await?;
+        }
+        Ok((closed, overdue))
     }
 
     /// The cases a report names in `list` for the period `[from, to)`, at most `limit`. Cases only the

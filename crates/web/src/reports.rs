@@ -131,6 +131,9 @@ pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
     let org = s.store.org();
     let (_, jur) = names(&org);
     let pct = |x: Option<f64>| x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into());
+    // A live view shows no complaint or report outside the discipline role, not even as a number
+    // (docs/permissions.md, "Figures"): the report's totals less what it withholds.
+    let seen = |total: i64, withheld: i64| (total - withheld).to_string();
     let rows = week
         .jurisdiction_ranking
         .iter()
@@ -148,12 +151,12 @@ pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
     DashboardPage {
         jurisdiction: org.jurisdiction(&j).map(|x| x.name.clone()).unwrap_or_default(),
         figures: vec![
-            ("今日受理", day.figures.received.to_string(), ""),
-            ("今日办结", day.figures.closed.to_string(), ""),
-            ("本周受理", week.figures.received.to_string(), ""),
+            ("今日受理", seen(day.figures.received, day.withheld.received), ""),
+            ("今日办结", seen(day.figures.closed, day.withheld.closed), ""),
+            ("本周受理", seen(week.figures.received, week.withheld.received), ""),
             ("本周按时办结率", pct(week.figures.on_time_rate), ""),
             ("本周满意率", pct(week.figures.satisfaction_rate), ""),
-            ("当前超期未办结", day.figures.overdue_open.to_string(), "bad"),
+            ("当前超期未办结", seen(day.figures.overdue_open, day.withheld.overdue_open), "bad"),
         ],
         rows,
         chart: zhitong_reports::html::bars("本周受理量（分辖区）", &bars),

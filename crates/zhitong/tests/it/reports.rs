@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use jiff::{ToSpan, civil::Date};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use zhitong_domain::time::{instant, local};
 
 use crate::{both, helpers::TestApp};
@@ -32,10 +32,29 @@ fn ms(d: Date) -> i64 {
     instant(d.to_datetime(jiff::civil::Time::midnight())).as_millisecond()
 }
 
+/// Complaints and reports: outside the discipline role, in totals and `withheld`, in no breakdown.
+fn for_discipline(r: &Raw) -> bool {
+    r.kind == "complaint" || r.kind == "report"
+}
+
 fn check(report: &Value, rows: &[Raw], events: &[(i64, String, i64, Value)], from: i64, to: i64, what: &str) {
+    check_as(report, rows, events, from, to, what, false)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_as(
+    report: &Value,
+    rows: &[Raw],
+    events: &[(i64, String, i64, Value)],
+    from: i64,
+    to: i64,
+    what: &str,
+    discipline: bool,
+) {
     let inp = |t: i64| t >= from && t < to;
-    let received: Vec<&Raw> = rows.iter().filter(|r| inp(r.received)).collect();
-    assert_eq!(report["received"], received.len() as i64, "{what}: received");
+    let all_received: Vec<&Raw> = rows.iter().filter(|r| inp(r.received)).collect();
+    assert_eq!(report["received"], all_received.len() as i64, "{what}: received");
+    let received: Vec<&Raw> = all_received.iter().copied().filter(|r| discipline || !for_discipline(r)).collect();
     let mut by_kind = BTreeMap::new();
     let mut by_j = BTreeMap::new();
     let mut by_line = BTreeMap::new();
@@ -63,11 +82,17 @@ fn check(report: &Value, rows: &[Raw], events: &[(i64, String, i64, Value)], fro
         let r = report["satisfaction_rate"].as_f64().unwrap();
         assert!((r - good as f64 / rated.len() as f64).abs() < 0.0001, "{what}: satisfaction_rate");
     }
-    let overdue = rows
+    let overdue: Vec<&Raw> = rows
         .iter()
         .filter(|r| r.received < to && r.closed.is_none_or(|c| c >= to) && r.deadline.is_some_and(|d| d < to))
-        .count();
-    assert_eq!(report["overdue_open"], overdue as i64, "{what}: overdue_open");
+        .collect();
+    assert_eq!(report["overdue_open"], overdue.len() as i64, "{what}: overdue_open");
+    if report.get("withheld").is_some() {
+        let n = |v: &[&Raw]| if discipline { 0 } else { v.iter().filter(|r| for_discipline(r)).count() as i64 };
+        assert_eq!(report["withheld"]["received"], n(&all_received), "{what}: withheld.received");
+        assert_eq!(report["withheld"]["closed"], n(&closed), "{what}: withheld.closed");
+        assert_eq!(report["withheld"]["overdue_open"], n(&overdue), "{what}: withheld.overdue_open");
+    }
     let pe: Vec<&(i64, String, i64, Value)> = events.iter().filter(|e| inp(e.2)).collect();
     let mut dispatched: Vec<i64> = pe
         .iter()
@@ -228,7 +253,26 @@ async fn report_figures_agree_with_the_rows(app: TestApp) {
     let (_, city) = app.get(Some(&leader), &format!("/api/v1/reports/monthly?date={date}&jurisdiction=450100")).await;
     let disc = app.login("discipline@450100").await;
     let (_, seen) = app.get(Some(&disc), &format!("/api/v1/reports/monthly?date={date}&jurisdiction=450100")).await;
-    assert_eq!(city["by_kind"], seen["by_kind"], "the same counts for everyone");
+    // The same totals for everyone; outside the discipline role complaints and reports are one number.
+    assert_eq!(city["received"], seen["received"]);
+    assert_eq!(seen["withheld"], json!({"received": 0, "closed": 0, "overdue_open": 0}));
+    let k = |v: &Value, kind: &str| v["by_kind"][kind].as_i64().unwrap_or(0);
+    assert!(k(&seen, "complaint") + k(&seen, "report") > 0, "the month has complaints");
+    assert_eq!(city["withheld"]["received"].as_i64().unwrap(), k(&seen, "complaint") + k(&seen, "report"));
+    assert!(
+        city["by_kind"].get("complaint").is_none() && city["by_kind"].get("report").is_none(),
+        "{}",
+        city["by_kind"]
+    );
+    assert!(
+        city["narrative"].as_str().unwrap().contains(&format!("纪检监察机关办理{}件", city["withheld"]["received"]))
+    );
+    assert!(!city["narrative"].as_str().unwrap().contains("投诉举报"));
+    let (from, to) = (
+        ms(seen["period"]["from"].as_str().unwrap()[..10].parse().unwrap()),
+        ms(seen["period"]["to"].as_str().unwrap()[..10].parse().unwrap()),
+    );
+    check_as(&seen, &rows, &events, from, to, "monthly (discipline)", true);
     let confidential: Vec<String> =
         rows.iter().filter(|r| r.kind == "complaint" || r.kind == "report").map(|r| r.id.to_string()).collect();
     assert!(!confidential.is_empty());

@@ -829,3 +829,39 @@ mod second_factor {
         }
     }
 }
+
+/// 7. One rule for complaint counts: outside the discipline role, one combined number in reports
+/// (`withheld`), none in live views, none in the index count shown to admins.
+async fn complaint_counts_follow_one_rule(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    create(&app, &agent, intake("help")).await;
+    create(&app, &agent, intake("complaint")).await;
+    create(&app, &agent, intake("report")).await;
+    let today = zhitong_domain::time::local(Timestamp::now()).date();
+    let figure = |html: &str, label: &str| -> String {
+        let end = html.find(&format!("<span>{label}</span>")).expect(label);
+        let start = html[..end].rfind("<span class=\"n\">").unwrap() + "<span class=\"n\">".len();
+        html[start..end].trim_end_matches("</span>").to_string()
+    };
+    for (user, expect_live, expect_withheld) in [("leader@450100", "1", 2), ("discipline@450100", "3", 0)] {
+        let token = app.login(user).await;
+        let (s, daily) = app.get(Some(&token), &format!("/api/v1/reports/daily?date={today}")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(daily["received"], 3, "{user}: totals include every appeal");
+        assert_eq!(daily["withheld"]["received"], expect_withheld, "{user}");
+        let kinds = daily["by_kind"].as_object().unwrap();
+        assert_eq!(kinds.contains_key("complaint"), expect_withheld == 0, "{user}: {kinds:?}");
+        let topics: i64 = daily["by_topic"].as_object().unwrap().values().map(|v| v.as_i64().unwrap()).sum();
+        assert_eq!(topics, 3 - expect_withheld, "{user}: by_topic");
+        let html = app.client.get(format!("{}/dashboard", app.base)).bearer_auth(&token).send().await.unwrap();
+        let html = html.text().await.unwrap();
+        assert_eq!(figure(&html, "今日受理"), expect_live, "{user}: the live dashboard");
+    }
+    app.search.index.sync(&app.store).await.unwrap();
+    let admin = app.login("admin").await;
+    let (_, stats) = app.get(Some(&admin), "/api/v1/admin/suggestions").await;
+    let indexed = stats["indexed"].as_u64().unwrap();
+    assert!(indexed >= 1);
+    assert_eq!(app.search.index.num_docs(), indexed + 2, "the index count shown leaves the two out");
+}
+both!(complaint_counts_follow_one_rule);
