@@ -68,6 +68,7 @@ pub fn app(state: AppState, pages: Router<AppState>) -> Router {
     // Install the recorder before the first request so that it is counted.
     metrics_handle();
     let (api, doc) = openapi::api_router().split_for_parts();
+    let doc = openapi::with_error_answers(doc);
     Router::new()
         .merge(api)
         .merge(routes::system::router(doc))

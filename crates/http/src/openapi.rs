@@ -100,5 +100,44 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of `/api/v1`, as served at `/api/openapi.json`.
 pub fn api_doc() -> utoipa::openapi::OpenApi {
-    api_router().into_openapi()
+    with_error_answers(api_router().into_openapi())
+}
+
+/// Every operation may answer with the errors every handler shares (`http/src/error.rs`): bad input (400,
+/// 422), no or an expired session (401; none for sign-in), forbidden (403), not found or not for the
+/// caller (404), a version or state conflict (409), the request timeout (408) and too many requests or a
+/// locked sign-in (429). Declared here once, so the description says what the server does.
+pub fn with_error_answers(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{Ref, RefOr, ResponseBuilder};
+    let answers = [
+        ("400", "请求内容无法读取 Malformed request"),
+        ("401", "未登录或登录已过期 Not signed in"),
+        ("403", "无权操作 Forbidden"),
+        ("404", "未找到，或无权查看 Not found"),
+        ("408", "请求超时 Request timeout"),
+        ("409", "版本冲突或当前状态不允许 Conflict"),
+        ("422", "字段不正确，`field` 指出哪一个 Invalid field"),
+        ("429", "请求过于频繁，或登录已锁定 Too many requests"),
+    ];
+    for item in doc.paths.paths.values_mut() {
+        let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in ops.into_iter().flatten() {
+            for (code, text) in answers {
+                op.responses.responses.entry(code.to_string()).or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description(text)
+                            .content(
+                                "application/json",
+                                utoipa::openapi::ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                });
+            }
+        }
+    }
+    doc
 }

@@ -29,6 +29,13 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         return e.into_response();
     }
     let mut res = next.run(req).await;
+    if path.starts_with("/api/") && res.status().is_client_error() && !is_json(res.headers()) {
+        // What a handler never saw (an unknown path, a wrong method, a body too large) still answers in the
+        // API's one error shape.
+        let status = res.status();
+        res = plain_error(status).into_response();
+        *res.status_mut() = status;
+    }
     let h = res.headers_mut();
     h.insert("content-security-policy", HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
@@ -40,6 +47,25 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res
+}
+
+fn is_json(h: &HeaderMap) -> bool {
+    h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("application/json"))
+}
+
+fn plain_error(status: axum::http::StatusCode) -> ApiError {
+    use axum::http::StatusCode as S;
+    match status {
+        S::NOT_FOUND => ApiError::NotFound,
+        S::UNAUTHORIZED => ApiError::Unauthorized("请先登录"),
+        S::FORBIDDEN => ApiError::Forbidden("无权操作".into()),
+        S::TOO_MANY_REQUESTS => ApiError::TooManyRequests,
+        S::METHOD_NOT_ALLOWED => ApiError::BadRequest("不支持该请求方法".into()),
+        S::PAYLOAD_TOO_LARGE => ApiError::BadRequest("请求内容过大".into()),
+        S::UNSUPPORTED_MEDIA_TYPE => ApiError::BadRequest("请以 JSON 提交".into()),
+        S::REQUEST_TIMEOUT => ApiError::BadRequest("请求超时，请重试".into()),
+        _ => ApiError::BadRequest("请求无法处理".into()),
+    }
 }
 
 /// The name of the first query parameter whose key or value holds a control character.

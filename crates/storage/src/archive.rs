@@ -24,8 +24,8 @@ pub struct ArchivedReport {
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<String>,
     pub instruction: Option<String>,
-    /// The report as generated (the JSON of `/api/v1/reports/...`).
-    #[schema(value_type = Object)]
+    /// The report as generated (the JSON of `/api/v1/reports/...`); `null` in the archive's list.
+    #[schema(value_type = Option<Object>)]
     pub content: serde_json::Value,
 }
 

@@ -125,8 +125,10 @@ pub async fn import(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<ImportQuery>,
-    body: String,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<Saved>> {
+    let body = String::from_utf8(body.to_vec())
+        .map_err(|_| crate::error::ApiError::BadRequest("日历文件应为 UTF-8 编码的 JSON".into()))?;
     let saved = s.store.import_calendar(&user.actor(), q.jurisdiction.as_deref(), &body).await?;
     Ok(Json(Saved { saved }))
 }

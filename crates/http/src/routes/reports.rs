@@ -39,7 +39,12 @@ impl From<ReportError> for ApiError {
 /// The daily report, weekly analysis or monthly bulletin of a jurisdiction
 /// and everything below it. Every figure is defined in docs/metrics.md.
 #[utoipa::path(get, path = "/api/v1/reports/{period}", tag = "reports", params(("period" = String, Path, description = "daily|weekly|monthly"), ReportQuery),
-    responses((status = 200, body = Report), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "The report: JSON, or the document in `format`", content(
+        (Report = "application/json"),
+        (String = "text/html"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn report(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,

@@ -516,6 +516,22 @@ async fn errors_are_json_and_name_the_field(app: TestApp) {
     assert!(s.is_client_error() && v["error"]["code"].is_string(), "{s} {v}");
     let (s, v) = app.get(Some(&agent), "/api/v1/enterprises").await;
     assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("q")));
+    let (s, v) = app.get(Some(&agent), "/api/v1/no-such-thing").await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "unknown paths too");
+    let r = app.client.delete(format!("{}/api/v1/work-orders", app.base)).bearer_auth(&agent).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.json::<Value>().await.unwrap()["error"]["message"].is_string(), "a wrong method answers JSON");
+    let r = app
+        .client
+        .post(format!("{}/api/v1/calendar/import", app.base))
+        .bearer_auth(&agent)
+        .header("content-type", "application/json")
+        .body(vec![0xC7u8, 0x74, 0xFF])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.json::<Value>().await.unwrap()["error"]["code"].is_string(), "bytes that are not UTF-8: JSON");
     let o = create(&app, &agent, intake("help")).await;
     for (body, field) in [
         (json!({"action": "dispatch", "units": "450100-XZSP"}), "units"),
