@@ -301,4 +301,22 @@ mod tests {
         }
         assert_eq!(UnitType::Hotline12345.code(), "hotline_12345");
     }
+
+    proptest::proptest! {
+        /// Every parser of the organisation answers any text with a value or a field error, never a panic.
+        #[test]
+        fn parsers_take_any_string(s in "\\PC{0,30}|[0-9０-９ -]{5,14}") {
+            if let Ok(p) = Phone::parse("phone", &s) {
+                proptest::prop_assert!(p.as_str().bytes().all(|b| b.is_ascii_digit()));
+            }
+            if let Ok(d) = DivisionCode::parse("jurisdiction", &s) {
+                proptest::prop_assert_eq!(d.as_str().len(), 6);
+            }
+            match required_text("title", "标题", &s, 20) {
+                Ok(t) => proptest::prop_assert!(!t.chars().any(forbidden_char) && !t.is_empty()),
+                Err(e) => proptest::prop_assert_eq!(e.field, "title"),
+            }
+            let _ = half_width(&s);
+        }
+    }
 }

@@ -153,5 +153,14 @@ mod tests {
             // A weighted mod-31 check catches every single substitution.
             prop_assert!(Uscc::parse(&changed).is_err());
         }
+
+        /// Any text at all (full-width, CJK, control characters, 18 characters of anything): an answer, never a panic.
+        #[test]
+        fn any_string_parses_or_is_refused(s in "\\PC{0,40}|[0-9A-Z０-９Ａ-Ｚ中]{18}") {
+            if let Ok(u) = Uscc::parse(&s) {
+                prop_assert_eq!(u.as_str().len(), 18);
+                prop_assert_eq!(u.division().len(), 6);
+            }
+        }
     }
 }

@@ -153,8 +153,14 @@ pub fn xlsx(
     wb.save_to_buffer()
 }
 
+/// Text fit for a Word document: XML 1.0 allows no control characters but tab and line breaks, and Word and
+/// WPS refuse a file with one. Input is refused at the door; this keeps documents readable with older data.
+fn clean(s: &str) -> String {
+    s.chars().filter(|c| !zhitong_domain::org::forbidden_char(*c)).collect()
+}
+
 fn text(s: &str, size: usize, font: &str) -> Run {
-    Run::new().add_text(s).size(size).fonts(RunFonts::new().east_asia(font).ascii(font))
+    Run::new().add_text(clean(s)).size(size).fonts(RunFonts::new().east_asia(font).ascii(font))
 }
 
 fn cell(s: &str, bold: bool) -> TableCell {
@@ -255,4 +261,13 @@ pub fn docx(r: &Report, unit_name: &dyn Fn(&str) -> String) -> Result<Vec<u8>, S
     let mut out = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut out).map_err(|e| e.to_string())?;
     Ok(out.into_inner())
+}
+
+#[cfg(test)]
+mod clean_tests {
+    #[test]
+    fn control_characters_never_reach_a_document() {
+        assert_eq!(super::clean("标题\u{b}控\u{1}制\u{1b}[31m\u{202e}\u{0}"), "标题控制[31m");
+        assert_eq!(super::clean("多行\n内容\t可以"), "多行\n内容\t可以");
+    }
 }

@@ -45,3 +45,11 @@ ALTER TABLE users ADD COLUMN totp_enabled BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN totp_secret TEXT;
 ALTER TABLE users ADD COLUMN totp_pending TEXT;
 ALTER TABLE users ADD COLUMN totp_last_step BIGINT;
+
+-- Enterprises that exist only because of confidential cases hold a
+-- reporter's contact and phone, written by intakes before this migration:
+-- cleared (the shared record keeps name and credit code; the cases keep
+-- their own view of it from now on).
+UPDATE enterprises SET contact = NULL, phone = NULL
+WHERE NOT EXISTS (SELECT 1 FROM work_orders w WHERE w.enterprise_id = enterprises.id AND w.confidential = 0)
+  AND EXISTS (SELECT 1 FROM work_orders w WHERE w.enterprise_id = enterprises.id);
