@@ -221,11 +221,12 @@ impl Store {
         if q.is_empty() {
             return Ok(vec![]);
         }
-        // Only enterprises known from an ordinary case: one that exists only because of a confidential case
-        // is the reporter's, and its existence alone would tell.
+        // Not an enterprise known only from confidential cases (recorded before migration 0007): it is the
+        // reporter's, and its existence alone would tell.
         let sql = format!(
             "SELECT {COLUMNS} FROM enterprises e WHERE (uscc LIKE $1 OR phone LIKE $1 OR name LIKE $2) \
-             AND EXISTS (SELECT 1 FROM work_orders w WHERE w.enterprise_id = e.id AND w.confidential = 0) \
+             AND (NOT EXISTS (SELECT 1 FROM work_orders w WHERE w.enterprise_id = e.id) \
+                  OR EXISTS (SELECT 1 FROM work_orders w WHERE w.enterprise_id = e.id AND w.confidential = 0)) \
              ORDER BY name LIMIT $3"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
