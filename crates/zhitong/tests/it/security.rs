@@ -257,7 +257,29 @@ async fn hostile_inputs_are_refused(app: TestApp) {
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{uscc}");
         assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "enterprise.uscc");
     }
+    let mut body = intake("help");
+    body["title"] = json!("门户\u{0}标题");
+    let r = app.client.post(format!("{}/portal/api/submit", app.base)).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "NUL through the portal");
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "title");
     assert_eq!(app.count("work_orders").await, before, "nothing written");
+    // An extension `until` out of range, on a case a unit holds.
+    let sup = app.login("supervisor@450100").await;
+    let o = create(&app, &agent, intake("help")).await;
+    let o = app.act(&sup, &o, json!({"action": "dispatch", "units": ["450100-XZSP"]})).await;
+    let handler = app.login("handler@450100-XZSP").await;
+    let o = app.act(&handler, &o, json!({"action": "accept"})).await;
+    let events = app.count("work_order_events").await;
+    for until in ["-009999-01-01T00:00:00", "9999-12-31T23:00:00"] {
+        let body = json!({"action": "request_extension", "until": until, "reason": "材料多", "version": o["version"]});
+        let (s, v) = app.post(Some(&handler), &format!("/api/v1/work-orders/{}/actions", o["id"]), body).await;
+        assert_eq!(
+            (s, v["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("until")),
+            "{until}: {v}"
+        );
+    }
+    assert_eq!(app.count("work_order_events").await, events, "nothing written");
     // Full-width digits of a valid code are read as the code.
     let mut body = intake("help");
     body["enterprise"]["uscc"] = json!("９１４５０１０７ＭＡ５ＫＥ０ＥＱ２Ｂ");
