@@ -186,14 +186,14 @@ impl Classifier {
                 self.scores_into(x, &mut scores);
                 softmax(&mut scores);
                 let y = targets[d];
-                for c in 0..k {
-                    gradient[c] = label_weight[y] * (scores[c] - if c == y { 1.0 } else { 0.0 });
+                for (c, g) in gradient.iter_mut().enumerate().take(k) {
+                    *g = label_weight[y] * (scores[c] - if c == y { 1.0 } else { 0.0 });
                 }
                 for &(f, v) in x.iter().chain(std::iter::once(&(bias_row as u32, 1.0))) {
                     let row = f as usize * k;
-                    for c in 0..k {
+                    for (c, grad) in gradient.iter().enumerate().take(k) {
                         let at = row + c;
-                        let g = gradient[c] * v + l2 * self.weights[at];
+                        let g = grad * v + l2 * self.weights[at];
                         squared[at] += g * g;
                         self.weights[at] -= rate * g / squared[at].sqrt();
                     }

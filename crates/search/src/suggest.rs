@@ -116,6 +116,7 @@ impl Suggester {
             .collect()
     }
 
+    #[allow(clippy::too_many_arguments)] // what the agent typed, who asks, and the org's lookups: all distinct
     pub fn suggest(
         &self,
         index: &SearchIndex,

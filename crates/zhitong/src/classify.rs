@@ -194,7 +194,10 @@ pub async fn run(command: ClassifyCommand, config_file: Option<&Path>) -> anyhow
     }
 }
 
-fn labelled(table: &Table, input: &Input, label_column: &str) -> anyhow::Result<(Vec<(String, String)>, Vec<String>)> {
+/// (text, label) pairs and the labels in order.
+type Labelled = (Vec<(String, String)>, Vec<String>);
+
+fn labelled(table: &Table, input: &Input, label_column: &str) -> anyhow::Result<Labelled> {
     let texts = table.texts(&input.text_column)?;
     let labels = table.labels(label_column)?;
     // Rows without a label teach nothing and would become a label of their own.

@@ -193,26 +193,6 @@ impl Config {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn layers_override_in_order() {
-        let dir = std::env::temp_dir().join(format!("zt-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("z.toml");
-        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\nmax_connections = 3\n").unwrap();
-        let c = Config::load(Some(&file), &serde_json::json!({ "max_connections": 5 })).unwrap();
-        assert_eq!(c.listen, "0.0.0.0:9000", "file overrides default");
-        assert_eq!(c.max_connections, 5, "flags override file");
-        assert!(c.database_url().starts_with("sqlite://"));
-        std::fs::write(&file, "warning_share = 2.0\n").unwrap();
-        assert!(Config::load(Some(&file), &serde_json::json!({})).is_err());
-        assert!(Config::load(Some(&dir.join("missing.toml")), &serde_json::json!({})).is_err());
-    }
-}
-
 /// A new key file, readable by its owner only.
 pub fn write_new_key(file: &Path) -> anyhow::Result<()> {
     use std::io::Write;
@@ -231,4 +211,24 @@ pub fn write_new_key(file: &Path) -> anyhow::Result<()> {
     f.write_all(zhitong_storage::Keyring::generate(&id).as_bytes())?;
     f.sync_all()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_override_in_order() {
+        let dir = std::env::temp_dir().join(format!("zt-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("z.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\nmax_connections = 3\n").unwrap();
+        let c = Config::load(Some(&file), &serde_json::json!({ "max_connections": 5 })).unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000", "file overrides default");
+        assert_eq!(c.max_connections, 5, "flags override file");
+        assert!(c.database_url().starts_with("sqlite://"));
+        std::fs::write(&file, "warning_share = 2.0\n").unwrap();
+        assert!(Config::load(Some(&file), &serde_json::json!({})).is_err());
+        assert!(Config::load(Some(&dir.join("missing.toml")), &serde_json::json!({})).is_err());
+    }
 }

@@ -293,7 +293,7 @@ pub async fn load(store: &Store, password: &str) -> anyhow::Result<Option<Vec<Ac
             NewUser { username, display_name, role: *role, jurisdiction, unit: unit.as_deref(), password_hash: &hash };
         store.insert_user(&mut tx, &user).await?;
     }
-    for e in enterprises(240, 2022_02_07) {
+    for e in enterprises(240, 20_220_207) {
         store.save_enterprise(&mut tx, &e).await?;
     }
     store.set_setting(&mut tx, "demo_loaded", &jiff::Timestamp::now().to_string()).await?;

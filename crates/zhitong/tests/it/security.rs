@@ -25,7 +25,7 @@ fn unprocessable(field: &str) -> (StatusCode, Option<String>) {
     (StatusCode::UNPROCESSABLE_ENTITY, Some(field.to_string()))
 }
 
-/// 1. A page number far past the end is refused with 422, and the server lives on.
+/// Finding 1: A page number far past the end is refused with 422, and the server lives on.
 async fn deep_pages_are_refused(app: TestApp) {
     let agent = app.login("agent@450100").await;
     for path in [
@@ -46,7 +46,7 @@ async fn deep_pages_are_refused(app: TestApp) {
 }
 both!(deep_pages_are_refused);
 
-/// 2. Replaying an intake key returns the receipt, never what the discipline commission found; another body is 409.
+/// Finding 2: Replaying an intake key returns the receipt, never what the discipline commission found; another body is 409.
 async fn idempotency_replay_reveals_nothing(app: TestApp) {
     let agent = app.login("agent@450100").await;
     let discipline = app.login("discipline@450100").await;
@@ -84,7 +84,7 @@ async fn idempotency_replay_reveals_nothing(app: TestApp) {
 }
 both!(idempotency_replay_reveals_nothing);
 
-/// 3. The portal cannot rewrite an enterprise; a reporter's identity stays on the confidential case only.
+/// Finding 3: The portal cannot rewrite an enterprise; a reporter's identity stays on the confidential case only.
 async fn shared_enterprise_record_is_protected(app: TestApp) {
     let agent = app.login("agent@450100").await;
     let original = create(&app, &agent, intake("help")).await;
@@ -120,7 +120,7 @@ async fn shared_enterprise_record_is_protected(app: TestApp) {
 }
 both!(shared_enterprise_record_is_protected);
 
-/// 4. A hostile unit name does not run in the console; the pages carry a strict CSP.
+/// Finding 4: A hostile unit name does not run in the console; the pages carry a strict CSP.
 async fn hostile_names_are_inert(app: TestApp) {
     let admin = app.login("admin").await;
     let evil = "</script><script>alert(document.domain)</script>";
@@ -148,7 +148,7 @@ async fn hostile_names_are_inert(app: TestApp) {
 }
 both!(hostile_names_are_inert);
 
-/// 5. Notices about discipline cases carry the number only; admins see no titles and only their own jurisdiction.
+/// Finding 5: Notices about discipline cases carry the number only; admins see no titles and only their own jurisdiction.
 async fn discipline_notices_carry_no_title(backend: Backend) {
     let mail = std::env::temp_dir().join(format!("zhitong-mail-{}-{backend:?}", std::process::id()));
     std::fs::create_dir_all(&mail).unwrap();
@@ -205,7 +205,7 @@ mod discipline_notices {
     }
 }
 
-/// 6 and 13. Inputs that crashed a request, and control characters, are refused with 422 naming the field.
+/// Findings 6 and 13: Inputs that crashed a request, and control characters, are refused with 422 naming the field.
 async fn hostile_inputs_are_refused(app: TestApp) {
     let agent = app.login("agent@450100").await;
     let leader = app.login("leader@450100").await;
@@ -288,7 +288,7 @@ async fn hostile_inputs_are_refused(app: TestApp) {
 }
 both!(hostile_inputs_are_refused);
 
-/// 8. Open311 lists no confidential case, and complaints number apart so public numbers have no gaps.
+/// Finding 8: Open311 lists no confidential case, and complaints number apart so public numbers have no gaps.
 async fn open311_shows_no_hidden_case(app: TestApp) {
     let agent = app.login("agent@450100").await;
     let a = create(&app, &agent, intake("help")).await;
@@ -313,7 +313,7 @@ async fn open311_shows_no_hidden_case(app: TestApp) {
 }
 both!(open311_shows_no_hidden_case);
 
-/// 9 and 17. A handler never sees who called about a confidential case; lists of confidential cases carry no text.
+/// Findings 9 and 17: A handler never sees who called about a confidential case; lists of confidential cases carry no text.
 async fn confidential_callers_are_redacted(app: TestApp) {
     let agent = app.login("agent@450100").await;
     let sup = app.login("supervisor@450100").await;
@@ -344,7 +344,7 @@ async fn confidential_callers_are_redacted(app: TestApp) {
 }
 both!(confidential_callers_are_redacted);
 
-/// 10. Repeated wrong passwords lock the account (429), the right one then fails too, and the audit log tells.
+/// Finding 10: Repeated wrong passwords lock the account (429), the right one then fails too, and the audit log tells.
 async fn brute_force_locks_out(app: TestApp) {
     for _ in 0..5 {
         let (s, _) =
@@ -365,7 +365,7 @@ async fn brute_force_locks_out(app: TestApp) {
 }
 both!(brute_force_locks_out);
 
-/// 11 and 15. An admin's reset forces a change, tells the user and is audited; users change their own
+/// Findings 11 and 15: An admin's reset forces a change, tells the user and is audited; users change their own
 /// passwords under a rule; idle sessions end.
 async fn password_resets_and_changes(app: TestApp) {
     let admin = app.login("admin").await;
@@ -414,7 +414,7 @@ async fn password_resets_and_changes(app: TestApp) {
 }
 both!(password_resets_and_changes);
 
-/// 12. Sign-in and the language switch send nobody to another site.
+/// Finding 12: Sign-in and the language switch send nobody to another site.
 async fn redirects_stay_on_site(app: TestApp) {
     let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let r = c
@@ -439,7 +439,7 @@ async fn redirects_stay_on_site(app: TestApp) {
 }
 both!(redirects_stay_on_site);
 
-/// 14. A cookie session refuses writes from another site, and non-JSON API writes.
+/// Finding 14: A cookie session refuses writes from another site, and non-JSON API writes.
 async fn cross_site_writes_are_refused(app: TestApp) {
     let c = reqwest::Client::new();
     let res = c
@@ -492,7 +492,7 @@ async fn cross_site_writes_are_refused(app: TestApp) {
 }
 both!(cross_site_writes_are_refused);
 
-/// 16. Security headers on every answer; no caching of API answers and case pages; /metrics for the monitor only.
+/// Finding 16: Security headers on every answer; no caching of API answers and case pages; /metrics for the monitor only.
 async fn headers_and_metrics(backend: Backend) {
     let app = TestApp::spawn_configured(backend, |c| {
         c.metrics_allow = vec![];
@@ -530,7 +530,7 @@ mod headers {
     }
 }
 
-/// 18. Every error is JSON and names the right field.
+/// Finding 18: Every error is JSON and names the right field.
 async fn errors_are_json_and_name_the_field(app: TestApp) {
     let sup = app.login("supervisor@450100").await;
     let agent = app.login("agent@450100").await;
@@ -754,7 +754,7 @@ async fn keys_rotate(app: TestApp) {
 }
 both!(keys_rotate);
 
-/// 11 and 15. A second factor (TOTP) that a role can be made to use, codes that work once, and one's own
+/// Findings 11 and 15: A second factor (TOTP) that a role can be made to use, codes that work once, and one's own
 /// sessions listed and ended.
 async fn second_factor_and_sessions(backend: Backend) {
     let app = TestApp::spawn_configured(backend, |c| c.totp_required_roles = vec!["discipline".into()]).await;
@@ -868,7 +868,7 @@ mod second_factor {
     }
 }
 
-/// 7. One rule for complaint counts: outside the discipline role, one combined number in reports
+/// Finding 7, one rule for complaint counts: outside the discipline role, one combined number in reports
 /// (`withheld`), none in live views, none in the index count shown to admins.
 async fn complaint_counts_follow_one_rule(app: TestApp) {
     let agent = app.login("agent@450100").await;
@@ -904,7 +904,7 @@ async fn complaint_counts_follow_one_rule(app: TestApp) {
 }
 both!(complaint_counts_follow_one_rule);
 
-/// 3, for data recorded before the fix: an enterprise known only from a confidential case is not found by
+/// Finding 3, for data recorded before the fix: an enterprise known only from a confidential case is not found by
 /// the look-up, and migration 0007 clears the reporter's contact from it.
 async fn legacy_reporter_contacts_are_cleared(app: TestApp) {
     let agent = app.login("agent@450100").await;

@@ -284,7 +284,8 @@ async fn bad_intake_names_the_field_and_writes_nothing(app: TestApp) {
     let agent = app.login("agent@450100").await;
     let orders = app.count("work_orders").await;
     let enterprises = app.count("enterprises").await;
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+    type Change = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(Change, &str)> = vec![
         (Box::new(|b| b["kind"] = json!("gossip")), "kind"),
         (Box::new(|b| b["title"] = json!("  ")), "title"),
         (Box::new(|b| b["content"] = json!("")), "content"),
