@@ -9,6 +9,8 @@ pub mod error;
 pub mod org;
 pub mod paging;
 pub mod permission;
+#[cfg(test)]
+pub(crate) mod shared_data;
 pub mod time;
 pub mod uscc;
 pub mod work_order;

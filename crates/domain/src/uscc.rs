@@ -109,11 +109,7 @@ mod tests {
     /// All 220 real codes gathered in ../shared; skipped when it is absent.
     #[test]
     fn shared_examples() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/uscc/uscc_examples.txt");
-        let Ok(text) = std::fs::read_to_string(path) else {
-            eprintln!("skipping: {path} not found (the shared data is not on this machine)");
-            return;
-        };
+        let Some(text) = crate::shared_data::read("data/uscc/uscc_examples.txt") else { return };
         let mut n = 0;
         for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
             let cols: Vec<&str> = line.split('\t').collect();

@@ -346,10 +346,17 @@ mod tests {
 
     #[test]
     fn divisions_match_the_shared_reference() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/divisions/nanning_divisions.csv");
-        let Ok(text) = std::fs::read_to_string(path) else {
-            eprintln!("skipping: {path} not found");
-            return;
+        // As `zhitong_domain`'s test-only `shared_data::read`: required in CI, a visible skip elsewhere.
+        let dir = std::env::var("ZHITONG_SHARED_DIR")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared").to_string());
+        let path = format!("{dir}/data/divisions/nanning_divisions.csv");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if std::env::var("CI").as_deref() == Ok("true") => panic!("CI: {path} is required ({e})"),
+            Err(_) => {
+                eprintln!("SKIPPED: {path} is not on this machine; this test checked nothing");
+                return;
+            }
         };
         for line in text.lines().skip(1).filter(|l| l.contains(",current,")) {
             let cols: Vec<&str> = line.split(',').collect();

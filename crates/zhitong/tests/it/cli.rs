@@ -105,12 +105,7 @@ fn classify_trains_evaluates_and_predicts_a_csv() {
 /// TF-IDF + logistic-regression baseline (accuracy 0.853, macro-F1 over the four frequent kinds 0.512).
 #[test]
 fn classify_beats_the_baseline_on_real_appeals() {
-    let data =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/appeals/fuzhou/fuzhou_river_appeals_dev.csv");
-    if !data.exists() {
-        eprintln!("skipped: {} not present", data.display());
-        return;
-    }
+    let Some(data) = crate::helpers::shared_path("data/appeals/fuzhou/fuzhou_river_appeals_dev.csv") else { return };
     let line = ok(zhitong(&[
         "classify",
         "eval",

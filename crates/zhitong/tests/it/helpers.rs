@@ -69,6 +69,23 @@ pub fn postgres_base_url() -> String {
     std::env::var("ZHITONG_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// A folder of the shared reference data (`../shared`, or `ZHITONG_SHARED_DIR`): required in CI
+/// (`CI=true`), where its absence fails the test and says why; elsewhere a visible skip (`None`).
+pub fn shared_path(relative: &str) -> Option<PathBuf> {
+    let dir = std::env::var("ZHITONG_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let path = dir.join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("CI: the shared reference data is required but {} is absent; set ZHITONG_SHARED_DIR", path.display());
+    }
+    eprintln!("SKIPPED: {} is not on this machine; this test checked nothing", path.display());
+    None
+}
+
 /// Whether the PostgreSQL variants run (not with `ZHITONG_TEST_POSTGRES=skip`).
 pub fn postgres_wanted() -> bool {
     if std::env::var("ZHITONG_TEST_POSTGRES").as_deref() == Ok("skip") {

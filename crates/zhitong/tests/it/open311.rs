@@ -14,13 +14,7 @@ use crate::{
 
 /// The GeoReport v2 schemas (open311/schema-validation), when the shared data is here.
 fn schema_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/open311");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping the JSON Schema checks: {} is absent", dir.display());
-        None
-    }
+    crate::helpers::shared_path("data/open311")
 }
 
 /// The schemas' relative `$ref`s ("service.json") read from the schema folder.
