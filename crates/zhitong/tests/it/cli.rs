@@ -187,3 +187,30 @@ fn report_writes_each_format() {
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("jurisdiction"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `zhitong migrate` (API.md), configured by the environment layer alone: `ZHITONG_DATA` names the folder;
+/// running it again changes nothing; a bad value from the environment is refused, naming the key.
+#[test]
+fn migrate_configured_from_the_environment() {
+    let dir = temp("migrate");
+    let run = |env: &[(&str, &str)]| {
+        Command::new(env!("CARGO_BIN_EXE_zhitong"))
+            .arg("migrate")
+            .env_remove("ZHITONG_CONFIG")
+            .env_remove("ZHITONG_DATA")
+            .envs(env.iter().copied())
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    let data = dir.join("from-env");
+    let out = ok(run(&[("ZHITONG_DATA", data.to_str().unwrap())]));
+    assert!(out.contains("schema up to date"), "{out}");
+    assert!(data.join("zhitong.db").exists(), "the folder named by ZHITONG_DATA holds the database");
+    assert!(!dir.join("zhitong-data").exists(), "not the default folder");
+    ok(run(&[("ZHITONG_DATA", data.to_str().unwrap())]));
+    let out = run(&[("ZHITONG_DATA", data.to_str().unwrap()), ("ZHITONG_WARNING_SHARE", "2")]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning_share"), "{}", String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(dir);
+}

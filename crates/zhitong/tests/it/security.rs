@@ -172,6 +172,12 @@ async fn discipline_notices_carry_no_title(backend: Backend) {
         assert!(m["body"].as_str().unwrap().contains(c["number"].as_str().unwrap()));
         assert!(!m.to_string().contains("吃拿卡要"), "{m}");
     }
+    // Nobody outside the commission is told: not the supervisors, not the units.
+    for other in ["supervisor@450100", "handler@450100-XZSP", "leader@450100"] {
+        let t = app.login(other).await;
+        let (_, theirs) = app.get(Some(&t), "/api/v1/notifications").await;
+        assert!(!theirs.to_string().contains(c["number"].as_str().unwrap()), "{other}: {theirs}");
+    }
     let admin = app.login("admin").await;
     let (s, deliveries) = app.get(Some(&admin), "/api/v1/admin/notifications").await;
     assert_eq!(s, StatusCode::OK);
@@ -411,6 +417,10 @@ async fn password_resets_and_changes(app: TestApp) {
     let later = Timestamp::now() + idle + SignedDuration::from_mins(1);
     assert!(app.store.user_by_session(&token, idle, Timestamp::now()).await.unwrap().is_some());
     assert!(app.store.user_by_session(&token, idle, later).await.unwrap().is_none());
+    // The absolute lifetime (12 h by default) ends a session however busy it is.
+    let day = SignedDuration::from_hours(24);
+    let in_a_day = Timestamp::now() + SignedDuration::from_hours(13);
+    assert!(app.store.user_by_session(&token, day, in_a_day).await.unwrap().is_none(), "expired");
 }
 both!(password_resets_and_changes);
 
