@@ -388,3 +388,97 @@ async fn email_and_sms_with_retries(app: TestApp) {
     let _ = std::fs::remove_dir_all(mail_dir);
 }
 both!(email_and_sms_with_retries);
+
+/// A fake mail server speaking enough SMTP (RFC 5321) for one message per connection: it refuses the first
+/// `refusals` transactions with a temporary error (451), then accepts. Returns its address and the messages.
+async fn smtp_server(refusals: usize) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let got = Arc::new(std::sync::Mutex::new(vec![]));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let (got2, refused2) = (got.clone(), refused.clone());
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (got, refused) = (got2.clone(), refused2.clone());
+            tokio::spawn(async move {
+                let (r, mut w) = stream.into_split();
+                let mut lines = BufReader::new(r).lines();
+                w.write_all(b"220 fake.smtp.test ESMTP\r\n").await.unwrap();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            got.lock().unwrap().push(std::mem::take(body));
+                            data = None;
+                            w.write_all(b"250 2.0.0 queued\r\n").await.unwrap();
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "EHLO" => b"250-fake.smtp.test\r\n250 8BITMIME\r\n",
+                        "HELO" => b"250 fake.smtp.test\r\n",
+                        "MAIL" if refused.fetch_add(1, Ordering::SeqCst) < refusals => {
+                            b"451 4.3.0 Temporary failure, try again later\r\n"
+                        }
+                        "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 2.0.0 OK\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 End data with <CR><LF>.<CR><LF>\r\n"
+                        }
+                        "QUIT" => {
+                            w.write_all(b"221 2.0.0 Bye\r\n").await.unwrap();
+                            break;
+                        }
+                        _ => b"502 5.5.2 Command not recognized\r\n",
+                    };
+                    if w.write_all(answer).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (format!("smtp://{addr}"), got)
+}
+
+/// E-mail over real SMTP: a server that refuses at first (451) and then accepts. The message is kept,
+/// retried after its back-off, and delivered once; admins see the failure while it lasts.
+async fn email_retried_over_smtp(app: TestApp) {
+    let handler = app.login("handler@450100-XZSP").await;
+    let (s, _) = app.put(Some(&handler), "/api/v1/me/contact", json!({"email": "xzsp@nanning.gov.example"})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (url, got) = smtp_server(1).await;
+    let settings = JobSettings {
+        email: Some(EmailChannel::new(&url, "直通 <zhitong@nanning.gov.example>").unwrap()),
+        max_attempts: 3,
+        ..JobSettings::default()
+    };
+    let jobs = Jobs::new(app.store.clone(), settings);
+    let o = overdue_case(&app).await;
+    let now = Timestamp::now();
+    jobs.tick(now).await.unwrap();
+    let first = jobs.deliver(now).await.unwrap();
+    assert_eq!((first.sent, first.retrying), (0, 1), "{first:?}");
+    assert!(got.lock().unwrap().is_empty());
+    let admin = app.login("admin").await;
+    let (_, pending) = app.get(Some(&admin), "/api/v1/admin/notifications?status=pending").await;
+    let email = pending.as_array().unwrap().iter().find(|n| n["channel"] == "email").unwrap().clone();
+    assert!(email["last_error"].as_str().unwrap().contains("451"), "{email}");
+    assert_eq!(email["attempts"], 1);
+    // Not before its back-off; then delivered, once.
+    assert_eq!(jobs.deliver(now + SignedDuration::from_secs(5)).await.unwrap(), Default::default());
+    let second = jobs.deliver(now + SignedDuration::from_mins(1)).await.unwrap();
+    assert_eq!(second.sent, 1, "{second:?}");
+    assert_eq!(jobs.deliver(now + SignedDuration::from_hours(1)).await.unwrap(), Default::default());
+    let mails = got.lock().unwrap().clone();
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("xzsp@nanning.gov.example"), "{}", mails[0]);
+    let (_, sent) = app.get(Some(&admin), "/api/v1/admin/notifications?status=sent").await;
+    assert!(sent.as_array().unwrap().iter().any(|n| n["channel"] == "email" && n["work_order_id"] == o["id"]));
+}
+both!(email_retried_over_smtp);

@@ -190,3 +190,103 @@ async fn submissions_need_the_configured_key() {
     assert_eq!(submit(&app, "/open311/v2/requests.json", &keyed).await.0, StatusCode::CREATED);
     assert_eq!(get(&app, "/open311/v2/services.json").await.0, StatusCode::OK);
 }
+
+/// GeoReport XML, parsed as XML: the items of a list with their fields (child elements with text; an empty
+/// element is ""). Entities and character references are resolved as an XML client would.
+fn xml_items(xml: &str, item: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    use quick_xml::{Reader, events::Event};
+    let mut reader = Reader::from_str(xml);
+    let (mut out, mut current, mut depth, mut field) = (vec![], None, 0usize, None::<String>);
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) => {
+                let name = e.name().as_ref().to_string();
+                match current.as_mut() {
+                    None if name == item => (current, depth) = (Some(std::collections::BTreeMap::new()), 0),
+                    None => {}
+                    Some(fields) => {
+                        depth += 1;
+                        if depth == 1 {
+                            fields.insert(name.clone(), String::new());
+                            field = Some(name);
+                        }
+                    }
+                }
+            }
+            Event::Empty(e) => {
+                if let Some(fields) = current.as_mut().filter(|_| depth == 0) {
+                    fields.insert(e.name().as_ref().to_string(), String::new());
+                }
+            }
+            Event::Text(t) if depth == 1 => {
+                if let (Some(fields), Some(f)) = (current.as_mut(), &field) {
+                    fields.get_mut(f).unwrap().push_str(&t.xml10_content());
+                }
+            }
+            Event::GeneralRef(r) if depth == 1 => {
+                let text = match r.resolve_char_ref().unwrap() {
+                    Some(c) => c.to_string(),
+                    None => match r.xml10_content().as_ref() {
+                        "amp" => "&".into(),
+                        "lt" => "<".into(),
+                        "gt" => ">".into(),
+                        "quot" => "\"".into(),
+                        "apos" => "'".into(),
+                        other => panic!("unknown entity {other}"),
+                    },
+                };
+                if let (Some(fields), Some(f)) = (current.as_mut(), &field) {
+                    fields.get_mut(f).unwrap().push_str(&text);
+                }
+            }
+            Event::End(_) if current.is_some() => {
+                if depth == 0 {
+                    out.push(current.take().unwrap());
+                } else {
+                    depth -= 1;
+                    if depth == 0 {
+                        field = None;
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The XML answers, parsed as XML, say what the JSON answers say: every scalar field of every item.
+async fn xml_matches_json(app: TestApp) {
+    let r = submit(&app, "/open311/v2/requests.json", &valid_form("help", "91450107MA5KE0EQ2B")).await;
+    assert!(r.0.is_success(), "{r:?}");
+    for (json_path, xml_path, item) in [
+        (
+            "/open311/v2/services.json?jurisdiction_id=450103",
+            "/open311/v2/services.xml?jurisdiction_id=450103",
+            "service",
+        ),
+        ("/open311/v2/requests.json", "/open311/v2/requests.xml", "request"),
+    ] {
+        let (_, json) = get_json(&app, json_path).await;
+        let (s, media, xml) = get(&app, xml_path).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(media.starts_with("application/xml"), "{media}");
+        let items = xml_items(&xml, item);
+        let json = json.as_array().unwrap();
+        assert!(!json.is_empty(), "{json_path} has items");
+        assert_eq!(items.len(), json.len(), "{xml_path}: one element per item");
+        for (x, j) in items.iter().zip(json) {
+            for (k, v) in j.as_object().unwrap() {
+                let want = match v {
+                    Value::Null => String::new(),
+                    Value::String(s) => s.clone(),
+                    Value::Array(_) | Value::Object(_) => continue,
+                    other => other.to_string(),
+                };
+                assert_eq!(x.get(k), Some(&want), "{xml_path}: {k}");
+            }
+        }
+    }
+}
+both!(xml_matches_json);
