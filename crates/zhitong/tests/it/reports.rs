@@ -447,3 +447,47 @@ async fn scheduled_reports_are_archived_and_reviewed(app: TestApp) {
     );
 }
 both!(scheduled_reports_are_archived_and_reviewed);
+
+/// Scheduled archiving catches up a missed week, including the weekly analysis and the monthly bulletin, and
+/// archives each report once: again on the same server, after a restart (a new scheduler: the database is
+/// asked, not the in-memory flag), and from a second server on the same database.
+async fn archiving_catches_up_once_across_restarts_and_servers(app: TestApp) {
+    zhitong::demo_orders::generate(&app.store, 300, 7, 40, |_| {}).await.unwrap();
+    // The 3rd of this month at 08:00: the week before holds a Sunday and the last day of last month.
+    let today = local(jiff::Timestamp::now()).date();
+    let third = today.first_of_month() + 2.days();
+    let now = instant(third.to_datetime(jiff::civil::Time::constant(8, 0, 0, 0)));
+    let jurisdictions = app.store.org().jurisdictions.len();
+    let first = app.jobs.tick(now).await.unwrap();
+    let archived = |period: &'static str| {
+        let store = app.store.clone();
+        async move {
+            store
+                .debug_texts(&format!("SELECT period_from FROM report_archive WHERE period = '{period}'"))
+                .await
+                .unwrap()
+        }
+    };
+    let daily = archived("daily").await;
+    let weekly = archived("weekly").await;
+    let monthly = archived("monthly").await;
+    assert_eq!(daily.len(), 7 * jurisdictions, "seven days caught up, every jurisdiction");
+    assert!(weekly.len() >= jurisdictions && weekly.len() % jurisdictions == 0, "{}", weekly.len());
+    assert_eq!(monthly.len(), jurisdictions, "last month's bulletin");
+    let last_month = (third.first_of_month() - 1.month()).to_string();
+    assert!(monthly.iter().all(|m| *m == last_month), "{monthly:?}");
+    assert_eq!(first.reports, daily.len() + weekly.len() + monthly.len());
+
+    // Once: the same server later, a restarted one, another server.
+    assert_eq!(app.jobs.tick(now + jiff::SignedDuration::from_mins(1)).await.unwrap().reports, 0);
+    let restarted = zhitong_jobs::Jobs::new(app.store.clone(), zhitong_jobs::JobSettings::default());
+    let again = restarted.tick(now + jiff::SignedDuration::from_hours(1)).await.unwrap();
+    assert!(again.ran);
+    assert_eq!(again.reports, 0, "a restarted scheduler asks the database");
+    let other = app.spawn_beside().await;
+    let there = other.jobs.tick(now + jiff::SignedDuration::from_hours(3)).await.unwrap();
+    assert_eq!(there.reports, 0, "another server archives nothing twice");
+    let total = app.store.count_rows("report_archive").await.unwrap();
+    assert_eq!(total as usize, first.reports);
+}
+both!(archiving_catches_up_once_across_restarts_and_servers);
