@@ -380,6 +380,28 @@ await test('an admin resets a password: the user must choose a new one, is told,
   await ctx.close(); await admin.context().close();
 });
 
+await test('the console: ?line= pre-fills the dialled line, and a draft survives a reload until saved', async () => {
+  const agent = await as('agent@450100');
+  await agent.goto(base + '/agent?line=450100-3');
+  assert.equal(await agent.inputValue('#line'), '450100-3', 'the dialled line is chosen');
+  await agent.fill('#title', '草稿：来电中断前记下的标题');
+  await agent.fill('#content', '企业来电反映用电报装问题，通话中断。');
+  await agent.reload();
+  assert.equal(await agent.inputValue('#title'), '草稿：来电中断前记下的标题', 'the draft is back after a reload');
+  assert.equal(await agent.inputValue('#content'), '企业来电反映用电报装问题，通话中断。');
+  // Completing and saving the appeal clears the draft.
+  await agent.check('input[name=kind][value=help]');
+  await agent.fill('#ename', '南宁市草稿测试有限公司');
+  await agent.fill('#uscc', '91450107MA5KE0EQ2B');
+  await agent.fill('#cname', '黄建华');
+  await agent.fill('#cphone', '13807710001');
+  await agent.click('#intake button[type=submit]');
+  await agent.waitForSelector('#created:not([hidden])');
+  await agent.goto(base + '/agent');
+  assert.equal(await agent.inputValue('#title'), '', 'no draft after saving');
+  await agent.context().close();
+});
+
 await browser.close();
 server.kill();
 rmSync(data, { recursive: true, force: true });
