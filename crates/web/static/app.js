@@ -371,3 +371,10 @@ document.querySelectorAll('[data-print]').forEach((b) => b.addEventListener('cli
     p.textContent = v.secret; p.title = v.url; p.hidden = false;
   });
 })();
+
+// The dashboard refreshes itself each minute while the box is ticked (a control, not a meta refresh: WCAG 2.2.1).
+(function () {
+  const box = document.getElementById('auto-refresh');
+  if (!box) return;
+  setInterval(() => { if (box.checked) location.reload(); }, Number(box.dataset.every || 60) * 1000);
+})();
