@@ -246,8 +246,38 @@ async fn report_figures_agree_with_the_rows(app: TestApp) {
     // A county leader sees the county only; complaints are counted, never named, outside discipline.
     let county = app.login("leader@450103").await;
     let date = today - 20.days();
-    let (_, r) = app.get(Some(&county), &format!("/api/v1/reports/monthly?date={date}&jurisdiction=450103")).await;
+    let (s, r) = app.get(Some(&county), &format!("/api/v1/reports/monthly?date={date}&jurisdiction=450103")).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert!(!r["by_jurisdiction"].as_object().unwrap().is_empty(), "the county received appeals that month");
     assert!(r["by_jurisdiction"].as_object().unwrap().keys().all(|k| k == "450103"), "{}", r["by_jurisdiction"]);
+    // Recomputed from the county's own rows, like the city's.
+    let code = zhitong_domain::org::DivisionCode::parse("j", "450103").unwrap();
+    let below: Vec<String> = app.store.org().tree.subtree(&code).into_iter().map(|c| c.to_string()).collect();
+    let county_rows: Vec<Raw> = rows.iter().filter(|r| below.contains(&r.jurisdiction)).cloned().collect();
+    let ids: std::collections::BTreeSet<i64> = county_rows.iter().map(|r| r.id).collect();
+    let county_events: Vec<(i64, String, i64, Value)> = events.iter().filter(|e| ids.contains(&e.0)).cloned().collect();
+    let (from, to) = (
+        ms(r["period"]["from"].as_str().unwrap()[..10].parse().unwrap()),
+        ms(r["period"]["to"].as_str().unwrap()[..10].parse().unwrap()),
+    );
+    check(&r, &county_rows, &county_events, from, to, "monthly (county 450103)");
+    check_lists(&r, &county_rows, &county_events, from, to, "monthly (county 450103)");
+    // An empty period reports zeros, not nothing.
+    let (s, empty) = app.get(Some(&county), "/api/v1/reports/daily?date=2001-01-01&jurisdiction=450103").await;
+    assert_eq!(s, StatusCode::OK);
+    for k in ["received", "dispatched", "closed", "overdue_open", "returns", "repeat_appeals"] {
+        assert_eq!(empty[k], 0, "{k}");
+    }
+    assert_eq!(empty["by_kind"], json!({}));
+    assert!(empty["on_time_rate"].is_null() && empty["satisfaction_rate"].is_null());
+    check(
+        &empty,
+        &county_rows,
+        &county_events,
+        ms("2001-01-01".parse().unwrap()),
+        ms("2001-01-02".parse().unwrap()),
+        "empty day",
+    );
     let (s, _) = app.get(Some(&county), &format!("/api/v1/reports/monthly?date={date}&jurisdiction=450100")).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (_, city) = app.get(Some(&leader), &format!("/api/v1/reports/monthly?date={date}&jurisdiction=450100")).await;
