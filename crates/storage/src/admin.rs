@@ -146,14 +146,7 @@ impl Store {
             password_hash: &hash,
         };
         let id = self.insert_user(&mut tx, &new).await?;
-        let entry = crate::AuditEntry {
-            actor_id: Some(actor.user_id),
-            actor: actor.username.clone(),
-            action: crate::AuditAction::AccountCreate,
-            target: Some(format!("user:{id}")),
-            address: None,
-            details: serde_json::json!({ "username": username, "role": role.code(), "jurisdiction": j.as_str(), "unit": unit }),
-        };
+        let entry = crate::AuditEntry::new(Some(actor.user_id), &actor.username, crate::AuditAction::AccountCreate).on(format!("user:{id}")).with(serde_json::json!({ "username": username, "role": role.code(), "jurisdiction": j.as_str(), "unit": unit }));
         self.audit_in(&mut tx, &entry, jiff::Timestamp::now()).await?;
         tx.commit().await?;
         Ok(id)
@@ -178,14 +171,8 @@ impl Store {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE users SET active = 0 WHERE id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-        let entry = crate::AuditEntry {
-            actor_id: Some(actor.user_id),
-            actor: actor.username.clone(),
-            action: crate::AuditAction::AccountDeactivate,
-            target: Some(format!("user:{id}")),
-            address: None,
-            details: serde_json::json!({}),
-        };
+        let entry = crate::AuditEntry::new(Some(actor.user_id), &actor.username, crate::AuditAction::AccountDeactivate)
+            .on(format!("user:{id}"));
         self.audit_in(&mut tx, &entry, jiff::Timestamp::now()).await?;
         tx.commit().await?;
         Ok(())
@@ -213,14 +200,8 @@ impl Store {
         .await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         let now = jiff::Timestamp::now();
-        let entry = crate::AuditEntry {
-            actor_id: Some(actor.user_id),
-            actor: actor.username.clone(),
-            action: crate::AuditAction::PasswordReset,
-            target: Some(format!("user:{id}")),
-            address: None,
-            details: serde_json::json!({}),
-        };
+        let entry = crate::AuditEntry::new(Some(actor.user_id), &actor.username, crate::AuditAction::PasswordReset)
+            .on(format!("user:{id}"));
         self.audit_in(&mut tx, &entry, now).await?;
         // The user is told, in the inbox and wherever else they can be reached, so a reset they did not ask
         // for does not go unnoticed.

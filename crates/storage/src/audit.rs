@@ -109,6 +109,31 @@ pub struct AuditEntry {
     pub details: serde_json::Value,
 }
 
+impl AuditEntry {
+    /// `actor` did `action`; what to, from where and details are added when known.
+    pub fn new(actor_id: Option<i64>, actor: &str, action: AuditAction) -> Self {
+        AuditEntry {
+            actor_id,
+            actor: actor.to_string(),
+            action,
+            target: None,
+            address: None,
+            details: serde_json::json!({}),
+        }
+    }
+    /// What it was done to: `user:12`, `work_order:345`…
+    pub fn on(self, target: impl Into<String>) -> Self {
+        AuditEntry { target: Some(target.into()), ..self }
+    }
+    /// The client's address.
+    pub fn from(self, address: Option<&str>) -> Self {
+        AuditEntry { address: address.map(String::from), ..self }
+    }
+    pub fn with(self, details: serde_json::Value) -> Self {
+        AuditEntry { details, ..self }
+    }
+}
+
 /// An entry as admins read it.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRecord {
@@ -396,26 +421,15 @@ impl Store {
                     .bind(&key)
                     .execute(&mut *tx)
                     .await?;
-                let entry = AuditEntry {
-                    actor_id: None,
-                    actor: username.to_string(),
-                    action: AuditAction::Lockout,
-                    target: Some(key.clone()),
-                    address: address.map(String::from),
-                    details: serde_json::json!({ "failures": failures, "until": rfc3339(until) }),
-                };
+                let entry = AuditEntry::new(None, username, AuditAction::Lockout)
+                    .on(key.clone())
+                    .from(address)
+                    .with(serde_json::json!({ "failures": failures, "until": rfc3339(until) }));
                 self.audit_in(&mut tx, &entry, now).await?;
                 locked = Some(Locked { until, account });
             }
         }
-        let entry = AuditEntry {
-            actor_id: None,
-            actor: username.to_string(),
-            action: AuditAction::LoginFailed,
-            target: None,
-            address: address.map(String::from),
-            details: serde_json::json!({}),
-        };
+        let entry = AuditEntry::new(None, username, AuditAction::LoginFailed).from(address);
         self.audit_in(&mut tx, &entry, now).await?;
         tx.commit().await?;
         Ok(locked)

@@ -199,14 +199,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         self.login_succeeded(&mut tx, username).await?;
-        let entry = crate::AuditEntry {
-            actor_id: Some(user.id),
-            actor: user.username.clone(),
-            action: crate::AuditAction::Login,
-            target: None,
-            address: address.map(String::from),
-            details: serde_json::json!({}),
-        };
+        let entry = crate::AuditEntry::new(Some(user.id), &user.username, crate::AuditAction::Login).from(address);
         self.audit_in(&mut tx, &entry, now).await?;
         // Expired sessions are swept here rather than by a job: logins are rare enough.
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now.as_millisecond()).execute(&mut *tx).await?;
@@ -287,14 +280,8 @@ impl Store {
             .bind(keep_token.map(token_hash).unwrap_or_default())
             .execute(&mut *tx)
             .await?;
-        let entry = crate::AuditEntry {
-            actor_id: Some(user.id),
-            actor: user.username.clone(),
-            action: crate::AuditAction::PasswordChange,
-            target: Some(format!("user:{}", user.id)),
-            address: None,
-            details: serde_json::json!({}),
-        };
+        let entry = crate::AuditEntry::new(Some(user.id), &user.username, crate::AuditAction::PasswordChange)
+            .on(format!("user:{}", user.id));
         self.audit_in(&mut tx, &entry, now).await?;
         tx.commit().await?;
         Ok(())
@@ -369,14 +356,8 @@ impl Store {
         if ended == 0 {
             return Err(StoreError::NotFound);
         }
-        let entry = crate::AuditEntry {
-            actor_id: Some(user.id),
-            actor: user.username.clone(),
-            action: crate::AuditAction::SessionEnd,
-            target: Some(format!("session:{id}")),
-            address: None,
-            details: serde_json::json!({}),
-        };
+        let entry = crate::AuditEntry::new(Some(user.id), &user.username, crate::AuditAction::SessionEnd)
+            .on(format!("session:{id}"));
         self.audit_in(&mut tx, &entry, now).await?;
         tx.commit().await?;
         Ok(())

@@ -79,14 +79,8 @@ impl Store {
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
-        let entry = AuditEntry {
-            actor_id: Some(user.id),
-            actor: user.username.clone(),
-            action: AuditAction::TotpEnable,
-            target: Some(format!("user:{}", user.id)),
-            address: None,
-            details: serde_json::json!({}),
-        };
+        let entry =
+            AuditEntry::new(Some(user.id), &user.username, AuditAction::TotpEnable).on(format!("user:{}", user.id));
         self.audit_in(&mut tx, &entry, now).await?;
         tx.commit().await?;
         Ok(())
@@ -102,14 +96,8 @@ impl Store {
             .bind(user.id)
             .execute(&mut *tx)
             .await?;
-        let entry = AuditEntry {
-            actor_id: Some(user.id),
-            actor: user.username.clone(),
-            action: AuditAction::TotpDisable,
-            target: Some(format!("user:{}", user.id)),
-            address: None,
-            details: serde_json::json!({}),
-        };
+        let entry =
+            AuditEntry::new(Some(user.id), &user.username, AuditAction::TotpDisable).on(format!("user:{}", user.id));
         self.audit_in(&mut tx, &entry, now).await?;
         tx.commit().await?;
         Ok(())

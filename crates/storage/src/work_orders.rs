@@ -621,14 +621,10 @@ impl Store {
             let none = crate::Keyring::none();
             insert_event(&mut tx, id, now, actor, VIEW_ACTION, Some(case.state), case.state, &details, None, &none)
                 .await?;
-            let entry = crate::AuditEntry {
-                actor_id: Some(actor.user_id),
-                actor: actor.username.clone(),
-                action: crate::AuditAction::ViewConfidential,
-                target: Some(format!("work_order:{id}")),
-                address: None,
-                details: serde_json::json!({ "number": view.number }),
-            };
+            let entry =
+                crate::AuditEntry::new(Some(actor.user_id), &actor.username, crate::AuditAction::ViewConfidential)
+                    .on(format!("work_order:{id}"))
+                    .with(serde_json::json!({ "number": view.number }));
             self.audit_in(&mut tx, &entry, now).await?;
             tx.commit().await?;
         }

@@ -73,14 +73,9 @@ pub async fn report(
     }
     let (media, ext, bytes) = zhitong_reports::render(&report, &format, &s.store.org()).map_err(ApiError::Internal)?;
     // A document leaves the system: who took which one is on the record.
-    let entry = zhitong_storage::AuditEntry {
-        actor_id: Some(user.id),
-        actor: user.username.clone(),
-        action: zhitong_storage::AuditAction::Export,
-        target: Some(format!("report:{}:{date}:{j}", period.code())),
-        address: None,
-        details: serde_json::json!({ "format": ext }),
-    };
+    let entry = zhitong_storage::AuditEntry::new(Some(user.id), &user.username, zhitong_storage::AuditAction::Export)
+        .on(format!("report:{}:{date}:{j}", period.code()))
+        .with(serde_json::json!({ "format": ext }));
     s.store.audit(&entry, jiff::Timestamp::now()).await?;
     let file = format!("attachment; filename=\"zhitong-{}-{date}-{j}.{ext}\"", period.code());
     let mut res = bytes.into_response();
