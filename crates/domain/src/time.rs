@@ -69,6 +69,21 @@ pub fn parse_date(s: &str) -> Option<Date> {
     (FIRST_DAY..=LAST_DAY).contains(&d).then_some(d)
 }
 
+/// A filter's bound: a day `YYYY-MM-DD` (its start, or with `end` the start of the next day, so that the
+/// day is included) or an RFC 3339 instant, within [`FIRST_DAY`] ..= [`LAST_DAY`]; else an error naming `field`.
+/// Every list, search and log filter reads its dates through this.
+pub fn parse_bound(field: &str, s: &str, end: bool) -> Result<Timestamp, crate::FieldError> {
+    let s = s.trim();
+    if let Some(d) = parse_date(s) {
+        // 2199-12-31 has a tomorrow: the range ends well inside jiff's.
+        let d = if end { d.tomorrow().unwrap_or(d) } else { d };
+        return Ok(start_of(d));
+    }
+    parse_instant(s).ok_or_else(|| {
+        crate::FieldError::new(field, "日期应为 YYYY-MM-DD 或 RFC 3339 格式（1990 至 2199 年），例如 2024-03-04")
+    })
+}
+
 /// A day's start (00:00 Shanghai) as an instant. Total on every day.
 pub fn start_of(d: Date) -> Timestamp {
     instant(d.to_datetime(jiff::civil::Time::midnight()))
@@ -97,6 +112,10 @@ mod tests {
         assert_eq!(parse_date("2026-11-30"), Some(jiff::civil::date(2026, 11, 30)));
         assert!(parse_instant("2199-12-31T23:59:59+08:00").is_some());
         assert!(parse_instant("2200-01-01T00:00:00+08:00").is_none());
+        let day = |s: &str| parse_date(s).map(start_of).unwrap();
+        assert_eq!(parse_bound("to", "2026-11-30", true), Ok(day("2026-12-01")), "a day's end bound includes it");
+        assert_eq!(parse_bound("from", " 2026-11-30 ", false), Ok(day("2026-11-30")));
+        assert_eq!(parse_bound("to", "9999-12-31", true).unwrap_err().field, "to");
     }
 
     proptest::proptest! {

@@ -794,11 +794,11 @@ impl Store {
             w.cond(format!("(w.number LIKE {p} OR w.title LIKE {p} OR w.content LIKE {p})"));
         }
         if let Some(from) = blank(&f.from) {
-            let p = w.arg(Arg::Int(to_millis(parse_bound("from", &from, false)?)));
+            let p = w.arg(Arg::Int(to_millis(zhitong_domain::time::parse_bound("from", &from, false)?)));
             w.cond(format!("w.received_at >= {p}"));
         }
         if let Some(to) = blank(&f.to) {
-            let p = w.arg(Arg::Int(to_millis(parse_bound("to", &to, true)?)));
+            let p = w.arg(Arg::Int(to_millis(zhitong_domain::time::parse_bound("to", &to, true)?)));
             w.cond(format!("w.received_at < {p}"));
         }
         if let Some(ds) = blank(&f.deadline_status) {
@@ -961,14 +961,6 @@ const VIEW_COLUMNS: &str = "w.id, w.number, w.version, w.lifecycle, w.regular, w
     w.caller_name, w.caller_phone, w.created_at, w.warning_at, w.answer, w.reply, w.enterprise_said, \
     e.id AS e_id, e.name AS e_name, e.uscc AS e_uscc, e.contact AS e_contact, e.phone AS e_phone, \
     e.address AS e_address, e.industry AS e_industry";
-
-fn parse_bound(field: &str, s: &str, end: bool) -> Result<Timestamp, FieldError> {
-    if let Some(d) = zhitong_domain::time::parse_date(s) {
-        let d = if end { d.tomorrow().map_err(|_| FieldError::new(field, "日期超出范围"))? } else { d };
-        return Ok(zhitong_domain::time::start_of(d));
-    }
-    parse_instant(s).ok_or_else(|| FieldError::new(field, "日期格式不正确（1990 至 2199 年），例如 2024-03-04"))
-}
 
 pub(crate) async fn next_number(
     tx: &mut Transaction<'static, Any>,

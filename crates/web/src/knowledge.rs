@@ -59,9 +59,7 @@ pub struct SearchPage {
 }
 
 fn day_ms(s: &str, end: bool) -> Option<i64> {
-    let d = zhitong_domain::time::parse_date(s)?;
-    let d = if end { d.tomorrow().ok()? } else { d };
-    Some(zhitong_domain::time::to_millis(zhitong_domain::time::start_of(d)))
+    zhitong_domain::time::parse_bound("date", s, end).ok().map(zhitong_domain::time::to_millis)
 }
 
 pub async fn search_page(State(s): State<AppState>, p: PageUser, Query(form): Query<SearchForm>) -> Response {

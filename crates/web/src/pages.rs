@@ -922,10 +922,7 @@ pub struct AuditForm {
 
 /// The security audit log for admins of the top jurisdiction, filtered like `GET /api/v1/admin/audit`.
 pub async fn audit_page(State(s): State<AppState>, p: PageUser, Query(q): Query<AuditForm>) -> Response {
-    let day = |v: &str, end: bool| {
-        zhitong_domain::time::parse_date(v)
-            .map(|d| zhitong_domain::time::start_of(if end { d.tomorrow().unwrap_or(d) } else { d }))
-    };
+    let day = |v: &str, end: bool| zhitong_domain::time::parse_bound("date", v, end).ok();
     let filter = zhitong_storage::AuditFilter {
         from: day(&q.from, false),
         to: day(&q.to, true),

@@ -152,13 +152,7 @@ pub struct AuditEntryView {
 
 fn audit_bound(field: &str, s: Option<&str>, end: bool) -> Result<Option<jiff::Timestamp>, zhitong_domain::FieldError> {
     let Some(s) = s.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
-    if let Some(d) = zhitong_domain::time::parse_date(s) {
-        let d = if end { d.tomorrow().unwrap_or(d) } else { d };
-        return Ok(Some(zhitong_domain::time::start_of(d)));
-    }
-    zhitong_domain::time::parse_instant(s)
-        .map(Some)
-        .ok_or_else(|| zhitong_domain::FieldError::new(field, "时间应为 YYYY-MM-DD 或 RFC 3339 格式"))
+    zhitong_domain::time::parse_bound(field, s, end).map(Some)
 }
 
 /// The security audit log, newest first (admins of the top jurisdiction).

@@ -3,7 +3,7 @@
 use axum::{Json, extract::State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use zhitong_domain::{FieldError, org::Role, time::parse_instant};
+use zhitong_domain::{FieldError, org::Role};
 use zhitong_search::{SearchQuery, SearchResults, Suggestions};
 use zhitong_storage::SuggestionOutcome;
 
@@ -48,10 +48,8 @@ pub struct SearchParams {
 
 fn instant(field: &str, s: &Option<String>) -> Result<Option<i64>, FieldError> {
     let Some(s) = s.as_deref().filter(|s| !s.is_empty()) else { return Ok(None) };
-    let ts = parse_instant(s)
-        .or_else(|| zhitong_domain::time::parse_date(s).map(zhitong_domain::time::start_of))
-        .ok_or_else(|| FieldError::new(field, "日期应为 YYYY-MM-DD 或 RFC 3339 格式（1990 至 2199 年）"))?;
-    Ok(Some(zhitong_domain::time::to_millis(ts)))
+    // `to` is exclusive here: a bare day means its start, as the parameter says.
+    Ok(Some(zhitong_domain::time::to_millis(zhitong_domain::time::parse_bound(field, s, false)?)))
 }
 
 /// Search cases (title, content, answers, replies, enterprise) and published knowledge-base answers, with the
