@@ -3,12 +3,14 @@
 //! | action | roles | scope |
 //! |---|---|---|
 //! | answer, follow_up | agent | case in the agent's jurisdiction or below |
-//! | dispatch, approve/reject_extension, approve/reject_reply | supervisor | same |
+//! | dispatch, approve/reject_extension, approve/reject_reply, reject_return, set_urgency | supervisor | same |
+//! | dispatch (pass a discipline case down), mark/unmark_typical | discipline | its own cases |
+//! | mark/unmark_typical | supervisor | |
 //! | accept, return, request_extension | handler | the handler's unit leads the case |
 //! | reply | handler | the unit leads or assists |
 //! | pause, resume | handler (lead), supervisor | |
 //! | redo, transfer_discipline, transfer_12345 | agent, supervisor | |
-//! | close | agent, supervisor; discipline for its own cases | |
+//! | close | agent, supervisor; discipline for its own cases; a case rated unsatisfied: supervisor only, with a reason | |
 //! | discipline_feedback | discipline | |
 //! | urge, supervise | supervisor, discipline | |
 //! | instruct | leader | |
@@ -29,7 +31,9 @@ pub fn roles_for(action: Action) -> &'static [Role] {
     match action {
         Register => &[Agent, Supervisor],
         Answer | FollowUp => &[Agent],
-        Dispatch | ApproveExtension | RejectExtension | ApproveReply | RejectReply => &[Supervisor],
+        Dispatch => &[Supervisor, Discipline],
+        ApproveExtension | RejectExtension | ApproveReply | RejectReply | RejectReturn | SetUrgency => &[Supervisor],
+        MarkTypical | UnmarkTypical => &[Supervisor, Discipline],
         Accept | Return | RequestExtension | Reply => &[Handler],
         Pause | Resume => &[Handler, Supervisor],
         Redo | TransferDiscipline | Transfer12345 => &[Agent, Supervisor],

@@ -7,7 +7,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{Action, Assignment, DeadlineStatus, Kind, Rating, State, UnitRole};
+use super::{Action, Assignment, DeadlineStatus, Kind, Rating, State, Style, UnitRole, Urgency};
 use crate::FieldError;
 use crate::calendar::{BusinessCalendar, SlaPolicy};
 use crate::org::{DivisionCode, JurisdictionTree, Role, UnitType, required_text};
@@ -46,6 +46,8 @@ pub enum Refusal {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
     pub kind: Kind,
+    #[serde(default)]
+    pub urgency: Urgency,
     pub jurisdiction: DivisionCode,
     pub confidential: bool,
     pub policy: Option<SlaPolicy>,
@@ -64,6 +66,9 @@ pub enum Command {
         /// The knowledge-base article used, if any.
         #[serde(default)]
         article: Option<i64>,
+        /// Keep the consultation open for a follow-up call; otherwise the answer closes it.
+        #[serde(default)]
+        follow_up: bool,
     },
     Dispatch {
         /// Unit codes: the lead unit first, then assisting units.
@@ -74,6 +79,9 @@ pub enum Command {
         jurisdiction: Option<String>,
         #[serde(default)]
         note: Option<String>,
+        /// How the unit is to handle it (马上办、快速办、监督办、回访办); not for a pass-down.
+        #[serde(default)]
+        style: Option<Style>,
     },
     Accept,
     Return {
@@ -115,6 +123,9 @@ pub enum Command {
     Close {
         #[serde(default)]
         note: Option<String>,
+        /// Why a case rated unsatisfied is closed anyway (supervisors only; required then).
+        #[serde(default)]
+        reason: Option<String>,
     },
     TransferDiscipline {
         #[serde(default)]
@@ -123,6 +134,9 @@ pub enum Command {
     DisciplineFeedback {
         #[serde(default)]
         text: String,
+        /// Close the case with this feedback, in the same step.
+        #[serde(default)]
+        close: bool,
     },
     #[serde(rename = "transfer_12345")]
     Transfer12345 {
@@ -146,6 +160,25 @@ pub enum Command {
         reason: String,
     },
     Resume,
+    /// The supervision team refuses a unit's return: the case goes back to the units that returned it.
+    RejectReturn {
+        #[serde(default)]
+        reason: String,
+    },
+    MarkTypical {
+        #[serde(default)]
+        reason: String,
+    },
+    UnmarkTypical {
+        #[serde(default)]
+        reason: String,
+    },
+    SetUrgency {
+        #[serde(default)]
+        urgency: Option<Urgency>,
+        #[serde(default)]
+        reason: Option<String>,
+    },
 }
 
 impl Command {
@@ -172,6 +205,10 @@ impl Command {
             Command::Instruct { .. } => Action::Instruct,
             Command::Pause { .. } => Action::Pause,
             Command::Resume => Action::Resume,
+            Command::RejectReturn { .. } => Action::RejectReturn,
+            Command::MarkTypical { .. } => Action::MarkTypical,
+            Command::UnmarkTypical { .. } => Action::UnmarkTypical,
+            Command::SetUrgency { .. } => Action::SetUrgency,
         }
     }
 }
@@ -188,6 +225,9 @@ pub struct Event {
     /// approved extension sets: decided once, replayed as recorded.
     pub deadline: Option<Timestamp>,
     pub handling_jurisdiction: Option<DivisionCode>,
+    /// The SLA policy a change of urgency puts the case under, decided once.
+    #[serde(default)]
+    pub policy: Option<SlaPolicy>,
 }
 
 impl Event {
@@ -239,6 +279,22 @@ pub struct Lifecycle {
     pub extensions: u32,
     pub redos: u32,
     pub urges: u32,
+    #[serde(default)]
+    pub urgency: Urgency,
+    /// The handling style chosen at the last dispatch.
+    #[serde(default)]
+    pub style: Option<Style>,
+    /// Marked as a typical case (典型案例) for the bulletins.
+    #[serde(default)]
+    pub typical: bool,
+    /// The units that last returned the case, while it waits for a new dispatch:
+    /// `reject_return` sends it back to them.
+    #[serde(default)]
+    pub returned_units: Vec<Assignment>,
+    /// A follow-up found the enterprise unsatisfied: the case stays on the supervision
+    /// board's 不满意 list until it is closed, through any redo.
+    #[serde(default)]
+    pub unsatisfied: bool,
 }
 
 impl Lifecycle {
@@ -267,6 +323,11 @@ impl Lifecycle {
             extensions: 0,
             redos: 0,
             urges: 0,
+            urgency: r.urgency,
+            style: None,
+            typical: false,
+            returned_units: vec![],
+            unsatisfied: false,
         }
     }
 
@@ -312,6 +373,8 @@ pub struct Context<'a> {
     pub calendar: &'a BusinessCalendar,
     /// Looks up a unit by code: its jurisdiction and type, if it exists and is active.
     pub unit: &'a (dyn Fn(&str) -> Option<(DivisionCode, UnitType)> + Sync),
+    /// The SLA policy this case would have at an urgency (its jurisdiction's, kind's and regularity's).
+    pub policy_for: &'a (dyn Fn(Urgency) -> Option<SlaPolicy> + Sync),
 }
 
 fn wrong_state(action: Action, state: State) -> Refusal {
@@ -351,13 +414,22 @@ pub fn decide(case: &Lifecycle, command: Command, ctx: &Context<'_>) -> Result<(
         command: command.clone(),
         deadline: None,
         handling_jurisdiction: None,
+        policy: None,
     };
 
     // Parameters, normalised, and what the action decides once.
     event.command = match command {
-        Command::Answer { text: t, article } => Command::Answer { text: text("text", "答复内容", &t)?, article },
-        Command::Dispatch { units, jurisdiction, note } => {
+        Command::Answer { text: t, article, follow_up } => {
+            Command::Answer { text: text("text", "答复内容", &t)?, article, follow_up }
+        }
+        Command::Dispatch { units, jurisdiction, note, style } => {
             let note = opt_text("note", &note)?;
+            if case.state == State::WithDiscipline && !units.is_empty() {
+                return Err(FieldError::new("units", "纪检监察案件只能下派到下级纪检监察机关").into());
+            }
+            if style.is_some() && jurisdiction.is_some() {
+                return Err(FieldError::new("style", "下派到县（市、区）时不选择办理方式，由承接的专班派单时选择").into());
+            }
             match (units.is_empty(), jurisdiction) {
                 (true, None) => {
                     return Err(FieldError::new("units", "请选择主办单位，或选择下派的县（市、区）").into());
@@ -374,7 +446,7 @@ pub fn decide(case: &Lifecycle, command: Command, ctx: &Context<'_>) -> Result<(
                         return Err(FieldError::new("jurisdiction", "只能下派到本辖区的下级县（市、区）").into());
                     }
                     event.handling_jurisdiction = Some(j.clone());
-                    Command::Dispatch { units: vec![], jurisdiction: Some(j.to_string()), note }
+                    Command::Dispatch { units: vec![], jurisdiction: Some(j.to_string()), note, style: None }
                 }
                 (false, None) => {
                     let mut seen = std::collections::HashSet::new();
@@ -396,7 +468,14 @@ pub fn decide(case: &Lifecycle, command: Command, ctx: &Context<'_>) -> Result<(
                             Some(_) => {}
                         }
                     }
-                    Command::Dispatch { units, jurisdiction: None, note }
+                    if style == Some(Style::Immediate) {
+                        // 马上办: the urgent clock from now, unless the case is already due sooner.
+                        if let Some(p) = (ctx.policy_for)(Urgency::Urgent) {
+                            let soon = ctx.calendar.deadline(p.clock, ctx.now, p.duration());
+                            event.deadline = Some(case.deadline.map_or(soon, |d| d.min(soon)));
+                        }
+                    }
+                    Command::Dispatch { units, jurisdiction: None, note, style }
                 }
             }
         }
@@ -426,8 +505,31 @@ pub fn decide(case: &Lifecycle, command: Command, ctx: &Context<'_>) -> Result<(
             };
             Command::FollowUp { rating: Some(rating), resolved, note: opt_text("note", &note)? }
         }
-        Command::DisciplineFeedback { text: t } => {
-            Command::DisciplineFeedback { text: text("text", "反馈内容", &t)? }
+        Command::DisciplineFeedback { text: t, close } => {
+            Command::DisciplineFeedback { text: text("text", "反馈内容", &t)?, close }
+        }
+        Command::RejectReturn { reason } => Command::RejectReturn { reason: text("reason", "驳回退单的理由", &reason)? },
+        Command::MarkTypical { reason } => Command::MarkTypical { reason: text("reason", "标记理由", &reason)? },
+        Command::UnmarkTypical { reason } => Command::UnmarkTypical { reason: text("reason", "取消理由", &reason)? },
+        Command::SetUrgency { urgency, reason } => {
+            let Some(urgency) = urgency else {
+                return Err(FieldError::new("urgency", "请选择紧急程度：紧急或一般").into());
+            };
+            if urgency == case.urgency {
+                return Err(FieldError::new("urgency", format!("该工单已经是“{}”", urgency.label())).into());
+            }
+            // The new clock counts from the call. Urgent never extends a deadline; normal never shortens
+            // one (an approved extension or a paused stretch stays granted).
+            if let Some(p) = (ctx.policy_for)(urgency) {
+                let fresh = ctx.calendar.deadline(p.clock, case.received_at, p.duration());
+                event.policy = Some(p);
+                event.deadline = Some(match (case.deadline, urgency) {
+                    (Some(d), Urgency::Urgent) => d.min(fresh),
+                    (Some(d), Urgency::Normal) => d.max(fresh),
+                    (None, _) => fresh,
+                });
+            }
+            Command::SetUrgency { urgency: Some(urgency), reason: opt_text("reason", &reason)? }
         }
         Command::Instruct { text: t } => Command::Instruct { text: text("text", "批示内容", &t)? },
         Command::Pause { reason } => Command::Pause { reason: text("reason", "暂停原因", &reason)? },
@@ -439,7 +541,13 @@ pub fn decide(case: &Lifecycle, command: Command, ctx: &Context<'_>) -> Result<(
             Command::Resume
         }
         Command::Redo { reason } => Command::Redo { reason: opt_text("reason", &reason)? },
-        Command::Close { note } => Command::Close { note: opt_text("note", &note)? },
+        Command::Close { note, reason } => {
+            let reason = opt_text("reason", &reason)?;
+            if case.rating == Some(Rating::Unsatisfied) && case.state != State::WithDiscipline && reason.is_none() {
+                return Err(FieldError::new("reason", "回访不满意的工单须写明办结理由").into());
+            }
+            Command::Close { note: opt_text("note", &note)?, reason }
+        }
         Command::TransferDiscipline { note } => Command::TransferDiscipline { note: opt_text("note", &note)? },
         Command::Transfer12345 { note } => Command::Transfer12345 { note: opt_text("note", &note)? },
         Command::Urge { note } => Command::Urge { note: opt_text("note", &note)? },
@@ -459,7 +567,11 @@ pub fn check_state(case: &Lifecycle, action: Action, lead: bool) -> Result<(), R
     use State::*;
     let allowed = match (action, case.state) {
         (A::Answer, Registered) => true,
-        (A::Dispatch, PendingDispatch) => true,
+        (A::Dispatch, PendingDispatch | WithDiscipline) => true,
+        (A::RejectReturn, PendingDispatch) => !case.returned_units.is_empty(),
+        (A::MarkTypical, _) => !case.typical,
+        (A::UnmarkTypical, _) => case.typical,
+        (A::SetUrgency, s) => !s.is_terminal() && s != WithDiscipline,
         (A::Accept, Dispatched) => true,
         (A::Return, Dispatched | Accepted) => true,
         (A::RequestExtension, Accepted) => case.extension_request.is_none(),
@@ -496,10 +608,18 @@ pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
         next.closed_at = Some(event.at);
     };
     match &event.command {
-        Command::Answer { .. } => next.state = Answered,
-        Command::Dispatch { units, .. } => match &event.handling_jurisdiction {
+        // A consultation answered on the call is done, unless a follow-up call was asked for.
+        Command::Answer { follow_up: true, .. } => next.state = Answered,
+        Command::Answer { .. } => close(&mut next),
+        Command::Dispatch { units, style, .. } => match &event.handling_jurisdiction {
             Some(j) => next.handling_jurisdiction = j.clone(),
             None => {
+                next.returned_units.clear();
+                next.style = *style;
+                if *style == Some(Style::Supervised) {
+                    next.supervised = true;
+                }
+                next.deadline = event.deadline.or(case.deadline);
                 next.units = units
                     .iter()
                     .enumerate()
@@ -514,7 +634,7 @@ pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
         Command::Accept => next.state = Accepted,
         Command::Return { reason } => {
             next.last_return_reason = Some(reason.clone());
-            next.units.clear();
+            next.returned_units = std::mem::take(&mut next.units);
             next.extension_request = None;
             next.paused_since = None;
             next.returns += 1;
@@ -543,9 +663,12 @@ pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
         Command::FollowUp { rating, resolved, .. } => {
             next.rating = *rating;
             next.resolved = *resolved;
-            // An unsatisfied work order waits for redo, supervision or a decision to close.
+            // An unsatisfied work order waits for redo or a supervisor's decision to close, under supervision.
             if *rating != Some(Rating::Unsatisfied) || case.state == Answered {
                 close(&mut next);
+            } else {
+                next.supervised = true;
+                next.unsatisfied = true;
             }
         }
         Command::Redo { .. } => {
@@ -559,7 +682,23 @@ pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
             next.confidential = true;
             next.state = WithDiscipline;
         }
-        Command::DisciplineFeedback { .. } => next.discipline_feedback = true,
+        Command::DisciplineFeedback { close: shut, .. } => {
+            next.discipline_feedback = true;
+            if *shut {
+                close(&mut next);
+            }
+        }
+        Command::RejectReturn { .. } => {
+            next.units = std::mem::take(&mut next.returned_units);
+            next.state = Dispatched;
+        }
+        Command::MarkTypical { .. } => next.typical = true,
+        Command::UnmarkTypical { .. } => next.typical = false,
+        Command::SetUrgency { urgency, .. } => {
+            next.urgency = urgency.unwrap_or_default();
+            next.policy = event.policy.or(case.policy);
+            next.deadline = event.deadline.or(case.deadline);
+        }
         Command::Transfer12345 { .. } => {
             next.state = Transferred12345;
             next.closed_at = Some(event.at);
@@ -611,6 +750,18 @@ fn permitted(case: &Lifecycle, actor: &Actor, action: Action, tree: &Jurisdictio
     }
     if action == Action::Close && case.state != State::WithDiscipline && actor.role == Role::Discipline {
         return Err(forbid("纪检监察机关只能办结本机关办理的案件"));
+    }
+    // The unsatisfied loop: only the supervision team may end it without a redo (and says why).
+    if action == Action::Close
+        && case.rating == Some(Rating::Unsatisfied)
+        && case.state != State::WithDiscipline
+        && actor.role != Role::Supervisor
+    {
+        return Err(forbid("回访不满意的工单只能由工作专班写明理由后办结"));
+    }
+    // Supervisors dispatch to units; a discipline commission passes its own cases down to a county's commission.
+    if action == Action::Dispatch && (actor.role == Role::Discipline) != case.discipline_only {
+        return Err(forbid("纪检监察案件只能由纪检监察机关下派"));
     }
     Ok(())
 }

@@ -51,11 +51,19 @@ fn registration(kind: Kind) -> Registration {
     let policy = kind.default_policy(true);
     Registration {
         kind,
+        urgency: Default::default(),
         jurisdiction: d("450100"),
         confidential: false,
         policy,
         received_at: t0(),
         deadline: policy.map(|p| cal.deadline(p.clock, t0(), p.duration())),
+    }
+}
+
+fn policy_for(u: crate::work_order::Urgency) -> Option<crate::calendar::SlaPolicy> {
+    match u {
+        crate::work_order::Urgency::Urgent => Kind::Help.default_urgent_policy(),
+        crate::work_order::Urgency::Normal => Kind::Help.default_policy(true),
     }
 }
 
@@ -67,6 +75,7 @@ fn run(w: &World, case: &Lifecycle, who: &Actor, cmd: Command) -> Result<(Event,
         tree: &w.tree,
         calendar: &w.calendar,
         unit: &lookup,
+        policy_for: &policy_for,
     };
     decide(case, cmd, &ctx)
 }
@@ -82,10 +91,13 @@ fn sample(action: Action) -> Command {
     let s = |x: &str| Some(x.to_string());
     match action {
         Action::Register => unreachable!(),
-        Action::Answer => Command::Answer { text: "按政策办理".into(), article: None },
-        Action::Dispatch => {
-            Command::Dispatch { units: vec!["450100-SWJ".into(), "450100-ZJJ".into()], jurisdiction: None, note: None }
-        }
+        Action::Answer => Command::Answer { text: "按政策办理".into(), article: None, follow_up: true },
+        Action::Dispatch => Command::Dispatch {
+            units: vec!["450100-SWJ".into(), "450100-ZJJ".into()],
+            jurisdiction: None,
+            note: None,
+            style: None,
+        },
         Action::Accept => Command::Accept,
         Action::Return => Command::Return { reason: "不属于本单位职责".into() },
         Action::RequestExtension => {
@@ -98,15 +110,21 @@ fn sample(action: Action) -> Command {
         Action::RejectReply => Command::RejectReply { reason: "答复不完整".into() },
         Action::FollowUp => Command::FollowUp { rating: Some(Rating::Satisfied), resolved: Some(true), note: None },
         Action::Redo => Command::Redo { reason: None },
-        Action::Close => Command::Close { note: None },
+        Action::Close => Command::Close { note: None, reason: None },
         Action::TransferDiscipline => Command::TransferDiscipline { note: s("涉嫌吃拿卡要") },
-        Action::DisciplineFeedback => Command::DisciplineFeedback { text: "已立案调查".into() },
+        Action::DisciplineFeedback => Command::DisciplineFeedback { text: "已立案调查".into(), close: false },
         Action::Transfer12345 => Command::Transfer12345 { note: s("个人事项") },
         Action::Urge => Command::Urge { note: None },
         Action::Supervise => Command::Supervise { note: None },
         Action::Instruct => Command::Instruct { text: "请抓紧办理".into() },
         Action::Pause => Command::Pause { reason: "等待企业补充材料".into() },
         Action::Resume => Command::Resume,
+        Action::RejectReturn => Command::RejectReturn { reason: "属于本单位职责".into() },
+        Action::MarkTypical => Command::MarkTypical { reason: "可作典型".into() },
+        Action::UnmarkTypical => Command::UnmarkTypical { reason: "不再作典型".into() },
+        Action::SetUrgency => {
+            Command::SetUrgency { urgency: Some(crate::work_order::Urgency::Urgent), reason: s("停产在即") }
+        }
     }
 }
 
@@ -141,16 +159,19 @@ fn every_state_and_action() {
     use Action::*;
     // What the natural actor may do in each state with nothing pending.
     let allowed: &[(State, &[Action])] = &[
-        (State::Registered, &[Answer, TransferDiscipline, Transfer12345, Supervise]),
-        (State::Answered, &[FollowUp, Close, Supervise]),
-        (State::PendingDispatch, &[Dispatch, TransferDiscipline, Transfer12345, Supervise, Instruct]),
-        (State::Dispatched, &[Accept, Return, Urge, Supervise, Instruct]),
-        (State::Accepted, &[Return, RequestExtension, Reply, Urge, Supervise, Instruct, Pause]),
-        (State::Replied, &[ApproveReply, RejectReply, Urge, Supervise, Instruct]),
-        (State::PendingFollowUp, &[FollowUp, Redo, Close, Supervise, Instruct]),
-        (State::Closed, &[Instruct]),
+        (State::Registered, &[Answer, TransferDiscipline, Transfer12345, Supervise, MarkTypical, SetUrgency]),
+        (State::Answered, &[FollowUp, Close, Supervise, MarkTypical, SetUrgency]),
+        (
+            State::PendingDispatch,
+            &[Dispatch, TransferDiscipline, Transfer12345, Supervise, Instruct, MarkTypical, SetUrgency],
+        ),
+        (State::Dispatched, &[Accept, Return, Urge, Supervise, Instruct, MarkTypical, SetUrgency]),
+        (State::Accepted, &[Return, RequestExtension, Reply, Urge, Supervise, Instruct, Pause, MarkTypical, SetUrgency]),
+        (State::Replied, &[ApproveReply, RejectReply, Urge, Supervise, Instruct, MarkTypical, SetUrgency]),
+        (State::PendingFollowUp, &[FollowUp, Redo, Close, Supervise, Instruct, MarkTypical, SetUrgency]),
+        (State::Closed, &[Instruct, MarkTypical]),
         (State::WithDiscipline, &[DisciplineFeedback]),
-        (State::Transferred12345, &[Instruct]),
+        (State::Transferred12345, &[Instruct, MarkTypical]),
     ];
     let w = world();
     let mut checked = 0;
@@ -175,7 +196,7 @@ fn every_state_and_action() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 10 * 21);
+    assert_eq!(checked, 10 * 25);
 }
 
 #[test]
@@ -244,14 +265,14 @@ fn dispatch_down_to_a_county_then_to_its_unit() {
         Refusal::NotFound,
         "a county cannot see a city case"
     );
-    let down = Command::Dispatch { units: vec![], jurisdiction: Some("450103".into()), note: None };
+    let down = Command::Dispatch { units: vec![], jurisdiction: Some("450103".into()), note: None, style: None };
     c = ok(&w, &c, &city, down);
     assert_eq!((c.state, c.handling_jurisdiction.as_str()), (State::PendingDispatch, "450103"));
     assert_eq!(run(&w, &c, &other_county, sample(Action::Dispatch)).unwrap_err(), Refusal::NotFound);
-    let city_unit = Command::Dispatch { units: vec!["450100-SWJ".into()], jurisdiction: None, note: None };
+    let city_unit = Command::Dispatch { units: vec!["450100-SWJ".into()], jurisdiction: None, note: None, style: None };
     let err = run(&w, &c, &county, city_unit).unwrap_err();
     assert!(matches!(err, Refusal::Invalid(ref f) if f.field == "units[0]"), "{err:?}");
-    c = ok(&w, &c, &county, Command::Dispatch { units: vec!["450103-SCJ".into()], jurisdiction: None, note: None });
+    c = ok(&w, &c, &county, Command::Dispatch { units: vec!["450103-SCJ".into()], jurisdiction: None, note: None, style: None });
     assert_eq!(c.lead_unit(), Some("450103-SCJ"));
 }
 
@@ -264,22 +285,22 @@ fn bad_parameters_name_the_field() {
         Err(Refusal::Invalid(f)) => f.field,
         other => panic!("{other:?}"),
     };
-    assert_eq!(field(Command::Dispatch { units: vec![], jurisdiction: None, note: None }), "units");
-    assert_eq!(field(Command::Dispatch { units: vec!["NOPE".into()], jurisdiction: None, note: None }), "units[0]");
+    assert_eq!(field(Command::Dispatch { units: vec![], jurisdiction: None, note: None, style: None }), "units");
+    assert_eq!(field(Command::Dispatch { units: vec!["NOPE".into()], jurisdiction: None, note: None, style: None }), "units[0]");
     assert_eq!(
-        field(Command::Dispatch { units: vec!["450100-ZB".into()], jurisdiction: None, note: None }),
+        field(Command::Dispatch { units: vec!["450100-ZB".into()], jurisdiction: None, note: None, style: None }),
         "units[0]"
     );
     assert_eq!(
         field(Command::Dispatch {
             units: vec!["450100-SWJ".into(), "450100-SWJ".into()],
             jurisdiction: None,
-            note: None
+            note: None, style: None
         }),
         "units[1]"
     );
     assert_eq!(
-        field(Command::Dispatch { units: vec![], jurisdiction: Some("450100".into()), note: None }),
+        field(Command::Dispatch { units: vec![], jurisdiction: Some("450100".into()), note: None, style: None }),
         "jurisdiction"
     );
 }
@@ -297,13 +318,13 @@ fn discipline_cases_are_invisible_to_everyone_else() {
     assert_eq!(run(&w, &c, &county_discipline, sample(Action::DisciplineFeedback)).unwrap_err(), Refusal::NotFound);
     let disc = actor(Role::Discipline, "450100", None);
     assert!(
-        matches!(run(&w, &c, &disc, Command::Close { note: None }), Err(Refusal::WrongState { .. })),
+        matches!(run(&w, &c, &disc, Command::Close { note: None, reason: None }), Err(Refusal::WrongState { .. })),
         "feedback first"
     );
     let c = ok(&w, &c, &disc, Command::Supervise { note: None });
     assert!(c.supervised);
     let c = ok(&w, &c, &disc, sample(Action::DisciplineFeedback));
-    let c = ok(&w, &c, &disc, Command::Close { note: None });
+    let c = ok(&w, &c, &disc, Command::Close { note: None, reason: None });
     assert_eq!(c.state, State::Closed);
 }
 
@@ -323,6 +344,7 @@ fn pause_and_resume_move_the_deadline_by_the_paused_working_time() {
         tree: &w.tree,
         calendar: &w.calendar,
         unit: &lookup,
+        policy_for: &policy_for,
     };
     let (_, c) = decide(&c, Command::Resume, &ctx).unwrap();
     assert_eq!(c.deadline.unwrap(), before + jiff::SignedDuration::from_hours(2));
@@ -361,12 +383,24 @@ fn actors() -> Vec<Actor> {
 fn any_command() -> impl Strategy<Value = Command> {
     let actions: Vec<Action> = Action::ALL.iter().copied().filter(|a| *a != Action::Register).collect();
     (proptest::sample::select(actions), 0u8..4).prop_map(|(a, variant)| match (a, variant) {
-        (Action::Dispatch, 1) => Command::Dispatch { units: vec![], jurisdiction: Some("450103".into()), note: None },
-        (Action::Dispatch, 2) => Command::Dispatch { units: vec!["450103-SCJ".into()], jurisdiction: None, note: None },
+        (Action::Dispatch, 1) => Command::Dispatch { units: vec![], jurisdiction: Some("450103".into()), note: None, style: None },
+        (Action::Dispatch, 2) => Command::Dispatch { units: vec!["450103-SCJ".into()], jurisdiction: None, note: None, style: None },
         (Action::FollowUp, 1 | 2) => {
             Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: None, note: None }
         }
         (Action::Reply, 3) => Command::Reply { text: String::new() },
+        (Action::Dispatch, 3) => Command::Dispatch {
+            units: vec!["450100-SWJ".into()],
+            jurisdiction: None,
+            note: None,
+            style: Some(crate::work_order::Style::Immediate),
+        },
+        (Action::Answer, 1) => Command::Answer { text: "已解答".into(), article: None, follow_up: false },
+        (Action::Close, 1) => Command::Close { note: None, reason: Some("企业已撤回诉求".into()) },
+        (Action::DisciplineFeedback, 1) => Command::DisciplineFeedback { text: "查实".into(), close: true },
+        (Action::SetUrgency, 1) => {
+            Command::SetUrgency { urgency: Some(crate::work_order::Urgency::Normal), reason: None }
+        }
         (a, _) => sample(a),
     })
 }
@@ -407,8 +441,199 @@ proptest! {
             prop_assert!(!holds_units || case.lead_unit().is_some());
             if case.state == State::PendingDispatch { prop_assert!(case.units.is_empty()); }
             if case.discipline_only { prop_assert!(matches!(case.state, State::WithDiscipline | State::Closed)); }
-            prop_assert!(case.deadline.is_none() || case.deadline >= reg.deadline);
+            // Only urgency and 马上办 shorten a deadline; nothing else takes time away.
+            let hurried = events.iter().any(|e: &Event| {
+                matches!(e.command, Command::SetUrgency { .. } | Command::Dispatch { style: Some(crate::work_order::Style::Immediate), .. })
+            });
+            prop_assert!(hurried || case.deadline.is_none() || case.deadline >= reg.deadline);
+            if case.state == State::PendingFollowUp && case.unsatisfied { prop_assert!(case.supervised); }
         }
         prop_assert_eq!(replay(&reg, &events).unwrap(), case);
     }
+}
+
+// ---- hand-offs and the loops between people (issue 14) -------------------
+
+#[test]
+fn an_answer_closes_a_consultation_unless_a_follow_up_is_asked_for() {
+    let w = world();
+    let agent = actor(Role::Agent, "450100", None);
+    let c = Lifecycle::register(&registration(Kind::Consultation));
+    let closed = ok(&w, &c, &agent, Command::Answer { text: "按政策办理".into(), article: None, follow_up: false });
+    assert_eq!((closed.state, closed.closed_at.is_some()), (State::Closed, true));
+    let kept = ok(&w, &c, &agent, sample(Action::Answer));
+    assert_eq!((kept.state, kept.closed_at), (State::Answered, None));
+}
+
+#[test]
+fn the_unsatisfied_loop_is_supervised_and_closed_only_by_a_supervisor_with_a_reason() {
+    let w = world();
+    let agent = actor(Role::Agent, "450100", None);
+    let sup = actor(Role::Supervisor, "450100", None);
+    let c = case_in(&w, State::PendingFollowUp);
+    let unsatisfied = Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: Some(false), note: None };
+    let c = ok(&w, &c, &agent, unsatisfied);
+    assert_eq!((c.state, c.supervised, c.unsatisfied), (State::PendingFollowUp, true, true));
+    assert!(!available_actions(&c, &agent, &w.tree).contains(&Action::Close), "the agent is not offered 办结");
+    assert!(matches!(run(&w, &c, &agent, sample(Action::Close)), Err(Refusal::Forbidden(_))));
+    let Err(Refusal::Invalid(f)) = run(&w, &c, &sup, sample(Action::Close)) else { panic!("a reason is required") };
+    assert_eq!(f.field, "reason");
+    let closed = ok(&w, &c, &sup, Command::Close { note: None, reason: Some("企业诉求超出政策范围，已解释".into()) });
+    assert_eq!(closed.state, State::Closed);
+    // A redo keeps it on the board's 不满意 list until it is closed.
+    let redone = ok(&w, &c, &agent, sample(Action::Redo));
+    assert_eq!((redone.state, redone.unsatisfied, redone.rating), (State::Accepted, true, None));
+}
+
+#[test]
+fn a_rejected_return_goes_back_to_the_units_that_returned_it() {
+    let w = world();
+    let sup = actor(Role::Supervisor, "450100", None);
+    let lead = actor(Role::Handler, "450100", Some("450100-SWJ"));
+    let dispatched = case_in(&w, State::Dispatched);
+    let returned = ok(&w, &dispatched, &lead, sample(Action::Return));
+    assert!(returned.units.is_empty() && returned.returned_units == dispatched.units);
+    let Err(Refusal::Invalid(f)) = run(&w, &returned, &sup, Command::RejectReturn { reason: " ".into() }) else {
+        panic!("a reason is required")
+    };
+    assert_eq!(f.field, "reason");
+    let back = ok(&w, &returned, &sup, sample(Action::RejectReturn));
+    assert_eq!((back.state, &back.units, back.returned_units.is_empty()), (State::Dispatched, &dispatched.units, true));
+    // Once dispatched anew there is no return left to reject.
+    let redispatched = ok(&w, &returned, &sup, sample(Action::Dispatch));
+    assert!(matches!(run(&w, &redispatched, &sup, sample(Action::RejectReturn)), Err(Refusal::WrongState { .. })));
+    // A handler may not overrule the team.
+    assert!(matches!(run(&w, &returned, &lead, sample(Action::RejectReturn)), Err(Refusal::NotFound | Refusal::Forbidden(_))));
+}
+
+#[test]
+fn typical_cases_are_marked_and_unmarked_with_a_reason() {
+    let w = world();
+    let sup = actor(Role::Supervisor, "450100", None);
+    let c = case_in(&w, State::Closed);
+    let marked = ok(&w, &c, &sup, sample(Action::MarkTypical));
+    assert!(marked.typical);
+    assert!(matches!(run(&w, &marked, &sup, sample(Action::MarkTypical)), Err(Refusal::WrongState { .. })));
+    let Err(Refusal::Invalid(f)) = run(&w, &marked, &sup, Command::UnmarkTypical { reason: String::new() }) else {
+        panic!("a reason is required")
+    };
+    assert_eq!(f.field, "reason");
+    assert!(!ok(&w, &marked, &sup, sample(Action::UnmarkTypical)).typical);
+}
+
+#[test]
+fn urgency_and_the_immediate_style_shorten_the_clock_and_supervised_style_supervises() {
+    let w = world();
+    let sup = actor(Role::Supervisor, "450100", None);
+    let c = Lifecycle::register(&registration(Kind::Help));
+    let normal = c.deadline.unwrap();
+    let urgent = ok(&w, &c, &sup, sample(Action::SetUrgency));
+    // Monday 10:00 + 2 service hours = 12:00 (04:00Z).
+    assert_eq!(urgent.deadline, Some("2024-03-04T04:00:00Z".parse().unwrap()));
+    assert_eq!(urgent.policy, Kind::Help.default_urgent_policy());
+    let Err(Refusal::Invalid(f)) = run(&w, &urgent, &sup, sample(Action::SetUrgency)) else { panic!("no change") };
+    assert_eq!(f.field, "urgency");
+    let back = ok(&w, &urgent, &sup, Command::SetUrgency { urgency: Some(super::super::Urgency::Normal), reason: None });
+    assert_eq!(back.deadline, Some(normal));
+    let styled = |style| Command::Dispatch { units: vec!["450100-SWJ".into()], jurisdiction: None, note: None, style };
+    let now_due = ok(&w, &c, &sup, styled(Some(super::super::Style::Immediate)));
+    // Dispatched at 11:00 (the test clock): 马上办 is due 2 service hours later.
+    assert_eq!(now_due.deadline, Some("2024-03-04T05:00:00Z".parse().unwrap()));
+    let watched = ok(&w, &c, &sup, styled(Some(super::super::Style::Supervised)));
+    assert!(watched.supervised && watched.deadline == Some(normal));
+    let down = Command::Dispatch {
+        units: vec![],
+        jurisdiction: Some("450103".into()),
+        note: None,
+        style: Some(super::super::Style::Fast),
+    };
+    assert!(matches!(run(&w, &c, &sup, down), Err(Refusal::Invalid(f)) if f.field == "style"));
+}
+
+#[test]
+fn a_discipline_commission_passes_its_case_down_and_closes_with_its_feedback() {
+    let w = world();
+    let city = actor(Role::Discipline, "450100", None);
+    let county = actor(Role::Discipline, "450103", None);
+    let sup = actor(Role::Supervisor, "450100", None);
+    let c = Lifecycle::register(&registration(Kind::Complaint));
+    let down = Command::Dispatch { units: vec![], jurisdiction: Some("450103".into()), note: None, style: None };
+    assert_eq!(run(&w, &c, &sup, down.clone()).unwrap_err(), Refusal::NotFound);
+    let to_unit = Command::Dispatch { units: vec!["450100-SWJ".into()], jurisdiction: None, note: None, style: None };
+    assert!(matches!(run(&w, &c, &city, to_unit), Err(Refusal::Invalid(f)) if f.field == "units"));
+    let c = ok(&w, &c, &city, down);
+    assert_eq!((c.state, c.handling_jurisdiction.as_str()), (State::WithDiscipline, "450103"));
+    let help = Lifecycle::register(&registration(Kind::Help));
+    assert!(matches!(run(&w, &help, &city, sample(Action::Dispatch)), Err(Refusal::Forbidden(_))));
+    let closed = ok(&w, &c, &county, Command::DisciplineFeedback { text: "已查实并处理".into(), close: true });
+    assert_eq!((closed.state, closed.discipline_feedback), (State::Closed, true));
+}
+
+#[test]
+fn every_hand_off_reaches_its_receivers() {
+    use super::super::handoff::{Audience, audiences};
+    let w = world();
+    let sup = actor(Role::Supervisor, "450100", None);
+    let lead = actor(Role::Handler, "450100", Some("450100-SWJ"));
+    let assist = actor(Role::Handler, "450100", Some("450100-ZJJ"));
+    let leader = actor(Role::Leader, "450100", None);
+    let agent = actor(Role::Agent, "450100", None);
+    let team = || Audience::Supervisors(d("450100"));
+    let unit = |u: &str| Audience::Unit(u.into());
+    let hand = |c: &Lifecycle, who: &Actor, cmd: Command| {
+        let (e, next) = run(&w, c, who, cmd).unwrap();
+        (audiences(c, &next, &e), next)
+    };
+    let help = Lifecycle::register(&registration(Kind::Help));
+    let (to, dispatched) = hand(&help, &sup, sample(Action::Dispatch));
+    assert_eq!(to, vec![unit("450100-SWJ"), unit("450100-ZJJ")], "dispatch: the lead and assisting units");
+    let down = Command::Dispatch { units: vec![], jurisdiction: Some("450103".into()), note: None, style: None };
+    assert_eq!(hand(&help, &sup, down).0, vec![Audience::Supervisors(d("450103"))], "pass-down: the county's team");
+    assert_eq!(hand(&dispatched, &lead, sample(Action::Return)).0, vec![team()]);
+    assert_eq!(hand(&dispatched, &sup, sample(Action::Urge)).0, vec![unit("450100-SWJ")]);
+    assert_eq!(
+        hand(&dispatched, &sup, sample(Action::Supervise)).0,
+        vec![unit("450100-SWJ"), unit("450100-ZJJ"), team()]
+    );
+    assert_eq!(
+        hand(&dispatched, &leader, sample(Action::Instruct)).0,
+        vec![unit("450100-SWJ"), unit("450100-ZJJ"), team()]
+    );
+    assert_eq!(hand(&dispatched, &assist, sample(Action::Reply)).0, vec![unit("450100-SWJ")], "协办 → 主办");
+    let (to, accepted) = hand(&dispatched, &lead, Command::Accept);
+    assert!(to.is_empty(), "accepting tells nobody");
+    let (to, asked) = hand(&accepted, &lead, sample(Action::RequestExtension));
+    assert_eq!(to, vec![team()]);
+    assert_eq!(hand(&asked, &sup, Command::ApproveExtension).0, vec![unit("450100-SWJ")]);
+    assert_eq!(hand(&asked, &sup, sample(Action::RejectExtension)).0, vec![unit("450100-SWJ")]);
+    let (to, replied) = hand(&accepted, &lead, sample(Action::Reply));
+    assert_eq!(to, vec![team()]);
+    assert_eq!(hand(&replied, &sup, sample(Action::RejectReply)).0, vec![unit("450100-SWJ")]);
+    let (_, follow) = hand(&replied, &sup, Command::ApproveReply);
+    let unsatisfied = Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: None, note: None };
+    let (to, unhappy) = hand(&follow, &agent, unsatisfied);
+    assert_eq!(to, vec![unit("450100-SWJ"), team()]);
+    assert_eq!(hand(&unhappy, &agent, sample(Action::Redo)).0, vec![unit("450100-SWJ")]);
+    assert!(hand(&follow, &agent, sample(Action::FollowUp)).0.is_empty(), "a satisfied close tells nobody");
+    let (_, returned) = hand(&dispatched, &lead, sample(Action::Return));
+    assert_eq!(hand(&returned, &sup, sample(Action::RejectReturn)).0, vec![unit("450100-SWJ")]);
+
+    // Complaints and reports: the discipline commission only, whatever happens.
+    let disc = actor(Role::Discipline, "450100", None);
+    let complaint = Lifecycle::register(&registration(Kind::Complaint));
+    assert_eq!(super::super::handoff::on_intake(&complaint), vec![Audience::Discipline(d("450100"))]);
+    let down = Command::Dispatch { units: vec![], jurisdiction: Some("450103".into()), note: None, style: None };
+    assert_eq!(hand(&complaint, &disc, down).0, vec![Audience::Discipline(d("450103"))]);
+    assert_eq!(hand(&complaint, &disc, sample(Action::Supervise)).0, vec![Audience::Discipline(d("450100"))]);
+    let (to, _) = hand(&case_in(&w, State::PendingDispatch), &agent, sample(Action::TransferDiscipline));
+    assert_eq!(to, vec![Audience::Discipline(d("450100"))], "a transfer tells the commission, not the team");
+}
+
+#[test]
+fn messages_about_discipline_cases_carry_the_number_only() {
+    use super::super::handoff::message;
+    let c = Lifecycle::register(&registration(Kind::Report));
+    let (subject, body) = message(Action::Urge, &c, "ZTJ-20240304-0001", "2024-03-11 10:00", Some("局长张某收受好处"));
+    assert!(!subject.contains("张某") && !body.contains("张某"), "{subject} {body}");
+    assert!(body.contains("ZTJ-20240304-0001"));
 }

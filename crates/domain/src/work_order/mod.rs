@@ -1,5 +1,6 @@
 //! Work orders (工单): their vocabulary, numbers, and the state machine.
 
+pub mod handoff;
 mod machine;
 mod number;
 
@@ -39,6 +40,18 @@ impl Kind {
     /// Complaints and reports go to the discipline commission only.
     pub fn is_for_discipline(self) -> bool {
         matches!(self, Kind::Complaint | Kind::Report)
+    }
+
+    /// The SLA policy of an urgent appeal when no jurisdiction set its own: an
+    /// urgent help request is answered within 2 service hours, not a working day.
+    pub fn default_urgent_policy(self) -> Option<SlaPolicy> {
+        let p = |clock, minutes: i64, pausable| Some(SlaPolicy { clock, minutes, pausable });
+        match self {
+            Kind::Consultation => p(Clock::ServiceHours, 60, false),
+            Kind::Help | Kind::Suggestion => p(Clock::ServiceHours, 120, true),
+            Kind::Complaint | Kind::Report => p(Clock::Natural, 3 * 24 * 60, false),
+            Kind::OutOfScope => None,
+        }
     }
 
     /// The default SLA policy (DOMAIN.md §5); out-of-scope calls have none.
@@ -138,6 +151,35 @@ string_enum!(
         Instruct = "instruct" / "批示",
         Pause = "pause" / "暂停计时",
         Resume = "resume" / "恢复计时",
+        RejectReturn = "reject_return" / "驳回退单",
+        MarkTypical = "mark_typical" / "标记典型案例",
+        UnmarkTypical = "unmark_typical" / "取消典型案例",
+        SetUrgency = "set_urgency" / "调整紧急程度",
+    }
+);
+
+string_enum!(
+    /// How pressing an appeal is (the seed: 根据企业诉求的轻重缓急程度). Urgent cases have
+    /// their own SLA policy, sort first in every queue and are also told by SMS.
+    Urgency {
+        Normal = "normal" / "一般",
+        Urgent = "urgent" / "紧急",
+    }
+);
+
+impl Default for Urgency {
+    fn default() -> Self {
+        Urgency::Normal
+    }
+}
+
+string_enum!(
+    /// How the supervision team wants a unit to handle a case (马上办、快速办、监督办、回访办).
+    Style {
+        Immediate = "immediate" / "马上办",
+        Fast = "fast" / "快速办",
+        Supervised = "supervised" / "监督办",
+        FollowUp = "follow_up" / "回访办",
     }
 );
 
