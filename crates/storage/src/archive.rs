@@ -164,26 +164,31 @@ pub struct TypicalInput {
 }
 
 impl Store {
-    /// A supervisor picks a case as typical (典型案例) for the bulletin.
+    /// A supervisor picks a case as typical (典型案例) for the bulletin: the `mark_typical` action, or a new
+    /// note on a case already marked. Either way through `act`, so it is in the history.
     pub async fn mark_typical(&self, actor: &Actor, id: i64, input: &TypicalInput, now: Timestamp) -> Result<()> {
         if actor.role != Role::Supervisor {
             return Err(Refusal::Forbidden("只有工作专班可以选定典型案例".into()).into());
         }
-        // Seeing the case is required, as for any action on it.
-        self.history(id, actor).await?;
         let note = zhitong_domain::org::required_text("note", "典型意义", &input.note, 500)?;
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO typical_cases (work_order_id, chosen_by, chosen_at, note) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (work_order_id) DO UPDATE SET chosen_by = excluded.chosen_by, chosen_at = excluded.chosen_at, note = excluded.note",
-        )
-        .bind(id)
-        .bind(actor.user_id)
-        .bind(to_millis(now))
-        .bind(note)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let row = sqlx::query("SELECT version, lifecycle FROM work_orders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let case: zhitong_domain::work_order::Lifecycle = serde_json::from_str(&row.text("lifecycle")?)?;
+        if !zhitong_domain::permission::can_view(actor, &case, &self.org().tree) {
+            return Err(StoreError::NotFound);
+        }
+        let version = row.int("version")?;
+        use zhitong_domain::work_order::Command;
+        if case.typical {
+            // Re-marking with a new note: say so in the history, then mark again.
+            self.act(id, version, actor, Command::UnmarkTypical { reason: "更新典型意义".into() }, now).await?;
+            self.act(id, version + 1, actor, Command::MarkTypical { reason: note }, now).await?;
+        } else {
+            self.act(id, version, actor, Command::MarkTypical { reason: note }, now).await?;
+        }
         Ok(())
     }
 }

@@ -14,7 +14,7 @@ use zhitong_domain::{
     calendar::{BusinessCalendar, CalendarFile, Clock, SlaPolicy, SpecialDay},
     org::{DivisionCode, JurisdictionTree, required_text},
     permission::may_administer,
-    work_order::{Actor, Kind, Refusal},
+    work_order::{Actor, Kind, Refusal, Urgency},
 };
 
 use crate::{Result, Store, rows::RowExt};
@@ -25,6 +25,7 @@ pub struct DeadlineBook {
     default_calendar: Arc<BusinessCalendar>,
     calendars: BTreeMap<DivisionCode, Arc<BusinessCalendar>>,
     policies: BTreeMap<(DivisionCode, Kind, bool), SlaPolicy>,
+    urgent: BTreeMap<(DivisionCode, Kind), SlaPolicy>,
     tree: JurisdictionTree,
 }
 
@@ -34,6 +35,7 @@ impl Default for DeadlineBook {
             default_calendar: Arc::new(BusinessCalendar::china()),
             calendars: BTreeMap::new(),
             policies: BTreeMap::new(),
+            urgent: BTreeMap::new(),
             tree: JurisdictionTree::default(),
         }
     }
@@ -47,6 +49,29 @@ impl DeadlineBook {
     /// The nearest jurisdiction's own policy (itself, then upwards), else the default.
     pub fn policy(&self, jurisdiction: &DivisionCode, kind: Kind, regular: bool) -> Option<SlaPolicy> {
         self.policy_with_source(jurisdiction, kind, regular).0
+    }
+
+    /// The policy of a case at an urgency: urgent appeals have their own, whatever their regularity.
+    pub fn policy_at(
+        &self,
+        jurisdiction: &DivisionCode,
+        kind: Kind,
+        regular: bool,
+        urgency: Urgency,
+    ) -> Option<SlaPolicy> {
+        match urgency {
+            Urgency::Normal => self.policy(jurisdiction, kind, regular),
+            Urgency::Urgent => self.urgent_with_source(jurisdiction, kind).0,
+        }
+    }
+
+    fn urgent_with_source(&self, jurisdiction: &DivisionCode, kind: Kind) -> (Option<SlaPolicy>, Option<String>) {
+        for j in self.tree.path_from_root(jurisdiction).iter().rev() {
+            if let Some(p) = self.urgent.get(&(j.clone(), kind)) {
+                return (Some(*p), Some(j.to_string()));
+            }
+        }
+        (kind.default_urgent_policy(), None)
     }
 
     fn policy_with_source(
@@ -70,6 +95,8 @@ impl DeadlineBook {
 pub struct PolicyEntry {
     pub kind: String,
     pub regular: bool,
+    /// `normal|urgent`.
+    pub urgency: String,
     /// `service_hours|working_days|natural`; absent when the kind has no deadline.
     pub clock: Option<String>,
     pub minutes: Option<i64>,
@@ -85,6 +112,9 @@ pub struct PolicyInput {
     pub kind: String,
     #[serde(default = "yes")]
     pub regular: bool,
+    /// `normal` (default) or `urgent`: urgent appeals have their own policy per kind.
+    #[serde(default)]
+    pub urgency: Option<String>,
     pub clock: String,
     pub minutes: i64,
     #[serde(default)]
@@ -199,7 +229,21 @@ impl Store {
             let p = SlaPolicy { clock, minutes: r.int("minutes")?, pausable: r.flag("pausable")? };
             policies.insert((j, kind, r.flag("regular")?), p);
         }
-        let book = DeadlineBook { default_calendar: Arc::new(base), calendars, policies, tree: tree.clone() };
+        let mut urgent = BTreeMap::new();
+        let rows = sqlx::query("SELECT jurisdiction, kind, clock, minutes, pausable FROM sla_urgent_policies")
+            .fetch_all(self.reader())
+            .await?;
+        for r in &rows {
+            let (Ok(j), Some(kind), Some(clock)) = (
+                DivisionCode::parse("jurisdiction", &r.text("jurisdiction")?),
+                Kind::from_code(&r.text("kind")?),
+                Clock::from_code(&r.text("clock")?),
+            ) else {
+                continue;
+            };
+            urgent.insert((j, kind), SlaPolicy { clock, minutes: r.int("minutes")?, pausable: r.flag("pausable")? });
+        }
+        let book = DeadlineBook { default_calendar: Arc::new(base), calendars, policies, urgent, tree: tree.clone() };
         *self.deadlines.write().expect("deadline lock") = Arc::new(book);
         Ok(())
     }
@@ -325,6 +369,7 @@ impl Store {
                 out.push(PolicyEntry {
                     kind: kind.code().into(),
                     regular: *regular,
+                    urgency: Urgency::Normal.code().into(),
                     clock: p.map(|p| p.clock.code().into()),
                     minutes: p.map(|p| p.minutes),
                     pausable: p.is_some_and(|p| p.pausable),
@@ -332,6 +377,20 @@ impl Store {
                     set_by: src,
                 });
             }
+            if *kind == Kind::OutOfScope {
+                continue;
+            }
+            let (p, src) = book.urgent_with_source(&j, *kind);
+            out.push(PolicyEntry {
+                kind: kind.code().into(),
+                regular: true,
+                urgency: Urgency::Urgent.code().into(),
+                clock: p.map(|p| p.clock.code().into()),
+                minutes: p.map(|p| p.minutes),
+                pausable: p.is_some_and(|p| p.pausable),
+                description: p.map(|p| p.describe()),
+                set_by: src,
+            });
         }
         Ok(out)
     }
@@ -349,8 +408,30 @@ impl Store {
         if !(1..=366 * 24 * 60).contains(&input.minutes) {
             return Err(FieldError::new("minutes", "时限应在1分钟到366天之间").into());
         }
+        let urgency = match input.urgency.as_deref().map(str::trim) {
+            None | Some("") => Urgency::Normal,
+            Some(u) => {
+                Urgency::from_code(u).ok_or_else(|| FieldError::new("urgency", "紧急程度应为 normal 或 urgent"))?
+            }
+        };
         let regular = input.regular || !matches!(kind, Kind::Help | Kind::Suggestion);
         let mut tx = self.begin().await?;
+        if urgency == Urgency::Urgent {
+            sqlx::query(
+                "INSERT INTO sla_urgent_policies (jurisdiction, kind, clock, minutes, pausable, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (jurisdiction, kind) DO UPDATE SET clock = excluded.clock, minutes = excluded.minutes, \
+                 pausable = excluded.pausable, updated_at = excluded.updated_at",
+            )
+            .bind(j.as_str())
+            .bind(kind.code())
+            .bind(clock.code())
+            .bind(input.minutes)
+            .bind(input.pausable as i64)
+            .bind(jiff::Timestamp::now().as_millisecond())
+            .execute(&mut *tx)
+            .await?;
+            return self.commit_org_change(tx).await;
+        }
         sqlx::query(
             "INSERT INTO sla_policies (jurisdiction, kind, regular, clock, minutes, pausable, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (jurisdiction, kind, regular) DO UPDATE SET clock = excluded.clock, minutes = excluded.minutes, \

@@ -50,7 +50,7 @@ impl Store {
                 match &e.command {
                     Command::Answer { text, .. } => answer = Some(text.clone()),
                     Command::Reply { text } if e.unit_role == Some(UnitRole::Lead) => reply = Some(text.clone()),
-                    Command::DisciplineFeedback { text } => reply = Some(text.clone()),
+                    Command::DisciplineFeedback { text, .. } => reply = Some(text.clone()),
                     _ => {}
                 }
             }
@@ -100,6 +100,7 @@ impl Store {
             .bind(sealer.seal_opt(reply.as_deref()))
             .fetch_one(&mut **tx)
             .await?;
+            crate::work_orders::write_queue_columns(tx, id, case).await?;
             for a in &case.units {
                 sqlx::query("INSERT INTO work_order_units (work_order_id, unit, role) VALUES ($1, $2, $3)")
                     .bind(id)

@@ -101,6 +101,8 @@ pub struct Store {
     idle_timeout: jiff::SignedDuration,
     /// The keys that seal what the discipline commission holds (see `crypto`).
     keyring: Arc<Keyring>,
+    /// Which outbound channels are configured (e-mail, SMS): hand-offs queue those messages only then.
+    outbound: (bool, bool),
 }
 
 /// The settings key counting changes to the organisation, calendars, service hours and deadline policies.
@@ -150,6 +152,7 @@ impl Store {
             warning_share: 0.75,
             idle_timeout: jiff::SignedDuration::from_mins(30),
             keyring: Arc::new(Keyring::none()),
+            outbound: (false, false),
         })
     }
 
@@ -210,6 +213,16 @@ impl Store {
     pub fn with_idle_timeout(mut self, idle: jiff::SignedDuration) -> Self {
         self.idle_timeout = idle;
         self
+    }
+
+    /// E-mail and SMS are configured (`smtp_url`, `sms_url`): hand-offs also go out by them.
+    pub fn with_outbound(mut self, email: bool, sms: bool) -> Self {
+        self.outbound = (email, sms);
+        self
+    }
+
+    pub(crate) fn outbound(&self) -> (bool, bool) {
+        self.outbound
     }
 
     pub fn idle_timeout(&self) -> jiff::SignedDuration {

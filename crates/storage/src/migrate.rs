@@ -30,6 +30,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_knowledge_search"),
     migration!(6, "0006_report_tallies"),
     migration!(7, "0007_security"),
+    migration!(8, "0008_handoffs"),
 ];
 
 impl Store {

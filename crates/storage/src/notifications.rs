@@ -328,3 +328,81 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 }
+
+impl Store {
+    /// Tell the audiences of a hand-off, in the transaction that records it: the in-app inbox always,
+    /// e-mail where the person has an address and e-mail is configured, SMS too when `sms` (urgent
+    /// cases). The actor is not told of their own act. `key` makes each message once per event.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn hand_off(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        key: &str,
+        work_order_id: i64,
+        audiences: &[zhitong_domain::work_order::handoff::Audience],
+        actor: &Actor,
+        (subject, body): (String, String),
+        sms: bool,
+        now: Timestamp,
+    ) -> Result<u64> {
+        use zhitong_domain::work_order::handoff::Audience;
+        let mut people: Vec<Recipient> = vec![];
+        for a in audiences {
+            let q = match a {
+                Audience::Unit(u) => sqlx::query(
+                    "SELECT id, email, mobile FROM users WHERE active = 1 AND role = 'handler' AND unit = $1",
+                )
+                .bind(u.clone()),
+                Audience::Supervisors(j) | Audience::Discipline(j) => {
+                    let role = if matches!(a, Audience::Supervisors(_)) { Role::Supervisor } else { Role::Discipline };
+                    sqlx::query(
+                        "SELECT id, email, mobile FROM users WHERE active = 1 AND role = $1 AND jurisdiction = $2 \
+                         AND password_hash <> '!'",
+                    )
+                    .bind(role.code())
+                    .bind(j.to_string())
+                }
+            };
+            people.extend(recipients(q.fetch_all(&mut **tx).await?)?);
+        }
+        people.retain(|p| p.user_id != actor.user_id);
+        people.sort_by_key(|p| p.user_id);
+        people.dedup_by_key(|p| p.user_id);
+        let (email_on, sms_on) = self.outbound();
+        let mut messages = vec![];
+        for p in people {
+            let mut push = |channel: &'static str, recipient: Option<String>| {
+                messages.push(NewNotification {
+                    dedup_key: format!("{key}:{}:{channel}", p.user_id),
+                    user_id: p.user_id,
+                    channel,
+                    recipient,
+                    work_order_id: Some(work_order_id),
+                    subject: subject.clone(),
+                    body: body.clone(),
+                });
+            };
+            push(INBOX, None);
+            if email_on && p.email.is_some() {
+                push(EMAIL, p.email.clone());
+            }
+            if sms && sms_on && p.mobile.is_some() {
+                push(SMS, p.mobile.clone());
+            }
+        }
+        self.enqueue(tx, &messages, now).await
+    }
+
+    /// A leader's instructions (批示) on a case that some receiver has not read yet: the case page
+    /// highlights them until everyone has.
+    pub async fn unread_instructions(&self, work_order_id: i64) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM notifications WHERE work_order_id = $1 AND channel = 'inbox' AND read_at IS NULL \
+             AND dedup_key LIKE 'h:instruct:%'",
+        )
+        .bind(work_order_id)
+        .fetch_one(self.reader())
+        .await?;
+        Ok(n)
+    }
+}

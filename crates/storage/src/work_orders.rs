@@ -12,7 +12,7 @@ use zhitong_domain::{
     time::{from_millis, local, parse_instant, rfc3339, to_millis},
     work_order::{
         Action, Actor, Channel, Command, Context, DeadlineStatus, Event, Kind, Lifecycle, OrderNumber, Refusal,
-        Registration, State, available_actions, decide, replay,
+        Registration, State, Urgency, available_actions, decide, handoff, replay,
     },
 };
 
@@ -60,6 +60,9 @@ pub struct NewWorkOrder {
     /// Forced true for complaints and reports.
     #[serde(default)]
     pub confidential: Option<bool>,
+    /// `normal` (default) or `urgent` (紧急): urgent appeals have their own SLA policy and sort first.
+    #[serde(default)]
+    pub urgency: Option<String>,
     /// The same key returns the same work order instead of a second one.
     #[serde(default)]
     pub idempotency_key: Option<String>,
@@ -162,6 +165,14 @@ pub struct WorkOrderView {
     pub answer: Option<String>,
     /// The lead unit's (or discipline commission's) latest reply.
     pub reply: Option<String>,
+    /// `normal|urgent`.
+    pub urgency: String,
+    /// How the unit is to handle it: `immediate|fast|supervised|follow_up` (马上办、快速办、监督办、回访办).
+    pub style: Option<String>,
+    /// Marked as a typical case (典型案例).
+    pub typical: bool,
+    /// Rated unsatisfied and not closed since (on the supervision board until it is).
+    pub unsatisfied: bool,
     /// Actions the requesting user may take now.
     pub actions: Vec<String>,
 }
@@ -210,6 +221,15 @@ pub struct ListFilter {
     /// Received before the end of this date (or before this instant).
     pub to: Option<String>,
     pub supervised: Option<bool>,
+    /// Waiting for a supervisor's decision: `extension` (延期审批) or `return` (退单审核).
+    pub pending: Option<String>,
+    /// Division code of the supervision team holding the case now (a city's own queue leaves out what it passed down).
+    pub handling: Option<String>,
+    /// `normal|urgent`.
+    pub urgency: Option<String>,
+    pub typical: Option<bool>,
+    /// Rated unsatisfied and not closed since.
+    pub unsatisfied: Option<bool>,
     /// Returned at least once by a unit.
     pub returned: Option<bool>,
     /// Latest follow-up rating: `satisfied|basically_satisfied|unsatisfied`.
@@ -236,7 +256,9 @@ struct Intake {
     jurisdiction: DivisionCode,
     title: String,
     content: String,
-    enterprise: crate::enterprises::ValidEnterprise,
+    /// None only for out-of-scope calls, which need no enterprise.
+    enterprise: Option<crate::enterprises::ValidEnterprise>,
+    urgency: Urgency,
     caller_name: String,
     caller_phone: Phone,
     confidential: bool,
@@ -275,9 +297,18 @@ impl Store {
         };
         let title = required_text("title", "标题", &input.title, 200)?;
         let content = required_text("content", "诉求内容", &input.content, 5000)?;
-        let enterprise =
-            input.enterprise.as_ref().ok_or_else(|| FieldError::new("enterprise.name", "请填写企业信息"))?;
-        let enterprise = enterprise.parse()?;
+        // An out-of-scope or personal call goes to 12345 and needs no enterprise; any other appeal does.
+        let enterprise = match (&input.enterprise, kind) {
+            (None, Kind::OutOfScope) => None,
+            (Some(e), Kind::OutOfScope) if e.name.trim().is_empty() => None,
+            (Some(e), _) => Some(e.parse()?),
+            (None, _) => return Err(FieldError::new("enterprise.name", "请填写企业信息")),
+        };
+        let urgency = match input.urgency.as_deref().map(str::trim) {
+            None | Some("") => Urgency::Normal,
+            Some(u) => Urgency::from_code(u)
+                .ok_or_else(|| FieldError::new("urgency", "紧急程度应为 urgent（紧急）或 normal（一般）"))?,
+        };
         let caller = input.caller.clone().unwrap_or_default();
         let caller_name = required_text("caller.name", "来电人姓名", &caller.name, 50)?;
         let caller_phone = Phone::parse("caller.phone", caller.phone.trim())?;
@@ -305,6 +336,7 @@ impl Store {
             title,
             content,
             enterprise,
+            urgency,
             caller_name,
             caller_phone,
             confidential: input.confidential.unwrap_or(false) || kind.is_for_discipline(),
@@ -426,9 +458,10 @@ impl Store {
     async fn insert_work_order(&self, actor: &Actor, i: &Intake, now: Timestamp) -> Result<i64> {
         let book = self.deadlines();
         let calendar = book.calendar(&i.jurisdiction);
-        let policy = book.policy(&i.jurisdiction, i.kind, i.regular);
+        let policy = book.policy_at(&i.jurisdiction, i.kind, i.regular, i.urgency);
         let registration = Registration {
             kind: i.kind,
+            urgency: i.urgency,
             jurisdiction: i.jurisdiction.clone(),
             confidential: i.confidential,
             policy,
@@ -449,13 +482,16 @@ impl Store {
         } else {
             EnterpriseWrite::Update
         };
-        let enterprise_id = self.enterprise_for_intake(&mut tx, &i.enterprise, how, to_millis(now)).await?;
+        let enterprise_id = match &i.enterprise {
+            Some(e) => self.enterprise_for_intake(&mut tx, e, how, to_millis(now)).await?,
+            None => None,
+        };
         let number = next_number(&mut tx, i.kind, local(i.received_at).date()).await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO work_orders (number, idempotency_key, version, lifecycle, state, kind, regular, channel, line, topic, \
              jurisdiction, handling_jurisdiction, title, content, enterprise_id, caller_name, caller_phone, confidential, \
-             discipline_only, created_by, received_at, created_at, updated_at, deadline, warning_at, closed_at, enterprise_said) \
-             VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21, $22, $23, $24) \
+             discipline_only, created_by, received_at, created_at, updated_at, deadline, warning_at, closed_at, enterprise_said, urgent) \
+             VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21, $22, $23, $24, $25) \
              RETURNING id",
         )
         .bind(number.to_string())
@@ -481,12 +517,21 @@ impl Store {
         .bind(case.deadline.map(to_millis))
         .bind(case.warning_at(&calendar, self.warning_share()).map(to_millis))
         .bind(case.closed_at.map(to_millis))
-        .bind(identity.seal(&serde_json::to_string(&i.enterprise)?))
+        .bind(i.enterprise.as_ref().map(|e| serde_json::to_string(e).map(|j| identity.seal(&j))).transpose()?)
+        .bind((case.urgency == Urgency::Urgent) as i64)
         .fetch_one(&mut *tx)
         .await?;
         let details = serde_json::json!({ "registration": registration });
         insert_event(&mut tx, id, now, actor, Action::Register.code(), None, case.state, &details, None, sealer)
             .await?;
+        // A complaint or report reaches the discipline commission the moment it is recorded.
+        let to = handoff::on_intake(&case);
+        if !to.is_empty() {
+            let deadline = case.deadline.map(|d| local(d).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+            let text = handoff::message(Action::Register, &case, &number.to_string(), &deadline, None);
+            let key = format!("h:register:{id}:1");
+            self.hand_off(&mut tx, &key, id, &to, actor, text, handoff::by_sms(&case), now).await?;
+        }
         tx.commit().await?;
         Ok(id)
     }
@@ -504,7 +549,7 @@ impl Store {
     ) -> Result<WorkOrderView> {
         let org = self.org();
         let mut tx = self.begin().await?;
-        let row = sqlx::query("SELECT version, lifecycle FROM work_orders WHERE id = $1")
+        let row = sqlx::query("SELECT version, lifecycle, regular, number, title FROM work_orders WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?
@@ -520,7 +565,10 @@ impl Store {
         }
         let calendar = self.deadlines().calendar(&case.jurisdiction);
         let lookup = |u: &str| org.unit_lookup(u);
-        let ctx = Context { now, actor, tree: &org.tree, calendar: &calendar, unit: &lookup };
+        let book = self.deadlines();
+        let regular = row.flag("regular")?;
+        let policy_for = |u: Urgency| book.policy_at(&case.jurisdiction, case.kind, regular, u);
+        let ctx = Context { now, actor, tree: &org.tree, calendar: &calendar, unit: &lookup, policy_for: &policy_for };
         let (event, next) = decide(&case, command, &ctx)?;
         let none = crate::Keyring::none();
         let sealer = if next.discipline_only { self.keyring() } else { &none };
@@ -533,7 +581,7 @@ impl Store {
             Command::Reply { text } if event.unit_role == Some(zhitong_domain::work_order::UnitRole::Lead) => {
                 (None, Some(text.clone()))
             }
-            Command::DisciplineFeedback { text } => (None, Some(text.clone())),
+            Command::DisciplineFeedback { text, .. } => (None, Some(text.clone())),
             _ => (None, None),
         };
         let updated = sqlx::query(
@@ -566,6 +614,27 @@ impl Store {
             // Another writer committed between our read and our write (PostgreSQL).
             return Err(StoreError::VersionConflict { current: version + 1 });
         }
+        write_queue_columns(&mut tx, id, &next).await?;
+        // The bulletins list typical cases from their own table, with why they are typical.
+        match &event.command {
+            Command::MarkTypical { reason } => {
+                sqlx::query(
+                    "INSERT INTO typical_cases (work_order_id, chosen_by, chosen_at, note) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (work_order_id) DO UPDATE SET chosen_by = excluded.chosen_by, \
+                     chosen_at = excluded.chosen_at, note = excluded.note",
+                )
+                .bind(id)
+                .bind(actor.user_id)
+                .bind(to_millis(now))
+                .bind(reason)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Command::UnmarkTypical { .. } => {
+                sqlx::query("DELETE FROM typical_cases WHERE work_order_id = $1").bind(id).execute(&mut *tx).await?;
+            }
+            _ => {}
+        }
         if next.units != case.units {
             sqlx::query("DELETE FROM work_order_units WHERE work_order_id = $1").bind(id).execute(&mut *tx).await?;
             for a in &next.units {
@@ -596,6 +665,30 @@ impl Store {
             sealer,
         )
         .await?;
+        // The hand-off's receivers are told in the same transaction. The scheduler's own acts (overdue and
+        // unsatisfied cases put under supervision) are told by the scheduler, in its words.
+        let to = handoff::audiences(&case, &next, &event);
+        if !to.is_empty() && actor.username != crate::SYSTEM_USER {
+            let number = row.text("number")?;
+            // A complaint's or report's title never leaves the discipline commission's screens.
+            let named = if next.discipline_only { number } else { format!("{number}「{}」", row.text("title")?) };
+            let deadline = next.deadline.map(|d| local(d).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+            let said = match &event.command {
+                Command::Return { reason }
+                | Command::RejectReply { reason }
+                | Command::RejectReturn { reason }
+                | Command::RequestExtension { reason, .. } => Some(reason.as_str()),
+                Command::Instruct { text } | Command::Reply { text } => Some(text.as_str()),
+                Command::Urge { note } | Command::Supervise { note } => note.as_deref(),
+                Command::Redo { reason } | Command::RejectExtension { reason } => reason.as_deref(),
+                Command::FollowUp { note, .. } => note.as_deref(),
+                _ => None,
+            };
+            let action = event.command.action();
+            let text = handoff::message(action, &next, &named, &deadline, said);
+            let key = format!("h:{}:{id}:{}", action.code(), version + 1);
+            self.hand_off(&mut tx, &key, id, &to, actor, text, handoff::by_sms(&next), now).await?;
+        }
         tx.commit().await?;
         self.receipt(id, actor, now).await
     }
@@ -763,6 +856,33 @@ impl Store {
         if let Some(open) = f.open {
             w.cond(if open { "w.closed_at IS NULL".into() } else { "w.closed_at IS NOT NULL".into() });
         }
+        match blank(&f.pending).as_deref() {
+            None => {}
+            Some("extension") => w.cond("w.extension_pending = 1".into()),
+            // Returned by a unit and not dispatched since.
+            Some("return") => w.cond("w.state = 'pending_dispatch' AND w.returns > 0".into()),
+            Some(_) => {
+                return Err(
+                    FieldError::new("pending", "待决定事项应为 extension（延期审批）或 return（退单审核）").into()
+                );
+            }
+        }
+        if let Some(h) = blank(&f.handling) {
+            let j = DivisionCode::parse("handling", &h)?;
+            let p = w.arg(Arg::Text(j.to_string()));
+            w.cond(format!("w.handling_jurisdiction = {p}"));
+        }
+        if let Some(u) = blank(&f.urgency) {
+            let u =
+                Urgency::from_code(&u).ok_or_else(|| FieldError::new("urgency", "紧急程度应为 urgent 或 normal"))?;
+            w.cond(format!("w.urgent = {}", (u == Urgency::Urgent) as i64));
+        }
+        if let Some(t) = f.typical {
+            w.cond(format!("w.typical = {}", t as i64));
+        }
+        if let Some(u) = f.unsatisfied {
+            w.cond(format!("w.unsatisfied = {}", u as i64));
+        }
         if let Some(returned) = f.returned {
             w.cond(if returned { "w.returns > 0".into() } else { "w.returns = 0".into() });
         }
@@ -819,7 +939,8 @@ impl Store {
         }
         let order = match f.sort.as_deref() {
             // Only out-of-scope calls have no deadline; they come first, and the order can use the deadline indexes.
-            None | Some("") | Some("deadline") => "w.deadline NULLS FIRST, w.id",
+            // Urgent cases first in every queue.
+            None | Some("") | Some("deadline") => "w.urgent DESC, w.deadline NULLS FIRST, w.id",
             Some("-received_at") => "w.received_at DESC, w.id DESC",
             Some(_) => return Err(FieldError::new("sort", "排序只能是 deadline 或 -received_at").into()),
         };
@@ -946,6 +1067,10 @@ impl Store {
             urges: case.urges,
             answer: k.open_opt(r.opt_text("answer")?)?,
             reply: k.open_opt(r.opt_text("reply")?)?,
+            urgency: case.urgency.code().into(),
+            style: case.style.map(|s| s.code().into()),
+            typical: case.typical,
+            unsatisfied: case.unsatisfied && case.closed_at.is_none(),
             actions: available_actions(&case, actor, &org.tree).into_iter().map(|a| a.code().to_string()).collect(),
         };
         Ok((view, case))
@@ -961,6 +1086,23 @@ const VIEW_COLUMNS: &str = "w.id, w.number, w.version, w.lifecycle, w.regular, w
     w.caller_name, w.caller_phone, w.created_at, w.warning_at, w.answer, w.reply, w.enterprise_said, \
     e.id AS e_id, e.name AS e_name, e.uscc AS e_uscc, e.contact AS e_contact, e.phone AS e_phone, \
     e.address AS e_address, e.industry AS e_industry";
+
+/// The columns the queues filter and sort on (urgency, style, typical, pending extension, unsatisfied),
+/// derived from the lifecycle. Written here only, by `act` and by the import.
+pub(crate) async fn write_queue_columns(tx: &mut Transaction<'static, Any>, id: i64, case: &Lifecycle) -> Result<()> {
+    sqlx::query(
+        "UPDATE work_orders SET urgent = $1, style = $2, typical = $3, extension_pending = $4, unsatisfied = $5 WHERE id = $6",
+    )
+    .bind((case.urgency == Urgency::Urgent) as i64)
+    .bind(case.style.map(|s| s.code()))
+    .bind(case.typical as i64)
+    .bind(case.extension_request.is_some() as i64)
+    .bind((case.unsatisfied && case.closed_at.is_none()) as i64)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
 
 pub(crate) async fn next_number(
     tx: &mut Transaction<'static, Any>,

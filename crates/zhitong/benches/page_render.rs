@@ -55,6 +55,7 @@ async fn run() {
                 let policy = Kind::Help.default_policy(true).unwrap();
                 let reg = Registration {
                     kind: Kind::Help,
+                    urgency: Default::default(),
                     jurisdiction: DivisionCode::parse("j", j).unwrap(),
                     confidential: false,
                     policy: Some(policy),

@@ -127,10 +127,17 @@ fn one(
         + SignedDuration::from_mins(hour * 60 + rng.random_range(0..60));
     let (topic, title, content) = APPEALS[rng.random_range(0..APPEALS.len())];
     let regular = rng.random_range(0..100) < 80;
-    let policy = book.policy(&jc, kind, regular);
+    // About one help request or suggestion in ten is urgent (停产、欠薪之类).
+    let urgency = if matches!(kind, Kind::Help | Kind::Suggestion) && rng.random_range(0..100) < 10 {
+        zhitong_domain::work_order::Urgency::Urgent
+    } else {
+        zhitong_domain::work_order::Urgency::Normal
+    };
+    let policy = book.policy_at(&jc, kind, regular, urgency);
     let calendar = book.calendar(&jc);
     let registration = Registration {
         kind,
+        urgency,
         jurisdiction: jc.clone(),
         confidential: kind.is_for_discipline(),
         policy,
@@ -144,8 +151,16 @@ fn one(
     let right = departments.iter().find(|u| u.function == function).or(departments.first())?.code.clone();
     let wrong = departments[rng.random_range(0..departments.len())].code.clone();
 
-    let mut sim =
-        Sim { case: Lifecycle::register(&registration), t: received, now, events: vec![], org, calendar: &calendar };
+    let mut sim = Sim {
+        case: Lifecycle::register(&registration),
+        t: received,
+        now,
+        events: vec![],
+        org,
+        calendar: &calendar,
+        book,
+        regular,
+    };
     let handler = |unit: &str| people.get(&format!("handler@{unit}")).cloned();
     let satisfied = |rng: &mut StdRng| match rng.random_range(0..100) {
         0..78 => Rating::Satisfied,
@@ -154,12 +169,11 @@ fn one(
     };
     match kind {
         Kind::Consultation => {
-            if sim.step(
-                rng.random_range(3..30),
-                &agent,
-                Command::Answer { text: "已根据政策答复企业。".into(), article: None },
-            ) {
-                if rng.random_range(0..100) < 60 {
+            // Most consultations end with the answer; some are kept for a follow-up call.
+            let follow_up = rng.random_range(0..100) < 40;
+            let answer = Command::Answer { text: "已根据政策答复企业。".into(), article: None, follow_up };
+            if sim.step(rng.random_range(3..30), &agent, answer) && follow_up {
+                if rng.random_range(0..100) < 70 {
                     let rating = satisfied(rng);
                     sim.step(
                         rng.random_range(10..180),
@@ -167,7 +181,8 @@ fn one(
                         Command::FollowUp { rating: Some(rating), resolved: Some(true), note: None },
                     );
                 } else {
-                    sim.step(rng.random_range(5..120), &agent, Command::Close { note: Some("企业无需回访".into()) });
+                    let close = Command::Close { note: Some("企业无需回访".into()), reason: None };
+                    sim.step(rng.random_range(5..120), &agent, close);
                 }
             }
         }
@@ -180,10 +195,17 @@ fn one(
                     units.push(extra);
                 }
             }
+            use zhitong_domain::work_order::Style;
+            let style = match rng.random_range(0..100) {
+                0..10 => Style::Immediate,
+                10..80 => Style::Fast,
+                80..90 => Style::Supervised,
+                _ => Style::FollowUp,
+            };
             if !sim.step(
                 rng.random_range(10..180),
                 &sup,
-                Command::Dispatch { units: units.clone(), jurisdiction: None, note: None },
+                Command::Dispatch { units: units.clone(), jurisdiction: None, note: None, style: Some(style) },
             ) {
                 break 'life;
             }
@@ -198,7 +220,7 @@ fn one(
                 if !sim.step(
                     rng.random_range(10..120),
                     &sup,
-                    Command::Dispatch { units: vec![lead.clone()], jurisdiction: None, note: None },
+                    Command::Dispatch { units: vec![lead.clone()], jurisdiction: None, note: None, style: Some(style) },
                 ) {
                     break 'life;
                 }
@@ -265,27 +287,27 @@ fn one(
                             },
                         );
                 } else {
+                    // Under supervision since the follow-up; the team closes it, saying why.
                     let _ = sim.step(
-                        rng.random_range(30..600),
-                        &sup,
-                        Command::Supervise { note: Some("回访不满意，专班督办".into()) },
-                    ) && sim.step(
                         rng.random_range(600..4000),
                         &sup,
-                        Command::Close { note: Some("经专班协调办结".into()) },
+                        Command::Close {
+                            note: None,
+                            reason: Some("经专班协调，企业诉求超出政策范围，已当面解释".into()),
+                        },
                     );
                 }
             }
         }
         Kind::Complaint | Kind::Report => {
-            if rng.random_range(0..100) < 80
-                && sim.step(
-                    rng.random_range(600..8000),
-                    &disc,
-                    Command::DisciplineFeedback { text: "已核查处理并向企业反馈。".into() },
-                )
-            {
-                sim.step(rng.random_range(60..1440), &disc, Command::Close { note: None });
+            if rng.random_range(0..100) < 80 {
+                // Most feedback closes the case at once; some cases stay open a little longer.
+                let close = rng.random_range(0..100) < 70;
+                let feedback =
+                    Command::DisciplineFeedback { text: "已核查处理并向企业反馈。".into(), close };
+                if sim.step(rng.random_range(600..8000), &disc, feedback) && !close {
+                    sim.step(rng.random_range(60..1440), &disc, Command::Close { note: None, reason: None });
+                }
             }
         }
         Kind::OutOfScope => {}
@@ -332,6 +354,8 @@ struct Sim<'a> {
     )>,
     org: &'a zhitong_storage::Org,
     calendar: &'a zhitong_domain::calendar::BusinessCalendar,
+    book: &'a zhitong_storage::DeadlineBook,
+    regular: bool,
 }
 
 impl Sim<'_> {
@@ -347,7 +371,16 @@ impl Sim<'_> {
             return false;
         }
         let lookup = |u: &str| self.org.unit_lookup(u);
-        let ctx = Context { now: at, actor, tree: &self.org.tree, calendar: self.calendar, unit: &lookup };
+        let (jurisdiction, kind) = (self.case.jurisdiction.clone(), self.case.kind);
+        let policy_for = |u| self.book.policy_at(&jurisdiction, kind, self.regular, u);
+        let ctx = Context {
+            now: at,
+            actor,
+            tree: &self.org.tree,
+            calendar: self.calendar,
+            unit: &lookup,
+            policy_for: &policy_for,
+        };
         match decide(&self.case, command, &ctx) {
             Ok((event, next)) => {
                 self.events.push((event, actor.clone(), self.case.state, next.state));

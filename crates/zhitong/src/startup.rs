@@ -57,7 +57,11 @@ pub async fn open_store_with(config: &Config, keys: Keys) -> anyhow::Result<Stor
     let store = store
         .with_warning_share(config.warning_share)
         .await?
-        .with_idle_timeout(jiff::SignedDuration::from_mins(config.session_idle_minutes.max(1)));
+        .with_idle_timeout(jiff::SignedDuration::from_mins(config.session_idle_minutes.max(1)))
+        .with_outbound(
+            config.smtp_url.as_deref().is_some_and(|u| !u.trim().is_empty()),
+            config.sms_url.as_deref().is_some_and(|u| !u.trim().is_empty()),
+        );
     if keys == Keys::Skip {
         return Ok(store);
     }

@@ -81,10 +81,7 @@ pub fn message(action: Action, case: &Lifecycle, named: &str, deadline: &str, te
     let urgent = if case.urgency == Urgency::Urgent { "【紧急】" } else { "" };
     let style = case.style.map(|s| format!("（{}）", s.label())).unwrap_or_default();
     // What was written about a discipline case stays on its page, like its title.
-    let said = text
-        .filter(|t| !t.is_empty() && !case.discipline_only)
-        .map(|t| format!("：{t}"))
-        .unwrap_or_default();
+    let said = text.filter(|t| !t.is_empty() && !case.discipline_only).map(|t| format!("：{t}")).unwrap_or_default();
     let (subject, body) = match action {
         Action::Register => ("新收纪检监察件", format!("收到 {named}，请及时办理。")),
         Action::Dispatch if case.discipline_only => ("纪检监察件下派", format!("{named} 已下派本机关办理。")),
@@ -93,7 +90,9 @@ pub fn message(action: Action, case: &Lifecycle, named: &str, deadline: &str, te
         Action::Return => ("工单退回", format!("{named} 被承办单位退回{said}，请重新派单或驳回。")),
         Action::RequestExtension => ("延期申请待审批", format!("{named} 申请延期{said}，请审批。")),
         Action::ApproveExtension => ("延期已同意", format!("{named} 延期已同意，新的办理时限 {deadline}。")),
-        Action::RejectExtension => ("延期被驳回", format!("{named} 的延期申请未获同意{said}，办理时限仍为 {deadline}。")),
+        Action::RejectExtension => {
+            ("延期被驳回", format!("{named} 的延期申请未获同意{said}，办理时限仍为 {deadline}。"))
+        }
         Action::Reply if case.state == super::State::Replied => ("答复待审核", format!("{named} 已答复，请审核。")),
         Action::Reply => ("协办意见", format!("{named} 的协办单位提交了意见{said}。")),
         Action::RejectReply => ("答复审核未通过", format!("{named} 的答复未通过审核{said}，请重新办理。")),
@@ -103,7 +102,9 @@ pub fn message(action: Action, case: &Lifecycle, named: &str, deadline: &str, te
         Action::Supervise => ("督办", format!("{named} 已列入专班督办{said}。")),
         Action::Instruct => ("领导批示", format!("{named} 有领导批示{said}")),
         Action::FollowUp => ("回访不满意", format!("{named} 回访不满意{said}，已转入督办，请研究重办。")),
-        Action::SetUrgency => ("紧急程度调整", format!("{named} 已调整为“{}”，办理时限 {deadline}。", case.urgency.label())),
+        Action::SetUrgency => {
+            ("紧急程度调整", format!("{named} 已调整为“{}”，办理时限 {deadline}。", case.urgency.label()))
+        }
         Action::TransferDiscipline => ("转来纪检监察件", format!("{named} 已转纪检监察机关办理。")),
         other => ("工单动态", format!("{named}：{}。", other.label())),
     };

@@ -428,7 +428,9 @@ pub fn decide(case: &Lifecycle, command: Command, ctx: &Context<'_>) -> Result<(
                 return Err(FieldError::new("units", "纪检监察案件只能下派到下级纪检监察机关").into());
             }
             if style.is_some() && jurisdiction.is_some() {
-                return Err(FieldError::new("style", "下派到县（市、区）时不选择办理方式，由承接的专班派单时选择").into());
+                return Err(
+                    FieldError::new("style", "下派到县（市、区）时不选择办理方式，由承接的专班派单时选择").into()
+                );
             }
             match (units.is_empty(), jurisdiction) {
                 (true, None) => {
@@ -508,9 +510,13 @@ pub fn decide(case: &Lifecycle, command: Command, ctx: &Context<'_>) -> Result<(
         Command::DisciplineFeedback { text: t, close } => {
             Command::DisciplineFeedback { text: text("text", "反馈内容", &t)?, close }
         }
-        Command::RejectReturn { reason } => Command::RejectReturn { reason: text("reason", "驳回退单的理由", &reason)? },
+        Command::RejectReturn { reason } => {
+            Command::RejectReturn { reason: text("reason", "驳回退单的理由", &reason)? }
+        }
         Command::MarkTypical { reason } => Command::MarkTypical { reason: text("reason", "标记理由", &reason)? },
-        Command::UnmarkTypical { reason } => Command::UnmarkTypical { reason: text("reason", "取消理由", &reason)? },
+        Command::UnmarkTypical { reason } => {
+            Command::UnmarkTypical { reason: text("reason", "取消理由", &reason)? }
+        }
         Command::SetUrgency { urgency, reason } => {
             let Some(urgency) = urgency else {
                 return Err(FieldError::new("urgency", "请选择紧急程度：紧急或一般").into());

@@ -166,7 +166,10 @@ fn every_state_and_action() {
             &[Dispatch, TransferDiscipline, Transfer12345, Supervise, Instruct, MarkTypical, SetUrgency],
         ),
         (State::Dispatched, &[Accept, Return, Urge, Supervise, Instruct, MarkTypical, SetUrgency]),
-        (State::Accepted, &[Return, RequestExtension, Reply, Urge, Supervise, Instruct, Pause, MarkTypical, SetUrgency]),
+        (
+            State::Accepted,
+            &[Return, RequestExtension, Reply, Urge, Supervise, Instruct, Pause, MarkTypical, SetUrgency],
+        ),
         (State::Replied, &[ApproveReply, RejectReply, Urge, Supervise, Instruct, MarkTypical, SetUrgency]),
         (State::PendingFollowUp, &[FollowUp, Redo, Close, Supervise, Instruct, MarkTypical, SetUrgency]),
         (State::Closed, &[Instruct, MarkTypical]),
@@ -272,7 +275,12 @@ fn dispatch_down_to_a_county_then_to_its_unit() {
     let city_unit = Command::Dispatch { units: vec!["450100-SWJ".into()], jurisdiction: None, note: None, style: None };
     let err = run(&w, &c, &county, city_unit).unwrap_err();
     assert!(matches!(err, Refusal::Invalid(ref f) if f.field == "units[0]"), "{err:?}");
-    c = ok(&w, &c, &county, Command::Dispatch { units: vec!["450103-SCJ".into()], jurisdiction: None, note: None, style: None });
+    c = ok(
+        &w,
+        &c,
+        &county,
+        Command::Dispatch { units: vec!["450103-SCJ".into()], jurisdiction: None, note: None, style: None },
+    );
     assert_eq!(c.lead_unit(), Some("450103-SCJ"));
 }
 
@@ -286,7 +294,10 @@ fn bad_parameters_name_the_field() {
         other => panic!("{other:?}"),
     };
     assert_eq!(field(Command::Dispatch { units: vec![], jurisdiction: None, note: None, style: None }), "units");
-    assert_eq!(field(Command::Dispatch { units: vec!["NOPE".into()], jurisdiction: None, note: None, style: None }), "units[0]");
+    assert_eq!(
+        field(Command::Dispatch { units: vec!["NOPE".into()], jurisdiction: None, note: None, style: None }),
+        "units[0]"
+    );
     assert_eq!(
         field(Command::Dispatch { units: vec!["450100-ZB".into()], jurisdiction: None, note: None, style: None }),
         "units[0]"
@@ -295,7 +306,8 @@ fn bad_parameters_name_the_field() {
         field(Command::Dispatch {
             units: vec!["450100-SWJ".into(), "450100-SWJ".into()],
             jurisdiction: None,
-            note: None, style: None
+            note: None,
+            style: None
         }),
         "units[1]"
     );
@@ -383,8 +395,12 @@ fn actors() -> Vec<Actor> {
 fn any_command() -> impl Strategy<Value = Command> {
     let actions: Vec<Action> = Action::ALL.iter().copied().filter(|a| *a != Action::Register).collect();
     (proptest::sample::select(actions), 0u8..4).prop_map(|(a, variant)| match (a, variant) {
-        (Action::Dispatch, 1) => Command::Dispatch { units: vec![], jurisdiction: Some("450103".into()), note: None, style: None },
-        (Action::Dispatch, 2) => Command::Dispatch { units: vec!["450103-SCJ".into()], jurisdiction: None, note: None, style: None },
+        (Action::Dispatch, 1) => {
+            Command::Dispatch { units: vec![], jurisdiction: Some("450103".into()), note: None, style: None }
+        }
+        (Action::Dispatch, 2) => {
+            Command::Dispatch { units: vec!["450103-SCJ".into()], jurisdiction: None, note: None, style: None }
+        }
         (Action::FollowUp, 1 | 2) => {
             Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: None, note: None }
         }
@@ -503,7 +519,10 @@ fn a_rejected_return_goes_back_to_the_units_that_returned_it() {
     let redispatched = ok(&w, &returned, &sup, sample(Action::Dispatch));
     assert!(matches!(run(&w, &redispatched, &sup, sample(Action::RejectReturn)), Err(Refusal::WrongState { .. })));
     // A handler may not overrule the team.
-    assert!(matches!(run(&w, &returned, &lead, sample(Action::RejectReturn)), Err(Refusal::NotFound | Refusal::Forbidden(_))));
+    assert!(matches!(
+        run(&w, &returned, &lead, sample(Action::RejectReturn)),
+        Err(Refusal::NotFound | Refusal::Forbidden(_))
+    ));
 }
 
 #[test]
@@ -533,7 +552,8 @@ fn urgency_and_the_immediate_style_shorten_the_clock_and_supervised_style_superv
     assert_eq!(urgent.policy, Kind::Help.default_urgent_policy());
     let Err(Refusal::Invalid(f)) = run(&w, &urgent, &sup, sample(Action::SetUrgency)) else { panic!("no change") };
     assert_eq!(f.field, "urgency");
-    let back = ok(&w, &urgent, &sup, Command::SetUrgency { urgency: Some(super::super::Urgency::Normal), reason: None });
+    let back =
+        ok(&w, &urgent, &sup, Command::SetUrgency { urgency: Some(super::super::Urgency::Normal), reason: None });
     assert_eq!(back.deadline, Some(normal));
     let styled = |style| Command::Dispatch { units: vec!["450100-SWJ".into()], jurisdiction: None, note: None, style };
     let now_due = ok(&w, &c, &sup, styled(Some(super::super::Style::Immediate)));

@@ -167,6 +167,8 @@ string_enum!(
     }
 );
 
+// The macro's enums take no variant attributes, so `#[default]` cannot be derived.
+#[allow(clippy::derivable_impls)]
 impl Default for Urgency {
     fn default() -> Self {
         Urgency::Normal

@@ -82,11 +82,14 @@ pub async fn get(
 /// `return` reason; `request_extension` until, reason; `reject_extension` reason;
 /// `reply` text; `reject_reply` reason; `follow_up` rating, resolved, note;
 /// `redo` reason; `discipline_feedback` text; `instruct` text; `pause` reason;
-/// `close`, `transfer_discipline`, `transfer_12345`, `urge`, `supervise` note.
+/// `close`, `transfer_discipline`, `transfer_12345`, `urge`, `supervise` note;
+/// `answer` follow_up (keep a consultation open for a follow-up call); `dispatch` style;
+/// `close` reason (required for a case rated unsatisfied; supervisors only); `discipline_feedback` close;
+/// `reject_return`, `mark_typical`, `unmark_typical` reason; `set_urgency` urgency, reason.
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct ActionRequest {
-    /// `answer|dispatch|accept|return|request_extension|approve_extension|reject_extension|reply|approve_reply|reject_reply|follow_up|redo|close|transfer_discipline|discipline_feedback|transfer_12345|urge|supervise|instruct|pause|resume`
+    /// `answer|dispatch|accept|return|request_extension|approve_extension|reject_extension|reply|approve_reply|reject_reply|follow_up|redo|close|transfer_discipline|discipline_feedback|transfer_12345|urge|supervise|instruct|pause|resume|reject_return|mark_typical|unmark_typical|set_urgency`
     action: String,
     /// The version the caller saw; a stale one gets 409 and changes nothing.
     version: i64,
@@ -101,12 +104,20 @@ pub struct ActionRequest {
     rating: Option<String>,
     resolved: Option<bool>,
     article: Option<i64>,
+    /// `answer`: keep the consultation open for a follow-up call (default false: the answer closes it).
+    follow_up: Option<bool>,
+    /// `dispatch`: `immediate|fast|supervised|follow_up` (马上办、快速办、监督办、回访办).
+    style: Option<String>,
+    /// `discipline_feedback`: close the case in the same step.
+    close: Option<bool>,
+    /// `set_urgency`: `urgent|normal`.
+    urgency: Option<String>,
 }
 
 /// The first field of an action body whose JSON type is wrong, named.
 fn mistyped_field(v: &serde_json::Value) -> Option<FieldError> {
     use serde_json::Value;
-    let texts = ["text", "reason", "note", "jurisdiction", "until", "rating"];
+    let texts = ["text", "reason", "note", "jurisdiction", "until", "rating", "style", "urgency"];
     for k in texts {
         if let Some(x) = v.get(k)
             && !(x.is_string() || x.is_null())
@@ -119,10 +130,12 @@ fn mistyped_field(v: &serde_json::Value) -> Option<FieldError> {
     {
         return Some(FieldError::new("units", "字段格式不正确：应为单位编码的列表"));
     }
-    if let Some(x) = v.get("resolved")
-        && !(x.is_boolean() || x.is_null())
-    {
-        return Some(FieldError::new("resolved", "字段格式不正确：应为 true 或 false"));
+    for k in ["resolved", "follow_up", "close"] {
+        if let Some(x) = v.get(k)
+            && !(x.is_boolean() || x.is_null())
+        {
+            return Some(FieldError::new(k, "字段格式不正确：应为 true 或 false"));
+        }
     }
     if let Some(x) = v.get("article")
         && !(x.is_i64() || x.is_null())

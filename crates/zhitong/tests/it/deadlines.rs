@@ -168,8 +168,9 @@ async fn overdue_is_supervised_and_notified_once(app: TestApp) {
     let (_, h) = app.get(Some(&sup), &format!("/api/v1/work-orders/{}/history", o["id"])).await;
     let last = h.as_array().unwrap().last().unwrap().clone();
     assert_eq!((last["action"].as_str(), last["actor"].as_str()), (Some("supervise"), Some("system")));
+    // The unit heard of the dispatch, then of the overdue supervision.
     let unit_msgs = inbox(&app, "handler@450100-XZSP").await;
-    assert_eq!(unit_msgs.len(), 1);
+    assert_eq!(unit_msgs.len(), 2);
     let body = unit_msgs[0]["body"].as_str().unwrap();
     assert!(body.contains(o["number"].as_str().unwrap()) && body.contains("2026-01-06 10:00"), "{body}");
     assert_eq!(unit_msgs[0]["subject"], "【直通】工单超期督办");
@@ -183,7 +184,7 @@ async fn overdue_is_supervised_and_notified_once(app: TestApp) {
     let later = restarted.tick(now + SignedDuration::from_hours(1)).await.unwrap();
     assert!(later.ran, "the old lease expired");
     assert_eq!((later.supervised_overdue, later.notifications), (0, 0));
-    assert_eq!(app.count("notifications").await, 2);
+    assert_eq!(app.count("notifications").await, 3, "the dispatch's notice and the two overdue notices");
 
     // Read receipts.
     let handler = app.login("handler@450100-XZSP").await;
@@ -197,7 +198,9 @@ async fn overdue_is_supervised_and_notified_once(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let (_, unread) = app.get(Some(&handler), "/api/v1/notifications?unread=true").await;
-    assert_eq!(unread.as_array().unwrap().len(), 0);
+    let unread = unread.as_array().unwrap();
+    assert_eq!(unread.len(), 1, "the dispatch's notice is still unread");
+    assert!(unread.iter().all(|m| m["id"].as_i64() != Some(id)));
     let r =
         app.client.post(format!("{}/api/v1/notifications/{id}/read", app.base)).bearer_auth(&sup).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND, "not someone else's message");
@@ -216,7 +219,11 @@ async fn warning_then_overdue_with_a_controlled_clock(app: TestApp) {
     let r = app.jobs.tick(warning_at + SignedDuration::from_mins(1)).await.unwrap();
     assert_eq!(r.warned, 1);
     let msgs = inbox(&app, "handler@450100-XZSP").await;
-    assert_eq!((msgs.len(), msgs[0]["subject"].as_str()), (1, Some("【直通】工单临期提醒")));
+    assert_eq!(
+        (msgs.len(), msgs[0]["subject"].as_str()),
+        (2, Some("【直通】工单临期提醒")),
+        "after the dispatch's notice"
+    );
     let (_, list) = app.get(Some(&sup), "/api/v1/work-orders?deadline_status=warning").await;
     assert_eq!(list["total"], 0, "the real clock has not reached the warning yet");
     let r = app.jobs.tick(warning_at + SignedDuration::from_mins(2)).await.unwrap();
@@ -268,15 +275,15 @@ async fn pause_resume_extension_and_unsatisfied(app: TestApp) {
     let o = act(&app, &sup, &o, json!({"action": "reject_extension", "reason": "理由不充分"})).await;
     assert_eq!(ts(&o["deadline"]), new_deadline);
 
-    // An unsatisfied follow-up goes under supervision by itself.
+    // An unsatisfied follow-up goes under supervision at once, and the team hears of it then.
     let o = act(&app, &lead, &o, json!({"action": "reply", "text": "已办理"})).await;
     let o = act(&app, &sup, &o, json!({"action": "approve_reply"})).await;
     let o = act(&app, &agent, &o, json!({"action": "follow_up", "rating": "unsatisfied"})).await;
-    assert_eq!(o["supervised"], false);
+    assert_eq!(o["supervised"], true);
     let r = app.jobs.tick(Timestamp::now()).await.unwrap();
-    assert_eq!(r.supervised_unsatisfied, 1);
+    assert_eq!(r.supervised_unsatisfied, 0, "nothing left for the scheduler");
     let msgs = inbox(&app, "supervisor@450100").await;
-    assert!(msgs.iter().any(|m| m["subject"] == "【直通】回访不满意督办"), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m["subject"] == "【直通】回访不满意"), "{msgs:?}");
 }
 both!(pause_resume_extension_and_unsatisfied);
 

@@ -9,6 +9,7 @@ mod cli;
 mod deadlines;
 mod demo;
 mod durability;
+mod handoffs;
 mod open311;
 mod org;
 mod reports;

@@ -98,8 +98,7 @@ async fn help_request_full_life(app: TestApp) {
     // Unsatisfied follow-up → redo → satisfied.
     let o = act(&app, &p.agent, &o, json!({"action": "follow_up", "rating": "unsatisfied", "resolved": false})).await;
     assert_eq!((o["state"].as_str(), o["rating"].as_str()), (Some("pending_follow_up"), Some("unsatisfied")));
-    let o = act(&app, &p.sup, &o, json!({"action": "supervise", "note": "不满意，专班跟踪"})).await;
-    assert_eq!(o["supervised"], true);
+    assert_eq!((o["supervised"].as_bool(), o["unsatisfied"].as_bool()), (Some(true), Some(true)), "supervised at once");
     let o = act(&app, &p.agent, &o, json!({"action": "redo", "reason": "企业仍未拿到执照"})).await;
     assert_eq!(o["state"], "accepted");
     let o = act(&app, &p.lead, &o, json!({"action": "reply", "text": "执照已发放"})).await;
@@ -125,7 +124,8 @@ async fn consultation_suggestion_out_of_scope(app: TestApp) {
     let c = create(&app, &p.agent, intake("consultation")).await;
     assert_eq!((c["state"].as_str(), c["policy"]["clock"].as_str()), (Some("registered"), Some("service_hours")));
     assert!(c["actions"].as_array().unwrap().contains(&json!("answer")));
-    let c = act(&app, &p.agent, &c, json!({"action": "answer", "text": "可通过政务服务网全程网办"})).await;
+    let c = act(&app, &p.agent, &c, json!({"action": "answer", "text": "可通过政务服务网全程网办", "follow_up": true}))
+        .await;
     assert_eq!((c["state"].as_str(), c["answer"].as_str()), (Some("answered"), Some("可通过政务服务网全程网办")));
     let c = act(&app, &p.agent, &c, json!({"action": "follow_up", "rating": "basically_satisfied"})).await;
     assert_eq!(c["state"], "closed");
