@@ -121,6 +121,13 @@ pub struct Figures {
     pub by_line: BTreeMap<String, i64>,
     pub by_jurisdiction: BTreeMap<String, i64>,
     pub by_topic: BTreeMap<String, i64>,
+    /// Received appeals by urgency (`normal|urgent`).
+    #[serde(default)]
+    pub by_urgency: BTreeMap<String, i64>,
+    /// Received appeals by the handling style they were dispatched with (`immediate|fast|supervised|follow_up`;
+    /// `none` when not dispatched to a unit).
+    #[serde(default)]
+    pub by_style: BTreeMap<String, i64>,
     pub dispatched: i64,
     pub closed: i64,
     pub closed_on_time: i64,
@@ -195,6 +202,8 @@ pub fn figures(t: &PeriodTallies) -> Figures {
     let mut by_line = BTreeMap::new();
     let mut by_jurisdiction = BTreeMap::new();
     let mut by_topic = BTreeMap::new();
+    let mut by_urgency = BTreeMap::new();
+    let mut by_style = BTreeMap::new();
     let (mut received, mut repeat_appeals) = (0, 0);
     for r in &t.received {
         received += r.appeals;
@@ -203,6 +212,9 @@ pub fn figures(t: &PeriodTallies) -> Figures {
         *by_line.entry(r.line.clone().unwrap_or_else(|| "none".into())).or_insert(0) += r.appeals;
         *by_jurisdiction.entry(r.jurisdiction.clone()).or_insert(0) += r.appeals;
         *by_topic.entry(r.topic.clone().unwrap_or_else(|| "none".into())).or_insert(0) += r.appeals;
+        let urgency = if r.urgent { "urgent" } else { "normal" };
+        *by_urgency.entry(urgency.to_string()).or_insert(0) += r.appeals;
+        *by_style.entry(r.style.clone().unwrap_or_else(|| "none".into())).or_insert(0) += r.appeals;
     }
     let sum = |f: &dyn Fn(&ClosedTally) -> bool| t.closed.iter().filter(|c| f(c)).map(|c| c.cases).sum::<i64>();
     let closed = sum(&|_| true);
@@ -250,6 +262,8 @@ pub fn figures(t: &PeriodTallies) -> Figures {
         by_line,
         by_jurisdiction,
         by_topic,
+        by_urgency,
+        by_style,
         dispatched: t.dispatched_orders,
         closed,
         closed_on_time,
@@ -511,6 +525,9 @@ mod tests {
             line: line.map(String::from),
             jurisdiction: j.into(),
             topic: Some("XZSP".into()),
+            // The first tally's cases are urgent and dispatched 马上办.
+            urgent: repeats == 1,
+            style: (repeats == 1).then(|| "immediate".into()),
             appeals,
             repeats,
         };
@@ -552,6 +569,8 @@ mod tests {
         let f = figures(&t);
         assert_eq!((f.received, f.repeat_appeals), (10, 3));
         assert_eq!(f.by_kind, BTreeMap::from([("consultation".into(), 5), ("help".into(), 5)]));
+        assert_eq!(f.by_urgency, BTreeMap::from([("normal".into(), 7), ("urgent".into(), 3)]));
+        assert_eq!(f.by_style, BTreeMap::from([("immediate".into(), 3), ("none".into(), 7)]));
         assert_eq!(f.by_line, BTreeMap::from([("450100-1".into(), 8), ("none".into(), 2)]));
         assert_eq!(f.by_jurisdiction, BTreeMap::from([("450100".into(), 8), ("450103".into(), 2)]));
         assert_eq!((f.closed, f.closed_on_time, f.on_time_rate), (8, 5, Some(0.625)));

@@ -20,6 +20,9 @@ pub struct ReceivedTally {
     pub line: Option<String>,
     pub jurisdiction: String,
     pub topic: Option<String>,
+    pub urgent: bool,
+    /// The handling style of the case's last dispatch, if dispatched.
+    pub style: Option<String>,
     pub appeals: i64,
     /// Of those, repeat appeals (重复诉求): see [`REPEAT_WINDOW_MS`].
     pub repeats: i64,
@@ -149,17 +152,27 @@ impl Store {
     pub async fn report_tallies(&self, jurisdictions: Option<&[String]>, from: i64, to: i64) -> Result<PeriodTallies> {
         let (sw, sp) = (scope(jurisdictions, "w"), scope(jurisdictions, "p"));
         let sql = format!(
-            "SELECT w.kind, w.line, w.jurisdiction, w.topic, COUNT(*), \
+            "SELECT w.kind, w.line, w.jurisdiction, w.topic, w.urgent, w.style, COUNT(*), \
              SUM(CASE WHEN {} THEN 1 ELSE 0 END) FROM work_orders w WHERE {RECEIVED_IN}{sw} \
-             GROUP BY w.kind, w.line, w.jurisdiction, w.topic",
+             GROUP BY w.kind, w.line, w.jurisdiction, w.topic, w.urgent, w.style",
             repeat(&sp)
         );
+        type Row = (String, Option<String>, String, Option<String>, i64, Option<String>, i64, i64);
         let received = self
-            .fetch_period::<(String, Option<String>, String, Option<String>, i64, i64)>(sql, jurisdictions, from, to)
+            .fetch_period::<Row>(sql, jurisdictions, from, to)
             .await?
             .into_iter()
-            .map(|(k, line, jurisdiction, topic, appeals, repeats)| {
-                Ok(ReceivedTally { kind: kind(&k)?, line, jurisdiction, topic, appeals, repeats })
+            .map(|(k, line, jurisdiction, topic, urgent, style, appeals, repeats)| {
+                Ok(ReceivedTally {
+                    kind: kind(&k)?,
+                    line,
+                    jurisdiction,
+                    topic,
+                    urgent: urgent != 0,
+                    style,
+                    appeals,
+                    repeats,
+                })
             })
             .collect::<Result<Vec<_>>>()?;
 
@@ -250,7 +263,6 @@ impl Store {
         discipline: bool,
         limit: i64,
     ) -> Result<Vec<ListedCase>> {
-        const DAY_MS: i64 = 86_400_000;
         let sw = scope(jurisdictions, "w");
         let named = |alias: &str| if discipline { String::new() } else { format!(" AND {alias}.discipline_only = 0") };
         // The cases are chosen by id from a covering index range, then read; each part is sorted and cut in
@@ -270,7 +282,9 @@ impl Store {
                 let due = if list == CaseList::Overdue {
                     "w.deadline < $2".to_string()
                 } else {
-                    format!("w.deadline >= $2 AND w.deadline < $2 + {DAY_MS}")
+                    // 临期 means one thing everywhere: in the warning period (DOMAIN.md §5), not yet overdue —
+                    // what the supervision board's 临期 tab and `deadline_status=warning` show at the same instant.
+                    "w.warning_at <= $2 AND w.deadline >= $2".to_string()
                 };
                 let parts = OPEN_AT_END
                     .iter()
@@ -342,19 +356,26 @@ pub struct RawOrder {
     pub received: i64,
     pub closed: Option<i64>,
     pub deadline: Option<i64>,
+    pub warning_at: Option<i64>,
     pub rating: Option<String>,
     pub state: String,
     pub lead: Option<String>,
     pub discipline_only: bool,
+    /// From the lifecycle, not the derived columns, so a check recomputes them independently.
+    pub urgency: String,
+    pub style: Option<String>,
 }
 
 /// Raw reads for tests that check the reports against the tables.
 impl Store {
     /// Every work order's columns the figures are defined on, as stored.
     pub async fn debug_rows(&self) -> Result<Vec<RawOrder>> {
+        let case = |r: &sqlx::any::AnyRow| -> Result<zhitong_domain::work_order::Lifecycle> {
+            Ok(serde_json::from_str(&r.text("lifecycle")?)?)
+        };
         let rows = sqlx::query(
-            "SELECT id, number, kind, line, jurisdiction, topic, enterprise_id, received_at, closed_at, deadline, rating, \
-             state, lead_unit, discipline_only FROM work_orders",
+            "SELECT id, number, kind, line, jurisdiction, topic, enterprise_id, received_at, closed_at, deadline, warning_at, rating, \
+             state, lead_unit, discipline_only, lifecycle FROM work_orders",
         )
         .fetch_all(self.reader())
         .await?;
@@ -371,10 +392,13 @@ impl Store {
                     received: r.int("received_at")?,
                     closed: r.opt_int("closed_at")?,
                     deadline: r.opt_int("deadline")?,
+                    warning_at: r.opt_int("warning_at")?,
                     rating: r.opt_text("rating")?,
                     state: r.text("state")?,
                     lead: r.opt_text("lead_unit")?,
                     discipline_only: r.flag("discipline_only")?,
+                    urgency: case(r)?.urgency.code().into(),
+                    style: case(r)?.style.map(|s| s.code().into()),
                 })
             })
             .collect()

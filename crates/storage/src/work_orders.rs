@@ -230,6 +230,10 @@ pub struct ListFilter {
     pub typical: Option<bool>,
     /// Rated unsatisfied and not closed since.
     pub unsatisfied: Option<bool>,
+    /// Sent back to the unit at least once (a rejected reply or a redo).
+    pub redone: Option<bool>,
+    /// Has a reply (a unit's, or the discipline commission's feedback).
+    pub has_reply: Option<bool>,
     /// Returned at least once by a unit.
     pub returned: Option<bool>,
     /// Latest follow-up rating: `satisfied|basically_satisfied|unsatisfied`.
@@ -681,7 +685,7 @@ impl Store {
                 Command::Instruct { text } | Command::Reply { text } => Some(text.as_str()),
                 Command::Urge { note } | Command::Supervise { note } => note.as_deref(),
                 Command::Redo { reason } | Command::RejectExtension { reason } => reason.as_deref(),
-                Command::FollowUp { note, .. } => note.as_deref(),
+                Command::FollowUp { note, .. } | Command::ApproveExtension { note, .. } => note.as_deref(),
                 _ => None,
             };
             let action = event.command.action();
@@ -883,6 +887,12 @@ impl Store {
         if let Some(u) = f.unsatisfied {
             w.cond(format!("w.unsatisfied = {}", u as i64));
         }
+        if let Some(r) = f.redone {
+            w.cond(format!("w.redone = {}", r as i64));
+        }
+        if let Some(r) = f.has_reply {
+            w.cond(if r { "w.reply IS NOT NULL".into() } else { "w.reply IS NULL".into() });
+        }
         if let Some(returned) = f.returned {
             w.cond(if returned { "w.returns > 0".into() } else { "w.returns = 0".into() });
         }
@@ -922,20 +932,31 @@ impl Store {
             w.cond(format!("w.received_at < {p}"));
         }
         if let Some(ds) = blank(&f.deadline_status) {
-            let status =
-                DeadlineStatus::from_code(&ds).ok_or_else(|| FieldError::new("deadline_status", "没有这个时限状态"))?;
+            // One status, or several separated by commas (临期/超期: `warning,overdue`).
             let n = w.arg(Arg::Int(to_millis(now)));
             let open = "w.closed_at IS NULL AND w.paused_since IS NULL";
-            w.cond(match status {
-                DeadlineStatus::Ok => format!(
-                    "{open} AND (w.deadline IS NULL OR ({n} <= w.deadline AND (w.warning_at IS NULL OR {n} < w.warning_at)))"
-                ),
-                DeadlineStatus::Warning => format!("{open} AND {n} >= w.warning_at AND {n} <= w.deadline"),
-                DeadlineStatus::Overdue => format!("{open} AND w.deadline < {n}"),
-                DeadlineStatus::Paused => "w.closed_at IS NULL AND w.paused_since IS NOT NULL".into(),
-                DeadlineStatus::Met => "w.closed_at IS NOT NULL AND (w.deadline IS NULL OR w.closed_at <= w.deadline)".into(),
-                DeadlineStatus::Missed => "w.closed_at IS NOT NULL AND w.closed_at > w.deadline".into(),
-            });
+            let mut any = vec![];
+            for one in ds.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+                let status = DeadlineStatus::from_code(one)
+                    .ok_or_else(|| FieldError::new("deadline_status", "没有这个时限状态"))?;
+                any.push(match status {
+                    DeadlineStatus::Ok => format!(
+                        "{open} AND (w.deadline IS NULL OR ({n} <= w.deadline AND (w.warning_at IS NULL OR {n} < w.warning_at)))"
+                    ),
+                    DeadlineStatus::Warning => format!("{open} AND {n} >= w.warning_at AND {n} <= w.deadline"),
+                    DeadlineStatus::Overdue => format!("{open} AND w.deadline < {n}"),
+                    DeadlineStatus::Paused => "w.closed_at IS NULL AND w.paused_since IS NOT NULL".into(),
+                    DeadlineStatus::Met => {
+                        "w.closed_at IS NOT NULL AND (w.deadline IS NULL OR w.closed_at <= w.deadline)".into()
+                    }
+                    DeadlineStatus::Missed => "w.closed_at IS NOT NULL AND w.closed_at > w.deadline".into(),
+                });
+            }
+            match any.len() {
+                0 => {}
+                1 => w.cond(any.remove(0)),
+                _ => w.cond(format!("(({}))", any.join(") OR ("))),
+            }
         }
         let order = match f.sort.as_deref() {
             // Only out-of-scope calls have no deadline; they come first, and the order can use the deadline indexes.
@@ -1091,7 +1112,8 @@ const VIEW_COLUMNS: &str = "w.id, w.number, w.version, w.lifecycle, w.regular, w
 /// derived from the lifecycle. Written here only, by `act` and by the import.
 pub(crate) async fn write_queue_columns(tx: &mut Transaction<'static, Any>, id: i64, case: &Lifecycle) -> Result<()> {
     sqlx::query(
-        "UPDATE work_orders SET urgent = $1, style = $2, typical = $3, extension_pending = $4, unsatisfied = $5 WHERE id = $6",
+        "UPDATE work_orders SET urgent = $1, style = $2, typical = $3, extension_pending = $4, unsatisfied = $5, \
+         redone = $7 WHERE id = $6",
     )
     .bind((case.urgency == Urgency::Urgent) as i64)
     .bind(case.style.map(|s| s.code()))
@@ -1099,6 +1121,7 @@ pub(crate) async fn write_queue_columns(tx: &mut Transaction<'static, Any>, id: 
     .bind(case.extension_request.is_some() as i64)
     .bind((case.unsatisfied && case.closed_at.is_none()) as i64)
     .bind(id)
+    .bind((case.redos > 0) as i64)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -238,7 +238,11 @@ fn one(
                     Command::RequestExtension { until, reason: "需现场核查".into() },
                 ) {
                     let ok = rng.random_range(0..100) < 80;
-                    let cmd = if ok { Command::ApproveExtension } else { Command::RejectExtension { reason: None } };
+                    let cmd = if ok {
+                        Command::ApproveExtension { until: None, note: None }
+                    } else {
+                        Command::RejectExtension { reason: None }
+                    };
                     sim.step(rng.random_range(30..240), &sup, cmd);
                 }
             }

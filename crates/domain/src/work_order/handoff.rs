@@ -42,7 +42,7 @@ pub fn audiences(before: &Lifecycle, after: &Lifecycle, event: &Event) -> Vec<Au
         Command::Reply { .. } if event.unit_role == Some(UnitRole::Lead) => out.push(Supervisors(here())),
         // An assisting unit's opinion goes to the unit that answers for the case.
         Command::Reply { .. } => out.extend(lead()),
-        Command::ApproveExtension
+        Command::ApproveExtension { .. }
         | Command::RejectExtension { .. }
         | Command::RejectReply { .. }
         | Command::Redo { .. }

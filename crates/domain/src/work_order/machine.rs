@@ -94,7 +94,14 @@ pub enum Command {
         #[serde(default)]
         reason: String,
     },
-    ApproveExtension,
+    ApproveExtension {
+        /// The supervisor's own date, if not the one asked for (RFC 3339); later than the current deadline.
+        #[serde(default)]
+        until: Option<String>,
+        /// The supervisor's opinion.
+        #[serde(default)]
+        note: Option<String>,
+    },
     RejectExtension {
         #[serde(default)]
         reason: Option<String>,
@@ -189,7 +196,7 @@ impl Command {
             Command::Accept => Action::Accept,
             Command::Return { .. } => Action::Return,
             Command::RequestExtension { .. } => Action::RequestExtension,
-            Command::ApproveExtension => Action::ApproveExtension,
+            Command::ApproveExtension { .. } => Action::ApproveExtension,
             Command::RejectExtension { .. } => Action::RejectExtension,
             Command::Reply { .. } => Action::Reply,
             Command::ApproveReply => Action::ApproveReply,
@@ -492,9 +499,23 @@ pub fn decide(case: &Lifecycle, command: Command, ctx: &Context<'_>) -> Result<(
             }
             Command::RequestExtension { until: crate::time::rfc3339(ts), reason }
         }
-        Command::ApproveExtension => {
-            event.deadline = case.extension_request.as_ref().map(|r| r.until);
-            Command::ApproveExtension
+        Command::ApproveExtension { until, note } => {
+            let until = match until.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+                None => None,
+                Some(u) => {
+                    let Some(ts) = parse_instant(u) else {
+                        return Err(
+                            FieldError::new("until", "请填写同意延期至的时间，例如 2024-03-08T18:00:00+08:00").into()
+                        );
+                    };
+                    if case.deadline.is_some_and(|d| ts <= d) {
+                        return Err(FieldError::new("until", "延期至的时间必须晚于当前办理时限").into());
+                    }
+                    Some(ts)
+                }
+            };
+            event.deadline = until.or(case.extension_request.as_ref().map(|r| r.until));
+            Command::ApproveExtension { until: until.map(crate::time::rfc3339), note: opt_text("note", &note)? }
         }
         Command::RejectExtension { reason } => Command::RejectExtension { reason: opt_text("reason", &reason)? },
         Command::Reply { text: t } => Command::Reply { text: text("text", "答复内容", &t)? },
@@ -650,7 +671,7 @@ pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
             let until = parse_instant(until).ok_or_else(|| FieldError::new("until", "时间格式不正确"))?;
             next.extension_request = Some(ExtensionRequest { until, reason: reason.clone() });
         }
-        Command::ApproveExtension => {
+        Command::ApproveExtension { .. } => {
             next.deadline = event.deadline.or(case.deadline);
             next.extension_request = None;
             next.extensions += 1;

@@ -103,7 +103,7 @@ fn sample(action: Action) -> Command {
         Action::RequestExtension => {
             Command::RequestExtension { until: "2024-03-20T18:00:00+08:00".into(), reason: "需现场核查".into() }
         }
-        Action::ApproveExtension => Command::ApproveExtension,
+        Action::ApproveExtension => Command::ApproveExtension { until: None, note: None },
         Action::RejectExtension => Command::RejectExtension { reason: None },
         Action::Reply => Command::Reply { text: "已协调解决".into() },
         Action::ApproveReply => Command::ApproveReply,
@@ -235,9 +235,23 @@ fn help_request_full_life_with_return_extension_redo() {
         matches!(run(&w, &c, &lead, sample(Action::RequestExtension)), Err(Refusal::WrongState { .. })),
         "one request at a time"
     );
-    c = ok(&w, &c, &sup, Command::ApproveExtension);
+    c = ok(&w, &c, &sup, Command::ApproveExtension { until: None, note: None });
     assert_eq!(c.deadline, Some("2024-03-20T10:00:00Z".parse().unwrap()));
     assert_eq!(c.extensions, 1);
+    // The supervisor may grant another date than the one asked for, never one before the deadline.
+    let asked = ok(
+        &w,
+        &c,
+        &lead,
+        Command::RequestExtension { until: "2024-03-29T18:00:00+08:00".into(), reason: "再核查".into() },
+    );
+    let own =
+        |u: &str| Command::ApproveExtension { until: Some(u.into()), note: Some("同意，请按期办结".into()) };
+    assert!(
+        matches!(run(&w, &asked, &sup, own("2024-03-01T18:00:00+08:00")), Err(Refusal::Invalid(f)) if f.field == "until")
+    );
+    let granted = ok(&w, &asked, &sup, own("2024-03-25T18:00:00+08:00"));
+    assert_eq!(granted.deadline, Some("2024-03-25T10:00:00Z".parse().unwrap()));
     c = ok(&w, &c, &lead, sample(Action::Reply));
     c = ok(&w, &c, &sup, sample(Action::RejectReply));
     assert_eq!(c.state, State::Accepted);
@@ -624,7 +638,7 @@ fn every_hand_off_reaches_its_receivers() {
     assert!(to.is_empty(), "accepting tells nobody");
     let (to, asked) = hand(&accepted, &lead, sample(Action::RequestExtension));
     assert_eq!(to, vec![team()]);
-    assert_eq!(hand(&asked, &sup, Command::ApproveExtension).0, vec![unit("450100-SWJ")]);
+    assert_eq!(hand(&asked, &sup, Command::ApproveExtension { until: None, note: None }).0, vec![unit("450100-SWJ")]);
     assert_eq!(hand(&asked, &sup, sample(Action::RejectExtension)).0, vec![unit("450100-SWJ")]);
     let (to, replied) = hand(&accepted, &lead, sample(Action::Reply));
     assert_eq!(to, vec![team()]);

@@ -64,6 +64,13 @@ fn check_as(
         *by_line.entry(r.line.clone().unwrap_or("none".into())).or_insert(0i64) += 1;
     }
     assert_eq!(report["by_kind"], serde_json::to_value(&by_kind).unwrap(), "{what}: by_kind");
+    let (mut by_urgency, mut by_style) = (BTreeMap::new(), BTreeMap::new());
+    for r in received.iter() {
+        *by_urgency.entry(r.urgency.clone()).or_insert(0i64) += 1;
+        *by_style.entry(r.style.clone().unwrap_or("none".into())).or_insert(0i64) += 1;
+    }
+    assert_eq!(report["by_urgency"], serde_json::to_value(&by_urgency).unwrap(), "{what}: by_urgency");
+    assert_eq!(report["by_style"], serde_json::to_value(&by_style).unwrap(), "{what}: by_style");
     assert_eq!(report["by_jurisdiction"], serde_json::to_value(&by_j).unwrap(), "{what}: by_jurisdiction");
     assert_eq!(report["by_line"], serde_json::to_value(&by_line).unwrap(), "{what}: by_line");
     let closed: Vec<&Raw> = rows.iter().filter(|r| r.state == "closed" && r.closed.is_some_and(inp)).collect();
@@ -191,7 +198,13 @@ fn check_lists(report: &Value, rows: &[Raw], events: &[(i64, String, i64, Value)
         v.into_iter().take(200).map(|r| r.number.clone()).collect::<Vec<_>>()
     };
     assert_eq!(numbers("overdue_list"), by_deadline(&|d| d < to), "{what}: overdue_list");
-    assert_eq!(numbers("near_deadline_list"), by_deadline(&|d| d >= to && d < to + 86_400_000), "{what}: near");
+    let mut near: Vec<&&Raw> = open_at_end
+        .iter()
+        .filter(|r| r.deadline.is_some_and(|d| d >= to) && r.warning_at.is_some_and(|w| w <= to))
+        .collect();
+    near.sort_by_key(|r| (r.deadline, r.number.clone()));
+    let near: Vec<String> = near.into_iter().take(200).map(|r| r.number.clone()).collect();
+    assert_eq!(numbers("near_deadline_list"), near, "{what}: near");
     let mut unsatisfied: Vec<String> = rows
         .iter()
         .filter(|r| {
