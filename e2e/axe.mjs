@@ -56,9 +56,15 @@ for (const lang of ['zh', 'en']) {
     await page.click('button[type=submit]');
     await page.waitForURL((u) => !u.pathname.startsWith('/login'));
     const hrefs = await page.$$eval('nav.main a', (as) => as.map((a) => a.getAttribute('href')));
-    for (const h of [...new Set([...hrefs, '/messages', '/password'])]) {
+    for (const h of [...new Set([...hrefs, '/messages', '/password', '/cases/999999'])]) {
       await page.goto(base + h);
       await check(page, `${lang} ${user} ${h}`);
+      // Every tab of a queue (the supervision board's, the unit inbox's, the discipline inbox's).
+      const tabs = await page.$$eval('nav.tabs a', (as) => as.map((a) => a.getAttribute('href')));
+      for (const t of tabs.slice(1)) {
+        await page.goto(base + t);
+        await check(page, `${lang} ${user} ${t}`);
+      }
     }
     const caseLink = await page.goto(base + '/queue/all').then(() => page.$('table.list a[href^="/cases/"]'));
     if (caseLink) {

@@ -74,6 +74,49 @@ async function openCase(page, queue, number) {
   await page.waitForURL(/\/cases\//);
 }
 
+// ---- the API, for setting up what a journey starts from ----
+async function apiLogin(u) {
+  const r = await fetch(base + '/api/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: u, password: 'zhitong-demo' }) });
+  return (await r.json()).token;
+}
+async function apiCall(token, method, path, body) {
+  const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const v = await r.json();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(v)}`);
+  return v;
+}
+const apiAct = (token, o, body) => apiCall(token, 'POST', `/api/v1/work-orders/${o.id}/actions`, { ...body, version: o.version });
+async function newHelp(title, extra = {}) {
+  const agent = await apiLogin('agent@450100');
+  return apiCall(agent, 'POST', '/api/v1/work-orders', {
+    line: '450100-2', jurisdiction: '450100', kind: 'help', topic: 'XZSP', title,
+    content: '企业反映办理事项遇到困难，希望尽快协调解决。',
+    enterprise: { name: '南宁市交接测试有限公司', uscc: '91450107MA5KE0EQ2B', contact: '黄建华', phone: '13807710001' },
+    caller: { name: '黄建华', phone: '13807710001' }, ...extra,
+  });
+}
+
+/// The receiver's messages page: the message about `number` with this subject, linking to the case.
+async function findMessage(page, subject, number) {
+  await page.goto(base + '/messages');
+  const item = page.locator('ul.messages li', { hasText: subject }).filter({ hasText: number });
+  assert.equal(await item.count() >= 1, true, `no "${subject}" message about ${number}`);
+  return item.first();
+}
+
+/// The queue's row for `number`, which must be there.
+async function queueRow(page, path, number) {
+  await page.goto(base + path);
+  const row = page.locator('table.list tbody tr', { hasText: number });
+  assert.equal(await row.count(), 1, `${number} not in ${path}`);
+  return row;
+}
+
+/// The case numbers of a list page, in order.
+async function rowOrder(page) {
+  return page.locator('table.list tbody tr td:first-child a').allTextContents();
+}
+
 async function test(name, fn) {
   const t = Date.now();
   try { await fn(); results.push(`ok   ${name} (${Date.now() - t} ms)`); }
@@ -125,7 +168,7 @@ await test('a help request through its whole life, in the UI', async () => {
   await openCase(sup, '/queue/dispatch', number);
   await act(sup, '派单', async (b) => {
     await b.locator('select[name=lead]').selectOption('450100-XZSP');
-    await b.locator('select[name=assist]').selectOption(['450100-SCJG']);
+    await b.locator('input[name=assist][value="450100-SCJG"]').check();
   });
 
   const unit = await as('handler@450100-XZSP');
@@ -146,7 +189,7 @@ await test('a help request through its whole life, in the UI', async () => {
   await openCase(agent, '/queue/follow-up', number);
   await act(agent, '重办', (b) => b.locator('input[name=reason]').fill('请尽快发放执照'));
 
-  await openCase(unit, '/queue/unit', number);
+  await openCase(unit, '/queue/unit?tab=redo', number);
   await act(unit, '答复', (b) => b.locator('textarea[name=text]').fill('执照已当面发放。'));
   await openCase(sup, '/queue/review', number);
   await act(sup, '审核通过');
@@ -400,6 +443,196 @@ await test('the console: ?line= pre-fills the dialled line, and a draft survives
   await agent.goto(base + '/agent');
   assert.equal(await agent.inputValue('#title'), '', 'no draft after saving');
   await agent.context().close();
+});
+
+
+await test('hand-off: a dispatch reaches the handler, urgent first, with its style; an urge follows', async () => {
+  const normal = await newHelp('交接测试：普通求助');
+  const urgent = await newHelp('交接测试：紧急求助', { urgency: 'urgent' });
+  const sup = await as('supervisor@450100');
+  // Urgent cases come first in the dispatch queue, marked.
+  await sup.goto(base + '/queue/dispatch');
+  assert.ok(await sup.locator('table.list tbody tr').first().locator('.tag.urgent').count(), 'urgent cases come first');
+  const order = await rowOrder(sup);
+  assert.ok(order.indexOf(urgent.number) >= 0 && order.indexOf(urgent.number) < order.indexOf(normal.number), 'urgent before normal');
+  assert.ok(await sup.locator('tr', { hasText: urgent.number }).locator('.tag.urgent').count(), 'the urgent case is marked');
+  await openCase(sup, '/queue/dispatch', urgent.number);
+  assert.equal(await sup.inputValue('select[name=lead]'), '450100-XZSP', 'the topic\'s usual unit is preselected');
+  await act(sup, '派单', async (b) => {
+    await b.locator('input.unit-filter').fill('市场');
+    assert.ok(await b.locator('fieldset.assist label:not([hidden])', { hasText: '市场监督管理局' }).count(), 'the filter keeps matching units');
+    assert.equal(await b.locator('fieldset.assist label:not([hidden])', { hasText: '行政审批局' }).count(), 0, 'and hides the others');
+    await b.locator('input[name=assist][value="450100-SCJG"]').check();
+    await b.locator('select[name=style]').selectOption('immediate');
+  });
+  assert.match(await sup.textContent('.facts'), /马上办/);
+  const row = sup.locator('tr', { hasText: normal.number });
+  await sup.goto(base + '/queue/dispatch');
+  await row.locator('select[name=lead]').selectOption('450100-XZSP');
+  await submitAndReload(sup, row.locator('form'));
+
+  const handler = await as('handler@450100-XZSP');
+  assert.ok(Number(await handler.textContent('.msgs .badge')) >= 2, 'the unread badge counts the new messages');
+  const msg = await findMessage(handler, '新派工单', urgent.number);
+  assert.match(await msg.textContent(), /【紧急】/);
+  assert.match(await msg.textContent(), /马上办/);
+  await shot(handler, 'messages');
+  await msg.locator('a.open-case').click();
+  await handler.waitForURL(new RegExp('/cases/' + urgent.id + '$'));
+  const inbox = await queueRow(handler, '/queue/unit', urgent.number);
+  assert.ok(await inbox.locator('.tag.urgent').count());
+  assert.match(await inbox.textContent(), /马上办/);
+  const inboxOrder = await rowOrder(handler);
+  assert.ok(inboxOrder.indexOf(urgent.number) < inboxOrder.indexOf(normal.number), 'urgent first in the inbox too');
+  await queueRow(handler, '/queue/unit', normal.number);
+  await shot(handler, 'unit-inbox-tabs');
+  // The assisting unit is told as well.
+  const assist = await as('handler@450100-SCJG');
+  await findMessage(assist, '新派工单', urgent.number);
+
+  // After 签收 the reply form is the one open.
+  await openCase(handler, '/queue/unit', urgent.number);
+  await act(handler, '签收');
+  assert.equal(await handler.locator('details[open] summary').first().textContent(), '答复');
+  await queueRow(handler, '/queue/unit?tab=doing', urgent.number);
+
+  // An urge from the supervision team reaches the unit.
+  await openCase(sup, '/queue/all?q=' + urgent.number, urgent.number);
+  await act(sup, '催办', (b) => b.locator('input[name=note]').fill('企业再次来电催促'));
+  const urged = await findMessage(handler, '催办', urgent.number);
+  assert.match(await urged.textContent(), /企业再次来电催促/);
+  // The assisting unit records its opinion, which reaches the lead unit.
+  await openCase(assist, '/queue/unit?tab=doing', urgent.number);
+  await act(assist, '协办意见', (b) => b.locator('textarea[name=text]').fill('经核实，企业材料齐全'));
+  await findMessage(handler, '协办意见', urgent.number);
+  for (const p of [sup, handler, assist]) await p.context().close();
+});
+
+await test('hand-off: an extension request reaches the supervisors, who approve it with a date', async () => {
+  const sup = await apiLogin('supervisor@450100');
+  const unitToken = await apiLogin('handler@450100-XZSP');
+  let o = await newHelp('交接测试：申请延期');
+  o = await apiAct(sup, o, { action: 'dispatch', units: ['450100-XZSP'] });
+  o = await apiAct(unitToken, o, { action: 'accept' });
+  const handler = await as('handler@450100-XZSP');
+  await openCase(handler, '/queue/unit?tab=doing', o.number);
+  await act(handler, '申请延期', async (b) => {
+    await b.locator('input[name=until]').fill('2099-01-08T17:30');
+    await b.locator('textarea[name=reason]').fill('需省级部门批复');
+  });
+  const supPage = await as('supervisor@450100');
+  await findMessage(supPage, '延期申请待审批', o.number);
+  await queueRow(supPage, '/queue/supervision?tab=extension', o.number);
+  await shot(supPage, 'supervision-extensions');
+  await openCase(supPage, '/queue/supervision?tab=extension', o.number);
+  // Shown in local time, never as RFC 3339.
+  assert.match(await supPage.textContent('.facts'), /2099-01-08 17:30/);
+  assert.doesNotMatch(await supPage.textContent('.facts'), /T17:30|\+08:00/);
+  const box = supPage.locator('details', { has: supPage.locator('summary', { hasText: /^同意延期$/ }) });
+  await box.locator('summary').click();
+  assert.equal(await box.locator('input[name=until]').inputValue(), '2099-01-08T17:30', 'the date asked for, ready to change');
+  await act(supPage, '同意延期', async (b) => {
+    await b.locator('input[name=until]').fill('2099-01-06T17:30');
+    await b.locator('input[name=note]').fill('同意，请按期办结');
+  });
+  assert.match(await supPage.textContent('.bar'), /01-06 17:30/);
+  const told = await findMessage(handler, '延期已同意', o.number);
+  assert.match(await told.textContent(), /2099-01-06 17:30/);
+  assert.match(await told.textContent(), /同意，请按期办结/);
+  await queueRow(supPage, '/queue/supervision?tab=extension', o.number).then(() => assert.fail('still listed'), () => {});
+  for (const p of [handler, supPage]) await p.context().close();
+});
+
+await test('hand-off: a return goes to the team, which rejects it back to the unit', async () => {
+  const sup = await apiLogin('supervisor@450100');
+  let o = await newHelp('交接测试：退单审核');
+  o = await apiAct(sup, o, { action: 'dispatch', units: ['450100-SCJG'] });
+  const handler = await as('handler@450100-SCJG');
+  await openCase(handler, '/queue/unit', o.number);
+  await act(handler, '退单', (b) => b.locator('textarea[name=reason]').fill('不属于本单位职责'));
+  assert.match(handler.url(), /\/queue\/unit$/, 'back to the inbox, not to an error page');
+  const supPage = await as('supervisor@450100');
+  await findMessage(supPage, '工单退回', o.number);
+  await queueRow(supPage, '/queue/supervision?tab=return', o.number);
+  await shot(supPage, 'supervision-returns');
+  await openCase(supPage, '/queue/supervision?tab=return', o.number);
+  await act(supPage, '驳回退单', (b) => b.locator('textarea[name=reason]').fill('属于贵局职责，请继续办理'));
+  await findMessage(handler, '退单被驳回', o.number);
+  await queueRow(handler, '/queue/unit', o.number);
+  // A page one may not see sits inside the layout, with its navigation.
+  const res = await handler.goto(base + '/cases/999999');
+  assert.equal(res.status(), 404);
+  assert.ok(await handler.locator('nav.main a').count() > 0, 'the error page has the navigation');
+  assert.match(await handler.textContent('main'), /未找到/);
+  for (const p of [handler, supPage]) await p.context().close();
+});
+
+await test('hand-off: an unsatisfied follow-up stays on the board until redone and closed', async () => {
+  const sup = await apiLogin('supervisor@450100');
+  const unitToken = await apiLogin('handler@450100-XZSP');
+  let o = await newHelp('交接测试：回访不满意');
+  o = await apiAct(sup, o, { action: 'dispatch', units: ['450100-XZSP'] });
+  o = await apiAct(unitToken, o, { action: 'accept' });
+  o = await apiAct(unitToken, o, { action: 'reply', text: '已办理' });
+  o = await apiAct(sup, o, { action: 'approve_reply' });
+  const agent = await as('agent@450100');
+  await openCase(agent, '/queue/follow-up', o.number);
+  await act(agent, '回访', async (b) => { await b.locator('input[value=unsatisfied]').check(); await b.locator('input[name=note]').fill('企业称问题仍未解决'); });
+  assert.match(await agent.textContent('.bar'), /督办中/, 'under supervision at once');
+  assert.equal(await agent.locator('summary', { hasText: /^办结$/ }).count(), 0, 'the agent is not offered 办结');
+  const supPage = await as('supervisor@450100');
+  await findMessage(supPage, '回访不满意', o.number);
+  await queueRow(supPage, '/queue/supervision?tab=unsatisfied', o.number);
+  await shot(supPage, 'supervision-unsatisfied');
+  await openCase(supPage, '/queue/supervision?tab=unsatisfied', o.number);
+  await act(supPage, '重办', (b) => b.locator('input[name=reason]').fill('请重新研究解决'));
+  const handler = await as('handler@450100-XZSP');
+  await findMessage(handler, '工单重办', o.number);
+  await queueRow(handler, '/queue/unit?tab=redo', o.number);
+  await queueRow(supPage, '/queue/supervision?tab=unsatisfied', o.number);
+  for (const p of [agent, supPage, handler]) await p.context().close();
+});
+
+await test('hand-off: a city passes a case down; the county team finds it, the city keeps sight of it', async () => {
+  const o = await newHelp('交接测试：下派青秀区');
+  const city = await as('supervisor@450100');
+  await openCase(city, '/queue/dispatch', o.number);
+  await act(city, '派单', (b) => b.locator('select[name=jurisdiction]').selectOption('450103'));
+  assert.match(await city.textContent('.holder'), /青秀区/);
+  await city.goto(base + '/queue/dispatch');
+  assert.equal(await city.locator('tr', { hasText: o.number }).count(), 0, 'no longer in the city\'s dispatch queue');
+  const county = await as('supervisor@450103');
+  await findMessage(county, '工单下派', o.number);
+  await queueRow(county, '/queue/dispatch', o.number);
+  await shot(county, 'county-dispatch');
+  await openCase(county, '/queue/dispatch', o.number);
+  await act(county, '派单', (b) => b.locator('select[name=lead]').selectOption('450103-SCJG'));
+  const handler = await as('handler@450103-SCJG');
+  await findMessage(handler, '新派工单', o.number);
+  await openCase(city, '/queue/all?q=' + o.number, o.number);
+  assert.match(await city.textContent('.holder'), /青秀区市场监督管理局/);
+  for (const p of [city, county, handler]) await p.context().close();
+});
+
+await test('a leader\'s instruction is highlighted on the case until its receivers have read it', async () => {
+  const sup = await apiLogin('supervisor@450100');
+  let o = await newHelp('交接测试：领导批示');
+  o = await apiAct(sup, o, { action: 'dispatch', units: ['450100-XZSP'] });
+  const leader = await as('leader@450100');
+  await leader.goto(base + '/cases/' + o.id);
+  await act(leader, '批示', (b) => b.locator('textarea[name=text]').fill('请行政审批局主要负责同志亲自协调'));
+  const handler = await as('handler@450100-XZSP');
+  await handler.goto(base + '/cases/' + o.id);
+  assert.match(await handler.textContent('.card.instruction'), /亲自协调/);
+  await shot(handler, 'case-instruction');
+  const msg = await findMessage(handler, '领导批示', o.number);
+  await submitAndReload(handler, msg.locator('form'));
+  const supPage = await as('supervisor@450100');
+  const supMsg = await findMessage(supPage, '领导批示', o.number);
+  await submitAndReload(supPage, supMsg.locator('form'));
+  await handler.goto(base + '/cases/' + o.id);
+  assert.equal(await handler.locator('.card.instruction').count(), 0, 'read by all: no longer highlighted');
+  for (const p of [leader, handler, supPage]) await p.context().close();
 });
 
 await browser.close();

@@ -81,9 +81,11 @@ impl From<FieldError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, code, message, field) = match self {
+impl ApiError {
+    /// The status, code, message and field of an error: the one decision that both the API's JSON and the
+    /// pages' error screens use. An internal error's detail goes to the log here, never to the user.
+    pub fn parts(self) -> (StatusCode, &'static str, String, Option<String>) {
+        match self {
             ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m.to_string(), None),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m, None),
             ApiError::Invalid(f) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", f.message, Some(f.field)),
@@ -109,7 +111,13 @@ impl IntoResponse for ApiError {
                     None,
                 )
             }
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message, field) = self.parts();
         (status, Json(ErrorBody { error: ErrorDetail { code, message, field } })).into_response()
     }
 }

@@ -17,6 +17,7 @@ use jiff::SignedDuration;
 use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 use zhitong_storage::Store;
 
+pub use error::ApiError;
 pub use observability::metrics_handle;
 pub use openapi::api_doc;
 pub use routes::search::{SuggestionStats, stats as suggestion_stats};

@@ -92,3 +92,25 @@ impl FromRequestParts<AppState> for PageUser {
 pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
     Lang::from_cookie(headers)
 }
+
+#[derive(askama::Template, askama_web::WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub f: pages::Frame,
+    pub heading: String,
+    pub message: String,
+}
+
+/// An error on a page, shown inside the normal layout with its navigation. The status and message are
+/// decided where the API's are (`ApiError::parts`); a not-found page says no more than the API's 404.
+pub(crate) async fn error_page(s: &AppState, p: &PageUser, e: zhitong_http::ApiError) -> Response {
+    let (status, _, message, _) = e.parts();
+    let t = p.lang.t();
+    let (heading, message) = match status {
+        axum::http::StatusCode::NOT_FOUND => (t.not_found.to_string(), String::new()),
+        axum::http::StatusCode::FORBIDDEN => (t.forbidden.to_string(), message),
+        _ => (status.canonical_reason().unwrap_or("").to_string(), message),
+    };
+    let page = ErrorPage { f: pages::frame(s, p, "").await, heading, message };
+    (status, page).into_response()
+}

@@ -353,6 +353,9 @@ pub struct Row {
     pub version: i64,
     pub note: String,
     pub received: String,
+    pub urgent: bool,
+    /// Closed or passed on: no countdown.
+    pub finished: bool,
 }
 
 fn row(o: &WorkOrderView, lang: Lang) -> Row {
@@ -363,6 +366,12 @@ fn row(o: &WorkOrderView, lang: Lang) -> Row {
     }
     if o.supervised {
         note.push(lang.t().supervised.to_string());
+    }
+    if let Some(style) = o.style.as_deref().and_then(zhitong_domain::work_order::Style::from_code) {
+        note.push(lang.label(style.label(), style.code()));
+    }
+    if o.typical {
+        note.push(lang.t().typical.to_string());
     }
     if let Some(r) = &o.rating {
         let label = zhitong_domain::work_order::Rating::from_code(r)
@@ -385,6 +394,8 @@ fn row(o: &WorkOrderView, lang: Lang) -> Row {
         version: o.version,
         note: note.join(" · "),
         received: hm(&o.received_at),
+        urgent: o.urgency == "urgent",
+        finished: o.closed_at.is_some(),
     }
 }
 
@@ -409,6 +420,8 @@ pub struct QueuePage {
     pub q: String,
     /// Department units for dispatching from the list (dispatch queue only).
     pub dispatch_units: Vec<(String, String)>,
+    /// Handling styles to dispatch with (code, label).
+    pub styles: Vec<(&'static str, String)>,
     pub inline_supervision: bool,
 }
 
@@ -432,13 +445,29 @@ pub async fn queue(
     let mut filter = ListFilter { page: q.page, per_page: Some(50), q: q.q.clone(), ..ListFilter::default() };
     let tab = q.tab.clone().unwrap_or_default();
     let mut tabs: Vec<(&str, &'static str)> = vec![];
+    let actor = p.user.actor();
     let heading = match name.as_str() {
         "dispatch" => {
             filter.state = Some("pending_dispatch".into());
+            // The team's own queue: a case passed down to a county is the county team's to dispatch.
+            filter.handling = Some(actor.jurisdiction.to_string());
             t.dispatch_queue
         }
         "unit" => {
-            filter.open = Some(true);
+            tabs = vec![("accept", t.to_accept), ("doing", t.in_progress), ("due", t.due_soon), ("redo", t.sent_back)];
+            // A unit's own work only: cases waiting for review or follow-up are no longer in its hands.
+            match tab.as_str() {
+                "doing" => filter.state = Some("accepted".into()),
+                "due" => {
+                    filter.state = Some("dispatched,accepted".into());
+                    filter.deadline_status = Some("warning,overdue".into());
+                }
+                "redo" => {
+                    filter.state = Some("accepted".into());
+                    filter.redone = Some(true);
+                }
+                _ => filter.state = Some("dispatched".into()),
+            }
             t.unit_inbox
         }
         "review" => {
@@ -450,7 +479,14 @@ pub async fn queue(
             t.follow_up_queue
         }
         "discipline" => {
+            tabs = vec![("new", t.new_cases), ("doing", t.in_progress), ("overdue", t.overdue)];
             filter.state = Some("with_discipline".into());
+            filter.sort = Some("-received_at".into());
+            match tab.as_str() {
+                "doing" => filter.has_reply = Some(true),
+                "overdue" => filter.deadline_status = Some("overdue".into()),
+                _ => filter.has_reply = Some(false),
+            }
             t.discipline_inbox
         }
         "supervision" => {
@@ -458,15 +494,17 @@ pub async fn queue(
                 ("overdue", t.overdue),
                 ("warning", t.warning),
                 ("unsatisfied", t.unsatisfied),
+                ("extension", t.extension_review),
+                ("return", t.return_review),
                 ("returned", t.returned),
                 ("supervised", t.supervised),
             ];
             match tab.as_str() {
                 "warning" => filter.deadline_status = Some("warning".into()),
-                "unsatisfied" => {
-                    filter.rating = Some("unsatisfied".into());
-                    filter.open = Some(true);
-                }
+                // Rated unsatisfied and not closed since, through any redo.
+                "unsatisfied" => filter.unsatisfied = Some(true),
+                "extension" => filter.pending = Some("extension".into()),
+                "return" => filter.pending = Some("return".into()),
                 "returned" => {
                     filter.returned = Some(true);
                     filter.open = Some(true);
@@ -488,10 +526,9 @@ pub async fn queue(
         }
         _ => return Redirect::to("/").into_response(),
     };
-    let actor = p.user.actor();
     let page = match s.store.list_work_orders(&actor, &filter, jiff::Timestamp::now()).await {
         Ok(page) => page,
-        Err(e) => return (axum::http::StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+        Err(e) => return crate::error_page(&s, &p, e.into()).await,
     };
     let pages = (page.total + page.per_page - 1) / page.per_page;
     let link = |n: i64| {
@@ -518,7 +555,8 @@ pub async fn queue(
     } else {
         vec![]
     };
-    let current_tab = if tab.is_empty() { "overdue".to_string() } else { tab.clone() };
+    let current_tab =
+        if tab.is_empty() { tabs.first().map(|(k, _)| k.to_string()).unwrap_or_default() } else { tab.clone() };
     QueuePage {
         heading,
         tabs: tabs
@@ -533,6 +571,10 @@ pub async fn queue(
         next: (page.page < pages).then(|| link(page.page + 1)),
         q: q.q.clone().unwrap_or_default(),
         dispatch_units,
+        styles: zhitong_domain::work_order::Style::ALL
+            .iter()
+            .map(|x| (x.code(), p.lang.label(x.label(), x.code())))
+            .collect(),
         inline_supervision: name == "supervision" && matches!(p.user.role, Role::Supervisor | Role::Discipline),
         f: frame(&s, &p, &format!("/queue/{name}")).await,
     }
@@ -544,25 +586,43 @@ pub async fn queue(
 pub struct FieldSpec {
     pub name: &'static str,
     pub label: &'static str,
-    /// `text|textarea|datetime|rating|checkbox|lead|assist|down`
+    /// `text|textarea|datetime|rating|checkbox|lead|assist|down|style|urgency`
     pub input: &'static str,
     pub required: bool,
+    /// What the field starts with (a requested extension date in local time, for one).
+    pub value: String,
 }
 
 pub struct ActionForm {
     pub code: &'static str,
     pub label: String,
     pub fields: Vec<FieldSpec>,
+    /// Where to go afterwards when the case leaves the actor's sight (a handler's return).
+    pub then: Option<&'static str>,
 }
 
-fn form_for(action: Action, lang: Lang) -> ActionForm {
-    let f = |name, label, input, required| FieldSpec { name, label, input, required };
+/// The form of one action on the case page, for this viewer of this case.
+fn form_for(action: Action, lang: Lang, o: &WorkOrderView, role: Role, my_part: Option<&str>) -> ActionForm {
+    let f = |name, label, input, required| FieldSpec { name, label, input, required, value: String::new() };
     let en = lang == Lang::En;
     let fields = match action {
-        Action::Answer => vec![f("text", if en { "Answer" } else { "答复内容" }, "textarea", true)],
+        Action::Answer => vec![
+            f("text", if en { "Answer" } else { "答复内容" }, "textarea", true),
+            f(
+                "follow_up",
+                if en { "Keep open for a follow-up call" } else { "需要回访（暂不办结）" },
+                "checkbox",
+                false,
+            ),
+        ],
+        // A discipline commission passes its cases down to a county's commission only.
+        Action::Dispatch if role == Role::Discipline => {
+            vec![f("jurisdiction", if en { "Pass down to" } else { "下派至" }, "down", true)]
+        }
         Action::Dispatch => vec![
             f("lead", if en { "Lead unit" } else { "主办单位" }, "lead", false),
             f("assist", if en { "Assisting units" } else { "协办单位" }, "assist", false),
+            f("style", if en { "Handling style" } else { "办理方式" }, "style", false),
             f("jurisdiction", if en { "or pass down to" } else { "或下派至" }, "down", false),
             f("note", if en { "Note" } else { "派单意见" }, "text", false),
         ],
@@ -571,10 +631,26 @@ fn form_for(action: Action, lang: Lang) -> ActionForm {
             f("until", if en { "Until" } else { "延期至" }, "datetime", true),
             f("reason", if en { "Reason" } else { "延期理由" }, "textarea", true),
         ],
-        Action::RejectExtension => vec![f("reason", if en { "Reason" } else { "驳回理由" }, "text", false)],
-        Action::Reply | Action::DisciplineFeedback => {
-            vec![f("text", if en { "Reply" } else { "答复内容" }, "textarea", true)]
+        Action::ApproveExtension => {
+            // The date asked for, in local time, ready to keep or change.
+            let asked = o.extension_request.as_ref().map(|x| datetime_local(&x.until)).unwrap_or_default();
+            vec![
+                FieldSpec {
+                    value: asked,
+                    ..f("until", if en { "Extend until" } else { "同意延期至" }, "datetime", false)
+                },
+                f("note", if en { "Opinion" } else { "审批意见" }, "text", false),
+            ]
         }
+        Action::RejectExtension => vec![f("reason", if en { "Reason" } else { "驳回理由" }, "text", false)],
+        Action::Reply if my_part == Some("assist") => {
+            vec![f("text", if en { "Assisting unit's opinion" } else { "协办意见" }, "textarea", true)]
+        }
+        Action::Reply => vec![f("text", if en { "Reply" } else { "答复内容" }, "textarea", true)],
+        Action::DisciplineFeedback => vec![
+            f("text", if en { "Feedback" } else { "反馈内容" }, "textarea", true),
+            f("close", if en { "Close the case with this feedback" } else { "反馈后即办结" }, "checkbox", false),
+        ],
         Action::RejectReply => vec![f("reason", if en { "Reason" } else { "不通过原因" }, "textarea", true)],
         Action::FollowUp => vec![
             f("rating", if en { "Rating" } else { "满意度" }, "rating", true),
@@ -584,12 +660,45 @@ fn form_for(action: Action, lang: Lang) -> ActionForm {
         Action::Instruct => vec![f("text", if en { "Instruction" } else { "批示内容" }, "textarea", true)],
         Action::Pause => vec![f("reason", if en { "Reason" } else { "暂停原因" }, "text", true)],
         Action::Redo => vec![f("reason", if en { "Reason" } else { "重办要求" }, "text", false)],
+        // Closing a case rated unsatisfied ends the loop without a redo: say why.
+        Action::Close if o.unsatisfied => {
+            vec![f(
+                "reason",
+                if en { "Why close it although unsatisfied" } else { "不满意件办结理由" },
+                "textarea",
+                true,
+            )]
+        }
+        Action::RejectReturn => vec![f("reason", if en { "Reason" } else { "驳回理由" }, "textarea", true)],
+        Action::MarkTypical | Action::UnmarkTypical => {
+            vec![f("reason", if en { "Reason" } else { "理由" }, "text", true)]
+        }
+        Action::SetUrgency => vec![
+            f("urgency", if en { "Urgency" } else { "紧急程度" }, "urgency", true),
+            f("reason", if en { "Reason" } else { "理由" }, "text", false),
+        ],
         Action::Close | Action::TransferDiscipline | Action::Transfer12345 | Action::Urge | Action::Supervise => {
             vec![f("note", if en { "Note" } else { "说明" }, "text", false)]
         }
         _ => vec![],
     };
-    ActionForm { code: action.code(), label: lang.label(action.label(), action.code()), fields }
+    let label = match (action, my_part) {
+        (Action::Reply, Some("assist")) => {
+            if en {
+                "Assisting opinion".into()
+            } else {
+                "协办意见".into()
+            }
+        }
+        _ => lang.label(action.label(), action.code()),
+    };
+    let then = (action == Action::Return).then_some("/queue/unit");
+    ActionForm { code: action.code(), label, fields, then }
+}
+
+/// An RFC 3339 instant as a `datetime-local` value in Shanghai time (`2026-12-01T17:30`).
+fn datetime_local(ts: &str) -> String {
+    parse_instant(ts).map(|t| local(t).strftime("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
 }
 
 pub struct Step {
@@ -617,6 +726,12 @@ fn step(e: &EventView, lang: Lang, org: &zhitong_storage::Org) -> Step {
     if let Some(r) = c["rating"].as_str().and_then(zhitong_domain::work_order::Rating::from_code) {
         parts.push(lang.label(r.label(), r.code()));
     }
+    if let Some(x) = c["style"].as_str().and_then(zhitong_domain::work_order::Style::from_code) {
+        parts.push(lang.label(x.label(), x.code()));
+    }
+    if let Some(x) = c["urgency"].as_str().and_then(zhitong_domain::work_order::Urgency::from_code) {
+        parts.push(lang.label(x.label(), x.code()));
+    }
     if let Some(j) = c["jurisdiction"].as_str() {
         parts.push(org.jurisdiction(j).map(|x| x.name.clone()).unwrap_or_else(|| j.to_string()));
     }
@@ -641,22 +756,34 @@ pub struct CasePage {
     pub late_entry: Option<String>,
     pub steps: Vec<Step>,
     pub forms: Vec<ActionForm>,
-    pub units: Vec<(String, String)>,
+    /// Department units the case may be dispatched to, grouped by jurisdiction: (jurisdiction name, units).
+    pub unit_groups: Vec<(String, Vec<(String, String)>)>,
+    /// The unit the topic usually goes to, preselected as lead.
+    pub suggested_unit: Option<String>,
     pub below: Vec<(String, String)>,
     pub show_caller: bool,
     pub policy: String,
     pub channel: String,
+    /// Who holds the case: the jurisdiction's team, and the units on it.
+    pub holder: String,
+    pub line: Option<String>,
+    pub topic: Option<String>,
+    pub urgency: String,
+    pub style: Option<String>,
+    pub extension_until: String,
+    /// Leaders' instructions some receiver has not read yet: shown highlighted, with how many have not.
+    pub instructions: Vec<String>,
+    pub unread_instructions: i64,
+    pub styles: Vec<(&'static str, String)>,
+    pub urgencies: Vec<(&'static str, String)>,
 }
 
 pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i64>) -> Response {
     let actor = p.user.actor();
     let now = jiff::Timestamp::now();
-    let Ok(o) = s.store.work_order(id, &actor, now).await else {
-        return (
-            axum::http::StatusCode::NOT_FOUND,
-            if p.lang == Lang::En { "Not found" } else { "未找到，或您无权查看" },
-        )
-            .into_response();
+    let o = match s.store.work_order(id, &actor, now).await {
+        Ok(o) => o,
+        Err(e) => return crate::error_page(&s, &p, e.into()).await,
     };
     let history = s.store.history(id, &actor).await.unwrap_or_default();
     let org = s.store.org();
@@ -666,21 +793,73 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i6
             zhitong_domain::org::DivisionCode::parse("j", code).is_ok_and(|c| org.tree.is_within(&c, h))
         })
     };
-    let units = org
-        .units
-        .values()
-        .filter(|u| u.unit_type == "department" && u.active && within(&u.jurisdiction))
-        .map(|u| (u.code.clone(), u.name.clone()))
-        .collect();
+    let mut unit_groups: Vec<(String, Vec<(String, String)>)> = vec![];
+    for j in org.jurisdictions.iter().filter(|j| within(&j.code)) {
+        let units: Vec<(String, String)> = org
+            .units
+            .values()
+            .filter(|u| u.unit_type == "department" && u.active && u.jurisdiction == j.code)
+            .map(|u| (u.code.clone(), u.name.clone()))
+            .collect();
+        if !units.is_empty() {
+            unit_groups.push((j.name.clone(), units));
+        }
+    }
+    let function = o.topic.as_deref().and_then(|t| org.topic(t)).and_then(|t| t.default_function.clone());
+    let suggested_unit = function.and_then(|f| {
+        org.units
+            .values()
+            .find(|u| {
+                u.unit_type == "department"
+                    && u.active
+                    && u.jurisdiction == o.handling_jurisdiction
+                    && u.function.as_deref() == Some(f.as_str())
+            })
+            .map(|u| u.code.clone())
+    });
     let below = org
         .jurisdictions
         .iter()
         .filter(|j| j.parent.as_deref() == Some(o.handling_jurisdiction.as_str()))
         .map(|j| (j.code.clone(), j.name.clone()))
         .collect();
-    let forms = o.actions.iter().filter_map(|a| Action::from_code(a)).map(|a| form_for(a, p.lang)).collect();
+    let my_part = p.user.unit.as_deref().and_then(|u| o.units.iter().find(|x| x.unit == u)).map(|x| x.role.clone());
+    let mut forms: Vec<ActionForm> = o
+        .actions
+        .iter()
+        .filter_map(|a| Action::from_code(a))
+        .map(|a| form_for(a, p.lang, &o, p.user.role, my_part.as_deref()))
+        .collect();
+    // The form a handler needs next opens first: after 签收, the reply.
+    if let Some(i) = forms.iter().position(|f| f.code == "reply") {
+        let reply = forms.remove(i);
+        forms.insert(0, reply);
+    }
     // Handlers see what they need to answer, not who called about a confidential matter.
     let show_caller = !(o.confidential && p.user.role == Role::Handler);
+    let t = p.lang.t();
+    let team = org.jurisdiction(&o.handling_jurisdiction).map(|j| j.name.clone()).unwrap_or_default();
+    let holder = if o.units.is_empty() {
+        format!("{team}{}", t.team)
+    } else {
+        let units: Vec<String> = o.units.iter().map(|u| u.name.clone()).collect();
+        format!("{}（{team}{}）", units.join("、"), t.team)
+    };
+    let instructions: Vec<String> = history
+        .iter()
+        .filter(|e| e.action == "instruct")
+        .filter_map(|e| e.details["event"]["command"]["text"].as_str().map(|x| format!("{}：{x}", ymdhm(&e.at))))
+        .collect();
+    let unread_instructions =
+        if instructions.is_empty() { 0 } else { s.store.unread_instructions(id).await.unwrap_or(0) };
+    let urgency = zhitong_domain::work_order::Urgency::from_code(&o.urgency)
+        .map(|u| p.lang.label(u.label(), u.code()))
+        .unwrap_or_default();
+    let style = o
+        .style
+        .as_deref()
+        .and_then(zhitong_domain::work_order::Style::from_code)
+        .map(|x| p.lang.label(x.label(), x.code()));
     let page = CasePage {
         r: row(&o, p.lang),
         received: ymdhm(&o.received_at),
@@ -690,10 +869,27 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i6
             .map(|c| p.lang.label(c.label(), c.code()))
             .unwrap_or_default(),
         forms,
-        units,
+        unit_groups,
+        suggested_unit,
         below,
         show_caller,
         policy: o.policy.as_ref().map(|x| x.description.clone()).unwrap_or_else(|| "—".into()),
+        holder,
+        line: o.line.as_deref().and_then(|l| org.line(l)).map(|l| format!("{}（{}）", l.name, l.number)),
+        topic: o.topic.as_deref().and_then(|x| org.topic(x)).map(|x| x.name.clone()),
+        urgency,
+        style,
+        extension_until: o.extension_request.as_ref().map(|x| ymdhm(&x.until)).unwrap_or_default(),
+        instructions: if unread_instructions > 0 { instructions } else { vec![] },
+        unread_instructions,
+        styles: zhitong_domain::work_order::Style::ALL
+            .iter()
+            .map(|x| (x.code(), p.lang.label(x.label(), x.code())))
+            .collect(),
+        urgencies: zhitong_domain::work_order::Urgency::ALL
+            .iter()
+            .map(|x| (x.code(), p.lang.label(x.label(), x.code())))
+            .collect(),
         f: frame(&s, &p, "/cases").await,
         o,
     };

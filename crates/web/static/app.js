@@ -61,19 +61,30 @@
       if (k === 'lead' || k === 'assist') continue;
       if (v !== '') body[k] = v;
     }
+    // Checkboxes are yes/no, whether ticked or not.
+    $$('input[type=checkbox]', form).forEach((c) => { if (c.name !== 'assist') body[c.name] = c.checked; });
     if (action === 'dispatch') {
       const lead = fd.get('lead');
       const assist = fd.getAll('assist').filter((u) => u && u !== lead);
       if (lead) body.units = [lead].concat(assist);
-      if (body.jurisdiction && body.units) delete body.jurisdiction;
+      // Choosing a county to pass down to wins over the preselected (suggested) lead unit.
+      if (body.jurisdiction) delete body.units;
     }
-    if (form.querySelector('[name=resolved]')) body.resolved = fd.get('resolved') === 'on';
     if (body.until) body.until = body.until.length === 16 ? body.until + ':00+08:00' : body.until;
     const btn = $('button[type=submit]', form); if (btn) btn.disabled = true;
     try {
       await api('POST', `/api/v1/work-orders/${form.dataset.id}/actions`, body);
-      location.reload();
+      // A handler who returned a case no longer sees it: back to the inbox, not to an error.
+      if (form.dataset.then) location.href = form.dataset.then; else location.reload();
     } catch (err) { showError(form, err); if (btn) btn.disabled = false; }
+  }));
+
+  // ---- the unit picker: type to narrow the lead units and the assisting ones ----
+  $$('input.unit-filter').forEach((box) => box.addEventListener('input', () => {
+    const form = box.closest('form');
+    const q = box.value.trim();
+    $$('select.units option', form).forEach((o) => { o.hidden = !!q && !!o.value && !o.textContent.includes(q); });
+    $$('fieldset.assist label', form).forEach((l) => { l.hidden = !!q && !l.textContent.includes(q); });
   }));
 
   // ---- generic admin forms ----
@@ -288,6 +299,13 @@
       }, 250);
     });
 
+    function clearSidePanel() {
+      const none = `<li class="muted">${zh ? '暂无' : 'None'}</li>`;
+      $('#s-guesses').innerHTML = `<p class="muted">${zh ? '输入标题或内容后显示' : 'Shown once a title or content is typed'}</p>`;
+      ['#s-similar', '#kb-list', '#earlier'].forEach((id) => { $(id).innerHTML = none; });
+      $('#kb-q').value = '';
+    }
+
     intake.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) intake.requestSubmit(); });
     intake.addEventListener('submit', async (ev) => {
       ev.preventDefault();
@@ -302,6 +320,8 @@
         $('#form-error').textContent = '';
         $$('.invalid', intake).forEach((el) => el.classList.remove('invalid'));
         $('#created').hidden = false;
+        // The number stays large at the top, to be read out to the caller.
+        $('#created-number').textContent = o.number;
         const a = $('#created-link'); a.href = '/cases/' + o.id; a.textContent = `${o.number} ${o.title}`;
         $('#created-deadline').textContent = o.deadline ? (zh ? '办理时限 ' : 'due ') + o.deadline.replace('T', ' ').slice(0, 16) : o.state_label;
         const af = $('#answer-form');
@@ -310,7 +330,9 @@
         clearDraft();
         intake.reset(); syncLine(); preview(); shown = {};
         idem = 'web-' + Date.now() + '-' + Math.random().toString(36).slice(2);
-        if (!af.hidden) $('#answer-text').focus();
+        // The side panel is for the next call, unless this one is answered on the spot from it.
+        if (af.hidden) clearSidePanel(); else $('#answer-text').focus();
+        window.scrollTo(0, 0);
       } catch (err) { showError(intake, err); }
       finally { btn.disabled = false; }
     });
@@ -319,10 +341,14 @@
       const af = ev.target;
       try {
         const answer = { action: 'answer', version: Number(af.dataset.version), text: $('#answer-text').value };
+        answer.follow_up = $('#answer-follow-up').checked;
         if (article) answer.article = article;
-        await api('POST', `/api/v1/work-orders/${af.dataset.id}/actions`, answer);
-        af.hidden = true; $('#answer-text').value = ''; article = null; $('#kb-chosen').hidden = true;
-        $('#created-deadline').textContent = zh ? '已答复' : 'answered';
+        const o = await api('POST', `/api/v1/work-orders/${af.dataset.id}/actions`, answer);
+        af.hidden = true; $('#answer-text').value = ''; $('#answer-follow-up').checked = false;
+        article = null; $('#kb-chosen').hidden = true;
+        // Answered on the call: closed, unless a follow-up was asked for.
+        $('#created-deadline').textContent = (zh ? '已答复 · ' : 'answered · ') + (zh ? o.state_label : o.state.replace(/_/g, ' '));
+        clearSidePanel();
       } catch (err) { showError(af, err); }
     });
   }

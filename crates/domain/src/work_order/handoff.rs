@@ -89,7 +89,7 @@ pub fn message(action: Action, case: &Lifecycle, named: &str, deadline: &str, te
         Action::Dispatch => ("新派工单", format!("{named} 已派至你单位{style}，办理时限 {deadline}，请及时签收。")),
         Action::Return => ("工单退回", format!("{named} 被承办单位退回{said}，请重新派单或驳回。")),
         Action::RequestExtension => ("延期申请待审批", format!("{named} 申请延期{said}，请审批。")),
-        Action::ApproveExtension => ("延期已同意", format!("{named} 延期已同意，新的办理时限 {deadline}。")),
+        Action::ApproveExtension => ("延期已同意", format!("{named} 延期已同意{said}，新的办理时限 {deadline}。")),
         Action::RejectExtension => {
             ("延期被驳回", format!("{named} 的延期申请未获同意{said}，办理时限仍为 {deadline}。"))
         }
