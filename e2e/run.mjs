@@ -300,6 +300,15 @@ await test('the enterprise portal: submit, track, rate', async () => {
   await page.check('#rate input[value=satisfied]');
   await page.click('#rate button[type=submit]');
   await page.waitForFunction(() => document.querySelector('#t-state').textContent.includes('已办结'));
+  // Chinese words and local times only, and a plain timeline of what the enterprise may know.
+  assert.equal((await page.textContent('#t-rating')).trim(), '满意');
+  assert.match(await page.textContent('#t-deadline'), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+  const progress = await page.locator('#t-progress li').allTextContents();
+  assert.ok(progress[0].includes('已受理'), progress.join(' / '));
+  assert.ok(progress.some((p) => /已交由.+办理/.test(p)), progress.join(' / '));
+  assert.ok(progress.some((p) => p.includes('已答复')), progress.join(' / '));
+  assert.ok(progress.at(-1).includes('已办结'), progress.join(' / '));
+  assert.doesNotMatch(await page.textContent('main'), /satisfied|T\d{2}:\d{2}:\d{2}|\+08:00/);
   await shot(page, 'portal-track');
   await ctx.close();
 });

@@ -50,7 +50,7 @@ pub use migrate::MIGRATIONS;
 pub use notifications::{ContactInput, EMAIL, INBOX, NewNotification, Notification, Recipient, SMS};
 pub use org::{Jurisdiction, Line, Org, OrgSeed, Topic, Unit};
 pub use org_admin::{JurisdictionInput, LineInput, TopicInput, UnitInput};
-pub use portal::{PortalRating, PublicRequest, PublicRequestFilter, PublicStatus, Receipt};
+pub use portal::{PortalRating, PublicRequest, PublicRequestFilter, PublicStatus, PublicStep, Receipt};
 pub use reporting::{
     CaseList, ClosedTally, EventTally, ListedCase, PeriodTallies, REPEAT_WINDOW_MS, RawOrder, ReceivedTally,
 };

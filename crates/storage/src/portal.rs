@@ -44,6 +44,16 @@ pub struct PublicStatus {
     pub rating: Option<String>,
     /// The enterprise may rate now.
     pub can_rate: bool,
+    /// What happened, in plain words, as far as the enterprise may know: received, passed to a unit,
+    /// taken up, answered, closed. Nothing internal (returns, supervision, notes) and no unreviewed answer.
+    pub progress: Vec<PublicStep>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicStep {
+    /// RFC 3339.
+    pub at: String,
+    pub step: String,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -113,8 +123,38 @@ impl Store {
     }
 
     pub async fn portal_status(&self, number: &str, code: &str) -> Result<PublicStatus> {
-        let (_, _, case, row) = self.portal_case(number, code).await?;
+        let (id, _, case, row) = self.portal_case(number, code).await?;
         let reviewed = matches!(case.state, State::PendingFollowUp | State::Closed | State::Answered);
+        let events: Vec<(i64, String, Option<String>, String)> = sqlx::query_as(
+            "SELECT at, action, from_state, to_state FROM work_order_events WHERE work_order_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(self.reader())
+        .await?;
+        let org = self.org();
+        let unit_name = case.lead_unit().and_then(|u| org.units.get(u)).map(|u| u.name.clone());
+        let mut progress: Vec<PublicStep> = vec![];
+        for (at, action, from, to) in events {
+            let moved = from.as_deref() != Some(to.as_str());
+            let step = match (action.as_str(), to.as_str()) {
+                ("register", _) => "已受理您的诉求".to_string(),
+                // The discipline commission's work is not told step by step.
+                _ if case.discipline_only && to != "closed" => continue,
+                ("dispatch", "dispatched") => match &unit_name {
+                    Some(u) => format!("已交由{u}办理"),
+                    None => "已交由承办单位办理".into(),
+                },
+                ("accept", _) => "承办单位已签收，正在办理".into(),
+                ("approve_reply", _) => "承办单位已答复，请查看答复并评价".into(),
+                ("answer", _) => "已答复".into(),
+                ("follow_up", _) => "已回访".into(),
+                ("redo", _) => "根据您的评价，已安排重新办理".into(),
+                ("transfer_12345", _) => "已转12345政务服务便民热线办理".into(),
+                (_, "closed") if moved => "已办结".into(),
+                _ => continue,
+            };
+            progress.push(PublicStep { at: rfc3339(zhitong_domain::time::from_millis(at)), step });
+        }
         Ok(PublicStatus {
             number: row.text("number")?,
             title: row.text("title")?,
@@ -127,6 +167,7 @@ impl Store {
             reply: if reviewed && !case.discipline_only { row.opt_text("reply")? } else { None },
             rating: case.rating.map(|r| r.code().into()),
             can_rate: case.state == State::PendingFollowUp && !case.discipline_only,
+            progress,
         })
     }
 

@@ -109,7 +109,11 @@ pub(crate) async fn error_page(s: &AppState, p: &PageUser, e: zhitong_http::ApiE
     let (heading, message) = match status {
         axum::http::StatusCode::NOT_FOUND => (t.not_found.to_string(), String::new()),
         axum::http::StatusCode::FORBIDDEN => (t.forbidden.to_string(), message),
-        _ => (status.canonical_reason().unwrap_or("").to_string(), message),
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY | axum::http::StatusCode::BAD_REQUEST => {
+            (t.invalid_input.to_string(), message)
+        }
+        axum::http::StatusCode::CONFLICT => (t.conflict.to_string(), message),
+        _ => (t.server_error.to_string(), message),
     };
     let page = ErrorPage { f: pages::frame(s, p, "").await, heading, message };
     (status, page).into_response()

@@ -1128,13 +1128,7 @@ pub async fn audit_page(State(s): State<AppState>, p: PageUser, Query(q): Query<
     };
     let rows = match s.store.audit_entries(&p.user.actor(), &filter).await {
         Ok(rows) => rows,
-        Err(e) => {
-            let status = match e {
-                zhitong_storage::StoreError::Refused(_) => axum::http::StatusCode::FORBIDDEN,
-                _ => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            return (status, "只有市级管理员可以查看安全审计日志").into_response();
-        }
+        Err(e) => return crate::error_page(&s, &p, e.into()).await,
     };
     AuditPage {
         actions: zhitong_storage::AuditAction::ALL.iter().map(|a| (a.code(), a.label())).collect(),

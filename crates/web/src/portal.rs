@@ -97,6 +97,10 @@ pub struct TrackPage {
     pub code: String,
     pub status: Option<PublicStatus>,
     pub error: Option<String>,
+    /// Times in local words (`2026-12-01 17:30`), the rating by its name, and the progress timeline.
+    pub deadline: String,
+    pub rating: Option<String>,
+    pub steps: Vec<(String, String)>,
 }
 
 async fn track(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<TrackQuery>) -> TrackPage {
@@ -110,7 +114,22 @@ async fn track(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<Tr
             Err(_) => (None, Some("未找到：请核对工单编号和查询码".to_string())),
         }
     };
-    TrackPage { t: lang.t(), lang: lang.code(), number, code, status, error }
+    let local = |ts: &str| {
+        zhitong_domain::time::parse_instant(ts)
+            .map(|t| zhitong_domain::time::local(t).strftime("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default()
+    };
+    let deadline = status.as_ref().and_then(|s| s.deadline.as_deref()).map(local).unwrap_or_else(|| "—".into());
+    let rating = status
+        .as_ref()
+        .and_then(|s| s.rating.as_deref())
+        .and_then(zhitong_domain::work_order::Rating::from_code)
+        .map(|r| lang.label(r.label(), r.code()));
+    let steps = status
+        .as_ref()
+        .map(|s| s.progress.iter().map(|p| (local(&p.at), p.step.clone())).collect())
+        .unwrap_or_default();
+    TrackPage { t: lang.t(), lang: lang.code(), number, code, status, error, deadline, rating, steps }
 }
 
 async fn rate(State(s): State<AppState>, ApiJson(body): ApiJson<PortalRating>) -> ApiResult<Json<PublicStatus>> {

@@ -5,7 +5,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     extract::{Path, Query, State},
-    http::StatusCode,
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
@@ -50,21 +49,23 @@ pub async fn live(
     Path(period): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> Response {
-    let Some(kind) = Period::from_code(&period) else { return StatusCode::NOT_FOUND.into_response() };
+    let Some(kind) = Period::from_code(&period) else {
+        return crate::error_page(&s, &p, zhitong_http::ApiError::NotFound).await;
+    };
     let date = match q.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         None => local(jiff::Timestamp::now()).date().yesterday().expect("date in range"),
         Some(d) => match zhitong_domain::time::parse_date(d) {
             Some(d) => d,
             None => {
-                return (StatusCode::UNPROCESSABLE_ENTITY, "date：日期应为 1990-01-01 至 2199-12-31 之间的 YYYY-MM-DD")
-                    .into_response();
+                let e = zhitong_domain::FieldError::new("date", "日期应为 1990-01-01 至 2199-12-31 之间的 YYYY-MM-DD");
+                return crate::error_page(&s, &p, e.into()).await;
             }
         },
     };
     let j = q.jurisdiction.unwrap_or_else(|| p.user.jurisdiction.clone());
     let report = match zhitong_reports::build(&s.store, &p.user.actor(), kind, date, &j).await {
         Ok(r) => r,
-        Err(_) => return (StatusCode::FORBIDDEN, "无权查看该报告").into_response(),
+        Err(e) => return crate::error_page(&s, &p, e.into()).await,
     };
     let org = s.store.org();
     let (unit, jur) = names(&org);
@@ -83,11 +84,16 @@ pub async fn live(
 }
 
 pub async fn archived(State(s): State<AppState>, p: PageUser, Path(id): Path<i64>) -> Response {
-    let Ok(a) = s.store.archived_report(&p.user.actor(), id).await else {
-        return (StatusCode::NOT_FOUND, "未找到，或您无权查看").into_response();
+    let a = match s.store.archived_report(&p.user.actor(), id).await {
+        Ok(a) => a,
+        Err(e) => return crate::error_page(&s, &p, e.into()).await,
     };
-    let Ok(report) = serde_json::from_value::<zhitong_reports::Report>(a.content.clone()) else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "报告内容无法读取").into_response();
+    let report = match serde_json::from_value::<zhitong_reports::Report>(a.content.clone()) {
+        Ok(r) => r,
+        Err(e) => {
+            let e = zhitong_http::ApiError::Internal(format!("archived report {id} unreadable: {e}"));
+            return crate::error_page(&s, &p, e).await;
+        }
     };
     let org = s.store.org();
     let (unit, jur) = names(&org);
@@ -117,16 +123,25 @@ pub struct DashboardPage {
 /// Today and this week, for the user's jurisdiction and each one below it.
 pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
     if !matches!(p.user.role, Role::Leader | Role::Supervisor | Role::Discipline) {
-        return (StatusCode::FORBIDDEN, "无权查看").into_response();
+        return crate::error_page(
+            &s,
+            &p,
+            zhitong_http::ApiError::Forbidden("实时看板供领导、工作专班和纪检监察机关使用".into()),
+        )
+        .await;
     }
     let today = local(jiff::Timestamp::now()).date();
     let actor = p.user.actor();
     let j = p.user.jurisdiction.clone();
-    let (Ok(day), Ok(week)) = (
-        zhitong_reports::build(&s.store, &actor, Period::Daily, today, &j).await,
-        zhitong_reports::build(&s.store, &actor, Period::Weekly, today, &j).await,
-    ) else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "统计失败，请稍后重试").into_response();
+    let built = async {
+        Ok::<_, zhitong_reports::ReportError>((
+            zhitong_reports::build(&s.store, &actor, Period::Daily, today, &j).await?,
+            zhitong_reports::build(&s.store, &actor, Period::Weekly, today, &j).await?,
+        ))
+    };
+    let (day, week) = match built.await {
+        Ok(x) => x,
+        Err(e) => return crate::error_page(&s, &p, e.into()).await,
     };
     let org = s.store.org();
     let (_, jur) = names(&org);

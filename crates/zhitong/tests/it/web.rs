@@ -90,9 +90,21 @@ async fn every_role_has_its_screens(app: TestApp) {
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("实时看板") && html.contains("<svg") && html.contains("青秀区"));
     let (handler, _) = sign_in(&app, "handler@450100-XZSP").await;
-    assert_eq!(page(&app, &handler, "/dashboard").await.0, StatusCode::FORBIDDEN);
+    // Refusals and missing pages sit inside the normal layout, with the navigation and the reason.
+    let in_layout = |html: &str| html.contains("nav class=\"main\"") && html.contains("/messages");
+    let (s, html) = page(&app, &handler, "/dashboard").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(in_layout(&html) && html.contains("您无权访问此页面") && html.contains("实时看板供"), "{html}");
+    let (s, html) = page(&app, &handler, "/cases/987654").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(in_layout(&html) && html.contains("未找到"), "{html}");
+    let (s, html) = page(&app, &leader, "/reports/daily?date=2026-13-40").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(in_layout(&html) && html.contains("YYYY-MM-DD"), "{html}");
     let (county, _) = sign_in(&app, "leader@450103").await;
-    assert_eq!(page(&app, &county, "/reports/daily?jurisdiction=450100").await.0, StatusCode::FORBIDDEN);
+    let (s, html) = page(&app, &county, "/reports/daily?jurisdiction=450100").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(in_layout(&html), "{html}");
     for asset in ["/static/app.css", "/static/app.js"] {
         assert_eq!(page(&app, "", asset).await.0, StatusCode::OK);
     }
