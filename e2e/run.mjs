@@ -308,6 +308,7 @@ await test('the enterprise portal: submit, track, rate', async () => {
   assert.ok(progress.some((p) => /已交由.+办理/.test(p)), progress.join(' / '));
   assert.ok(progress.some((p) => p.includes('已答复')), progress.join(' / '));
   assert.ok(progress.at(-1).includes('已办结'), progress.join(' / '));
+  assert.ok(progress.every((p) => !/退|督办|审核/.test(p)), 'nothing internal: ' + progress.join(' / '));
   assert.doesNotMatch(await page.textContent('main'), /satisfied|T\d{2}:\d{2}:\d{2}|\+08:00/);
   await shot(page, 'portal-track');
   await ctx.close();
@@ -451,6 +452,30 @@ await test('the console: ?line= pre-fills the dialled line, and a draft survives
   await agent.waitForSelector('#created:not([hidden])');
   await agent.goto(base + '/agent');
   assert.equal(await agent.inputValue('#title'), '', 'no draft after saving');
+  // An out-of-scope call: no enterprise, straight to 12345 in one step, the number large at the top.
+  await agent.check('input[name=kind][value=out_of_scope]');
+  await agent.fill('#cname', '王先生');
+  await agent.fill('#cphone', '13807710002');
+  await agent.fill('#title', '咨询个人医保报销');
+  await agent.fill('#content', '个人医保报销比例问题，非企业诉求。');
+  await agent.click('#intake button[type=submit]');
+  await agent.waitForSelector('#created:not([hidden])');
+  assert.match(await agent.textContent('#created-number'), /^ZTC-\d{8}-\d{4,}$/);
+  assert.match(await agent.textContent('#created-deadline'), /已转12345/);
+  // An urgent help request from the console.
+  await agent.check('input[name=kind][value=help]');
+  await agent.check('input[name=urgency][value=urgent]');
+  await agent.fill('#ename', '南宁市紧急测试有限公司');
+  await agent.fill('#uscc', '91450107MA5KE0EQ2B');
+  await agent.fill('#cname', '黄建华');
+  await agent.fill('#cphone', '13807710001');
+  await agent.fill('#title', '工厂停电急需协调');
+  await agent.fill('#content', '工厂突然停电，生产线停产，请求紧急协调供电。');
+  await agent.click('#intake button[type=submit]');
+  await agent.waitForFunction(() => document.querySelector('#created-link').textContent.includes('工厂停电'));
+  const urgentId = (await agent.getAttribute('#created-link', 'href')).split('/').pop();
+  const made = await agent.evaluate(async (id) => (await fetch(`/api/v1/work-orders/${id}`)).json(), urgentId);
+  assert.equal(made.urgency, 'urgent');
   await agent.context().close();
 });
 

@@ -146,6 +146,7 @@ impl Store {
                 },
                 ("accept", _) => "承办单位已签收，正在办理".into(),
                 ("approve_reply", _) => "承办单位已答复，请查看答复并评价".into(),
+                ("answer", "closed") | ("follow_up", "closed") => "已答复并评价，诉求已办结".into(),
                 ("answer", _) => "已答复".into(),
                 ("follow_up", _) => "已回访".into(),
                 ("redo", _) => "根据您的评价，已安排重新办理".into(),

@@ -126,6 +126,7 @@ words! {
     return_review: "退单审核" / "Returns",
     urgent: "紧急" / "Urgent",
     urgency: "紧急程度" / "Urgency",
+    normal: "一般" / "Normal",
     style: "办理方式" / "Handling style",
     typical: "典型案例" / "Typical case",
     holder: "当前承办" / "Held by",
