@@ -4,6 +4,8 @@
 // each role, and saves screenshots of the main screens to docs/screenshots/.
 //
 // Run: node e2e/run.mjs   (ZHITONG_BIN defaults to target/debug/zhitong)
+// E2E_DATABASE_URL runs the server on that PostgreSQL database instead (no screenshots then);
+// E2E_ONLY=regex runs only the journeys whose names match.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +24,9 @@ mkdirSync(shots, { recursive: true });
 const port = await new Promise((res) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }); });
 const base = `http://127.0.0.1:${port}`;
 const data = mkdtempSync(join(tmpdir(), 'zhitong-e2e-'));
-const server = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--data', data], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
+const dbUrl = process.env.E2E_DATABASE_URL || '';
+const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
+const server = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--data', data, ...(dbUrl ? ['--database-url', dbUrl] : [])], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
 for (let i = 0; ; i++) {
   try { if ((await fetch(base + '/healthz')).ok) break; } catch (_) { /* not yet */ }
   if (i > 300) throw new Error('server did not start');
@@ -49,6 +53,7 @@ async function as(user, password = 'zhitong-demo') {
 }
 
 async function shot(page, name) {
+  if (dbUrl) return; // the screenshots in the README come from the SQLite run
   await page.screenshot({ path: join(shots, name + '.png'), fullPage: false });
 }
 
@@ -118,6 +123,7 @@ async function rowOrder(page) {
 }
 
 async function test(name, fn) {
+  if (only && !only.test(name)) return;
   const t = Date.now();
   try { await fn(); results.push(`ok   ${name} (${Date.now() - t} ms)`); }
   catch (e) { failures++; results.push(`FAIL ${name}: ${e.stack || e}`); }
@@ -669,9 +675,49 @@ await test('a leader\'s instruction is highlighted on the case until its receive
   for (const p of [leader, handler, supPage]) await p.context().close();
 });
 
+
+await test('figure screens: each leader figure equals the list it opens, and the live dashboard agrees, for that viewer', async () => {
+  // The city's viewers: a county's lists follow the cases it holds, its reports the cases received there (issue 15).
+  for (const user of ['leader@450100', 'supervisor@450100']) {
+    const page = await as(user);
+    await page.goto(base + '/leader');
+    const figures = await page.$$eval('.figures a.figure', (as) => as.map((a) => ({
+      href: a.getAttribute('href'), n: Number(a.querySelector('.n').textContent), label: a.textContent.trim(),
+    })));
+    assert.equal(figures.length, 5, user);
+    assert.ok(figures.some((f) => f.n > 0), `${user}: the journeys above left something to count`);
+    for (const f of figures) {
+      await page.goto(base + f.href);
+      const total = Number((await page.textContent('h1 small')).replace(/\D/g, ''));
+      assert.equal(total, f.n, `${user} ${f.label}: the figure says ${f.n}, its list holds ${total}`);
+      const rows = await page.locator('table.list tbody tr td:first-child a').count();
+      assert.equal(rows, Math.min(total, 50), `${user} ${f.label}: rows on the first page`);
+    }
+    // The leader view's overdue table is the overdue list's first rows.
+    await page.goto(base + '/leader');
+    const overdueHere = await page.locator('section.card', { hasText: '超期' }).last().locator('tbody td:first-child a').allTextContents();
+    await page.goto(base + '/queue/supervision?tab=overdue');
+    const overdueList = await rowOrder(page);
+    assert.deepEqual(overdueHere, overdueList.slice(0, overdueHere.length), `${user}: overdue table`);
+    // The live dashboard counts today's appeals and the cases overdue now as the lists do.
+    const byLabel = async () => Object.fromEntries(await page.$$eval('.figures .figure', (xs) => xs.map((x) => [x.lastElementChild.textContent.trim(), x.querySelector('.n').textContent.trim()])));
+    await page.goto(base + '/leader');
+    const leaderFigures = Object.fromEntries(figures.map((f) => [f.href.split('?')[1] || f.href, f.n]));
+    await page.goto(base + '/dashboard');
+    const dash = await byLabel();
+    const today = figures.find((f) => f.href.includes('from=')).n;
+    const overdue = figures.find((f) => f.href.includes('tab=overdue')).n;
+    assert.equal(Number(dash['今日受理']), today, `${user}: 今日受理 on the dashboard ${dash['今日受理']} vs ${today}`);
+    assert.equal(Number(dash['当前超期未办结']), overdue, `${user}: 超期 on the dashboard ${dash['当前超期未办结']} vs ${overdue}`);
+    assert.ok(leaderFigures);
+    await page.context().close();
+  }
+});
+
 await browser.close();
 server.kill();
 rmSync(data, { recursive: true, force: true });
 console.log(results.join('\n'));
 if (failures) { console.error(`${failures} end-to-end test(s) failed`); process.exit(1); }
-console.log(`all ${results.length} end-to-end tests passed; screenshots in docs/screenshots/`);
+if (!results.length) { console.error('no end-to-end test matched E2E_ONLY'); process.exit(1); }
+console.log(`all ${results.length} end-to-end tests passed${dbUrl ? ' on PostgreSQL' : '; screenshots in docs/screenshots/'}`);

@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | answer, follow_up | agent | case in the agent's jurisdiction or below |
 //! | dispatch, approve/reject_extension, approve/reject_reply, reject_return, set_urgency | supervisor | same |
-//! | dispatch (pass a discipline case down), mark/unmark_typical | discipline | its own cases |
+//! | dispatch (pass a discipline case down) | discipline | its own cases |
 //! | mark/unmark_typical | supervisor | |
 //! | accept, return, request_extension | handler | the handler's unit leads the case |
 //! | reply | handler | the unit leads or assists |
@@ -33,7 +33,7 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         Answer | FollowUp => &[Agent],
         Dispatch => &[Supervisor, Discipline],
         ApproveExtension | RejectExtension | ApproveReply | RejectReply | RejectReturn | SetUrgency => &[Supervisor],
-        MarkTypical | UnmarkTypical => &[Supervisor, Discipline],
+        MarkTypical | UnmarkTypical => &[Supervisor],
         Accept | Return | RequestExtension | Reply => &[Handler],
         Pause | Resume => &[Handler, Supervisor],
         Redo | TransferDiscipline | Transfer12345 => &[Agent, Supervisor],

@@ -348,6 +348,9 @@ pub async fn build(
     let (from_d, to_d) = period.span(date);
     let prev_d = period.previous(from_d);
     let (from, to, prev) = (midnight(from_d), midnight(to_d), midnight(prev_d));
+    // A period still running is counted as of now: "overdue at its end" must not count what falls due
+    // later today, so the live dashboard and the lists agree (docs/metrics.md).
+    let to = to.min(jiff::Timestamp::now().as_millisecond().max(from));
     let discipline = actor.role == Role::Discipline;
     // Outside the discipline role, complaints and reports count in the totals, as one number (`withheld`),
     // and in no breakdown: kind, line, jurisdiction, topic, repeats (docs/permissions.md, "Figures").

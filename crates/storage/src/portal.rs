@@ -90,6 +90,9 @@ impl Store {
         input.line = None;
         input.idempotency_key = None;
         input.received_at = None;
+        // Urgency is the hotline's judgement (an urgent case sorts first and goes out by SMS), not the public's.
+        input.urgency = None;
+        input.suggested = None;
         if input.kind.as_deref() == Some("out_of_scope") {
             return Err(FieldError::new("kind", "非营商环境类诉求请拨打12345政务服务便民热线").into());
         }
@@ -133,13 +136,17 @@ impl Store {
         .await?;
         let org = self.org();
         let unit_name = case.lead_unit().and_then(|u| org.units.get(u)).map(|u| u.name.clone());
+        // Only the last dispatch is told, with the unit holding the case now: a return and a re-dispatch
+        // are the hotline's own business.
+        let last_dispatch = events.iter().rposition(|(_, a, _, to)| a == "dispatch" && to == "dispatched");
         let mut progress: Vec<PublicStep> = vec![];
-        for (at, action, from, to) in events {
+        for (i, (at, action, from, to)) in events.into_iter().enumerate() {
             let moved = from.as_deref() != Some(to.as_str());
             let step = match (action.as_str(), to.as_str()) {
                 ("register", _) => "已受理您的诉求".to_string(),
                 // The discipline commission's work is not told step by step.
                 _ if case.discipline_only && to != "closed" => continue,
+                ("dispatch", "dispatched") if Some(i) != last_dispatch => continue,
                 ("dispatch", "dispatched") => match &unit_name {
                     Some(u) => format!("已交由{u}办理"),
                     None => "已交由承办单位办理".into(),

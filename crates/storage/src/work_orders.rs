@@ -1119,7 +1119,11 @@ pub(crate) async fn write_queue_columns(tx: &mut Transaction<'static, Any>, id: 
     .bind(case.style.map(|s| s.code()))
     .bind(case.typical as i64)
     .bind(case.extension_request.is_some() as i64)
-    .bind((case.unsatisfied && case.closed_at.is_none()) as i64)
+    // Cases rated unsatisfied before the flag existed count too while they keep the rating.
+    .bind(
+        ((case.unsatisfied || case.rating == Some(zhitong_domain::work_order::Rating::Unsatisfied))
+            && case.closed_at.is_none()) as i64,
+    )
     .bind(id)
     .bind((case.redos > 0) as i64)
     .execute(&mut **tx)

@@ -120,7 +120,11 @@ pub async fn search_page(State(s): State<AppState>, p: PageUser, Query(form): Qu
                     })
                     .collect();
             }
-            Err(e) => page.error = e.to_string(),
+            // A query the user can fix says how; anything else is logged, and the page says no more.
+            Err(e) => {
+                let (_, _, message, _) = zhitong_http::ApiError::from(e).parts();
+                page.error = message;
+            }
         }
     }
     page.into_response()

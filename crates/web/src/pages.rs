@@ -433,6 +433,10 @@ pub struct QueueQuery {
     pub state: Option<String>,
     pub kind: Option<String>,
     pub deadline_status: Option<String>,
+    /// `all` only: received on or after this day.
+    pub from: Option<String>,
+    /// `all` only: open cases only.
+    pub open: Option<bool>,
 }
 
 pub async fn queue(
@@ -521,6 +525,8 @@ pub async fn queue(
             filter.state = q.state.clone().filter(|s| !s.is_empty());
             filter.kind = q.kind.clone().filter(|s| !s.is_empty());
             filter.deadline_status = q.deadline_status.clone().filter(|s| !s.is_empty());
+            filter.from = q.from.clone().filter(|s| !s.is_empty());
+            filter.open = q.open;
             filter.sort = Some("-received_at".into());
             t.all_cases
         }
@@ -531,15 +537,25 @@ pub async fn queue(
         Err(e) => return crate::error_page(&s, &p, e.into()).await,
     };
     let pages = (page.total + page.per_page - 1) / page.per_page;
+    // The next and previous pages keep every filter, each value encoded.
     let link = |n: i64| {
-        let mut u = format!("/queue/{name}?page={n}");
-        if !tab.is_empty() {
-            u.push_str(&format!("&tab={tab}"));
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("page", &n.to_string());
+        let open = q.open.map(|o| o.to_string());
+        for (k, v) in [
+            ("tab", Some(&tab).filter(|t| !t.is_empty())),
+            ("q", q.q.as_ref()),
+            ("state", q.state.as_ref()),
+            ("kind", q.kind.as_ref()),
+            ("deadline_status", q.deadline_status.as_ref()),
+            ("from", q.from.as_ref()),
+            ("open", open.as_ref()),
+        ] {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                query.append_pair(k, v);
+            }
         }
-        if let Some(q) = &q.q {
-            u.push_str(&format!("&q={q}"));
-        }
-        u
+        format!("/queue/{name}?{}", query.finish())
     };
     let org = s.store.org();
     let dispatch_units = if name == "dispatch" {
@@ -937,8 +953,8 @@ pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
     let open = count(ListFilter { open: Some(true), ..ListFilter::default() }).await;
     let overdue_n = count(ListFilter { deadline_status: Some("overdue".into()), ..ListFilter::default() }).await;
     let warning = count(ListFilter { deadline_status: Some("warning".into()), ..ListFilter::default() }).await;
-    let unsatisfied =
-        count(ListFilter { rating: Some("unsatisfied".into()), open: Some(true), ..ListFilter::default() }).await;
+    // The same filters as the lists each figure links to, so a figure and its list always agree.
+    let unsatisfied = count(ListFilter { unsatisfied: Some(true), ..ListFilter::default() }).await;
     let mut by_kind = vec![];
     for k in Kind::ALL {
         let n =
@@ -959,8 +975,8 @@ pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
     LeaderPage {
         jurisdiction: org.jurisdiction(&p.user.jurisdiction).map(|j| j.name.clone()).unwrap_or_default(),
         figures: vec![
-            Figure { label: t.today, value: received, href: "/queue/all?page=1".to_string(), tone: "" },
-            Figure { label: t.all_cases, value: open, href: "/queue/all".into(), tone: "" },
+            Figure { label: t.today, value: received, href: format!("/queue/all?from={today}"), tone: "" },
+            Figure { label: t.all_cases, value: open, href: "/queue/all?open=true".into(), tone: "" },
             Figure { label: t.warning, value: warning, href: "/queue/supervision?tab=warning".into(), tone: "warn" },
             Figure { label: t.overdue, value: overdue_n, href: "/queue/supervision?tab=overdue".into(), tone: "bad" },
             Figure {

@@ -639,7 +639,11 @@ pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
         Command::Answer { follow_up: true, .. } => next.state = Answered,
         Command::Answer { .. } => close(&mut next),
         Command::Dispatch { units, style, .. } => match &event.handling_jurisdiction {
-            Some(j) => next.handling_jurisdiction = j.clone(),
+            // The county team decides anew: a return before the pass-down cannot be sent back to a city unit.
+            Some(j) => {
+                next.handling_jurisdiction = j.clone();
+                next.returned_units.clear();
+            }
             None => {
                 next.returned_units.clear();
                 next.style = *style;

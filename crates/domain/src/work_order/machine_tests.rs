@@ -529,6 +529,12 @@ fn a_rejected_return_goes_back_to_the_units_that_returned_it() {
     assert_eq!(f.field, "reason");
     let back = ok(&w, &returned, &sup, sample(Action::RejectReturn));
     assert_eq!((back.state, &back.units, back.returned_units.is_empty()), (State::Dispatched, &dispatched.units, true));
+    // Passed down to a county: the county team decides anew, it cannot send the case back to a city unit.
+    let down = Command::Dispatch { units: vec![], jurisdiction: Some("450103".into()), note: None, style: None };
+    let passed = ok(&w, &returned, &sup, down);
+    assert!(passed.returned_units.is_empty());
+    let county = actor(Role::Supervisor, "450103", None);
+    assert!(matches!(run(&w, &passed, &county, sample(Action::RejectReturn)), Err(Refusal::WrongState { .. })));
     // Once dispatched anew there is no return left to reject.
     let redispatched = ok(&w, &returned, &sup, sample(Action::Dispatch));
     assert!(matches!(run(&w, &redispatched, &sup, sample(Action::RejectReturn)), Err(Refusal::WrongState { .. })));

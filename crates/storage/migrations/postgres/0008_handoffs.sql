@@ -11,7 +11,7 @@ ALTER TABLE work_orders ADD COLUMN unsatisfied BIGINT NOT NULL DEFAULT 0;
 -- Sent back to the unit at least once (a rejected reply or a redo): the unit inbox's 退回重办 tab.
 ALTER TABLE work_orders ADD COLUMN redone BIGINT NOT NULL DEFAULT 0;
 UPDATE work_orders SET extension_pending = 1 WHERE lifecycle LIKE '%"extension_request":{%';
-UPDATE work_orders SET unsatisfied = 1 WHERE rating = 'unsatisfied';
+UPDATE work_orders SET unsatisfied = 1 WHERE rating = 'unsatisfied' AND closed_at IS NULL;
 UPDATE work_orders SET redone = 1 WHERE lifecycle NOT LIKE '%"redos":0,%';
 -- Reports count received appeals by urgency and style too: the covering index of 0006, widened.
 DROP INDEX work_orders_received_report;

@@ -287,8 +287,11 @@ async fn typical_cases_are_marked_from_the_case(app: TestApp) {
     let (s, o) = try_act(&app, &sup, &o, json!({"action": "unmark_typical", "reason": "情况有变"})).await;
     assert_eq!((s, o["typical"].as_bool()), (StatusCode::OK, Some(false)));
     assert_eq!(app.count("typical_cases").await, 0);
-    let (s, _) = try_act(&app, &agent, &o, json!({"action": "mark_typical", "reason": "x"})).await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    for who in ["agent@450100", "discipline@450100", "leader@450100"] {
+        let t = app.login(who).await;
+        let (s, v) = try_act(&app, &t, &o, json!({"action": "mark_typical", "reason": "x"})).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{who}: {v}");
+    }
 }
 both!(typical_cases_are_marked_from_the_case);
 
@@ -305,6 +308,14 @@ async fn urgent_cases_sort_first_have_their_own_clock_and_go_by_sms(backend: Bac
     let urgent = create(&app, &agent, body).await;
     assert_eq!((urgent["urgency"].as_str(), urgent["policy"]["minutes"].as_i64()), (Some("urgent"), Some(120)));
     assert!(urgent["deadline"].as_str() < normal["deadline"].as_str() || urgent["deadline"] != normal["deadline"]);
+    // The public portal cannot make its own submission urgent.
+    let mut public = intake("help");
+    public["urgency"] = json!("urgent");
+    public.as_object_mut().unwrap().remove("line");
+    let (s, r) = app.post(None, "/portal/api/submit", public).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let (_, found) = app.get(Some(&sup), &format!("/api/v1/work-orders?q={}", r["number"].as_str().unwrap())).await;
+    assert_eq!(found["items"][0]["urgency"], "normal", "{found}");
     let mut bad = intake("help");
     bad["urgency"] = json!("very");
     let (s, v) = app.post(Some(&agent), "/api/v1/work-orders", bad).await;
@@ -328,6 +339,8 @@ async fn urgent_cases_sort_first_have_their_own_clock_and_go_by_sms(backend: Bac
         (urgent["id"].clone(), Some("13907710002"))
     );
     assert!(sms[0]["subject"].as_str().unwrap().contains("【紧急】"));
+    // Admins see which message went where, never the case's title or what was written on it.
+    assert!(out.as_array().unwrap().iter().all(|n| !n.to_string().contains("办理营业执照变更遇阻")), "{out}");
     // A supervisor may change the urgency; others may not.
     let (_, seen) = app.get(Some(&sup), &format!("/api/v1/work-orders/{}", normal["id"])).await;
     let (s, _) = try_act(&app, &agent, &seen, json!({"action": "set_urgency", "urgency": "urgent"})).await;
