@@ -235,7 +235,16 @@ pub struct Event {
     /// The SLA policy a change of urgency puts the case under, decided once.
     #[serde(default)]
     pub policy: Option<SlaPolicy>,
+    /// The rules the event was decided under, so that a history replays as it happened:
+    /// 0 before the hand-off rules (migration 0008), [`RULES`] since. See `apply`.
+    #[serde(default)]
+    pub rules: u8,
 }
+
+/// The rules `decide` applies now. Under the earlier rules (0) an answer left a consultation open, an
+/// unsatisfied follow-up did not put the case under supervision, and a return kept no units to send it
+/// back to.
+pub const RULES: u8 = 1;
 
 impl Event {
     /// The unit a report counts this event for: the lead unit a dispatch
@@ -422,6 +431,7 @@ pub fn decide(case: &Lifecycle, command: Command, ctx: &Context<'_>) -> Result<(
         deadline: None,
         handling_jurisdiction: None,
         policy: None,
+        rules: RULES,
     };
 
     // Parameters, normalised, and what the action decides once.
@@ -629,6 +639,7 @@ pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
     use State::*;
     let lead = event.unit_role == Some(UnitRole::Lead);
     check_state(case, event.command.action(), lead)?;
+    let legacy = event.rules == 0;
     let mut next = case.clone();
     let close = |next: &mut Lifecycle| {
         next.state = Closed;
@@ -636,6 +647,7 @@ pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
     };
     match &event.command {
         // A consultation answered on the call is done, unless a follow-up call was asked for.
+        Command::Answer { .. } if legacy => next.state = Answered,
         Command::Answer { follow_up: true, .. } => next.state = Answered,
         Command::Answer { .. } => close(&mut next),
         Command::Dispatch { units, style, .. } => match &event.handling_jurisdiction {
@@ -666,6 +678,9 @@ pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
         Command::Return { reason } => {
             next.last_return_reason = Some(reason.clone());
             next.returned_units = std::mem::take(&mut next.units);
+            if legacy {
+                next.returned_units.clear();
+            }
             next.extension_request = None;
             next.paused_since = None;
             next.returns += 1;
@@ -697,7 +712,7 @@ pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
             // An unsatisfied work order waits for redo or a supervisor's decision to close, under supervision.
             if *rating != Some(Rating::Unsatisfied) || case.state == Answered {
                 close(&mut next);
-            } else {
+            } else if !legacy {
                 next.supervised = true;
                 next.unsatisfied = true;
             }

@@ -677,3 +677,40 @@ fn messages_about_discipline_cases_carry_the_number_only() {
     assert!(!subject.contains("张某") && !body.contains("张某"), "{subject} {body}");
     assert!(body.contains("ZTJ-20240304-0001"));
 }
+
+#[test]
+fn histories_recorded_under_the_earlier_rules_replay_as_they_happened() {
+    let w = world();
+    let agent = actor(Role::Agent, "450100", None);
+    let sup = actor(Role::Supervisor, "450100", None);
+    let lead = actor(Role::Handler, "450100", Some("450100-SWJ"));
+    // Events as recorded before the hand-off rules: no `rules`, no `follow_up`, `close`, `style`.
+    let old = |e: Event| Event { rules: 0, ..e };
+    let step = |c: &Lifecycle, who: &Actor, cmd: Command| {
+        let (e, _) = run(&w, c, who, cmd).unwrap();
+        let e = old(e);
+        let next = apply(c, &e).unwrap();
+        (e, next)
+    };
+    // A consultation answered, then followed up: the old answer left it open.
+    let reg = registration(Kind::Consultation);
+    let c = Lifecycle::register(&reg);
+    let (e1, c) = step(&c, &agent, Command::Answer { text: "按政策办理".into(), article: None, follow_up: false });
+    assert_eq!(c.state, State::Answered);
+    let (e2, c) = step(&c, &agent, sample(Action::FollowUp));
+    assert_eq!(c.state, State::Closed);
+    assert_eq!(replay(&reg, &[e1, e2]).unwrap(), c);
+    // An unsatisfied follow-up was supervised by a separate step, and a return kept no units.
+    let mut c = case_in(&w, State::PendingFollowUp);
+    let unsatisfied = Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: None, note: None };
+    (_, c) = step(&c, &agent, unsatisfied);
+    assert!(!c.supervised && !c.unsatisfied);
+    (_, c) = step(&c, &sup, sample(Action::Supervise));
+    assert!(c.supervised);
+    let (_, returned) = step(&case_in(&w, State::Dispatched), &lead, sample(Action::Return));
+    assert!(returned.returned_units.is_empty());
+    // And an old event reads without the fields added since.
+    let json = r#"{"at":"2024-03-04T02:00:00Z","unit":null,"unit_role":null,"command":{"action":"approve_extension"},"deadline":null,"handling_jurisdiction":null}"#;
+    let e: Event = serde_json::from_str(json).unwrap();
+    assert_eq!((e.rules, e.command), (0, Command::ApproveExtension { until: None, note: None }));
+}

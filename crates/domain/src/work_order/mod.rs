@@ -5,8 +5,8 @@ mod machine;
 mod number;
 
 pub use machine::{
-    Actor, Command, Context, Event, ExtensionRequest, Lifecycle, Refusal, Registration, apply, available_actions,
-    check_state, decide, replay,
+    Actor, Command, Context, Event, ExtensionRequest, Lifecycle, RULES, Refusal, Registration, apply,
+    available_actions, check_state, decide, replay,
 };
 pub use number::{OrderNumber, Series};
 

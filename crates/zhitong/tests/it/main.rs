@@ -17,5 +17,6 @@ mod schema;
 mod search;
 mod security;
 mod system;
+mod upgrade;
 mod web;
 mod work_orders;

@@ -14,7 +14,7 @@ use crate::{both, helpers::TestApp};
 /// The work-order columns as stored (read directly, not through the reports code).
 type Raw = zhitong_storage::RawOrder;
 
-async fn raw(app: &TestApp) -> (Vec<Raw>, Vec<(i64, String, i64, Value)>) {
+pub(crate) async fn raw(app: &TestApp) -> (Vec<Raw>, Vec<(i64, String, i64, Value)>) {
     let store = &app.store;
     // The test reads the tables directly, not through the reports code.
     let rows = store.debug_rows().await.unwrap();
@@ -28,7 +28,7 @@ async fn raw(app: &TestApp) -> (Vec<Raw>, Vec<(i64, String, i64, Value)>) {
     (rows, events)
 }
 
-fn ms(d: Date) -> i64 {
+pub(crate) fn ms(d: Date) -> i64 {
     instant(d.to_datetime(jiff::civil::Time::midnight())).as_millisecond()
 }
 
@@ -37,7 +37,14 @@ fn for_discipline(r: &Raw) -> bool {
     r.kind == "complaint" || r.kind == "report"
 }
 
-fn check(report: &Value, rows: &[Raw], events: &[(i64, String, i64, Value)], from: i64, to: i64, what: &str) {
+pub(crate) fn check(
+    report: &Value,
+    rows: &[Raw],
+    events: &[(i64, String, i64, Value)],
+    from: i64,
+    to: i64,
+    what: &str,
+) {
     check_as(report, rows, events, from, to, what, false)
 }
 
