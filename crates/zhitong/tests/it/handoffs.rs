@@ -359,6 +359,7 @@ async fn urgent_cases_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(zhitong_skip_postgres, ignore = "ZHITONG_TEST_POSTGRES=skip")]
 async fn urgent_cases_postgres() {
     if crate::helpers::postgres_wanted() {
         urgent_cases_sort_first_have_their_own_clock_and_go_by_sms(Backend::Postgres).await

@@ -24,6 +24,7 @@ macro_rules! both {
                 super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(zhitong_skip_postgres, ignore = "ZHITONG_TEST_POSTGRES=skip")]
             async fn postgres() {
                 if let Some(app) = $crate::helpers::TestApp::spawn_postgres().await {
                     super::$name(app).await

@@ -204,6 +204,7 @@ mod discipline_notices {
         super::discipline_notices_carry_no_title(super::Backend::Sqlite).await
     }
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(zhitong_skip_postgres, ignore = "ZHITONG_TEST_POSTGRES=skip")]
     async fn postgres() {
         if crate::helpers::postgres_wanted() {
             super::discipline_notices_carry_no_title(super::Backend::Postgres).await
@@ -533,6 +534,7 @@ mod headers {
         super::headers_and_metrics(super::Backend::Sqlite).await
     }
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(zhitong_skip_postgres, ignore = "ZHITONG_TEST_POSTGRES=skip")]
     async fn postgres() {
         if crate::helpers::postgres_wanted() {
             super::headers_and_metrics(super::Backend::Postgres).await
@@ -871,6 +873,7 @@ mod second_factor {
         super::second_factor_and_sessions(super::Backend::Sqlite).await
     }
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(zhitong_skip_postgres, ignore = "ZHITONG_TEST_POSTGRES=skip")]
     async fn postgres() {
         if crate::helpers::postgres_wanted() {
             super::second_factor_and_sessions(super::Backend::Postgres).await

@@ -160,6 +160,7 @@ async fn every_fixture_upgrades_on_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(zhitong_skip_postgres, ignore = "ZHITONG_TEST_POSTGRES=skip")]
 async fn every_fixture_upgrades_on_postgres() {
     if postgres_wanted() {
         every_fixture_upgrades(Backend::Postgres).await
