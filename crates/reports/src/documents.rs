@@ -211,12 +211,15 @@ pub fn docx(r: &Report, unit_name: &dyn Fn(&str) -> String) -> Result<Vec<u8>, S
                 .align(AlignmentType::Center),
         )
         .add_paragraph(
-            Paragraph::new()
-                .add_run(text(&format!("直通〔{}〕号", &r.period.from[..7]), 32, "仿宋_GB2312"))
-                .align(AlignmentType::Center),
+            Paragraph::new().add_run(text(&r.document_number, 32, "仿宋_GB2312")).align(AlignmentType::Center),
         )
         .add_paragraph(Paragraph::new().add_run(text(&title(r), 44, "方正小标宋简体")).align(AlignmentType::Center))
-        .add_paragraph(Paragraph::new().add_run(text("各有关单位：", 32, "仿宋_GB2312")))
+        // The daily report goes up to the leaders (呈报); the analysis and the bulletin go out to the units.
+        .add_paragraph(Paragraph::new().add_run(text(
+            if r.report == crate::Period::Daily { "各位领导：" } else { "各有关单位：" },
+            32,
+            "仿宋_GB2312",
+        )))
         .add_paragraph(body(&r.narrative))
         .add_paragraph(heading("一、总体情况"));
     let mut rows = vec![TableRow::new(vec![cell("指标", true), cell("本期", true)])];
@@ -248,16 +251,32 @@ pub fn docx(r: &Report, unit_name: &dyn Fn(&str) -> String) -> Result<Vec<u8>, S
         .add_paragraph(heading("三、超期未办结工单"))
         .add_table(case_table(&r.overdue_list))
         .add_paragraph(heading("四、回访不满意工单"))
-        .add_table(case_table(&r.unsatisfied_list))
-        .add_paragraph(heading("五、典型案例"));
-    for (c, note) in &r.typical_list {
-        doc = doc.add_paragraph(body(&format!("{}（{}）：{}", c.title, c.number, note)));
+        .add_table(case_table(&r.unsatisfied_list));
+    // No empty heading: 典型案例 only when there are some.
+    if !r.typical_list.is_empty() {
+        doc = doc.add_paragraph(heading("五、典型案例"));
+        for (c, note) in &r.typical_list {
+            doc = doc.add_paragraph(body(&format!("{}（{}）：{}", c.title, c.number, note)));
+        }
     }
-    doc = doc.add_paragraph(body("请各承办单位对照通报问题，认真整改，按时办结，切实提升企业满意度。")).add_paragraph(
-        Paragraph::new()
-            .add_run(text(&format!("{}优化营商环境服务企业直通车工作专班", r.jurisdiction_name), 32, "仿宋_GB2312"))
-            .align(AlignmentType::Right),
-    );
+    let closing = match r.report {
+        crate::Period::Daily => "特此报告。",
+        _ => "请各承办单位对照通报问题，认真整改，按时办结，切实提升企业满意度。",
+    };
+    // The issuing body, and the date under it (the day after the period, when the document is issued).
+    let issued = jiff::civil::Date::strptime("%Y-%m-%d", &r.period.last_day)
+        .ok()
+        .and_then(|d| d.tomorrow().ok())
+        .map(|d| format!("{}年{}月{}日", d.year(), d.month(), d.day()))
+        .unwrap_or_default();
+    doc = doc
+        .add_paragraph(body(closing))
+        .add_paragraph(
+            Paragraph::new()
+                .add_run(text(&format!("{}优化营商环境服务企业直通车工作专班", r.jurisdiction_name), 32, "仿宋_GB2312"))
+                .align(AlignmentType::Right),
+        )
+        .add_paragraph(Paragraph::new().add_run(text(&issued, 32, "仿宋_GB2312")).align(AlignmentType::Right));
     let mut out = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut out).map_err(|e| e.to_string())?;
     Ok(out.into_inner())

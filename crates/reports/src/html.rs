@@ -63,10 +63,15 @@ fn cases(title: &str, list: &[CaseRef]) -> String {
 pub fn fragment(r: &Report, unit_name: &dyn Fn(&str) -> String, jurisdiction_name: &dyn Fn(&str) -> String) -> String {
     let f = &r.figures;
     let mut s = format!(
-        "<h1>{}</h1><p class=\"period\">{} 至 {}</p><p class=\"narrative\">{}</p><table class=\"summary\"><tr><th>指标</th><th>本期</th></tr>",
+        "<p class=\"doc-number\">{}</p><h1>{}</h1><p class=\"period\">{}</p><p class=\"narrative\">{}</p><table class=\"summary\"><tr><th>指标</th><th>本期</th></tr>",
+        escape(&r.document_number),
         escape(&documents::title(r)),
-        &r.period.from[..10],
-        &r.period.last_day,
+        // One day is one date.
+        if r.period.from[..10] == r.period.last_day {
+            r.period.last_day.clone()
+        } else {
+            format!("{} 至 {}", &r.period.from[..10], r.period.last_day)
+        },
         escape(&r.narrative)
     );
     for (k, v) in documents::summary(r) {

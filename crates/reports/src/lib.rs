@@ -189,6 +189,10 @@ pub struct Report {
     pub jurisdiction_ranking: Vec<(String, Option<f64>)>,
     /// A few sentences in Chinese, built only from the figures above.
     pub narrative: String,
+    /// 发文字号 (GB/T 9704-2012), `直通〔YYYY〕N号`: numbered per kind and year — the daily report by the day
+    /// of the year, the weekly analysis by its ISO week, the monthly bulletin by its month.
+    #[serde(default)]
+    pub document_number: String,
 }
 
 fn rate(n: i64, d: i64) -> Option<f64> {
@@ -420,17 +424,21 @@ pub async fn build(
         std::cmp::Ordering::Equal => "与上期持平".to_string(),
     };
     let f = &figures_now;
+    // A topic-less appeal is no topic to name in the text.
     let rising = topics_rising
-        .first()
+        .iter()
+        .find(|(t, _, _)| t != "none" && org.topic(t).is_some())
         .map(|(t, n, b)| {
             let label = org.topic(t).map(|x| x.name.clone()).unwrap_or_else(|| t.clone());
             format!("“{label}”类诉求上升最多（{b}件→{n}件）。")
         })
         .unwrap_or_default();
+    // One day is one date; a longer period is from … to ….
+    let last_d = to_d.yesterday().expect("date in range");
+    let when = if from_d == last_d { from_d.to_string() } else { format!("{from_d}至{last_d}") };
     let narrative = format!(
-        "{name}{}至{}共受理企业诉求{}件，{}；其中咨询{}件、求助{}件、建议{}件、{}{}件。办结{}件，按时办结率{}；回访评价{}件，满意率{}。期末超期未办结{}件，退单{}次，延期{}次，重复诉求{}件。{}",
-        from_d,
-        to_d.yesterday().expect("date in range"),
+        "{name}{}共受理企业诉求{}件，{}；其中咨询{}件、求助{}件、建议{}件、{}{}件。办结{}件，按时办结率{}；回访评价{}件，满意率{}。期末超期未办结{}件，退单{}次，延期{}次，重复诉求{}件。{}",
+        when,
         f.received,
         trend(f.received, previous.received),
         f.by_kind.get("consultation").copied().unwrap_or(0),
@@ -452,7 +460,17 @@ pub async fn build(
         f.repeat_appeals,
         rising,
     );
+    let document_number = format!(
+        "直通〔{}〕{}号",
+        from_d.year(),
+        match period {
+            Period::Daily => from_d.day_of_year() as i32,
+            Period::Weekly => from_d.iso_week_date().week() as i32,
+            Period::Monthly => from_d.month() as i32,
+        }
+    );
     Ok(Report {
+        document_number,
         report: period,
         jurisdiction: jurisdiction.to_string(),
         jurisdiction_name: name,

@@ -429,6 +429,31 @@ async fn documents_carry_the_same_numbers(app: TestApp) {
     assert!(xml.contains(json["narrative"].as_str().unwrap()), "the narrative, word for word");
     assert!(xml.contains(&format!(">{}<", json["closed"])), "the closed count in the table");
     assert!(xml.contains("部门协同、当日办结"), "the typical case");
+    // 发文字号 of the form 直通〔YYYY〕N号 (the month's number for a bulletin), the units addressed, and the
+    // issuing body with the date under it.
+    let month = date.month();
+    assert_eq!(json["document_number"], format!("直通〔{}〕{month}号", date.year()));
+    assert!(xml.contains(&format!("直通〔{}〕{month}号", date.year())), "the 发文字号 in the document");
+    assert!(xml.contains("各有关单位："));
+    let issued = date.last_of_month().tomorrow().unwrap();
+    assert!(xml.contains(&format!("{}年{}月{}日", issued.year(), issued.month(), issued.day())), "the date");
+    // The daily report is a 呈报 to the leaders, dated, and names one day once.
+    let (_, daily) = app.get(Some(&leader), &format!("/api/v1/reports/daily?date={date}")).await;
+    assert_eq!(daily["document_number"], format!("直通〔{}〕{}号", date.year(), date.day_of_year()));
+    let narrative = daily["narrative"].as_str().unwrap();
+    assert!(narrative.contains(&date.to_string()) && !narrative.contains("至"), "{narrative}");
+    assert!(!narrative.contains("none") && !json["narrative"].as_str().unwrap().contains("none"));
+    let r = app
+        .client
+        .get(format!("{}/api/v1/reports/daily?date={date}&format=docx", app.base))
+        .bearer_auth(&leader)
+        .send()
+        .await
+        .unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml).unwrap();
+    assert!(xml.contains("各位领导：") && !xml.contains("各有关单位") && xml.contains("特此报告"), "a 呈报");
 
     let (media, html) = get(url("html")).await;
     assert!(media.starts_with("text/html"));
