@@ -153,6 +153,15 @@ async fn every_fixture_upgrades(backend: Backend) {
         assert!(inbox.as_array().unwrap().iter().any(|m| m["work_order_id"] == open["id"]), "{what}: told");
         let (replayed, stored) = app.store.replay_history(open["id"].as_i64().unwrap()).await.unwrap();
         assert_eq!(replayed, stored, "{what}: old and new events replay together");
+        // The SQLite copy goes with the server.
+        let copy = app.database_url().strip_prefix("sqlite://").map(|u| u.split('?').next().unwrap_or(u).to_string());
+        app.store.close().await;
+        drop(app);
+        if let Some(file) = copy {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{file}{suffix}"));
+            }
+        }
     }
 }
 
