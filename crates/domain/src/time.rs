@@ -34,6 +34,11 @@ pub fn rfc3339(ts: Timestamp) -> String {
 }
 
 /// Milliseconds since the epoch: how both database backends store instants.
+/// An instant as people read it in messages and documents: Shanghai time to the minute, `2026-12-01 17:30`.
+pub fn minutes(ts: Timestamp) -> String {
+    local(ts).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
 pub fn to_millis(ts: Timestamp) -> i64 {
     ts.as_millisecond()
 }

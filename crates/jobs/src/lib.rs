@@ -89,10 +89,6 @@ const WATERMARK: &str = "scheduler.warning_watermark";
 const BATCH: i64 = 500;
 const WARNING_BATCH: i64 = 5000;
 
-fn local_minutes(t: Timestamp) -> String {
-    local(t).strftime("%Y-%m-%d %H:%M").to_string()
-}
-
 impl Jobs {
     pub fn new(store: Store, settings: JobSettings) -> Self {
         Self { store, settings, reports_checked: std::sync::Mutex::new(None) }
@@ -222,7 +218,7 @@ impl Jobs {
                 people.extend(self.store.role_recipients(Role::Supervisor, &c.handling_jurisdiction).await?);
             }
         }
-        let deadline = c.deadline.map(local_minutes).unwrap_or_else(|| "—".into());
+        let deadline = c.deadline.map(zhitong_domain::time::minutes).unwrap_or_else(|| "—".into());
         // A complaint's or report's title never leaves the discipline commission's screens: not in an
         // e-mail, an SMS gateway's log or an outbox row. The number is enough to find it.
         let named = if c.discipline_only { c.number.clone() } else { format!("{}「{}」", c.number, c.title) };

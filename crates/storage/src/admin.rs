@@ -211,7 +211,7 @@ impl Store {
         let body = format!(
             "管理员 {} 于 {} 重置了您的登录密码。下次登录时须设置新密码；如非您本人申请，请立即联系安全管理员。",
             actor.username,
-            zhitong_domain::time::local(now).strftime("%Y-%m-%d %H:%M")
+            zhitong_domain::time::minutes(now)
         );
         let mut messages = vec![];
         for (channel, to) in [(crate::INBOX, None), (crate::EMAIL, email), (crate::SMS, mobile)] {

@@ -66,12 +66,18 @@ impl DeadlineBook {
     }
 
     fn urgent_with_source(&self, jurisdiction: &DivisionCode, kind: Kind) -> (Option<SlaPolicy>, Option<String>) {
-        for j in self.tree.path_from_root(jurisdiction).iter().rev() {
-            if let Some(p) = self.urgent.get(&(j.clone(), kind)) {
-                return (Some(*p), Some(j.to_string()));
-            }
-        }
-        (kind.default_urgent_policy(), None)
+        self.nearest(jurisdiction, |j| self.urgent.get(&(j.clone(), kind)))
+            .unwrap_or_else(|| (kind.default_urgent_policy(), None))
+    }
+
+    /// The policy set nearest to `jurisdiction` (itself, then upwards), with the jurisdiction that set it.
+    fn nearest<'a>(
+        &'a self,
+        jurisdiction: &DivisionCode,
+        set_at: impl Fn(&DivisionCode) -> Option<&'a SlaPolicy>,
+    ) -> Option<(Option<SlaPolicy>, Option<String>)> {
+        let path = self.tree.path_from_root(jurisdiction);
+        path.iter().rev().find_map(|j| set_at(j).map(|p| (Some(*p), Some(j.to_string()))))
     }
 
     fn policy_with_source(
@@ -82,12 +88,8 @@ impl DeadlineBook {
     ) -> (Option<SlaPolicy>, Option<String>) {
         // Regular and non-regular differ only for help and suggestions.
         let regular = regular || !matches!(kind, Kind::Help | Kind::Suggestion);
-        for j in self.tree.path_from_root(jurisdiction).iter().rev() {
-            if let Some(p) = self.policies.get(&(j.clone(), kind, regular)) {
-                return (Some(*p), Some(j.to_string()));
-            }
-        }
-        (kind.default_policy(regular), None)
+        self.nearest(jurisdiction, |j| self.policies.get(&(j.clone(), kind, regular)))
+            .unwrap_or_else(|| (kind.default_policy(regular), None))
     }
 }
 
@@ -152,6 +154,19 @@ fn admin_check(actor: &Actor, jurisdiction: &DivisionCode, tree: &JurisdictionTr
     } else {
         Err(Refusal::Forbidden("只有本辖区的管理员可以修改日历和办理时限".into()).into())
     }
+}
+
+/// A stored policy row: where it applies, the kind, and the policy. A row naming a jurisdiction, kind or
+/// clock this version does not know is left out.
+fn policy_row(r: &sqlx::any::AnyRow) -> Result<Option<(DivisionCode, Kind, SlaPolicy)>> {
+    let (Ok(j), Some(kind), Some(clock)) = (
+        DivisionCode::parse("jurisdiction", &r.text("jurisdiction")?),
+        Kind::from_code(&r.text("kind")?),
+        Clock::from_code(&r.text("clock")?),
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some((j, kind, SlaPolicy { clock, minutes: r.int("minutes")?, pausable: r.flag("pausable")? })))
 }
 
 fn hhmm(t: Time) -> String {
@@ -219,29 +234,18 @@ impl Store {
             .fetch_all(self.reader())
             .await?;
         for r in &rows {
-            let (Ok(j), Some(kind), Some(clock)) = (
-                DivisionCode::parse("jurisdiction", &r.text("jurisdiction")?),
-                Kind::from_code(&r.text("kind")?),
-                Clock::from_code(&r.text("clock")?),
-            ) else {
-                continue;
-            };
-            let p = SlaPolicy { clock, minutes: r.int("minutes")?, pausable: r.flag("pausable")? };
-            policies.insert((j, kind, r.flag("regular")?), p);
+            if let Some((j, kind, p)) = policy_row(r)? {
+                policies.insert((j, kind, r.flag("regular")?), p);
+            }
         }
         let mut urgent = BTreeMap::new();
         let rows = sqlx::query("SELECT jurisdiction, kind, clock, minutes, pausable FROM sla_urgent_policies")
             .fetch_all(self.reader())
             .await?;
         for r in &rows {
-            let (Ok(j), Some(kind), Some(clock)) = (
-                DivisionCode::parse("jurisdiction", &r.text("jurisdiction")?),
-                Kind::from_code(&r.text("kind")?),
-                Clock::from_code(&r.text("clock")?),
-            ) else {
-                continue;
-            };
-            urgent.insert((j, kind), SlaPolicy { clock, minutes: r.int("minutes")?, pausable: r.flag("pausable")? });
+            if let Some((j, kind, p)) = policy_row(r)? {
+                urgent.insert((j, kind), p);
+            }
         }
         let book = DeadlineBook { default_calendar: Arc::new(base), calendars, policies, urgent, tree: tree.clone() };
         *self.deadlines.write().expect("deadline lock") = Arc::new(book);

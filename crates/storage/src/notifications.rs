@@ -73,6 +73,11 @@ fn recipients(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<Recipient>> {
         .collect()
 }
 
+/// Who is told, by the scheduler and by hand-offs alike: a unit's handlers; one role of one jurisdiction.
+const UNIT_PEOPLE: &str = "SELECT id, email, mobile FROM users WHERE active = 1 AND role = 'handler' AND unit = $1";
+const ROLE_PEOPLE: &str =
+    "SELECT id, email, mobile FROM users WHERE active = 1 AND role = $1 AND jurisdiction = $2 AND password_hash <> '!'";
+
 const COLUMNS: &str = "n.id, u.username, n.channel, n.recipient, n.work_order_id, n.subject, n.body, n.status, n.attempts, \
      n.last_error, n.created_at, n.sent_at, n.read_at";
 
@@ -132,18 +137,12 @@ impl Store {
 
     /// Handlers of a unit.
     pub async fn unit_recipients(&self, unit: &str) -> Result<Vec<Recipient>> {
-        let query = sqlx::query("SELECT id, email, mobile FROM users WHERE active = 1 AND unit = $1").bind(unit);
-        recipients(query.fetch_all(self.reader()).await?)
+        recipients(sqlx::query(UNIT_PEOPLE).bind(unit).fetch_all(self.reader()).await?)
     }
 
     /// People of one role in one jurisdiction (service users such as `system` excluded).
     pub async fn role_recipients(&self, role: Role, jurisdiction: &str) -> Result<Vec<Recipient>> {
-        let query = sqlx::query(
-            "SELECT id, email, mobile FROM users WHERE active = 1 AND role = $1 AND jurisdiction = $2 AND password_hash <> '!'",
-        )
-        .bind(role.code())
-        .bind(jurisdiction);
-        recipients(query.fetch_all(self.reader()).await?)
+        recipients(sqlx::query(ROLE_PEOPLE).bind(role.code()).bind(jurisdiction).fetch_all(self.reader()).await?)
     }
 
     /// Unread messages in a user's inbox.
@@ -353,19 +352,9 @@ impl Store {
         let mut people: Vec<Recipient> = vec![];
         for a in audiences {
             let q = match a {
-                Audience::Unit(u) => sqlx::query(
-                    "SELECT id, email, mobile FROM users WHERE active = 1 AND role = 'handler' AND unit = $1",
-                )
-                .bind(u.clone()),
-                Audience::Supervisors(j) | Audience::Discipline(j) => {
-                    let role = if matches!(a, Audience::Supervisors(_)) { Role::Supervisor } else { Role::Discipline };
-                    sqlx::query(
-                        "SELECT id, email, mobile FROM users WHERE active = 1 AND role = $1 AND jurisdiction = $2 \
-                         AND password_hash <> '!'",
-                    )
-                    .bind(role.code())
-                    .bind(j.to_string())
-                }
+                Audience::Unit(u) => sqlx::query(UNIT_PEOPLE).bind(u.clone()),
+                Audience::Supervisors(j) => sqlx::query(ROLE_PEOPLE).bind(Role::Supervisor.code()).bind(j.to_string()),
+                Audience::Discipline(j) => sqlx::query(ROLE_PEOPLE).bind(Role::Discipline.code()).bind(j.to_string()),
             };
             people.extend(recipients(q.fetch_all(&mut **tx).await?)?);
         }

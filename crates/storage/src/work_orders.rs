@@ -531,7 +531,7 @@ impl Store {
         // A complaint or report reaches the discipline commission the moment it is recorded.
         let to = handoff::on_intake(&case);
         if !to.is_empty() {
-            let deadline = case.deadline.map(|d| local(d).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+            let deadline = case.deadline.map(zhitong_domain::time::minutes).unwrap_or_default();
             let text = handoff::message(Action::Register, &case, &number.to_string(), &deadline, None);
             let key = format!("h:register:{id}:1");
             self.hand_off(&mut tx, &key, id, &to, actor, text, handoff::by_sms(&case), now).await?;
@@ -676,7 +676,7 @@ impl Store {
             let number = row.text("number")?;
             // A complaint's or report's title never leaves the discipline commission's screens.
             let named = if next.discipline_only { number } else { format!("{number}「{}」", row.text("title")?) };
-            let deadline = next.deadline.map(|d| local(d).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+            let deadline = next.deadline.map(zhitong_domain::time::minutes).unwrap_or_default();
             let said = match &event.command {
                 Command::Return { reason }
                 | Command::RejectReply { reason }
@@ -1091,7 +1091,7 @@ impl Store {
             urgency: case.urgency.code().into(),
             style: case.style.map(|s| s.code().into()),
             typical: case.typical,
-            unsatisfied: case.unsatisfied && case.closed_at.is_none(),
+            unsatisfied: case.in_unsatisfied_loop(),
             actions: available_actions(&case, actor, &org.tree).into_iter().map(|a| a.code().to_string()).collect(),
         };
         Ok((view, case))
@@ -1119,11 +1119,7 @@ pub(crate) async fn write_queue_columns(tx: &mut Transaction<'static, Any>, id: 
     .bind(case.style.map(|s| s.code()))
     .bind(case.typical as i64)
     .bind(case.extension_request.is_some() as i64)
-    // Cases rated unsatisfied before the flag existed count too while they keep the rating.
-    .bind(
-        ((case.unsatisfied || case.rating == Some(zhitong_domain::work_order::Rating::Unsatisfied))
-            && case.closed_at.is_none()) as i64,
-    )
+    .bind(case.in_unsatisfied_loop() as i64)
     .bind(id)
     .bind((case.redos > 0) as i64)
     .execute(&mut **tx)

@@ -90,8 +90,17 @@ fn hm(ts: &str) -> String {
     parse_instant(ts).map(|t| local(t).strftime("%m-%d %H:%M").to_string()).unwrap_or_default()
 }
 
-fn ymdhm(ts: &str) -> String {
-    parse_instant(ts).map(|t| local(t).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
+/// The options of a select: each value's code and its label in the page's language.
+fn choices<T: Copy>(
+    all: &[T],
+    lang: Lang,
+    named: fn(T) -> (&'static str, &'static str),
+) -> Vec<(&'static str, String)> {
+    all.iter().map(|x| named(*x)).map(|(code, zh)| (code, lang.label(zh, code))).collect()
+}
+
+pub(crate) fn ymdhm(ts: &str) -> String {
+    parse_instant(ts).map(zhitong_domain::time::minutes).unwrap_or_default()
 }
 
 /// A call registered more than an hour after it came in (telephony lag is minutes): say when it was entered.
@@ -587,10 +596,7 @@ pub async fn queue(
         next: (page.page < pages).then(|| link(page.page + 1)),
         q: q.q.clone().unwrap_or_default(),
         dispatch_units,
-        styles: zhitong_domain::work_order::Style::ALL
-            .iter()
-            .map(|x| (x.code(), p.lang.label(x.label(), x.code())))
-            .collect(),
+        styles: choices(zhitong_domain::work_order::Style::ALL, p.lang, |x| (x.code(), x.label())),
         inline_supervision: name == "supervision" && matches!(p.user.role, Role::Supervisor | Role::Discipline),
         f: frame(&s, &p, &format!("/queue/{name}")).await,
     }
@@ -898,14 +904,8 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i6
         extension_until: o.extension_request.as_ref().map(|x| ymdhm(&x.until)).unwrap_or_default(),
         instructions: if unread_instructions > 0 { instructions } else { vec![] },
         unread_instructions,
-        styles: zhitong_domain::work_order::Style::ALL
-            .iter()
-            .map(|x| (x.code(), p.lang.label(x.label(), x.code())))
-            .collect(),
-        urgencies: zhitong_domain::work_order::Urgency::ALL
-            .iter()
-            .map(|x| (x.code(), p.lang.label(x.label(), x.code())))
-            .collect(),
+        styles: choices(zhitong_domain::work_order::Style::ALL, p.lang, |x| (x.code(), x.label())),
+        urgencies: choices(zhitong_domain::work_order::Urgency::ALL, p.lang, |x| (x.code(), x.label())),
         f: frame(&s, &p, "/cases").await,
         o,
     };

@@ -114,11 +114,7 @@ async fn track(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<Tr
             Err(_) => (None, Some("未找到：请核对工单编号和查询码".to_string())),
         }
     };
-    let local = |ts: &str| {
-        zhitong_domain::time::parse_instant(ts)
-            .map(|t| zhitong_domain::time::local(t).strftime("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_default()
-    };
+    let local = crate::pages::ymdhm;
     let deadline = status.as_ref().and_then(|s| s.deadline.as_deref()).map(local).unwrap_or_else(|| "—".into());
     let rating = status
         .as_ref()

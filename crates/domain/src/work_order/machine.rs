@@ -347,6 +347,13 @@ impl Lifecycle {
         }
     }
 
+    /// In the unsatisfied loop: rated unsatisfied (now, or before a redo) and not closed since. Only a
+    /// supervisor may end it with `close`, saying why; until then it is on the board's 不满意 list.
+    /// (Cases rated before the flag existed count while they keep the rating.)
+    pub fn in_unsatisfied_loop(&self) -> bool {
+        (self.unsatisfied || self.rating == Some(Rating::Unsatisfied)) && self.closed_at.is_none()
+    }
+
     pub fn lead_unit(&self) -> Option<&str> {
         self.units.iter().find(|a| a.role == UnitRole::Lead).map(|a| a.unit.as_str())
     }
@@ -580,7 +587,7 @@ pub fn decide(case: &Lifecycle, command: Command, ctx: &Context<'_>) -> Result<(
         Command::Redo { reason } => Command::Redo { reason: opt_text("reason", &reason)? },
         Command::Close { note, reason } => {
             let reason = opt_text("reason", &reason)?;
-            if case.rating == Some(Rating::Unsatisfied) && case.state != State::WithDiscipline && reason.is_none() {
+            if case.in_unsatisfied_loop() && case.state != State::WithDiscipline && reason.is_none() {
                 return Err(FieldError::new("reason", "回访不满意的工单须写明办结理由").into());
             }
             Command::Close { note: opt_text("note", &note)?, reason }
@@ -799,7 +806,7 @@ fn permitted(case: &Lifecycle, actor: &Actor, action: Action, tree: &Jurisdictio
     }
     // The unsatisfied loop: only the supervision team may end it without a redo (and says why).
     if action == Action::Close
-        && case.rating == Some(Rating::Unsatisfied)
+        && case.in_unsatisfied_loop()
         && case.state != State::WithDiscipline
         && actor.role != Role::Supervisor
     {

@@ -513,6 +513,14 @@ fn the_unsatisfied_loop_is_supervised_and_closed_only_by_a_supervisor_with_a_rea
     // A redo keeps it on the board's 不满意 list until it is closed.
     let redone = ok(&w, &c, &agent, sample(Action::Redo));
     assert_eq!((redone.state, redone.unsatisfied, redone.rating), (State::Accepted, true, None));
+    // Answered again and approved, still in the loop: the agent cannot close it without a follow-up.
+    let lead = actor(Role::Handler, "450100", Some("450100-SWJ"));
+    let again = ok(&w, &redone, &lead, sample(Action::Reply));
+    let again = ok(&w, &again, &sup, Command::ApproveReply);
+    assert!(again.in_unsatisfied_loop() && again.rating.is_none());
+    assert!(matches!(run(&w, &again, &agent, sample(Action::Close)), Err(Refusal::Forbidden(_))));
+    let happy = ok(&w, &again, &agent, sample(Action::FollowUp));
+    assert!(happy.state == State::Closed && !happy.in_unsatisfied_loop());
 }
 
 #[test]
