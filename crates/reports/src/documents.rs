@@ -1,14 +1,51 @@
-//! The report as files staff open in Excel / WPS and Word / WPS: a workbook
-//! with one sheet per table, and the bulletin laid out as an official notice
-//! (红头文件 style: title, document number, body in 仿宋, tables) that they
-//! can edit. Both are built from the same `Report` as the JSON and the page.
+//! The report as a document: one outline of sections (headings, paragraphs,
+//! tables, the trend chart) built once from the `Report`, then written as an
+//! HTML page (`html`), a Word document in the form of an official document
+//! (GB/T 9704-2012 where it applies: 发文字号, 主送, text in 仿宋, the issuing
+//! body and date under the text) and a workbook with one sheet per table.
+//! Each report kind has its own outline: the daily report is a 呈报 to the
+//! leaders, the weekly analysis looks at hot spots, repeats and laggards and
+//! ends with 问题与建议, the monthly bulletin (通报) ranks and names units.
 
 use docx_rs::{AlignmentType, Docx, Paragraph, Run, RunFonts, Table, TableCell, TableRow};
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, XlsxError};
 
-use crate::{CaseRef, Period, Report};
+use crate::{CaseRef, Figures, Period, Report};
 
-fn pct(x: Option<f64>) -> String {
+/// Names for codes: a document shows names, never codes.
+pub struct Names<'a> {
+    pub org: &'a zhitong_storage::Org,
+}
+
+impl Names<'_> {
+    pub fn unit(&self, code: &str) -> String {
+        self.org.units.get(code).map(|u| u.name.clone()).unwrap_or_else(|| "其他单位".into())
+    }
+    pub fn jurisdiction(&self, code: &str) -> String {
+        self.org.jurisdiction(code).map(|j| j.name.clone()).unwrap_or_else(|| "其他辖区".into())
+    }
+    /// A line by its name and published number; appeals not made on a leader's line are 其他渠道.
+    pub fn line(&self, id: &str) -> (String, String) {
+        match self.org.line(id) {
+            Some(l) => (format!("{}（{}）", l.name, l.number), official(&l.official).into()),
+            None => ("其他渠道（网上、来信等）".into(), "—".into()),
+        }
+    }
+    pub fn topic(&self, code: &str) -> String {
+        self.org.topic(code).map(|t| t.name.clone()).unwrap_or_else(|| "未分类".into())
+    }
+}
+
+fn official(code: &str) -> &'static str {
+    match code {
+        "party_secretary" => "党委主要负责同志",
+        "government_head" => "政府主要负责同志",
+        "discipline_secretary" => "纪委书记",
+        _ => "—",
+    }
+}
+
+pub fn pct(x: Option<f64>) -> String {
     x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into())
 }
 
@@ -21,134 +58,413 @@ pub fn title(r: &Report) -> String {
     format!("{}{}", r.jurisdiction_name, what)
 }
 
-/// The summary rows shared by every output: (label, value).
-pub fn summary(r: &Report) -> Vec<(&'static str, String)> {
-    let f = &r.figures;
+/// The period in words: one date for one day, else from … to ….
+pub fn period_words(r: &Report) -> String {
+    if r.period.from[..10] == r.period.last_day {
+        r.period.last_day.clone()
+    } else {
+        format!("{} 至 {}", &r.period.from[..10], r.period.last_day)
+    }
+}
+
+/// The issuing body under the text.
+pub fn issuer(r: &Report) -> String {
+    format!("{}优化营商环境服务企业直通车工作专班", r.jurisdiction_name)
+}
+
+/// The date under the text: the day after the period, when the document is issued (YYYY年M月D日).
+pub fn issued(r: &Report) -> String {
+    jiff::civil::Date::strptime("%Y-%m-%d", &r.period.last_day)
+        .ok()
+        .and_then(|d| d.tomorrow().ok())
+        .map(|d| format!("{}年{}月{}日", d.year(), d.month(), d.day()))
+        .unwrap_or_default()
+}
+
+/// A count's change from the period before.
+fn change(now: i64, before: i64) -> String {
+    match now - before {
+        0 => "持平".into(),
+        d if d > 0 => format!("+{d}"),
+        d => d.to_string(),
+    }
+}
+
+/// A rate's change in percentage points.
+fn change_pp(now: Option<f64>, before: Option<f64>) -> String {
+    match (now, before) {
+        (Some(a), Some(b)) => {
+            let d = ((a - b) * 1000.0).round() / 10.0;
+            if d == 0.0 { "持平".into() } else { format!("{d:+.1}个百分点") }
+        }
+        _ => "—".into(),
+    }
+}
+
+/// One row of the summary: (label, this period, the period before, the change).
+pub type SummaryRow = (&'static str, String, String, String);
+
+/// Every figure with the period before and the change, shared by every output.
+pub fn summary(r: &Report) -> Vec<SummaryRow> {
+    let (f, p) = (&r.figures, &r.previous);
+    let count = |label, g: fn(&Figures) -> i64| (label, g(f).to_string(), g(p).to_string(), change(g(f), g(p)));
+    let rate = |label, g: fn(&Figures) -> Option<f64>| (label, pct(g(f)), pct(g(p)), change_pp(g(f), g(p)));
     vec![
-        ("受理量", f.received.to_string()),
-        ("派单量", f.dispatched.to_string()),
-        ("办结量", f.closed.to_string()),
-        ("按时办结量", f.closed_on_time.to_string()),
-        ("按时办结率", pct(f.on_time_rate)),
-        ("回访评价量", f.rated.to_string()),
-        ("满意率", pct(f.satisfaction_rate)),
-        ("超期未办结", f.overdue_open.to_string()),
-        ("退单", f.returns.to_string()),
-        ("延期", f.extensions.to_string()),
-        ("重复诉求", f.repeat_appeals.to_string()),
-        ("办理时长中位数（小时）", f.median_handling_hours.map(|h| format!("{h:.2}")).unwrap_or_else(|| "—".into())),
+        count("受理量", |x| x.received),
+        count("派单量", |x| x.dispatched),
+        count("办结量", |x| x.closed),
+        count("按时办结量", |x| x.closed_on_time),
+        rate("按时办结率", |x| x.on_time_rate),
+        rate("响应率", |x| x.response_rate),
+        rate("解决率", |x| x.resolution_rate),
+        count("回访评价量", |x| x.rated),
+        rate("满意率", |x| x.satisfaction_rate),
+        count("超期未办结", |x| x.overdue_open),
+        count("退单", |x| x.returns),
+        count("延期", |x| x.extensions),
+        count("重复诉求", |x| x.repeat_appeals),
+        (
+            "办理时长中位数（小时）",
+            hours(f.median_handling_hours),
+            hours(p.median_handling_hours),
+            match (f.median_handling_hours, p.median_handling_hours) {
+                (Some(a), Some(b)) => format!("{:+.2}", a - b),
+                _ => "—".into(),
+            },
+        ),
     ]
 }
 
-/// Workbook: 汇总, 分类, 分专线, 分辖区, 承办单位, 超期工单 (and 不满意工单).
-pub fn xlsx(
-    r: &Report,
-    unit_name: &dyn Fn(&str) -> String,
-    jurisdiction_name: &dyn Fn(&str) -> String,
-) -> Result<Vec<u8>, XlsxError> {
+fn hours(h: Option<f64>) -> String {
+    h.map(|h| format!("{h:.2}")).unwrap_or_else(|| "—".into())
+}
+
+/// What a section holds.
+pub enum Block {
+    Text(String),
+    /// Head, rows, and which columns hold a date (never split across lines).
+    Table {
+        head: Vec<&'static str>,
+        rows: Vec<Vec<String>>,
+        dates: Vec<usize>,
+        sheet: &'static str,
+    },
+    /// The daily volume: (day, appeals).
+    Trend(Vec<(String, i64)>),
+}
+
+pub struct Section {
+    pub heading: String,
+    pub blocks: Vec<Block>,
+}
+
+fn case_rows(list: &[CaseRef], limit: usize) -> Vec<Vec<String>> {
+    list.iter()
+        .take(limit)
+        .map(|c| {
+            vec![
+                c.number.clone(),
+                c.title.clone(),
+                c.lead_unit.clone().unwrap_or_else(|| "—".into()),
+                c.deadline.as_deref().map(|d| d[..16].replace('T', " ")).unwrap_or_else(|| "—".into()),
+            ]
+        })
+        .collect()
+}
+
+fn cases(sheet: &'static str, list: &[CaseRef]) -> Block {
+    Block::Table {
+        head: vec!["编号", "诉求", "承办单位", "办理时限"],
+        rows: case_rows(list, 100),
+        dates: vec![3],
+        sheet,
+    }
+}
+
+fn unit_table(r: &Report, names: &Names) -> Block {
+    let rows = r
+        .unit_ranking
+        .iter()
+        .enumerate()
+        .filter_map(|(i, u)| {
+            let x = r.figures.by_unit.get(u)?;
+            Some(vec![
+                (i + 1).to_string(),
+                names.unit(u),
+                x.assigned.to_string(),
+                x.closed.to_string(),
+                pct(x.on_time_rate),
+                pct(x.response_rate),
+                pct(x.resolution_rate),
+                pct(x.satisfaction_rate),
+                x.returned.to_string(),
+                x.overdue_open.to_string(),
+            ])
+        })
+        .collect();
+    Block::Table {
+        head: vec!["名次", "单位", "交办", "办结", "按时办结率", "响应率", "解决率", "满意率", "退单", "超期"],
+        rows,
+        dates: vec![],
+        sheet: "承办单位排名",
+    }
+}
+
+fn jurisdiction_table(r: &Report, names: &Names) -> Block {
+    let rows = r
+        .jurisdiction_ranking
+        .iter()
+        .enumerate()
+        .map(|(i, (code, _))| {
+            let x = r.figures.by_jurisdiction.get(code).cloned().unwrap_or_default();
+            vec![
+                (i + 1).to_string(),
+                names.jurisdiction(code),
+                x.received.to_string(),
+                x.closed.to_string(),
+                pct(x.on_time_rate),
+                pct(x.response_rate),
+                pct(x.resolution_rate),
+                pct(x.satisfaction_rate),
+                x.overdue_open.to_string(),
+            ]
+        })
+        .collect();
+    Block::Table {
+        head: vec!["名次", "辖区", "受理", "办结", "按时办结率", "响应率", "解决率", "满意率", "超期"],
+        rows,
+        dates: vec![],
+        sheet: "辖区排名",
+    }
+}
+
+fn numbered(n: usize, s: &str) -> String {
+    const N: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
+    format!("{}、{s}", N.get(n).copied().unwrap_or("十"))
+}
+
+/// The report's outline: the same sections for the page, the Word document and the workbook.
+pub fn sections(r: &Report, names: &Names) -> Vec<Section> {
+    let f = &r.figures;
+    let mut out: Vec<(&str, Vec<Block>)> = vec![];
+    let mut overall = vec![Block::Table {
+        head: vec!["指标", "本期", "上期", "增减"],
+        rows: summary(r).into_iter().map(|(a, b, c, d)| vec![a.to_string(), b, c, d]).collect(),
+        dates: vec![],
+        sheet: "汇总",
+    }];
+    if r.withheld != crate::Withheld::default() {
+        overall.push(Block::Text(format!(
+            "注：受理量、办结量、超期未办结含纪检监察机关办理的投诉、举报（受理{}件、办结{}件、超期{}件），不列入分项统计和工单清单。",
+            r.withheld.received, r.withheld.closed, r.withheld.overdue_open
+        )));
+    }
+    overall.push(Block::Trend(r.daily_volume.clone()));
+    out.push(("总体情况", overall));
+    let lines = Block::Table {
+        head: vec!["专线", "对应领导", "受理量"],
+        rows: f
+            .by_line
+            .iter()
+            .map(|(id, n)| {
+                let (line, who) = names.line(id);
+                vec![line, who, n.to_string()]
+            })
+            .collect(),
+        dates: vec![],
+        sheet: "分专线",
+    };
+    let kinds = Block::Table {
+        head: vec!["诉求类型", "受理量"],
+        rows: f
+            .by_kind
+            .iter()
+            .map(|(k, n)| {
+                let label =
+                    zhitong_domain::work_order::Kind::from_code(k).map(|k| k.label().to_string()).unwrap_or_default();
+                vec![label, n.to_string()]
+            })
+            .collect(),
+        dates: vec![],
+        sheet: "分类",
+    };
+    let received_by_j = Block::Table {
+        head: vec!["辖区", "受理量"],
+        rows: f.by_jurisdiction.iter().map(|(j, x)| vec![names.jurisdiction(j), x.received.to_string()]).collect(),
+        dates: vec![],
+        sheet: "分辖区",
+    };
+    let named_units =
+        |list: &[crate::Named]| list.iter().map(|n| format!("{}：{}。", n.name, n.reason)).collect::<Vec<_>>();
+    let suggestions: Vec<Block> = r.suggestions.lines().map(|l| Block::Text(l.to_string())).collect();
+    match r.report {
+        Period::Daily => {
+            out.push(("分专线受理情况", vec![lines]));
+            out.push(("分类和分辖区受理情况", vec![kinds, received_by_j]));
+            out.push(("超期未办结工单", vec![cases("超期工单", &r.overdue_list)]));
+            out.push(("临期工单", vec![cases("临期工单", &r.near_deadline_list)]));
+            let mut notable = vec![cases("督办工单", &r.notable_list)];
+            if !r.unsatisfied_list.is_empty() {
+                notable.push(Block::Text("回访不满意工单：".into()));
+                notable.push(cases("不满意工单", &r.unsatisfied_list));
+            }
+            out.push(("重点关注工单", notable));
+        }
+        Period::Weekly => {
+            let mut hot = vec![];
+            for h in &r.hot_spots {
+                hot.push(Block::Text(format!("“{}”类诉求{}件（上期{}件）。", h.name, h.appeals, h.previous)));
+                hot.push(cases("热点工单", &h.cases));
+            }
+            if hot.is_empty() {
+                hot.push(Block::Text("本期无集中的诉求领域。".into()));
+            }
+            out.push(("热点问题", hot));
+            out.push((
+                "重复诉求",
+                vec![
+                    Block::Text(format!("本期重复诉求{}件（上期{}件）。", f.repeat_appeals, r.previous.repeat_appeals)),
+                    cases("重复诉求", &r.repeat_list),
+                ],
+            ));
+            let table = |sheet, what, list: &[(String, i64)]| Block::Table {
+                head: vec!["单位", what],
+                rows: list.iter().map(|(u, n)| vec![names.unit(u), n.to_string()]).collect(),
+                dates: vec![],
+                sheet,
+            };
+            out.push((
+                "退单、超期较多的单位",
+                vec![table("退单较多", "退单次数", &r.most_returns), table("超期较多", "超期件数", &r.most_overdue)],
+            ));
+            out.push(("承办单位三率情况", vec![unit_table(r, names)]));
+            out.push(("超期未办结工单", vec![cases("超期工单", &r.overdue_list)]));
+            out.push(("问题与建议", suggestions));
+        }
+        Period::Monthly => {
+            out.push(("辖区排名", vec![jurisdiction_table(r, names)]));
+            out.push((
+                "承办单位排名",
+                vec![
+                    Block::Text(format!("办结{}件及以上的承办单位参加排名。", r.ranking_min_cases)),
+                    unit_table(r, names),
+                ],
+            ));
+            let mut praise: Vec<Block> = vec![Block::Text("（一）通报表扬".into())];
+            if r.praised.is_empty() {
+                praise.push(Block::Text("本期无。".into()));
+            }
+            praise.extend(named_units(&r.praised).into_iter().map(Block::Text));
+            praise.push(Block::Text("（二）通报批评".into()));
+            if r.criticised.is_empty() {
+                praise.push(Block::Text("本期无。".into()));
+            }
+            praise.extend(named_units(&r.criticised).into_iter().map(Block::Text));
+            out.push(("通报表扬和通报批评", praise));
+            out.push(("超期未办结工单", vec![cases("超期工单", &r.overdue_list)]));
+            out.push(("回访不满意工单", vec![cases("不满意工单", &r.unsatisfied_list)]));
+            // No empty heading: 典型案例 only when there are some.
+            if !r.typical_list.is_empty() {
+                out.push((
+                    "典型案例",
+                    r.typical_list
+                        .iter()
+                        .map(|(c, note)| Block::Text(format!("{}（{}）：{}", c.title, c.number, note)))
+                        .collect(),
+                ));
+            }
+            out.push(("问题与建议", suggestions));
+        }
+    }
+    if let Some(c) = r.commentary.as_deref().filter(|c| !c.trim().is_empty()) {
+        out.push(("工作专班意见", c.lines().map(|l| Block::Text(l.to_string())).collect()));
+    }
+    out.into_iter().enumerate().map(|(i, (h, blocks))| Section { heading: numbered(i, h), blocks }).collect()
+}
+
+/// To whom: the daily report goes up to the leaders (呈报); the analysis and the bulletin go to the units.
+pub fn addressee(r: &Report) -> &'static str {
+    if r.report == Period::Daily { "各位领导：" } else { "各有关单位：" }
+}
+
+pub fn closing(r: &Report) -> &'static str {
+    match r.report {
+        Period::Daily => "特此报告。",
+        Period::Weekly => "请各有关单位对照分析，抓好整改落实。",
+        Period::Monthly => "请各承办单位对照通报问题，认真整改，按时办结，切实提升企业满意度。",
+    }
+}
+
+/// Workbook: one sheet per table of the outline, and the daily volume with a chart.
+pub fn xlsx(r: &Report, names: &Names) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     let head = Format::new().set_bold().set_background_color("#F2DCDB");
-    let f = &r.figures;
     {
-        let ws = wb.add_worksheet().set_name("汇总")?;
+        let ws = wb.add_worksheet().set_name("说明")?;
         ws.write_string_with_format(0, 0, title(r), &Format::new().set_bold().set_font_size(14))?;
-        ws.write_string(1, 0, format!("{} 至 {}", &r.period.from[..10], &r.period.last_day))?;
-        ws.write_string_with_format(3, 0, "指标", &head)?;
-        ws.write_string_with_format(3, 1, "本期", &head)?;
-        ws.write_string_with_format(3, 2, "上期", &head)?;
-        let prev = &r.previous;
-        let numbers: Vec<(&str, f64, f64)> = vec![
-            ("受理量", f.received as f64, prev.received as f64),
-            ("派单量", f.dispatched as f64, prev.dispatched as f64),
-            ("办结量", f.closed as f64, prev.closed as f64),
-            ("按时办结量", f.closed_on_time as f64, prev.closed_on_time as f64),
-            ("按时办结率", f.on_time_rate.unwrap_or(0.0), prev.on_time_rate.unwrap_or(0.0)),
-            ("回访评价量", f.rated as f64, prev.rated as f64),
-            ("满意率", f.satisfaction_rate.unwrap_or(0.0), prev.satisfaction_rate.unwrap_or(0.0)),
-            ("超期未办结", f.overdue_open as f64, prev.overdue_open as f64),
-            ("退单", f.returns as f64, prev.returns as f64),
-            ("延期", f.extensions as f64, prev.extensions as f64),
-            ("重复诉求", f.repeat_appeals as f64, prev.repeat_appeals as f64),
-        ];
-        let percent = Format::new().set_num_format("0.0%");
-        for (i, (label, now, before)) in numbers.iter().enumerate() {
-            let row = 4 + i as u32;
-            ws.write_string(row, 0, *label)?;
-            if label.ends_with('率') {
-                ws.write_number_with_format(row, 1, *now, &percent)?;
-                ws.write_number_with_format(row, 2, *before, &percent)?;
-            } else {
-                ws.write_number(row, 1, *now)?;
-                ws.write_number(row, 2, *before)?;
-            }
-        }
-        ws.write_string(17, 0, &r.narrative)?;
-        ws.set_column_width(0, 24)?;
+        ws.write_string(1, 0, &r.document_number)?;
+        ws.write_string(2, 0, period_words(r))?;
+        ws.write_string(3, 0, &r.narrative)?;
+        ws.set_column_width(0, 100)?;
     }
-    let mut counts = |name: &str,
-                      what: &str,
-                      map: &std::collections::BTreeMap<String, i64>,
-                      label: &dyn Fn(&str) -> String|
-     -> Result<(), XlsxError> {
-        let ws = wb.add_worksheet().set_name(name)?;
-        ws.write_string_with_format(0, 0, what, &head)?;
-        ws.write_string_with_format(0, 1, "编码", &head)?;
-        ws.write_string_with_format(0, 2, "受理量", &head)?;
-        for (i, (k, v)) in map.iter().enumerate() {
-            ws.write_string(1 + i as u32, 0, label(k))?;
-            ws.write_string(1 + i as u32, 1, k)?;
-            ws.write_number(1 + i as u32, 2, *v as f64)?;
-        }
-        ws.set_column_width(0, 30)?;
-        Ok(())
-    };
-    let kind_label = |k: &str| {
-        zhitong_domain::work_order::Kind::from_code(k).map(|k| k.label().to_string()).unwrap_or_else(|| k.into())
-    };
-    counts("分类", "诉求类型", &f.by_kind, &kind_label)?;
-    counts("分专线", "专线", &f.by_line, &|k: &str| k.to_string())?;
-    counts("分辖区", "辖区", &f.by_jurisdiction, jurisdiction_name)?;
-    {
-        let ws = wb.add_worksheet().set_name("承办单位")?;
-        for (c, h) in ["单位", "编码", "交办量", "办结量", "按时办结量", "按时办结率", "退单", "评价量", "满意率"]
-            .iter()
-            .enumerate()
-        {
-            ws.write_string_with_format(0, c as u16, *h, &head)?;
-        }
-        let percent = Format::new().set_num_format("0.0%");
-        for (i, (u, x)) in f.by_unit.iter().enumerate() {
-            let row = 1 + i as u32;
-            ws.write_string(row, 0, unit_name(u))?;
-            ws.write_string(row, 1, u)?;
-            ws.write_number(row, 2, x.assigned as f64)?;
-            ws.write_number(row, 3, x.closed as f64)?;
-            ws.write_number(row, 4, x.closed_on_time as f64)?;
-            if let Some(v) = x.on_time_rate {
-                ws.write_number_with_format(row, 5, v, &percent)?;
+    let mut used: Vec<String> = vec!["说明".into()];
+    let percent = Format::new().set_num_format("0.0%");
+    for section in sections(r, names) {
+        for block in section.blocks {
+            match block {
+                Block::Table { head: h, rows, sheet, .. } => {
+                    // A sheet name is unique in a workbook: the second table of a kind is numbered.
+                    let mut name = sheet.to_string();
+                    let mut n = 2;
+                    while used.contains(&name) {
+                        name = format!("{sheet}{n}");
+                        n += 1;
+                    }
+                    used.push(name.clone());
+                    let ws = wb.add_worksheet().set_name(&name)?;
+                    for (c, t) in h.iter().enumerate() {
+                        ws.write_string_with_format(0, c as u16, *t, &head)?;
+                        ws.set_column_width(c as u16, if c == 1 { 36 } else { 14 })?;
+                    }
+                    for (i, row) in rows.iter().enumerate() {
+                        for (c, v) in row.iter().enumerate() {
+                            let (rr, cc) = (1 + i as u32, c as u16);
+                            // Numbers as numbers and rates as percentages, so they can be summed and sorted.
+                            if let Some(p) = v.strip_suffix('%').and_then(|p| p.parse::<f64>().ok()) {
+                                ws.write_number_with_format(rr, cc, p / 100.0, &percent)?;
+                            } else if let Ok(x) = v.parse::<i64>() {
+                                ws.write_number(rr, cc, x as f64)?;
+                            } else {
+                                ws.write_string(rr, cc, v)?;
+                            }
+                        }
+                    }
+                }
+                Block::Trend(days) => {
+                    let ws = wb.add_worksheet().set_name("每日受理量")?;
+                    used.push("每日受理量".into());
+                    ws.write_string_with_format(0, 0, "日期", &head)?;
+                    ws.write_string_with_format(0, 1, "受理量", &head)?;
+                    for (i, (d, n)) in days.iter().enumerate() {
+                        ws.write_string(1 + i as u32, 0, d)?;
+                        ws.write_number(1 + i as u32, 1, *n as f64)?;
+                    }
+                    ws.set_column_width(0, 14)?;
+                    if !days.is_empty() {
+                        let mut chart = Chart::new(ChartType::Column);
+                        let last = days.len() as u32;
+                        chart
+                            .add_series()
+                            .set_name("受理量")
+                            .set_categories(("每日受理量", 1, 0, last, 0))
+                            .set_values(("每日受理量", 1, 1, last, 1));
+                        chart.title().set_name("每日受理量");
+                        ws.insert_chart(1, 3, &chart)?;
+                    }
+                }
+                Block::Text(_) => {}
             }
-            ws.write_number(row, 6, x.returned as f64)?;
-            ws.write_number(row, 7, x.rated as f64)?;
-            if let Some(v) = x.satisfaction_rate {
-                ws.write_number_with_format(row, 8, v, &percent)?;
-            }
         }
-        ws.set_column_width(0, 34)?;
-    }
-    for (name, list) in [("超期工单", &r.overdue_list), ("不满意工单", &r.unsatisfied_list)] {
-        let ws = wb.add_worksheet().set_name(name)?;
-        for (c, h) in ["编号", "标题", "承办单位", "办理时限"].iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &head)?;
-        }
-        for (i, c) in list.iter().enumerate() {
-            let row = 1 + i as u32;
-            ws.write_string(row, 0, &c.number)?;
-            ws.write_string(row, 1, &c.title)?;
-            ws.write_string(row, 2, c.lead_unit.clone().unwrap_or_default())?;
-            ws.write_string(row, 3, c.deadline.clone().unwrap_or_default())?;
-        }
-        ws.set_column_width(0, 20)?;
-        ws.set_column_width(1, 40)?;
     }
     wb.save_to_buffer()
 }
@@ -163,34 +479,21 @@ fn text(s: &str, size: usize, font: &str) -> Run {
     Run::new().add_text(clean(s)).size(size).fonts(RunFonts::new().east_asia(font).ascii(font))
 }
 
+/// A date never breaks across lines in a cell: no-break spaces and hyphens.
+fn unbroken(s: &str) -> String {
+    s.replace(' ', "\u{a0}").replace('-', "\u{2011}")
+}
+
 fn cell(s: &str, bold: bool) -> TableCell {
-    let mut run = text(s, 24, "仿宋_GB2312");
+    let mut run = text(s, 21, "仿宋_GB2312");
     if bold {
         run = run.bold();
     }
     TableCell::new().add_paragraph(Paragraph::new().add_run(run).align(AlignmentType::Center))
 }
 
-fn case_table(list: &[CaseRef]) -> Table {
-    let mut rows = vec![TableRow::new(vec![
-        cell("编号", true),
-        cell("诉求", true),
-        cell("承办单位", true),
-        cell("办理时限", true),
-    ])];
-    for c in list.iter().take(50) {
-        rows.push(TableRow::new(vec![
-            cell(&c.number, false),
-            cell(&c.title, false),
-            cell(c.lead_unit.as_deref().unwrap_or("—"), false),
-            cell(c.deadline.as_deref().map(|d| &d[..16]).unwrap_or("—"), false),
-        ]));
-    }
-    Table::new(rows)
-}
-
-/// The bulletin as an official notice, editable in Word or WPS.
-pub fn docx(r: &Report, unit_name: &dyn Fn(&str) -> String) -> Result<Vec<u8>, String> {
+/// The report as an official document, editable in Word or WPS.
+pub fn docx(r: &Report, names: &Names) -> Result<Vec<u8>, String> {
     let body = |s: &str| {
         Paragraph::new().add_run(text(s, 32, "仿宋_GB2312")).indent(
             None,
@@ -200,83 +503,58 @@ pub fn docx(r: &Report, unit_name: &dyn Fn(&str) -> String) -> Result<Vec<u8>, S
         )
     };
     let heading = |s: &str| Paragraph::new().add_run(text(s, 32, "黑体"));
-    let f = &r.figures;
     let mut doc = Docx::new()
         .add_paragraph(
             Paragraph::new()
-                .add_run(
-                    text(&format!("{}优化营商环境服务企业直通车工作专班", r.jurisdiction_name), 44, "方正小标宋简体")
-                        .color("C00000"),
-                )
+                .add_run(text(&issuer(r), 44, "方正小标宋简体").color("C00000"))
                 .align(AlignmentType::Center),
         )
         .add_paragraph(
             Paragraph::new().add_run(text(&r.document_number, 32, "仿宋_GB2312")).align(AlignmentType::Center),
         )
         .add_paragraph(Paragraph::new().add_run(text(&title(r), 44, "方正小标宋简体")).align(AlignmentType::Center))
-        // The daily report goes up to the leaders (呈报); the analysis and the bulletin go out to the units.
-        .add_paragraph(Paragraph::new().add_run(text(
-            if r.report == crate::Period::Daily { "各位领导：" } else { "各有关单位：" },
-            32,
-            "仿宋_GB2312",
-        )))
-        .add_paragraph(body(&r.narrative))
-        .add_paragraph(heading("一、总体情况"));
-    let mut rows = vec![TableRow::new(vec![cell("指标", true), cell("本期", true)])];
-    for (k, v) in summary(r) {
-        rows.push(TableRow::new(vec![cell(k, false), cell(&v, false)]));
-    }
-    doc = doc.add_table(Table::new(rows)).add_paragraph(heading("二、承办单位按时办结情况排名"));
-    let mut rank = vec![TableRow::new(vec![
-        cell("名次", true),
-        cell("单位", true),
-        cell("办结量", true),
-        cell("按时办结率", true),
-        cell("满意率", true),
-        cell("退单", true),
-    ])];
-    for (i, u) in r.unit_ranking.iter().enumerate().take(30) {
-        let x = &f.by_unit[u];
-        rank.push(TableRow::new(vec![
-            cell(&(i + 1).to_string(), false),
-            cell(&unit_name(u), false),
-            cell(&x.closed.to_string(), false),
-            cell(&pct(x.on_time_rate), false),
-            cell(&pct(x.satisfaction_rate), false),
-            cell(&x.returned.to_string(), false),
-        ]));
-    }
-    doc = doc
-        .add_table(Table::new(rank))
-        .add_paragraph(heading("三、超期未办结工单"))
-        .add_table(case_table(&r.overdue_list))
-        .add_paragraph(heading("四、回访不满意工单"))
-        .add_table(case_table(&r.unsatisfied_list));
-    // No empty heading: 典型案例 only when there are some.
-    if !r.typical_list.is_empty() {
-        doc = doc.add_paragraph(heading("五、典型案例"));
-        for (c, note) in &r.typical_list {
-            doc = doc.add_paragraph(body(&format!("{}（{}）：{}", c.title, c.number, note)));
+        .add_paragraph(Paragraph::new().add_run(text(addressee(r), 32, "仿宋_GB2312")))
+        .add_paragraph(body(&r.narrative));
+    for section in sections(r, names) {
+        doc = doc.add_paragraph(heading(&section.heading));
+        for block in section.blocks {
+            doc = match block {
+                Block::Text(t) => doc.add_paragraph(body(&t)),
+                Block::Table { head, rows, dates, .. } => {
+                    let mut table = vec![TableRow::new(head.iter().map(|h| cell(h, true)).collect())];
+                    if rows.is_empty() {
+                        let mut empty = vec![cell("暂无", false)];
+                        empty.extend((1..head.len()).map(|_| cell("", false)));
+                        table.push(TableRow::new(empty));
+                    }
+                    for row in rows.iter().take(100) {
+                        table.push(TableRow::new(
+                            row.iter()
+                                .enumerate()
+                                .map(|(i, v)| cell(&if dates.contains(&i) { unbroken(v) } else { v.clone() }, false))
+                                .collect(),
+                        ));
+                    }
+                    doc.add_table(Table::new(table))
+                }
+                Block::Trend(days) => {
+                    // Word gets the chart's numbers as a two-row table of days.
+                    let mut head = vec![cell("日期", true)];
+                    let mut values = vec![cell("受理量", true)];
+                    for (d, n) in &days {
+                        head.push(cell(&unbroken(&d[5..]), true));
+                        values.push(cell(&n.to_string(), false));
+                    }
+                    doc.add_paragraph(body("每日受理量："))
+                        .add_table(Table::new(vec![TableRow::new(head), TableRow::new(values)]))
+                }
+            };
         }
     }
-    let closing = match r.report {
-        crate::Period::Daily => "特此报告。",
-        _ => "请各承办单位对照通报问题，认真整改，按时办结，切实提升企业满意度。",
-    };
-    // The issuing body, and the date under it (the day after the period, when the document is issued).
-    let issued = jiff::civil::Date::strptime("%Y-%m-%d", &r.period.last_day)
-        .ok()
-        .and_then(|d| d.tomorrow().ok())
-        .map(|d| format!("{}年{}月{}日", d.year(), d.month(), d.day()))
-        .unwrap_or_default();
     doc = doc
-        .add_paragraph(body(closing))
-        .add_paragraph(
-            Paragraph::new()
-                .add_run(text(&format!("{}优化营商环境服务企业直通车工作专班", r.jurisdiction_name), 32, "仿宋_GB2312"))
-                .align(AlignmentType::Right),
-        )
-        .add_paragraph(Paragraph::new().add_run(text(&issued, 32, "仿宋_GB2312")).align(AlignmentType::Right));
+        .add_paragraph(body(closing(r)))
+        .add_paragraph(Paragraph::new().add_run(text(&issuer(r), 32, "仿宋_GB2312")).align(AlignmentType::Right))
+        .add_paragraph(Paragraph::new().add_run(text(&issued(r), 32, "仿宋_GB2312")).align(AlignmentType::Right));
     let mut out = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut out).map_err(|e| e.to_string())?;
     Ok(out.into_inner())
@@ -288,5 +566,15 @@ mod clean_tests {
     fn control_characters_never_reach_a_document() {
         assert_eq!(super::clean("标题\u{b}控\u{1}制\u{1b}[31m\u{202e}\u{0}"), "标题控制[31m");
         assert_eq!(super::clean("多行\n内容\t可以"), "多行\n内容\t可以");
+    }
+
+    #[test]
+    fn changes_are_signed_and_dates_do_not_break() {
+        assert_eq!(super::change(5, 3), "+2");
+        assert_eq!(super::change(3, 5), "-2");
+        assert_eq!(super::change(4, 4), "持平");
+        assert_eq!(super::change_pp(Some(0.825), Some(0.8)), "+2.5个百分点");
+        assert_eq!(super::change_pp(Some(0.5), None), "—");
+        assert_eq!(super::unbroken("2026-11-30 09:00"), "2026\u{2011}11\u{2011}30\u{a0}09:00");
     }
 }

@@ -1,9 +1,13 @@
-//! The report as a printable HTML page with charts drawn by the server as
-//! SVG (no scripts, no fonts to load: the browser draws the text).
+//! The report as a printable HTML page, from the same outline as the Word
+//! document (`documents::sections`), with charts drawn by the server as SVG
+//! (no scripts, no fonts to load: the browser draws the text).
 
 use std::fmt::Write;
 
-use crate::{CaseRef, Report, documents};
+use crate::{
+    Report,
+    documents::{self, Block, Names},
+};
 
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -36,95 +40,103 @@ pub fn bars(title: &str, items: &[(String, f64, String)]) -> String {
     s
 }
 
-fn cases(title: &str, list: &[CaseRef]) -> String {
+/// The daily volume as columns, one per day, with the count above and the date below.
+pub fn trend(title: &str, days: &[(String, i64)]) -> String {
+    let max = days.iter().map(|d| d.1).max().unwrap_or(0).max(1) as f64;
+    let step = (640 / days.len().max(1)).clamp(14, 80);
+    let width = step * days.len().max(1) + 8;
     let mut s = format!(
-        "<h2>{}（{}件）</h2><table><tr><th>编号</th><th>诉求</th><th>承办单位</th><th>办理时限</th></tr>",
+        "<figure class=\"trend\"><figcaption>{}</figcaption><svg viewBox=\"0 0 {width} 190\" width=\"{width}\" role=\"img\" aria-label=\"{}\">",
         escape(title),
-        list.len()
+        escape(title)
     );
-    for c in list.iter().take(100) {
+    for (i, (day, n)) in days.iter().enumerate() {
+        let h = (*n as f64 / max * 130.0).round();
+        let x = i * step + 4;
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&c.number),
-            escape(&c.title),
-            escape(c.lead_unit.as_deref().unwrap_or("—")),
-            escape(c.deadline.as_deref().map(|d| &d[..16]).unwrap_or("—"))
+            "<rect x=\"{x}\" y=\"{}\" width=\"{}\" height=\"{h}\" fill=\"#b71c1c\"><title>{} {n}件</title></rect><text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{n}</text>",
+            150.0 - h,
+            step.saturating_sub(4),
+            escape(day),
+            x + step / 2,
+            146.0 - h,
         );
+        // Dates under every column when they fit, else every seventh.
+        if step >= 36 || i % 7 == 0 {
+            let _ = write!(
+                s,
+                "<text x=\"{}\" y=\"170\" font-size=\"11\" text-anchor=\"middle\">{}</text>",
+                x + step / 2,
+                escape(day.get(5..).unwrap_or(day))
+            );
+        }
     }
-    if list.is_empty() {
-        s.push_str("<tr><td colspan=\"4\">暂无</td></tr>");
-    }
-    s.push_str("</table>");
+    s.push_str("</svg></figure>");
     s
 }
 
-/// The body of the report (figures, charts, lists), to embed in a page.
-pub fn fragment(r: &Report, unit_name: &dyn Fn(&str) -> String, jurisdiction_name: &dyn Fn(&str) -> String) -> String {
-    let f = &r.figures;
+/// The body of the report (outline, tables, charts), to embed in a page.
+pub fn fragment(r: &Report, names: &Names) -> String {
     let mut s = format!(
-        "<p class=\"doc-number\">{}</p><h1>{}</h1><p class=\"period\">{}</p><p class=\"narrative\">{}</p><table class=\"summary\"><tr><th>指标</th><th>本期</th></tr>",
+        "<p class=\"doc-number\">{}</p><h1>{}</h1><p class=\"period\">{}</p><p class=\"addressee\">{}</p><p class=\"narrative\">{}</p>",
         escape(&r.document_number),
         escape(&documents::title(r)),
-        // One day is one date.
-        if r.period.from[..10] == r.period.last_day {
-            r.period.last_day.clone()
-        } else {
-            format!("{} 至 {}", &r.period.from[..10], r.period.last_day)
-        },
+        escape(&documents::period_words(r)),
+        documents::addressee(r),
         escape(&r.narrative)
     );
-    for (k, v) in documents::summary(r) {
-        let _ = write!(s, "<tr><td>{k}</td><td>{}</td></tr>", escape(&v));
+    for section in documents::sections(r, names) {
+        let _ = write!(s, "<h2>{}</h2>", escape(&section.heading));
+        for block in section.blocks {
+            match block {
+                Block::Text(t) => {
+                    let _ = write!(s, "<p class=\"narrative\">{}</p>", escape(&t));
+                }
+                Block::Table { head, rows, dates, .. } => {
+                    s.push_str("<table><tr>");
+                    for h in &head {
+                        let _ = write!(s, "<th scope=\"col\">{h}</th>");
+                    }
+                    s.push_str("</tr>");
+                    if rows.is_empty() {
+                        let _ = write!(s, "<tr><td colspan=\"{}\">暂无</td></tr>", head.len());
+                    }
+                    for row in rows.iter().take(100) {
+                        s.push_str("<tr>");
+                        for (i, v) in row.iter().enumerate() {
+                            let class = if dates.contains(&i) { " class=\"date\"" } else { "" };
+                            let _ = write!(s, "<td{class}>{}</td>", escape(v));
+                        }
+                        s.push_str("</tr>");
+                    }
+                    s.push_str("</table>");
+                }
+                Block::Trend(days) => s.push_str(&trend("每日受理量", &days)),
+            }
+        }
     }
-    s.push_str("</table>");
-    let kinds: Vec<(String, f64, String)> = f
-        .by_kind
-        .iter()
-        .map(|(k, v)| {
-            let label = zhitong_domain::work_order::Kind::from_code(k)
-                .map(|k| k.label().to_string())
-                .unwrap_or_else(|| k.clone());
-            (label, *v as f64, v.to_string())
-        })
-        .collect();
-    s.push_str(&bars("受理量（分类）", &kinds));
-    let js: Vec<(String, f64, String)> =
-        f.by_jurisdiction.iter().map(|(k, v)| (jurisdiction_name(k), *v as f64, v.to_string())).collect();
-    s.push_str(&bars("受理量（分辖区）", &js));
-    let units: Vec<(String, f64, String)> = r
-        .unit_ranking
-        .iter()
-        .take(15)
-        .filter_map(|u| {
-            f.by_unit.get(u).map(|x| {
-                (unit_name(u), x.on_time_rate.unwrap_or(0.0), format!("{:.1}%", x.on_time_rate.unwrap_or(0.0) * 100.0))
-            })
-        })
-        .collect();
-    s.push_str(&bars("承办单位按时办结率（前15名）", &units));
-    s.push_str(&cases("超期未办结工单", &r.overdue_list));
-    s.push_str(&cases("临期工单", &r.near_deadline_list));
-    s.push_str(&cases("回访不满意工单", &r.unsatisfied_list));
-    s.push_str(&cases("重点关注（督办中）", &r.notable_list));
-    let _ = write!(s, "<h2>典型案例（{}件）</h2><ul>", r.typical_list.len());
-    for (c, note) in &r.typical_list {
-        let _ = write!(s, "<li><strong>{}</strong> {}：{}</li>", escape(&c.number), escape(&c.title), escape(note));
-    }
-    s.push_str("</ul>");
+    let _ = write!(
+        s,
+        "<p class=\"narrative\">{}</p><p class=\"issuer\">{}</p><p class=\"issuer\">{}</p>",
+        documents::closing(r),
+        escape(&documents::issuer(r)),
+        escape(&documents::issued(r))
+    );
     s
 }
 
 /// A standalone printable page.
-pub fn page(r: &Report, unit_name: &dyn Fn(&str) -> String, jurisdiction_name: &dyn Fn(&str) -> String) -> String {
+pub fn page(r: &Report, names: &Names) -> String {
     format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>{}</body></html>",
         escape(&documents::title(r)),
-        fragment(r, unit_name, jurisdiction_name)
+        fragment(r, names)
     )
 }
 
 pub const STYLE: &str = "body{font-family:\"Microsoft YaHei\",\"Noto Sans CJK SC\",sans-serif;margin:24px;color:#1f2933}\
-h1{font-size:20px;text-align:center}h2{font-size:16px;margin-top:20px}.period{text-align:center;color:#666}\
-.narrative{line-height:1.8;text-indent:2em}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}\
+h1{font-size:20px;text-align:center}h2{font-size:16px;margin-top:20px}.period,.doc-number{text-align:center;color:#666}\
+.narrative{line-height:1.8;text-indent:2em}.issuer{text-align:right}table{border-collapse:collapse;margin:8px 0}\
+td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}td.date{white-space:nowrap}\
 th{background:#f2dcdb}figure{margin:12px 0}figcaption{font-weight:600;margin-bottom:4px}@media print{body{margin:0}}";

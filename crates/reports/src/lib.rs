@@ -18,11 +18,12 @@ use jiff::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhitong_domain::{
+    calendar::Clock,
     org::{DivisionCode, Role},
     time::{instant, rfc3339},
     work_order::Actor,
 };
-use zhitong_storage::{CaseList, ClosedTally, ListedCase, PeriodTallies, Store, StoreError};
+use zhitong_storage::{CaseList, ClosedTally, DispatchTally, ListedCase, PeriodTallies, Store, StoreError};
 
 /// How many cases a report names in each list (the counts are always complete).
 const LIST_LIMIT: i64 = 200;
@@ -88,7 +89,7 @@ pub struct PeriodView {
     pub last_day: String,
 }
 
-/// One unit's figures in a period.
+/// One unit's scorecard in a period (三率 and the rest; docs/metrics.md).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct UnitFigures {
     /// Dispatches naming the unit as lead in the period.
@@ -102,6 +103,45 @@ pub struct UnitFigures {
     pub satisfied: i64,
     pub on_time_rate: Option<f64>,
     pub satisfaction_rate: Option<f64>,
+    /// Dispatches whose response window had ended by the period's end, or that were accepted before it.
+    #[serde(default)]
+    pub response_due: i64,
+    /// Of those, accepted (签收) within the response window.
+    #[serde(default)]
+    pub responded: i64,
+    /// 响应率: `responded ÷ response_due`.
+    #[serde(default)]
+    pub response_rate: Option<f64>,
+    /// Closed cases it led whose follow-up asked whether the problem was solved.
+    #[serde(default)]
+    pub resolution_asked: i64,
+    #[serde(default)]
+    pub resolved: i64,
+    /// 解决率: `resolved ÷ resolution_asked`.
+    #[serde(default)]
+    pub resolution_rate: Option<f64>,
+    /// Cases it leads, open at the end of the period and past their deadline.
+    #[serde(default)]
+    pub overdue_open: i64,
+}
+
+/// One jurisdiction's scorecard in a period: the cases it handles (docs/metrics.md, "Scope").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct JurisdictionFigures {
+    pub received: i64,
+    pub closed: i64,
+    pub closed_on_time: i64,
+    pub on_time_rate: Option<f64>,
+    pub rated: i64,
+    pub satisfied: i64,
+    pub satisfaction_rate: Option<f64>,
+    pub response_due: i64,
+    pub responded: i64,
+    pub response_rate: Option<f64>,
+    pub resolution_asked: i64,
+    pub resolved: i64,
+    pub resolution_rate: Option<f64>,
+    pub overdue_open: i64,
 }
 
 /// A case named in a report.
@@ -119,7 +159,8 @@ pub struct Figures {
     pub received: i64,
     pub by_kind: BTreeMap<String, i64>,
     pub by_line: BTreeMap<String, i64>,
-    pub by_jurisdiction: BTreeMap<String, i64>,
+    /// Each jurisdiction's scorecard (received, 三率, on time, returns, overdue), by the jurisdiction handling the case.
+    pub by_jurisdiction: BTreeMap<String, JurisdictionFigures>,
     pub by_topic: BTreeMap<String, i64>,
     /// Received appeals by urgency (`normal|urgent`).
     #[serde(default)]
@@ -137,6 +178,23 @@ pub struct Figures {
     pub basically_satisfied: i64,
     pub unsatisfied: i64,
     pub satisfaction_rate: Option<f64>,
+    /// Dispatches to a lead unit whose response window had ended by the period's end, or that were accepted.
+    #[serde(default)]
+    pub response_due: i64,
+    /// Of those, accepted within the window (docs/metrics.md, 响应率).
+    #[serde(default)]
+    pub responded: i64,
+    /// 响应率: `responded ÷ response_due`.
+    #[serde(default)]
+    pub response_rate: Option<f64>,
+    /// Closed in the period with the follow-up's "solved" answered.
+    #[serde(default)]
+    pub resolution_asked: i64,
+    #[serde(default)]
+    pub resolved: i64,
+    /// 解决率: `resolved ÷ resolution_asked`.
+    #[serde(default)]
+    pub resolution_rate: Option<f64>,
     pub overdue_open: i64,
     pub extensions: i64,
     pub returns: i64,
@@ -157,6 +215,27 @@ pub struct Withheld {
     pub overdue_open: i64,
 }
 
+/// A topic many appeals were about (热点), with the cases behind it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HotSpot {
+    pub topic: String,
+    pub name: String,
+    pub appeals: i64,
+    /// The same topic in the period before.
+    pub previous: i64,
+    /// The first cases received on it (by number, at most 5).
+    pub cases: Vec<CaseRef>,
+}
+
+/// A unit named in a ranking list, with why.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Named {
+    pub unit: String,
+    pub name: String,
+    /// What it is named for, in Chinese, from its scorecard.
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Report {
     /// `daily|weekly|monthly`
@@ -169,11 +248,15 @@ pub struct Report {
     /// Of the totals: the complaints and reports this viewer may not see (zeros for the discipline role).
     #[serde(default)]
     pub withheld: Withheld,
-    /// The period before, for trends (week over week, month over month).
+    /// The period before, for trends (day over day, week over week, month over month).
     pub previous: Figures,
+    /// Appeals received each day (`YYYY-MM-DD`, appeals): the period's days; for a daily report the seven days
+    /// ending with it.
+    #[serde(default)]
+    pub daily_volume: Vec<(String, i64)>,
     /// Open at the end of the period and past their deadline.
     pub overdue_list: Vec<CaseRef>,
-    /// Open at the end of the period, deadline within the next day.
+    /// Open at the end of the period, in the warning period (临期).
     pub near_deadline_list: Vec<CaseRef>,
     /// Rated unsatisfied in the period.
     pub unsatisfied_list: Vec<CaseRef>,
@@ -181,14 +264,43 @@ pub struct Report {
     pub notable_list: Vec<CaseRef>,
     /// Typical cases chosen by supervisors, received or closed in the period, with why.
     pub typical_list: Vec<(CaseRef, String)>,
+    /// Repeat appeals received in the period (at most 50 named).
+    #[serde(default)]
+    pub repeat_list: Vec<CaseRef>,
     /// Topics received more than in the period before: (topic, now, before), biggest rise first.
     pub topics_rising: Vec<(String, i64, i64)>,
-    /// Units by on-time rate (then satisfaction, then fewer returns).
+    /// The most frequent topics (at most 5), with the cases behind them.
+    #[serde(default)]
+    pub hot_spots: Vec<HotSpot>,
+    /// Units with at least `ranking_min_cases` closed, by on-time rate, then satisfaction, response and
+    /// resolution rates, then fewer returns.
     pub unit_ranking: Vec<String>,
+    /// The fewest closed cases a unit needs to be ranked (configuration `ranking_min_cases`).
+    #[serde(default)]
+    pub ranking_min_cases: i64,
+    /// 通报表扬: the best ranked units (at most 3) at or above the jurisdiction's on-time rate, with nothing overdue.
+    #[serde(default)]
+    pub praised: Vec<Named>,
+    /// 通报批评: the worst ranked units (at most 3) below the jurisdiction's on-time rate, and any unit with 3
+    /// or more cases overdue.
+    #[serde(default)]
+    pub criticised: Vec<Named>,
+    /// Units with the most returns in the period: (unit, returns), at most 5.
+    #[serde(default)]
+    pub most_returns: Vec<(String, i64)>,
+    /// Units with the most cases overdue at the end: (unit, cases), at most 5.
+    #[serde(default)]
+    pub most_overdue: Vec<(String, i64)>,
     /// Jurisdictions by on-time rate.
     pub jurisdiction_ranking: Vec<(String, Option<f64>)>,
     /// A few sentences in Chinese, built only from the figures above.
     pub narrative: String,
+    /// 问题与建议: drafted from the figures; a supervisor may edit it in the archive before publishing.
+    #[serde(default)]
+    pub suggestions: String,
+    /// 工作专班意见: a supervisor's commentary added in the archive before publishing.
+    #[serde(default)]
+    pub commentary: Option<String>,
     /// 发文字号 (GB/T 9704-2012), `直通〔YYYY〕N号`: numbered per kind and year — the daily report by the day
     /// of the year, the weekly analysis by its ISO week, the monthly bulletin by its month.
     #[serde(default)]
@@ -199,12 +311,16 @@ fn rate(n: i64, d: i64) -> Option<f64> {
     (d > 0).then(|| (n as f64 / d as f64 * 10_000.0).round() / 10_000.0)
 }
 
+/// Whether a dispatch was responded to in time: `Some(true)` accepted within the window, `Some(false)` not,
+/// `None` still inside its window at the period's end (not counted yet).
+pub type ResponseJudge<'a> = &'a dyn Fn(&DispatchTally) -> Option<bool>;
+
 /// Compute one period's figures from its tallies (the row-level conditions
 /// are `zhitong_storage::reporting`'s; the arithmetic is here, once).
-pub fn figures(t: &PeriodTallies) -> Figures {
+pub fn figures(t: &PeriodTallies, judge: ResponseJudge) -> Figures {
     let mut by_kind = BTreeMap::new();
     let mut by_line = BTreeMap::new();
-    let mut by_jurisdiction = BTreeMap::new();
+    let mut by_jurisdiction: BTreeMap<String, JurisdictionFigures> = BTreeMap::new();
     let mut by_topic = BTreeMap::new();
     let mut by_urgency = BTreeMap::new();
     let mut by_style = BTreeMap::new();
@@ -214,7 +330,7 @@ pub fn figures(t: &PeriodTallies) -> Figures {
         repeat_appeals += r.repeats;
         *by_kind.entry(r.kind.code().to_string()).or_insert(0) += r.appeals;
         *by_line.entry(r.line.clone().unwrap_or_else(|| "none".into())).or_insert(0) += r.appeals;
-        *by_jurisdiction.entry(r.jurisdiction.clone()).or_insert(0) += r.appeals;
+        by_jurisdiction.entry(r.jurisdiction.clone()).or_default().received += r.appeals;
         *by_topic.entry(r.topic.clone().unwrap_or_else(|| "none".into())).or_insert(0) += r.appeals;
         let urgency = if r.urgent { "urgent" } else { "normal" };
         *by_urgency.entry(urgency.to_string()).or_insert(0) += r.appeals;
@@ -227,6 +343,8 @@ pub fn figures(t: &PeriodTallies) -> Figures {
     let rating = |x: &str| sum(&|c| c.rating.as_deref() == Some(x));
     let (satisfied, basically, unsatisfied) =
         (rating("satisfied"), rating("basically_satisfied"), rating("unsatisfied"));
+    let resolution_asked = sum(&|c| c.resolved.is_some());
+    let resolved = sum(&|c| c.resolved == Some(true));
     let events = |action: &str| t.events.iter().filter(|e| e.action == action).map(|e| e.events).sum::<i64>();
     let median_handling_hours = match t.middle_handling_ms.as_slice() {
         [m] => Some(*m as f64),
@@ -245,20 +363,56 @@ pub fn figures(t: &PeriodTallies) -> Figures {
             }
         }
     }
+    let (mut response_due, mut responded) = (0, 0);
+    for d in &t.dispatches {
+        let Some(on_time) = judge(d) else { continue };
+        let (u, j) =
+            (by_unit.entry(d.unit.clone()).or_default(), by_jurisdiction.entry(d.jurisdiction.clone()).or_default());
+        u.response_due += 1;
+        j.response_due += 1;
+        response_due += 1;
+        if on_time {
+            u.responded += 1;
+            j.responded += 1;
+            responded += 1;
+        }
+    }
     for c in &t.closed {
+        let satisfied = c.rating.as_deref().is_some_and(|x| x != "unsatisfied") as i64 * c.cases;
+        let j = by_jurisdiction.entry(c.jurisdiction.clone()).or_default();
+        j.closed += c.cases;
+        j.closed_on_time += c.on_time as i64 * c.cases;
+        j.rated += c.rating.is_some() as i64 * c.cases;
+        j.satisfied += satisfied;
+        j.resolution_asked += c.resolved.is_some() as i64 * c.cases;
+        j.resolved += (c.resolved == Some(true)) as i64 * c.cases;
         if let Some(u) = &c.lead_unit {
             let f = by_unit.entry(u.clone()).or_default();
             f.closed += c.cases;
             f.closed_on_time += c.on_time as i64 * c.cases;
-            if let Some(x) = &c.rating {
-                f.rated += c.cases;
-                f.satisfied += (x != "unsatisfied") as i64 * c.cases;
-            }
+            f.rated += c.rating.is_some() as i64 * c.cases;
+            f.satisfied += satisfied;
+            f.resolution_asked += c.resolved.is_some() as i64 * c.cases;
+            f.resolved += (c.resolved == Some(true)) as i64 * c.cases;
+        }
+    }
+    for o in &t.overdue {
+        by_jurisdiction.entry(o.jurisdiction.clone()).or_default().overdue_open += o.cases;
+        if let Some(u) = &o.lead_unit {
+            by_unit.entry(u.clone()).or_default().overdue_open += o.cases;
         }
     }
     for f in by_unit.values_mut() {
         f.on_time_rate = rate(f.closed_on_time, f.closed);
         f.satisfaction_rate = rate(f.satisfied, f.rated);
+        f.response_rate = rate(f.responded, f.response_due);
+        f.resolution_rate = rate(f.resolved, f.resolution_asked);
+    }
+    for f in by_jurisdiction.values_mut() {
+        f.on_time_rate = rate(f.closed_on_time, f.closed);
+        f.satisfaction_rate = rate(f.satisfied, f.rated);
+        f.response_rate = rate(f.responded, f.response_due);
+        f.resolution_rate = rate(f.resolved, f.resolution_asked);
     }
     Figures {
         received,
@@ -277,6 +431,12 @@ pub fn figures(t: &PeriodTallies) -> Figures {
         basically_satisfied: basically,
         unsatisfied,
         satisfaction_rate: rate(satisfied + basically, rated),
+        response_due,
+        responded,
+        response_rate: rate(responded, response_due),
+        resolution_asked,
+        resolved,
+        resolution_rate: rate(resolved, resolution_asked),
         overdue_open: t.overdue_open,
         extensions: events("approve_extension"),
         returns: events("return"),
@@ -287,17 +447,135 @@ pub fn figures(t: &PeriodTallies) -> Figures {
 }
 
 /// Jurisdictions by on-time rate in the period (all of `codes`, those with nothing closed last).
-fn jurisdiction_ranking(t: &PeriodTallies, codes: &[String]) -> Vec<(String, Option<f64>)> {
-    let mut ranking: Vec<(String, Option<f64>)> = codes
-        .iter()
-        .map(|code| {
-            let mine = t.closed.iter().filter(|c| &c.jurisdiction == code);
-            let (closed, on_time) = mine.fold((0, 0), |(n, ok), c| (n + c.cases, ok + c.on_time as i64 * c.cases));
-            (code.clone(), rate(on_time, closed))
-        })
-        .collect();
+fn jurisdiction_ranking(f: &Figures, codes: &[String]) -> Vec<(String, Option<f64>)> {
+    let mut ranking: Vec<(String, Option<f64>)> =
+        codes.iter().map(|code| (code.clone(), f.by_jurisdiction.get(code).and_then(|j| j.on_time_rate))).collect();
     ranking.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal).then(a.0.cmp(&b.0)));
     ranking
+}
+
+/// Units with at least `min` cases closed, best first: on-time rate, then satisfaction, response and
+/// resolution rates, then fewer returns, then code (docs/metrics.md, "Rankings").
+fn unit_ranking(f: &Figures, min: i64) -> Vec<String> {
+    let key = |x: Option<f64>| x.unwrap_or(-1.0);
+    let mut ranked: Vec<(&String, &UnitFigures)> = f.by_unit.iter().filter(|(_, u)| u.closed >= min.max(1)).collect();
+    ranked.sort_by(|a, b| {
+        let score = |u: &UnitFigures| {
+            [key(u.on_time_rate), key(u.satisfaction_rate), key(u.response_rate), key(u.resolution_rate)]
+        };
+        score(b.1)
+            .partial_cmp(&score(a.1))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.1.returned.cmp(&b.1.returned))
+            .then(a.0.cmp(b.0))
+    });
+    ranked.into_iter().map(|(u, _)| u.clone()).collect()
+}
+
+/// 通报表扬 and 通报批评 from the ranking (docs/metrics.md, "Rankings").
+fn praise_and_criticism(
+    f: &Figures,
+    ranking: &[String],
+    unit_name: &dyn Fn(&str) -> String,
+) -> (Vec<Named>, Vec<Named>) {
+    let overall = f.on_time_rate.unwrap_or(0.0);
+    let card = |u: &str| f.by_unit.get(u).cloned().unwrap_or_default();
+    let why = |u: &UnitFigures| {
+        let mut s = format!("办结{}件，按时办结率{}", u.closed, pct(u.on_time_rate));
+        if u.satisfaction_rate.is_some() {
+            s.push_str(&format!("，满意率{}", pct(u.satisfaction_rate)));
+        }
+        if u.response_rate.is_some() {
+            s.push_str(&format!("，响应率{}", pct(u.response_rate)));
+        }
+        if u.overdue_open > 0 {
+            s.push_str(&format!("，超期未办结{}件", u.overdue_open));
+        }
+        s
+    };
+    let named = |u: &str| Named { unit: u.to_string(), name: unit_name(u), reason: why(&card(u)) };
+    let praised: Vec<Named> = ranking
+        .iter()
+        .filter(|u| {
+            let c = card(u);
+            c.on_time_rate.unwrap_or(0.0) >= overall && c.overdue_open == 0
+        })
+        .take(3)
+        .map(|u| named(u))
+        .collect();
+    let mut criticised: Vec<Named> = ranking
+        .iter()
+        .rev()
+        .filter(|u| card(u).on_time_rate.unwrap_or(0.0) < overall)
+        .take(3)
+        .map(|u| named(u))
+        .collect();
+    // Many cases overdue is criticised whatever the ranking says (most first).
+    let mut overdue: Vec<(&String, &UnitFigures)> = f.by_unit.iter().filter(|(_, u)| u.overdue_open >= 3).collect();
+    overdue.sort_by(|a, b| b.1.overdue_open.cmp(&a.1.overdue_open).then(a.0.cmp(b.0)));
+    for (u, _) in overdue.into_iter().take(3) {
+        if !criticised.iter().any(|c| &c.unit == u) && !praised.iter().any(|p| &p.unit == u) {
+            criticised.push(named(u));
+        }
+    }
+    (praised, criticised)
+}
+
+/// The biggest few of a per-unit count, most first: (unit, count), zeros left out.
+fn most(f: &Figures, count: fn(&UnitFigures) -> i64) -> Vec<(String, i64)> {
+    let mut v: Vec<(String, i64)> =
+        f.by_unit.iter().map(|(u, x)| (u.clone(), count(x))).filter(|(_, n)| *n > 0).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.truncate(5);
+    v
+}
+
+/// 问题与建议, drafted from the figures only; a supervisor edits it before publishing.
+fn draft_suggestions(r: &Report, unit_name: &dyn Fn(&str) -> String) -> String {
+    let f = &r.figures;
+    let mut points: Vec<String> = vec![];
+    if f.overdue_open > 0 {
+        // A unit is named only when it stands out (two or more).
+        let most = r.most_overdue.first().filter(|(_, n)| *n >= 2);
+        points.push(format!(
+            "期末超期未办结{}件{}。建议工作专班对超期工单逐件督办，承办单位说明原因、限期办结。",
+            f.overdue_open,
+            most.map(|(u, n)| format!("，其中{}最多（{n}件）", unit_name(u))).unwrap_or_default(),
+        ));
+    }
+    if let Some(x) = f.response_rate.filter(|x| *x < 0.9) {
+        points.push(format!(
+            "响应率为{}，低于90%。建议承办单位明确专人每日及时签收，在响应时限内完成签收。",
+            pct(Some(x))
+        ));
+    }
+    if f.returns > 0 {
+        let most = r.most_returns.first().filter(|(_, n)| *n >= 2);
+        points.push(format!(
+            "本期退单{}次{}。建议派单前加强职能甄别，减少错派、退单。",
+            f.returns,
+            most.map(|(u, n)| format!("，其中{}最多（{n}次）", unit_name(u))).unwrap_or_default(),
+        ));
+    }
+    if let Some(h) = r.hot_spots.first() {
+        points.push(format!(
+            "“{}”类诉求较为集中（{}件）。建议相关部门梳理共性问题，研究出台针对性措施。",
+            h.name, h.appeals
+        ));
+    }
+    if f.unsatisfied > 0 {
+        points.push(format!("回访不满意{}件。建议对不满意工单重新办理、再次回访，直至问题解决。", f.unsatisfied));
+    }
+    if f.repeat_appeals > 0 {
+        points.push(format!(
+            "重复诉求{}件，部分诉求未能一次解决。建议承办单位逐件分析重复诉求原因，从源头解决。",
+            f.repeat_appeals
+        ));
+    }
+    if points.is_empty() {
+        return "本期各项指标运行平稳，请各承办单位继续保持。".into();
+    }
+    points.iter().enumerate().map(|(i, p)| format!("{}. {p}", i + 1)).collect::<Vec<_>>().join("\n")
 }
 
 #[derive(Debug)]
@@ -346,6 +624,7 @@ pub async fn build(
             "只能查看本辖区及下级辖区的报告".into(),
         ))));
     }
+    let rules = store.report_rules();
     let codes: Vec<String> = org.tree.subtree(&j).into_iter().map(|c| c.to_string()).collect();
     // The top of the tree: no jurisdiction condition, so the queries stay on their time indexes.
     let scope = (codes.len() < org.jurisdictions.len()).then_some(codes.as_slice());
@@ -356,27 +635,77 @@ pub async fn build(
     // later today, so the live dashboard and the lists agree (docs/metrics.md).
     let to = to.min(jiff::Timestamp::now().as_millisecond().max(from));
     let discipline = actor.role == Role::Discipline;
-    // Outside the discipline role, complaints and reports count in the totals, as one number (`withheld`),
-    // and in no breakdown: kind, line, jurisdiction, topic, repeats (docs/permissions.md, "Figures").
-    let seen = |mut t: PeriodTallies| async move {
-        if discipline {
-            return Ok::<_, ReportError>((figures(&t), Withheld::default(), t));
+    let book = store.deadlines();
+    // 响应率: accepted within the response window, in service hours on the calendar of the handling jurisdiction.
+    let window = jiff::SignedDuration::from_mins(rules.response_minutes);
+    let judge_until = |end: i64| {
+        let (book, j) = (book.clone(), j.clone());
+        move |d: &DispatchTally| -> Option<bool> {
+            let calendar = DivisionCode::parse("jurisdiction", &d.jurisdiction)
+                .map(|j| book.calendar(&j))
+                .unwrap_or_else(|_| book.calendar(&j));
+            let at = jiff::Timestamp::from_millisecond(d.dispatched_at).ok()?;
+            let due = calendar.deadline(Clock::ServiceHours, at, window).as_millisecond();
+            match d.accepted_at.filter(|a| *a < end) {
+                Some(a) => Some(a <= due),
+                None if due < end => Some(false),
+                None => None,
+            }
         }
-        let received = t.received.iter().filter(|r| r.kind.is_for_discipline()).map(|r| r.appeals).sum();
-        t.received.retain(|r| !r.kind.is_for_discipline());
-        let mut f = figures(&t);
-        f.received += received;
-        Ok((f, Withheld { received, closed: 0, overdue_open: 0 }, t))
     };
-    let (figures_now, mut withheld, now_tallies) = seen(store.report_tallies(scope, from, to).await?).await?;
-    let (previous, _, _) = seen(store.report_tallies(scope, prev, from).await?).await?;
-    if !discipline {
-        (withheld.closed, withheld.overdue_open) = store.discipline_counts(scope, from, to).await?;
+    // Outside the discipline role, what only the commission may list counts in the totals, as one number
+    // (`withheld`), and in no breakdown: kind, line, jurisdiction, topic, unit, repeats (docs/permissions.md).
+    let seen = |t: PeriodTallies, end: i64| {
+        let judge = judge_until(end);
+        let all = figures(&t, &judge);
+        if discipline {
+            return (all, Withheld::default());
+        }
+        let mut listable = t;
+        listable.received.retain(|r| !r.discipline_only);
+        listable.closed.retain(|c| !c.discipline_only);
+        listable.overdue.retain(|o| !o.discipline_only);
+        let mut f = figures(&listable, &judge);
+        let withheld = Withheld {
+            received: all.received - f.received,
+            closed: all.closed - f.closed,
+            overdue_open: all.overdue_open - listable.overdue.iter().map(|o| o.cases).sum::<i64>(),
+        };
+        // The totals and their rates are the whole jurisdiction's.
+        f.received = all.received;
+        f.closed = all.closed;
+        f.closed_on_time = all.closed_on_time;
+        f.on_time_rate = all.on_time_rate;
+        f.rated = all.rated;
+        f.satisfied = all.satisfied;
+        f.basically_satisfied = all.basically_satisfied;
+        f.unsatisfied = all.unsatisfied;
+        f.satisfaction_rate = all.satisfaction_rate;
+        f.resolution_asked = all.resolution_asked;
+        f.resolved = all.resolved;
+        f.resolution_rate = all.resolution_rate;
+        f.overdue_open = all.overdue_open;
+        f.median_handling_hours = all.median_handling_hours;
+        (f, withheld)
+    };
+    let (figures_now, withheld) = seen(store.report_tallies(scope, from, to).await?, to);
+    let (previous, _) = seen(store.report_tallies(scope, prev, from).await?, from);
+    // The daily-volume chart: the period's days, or the week ending with a daily report's day.
+    let chart_from = if period == Period::Daily { from_d - 6.days() } else { from_d };
+    let per_day: BTreeMap<i64, i64> =
+        store.received_by_day(scope, midnight(chart_from), to).await?.into_iter().collect();
+    let mut daily_volume = vec![];
+    let mut d = chart_from;
+    while d < to_d {
+        let n = per_day.get(&((midnight(d) + 8 * 3_600_000) / 86_400_000)).copied().unwrap_or(0);
+        daily_volume.push((d.to_string(), n));
+        d = d.tomorrow().expect("date in range");
     }
+    let unit_name = |u: &str| org.units.get(u).map(|x| x.name.clone()).unwrap_or_else(|| u.to_string());
     let case_ref = |c: ListedCase| CaseRef {
         number: c.number,
         title: c.title,
-        lead_unit: c.lead_unit.map(|u| org.units.get(&u).map(|x| x.name.clone()).unwrap_or(u)),
+        lead_unit: c.lead_unit.map(|u| unit_name(&u)),
         deadline: c.deadline.and_then(|d| jiff::Timestamp::from_millisecond(d).ok()).map(rfc3339),
     };
     // Admins keep the organisation and read the figures; case titles are not theirs to read, in any list.
@@ -391,6 +720,7 @@ pub async fn build(
     let near_deadline_list = named(list(CaseList::NearDeadline, LIST_LIMIT).await?);
     let unsatisfied_list = named(list(CaseList::Unsatisfied, LIST_LIMIT).await?);
     let notable_list = named(list(CaseList::Supervised, LIST_LIMIT).await?);
+    let repeat_list = named(list(CaseList::Repeat, 50).await?);
     let typical_list = list(CaseList::Typical, i64::MAX)
         .await?
         .into_iter()
@@ -399,17 +729,9 @@ pub async fn build(
             (case_ref(c), note)
         })
         .collect();
-    let mut unit_ranking: Vec<(&String, &UnitFigures)> =
-        figures_now.by_unit.iter().filter(|(_, f)| f.closed > 0).collect();
-    unit_ranking.sort_by(|a, b| {
-        b.1.on_time_rate
-            .partial_cmp(&a.1.on_time_rate)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(b.1.satisfaction_rate.partial_cmp(&a.1.satisfaction_rate).unwrap_or(std::cmp::Ordering::Equal))
-            .then(a.1.returned.cmp(&b.1.returned))
-            .then(a.0.cmp(b.0))
-    });
-    let jurisdiction_ranking = jurisdiction_ranking(&now_tallies, &codes);
+    let ranking = unit_ranking(&figures_now, rules.ranking_min_cases);
+    let (praised, criticised) = praise_and_criticism(&figures_now, &ranking, &unit_name);
+    let jurisdiction_ranking = jurisdiction_ranking(&figures_now, &codes);
     let mut topics_rising: Vec<(String, i64, i64)> = figures_now
         .by_topic
         .iter()
@@ -417,6 +739,20 @@ pub async fn build(
         .filter(|(_, n, before)| n > before)
         .collect();
     topics_rising.sort_by(|a, b| (b.1 - b.2).cmp(&(a.1 - a.2)).then(a.0.cmp(&b.0)));
+    // Hot spots: the most frequent named topics, with the first cases behind each.
+    let mut topics: Vec<(&String, &i64)> =
+        figures_now.by_topic.iter().filter(|(t, _)| t.as_str() != "none" && org.topic(t).is_some()).collect();
+    topics.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let mut hot_spots = vec![];
+    for (t, n) in topics.into_iter().take(5) {
+        hot_spots.push(HotSpot {
+            topic: t.clone(),
+            name: org.topic(t).map(|x| x.name.clone()).unwrap_or_default(),
+            appeals: *n,
+            previous: previous.by_topic.get(t).copied().unwrap_or(0),
+            cases: named(list(CaseList::Topic(Some(t.clone())), 5).await?),
+        });
+    }
     let name = org.jurisdiction(jurisdiction).map(|x| x.name.clone()).unwrap_or_default();
     let trend = |now: i64, before: i64| match now.cmp(&before) {
         std::cmp::Ordering::Greater => format!("比上期增加{}件", now - before),
@@ -437,7 +773,7 @@ pub async fn build(
     let last_d = to_d.yesterday().expect("date in range");
     let when = if from_d == last_d { from_d.to_string() } else { format!("{from_d}至{last_d}") };
     let narrative = format!(
-        "{name}{}共受理企业诉求{}件，{}；其中咨询{}件、求助{}件、建议{}件、{}{}件。办结{}件，按时办结率{}；回访评价{}件，满意率{}。期末超期未办结{}件，退单{}次，延期{}次，重复诉求{}件。{}",
+        "{name}{}共受理企业诉求{}件，{}；其中咨询{}件、求助{}件、建议{}件、{}{}件。派单{}件，办结{}件，按时办结率{}；响应率{}，解决率{}，回访评价{}件，满意率{}。期末超期未办结{}件，退单{}次，延期{}次，重复诉求{}件。{}",
         when,
         f.received,
         trend(f.received, previous.received),
@@ -450,8 +786,11 @@ pub async fn build(
         } else {
             withheld.received
         },
+        f.dispatched,
         f.closed,
         pct(f.on_time_rate),
+        pct(f.response_rate),
+        pct(f.resolution_rate),
         f.rated,
         pct(f.satisfaction_rate),
         f.overdue_open,
@@ -469,7 +808,9 @@ pub async fn build(
             Period::Monthly => from_d.month() as i32,
         }
     );
-    Ok(Report {
+    let most_returns = most(&figures_now, |u| u.returned);
+    let most_overdue = most(&figures_now, |u| u.overdue_open);
+    let mut report = Report {
         document_number,
         report: period,
         jurisdiction: jurisdiction.to_string(),
@@ -477,21 +818,33 @@ pub async fn build(
         period: PeriodView {
             from: rfc3339(instant(from_d.to_datetime(Time::midnight()))),
             to: rfc3339(instant(to_d.to_datetime(Time::midnight()))),
-            last_day: to_d.yesterday().expect("date in range").to_string(),
+            last_day: last_d.to_string(),
         },
         previous,
         withheld,
+        daily_volume,
         overdue_list,
         near_deadline_list,
         unsatisfied_list,
         notable_list,
         typical_list,
+        repeat_list,
         topics_rising,
-        unit_ranking: unit_ranking.into_iter().map(|(u, _)| u.clone()).collect(),
+        hot_spots,
+        unit_ranking: ranking,
+        ranking_min_cases: rules.ranking_min_cases,
+        praised,
+        criticised,
+        most_returns,
+        most_overdue,
         jurisdiction_ranking,
         narrative,
+        suggestions: String::new(),
+        commentary: None,
         figures: figures_now,
-    })
+    };
+    report.suggestions = draft_suggestions(&report, &unit_name);
+    Ok(report)
 }
 
 /// The report in one of its formats: `json`, `html`, `xlsx` or `docx`,
@@ -501,20 +854,19 @@ pub fn render(
     format: &str,
     org: &zhitong_storage::Org,
 ) -> Result<(&'static str, &'static str, Vec<u8>), String> {
-    let unit = |c: &str| org.units.get(c).map(|u| u.name.clone()).unwrap_or_else(|| c.to_string());
-    let jur = |c: &str| org.jurisdiction(c).map(|j| j.name.clone()).unwrap_or_else(|| c.to_string());
+    let names = documents::Names { org };
     match format {
         "json" => Ok(("application/json", "json", serde_json::to_vec_pretty(r).map_err(|e| e.to_string())?)),
-        "html" => Ok(("text/html; charset=utf-8", "html", html::page(r, &unit, &jur).into_bytes())),
+        "html" => Ok(("text/html; charset=utf-8", "html", html::page(r, &names).into_bytes())),
         "xlsx" => Ok((
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "xlsx",
-            documents::xlsx(r, &unit, &jur).map_err(|e| e.to_string())?,
+            documents::xlsx(r, &names).map_err(|e| e.to_string())?,
         )),
         "docx" => Ok((
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             "docx",
-            documents::docx(r, &unit)?,
+            documents::docx(r, &names)?,
         )),
         other => Err(format!("不支持的格式 {other}：可用 json、html、xlsx、docx")),
     }
@@ -540,7 +892,7 @@ mod tests {
     #[test]
     fn figures_from_tallies() {
         use zhitong_domain::work_order::Kind;
-        use zhitong_storage::{EventTally, ReceivedTally};
+        use zhitong_storage::{EventTally, OverdueTally, ReceivedTally};
         let received = |kind, line: Option<&str>, j: &str, appeals, repeats| ReceivedTally {
             kind,
             line: line.map(String::from),
@@ -549,6 +901,7 @@ mod tests {
             // The first tally's cases are urgent and dispatched 马上办.
             urgent: repeats == 1,
             style: (repeats == 1).then(|| "immediate".into()),
+            discipline_only: false,
             appeals,
             repeats,
         };
@@ -556,8 +909,17 @@ mod tests {
             jurisdiction: j.into(),
             lead_unit: unit.map(String::from),
             on_time,
+            // Asked whenever rated; solved when satisfied.
+            resolved: rating.map(|r| r == "satisfied"),
             rating: rating.map(String::from),
+            discipline_only: false,
             cases,
+        };
+        let dispatch = |j: &str, unit: &str, at: i64, accepted: Option<i64>| DispatchTally {
+            jurisdiction: j.into(),
+            unit: unit.into(),
+            dispatched_at: at,
+            accepted_at: accepted,
         };
         let event = |action: &str, unit: Option<&str>, events| EventTally {
             action: action.into(),
@@ -583,17 +945,51 @@ mod tests {
                 event("return", None, 1),
                 event("approve_extension", None, 2),
             ],
+            dispatches: vec![
+                dispatch("450100", "U1", 0, Some(10)),
+                dispatch("450100", "U1", 0, Some(500)),
+                dispatch("450103", "U2", 0, None),
+                dispatch("450103", "U2", 900, None),
+            ],
+            overdue: vec![
+                OverdueTally {
+                    jurisdiction: "450100".into(),
+                    lead_unit: Some("U1".into()),
+                    discipline_only: false,
+                    cases: 4,
+                },
+                OverdueTally { jurisdiction: "450103".into(), lead_unit: None, discipline_only: false, cases: 3 },
+            ],
             dispatched_orders: 5,
             overdue_open: 7,
             middle_handling_ms: vec![3_600_000, 7_200_000],
         };
-        let f = figures(&t);
+        // The window: accepted by 100 counts; a dispatch at 900 not yet accepted is still inside it.
+        let judge = |d: &DispatchTally| match d.accepted_at {
+            Some(a) => Some(a <= d.dispatched_at + 100),
+            None if d.dispatched_at + 100 < 1000 => Some(false),
+            None => None,
+        };
+        let f = figures(&t, &judge);
         assert_eq!((f.received, f.repeat_appeals), (10, 3));
         assert_eq!(f.by_kind, BTreeMap::from([("consultation".into(), 5), ("help".into(), 5)]));
         assert_eq!(f.by_urgency, BTreeMap::from([("normal".into(), 7), ("urgent".into(), 3)]));
         assert_eq!(f.by_style, BTreeMap::from([("immediate".into(), 3), ("none".into(), 7)]));
         assert_eq!(f.by_line, BTreeMap::from([("450100-1".into(), 8), ("none".into(), 2)]));
-        assert_eq!(f.by_jurisdiction, BTreeMap::from([("450100".into(), 8), ("450103".into(), 2)]));
+        let j = |c: &str| f.by_jurisdiction[c].clone();
+        assert_eq!((j("450100").received, j("450103").received), (8, 2));
+        assert_eq!((j("450100").closed, j("450100").closed_on_time, j("450100").on_time_rate), (4, 3, Some(0.75)));
+        assert_eq!((j("450103").closed, j("450103").on_time_rate, j("450103").rated), (4, Some(0.5), 2));
+        assert_eq!((j("450100").response_due, j("450100").responded, j("450100").response_rate), (2, 1, Some(0.5)));
+        assert_eq!(
+            (j("450103").response_due, j("450103").responded),
+            (1, 0),
+            "the dispatch still in its window is not judged"
+        );
+        assert_eq!((j("450100").overdue_open, j("450103").overdue_open), (4, 3));
+        assert_eq!((f.response_due, f.responded, f.response_rate), (3, 1, Some(0.3333)));
+        assert_eq!((f.resolution_asked, f.resolved, f.resolution_rate), (6, 3, Some(0.5)));
+        assert_eq!((j("450100").resolution_rate, j("450103").resolution_rate), (Some(0.75), Some(0.0)));
         assert_eq!((f.closed, f.closed_on_time, f.on_time_rate), (8, 5, Some(0.625)));
         assert_eq!((f.rated, f.satisfied, f.basically_satisfied, f.unsatisfied), (6, 3, 2, 1));
         assert_eq!(f.satisfaction_rate, Some(0.8333));
@@ -605,12 +1001,25 @@ mod tests {
             (4, 4, 3, 1, 4, 3)
         );
         assert_eq!((u1.on_time_rate, u1.satisfaction_rate), (Some(0.75), Some(0.75)));
+        assert_eq!((u1.response_rate, u1.resolution_rate, u1.overdue_open), (Some(0.5), Some(0.75), 4));
+        assert_eq!((f.by_unit["U2"].response_due, f.by_unit["U2"].response_rate), (1, Some(0.0)));
         assert_eq!(f.by_unit["U2"].satisfaction_rate, Some(1.0), "basically satisfied counts as satisfied");
         let codes = ["450100".to_string(), "450103".to_string(), "450105".to_string()];
         assert_eq!(
-            jurisdiction_ranking(&t, &codes),
+            jurisdiction_ranking(&f, &codes),
             [("450100".to_string(), Some(0.75)), ("450103".to_string(), Some(0.5)), ("450105".to_string(), None)]
         );
-        assert_eq!(figures(&PeriodTallies::default()).median_handling_hours, None);
+        assert_eq!(figures(&PeriodTallies::default(), &judge).median_handling_hours, None);
+        // U1 closed 4 (75 % on time), U2 closed 2 (100 %): at least 3 ranks U1 only, at least 2 ranks both.
+        assert_eq!(unit_ranking(&f, 3), ["U1".to_string()]);
+        assert_eq!(unit_ranking(&f, 2), ["U2".to_string(), "U1".to_string()]);
+        assert!(unit_ranking(&f, 5).is_empty());
+        // The overall on-time rate is 62.5 %: U2 is praised; U1 is above it but has 4 cases overdue, so it is
+        // criticised and not praised.
+        let (praised, criticised) = praise_and_criticism(&f, &unit_ranking(&f, 2), &|u: &str| format!("单位{u}"));
+        assert_eq!(praised.iter().map(|n| n.unit.as_str()).collect::<Vec<_>>(), ["U2"]);
+        assert_eq!(praised[0].name, "单位U2");
+        assert_eq!(criticised.iter().map(|n| n.unit.as_str()).collect::<Vec<_>>(), ["U1"]);
+        assert!(criticised[0].reason.contains("超期未办结4件"), "{}", criticised[0].reason);
     }
 }

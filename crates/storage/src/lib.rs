@@ -52,7 +52,8 @@ pub use org::{Jurisdiction, Line, Org, OrgSeed, Topic, Unit};
 pub use org_admin::{JurisdictionInput, LineInput, TopicInput, UnitInput};
 pub use portal::{PortalRating, PublicRequest, PublicRequestFilter, PublicStatus, PublicStep, Receipt};
 pub use reporting::{
-    CaseList, ClosedTally, EventTally, ListedCase, PeriodTallies, REPEAT_WINDOW_MS, RawOrder, ReceivedTally,
+    CaseList, ClosedTally, DispatchTally, EventTally, ListedCase, OverdueTally, PeriodTallies, REPEAT_WINDOW_MS,
+    RawOrder, ReceivedTally,
 };
 pub use scans::DueCase;
 pub use totp::{TotpSetup, totp_code_for};
@@ -87,6 +88,21 @@ impl Backend {
     }
 }
 
+/// The configurable parts of the figures' definitions (docs/metrics.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportRules {
+    /// A dispatch is responded to (响应) when the lead unit accepts it within this many service minutes.
+    pub response_minutes: i64,
+    /// Units with fewer cases closed in the period are not ranked (and never praised or criticised).
+    pub ranking_min_cases: i64,
+}
+
+impl Default for ReportRules {
+    fn default() -> Self {
+        ReportRules { response_minutes: 120, ranking_min_cases: 5 }
+    }
+}
+
 #[derive(Clone)]
 pub struct Store {
     read: AnyPool,
@@ -97,6 +113,7 @@ pub struct Store {
     /// The organisation revision the cached org and deadline book were loaded at (see `refresh_org`).
     org_revision: Arc<std::sync::atomic::AtomicI64>,
     warning_share: f64,
+    report_rules: ReportRules,
     /// A session unused this long ends (configuration `session_idle_minutes`).
     idle_timeout: jiff::SignedDuration,
     /// The keys that seal what the discipline commission holds (see `crypto`).
@@ -150,6 +167,7 @@ impl Store {
             deadlines: Arc::new(RwLock::new(Arc::new(DeadlineBook::default()))),
             org_revision: Arc::new(std::sync::atomic::AtomicI64::new(-1)),
             warning_share: 0.75,
+            report_rules: ReportRules::default(),
             idle_timeout: jiff::SignedDuration::from_mins(30),
             keyring: Arc::new(Keyring::none()),
             outbound: (false, false),
@@ -231,6 +249,16 @@ impl Store {
 
     pub fn warning_share(&self) -> f64 {
         self.warning_share
+    }
+
+    /// The response window of 响应率 and the fewest cases a unit needs to be ranked (configuration).
+    pub fn with_report_rules(mut self, rules: ReportRules) -> Self {
+        self.report_rules = rules;
+        self
+    }
+
+    pub fn report_rules(&self) -> ReportRules {
+        self.report_rules
     }
 
     pub fn backend(&self) -> Backend {

@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_report_tallies"),
     migration!(7, "0007_security"),
     migration!(8, "0008_handoffs"),
+    migration!(9, "0009_scorecards"),
 ];
 
 impl Store {

@@ -13,29 +13,55 @@ use zhitong_domain::work_order::Kind;
 
 use crate::{Result, Store, StoreError, rows::RowExt};
 
-/// Appeals received in the period, by what they were and where they came in.
+/// Appeals received in the period, by what they were and where they are handled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReceivedTally {
     pub kind: Kind,
     pub line: Option<String>,
+    /// The jurisdiction handling the case (`handling_jurisdiction`): where it was received, or the county it
+    /// was passed down to. Figures and lists scope by it alike (docs/metrics.md, "Scope").
     pub jurisdiction: String,
     pub topic: Option<String>,
     pub urgent: bool,
     /// The handling style of the case's last dispatch, if dispatched.
     pub style: Option<String>,
+    /// Only the discipline role may list these (complaints, reports, cases transferred to the commission).
+    pub discipline_only: bool,
     pub appeals: i64,
     /// Of those, repeat appeals (重复诉求): see [`REPEAT_WINDOW_MS`].
     pub repeats: i64,
 }
 
-/// Cases closed in the period, by jurisdiction, lead unit, timeliness and rating.
+/// Cases closed in the period, by jurisdiction, lead unit, timeliness and the follow-up's answers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClosedTally {
     pub jurisdiction: String,
     pub lead_unit: Option<String>,
     pub on_time: bool,
     pub rating: Option<String>,
+    /// The follow-up's "was it solved" (解决率); `None` when not asked.
+    pub resolved: Option<bool>,
+    pub discipline_only: bool,
     pub cases: i64,
+}
+
+/// Cases open at the end of the period and past their deadline, by jurisdiction and lead unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverdueTally {
+    pub jurisdiction: String,
+    pub lead_unit: Option<String>,
+    pub discipline_only: bool,
+    pub cases: i64,
+}
+
+/// One dispatch to a lead unit in the period, and when that unit accepted it (响应率).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DispatchTally {
+    pub jurisdiction: String,
+    pub unit: String,
+    pub dispatched_at: i64,
+    /// The unit's first 签收 after the dispatch, if any.
+    pub accepted_at: Option<i64>,
 }
 
 /// Dispatches, returns, approved extensions and supervision in the period, by the unit they concern.
@@ -53,16 +79,18 @@ pub struct PeriodTallies {
     pub received: Vec<ReceivedTally>,
     pub closed: Vec<ClosedTally>,
     pub events: Vec<EventTally>,
+    pub dispatches: Vec<DispatchTally>,
+    pub overdue: Vec<OverdueTally>,
     /// Work orders dispatched to a lead unit in the period (each once).
     pub dispatched_orders: i64,
-    /// Open at the end of the period and past their deadline.
+    /// Open at the end of the period and past their deadline (the sum of `overdue`).
     pub overdue_open: i64,
     /// The middle one (odd count) or two (even count) handling times, in ms, of the cases closed in the period.
     pub middle_handling_ms: Vec<i64>,
 }
 
 /// The lists a report names cases in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaseList {
     /// Open at the end of the period and past their deadline; earliest deadline first.
     Overdue,
@@ -74,6 +102,10 @@ pub enum CaseList {
     Supervised,
     /// Chosen as typical by a supervisor, received or closed in the period; by number, with the note.
     Typical,
+    /// Repeat appeals (重复诉求) received in the period; by number.
+    Repeat,
+    /// Received in the period on a topic (`None`: no topic); by number.
+    Topic(Option<String>),
 }
 
 /// A case a report names.
@@ -87,11 +119,12 @@ pub struct ListedCase {
     pub note: Option<String>,
 }
 
+/// Shanghai has kept UTC+8 all year since 1991: a day is `(ms + offset) / 86400000`.
+const SHANGHAI_OFFSET_MS: i64 = 8 * 3_600_000;
+
 /// A repeat appeal (重复诉求) follows one of the same enterprise on the same topic within 30 days.
 pub const REPEAT_WINDOW_MS: i64 = 30 * 24 * 3_600_000;
 
-/// The kinds only the discipline commission handles (投诉、举报).
-const DISCIPLINE_KINDS: &str = "'complaint', 'report'";
 /// Received in the period `[$1, $2)`.
 const RECEIVED_IN: &str = "w.received_at >= $1 AND w.received_at < $2";
 /// Closed in the period: reached `closed` (a transfer to 12345 is not a closure).
@@ -112,15 +145,15 @@ fn repeat(scope_p: &str) -> String {
     )
 }
 
-/// The jurisdictions a report covers (by where cases were received; `None` = all) as a condition on
-/// `alias`, with placeholders from `$3` on. Written so that no index can serve it (`|| ''`): SQLite
+/// The jurisdictions a report covers (by the jurisdiction handling the case, as lists are scoped; `None` =
+/// all) as a condition on `alias`, with placeholders from `$3` on. Written so that no index can serve it (`|| ''`): SQLite
 /// would otherwise read a county's whole history through the jurisdiction index instead of the
 /// period's range of a covering time index.
 fn scope(jurisdictions: Option<&[String]>, alias: &str) -> String {
     match jurisdictions {
         Some(codes) => {
             let list = (0..codes.len()).map(|i| format!("${}", 3 + i)).collect::<Vec<_>>().join(", ");
-            format!(" AND ({alias}.jurisdiction || '') IN ({list})")
+            format!(" AND ({alias}.handling_jurisdiction || '') IN ({list})")
         }
         None => String::new(),
     }
@@ -152,17 +185,17 @@ impl Store {
     pub async fn report_tallies(&self, jurisdictions: Option<&[String]>, from: i64, to: i64) -> Result<PeriodTallies> {
         let (sw, sp) = (scope(jurisdictions, "w"), scope(jurisdictions, "p"));
         let sql = format!(
-            "SELECT w.kind, w.line, w.jurisdiction, w.topic, w.urgent, w.style, COUNT(*), \
+            "SELECT w.kind, w.line, w.handling_jurisdiction, w.topic, w.urgent, w.style, w.discipline_only, COUNT(*), \
              SUM(CASE WHEN {} THEN 1 ELSE 0 END) FROM work_orders w WHERE {RECEIVED_IN}{sw} \
-             GROUP BY w.kind, w.line, w.jurisdiction, w.topic, w.urgent, w.style",
+             GROUP BY w.kind, w.line, w.handling_jurisdiction, w.topic, w.urgent, w.style, w.discipline_only",
             repeat(&sp)
         );
-        type Row = (String, Option<String>, String, Option<String>, i64, Option<String>, i64, i64);
+        type Row = (String, Option<String>, String, Option<String>, i64, Option<String>, i64, i64, i64);
         let received = self
             .fetch_period::<Row>(sql, jurisdictions, from, to)
             .await?
             .into_iter()
-            .map(|(k, line, jurisdiction, topic, urgent, style, appeals, repeats)| {
+            .map(|(k, line, jurisdiction, topic, urgent, style, discipline_only, appeals, repeats)| {
                 Ok(ReceivedTally {
                     kind: kind(&k)?,
                     line,
@@ -170,6 +203,7 @@ impl Store {
                     topic,
                     urgent: urgent != 0,
                     style,
+                    discipline_only: discipline_only != 0,
                     appeals,
                     repeats,
                 })
@@ -177,18 +211,22 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
 
         let sql = format!(
-            "SELECT w.jurisdiction, w.lead_unit, {ON_TIME}, w.rating, COUNT(*) FROM work_orders w \
-             WHERE {CLOSED_IN}{sw} GROUP BY w.jurisdiction, w.lead_unit, {ON_TIME}, w.rating"
+            "SELECT w.handling_jurisdiction, w.lead_unit, {ON_TIME}, w.rating, w.resolved, w.discipline_only, COUNT(*) \
+             FROM work_orders w WHERE {CLOSED_IN}{sw} \
+             GROUP BY w.handling_jurisdiction, w.lead_unit, {ON_TIME}, w.rating, w.resolved, w.discipline_only"
         );
+        type Closed = (String, Option<String>, i64, Option<String>, Option<i64>, i64, i64);
         let closed: Vec<ClosedTally> = self
-            .fetch_period::<(String, Option<String>, i64, Option<String>, i64)>(sql, jurisdictions, from, to)
+            .fetch_period::<Closed>(sql, jurisdictions, from, to)
             .await?
             .into_iter()
-            .map(|(jurisdiction, lead_unit, on_time, rating, cases)| ClosedTally {
+            .map(|(jurisdiction, lead_unit, on_time, rating, resolved, discipline_only, cases)| ClosedTally {
                 jurisdiction,
                 lead_unit,
                 on_time: on_time != 0,
                 rating,
+                resolved: resolved.map(|r| r != 0),
+                discipline_only: discipline_only != 0,
                 cases,
             })
             .collect();
@@ -212,11 +250,45 @@ impl Store {
         );
         let dispatched_orders = self.count_period(sql, jurisdictions, from, to).await?;
 
-        let mut overdue_open = 0;
+        // Each dispatch to a lead unit, with that unit's first acceptance after it: whether it came within the
+        // response window is decided on the case's calendar (`zhitong_reports`), which SQL does not know.
+        let sql = format!(
+            "SELECT w.handling_jurisdiction, e.unit, e.at, (SELECT MIN(a.at) FROM work_order_events a \
+             WHERE a.work_order_id = e.work_order_id AND a.action = 'accept' AND a.unit = e.unit AND a.at >= e.at) \
+             FROM work_order_events e JOIN work_orders w ON w.id = e.work_order_id \
+             WHERE e.action = 'dispatch' AND e.unit IS NOT NULL AND e.at >= $1 AND e.at < $2{sw}"
+        );
+        let dispatches = self
+            .fetch_period::<(String, String, i64, Option<i64>)>(sql, jurisdictions, from, to)
+            .await?
+            .into_iter()
+            .map(|(jurisdiction, unit, dispatched_at, accepted_at)| DispatchTally {
+                jurisdiction,
+                unit,
+                dispatched_at,
+                accepted_at,
+            })
+            .collect();
+
+        let mut overdue: Vec<OverdueTally> = vec![];
         for open in OPEN_AT_END {
-            let sql = format!("SELECT COUNT(*) FROM work_orders w WHERE {open} AND w.deadline < $2 AND $1 <= $2{sw}");
-            overdue_open += self.count_period(sql, jurisdictions, from, to).await?;
+            let sql = format!(
+                "SELECT w.handling_jurisdiction, w.lead_unit, w.discipline_only, COUNT(*) FROM work_orders w \
+                 WHERE {open} AND w.deadline < $2 AND $1 <= $2{sw} \
+                 GROUP BY w.handling_jurisdiction, w.lead_unit, w.discipline_only"
+            );
+            let rows = self.fetch_period::<(String, Option<String>, i64, i64)>(sql, jurisdictions, from, to).await?;
+            for (jurisdiction, lead_unit, discipline_only, cases) in rows {
+                let discipline_only = discipline_only != 0;
+                match overdue.iter_mut().find(|o| {
+                    o.jurisdiction == jurisdiction && o.lead_unit == lead_unit && o.discipline_only == discipline_only
+                }) {
+                    Some(o) => o.cases += cases,
+                    None => overdue.push(OverdueTally { jurisdiction, lead_unit, discipline_only, cases }),
+                }
+            }
         }
+        let overdue_open = overdue.iter().map(|o| o.cases).sum();
 
         let closed_count: i64 = closed.iter().map(|c| c.cases).sum();
         let middle_handling_ms = if closed_count == 0 {
@@ -230,26 +302,32 @@ impl Store {
             );
             self.fetch_period::<(i64,)>(sql, jurisdictions, from, to).await?.into_iter().map(|r| r.0).collect()
         };
-        Ok(PeriodTallies { received, closed, events, dispatched_orders, overdue_open, middle_handling_ms })
+        Ok(PeriodTallies {
+            received,
+            closed,
+            events,
+            dispatches,
+            overdue,
+            dispatched_orders,
+            overdue_open,
+            middle_handling_ms,
+        })
     }
 
-    /// Of the period's closed and overdue-open cases, how many are complaints and reports: what a viewer
-    /// outside the discipline role is told only as one combined count (docs/permissions.md, "Figures").
-    /// Few rows match the kind; the period's ranges are read as for the tallies.
-    pub async fn discipline_counts(&self, jurisdictions: Option<&[String]>, from: i64, to: i64) -> Result<(i64, i64)> {
+    /// Appeals received on each Shanghai day of `[from, to)`, as (days since 1970-01-01, appeals); days with
+    /// none are left out. Complaints and reports are in, as in `received`.
+    pub async fn received_by_day(
+        &self,
+        jurisdictions: Option<&[String]>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, i64)>> {
         let sw = scope(jurisdictions, "w");
-        let sql =
-            format!("SELECT COUNT(*) FROM work_orders w WHERE {CLOSED_IN} AND w.kind IN ({DISCIPLINE_KINDS}){sw}");
-        let closed = self.count_period(sql, jurisdictions, from, to).await?;
-        let mut overdue = 0;
-        for open in OPEN_AT_END {
-            let sql = format!(
-                "SELECT COUNT(*) FROM work_orders w WHERE {open} AND w.deadline < $2 AND $1 <= $2 \
-                 AND w.kind IN ({DISCIPLINE_KINDS}){sw}"
-            );
-            overdue += self.count_period(sql, jurisdictions, from, to).await?;
-        }
-        Ok((closed, overdue))
+        let sql = format!(
+            "SELECT (w.received_at + {SHANGHAI_OFFSET_MS}) / 86400000 AS day, COUNT(*) FROM work_orders w \
+             WHERE {RECEIVED_IN}{sw} GROUP BY (w.received_at + {SHANGHAI_OFFSET_MS}) / 86400000 ORDER BY day"
+        );
+        self.fetch_period(sql, jurisdictions, from, to).await
     }
 
     /// The cases a report names in `list` for the period `[from, to)`, at most `limit`. Cases only the
@@ -277,7 +355,7 @@ impl Store {
         let pick = |condition: &str, order: &str| {
             pick_ids(&format!("SELECT w.id FROM work_orders w WHERE {condition}{sw}"), order)
         };
-        let (parts, by_deadline): (Vec<String>, bool) = match list {
+        let (parts, by_deadline): (Vec<String>, bool) = match &list {
             CaseList::Overdue | CaseList::NearDeadline => {
                 let due = if list == CaseList::Overdue {
                     "w.deadline < $2".to_string()
@@ -321,6 +399,21 @@ impl Store {
                 )],
                 false,
             ),
+            CaseList::Repeat => {
+                let sp = scope(jurisdictions, "p");
+                (vec![pick(&format!("{RECEIVED_IN} AND {}", repeat(&sp)), "o.number")], false)
+            }
+            CaseList::Topic(topic) => {
+                let on = match topic {
+                    // A topic code is letters, digits, `-` and `_` (org_admin); anything else names no topic.
+                    Some(t) if t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => {
+                        format!("w.topic = '{t}'")
+                    }
+                    Some(_) => return Ok(vec![]),
+                    None => "w.topic IS NULL".into(),
+                };
+                (vec![pick(&format!("{RECEIVED_IN} AND {on}"), "o.number")], false)
+            }
         };
         let mut out: Vec<ListedCase> = vec![];
         for sql in parts {
@@ -364,6 +457,9 @@ pub struct RawOrder {
     /// From the lifecycle, not the derived columns, so a check recomputes them independently.
     pub urgency: String,
     pub style: Option<String>,
+    /// From the lifecycle: who handles it now, and the follow-up's "solved".
+    pub handling: String,
+    pub resolved: Option<bool>,
 }
 
 /// Raw reads for tests that check the reports against the tables.
@@ -399,6 +495,8 @@ impl Store {
                     discipline_only: r.flag("discipline_only")?,
                     urgency: case(r)?.urgency.code().into(),
                     style: case(r)?.style.map(|s| s.code().into()),
+                    handling: case(r)?.handling_jurisdiction.to_string(),
+                    resolved: case(r)?.resolved,
                 })
             })
             .collect()

@@ -1113,7 +1113,7 @@ const VIEW_COLUMNS: &str = "w.id, w.number, w.version, w.lifecycle, w.regular, w
 pub(crate) async fn write_queue_columns(tx: &mut Transaction<'static, Any>, id: i64, case: &Lifecycle) -> Result<()> {
     sqlx::query(
         "UPDATE work_orders SET urgent = $1, style = $2, typical = $3, extension_pending = $4, unsatisfied = $5, \
-         redone = $7 WHERE id = $6",
+         redone = $7, resolved = $8 WHERE id = $6",
     )
     .bind((case.urgency == Urgency::Urgent) as i64)
     .bind(case.style.map(|s| s.code()))
@@ -1122,6 +1122,7 @@ pub(crate) async fn write_queue_columns(tx: &mut Transaction<'static, Any>, id: 
     .bind(case.in_unsatisfied_loop() as i64)
     .bind(id)
     .bind((case.redos > 0) as i64)
+    .bind(case.resolved.map(|r| r as i64))
     .execute(&mut **tx)
     .await?;
     Ok(())

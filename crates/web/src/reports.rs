@@ -36,13 +36,6 @@ pub struct ReportQuery {
     pub jurisdiction: Option<String>,
 }
 
-fn names(org: &zhitong_storage::Org) -> (impl Fn(&str) -> String + '_, impl Fn(&str) -> String + '_) {
-    (
-        move |c: &str| org.units.get(c).map(|u| u.name.clone()).unwrap_or_else(|| c.to_string()),
-        move |c: &str| org.jurisdiction(c).map(|j| j.name.clone()).unwrap_or_else(|| c.to_string()),
-    )
-}
-
 pub async fn live(
     State(s): State<AppState>,
     p: PageUser,
@@ -68,11 +61,11 @@ pub async fn live(
         Err(e) => return crate::error_page(&s, &p, e.into()).await,
     };
     let org = s.store.org();
-    let (unit, jur) = names(&org);
+    let names = zhitong_reports::documents::Names { org: &org };
     let api = |f: &str| format!("/api/v1/reports/{period}?date={date}&jurisdiction={j}&format={f}");
     ReportPage {
         heading: zhitong_reports::documents::title(&report),
-        body: zhitong_reports::html::fragment(&report, &unit, &jur),
+        body: zhitong_reports::html::fragment(&report, &names),
         downloads: vec![("Excel", api("xlsx")), ("Word", api("docx")), ("JSON", api("json"))],
         archive_id: None,
         reviewed: None,
@@ -96,10 +89,10 @@ pub async fn archived(State(s): State<AppState>, p: PageUser, Path(id): Path<i64
         }
     };
     let org = s.store.org();
-    let (unit, jur) = names(&org);
+    let names = zhitong_reports::documents::Names { org: &org };
     ReportPage {
         heading: zhitong_reports::documents::title(&report),
-        body: zhitong_reports::html::fragment(&report, &unit, &jur),
+        body: zhitong_reports::html::fragment(&report, &names),
         downloads: vec![],
         archive_id: Some(a.id),
         reviewed: a.reviewed_at.as_ref().map(|t| format!("{} {}", a.reviewed_by.clone().unwrap_or_default(), &t[..16])),
@@ -144,7 +137,8 @@ pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
         Err(e) => return crate::error_page(&s, &p, e.into()).await,
     };
     let org = s.store.org();
-    let (_, jur) = names(&org);
+    let names = zhitong_reports::documents::Names { org: &org };
+    let jur = |c: &str| names.jurisdiction(c);
     let pct = |x: Option<f64>| x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into());
     // A live view shows no complaint or report outside the discipline role, not even as a number
     // (docs/permissions.md, "Figures"): the report's totals less what it withholds.
@@ -155,14 +149,14 @@ pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
         .map(|(code, rate)| {
             (
                 jur(code),
-                day.figures.by_jurisdiction.get(code).copied().unwrap_or(0),
-                week.figures.by_jurisdiction.get(code).copied().unwrap_or(0),
+                day.figures.by_jurisdiction.get(code).map(|x| x.received).unwrap_or(0),
+                week.figures.by_jurisdiction.get(code).map(|x| x.received).unwrap_or(0),
                 pct(*rate),
             )
         })
         .collect();
     let bars: Vec<(String, f64, String)> =
-        week.figures.by_jurisdiction.iter().map(|(c, n)| (jur(c), *n as f64, n.to_string())).collect();
+        week.figures.by_jurisdiction.iter().map(|(c, x)| (jur(c), x.received as f64, x.received.to_string())).collect();
     DashboardPage {
         jurisdiction: org.jurisdiction(&j).map(|x| x.name.clone()).unwrap_or_default(),
         figures: vec![

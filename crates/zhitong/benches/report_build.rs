@@ -147,14 +147,15 @@ async fn run() {
     let t = Instant::now();
     let tallies = store.report_tallies(None, ms(from), ms(to)).await.unwrap();
     println!(
-        "  tallies of one month: {} received groups, {} closed groups, {} event groups in {:?}",
+        "  tallies of one month: {} received groups, {} closed groups, {} event groups, {} dispatches in {:?}",
         tallies.received.len(),
         tallies.closed.len(),
         tallies.events.len(),
+        tallies.dispatches.len(),
         t.elapsed()
     );
     let t = Instant::now();
-    let f = zhitong_reports::figures(&tallies);
+    let f = zhitong_reports::figures(&tallies, &|d| d.accepted_at.map(|a| a - d.dispatched_at <= 7_200_000));
     println!(
         "  figures from the tallies: {:?} (received {}, repeat appeals {})",
         t.elapsed(),

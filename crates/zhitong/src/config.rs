@@ -34,6 +34,11 @@ pub struct Config {
     pub open311_api_key: Option<String>,
     /// Share of a case's time after which its deadline status is `warning`.
     pub warning_share: f64,
+    /// 响应率: a dispatch counts as responded to when the lead unit accepts it within this many
+    /// minutes of service time (working hours on the case's calendar).
+    pub response_window_minutes: i64,
+    /// Rankings, 通报表扬 and 通报批评 cover units with at least this many cases closed in the period.
+    pub ranking_min_cases: i64,
     /// `text` or `json` logs.
     pub log_format: String,
     /// The top jurisdiction created on a first start without `--demo`.
@@ -81,6 +86,8 @@ impl Default for Config {
             trust_forwarded_for: false,
             open311_api_key: None,
             warning_share: 0.75,
+            response_window_minutes: 120,
+            ranking_min_cases: 5,
             log_format: "text".into(),
             root_jurisdiction_code: "450100".into(),
             root_jurisdiction_name: "南宁市".into(),
@@ -117,6 +124,16 @@ impl Config {
             (0.0..=1.0).contains(&config.warning_share),
             "warning_share 应在 0 与 1 之间（当前 {}）",
             config.warning_share
+        );
+        anyhow::ensure!(
+            (1..=60 * 24 * 30).contains(&config.response_window_minutes),
+            "response_window_minutes 应在 1 与 43200 之间（当前 {}）",
+            config.response_window_minutes
+        );
+        anyhow::ensure!(
+            (1..=10_000).contains(&config.ranking_min_cases),
+            "ranking_min_cases 应在 1 与 10000 之间（当前 {}）",
+            config.ranking_min_cases
         );
         anyhow::ensure!(config.scheduler_interval_seconds >= 1, "scheduler_interval_seconds 至少为 1");
         config.totp_roles()?;

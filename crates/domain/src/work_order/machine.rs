@@ -248,11 +248,11 @@ pub const RULES: u8 = 1;
 
 impl Event {
     /// The unit a report counts this event for: the lead unit a dispatch
-    /// names, or the unit that returns the case.
+    /// names, the unit that returns the case, or the unit that accepts it (响应率).
     pub fn counted_unit(&self) -> Option<&str> {
         match &self.command {
             Command::Dispatch { units, .. } => units.first().map(String::as_str),
-            Command::Return { .. } => self.unit.as_deref(),
+            Command::Return { .. } | Command::Accept => self.unit.as_deref(),
             _ => None,
         }
     }

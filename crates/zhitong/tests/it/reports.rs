@@ -32,20 +32,45 @@ pub(crate) fn ms(d: Date) -> i64 {
     instant(d.to_datetime(jiff::civil::Time::midnight())).as_millisecond()
 }
 
-/// Complaints and reports: outside the discipline role, in totals and `withheld`, in no breakdown.
+/// What only the discipline role may list: outside it, in totals and `withheld`, in no breakdown.
 fn for_discipline(r: &Raw) -> bool {
-    r.kind == "complaint" || r.kind == "report"
+    r.discipline_only
 }
+
+/// The response window of the default configuration (`response_window_minutes`).
+const RESPONSE_MINUTES: i64 = 120;
 
 pub(crate) fn check(
     report: &Value,
     rows: &[Raw],
     events: &[(i64, String, i64, Value)],
+    book: &zhitong_storage::DeadlineBook,
     from: i64,
     to: i64,
     what: &str,
 ) {
-    check_as(report, rows, events, from, to, what, false)
+    check_as(report, rows, events, book, from, to, what, false)
+}
+
+fn rate(n: i64, d: i64) -> Value {
+    if d == 0 { Value::Null } else { json!((n as f64 / d as f64 * 10_000.0).round() / 10_000.0) }
+}
+
+/// One scorecard (a unit's or a jurisdiction's), counted here from the rows.
+#[derive(Default, Debug)]
+struct Card {
+    received: i64,
+    assigned: i64,
+    closed: i64,
+    on_time: i64,
+    returned: i64,
+    rated: i64,
+    satisfied: i64,
+    due: i64,
+    responded: i64,
+    asked: i64,
+    resolved: i64,
+    overdue: i64,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -53,21 +78,24 @@ fn check_as(
     report: &Value,
     rows: &[Raw],
     events: &[(i64, String, i64, Value)],
+    book: &zhitong_storage::DeadlineBook,
     from: i64,
     to: i64,
     what: &str,
     discipline: bool,
 ) {
     let inp = |t: i64| t >= from && t < to;
+    let listable = |r: &&Raw| discipline || !for_discipline(r);
     let all_received: Vec<&Raw> = rows.iter().filter(|r| inp(r.received)).collect();
     assert_eq!(report["received"], all_received.len() as i64, "{what}: received");
-    let received: Vec<&Raw> = all_received.iter().copied().filter(|r| discipline || !for_discipline(r)).collect();
+    let received: Vec<&Raw> = all_received.iter().copied().filter(listable).collect();
     let mut by_kind = BTreeMap::new();
-    let mut by_j = BTreeMap::new();
     let mut by_line = BTreeMap::new();
+    let mut units: BTreeMap<String, Card> = BTreeMap::new();
+    let mut js: BTreeMap<String, Card> = BTreeMap::new();
     for r in &received {
         *by_kind.entry(r.kind.clone()).or_insert(0i64) += 1;
-        *by_j.entry(r.jurisdiction.clone()).or_insert(0i64) += 1;
+        js.entry(r.handling.clone()).or_default().received += 1;
         *by_line.entry(r.line.clone().unwrap_or("none".into())).or_insert(0i64) += 1;
     }
     assert_eq!(report["by_kind"], serde_json::to_value(&by_kind).unwrap(), "{what}: by_kind");
@@ -78,17 +106,13 @@ fn check_as(
     }
     assert_eq!(report["by_urgency"], serde_json::to_value(&by_urgency).unwrap(), "{what}: by_urgency");
     assert_eq!(report["by_style"], serde_json::to_value(&by_style).unwrap(), "{what}: by_style");
-    assert_eq!(report["by_jurisdiction"], serde_json::to_value(&by_j).unwrap(), "{what}: by_jurisdiction");
     assert_eq!(report["by_line"], serde_json::to_value(&by_line).unwrap(), "{what}: by_line");
     let closed: Vec<&Raw> = rows.iter().filter(|r| r.state == "closed" && r.closed.is_some_and(inp)).collect();
-    let on_time: Vec<&&Raw> =
-        closed.iter().filter(|r| r.deadline.is_none() || r.closed.unwrap() <= r.deadline.unwrap()).collect();
+    let is_on_time = |r: &Raw| r.deadline.is_none() || r.closed.unwrap() <= r.deadline.unwrap();
+    let on_time = closed.iter().filter(|r| is_on_time(r)).count() as i64;
     assert_eq!(report["closed"], closed.len() as i64, "{what}: closed");
-    assert_eq!(report["closed_on_time"], on_time.len() as i64, "{what}: closed_on_time");
-    if !closed.is_empty() {
-        let r = report["on_time_rate"].as_f64().unwrap();
-        assert!((r - on_time.len() as f64 / closed.len() as f64).abs() < 0.0001, "{what}: on_time_rate");
-    }
+    assert_eq!(report["closed_on_time"], on_time, "{what}: closed_on_time");
+    assert_eq!(report["on_time_rate"], rate(on_time, closed.len() as i64), "{what}: on_time_rate");
     let rated: Vec<&&Raw> = closed.iter().filter(|r| r.rating.is_some()).collect();
     let good = rated.iter().filter(|r| r.rating.as_deref() != Some("unsatisfied")).count();
     assert_eq!(report["rated"], rated.len() as i64, "{what}: rated");
@@ -96,6 +120,15 @@ fn check_as(
         let r = report["satisfaction_rate"].as_f64().unwrap();
         assert!((r - good as f64 / rated.len() as f64).abs() < 0.0001, "{what}: satisfaction_rate");
     }
+    // 解决率: of the closed cases whose follow-up answered "solved?", those solved (from the lifecycle).
+    let asked = closed.iter().filter(|r| r.resolved.is_some()).count() as i64;
+    let solved = closed.iter().filter(|r| r.resolved == Some(true)).count() as i64;
+    assert_eq!(
+        (report["resolution_asked"].as_i64(), report["resolved"].as_i64()),
+        (Some(asked), Some(solved)),
+        "{what}: 解决"
+    );
+    assert_eq!(report["resolution_rate"], rate(solved, asked), "{what}: resolution_rate");
     let overdue: Vec<&Raw> = rows
         .iter()
         .filter(|r| r.received < to && r.closed.is_none_or(|c| c >= to) && r.deadline.is_some_and(|d| d < to))
@@ -122,43 +155,189 @@ fn check_as(
         pe.iter().filter(|e| e.1 == "approve_extension").count() as i64,
         "{what}: extensions"
     );
-    // Per unit.
-    let mut units: BTreeMap<String, [i64; 4]> = BTreeMap::new();
+    // 响应率: each dispatch to a lead unit, and that unit's first acceptance after it, against the window on
+    // the handling jurisdiction's calendar; a dispatch still inside its window at the end is not judged.
+    let handling: BTreeMap<i64, &str> = rows.iter().map(|r| (r.id, r.handling.as_str())).collect();
+    let (mut due_all, mut responded_all) = (0, 0);
+    for e in &pe {
+        let Some(u) = e.3["event"]["command"]["units"][0].as_str().filter(|_| e.1 == "dispatch") else { continue };
+        let Some(j) = handling.get(&e.0) else { continue };
+        let accepted = events
+            .iter()
+            .filter(|a| a.0 == e.0 && a.1 == "accept" && a.2 >= e.2 && a.3["event"]["unit"].as_str() == Some(u))
+            .map(|a| a.2)
+            .min()
+            .filter(|a| *a < to);
+        let calendar = book.calendar(&zhitong_domain::org::DivisionCode::parse("j", j).unwrap());
+        let at = jiff::Timestamp::from_millisecond(e.2).unwrap();
+        let due = calendar
+            .deadline(
+                zhitong_domain::calendar::Clock::ServiceHours,
+                at,
+                jiff::SignedDuration::from_mins(RESPONSE_MINUTES),
+            )
+            .as_millisecond();
+        let judged = match accepted {
+            Some(a) => Some(a <= due),
+            None if due < to => Some(false),
+            None => None,
+        };
+        if let Some(ok) = judged {
+            for card in [units.entry(u.into()).or_default(), js.entry(j.to_string()).or_default()] {
+                card.due += 1;
+                card.responded += ok as i64;
+            }
+            due_all += 1;
+            responded_all += ok as i64;
+        }
+    }
+    assert_eq!(
+        (report["response_due"].as_i64(), report["responded"].as_i64()),
+        (Some(due_all), Some(responded_all)),
+        "{what}: 响应"
+    );
+    assert_eq!(report["response_rate"], rate(responded_all, due_all), "{what}: response_rate");
     for e in &pe {
         if e.1 == "dispatch"
             && let Some(u) = e.3["event"]["command"]["units"][0].as_str()
         {
-            units.entry(u.into()).or_default()[0] += 1;
+            units.entry(u.into()).or_default().assigned += 1;
         }
         if e.1 == "return" {
-            units.entry(e.3["event"]["unit"].as_str().unwrap().into()).or_default()[3] += 1;
+            units.entry(e.3["event"]["unit"].as_str().unwrap().into()).or_default().returned += 1;
         }
     }
-    for r in &closed {
+    // Breakdowns hold what the viewer may list.
+    let add = |card: &mut Card, r: &Raw| {
+        card.closed += 1;
+        card.on_time += is_on_time(r) as i64;
+        card.rated += r.rating.is_some() as i64;
+        card.satisfied += r.rating.as_deref().is_some_and(|x| x != "unsatisfied") as i64;
+        card.asked += r.resolved.is_some() as i64;
+        card.resolved += (r.resolved == Some(true)) as i64;
+    };
+    for r in closed.iter().filter(|r| listable(r)) {
+        add(js.entry(r.handling.clone()).or_default(), r);
         if let Some(u) = &r.lead {
-            let f = units.entry(u.clone()).or_default();
-            f[1] += 1;
-            f[2] += (r.deadline.is_none() || r.closed.unwrap() <= r.deadline.unwrap()) as i64;
+            add(units.entry(u.clone()).or_default(), r);
         }
+    }
+    for r in overdue.iter().filter(|r| listable(r)) {
+        js.entry(r.handling.clone()).or_default().overdue += 1;
+        if let Some(u) = &r.lead {
+            units.entry(u.clone()).or_default().overdue += 1;
+        }
+    }
+    let compare = |got: &Value, c: &Card, who: &str| {
+        let want = [
+            ("closed", json!(c.closed)),
+            ("closed_on_time", json!(c.on_time)),
+            ("on_time_rate", rate(c.on_time, c.closed)),
+            ("rated", json!(c.rated)),
+            ("satisfied", json!(c.satisfied)),
+            ("satisfaction_rate", rate(c.satisfied, c.rated)),
+            ("response_due", json!(c.due)),
+            ("responded", json!(c.responded)),
+            ("response_rate", rate(c.responded, c.due)),
+            ("resolution_asked", json!(c.asked)),
+            ("resolved", json!(c.resolved)),
+            ("resolution_rate", rate(c.resolved, c.asked)),
+            ("overdue_open", json!(c.overdue)),
+        ];
+        for (k, v) in want {
+            assert_eq!(got[k], v, "{what}: {who}.{k}");
+        }
+    };
+    let by_j = report["by_jurisdiction"].as_object().unwrap();
+    assert_eq!(by_j.keys().collect::<Vec<_>>(), js.keys().collect::<Vec<_>>(), "{what}: jurisdictions");
+    for (j, c) in &js {
+        assert_eq!(by_j[j]["received"], c.received, "{what}: {j}.received");
+        compare(&by_j[j], c, j);
     }
     let by_unit = report["by_unit"].as_object().unwrap();
-    assert_eq!(by_unit.len(), units.len(), "{what}: units");
-    for (u, [assigned, closed, on_time, returned]) in units {
-        let f = &by_unit[&u];
+    assert_eq!(by_unit.keys().collect::<Vec<_>>(), units.keys().collect::<Vec<_>>(), "{what}: units");
+    for (u, c) in &units {
+        let f = &by_unit[u];
         assert_eq!(
-            (f["assigned"].as_i64(), f["closed"].as_i64(), f["closed_on_time"].as_i64(), f["returned"].as_i64()),
-            (Some(assigned), Some(closed), Some(on_time), Some(returned)),
+            (f["assigned"].as_i64(), f["returned"].as_i64()),
+            (Some(c.assigned), Some(c.returned)),
             "{what}: {u}"
         );
+        compare(f, c, u);
     }
-    for (u, f) in by_unit {
-        let mine: Vec<&&&Raw> = rated.iter().filter(|r| r.lead.as_deref() == Some(u.as_str())).collect();
-        let good = mine.iter().filter(|r| r.rating.as_deref() != Some("unsatisfied")).count() as i64;
-        assert_eq!(
-            (f["rated"].as_i64(), f["satisfied"].as_i64()),
-            (Some(mine.len() as i64), Some(good)),
-            "{what}: {u}"
-        );
+    // Rankings: units with at least `ranking_min_cases` closed, by on-time, satisfaction, response and
+    // resolution rates (none last), then fewer returns, then code.
+    if let Some(min) = report["ranking_min_cases"].as_i64() {
+        let key = |v: &Value| v.as_f64().unwrap_or(-1.0);
+        let mut ranked: Vec<(&String, &Value)> =
+            by_unit.iter().filter(|(_, f)| f["closed"].as_i64().unwrap() >= min.max(1)).collect();
+        ranked.sort_by(|a, b| {
+            let score = |f: &Value| {
+                [
+                    key(&f["on_time_rate"]),
+                    key(&f["satisfaction_rate"]),
+                    key(&f["response_rate"]),
+                    key(&f["resolution_rate"]),
+                ]
+            };
+            score(b.1)
+                .partial_cmp(&score(a.1))
+                .unwrap()
+                .then(a.1["returned"].as_i64().cmp(&b.1["returned"].as_i64()))
+                .then(a.0.cmp(b.0))
+        });
+        let ranked: Vec<&String> = ranked.into_iter().map(|(u, _)| u).collect();
+        let got: Vec<&str> = report["unit_ranking"].as_array().unwrap().iter().map(|u| u.as_str().unwrap()).collect();
+        assert_eq!(got, ranked, "{what}: unit_ranking");
+        let overall = report["on_time_rate"].as_f64().unwrap_or(0.0);
+        let praised: Vec<&String> = ranked
+            .iter()
+            .copied()
+            .filter(|u| {
+                by_unit[*u]["on_time_rate"].as_f64().unwrap_or(0.0) >= overall && by_unit[*u]["overdue_open"] == 0
+            })
+            .take(3)
+            .collect();
+        let named = |k: &str| -> Vec<String> {
+            report[k]
+                .as_array()
+                .map(|v| v.iter().map(|n| n["unit"].as_str().unwrap().to_string()).collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(named("praised"), praised.iter().map(|u| u.to_string()).collect::<Vec<_>>(), "{what}: praised");
+        let mut criticised: Vec<String> = ranked
+            .iter()
+            .rev()
+            .filter(|u| by_unit[**u]["on_time_rate"].as_f64().unwrap_or(0.0) < overall)
+            .take(3)
+            .map(|u| u.to_string())
+            .collect();
+        let mut many: Vec<(&String, i64)> =
+            units.iter().map(|(u, c)| (u, c.overdue)).filter(|(_, n)| *n >= 3).collect();
+        many.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        for (u, _) in many.into_iter().take(3) {
+            if !criticised.contains(u) && !praised.contains(&u) {
+                criticised.push(u.clone());
+            }
+        }
+        assert_eq!(named("criticised"), criticised, "{what}: criticised");
+        // Jurisdictions by on-time rate (none last), then code.
+        let mut jr: Vec<(String, Option<f64>)> = report["jurisdiction_ranking"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_f64()))
+            .collect();
+        let before = jr.clone();
+        jr.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap().then(a.0.cmp(&b.0)));
+        assert_eq!(jr, before, "{what}: jurisdiction_ranking in order");
+        for (j, r) in &before {
+            assert_eq!(
+                json!(r),
+                by_j.get(j).map(|x| x["on_time_rate"].clone()).unwrap_or(Value::Null),
+                "{what}: {j} ranked by its rate"
+            );
+        }
     }
     let mut by_topic = BTreeMap::new();
     for r in &received {
@@ -190,6 +369,11 @@ fn check_as(
     }
     .map(|ms| (ms / 3_600_000.0 * 100.0).round() / 100.0);
     assert_eq!(report["median_handling_hours"].as_f64(), median, "{what}: median_handling_hours");
+}
+
+/// A division code (six digits, 45…), alone or in a line code (`450100-1`): documents show names instead.
+pub(crate) fn has_division_code(s: &str) -> bool {
+    s.split(|c: char| !c.is_ascii_digit()).any(|run| run.len() == 6 && run.starts_with("45")) || s.contains("none")
 }
 
 /// The cases a leader's report names: its own selection and order, at most 200 per list.
@@ -238,6 +422,7 @@ async fn report_figures_agree_with_the_rows(app: TestApp) {
     let orders = std::env::var("ZHITONG_TEST_REPORT_ORDERS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
     zhitong::demo_orders::generate(&app.store, orders, 7, 90, |_| {}).await.unwrap();
     let (rows, events) = raw(&app).await;
+    let book = app.store.deadlines();
     let leader = app.login("leader@450100").await;
     let today = local(jiff::Timestamp::now()).date();
     for (period, date) in [("daily", today - 10.days()), ("weekly", today - 14.days()), ("monthly", today - 40.days())]
@@ -248,7 +433,7 @@ async fn report_figures_agree_with_the_rows(app: TestApp) {
         let from = ms(report["period"]["from"].as_str().unwrap()[..10].parse().unwrap());
         let to = ms(report["period"]["to"].as_str().unwrap()[..10].parse().unwrap());
         assert!(report["received"].as_i64().unwrap() > 0, "{period} has data");
-        check(&report, &rows, &events, from, to, period);
+        check(&report, &rows, &events, &book, from, to, period);
         check_lists(&report, &rows, &events, from, to, period);
         // The period before, shown for trends, is computed the same way.
         let prev_from = match period {
@@ -256,7 +441,7 @@ async fn report_figures_agree_with_the_rows(app: TestApp) {
             "weekly" => from - 7 * 86_400_000,
             _ => ms(report["period"]["from"].as_str().unwrap()[..10].parse::<Date>().unwrap() - 1.month()),
         };
-        check(&report["previous"], &rows, &events, prev_from, from, &format!("{period} (previous)"));
+        check(&report["previous"], &rows, &events, &book, prev_from, from, &format!("{period} (previous)"));
         let (_, again) =
             app.get(Some(&leader), &format!("/api/v1/reports/{period}?date={date}&jurisdiction=450100")).await;
         assert_eq!(again, report, "regenerating gives the same report");
@@ -273,14 +458,15 @@ async fn report_figures_agree_with_the_rows(app: TestApp) {
     // Recomputed from the county's own rows, like the city's.
     let code = zhitong_domain::org::DivisionCode::parse("j", "450103").unwrap();
     let below: Vec<String> = app.store.org().tree.subtree(&code).into_iter().map(|c| c.to_string()).collect();
-    let county_rows: Vec<Raw> = rows.iter().filter(|r| below.contains(&r.jurisdiction)).cloned().collect();
+    // The county's cases: those it handles, received there or passed down to it (docs/metrics.md, "Scope").
+    let county_rows: Vec<Raw> = rows.iter().filter(|r| below.contains(&r.handling)).cloned().collect();
     let ids: std::collections::BTreeSet<i64> = county_rows.iter().map(|r| r.id).collect();
     let county_events: Vec<(i64, String, i64, Value)> = events.iter().filter(|e| ids.contains(&e.0)).cloned().collect();
     let (from, to) = (
         ms(r["period"]["from"].as_str().unwrap()[..10].parse().unwrap()),
         ms(r["period"]["to"].as_str().unwrap()[..10].parse().unwrap()),
     );
-    check(&r, &county_rows, &county_events, from, to, "monthly (county 450103)");
+    check(&r, &county_rows, &county_events, &book, from, to, "monthly (county 450103)");
     check_lists(&r, &county_rows, &county_events, from, to, "monthly (county 450103)");
     // An empty period reports zeros, not nothing.
     let (s, empty) = app.get(Some(&county), "/api/v1/reports/daily?date=2001-01-01&jurisdiction=450103").await;
@@ -294,6 +480,7 @@ async fn report_figures_agree_with_the_rows(app: TestApp) {
         &empty,
         &county_rows,
         &county_events,
+        &book,
         ms("2001-01-01".parse().unwrap()),
         ms("2001-01-02".parse().unwrap()),
         "empty day",
@@ -308,7 +495,8 @@ async fn report_figures_agree_with_the_rows(app: TestApp) {
     assert_eq!(seen["withheld"], json!({"received": 0, "closed": 0, "overdue_open": 0}));
     let k = |v: &Value, kind: &str| v["by_kind"][kind].as_i64().unwrap_or(0);
     assert!(k(&seen, "complaint") + k(&seen, "report") > 0, "the month has complaints");
-    assert_eq!(city["withheld"]["received"].as_i64().unwrap(), k(&seen, "complaint") + k(&seen, "report"));
+    // Withheld: complaints and reports, and any case transferred to the commission (discipline_only).
+    assert!(city["withheld"]["received"].as_i64().unwrap() >= k(&seen, "complaint") + k(&seen, "report"));
     assert!(
         city["by_kind"].get("complaint").is_none() && city["by_kind"].get("report").is_none(),
         "{}",
@@ -322,7 +510,7 @@ async fn report_figures_agree_with_the_rows(app: TestApp) {
         ms(seen["period"]["from"].as_str().unwrap()[..10].parse().unwrap()),
         ms(seen["period"]["to"].as_str().unwrap()[..10].parse().unwrap()),
     );
-    check_as(&seen, &rows, &events, from, to, "monthly (discipline)", true);
+    check_as(&seen, &rows, &events, &book, from, to, "monthly (discipline)", true);
     let confidential: Vec<String> =
         rows.iter().filter(|r| r.kind == "complaint" || r.kind == "report").map(|r| r.id.to_string()).collect();
     assert!(!confidential.is_empty());
@@ -392,13 +580,21 @@ async fn documents_carry_the_same_numbers(app: TestApp) {
     assert!(media.contains("spreadsheetml"));
     use calamine::{Data, Reader, Xlsx};
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
-    assert_eq!(book.sheet_names(), ["汇总", "分类", "分专线", "分辖区", "承办单位", "超期工单", "不满意工单"]);
+    // The bulletin's outline, one sheet per table, read back.
+    assert_eq!(
+        book.sheet_names(),
+        ["说明", "汇总", "每日受理量", "辖区排名", "承办单位排名", "超期工单", "不满意工单"]
+    );
     let summary = book.worksheet_range("汇总").unwrap();
-    let value = |label: &str| {
+    assert_eq!(
+        summary.rows().next().unwrap(),
+        [Data::String("指标".into()), "本期".into(), "上期".into(), "增减".into()]
+    );
+    let row = |label: &str| {
         summary
             .rows()
             .find(|r| r[0] == Data::String(label.into()))
-            .map(|r| r[1].clone())
+            .map(|r| r.to_vec())
             .unwrap_or_else(|| panic!("{label}"))
     };
     for (label, key) in [
@@ -409,16 +605,45 @@ async fn documents_carry_the_same_numbers(app: TestApp) {
         ("超期未办结", "overdue_open"),
         ("退单", "returns"),
     ] {
-        assert_eq!(value(label), Data::Float(json[key].as_f64().unwrap()), "{label}");
+        let r = row(label);
+        assert_eq!(r[1], Data::Float(json[key].as_f64().unwrap()), "{label}");
+        assert_eq!(r[2], Data::Float(json["previous"][key].as_f64().unwrap()), "{label}: the period before");
     }
-    assert_eq!(value("按时办结率"), Data::Float(json["on_time_rate"].as_f64().unwrap()));
-    let units = book.worksheet_range("承办单位").unwrap();
-    for row in units.rows().skip(1) {
-        let code = row[1].to_string();
-        assert_eq!(row[3], Data::Float(json["by_unit"][&code]["closed"].as_f64().unwrap()), "{code}");
+    // Rates as percentages to one decimal, this period and the one before.
+    for (label, key) in [
+        ("按时办结率", "on_time_rate"),
+        ("响应率", "response_rate"),
+        ("解决率", "resolution_rate"),
+        ("满意率", "satisfaction_rate"),
+    ] {
+        let r = row(label);
+        let Data::Float(x) = r[1] else { panic!("{label}: {:?}", r[1]) };
+        assert!((x - json[key].as_f64().unwrap()).abs() < 0.0006, "{label}: {x} vs {}", json[key]);
+        let Data::Float(x) = r[2] else { panic!("{label}: {:?}", r[2]) };
+        assert!((x - json["previous"][key].as_f64().unwrap()).abs() < 0.0006, "{label} before");
     }
-    let kinds = book.worksheet_range("分类").unwrap();
-    assert_eq!(kinds.rows().count() - 1, json["by_kind"].as_object().unwrap().len());
+    let org = app.store.org();
+    let code_of = |name: &str| org.units.values().find(|u| u.name == name).map(|u| u.code.clone()).unwrap();
+    let units = book.worksheet_range("承办单位排名").unwrap();
+    let ranked: Vec<String> = units.rows().skip(1).map(|r| code_of(&r[1].to_string())).collect();
+    assert_eq!(json["unit_ranking"].as_array().unwrap().len(), ranked.len());
+    assert!(!ranked.is_empty(), "units are ranked");
+    for (row, code) in units.rows().skip(1).zip(&ranked) {
+        assert_eq!(json["unit_ranking"][row[0].to_string().parse::<usize>().unwrap() - 1], *code.as_str());
+        assert_eq!(row[3], Data::Float(json["by_unit"][code]["closed"].as_f64().unwrap()), "{code}");
+    }
+    let jurisdictions = book.worksheet_range("辖区排名").unwrap();
+    assert_eq!(jurisdictions.rows().count() - 1, json["jurisdiction_ranking"].as_array().unwrap().len());
+    let days = book.worksheet_range("每日受理量").unwrap();
+    let total: f64 = days.rows().skip(1).map(|r| if let Data::Float(x) = r[1] { x } else { 0.0 }).sum();
+    assert_eq!(total, json["received"].as_f64().unwrap(), "the days add up to the month");
+    // Names, never codes: no division or line code in any cell.
+    for name in book.sheet_names() {
+        let sheet = book.worksheet_range(&name).unwrap();
+        for cell in sheet.rows().flatten() {
+            assert!(!has_division_code(&cell.to_string()), "{name}: {cell}");
+        }
+    }
 
     let (media, docx) = get(url("docx")).await;
     assert!(media.contains("wordprocessingml"));
@@ -427,6 +652,12 @@ async fn documents_carry_the_same_numbers(app: TestApp) {
     std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml).unwrap();
     assert!(xml.contains("南宁市服务企业直通车月通报"));
     assert!(xml.contains(json["narrative"].as_str().unwrap()), "the narrative, word for word");
+    let words: String = xml.split('<').filter_map(|t| t.split_once('>').map(|x| x.1)).collect::<Vec<_>>().join(" ");
+    assert!(!has_division_code(&words), "names, never codes, in the Word document");
+    for heading in ["辖区排名", "承办单位排名", "通报表扬", "通报批评", "问题与建议", "每日受理量"]
+    {
+        assert!(words.contains(heading), "the bulletin has {heading}");
+    }
     assert!(xml.contains(&format!(">{}<", json["closed"])), "the closed count in the table");
     assert!(xml.contains("部门协同、当日办结"), "the typical case");
     // 发文字号 of the form 直通〔YYYY〕N号 (the month's number for a bulletin), the units addressed, and the

@@ -137,7 +137,7 @@ async fn every_fixture_upgrades(backend: Backend) {
             (crate::reports::ms(day.first_of_month()), crate::reports::ms(day.last_of_month().tomorrow().unwrap()));
         assert!(report["received"].as_i64().unwrap() > 0, "{what}: the month has cases");
         let (rows, events) = crate::reports::raw(&app).await;
-        crate::reports::check(&report, &rows, &events, from, to, &what);
+        crate::reports::check(&report, &rows, &events, &app.store.deadlines(), from, to, &what);
 
         // An old case still moves, and today's hand-offs reach its receivers.
         let open = all
