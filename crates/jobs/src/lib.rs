@@ -246,6 +246,7 @@ impl Jobs {
         for p in people {
             let mut push = |channel: &'static str, recipient: Option<String>| {
                 messages.push(NewNotification {
+                    report_id: None,
                     dedup_key: format!("{tag}:{}:{version}:{}:{channel}", c.id, p.user_id),
                     user_id: p.user_id,
                     channel,

@@ -847,6 +847,19 @@ pub async fn build(
     Ok(report)
 }
 
+/// An archived report as its readers see it: as generated, with the supervisor's commentary and edited
+/// 问题与建议 in place.
+pub fn from_archive(a: &zhitong_storage::ArchivedReport) -> Result<Report, serde_json::Error> {
+    let mut r: Report = serde_json::from_value(a.content.clone())?;
+    if a.commentary.is_some() {
+        r.commentary = a.commentary.clone();
+    }
+    if let Some(s) = &a.suggestions {
+        r.suggestions = s.clone();
+    }
+    Ok(r)
+}
+
 /// The report in one of its formats: `json`, `html`, `xlsx` or `docx`,
 /// with its media type and a file extension.
 pub fn render(

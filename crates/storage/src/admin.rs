@@ -217,6 +217,7 @@ impl Store {
         for (channel, to) in [(crate::INBOX, None), (crate::EMAIL, email), (crate::SMS, mobile)] {
             if channel == crate::INBOX || to.is_some() {
                 messages.push(crate::NewNotification {
+                    report_id: None,
                     dedup_key: format!("password_reset:{id}:{}:{channel}", now.as_millisecond()),
                     user_id: id,
                     channel,

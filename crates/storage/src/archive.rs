@@ -24,9 +24,28 @@ pub struct ArchivedReport {
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<String>,
     pub instruction: Option<String>,
+    /// 工作专班意见, added by a supervisor before publishing.
+    pub commentary: Option<String>,
+    /// 问题与建议 as a supervisor edited it (none: the drafted text in the content).
+    pub suggestions: Option<String>,
+    /// When it was published to its readers (none: a draft only leaders and supervisors read).
+    pub published_at: Option<String>,
+    pub published_by: Option<String>,
     /// The report as generated (the JSON of `/api/v1/reports/...`); `null` in the archive's list.
     #[schema(value_type = Option<Object>)]
     pub content: serde_json::Value,
+}
+
+/// A supervisor's edits before publishing; an absent field is left as it is.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportEdit {
+    /// 工作专班意见 (empty: none).
+    #[serde(default)]
+    pub commentary: Option<String>,
+    /// 问题与建议 (empty: back to the drafted text).
+    #[serde(default)]
+    pub suggestions: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -37,7 +56,9 @@ pub struct ReviewInput {
 }
 
 const COLUMNS: &str = "a.id, a.period, a.period_from, a.jurisdiction, a.content, a.generated_at, u.username AS reviewer, \
-     a.reviewed_at, a.instruction";
+     a.reviewed_at, a.instruction, a.commentary, a.suggestions, a.published_at, p.username AS publisher";
+const FROM: &str =
+    "report_archive a LEFT JOIN users u ON u.id = a.reviewed_by LEFT JOIN users p ON p.id = a.published_by";
 
 fn archived(r: &sqlx::any::AnyRow, with_content: bool) -> Result<ArchivedReport> {
     Ok(ArchivedReport {
@@ -49,6 +70,10 @@ fn archived(r: &sqlx::any::AnyRow, with_content: bool) -> Result<ArchivedReport>
         reviewed_by: r.opt_text("reviewer")?,
         reviewed_at: r.opt_int("reviewed_at")?.map(|m| rfc3339(from_millis(m))),
         instruction: r.opt_text("instruction")?,
+        commentary: r.opt_text("commentary")?,
+        suggestions: r.opt_text("suggestions")?,
+        published_at: r.opt_int("published_at")?.map(|m| rfc3339(from_millis(m))),
+        published_by: r.opt_text("publisher")?,
         content: if with_content { serde_json::from_str(&r.text("content")?)? } else { serde_json::Value::Null },
     })
 }
@@ -92,8 +117,7 @@ impl Store {
     pub async fn archived_reports(&self, actor: &Actor, jurisdiction: &str, limit: i64) -> Result<Vec<ArchivedReport>> {
         self.report_scope(actor, jurisdiction)?;
         let sql = format!(
-            "SELECT {COLUMNS} FROM report_archive a LEFT JOIN users u ON u.id = a.reviewed_by WHERE a.jurisdiction = $1 \
-             ORDER BY a.period_from DESC, a.id DESC LIMIT $2"
+            "SELECT {COLUMNS} FROM {FROM} WHERE a.jurisdiction = $1 ORDER BY a.period_from DESC, a.id DESC LIMIT $2"
         );
         let rows =
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(jurisdiction).bind(limit).fetch_all(self.reader()).await?;
@@ -101,16 +125,151 @@ impl Store {
     }
 
     pub async fn archived_report(&self, actor: &Actor, id: i64) -> Result<ArchivedReport> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM report_archive a LEFT JOIN users u ON u.id = a.reviewed_by WHERE a.id = $1");
+        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE a.id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(self.reader())
             .await?
             .ok_or(StoreError::NotFound)?;
         let report = archived(&row, true)?;
-        self.report_scope(actor, &report.jurisdiction).map_err(|_| StoreError::NotFound)?;
+        // Handlers read what was published to them: their own jurisdiction's or one above it.
+        let published_to_me = actor.role == Role::Handler
+            && report.published_at.is_some()
+            && report.period != "daily"
+            && DivisionCode::parse("jurisdiction", &report.jurisdiction)
+                .is_ok_and(|j| self.org().tree.is_within(&actor.jurisdiction, &j));
+        if !published_to_me {
+            self.report_scope(actor, &report.jurisdiction).map_err(|_| StoreError::NotFound)?;
+        }
         Ok(report)
+    }
+
+    /// A supervisor adds commentary or edits 问题与建议 before the report is published.
+    pub async fn edit_report(&self, actor: &Actor, id: i64, input: &ReportEdit) -> Result<ArchivedReport> {
+        let report = self.archived_report(actor, id).await?;
+        if actor.role != Role::Supervisor {
+            return Err(Refusal::Forbidden("只有工作专班可以编辑报告".into()).into());
+        }
+        if report.published_at.is_some() {
+            return Err(Refusal::WrongState { action: "修改", state: "已发布" }.into());
+        }
+        let text = |field: &str, label: &str, v: &Option<String>| -> Result<Option<Option<String>>> {
+            let Some(v) = v else { return Ok(None) };
+            let v = v.trim();
+            if v.chars().count() > 5000 {
+                return Err(zhitong_domain::FieldError::new(field, format!("{label}不能超过5000个字")).into());
+            }
+            if v.chars().any(|c| zhitong_domain::org::forbidden_char(c) && c != '\n' && c != '\t') {
+                return Err(zhitong_domain::FieldError::new(field, format!("{label}含有不能显示的控制字符")).into());
+            }
+            Ok(Some((!v.is_empty()).then(|| v.replace("\r\n", "\n"))))
+        };
+        let commentary = text("commentary", "工作专班意见", &input.commentary)?;
+        let suggestions = text("suggestions", "问题与建议", &input.suggestions)?;
+        let mut tx = self.begin().await?;
+        if let Some(c) = commentary {
+            sqlx::query("UPDATE report_archive SET commentary = $1 WHERE id = $2 AND published_at IS NULL")
+                .bind(c)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(v) = suggestions {
+            sqlx::query("UPDATE report_archive SET suggestions = $1 WHERE id = $2 AND published_at IS NULL")
+                .bind(v)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.archived_report(actor, id).await
+    }
+
+    /// A supervisor publishes the report: from then on it is fixed, and its readers find it in their inboxes
+    /// — the leaders of its jurisdiction, and for the weekly analysis and the monthly bulletin also the
+    /// handlers of every unit in and below it. `subject` and `body` are the message; one per reader, once.
+    pub async fn publish_report(
+        &self,
+        actor: &Actor,
+        id: i64,
+        (subject, body): (String, String),
+        now: Timestamp,
+    ) -> Result<ArchivedReport> {
+        let report = self.archived_report(actor, id).await?;
+        if actor.role != Role::Supervisor {
+            return Err(Refusal::Forbidden("只有工作专班可以发布报告".into()).into());
+        }
+        if report.published_at.is_some() {
+            return Err(Refusal::WrongState { action: "发布", state: "已发布" }.into());
+        }
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE report_archive SET published_at = $1, published_by = $2 WHERE id = $3 AND published_at IS NULL",
+        )
+        .bind(to_millis(now))
+        .bind(actor.user_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(Refusal::WrongState { action: "发布", state: "已发布" }.into());
+        }
+        let mut readers: Vec<i64> = sqlx::query_as::<_, (i64,)>(
+            "SELECT id FROM users WHERE active = 1 AND role = 'leader' AND jurisdiction = $1",
+        )
+        .bind(&report.jurisdiction)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+        if report.period != "daily" {
+            let j = DivisionCode::parse("jurisdiction", &report.jurisdiction)?;
+            let below: Vec<String> = self.org().tree.subtree(&j).into_iter().map(|c| c.to_string()).collect();
+            let handlers: Vec<(i64, String)> =
+                sqlx::query_as("SELECT id, jurisdiction FROM users WHERE active = 1 AND role = 'handler'")
+                    .fetch_all(&mut *tx)
+                    .await?;
+            readers.extend(handlers.into_iter().filter(|(_, j)| below.contains(j)).map(|(id, _)| id));
+        }
+        let messages: Vec<crate::NewNotification> = readers
+            .into_iter()
+            .map(|user_id| crate::NewNotification {
+                dedup_key: format!("report:{id}:{user_id}"),
+                user_id,
+                channel: crate::INBOX,
+                recipient: None,
+                work_order_id: None,
+                report_id: Some(id),
+                subject: subject.clone(),
+                body: body.clone(),
+            })
+            .collect();
+        self.enqueue(&mut tx, &messages, now).await?;
+        tx.commit().await?;
+        self.archived_report(actor, id).await
+    }
+
+    /// The archived report of a period, archiving it now if it is not yet (a supervisor publishing a report
+    /// the scheduler has not made yet). True with the id if archived now.
+    pub async fn archive_now(
+        &self,
+        period: &str,
+        period_from: &str,
+        jurisdiction: &str,
+        content: &serde_json::Value,
+        now: Timestamp,
+    ) -> Result<i64> {
+        self.archive_report(period, period_from, jurisdiction, content, now).await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "SELECT id FROM report_archive WHERE period = $1 AND period_from = $2 AND jurisdiction = $3",
+        )
+        .bind(period)
+        .bind(period_from)
+        .bind(jurisdiction)
+        .fetch_one(self.reader())
+        .await?;
+        Ok(id)
     }
 
     /// A leader marks a report reviewed (who, when), with an optional instruction.

@@ -27,6 +27,8 @@ pub struct NewNotification {
     pub channel: &'static str,
     pub recipient: Option<String>,
     pub work_order_id: Option<i64>,
+    /// A published report the message is about (archive id).
+    pub report_id: Option<i64>,
     pub subject: String,
     pub body: String,
 }
@@ -40,6 +42,8 @@ pub struct Notification {
     pub channel: String,
     pub recipient: Option<String>,
     pub work_order_id: Option<i64>,
+    /// A published report the message is about (`/reports/archive/{id}`).
+    pub report_id: Option<i64>,
     pub subject: String,
     pub body: String,
     /// `sent|pending|sending|failed`.
@@ -78,7 +82,7 @@ const UNIT_PEOPLE: &str = "SELECT id, email, mobile FROM users WHERE active = 1 
 const ROLE_PEOPLE: &str =
     "SELECT id, email, mobile FROM users WHERE active = 1 AND role = $1 AND jurisdiction = $2 AND password_hash <> '!'";
 
-const COLUMNS: &str = "n.id, u.username, n.channel, n.recipient, n.work_order_id, n.subject, n.body, n.status, n.attempts, \
+const COLUMNS: &str = "n.id, u.username, n.channel, n.recipient, n.work_order_id, n.report_id, n.subject, n.body, n.status, n.attempts, \
      n.last_error, n.created_at, n.sent_at, n.read_at";
 
 fn notification_from(r: &sqlx::any::AnyRow) -> Result<Notification> {
@@ -89,6 +93,7 @@ fn notification_from(r: &sqlx::any::AnyRow) -> Result<Notification> {
         channel: r.text("channel")?,
         recipient: r.opt_text("recipient")?,
         work_order_id: r.opt_int("work_order_id")?,
+        report_id: r.opt_int("report_id")?,
         subject: r.text("subject")?,
         body: r.text("body")?,
         status: r.text("status")?,
@@ -115,7 +120,7 @@ impl Store {
             let (status, sent) = if m.channel == INBOX { ("sent", Some(to_millis(now))) } else { ("pending", None) };
             let r = sqlx::query(
                 "INSERT INTO notifications (dedup_key, user_id, channel, recipient, work_order_id, subject, body, status, \
-                 next_attempt_at, created_at, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) \
+                 next_attempt_at, created_at, sent_at, report_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) \
                  ON CONFLICT (dedup_key) DO NOTHING",
             )
             .bind(&m.dedup_key)
@@ -128,6 +133,7 @@ impl Store {
             .bind(status)
             .bind(to_millis(now))
             .bind(sent)
+            .bind(m.report_id)
             .execute(&mut **tx)
             .await?;
             added += r.rows_affected();
@@ -371,6 +377,7 @@ impl Store {
                     channel,
                     recipient,
                     work_order_id: Some(work_order_id),
+                    report_id: None,
                     subject: subject.clone(),
                     body: body.clone(),
                 });

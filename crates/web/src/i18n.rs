@@ -144,6 +144,7 @@ words! {
     conflict: "操作冲突" / "Conflicting change",
     server_error: "系统暂时无法完成" / "The system could not finish this",
     open_case: "查看工单" / "Open the case",
+    open_report: "查看报告" / "Open the report",
     keep_for_follow_up: "需要回访（暂不办结）" / "Keep open for a follow-up call",
 
     calendar: "工作日历" / "Calendar",
@@ -155,6 +156,7 @@ words! {
     assist: "协办" / "Assist",
     or_down: "或下派至" / "or pass down to",
     dashboard: "实时看板" / "Dashboard",
+    reports: "报告" / "Reports",
     knowledge: "知识库" / "Knowledge base",
     full_search: "全文检索" / "Search",
     suggestions: "智能建议" / "Suggestions",

@@ -43,6 +43,7 @@ pub fn router(trust_forwarded_for: bool) -> Router<AppState> {
         .route("/search", get(knowledge::search_page))
         .route("/knowledge", get(knowledge::knowledge_page))
         .route("/dashboard", get(reports::dashboard))
+        .route("/reports", get(reports::index))
         .route("/reports/archive/{id}", get(reports::archived))
         .route("/reports/{period}", get(reports::live))
         .route("/static/app.css", get(|| static_file("text/css", include_str!("../static/app.css"))))

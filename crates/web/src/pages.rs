@@ -55,6 +55,7 @@ pub(crate) async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
             ("/queue/supervision", t.supervision),
             ("/queue/review", t.review),
             ("/dashboard", t.dashboard),
+            ("/reports", t.reports),
             ("/agent", t.console),
             ("/queue/all", t.all_cases),
             ("/search", t.full_search),

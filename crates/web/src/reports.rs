@@ -28,6 +28,14 @@ pub struct ReportPage {
     pub reviewed: Option<String>,
     pub instruction: Option<String>,
     pub can_review: bool,
+    /// A supervisor may edit and publish a draft; these are its fields.
+    pub can_edit: bool,
+    pub commentary: String,
+    pub suggestions: String,
+    /// Who published it, when (none: a draft).
+    pub published: Option<String>,
+    /// The live report's period, date and jurisdiction, for a supervisor to archive it (归档编辑).
+    pub archive_form: Option<(String, String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -71,6 +79,11 @@ pub async fn live(
         reviewed: None,
         instruction: None,
         can_review: false,
+        can_edit: false,
+        commentary: String::new(),
+        suggestions: String::new(),
+        published: None,
+        archive_form: (p.user.role == Role::Supervisor).then(|| (period.clone(), date.to_string(), j.clone())),
         f: frame(&s, &p, "/leader").await,
     }
     .into_response()
@@ -81,7 +94,7 @@ pub async fn archived(State(s): State<AppState>, p: PageUser, Path(id): Path<i64
         Ok(a) => a,
         Err(e) => return crate::error_page(&s, &p, e.into()).await,
     };
-    let report = match serde_json::from_value::<zhitong_reports::Report>(a.content.clone()) {
+    let report = match zhitong_reports::from_archive(&a) {
         Ok(r) => r,
         Err(e) => {
             let e = zhitong_http::ApiError::Internal(format!("archived report {id} unreadable: {e}"));
@@ -98,7 +111,15 @@ pub async fn archived(State(s): State<AppState>, p: PageUser, Path(id): Path<i64
         reviewed: a.reviewed_at.as_ref().map(|t| format!("{} {}", a.reviewed_by.clone().unwrap_or_default(), &t[..16])),
         instruction: a.instruction.clone(),
         can_review: p.user.role == Role::Leader,
-        f: frame(&s, &p, "/leader").await,
+        can_edit: p.user.role == Role::Supervisor && a.published_at.is_none(),
+        commentary: report.commentary.clone().unwrap_or_default(),
+        suggestions: report.suggestions.clone(),
+        published: a
+            .published_at
+            .as_ref()
+            .map(|t| format!("{} {}", a.published_by.clone().unwrap_or_default(), &t[..16])),
+        archive_form: None,
+        f: frame(&s, &p, if p.user.role == Role::Handler { "/messages" } else { "/leader" }).await,
     }
     .into_response()
 }
@@ -170,6 +191,29 @@ pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
         rows,
         chart: zhitong_reports::html::bars("本周受理量（分辖区）", &bars),
         f: frame(&s, &p, "/dashboard").await,
+    }
+    .into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reports.html")]
+pub struct ReportsPage {
+    pub f: Frame,
+    pub archive: Vec<zhitong_storage::ArchivedReport>,
+    pub yesterday: String,
+}
+
+/// The reports of the user's jurisdiction: the live ones, and the archive with drafts to edit and publish.
+pub async fn index(State(s): State<AppState>, p: PageUser) -> Response {
+    let actor = p.user.actor();
+    let archive = match s.store.archived_reports(&actor, &p.user.jurisdiction, 60).await {
+        Ok(a) => a,
+        Err(e) => return crate::error_page(&s, &p, e.into()).await,
+    };
+    ReportsPage {
+        archive,
+        yesterday: local(jiff::Timestamp::now()).date().yesterday().map(|d| d.to_string()).unwrap_or_default(),
+        f: frame(&s, &p, "/reports").await,
     }
     .into_response()
 }

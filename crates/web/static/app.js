@@ -109,6 +109,7 @@
     try {
       const r = await api(form.dataset.method || 'POST', form.dataset.url, form.dataset.method === 'POST' && !form.dataset.fixed ? undefined : body);
       if (form.classList.contains('kb') && r && r.id) location.href = '/knowledge?id=' + r.id;
+      else if (form.dataset.archive && r && r.id) location.href = '/reports/archive/' + r.id;
       else if (form.dataset.then) location.href = form.dataset.then;
       else location.reload();
     }

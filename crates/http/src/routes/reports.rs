@@ -130,3 +130,84 @@ pub async fn review(
 ) -> ApiResult<Json<zhitong_storage::ArchivedReport>> {
     Ok(Json(s.store.review_report(&user.actor(), id, &body, jiff::Timestamp::now()).await?))
 }
+
+/// What to archive: the report of `period` containing `date`, for `jurisdiction`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveRequest {
+    /// `daily|weekly|monthly`
+    pub period: String,
+    /// A day in the period (`YYYY-MM-DD`).
+    pub date: String,
+    /// Division code; default the caller's jurisdiction.
+    #[serde(default)]
+    pub jurisdiction: Option<String>,
+}
+
+/// A supervisor archives a report now (as the scheduler would: as leaders read it), to add commentary and
+/// publish it; an archived period is returned as it is.
+#[utoipa::path(post, path = "/api/v1/reports/archive", tag = "reports", request_body = ArchiveRequest,
+    responses((status = 200, body = zhitong_storage::ArchivedReport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn archive_now(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    crate::json::ApiJson(body): crate::json::ApiJson<ArchiveRequest>,
+) -> ApiResult<Json<zhitong_storage::ArchivedReport>> {
+    let period = Period::from_code(body.period.trim())
+        .ok_or_else(|| FieldError::new("period", "报告类型应为 daily、weekly 或 monthly"))?;
+    let date = zhitong_domain::time::parse_date(body.date.trim())
+        .ok_or_else(|| FieldError::new("date", "日期应为 1990-01-01 至 2199-12-31 之间的 YYYY-MM-DD"))?;
+    let j = match body.jurisdiction.as_deref().map(str::trim).filter(|j| !j.is_empty()) {
+        Some(j) => zhitong_domain::org::DivisionCode::parse("jurisdiction", j)?.to_string(),
+        None => user.jurisdiction.clone(),
+    };
+    if user.role != zhitong_domain::org::Role::Supervisor {
+        return Err(ApiError::Forbidden("只有工作专班可以归档和发布报告".into()));
+    }
+    // Archived reports are read by leaders and units: built as a leader reads them, naming no complaint.
+    let mut reader = user.actor();
+    reader.role = zhitong_domain::org::Role::Leader;
+    let report = zhitong_reports::build(&s.store, &reader, period, date, &j).await?;
+    let content = serde_json::to_value(&report).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let from = period.span(date).0.to_string();
+    let id = s.store.archive_now(period.code(), &from, &j, &content, jiff::Timestamp::now()).await?;
+    Ok(Json(s.store.archived_report(&user.actor(), id).await?))
+}
+
+/// A supervisor adds 工作专班意见 or edits 问题与建议 before publishing (409 once published).
+#[utoipa::path(put, path = "/api/v1/reports/archive/{id}", tag = "reports", params(("id" = i64, Path, description = "编号 id", minimum = 1)), request_body = zhitong_storage::ReportEdit,
+    responses((status = 200, body = zhitong_storage::ArchivedReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn edit(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    crate::json::ApiPath(id): crate::json::ApiPath,
+    crate::json::ApiJson(body): crate::json::ApiJson<zhitong_storage::ReportEdit>,
+) -> ApiResult<Json<zhitong_storage::ArchivedReport>> {
+    Ok(Json(s.store.edit_report(&user.actor(), id, &body).await?))
+}
+
+/// A supervisor publishes the report: it is fixed from then on and reaches the leaders' inboxes, and for the
+/// weekly analysis and the monthly bulletin every unit's handlers' (409 if already published).
+#[utoipa::path(post, path = "/api/v1/reports/archive/{id}/publish", tag = "reports", params(("id" = i64, Path, description = "编号 id", minimum = 1)),
+    responses((status = 200, body = zhitong_storage::ArchivedReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn publish(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    crate::json::ApiPath(id): crate::json::ApiPath,
+) -> ApiResult<Json<zhitong_storage::ArchivedReport>> {
+    let actor = user.actor();
+    let a = s.store.archived_report(&actor, id).await?;
+    let report =
+        zhitong_reports::from_archive(&a).map_err(|e| ApiError::Internal(format!("archived report {id}: {e}")))?;
+    let title = zhitong_reports::documents::title(&report);
+    let message = (
+        format!("{}已发布", title),
+        format!(
+            "{}《{}》（{}）已发布，请查阅。",
+            report.document_number,
+            title,
+            zhitong_reports::documents::period_words(&report)
+        ),
+    );
+    Ok(Json(s.store.publish_report(&actor, id, message, jiff::Timestamp::now()).await?))
+}

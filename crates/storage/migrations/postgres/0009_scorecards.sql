@@ -30,3 +30,6 @@ ALTER TABLE report_archive ADD COLUMN commentary TEXT;
 ALTER TABLE report_archive ADD COLUMN suggestions TEXT;
 ALTER TABLE report_archive ADD COLUMN published_at BIGINT;
 ALTER TABLE report_archive ADD COLUMN published_by BIGINT REFERENCES users (id);
+
+-- A published report reaches its readers' inboxes with a link to it.
+ALTER TABLE notifications ADD COLUMN report_id BIGINT REFERENCES report_archive (id);

@@ -797,3 +797,101 @@ async fn archiving_catches_up_once_across_restarts_and_servers(app: TestApp) {
     assert_eq!(total as usize, first.reports);
 }
 both!(archiving_catches_up_once_across_restarts_and_servers);
+
+/// A supervisor archives the month's bulletin, adds commentary and edits 问题与建议, and publishes it: the
+/// report is fixed from then on, and the leaders and the units' handlers find it in their inboxes and read it
+/// with the commentary; a daily report goes to the leaders only; drafts stay with leaders and supervisors.
+async fn published_reports_reach_leaders_and_units(app: TestApp) {
+    zhitong::demo_orders::generate(&app.store, 800, 7, 40, |_| {}).await.unwrap();
+    let date = local(jiff::Timestamp::now()).date() - 20.days();
+    let sup = app.login("supervisor@450103").await;
+    let leader = app.login("leader@450103").await;
+    let handler = app.login("handler@450103-XZSP").await;
+    let city_handler = app.login("handler@450100-XZSP").await;
+    let body = json!({"period": "monthly", "date": date.to_string(), "jurisdiction": "450103"});
+    let (s, e) = app.post(Some(&leader), "/api/v1/reports/archive", body.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    let (s, e) =
+        app.post(Some(&sup), "/api/v1/reports/archive", json!({"period": "yearly", "date": "2026-01-01"})).await;
+    assert_eq!((s, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("period")));
+    let (s, a) = app.post(Some(&sup), "/api/v1/reports/archive", body.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    let id = a["id"].as_i64().unwrap();
+    let (_, again) = app.post(Some(&sup), "/api/v1/reports/archive", body).await;
+    assert_eq!(again["id"], id, "a period is archived once");
+    assert!(a["published_at"].is_null());
+    let drafted = a["content"]["suggestions"].as_str().unwrap().to_string();
+    assert!(!drafted.is_empty(), "问题与建议 is drafted from the figures");
+    // A draft is not the units' to read.
+    let path = format!("/api/v1/reports/archive/{id}");
+    assert_eq!(app.get(Some(&handler), &path).await.0, StatusCode::NOT_FOUND);
+
+    let edit = json!({"commentary": "请各单位于月底前清零超期工单。", "suggestions": "1. 加快审批。\n2. 减少退单。"});
+    let (s, _) = app.put(Some(&leader), &path, edit.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "supervisors edit");
+    let (s, e) = app.put(Some(&sup), &path, json!({"commentary": "x".repeat(5001)})).await;
+    assert_eq!((s, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("commentary")));
+    let (s, e) = app.put(Some(&sup), &path, json!({"commentary": "a\u{1b}[31m"})).await;
+    assert_eq!((s, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("commentary")));
+    let (_, unchanged) = app.get(Some(&sup), &path).await;
+    assert!(unchanged["commentary"].is_null(), "nothing written on bad input");
+    let (s, edited) = app.put(Some(&sup), &path, edit).await;
+    assert_eq!(s, StatusCode::OK, "{edited}");
+    assert_eq!(edited["commentary"], "请各单位于月底前清零超期工单。");
+
+    let publish = format!("{path}/publish");
+    assert_eq!(app.post(Some(&leader), &publish, json!({})).await.0, StatusCode::FORBIDDEN);
+    let (s, published) = app.post(Some(&sup), &publish, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{published}");
+    assert_eq!(published["published_by"], "supervisor@450103");
+    assert_eq!(app.post(Some(&sup), &publish, json!({})).await.0, StatusCode::CONFLICT, "published once");
+    assert_eq!(app.put(Some(&sup), &path, json!({"commentary": "改"})).await.0, StatusCode::CONFLICT, "fixed");
+
+    // The receivers find it in their inboxes, with a link, and read it with the commentary.
+    for (who, token) in [("leader", &leader), ("handler", &handler)] {
+        let (_, inbox) = app.get(Some(token), "/api/v1/notifications").await;
+        let m = inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["report_id"] == id)
+            .unwrap_or_else(|| panic!("{who}: {inbox}"))
+            .clone();
+        assert!(m["subject"].as_str().unwrap().contains("月通报"), "{who}: {m}");
+        assert!(m["body"].as_str().unwrap().contains(published["content"]["document_number"].as_str().unwrap()));
+        let (s, read) = app.get(Some(token), &path).await;
+        assert_eq!(s, StatusCode::OK, "{who}");
+        assert_eq!(read["commentary"], "请各单位于月底前清零超期工单。");
+        assert_eq!(read["suggestions"], "1. 加快审批。\n2. 减少退单。");
+    }
+    let (_, inbox) = app.get(Some(&city_handler), "/api/v1/notifications").await;
+    assert!(inbox.as_array().unwrap().iter().all(|n| n["report_id"] != id), "a county's bulletin is the county's");
+    assert_eq!(app.get(Some(&city_handler), &path).await.0, StatusCode::NOT_FOUND);
+
+    // The page shows the commentary and the edited 问题与建议 in the report itself.
+    let (cookie, _) = crate::web::sign_in(&app, "handler@450103-XZSP").await;
+    let (s, html) = crate::web::page(&app, &cookie, &format!("/reports/archive/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("工作专班意见") && html.contains("请各单位于月底前清零超期工单。"), "commentary on the page");
+    assert!(html.contains("2. 减少退单。") && !html.contains(drafted.lines().next().unwrap()), "the edited text");
+    assert!(html.contains("已发布"));
+
+    // A daily report is a 呈报: published to the leaders only.
+    let (_, daily) = app
+        .post(
+            Some(&sup),
+            "/api/v1/reports/archive",
+            json!({"period": "daily", "date": date.to_string(), "jurisdiction": "450103"}),
+        )
+        .await;
+    let (s, _) = app.post(Some(&sup), &format!("/api/v1/reports/archive/{}/publish", daily["id"]), json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let has = |inbox: &Value| inbox.as_array().unwrap().iter().any(|n| n["report_id"] == daily["id"]);
+    assert!(has(&app.get(Some(&leader), "/api/v1/notifications").await.1));
+    assert!(!has(&app.get(Some(&handler), "/api/v1/notifications").await.1));
+    assert_eq!(
+        app.get(Some(&handler), &format!("/api/v1/reports/archive/{}", daily["id"])).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+both!(published_reports_reach_leaders_and_units);

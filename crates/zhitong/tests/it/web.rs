@@ -15,7 +15,7 @@ fn client() -> reqwest::Client {
 }
 
 /// Sign in through the form; returns the session cookie.
-async fn sign_in(app: &TestApp, user: &str) -> (String, String) {
+pub(crate) async fn sign_in(app: &TestApp, user: &str) -> (String, String) {
     let r = client()
         .post(format!("{}/login", app.base))
         .form(&[("username", user), ("password", PASSWORD), ("next", "")])
@@ -29,7 +29,7 @@ async fn sign_in(app: &TestApp, user: &str) -> (String, String) {
     (cookie, to)
 }
 
-async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
+pub(crate) async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
     let r = client().get(format!("{}{path}", app.base)).header("cookie", cookie).send().await.unwrap();
     (r.status(), r.text().await.unwrap())
 }
