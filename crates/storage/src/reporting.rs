@@ -135,6 +135,8 @@ const ON_TIME: &str = "CAST(CASE WHEN w.deadline IS NULL OR w.closed_at <= w.dea
 /// never left the platform, or left it only afterwards.
 const OPEN_AT_END: [&str; 2] =
     ["w.closed_at IS NULL AND w.received_at < $2", "w.closed_at >= $2 AND w.received_at < $2"];
+/// Not waiting on the enterprise at the end `$2` (a paused clock is not overdue; lists say 暂停 instead).
+const RUNNING_AT_END: &str = "(w.paused_since IS NULL OR w.paused_since > $2)";
 /// An earlier appeal of the same enterprise on the same topic in the 30 days before (both in scope).
 fn repeat(scope_p: &str) -> String {
     format!(
@@ -274,7 +276,7 @@ impl Store {
         for open in OPEN_AT_END {
             let sql = format!(
                 "SELECT w.handling_jurisdiction, w.lead_unit, w.discipline_only, COUNT(*) FROM work_orders w \
-                 WHERE {open} AND w.deadline < $2 AND $1 <= $2{sw} \
+                 WHERE {open} AND w.deadline < $2 AND {RUNNING_AT_END} AND $1 <= $2{sw} \
                  GROUP BY w.handling_jurisdiction, w.lead_unit, w.discipline_only"
             );
             let rows = self.fetch_period::<(String, Option<String>, i64, i64)>(sql, jurisdictions, from, to).await?;
@@ -358,11 +360,11 @@ impl Store {
         let (parts, by_deadline): (Vec<String>, bool) = match &list {
             CaseList::Overdue | CaseList::NearDeadline => {
                 let due = if list == CaseList::Overdue {
-                    "w.deadline < $2".to_string()
+                    format!("w.deadline < $2 AND {RUNNING_AT_END}")
                 } else {
                     // 临期 means one thing everywhere: in the warning period (DOMAIN.md §5), not yet overdue —
                     // what the supervision board's 临期 tab and `deadline_status=warning` show at the same instant.
-                    "w.warning_at <= $2 AND w.deadline >= $2".to_string()
+                    format!("w.warning_at <= $2 AND w.deadline >= $2 AND {RUNNING_AT_END}")
                 };
                 let parts = OPEN_AT_END
                     .iter()
@@ -457,8 +459,9 @@ pub struct RawOrder {
     /// From the lifecycle, not the derived columns, so a check recomputes them independently.
     pub urgency: String,
     pub style: Option<String>,
-    /// From the lifecycle: who handles it now, and the follow-up's "solved".
+    /// From the lifecycle: who handles it now, the follow-up's "solved", and since when it waits on the enterprise.
     pub handling: String,
+    pub paused_since: Option<i64>,
     pub resolved: Option<bool>,
 }
 
@@ -496,6 +499,7 @@ impl Store {
                     urgency: case(r)?.urgency.code().into(),
                     style: case(r)?.style.map(|s| s.code().into()),
                     handling: case(r)?.handling_jurisdiction.to_string(),
+                    paused_since: case(r)?.paused_since.map(|t| t.as_millisecond()),
                     resolved: case(r)?.resolved,
                 })
             })

@@ -413,6 +413,43 @@ pub struct Tab {
     pub href: String,
     pub label: &'static str,
     pub active: bool,
+    /// How many cases the tab lists (the supervision board's tabs), the same count as the list's total.
+    pub count: Option<i64>,
+}
+
+const SUPERVISION_TABS: [&str; 7] =
+    ["overdue", "warning", "unsatisfied", "extension", "return", "returned", "supervised"];
+
+fn supervision_label(t: &'static crate::i18n::Words, tab: &str) -> &'static str {
+    match tab {
+        "warning" => t.warning,
+        "unsatisfied" => t.unsatisfied,
+        "extension" => t.extension_review,
+        "return" => t.return_review,
+        "returned" => t.returned,
+        "supervised" => t.supervised,
+        _ => t.overdue,
+    }
+}
+
+/// What a tab of the supervision board lists: one definition for its list and its count.
+fn supervision_filter(tab: &str, filter: &mut ListFilter) {
+    match tab {
+        "warning" => filter.deadline_status = Some("warning".into()),
+        // Rated unsatisfied and not closed since, through any redo.
+        "unsatisfied" => filter.unsatisfied = Some(true),
+        "extension" => filter.pending = Some("extension".into()),
+        "return" => filter.pending = Some("return".into()),
+        "returned" => {
+            filter.returned = Some(true);
+            filter.open = Some(true);
+        }
+        "supervised" => {
+            filter.supervised = Some(true);
+            filter.open = Some(true);
+        }
+        _ => filter.deadline_status = Some("overdue".into()),
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -504,31 +541,8 @@ pub async fn queue(
             t.discipline_inbox
         }
         "supervision" => {
-            tabs = vec![
-                ("overdue", t.overdue),
-                ("warning", t.warning),
-                ("unsatisfied", t.unsatisfied),
-                ("extension", t.extension_review),
-                ("return", t.return_review),
-                ("returned", t.returned),
-                ("supervised", t.supervised),
-            ];
-            match tab.as_str() {
-                "warning" => filter.deadline_status = Some("warning".into()),
-                // Rated unsatisfied and not closed since, through any redo.
-                "unsatisfied" => filter.unsatisfied = Some(true),
-                "extension" => filter.pending = Some("extension".into()),
-                "return" => filter.pending = Some("return".into()),
-                "returned" => {
-                    filter.returned = Some(true);
-                    filter.open = Some(true);
-                }
-                "supervised" => {
-                    filter.supervised = Some(true);
-                    filter.open = Some(true);
-                }
-                _ => filter.deadline_status = Some("overdue".into()),
-            }
+            tabs = SUPERVISION_TABS.iter().map(|k| (*k, supervision_label(t, k))).collect();
+            supervision_filter(&tab, &mut filter);
             t.supervision
         }
         "all" => {
@@ -583,12 +597,21 @@ pub async fn queue(
     };
     let current_tab =
         if tab.is_empty() { tabs.first().map(|(k, _)| k.to_string()).unwrap_or_default() } else { tab.clone() };
+    let mut tab_list = vec![];
+    for (k, label) in tabs {
+        // The board's tabs show their counts, counted by the same filter as the list.
+        let count = if name == "supervision" {
+            let mut f = ListFilter { per_page: Some(1), ..ListFilter::default() };
+            supervision_filter(k, &mut f);
+            s.store.list_work_orders(&actor, &f, jiff::Timestamp::now()).await.ok().map(|p| p.total)
+        } else {
+            None
+        };
+        tab_list.push(Tab { href: format!("/queue/{name}?tab={k}"), label, active: k == current_tab, count });
+    }
     QueuePage {
         heading,
-        tabs: tabs
-            .into_iter()
-            .map(|(k, label)| Tab { href: format!("/queue/{name}?tab={k}"), label, active: k == current_tab })
-            .collect(),
+        tabs: tab_list,
         rows: page.items.iter().map(|o| row(o, p.lang)).collect(),
         total: if page.total_capped { format!("{}+", page.total) } else { page.total.to_string() },
         page: page.page,

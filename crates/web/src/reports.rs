@@ -132,6 +132,8 @@ pub struct DashboardPage {
     pub figures: Vec<(&'static str, String, &'static str)>,
     pub rows: Vec<(String, i64, i64, String)>,
     pub chart: String,
+    /// Outside the discipline role the counts leave complaints and reports out, and say so.
+    pub leaves_out: bool,
 }
 
 /// Today and this week, for the user's jurisdiction and each one below it.
@@ -190,6 +192,7 @@ pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
         ],
         rows,
         chart: zhitong_reports::html::bars("本周受理量（分辖区）", &bars),
+        leaves_out: p.user.role != Role::Discipline,
         f: frame(&s, &p, "/dashboard").await,
     }
     .into_response()

@@ -13,16 +13,17 @@ UPDATE work_order_events SET unit = details::jsonb #>> '{event,unit}' WHERE acti
 
 -- Reports count the cases a jurisdiction handles (handling_jurisdiction), as
 -- its lists do, so the covering indexes of 0006/0008 carry that column now;
--- the open-at-end index also carries the lead unit (overdue per unit) and the
--- closed one the follow-up's `resolved`.
+-- the open-at-end index also carries the lead unit (overdue per unit) and
+-- whether the clock is paused (a paused case is not overdue, as in the lists),
+-- and the closed one the follow-up's `resolved`.
 DROP INDEX work_orders_received_report;
-CREATE INDEX work_orders_received_report ON work_orders (received_at, enterprise_id, topic, kind, line, handling_jurisdiction, urgent, style);
+CREATE INDEX work_orders_received_report ON work_orders (received_at, enterprise_id, topic, kind, line, handling_jurisdiction, urgent, style, discipline_only);
 DROP INDEX work_orders_enterprise_topic;
 CREATE INDEX work_orders_enterprise_topic ON work_orders (enterprise_id, received_at, topic, handling_jurisdiction);
 DROP INDEX work_orders_left;
-CREATE INDEX work_orders_left ON work_orders (closed_at, received_at, deadline, handling_jurisdiction, lead_unit, rating);
+CREATE INDEX work_orders_left ON work_orders (closed_at, received_at, deadline, handling_jurisdiction, lead_unit, rating, paused_since, discipline_only);
 DROP INDEX work_orders_closed_report;
-CREATE INDEX work_orders_closed_report ON work_orders (state, closed_at, deadline, received_at, handling_jurisdiction, lead_unit, rating, resolved);
+CREATE INDEX work_orders_closed_report ON work_orders (state, closed_at, deadline, received_at, handling_jurisdiction, lead_unit, rating, resolved, discipline_only);
 
 -- A supervisor's commentary (工作专班意见) and the edited 问题与建议 of an
 -- archived report, and when and by whom it was published to its readers.

@@ -129,9 +129,15 @@ fn check_as(
         "{what}: 解决"
     );
     assert_eq!(report["resolution_rate"], rate(solved, asked), "{what}: resolution_rate");
+    // A paused clock (waiting on the enterprise) at the end is not overdue.
     let overdue: Vec<&Raw> = rows
         .iter()
-        .filter(|r| r.received < to && r.closed.is_none_or(|c| c >= to) && r.deadline.is_some_and(|d| d < to))
+        .filter(|r| {
+            r.received < to
+                && r.closed.is_none_or(|c| c >= to)
+                && r.deadline.is_some_and(|d| d < to)
+                && r.paused_since.is_none_or(|p| p > to)
+        })
         .collect();
     assert_eq!(report["overdue_open"], overdue.len() as i64, "{what}: overdue_open");
     if report.get("withheld").is_some() {
@@ -381,8 +387,15 @@ fn check_lists(report: &Value, rows: &[Raw], events: &[(i64, String, i64, Value)
     let numbers = |list: &str| -> Vec<String> {
         report[list].as_array().unwrap().iter().map(|c| c["number"].as_str().unwrap().to_string()).collect()
     };
-    let open_at_end: Vec<&Raw> =
-        rows.iter().filter(|r| r.received < to && r.closed.is_none_or(|c| c >= to) && !r.discipline_only).collect();
+    let open_at_end: Vec<&Raw> = rows
+        .iter()
+        .filter(|r| {
+            r.received < to
+                && r.closed.is_none_or(|c| c >= to)
+                && !r.discipline_only
+                && r.paused_since.is_none_or(|p| p > to)
+        })
+        .collect();
     let by_deadline = |keep: &dyn Fn(i64) -> bool| {
         let mut v: Vec<&&Raw> = open_at_end.iter().filter(|r| r.deadline.is_some_and(keep)).collect();
         v.sort_by_key(|r| (r.deadline, r.number.clone()));

@@ -34,25 +34,29 @@ async fn scheduler_scans_use_indexes() {
     }
 }
 
-/// Migration 0006 fills the counted unit of events written before it exactly as the write path now does.
+/// Migrations 0006 (dispatches, returns) and 0009 (acceptances, for 响应率) fill the counted unit of events
+/// written before them exactly as the write path now does.
 async fn event_units_backfilled_as_written(app: TestApp) {
     zhitong::demo_orders::generate(&app.store, 400, 7, 30, |_| {}).await.unwrap();
     let written = app.store.debug_event_units().await.unwrap();
-    for action in ["dispatch", "return"] {
+    for action in ["dispatch", "return", "accept"] {
         assert!(written.iter().any(|(_, a, u)| a == action && u.is_some()), "the demo has a {action} with a unit");
     }
-    assert!(written.iter().all(|(_, a, u)| u.is_none() || a == "dispatch" || a == "return"));
+    assert!(written.iter().all(|(_, a, u)| u.is_none() || a == "dispatch" || a == "return" || a == "accept"));
     app.store.debug_execute("UPDATE work_order_events SET unit = NULL").await.unwrap();
-    let migration = zhitong_storage::MIGRATIONS.iter().find(|m| m.version == 6).unwrap();
-    let sql = match app.store.backend() {
-        zhitong_storage::Backend::Sqlite => migration.sqlite,
-        zhitong_storage::Backend::Postgres => migration.postgres,
-    };
-    let backfill: Vec<&str> = sql.lines().filter(|l| l.starts_with("UPDATE work_order_events")).collect();
-    assert_eq!(backfill.len(), 2);
-    for statement in backfill {
-        app.store.debug_execute(statement).await.unwrap();
+    let mut statements = 0;
+    for version in [6, 9] {
+        let migration = zhitong_storage::MIGRATIONS.iter().find(|m| m.version == version).unwrap();
+        let sql = match app.store.backend() {
+            zhitong_storage::Backend::Sqlite => migration.sqlite,
+            zhitong_storage::Backend::Postgres => migration.postgres,
+        };
+        for statement in sql.lines().filter(|l| l.starts_with("UPDATE work_order_events")) {
+            app.store.debug_execute(statement).await.unwrap();
+            statements += 1;
+        }
     }
+    assert_eq!(statements, 3);
     assert_eq!(app.store.debug_event_units().await.unwrap(), written);
 }
 both!(event_units_backfilled_as_written);
