@@ -677,8 +677,8 @@ await test('a leader\'s instruction is highlighted on the case until its receive
 
 
 await test('figure screens: each leader figure equals the list it opens, and the live dashboard agrees, for that viewer', async () => {
-  // The city's viewers: a county's lists follow the cases it holds, its reports the cases received there (issue 15).
-  for (const user of ['leader@450100', 'supervisor@450100']) {
+  // City and county viewers: lists and reports both count the cases a jurisdiction handles (issue 15).
+  for (const user of ['leader@450100', 'supervisor@450100', 'leader@450103', 'supervisor@450103']) {
     const page = await as(user);
     await page.goto(base + '/leader');
     const figures = await page.$$eval('.figures a.figure', (as) => as.map((a) => ({
@@ -712,6 +712,61 @@ await test('figure screens: each leader figure equals the list it opens, and the
     assert.ok(leaderFigures);
     await page.context().close();
   }
+});
+
+await test('hand-off: a bulletin archived, commented, published, and read by a unit from its messages', async () => {
+  const sup = await as('supervisor@450103');
+  await sup.goto(base + '/reports');
+  await sup.click('a:has-text("本月通报")');
+  await sup.waitForURL(/\/reports\/monthly/);
+  for (const heading of ['辖区排名', '承办单位排名', '通报表扬', '通报批评', '问题与建议']) {
+    assert.ok(await sup.locator('article.report', { hasText: heading }).count(), `the bulletin has ${heading}`);
+  }
+  assert.ok(await sup.locator('article.report figure.trend svg').count(), 'the daily-volume chart');
+  const archive = sup.locator('form[data-url="/api/v1/reports/archive"]');
+  await Promise.all([sup.waitForURL(/\/reports\/archive\/\d+/), archive.locator('button').click()]);
+  assert.ok(await sup.locator('text=草稿：尚未发布').count(), 'a draft first');
+  const edit = sup.locator('form[data-method="PUT"]');
+  assert.match(await edit.locator('#suggestions').inputValue(), /\S/, '问题与建议 drafted from the figures');
+  await edit.locator('#commentary').fill('请各单位本月底前清零超期工单（浏览器测试）。');
+  await submitAndReload(sup, edit);
+  assert.ok(await sup.locator('article.report', { hasText: '请各单位本月底前清零超期工单（浏览器测试）。' }).count(), 'the commentary in the report');
+  await shot(sup, 'bulletin-draft');
+  await submitAndReload(sup, sup.locator('form[data-url$="/publish"]'));
+  assert.ok(await sup.locator('p.published', { hasText: '已发布' }).count(), 'published');
+  assert.equal(await sup.locator('form[data-method="PUT"]').count(), 0, 'fixed once published');
+
+  // The receivers: a county unit's handler and the county's leader find it in their messages.
+  for (const user of ['handler@450103-XZSP', 'leader@450103']) {
+    const page = await as(user);
+    await page.goto(base + '/messages');
+    const item = page.locator('ul.messages li', { hasText: '月通报已发布' }).first();
+    await Promise.all([page.waitForURL(/\/reports\/archive\/\d+/), item.locator('a.open-report').click()]);
+    assert.ok(await page.locator('article.report', { hasText: '请各单位本月底前清零超期工单（浏览器测试）。' }).count(), `${user} reads the commentary`);
+    assert.ok(await page.locator('article.report', { hasText: '各有关单位' }).count(), `${user}: addressed to the units`);
+    await page.context().close();
+  }
+  await sup.context().close();
+});
+
+await test('the daily report, the weekly analysis and the monthly bulletin, each its own', async () => {
+  const leader = await as('leader@450100');
+  const expect = {
+    daily: ['各位领导', '分专线受理情况', '临期工单', '特此报告'],
+    weekly: ['热点问题', '重复诉求', '退单、超期较多的单位', '问题与建议'],
+    monthly: ['辖区排名', '通报表扬', '通报批评', '超期未办结工单'],
+  };
+  for (const [period, headings] of Object.entries(expect)) {
+    await leader.goto(base + `/reports/${period}`);
+    for (const h of headings) assert.ok(await leader.locator('article.report', { hasText: h }).count(), `${period}: ${h}`);
+    // Names, never codes; and a date never breaks across lines in a table.
+    const text = await leader.locator('article.report').innerText();
+    assert.doesNotMatch(text, /\b45\d{4}(-\d)?\b/, `${period}: a division or line code`);
+    assert.doesNotMatch(text, /none/, `${period}: none`);
+    const split = await leader.$$eval('article.report td.date', (tds) => tds.filter((td) => td.getClientRects().length > 1 || td.offsetHeight > 30).length);
+    assert.equal(split, 0, `${period}: dates on one line`);
+  }
+  await leader.context().close();
 });
 
 await browser.close();

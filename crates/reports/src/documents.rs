@@ -151,6 +151,8 @@ pub enum Block {
     },
     /// The daily volume: (day, appeals).
     Trend(Vec<(String, i64)>),
+    /// A bar chart of figures a table beside it also gives: (label, value, shown); drawn on the page only.
+    Bars(&'static str, Vec<(String, f64, String)>),
 }
 
 pub struct Section {
@@ -300,7 +302,26 @@ pub fn sections(r: &Report, names: &Names) -> Vec<Section> {
     match r.report {
         Period::Daily => {
             out.push(("分专线受理情况", vec![lines]));
-            out.push(("分类和分辖区受理情况", vec![kinds, received_by_j]));
+            let kind_bars = Block::Bars(
+                "受理量（分类）",
+                f.by_kind
+                    .iter()
+                    .map(|(k, n)| {
+                        let label = zhitong_domain::work_order::Kind::from_code(k)
+                            .map(|k| k.label().to_string())
+                            .unwrap_or_default();
+                        (label, *n as f64, n.to_string())
+                    })
+                    .collect(),
+            );
+            let j_bars = Block::Bars(
+                "受理量（分辖区）",
+                f.by_jurisdiction
+                    .iter()
+                    .map(|(j, x)| (names.jurisdiction(j), x.received as f64, x.received.to_string()))
+                    .collect(),
+            );
+            out.push(("分类和分辖区受理情况", vec![kinds, kind_bars, received_by_j, j_bars]));
             out.push(("超期未办结工单", vec![cases("超期工单", &r.overdue_list)]));
             out.push(("临期工单", vec![cases("临期工单", &r.near_deadline_list)]));
             let mut notable = vec![cases("督办工单", &r.notable_list)];
@@ -318,6 +339,14 @@ pub fn sections(r: &Report, names: &Names) -> Vec<Section> {
             }
             if hot.is_empty() {
                 hot.push(Block::Text("本期无集中的诉求领域。".into()));
+            } else {
+                hot.insert(
+                    0,
+                    Block::Bars(
+                        "热点领域受理量",
+                        r.hot_spots.iter().map(|h| (h.name.clone(), h.appeals as f64, h.appeals.to_string())).collect(),
+                    ),
+                );
             }
             out.push(("热点问题", hot));
             out.push((
@@ -342,12 +371,35 @@ pub fn sections(r: &Report, names: &Names) -> Vec<Section> {
             out.push(("问题与建议", suggestions));
         }
         Period::Monthly => {
-            out.push(("辖区排名", vec![jurisdiction_table(r, names)]));
+            let on_time = |x: Option<f64>| (x.unwrap_or(0.0), pct(x));
+            let j_bars = Block::Bars(
+                "各辖区按时办结率",
+                r.jurisdiction_ranking
+                    .iter()
+                    .map(|(j, rate)| {
+                        let (v, shown) = on_time(*rate);
+                        (names.jurisdiction(j), v, shown)
+                    })
+                    .collect(),
+            );
+            out.push(("辖区排名", vec![jurisdiction_table(r, names), j_bars]));
             out.push((
                 "承办单位排名",
                 vec![
                     Block::Text(format!("办结{}件及以上的承办单位参加排名。", r.ranking_min_cases)),
                     unit_table(r, names),
+                    Block::Bars(
+                        "承办单位按时办结率（前15名）",
+                        r.unit_ranking
+                            .iter()
+                            .take(15)
+                            .filter_map(|u| {
+                                f.by_unit
+                                    .get(u)
+                                    .map(|x| (names.unit(u), x.on_time_rate.unwrap_or(0.0), pct(x.on_time_rate)))
+                            })
+                            .collect(),
+                    ),
                 ],
             ));
             let mut praise: Vec<Block> = vec![Block::Text("（一）通报表扬".into())];
@@ -462,7 +514,7 @@ pub fn xlsx(r: &Report, names: &Names) -> Result<Vec<u8>, XlsxError> {
                         ws.insert_chart(1, 3, &chart)?;
                     }
                 }
-                Block::Text(_) => {}
+                Block::Text(_) | Block::Bars(..) => {}
             }
         }
     }
@@ -520,6 +572,8 @@ pub fn docx(r: &Report, names: &Names) -> Result<Vec<u8>, String> {
         for block in section.blocks {
             doc = match block {
                 Block::Text(t) => doc.add_paragraph(body(&t)),
+                // The table beside it gives the same numbers.
+                Block::Bars(..) => doc,
                 Block::Table { head, rows, dates, .. } => {
                     let mut table = vec![TableRow::new(head.iter().map(|h| cell(h, true)).collect())];
                     if rows.is_empty() {

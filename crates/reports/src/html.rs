@@ -113,6 +113,8 @@ pub fn fragment(r: &Report, names: &Names) -> String {
                     s.push_str("</table>");
                 }
                 Block::Trend(days) => s.push_str(&trend("每日受理量", &days)),
+                Block::Bars(title, items) if !items.is_empty() => s.push_str(&bars(title, &items)),
+                Block::Bars(..) => {}
             }
         }
     }
