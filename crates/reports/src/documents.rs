@@ -142,7 +142,7 @@ fn hours(h: Option<f64>) -> String {
 /// What a section holds.
 pub enum Block {
     Text(String),
-    /// Head, rows, and which columns hold a date (never split across lines).
+    /// Head, rows, and which columns hold a date or a case number (never split across lines).
     Table {
         head: Vec<&'static str>,
         rows: Vec<Vec<String>>,
@@ -555,10 +555,13 @@ pub fn docx(r: &Report, names: &Names) -> Result<Vec<u8>, String> {
         )
     };
     let heading = |s: &str| Paragraph::new().add_run(text(s, 32, "黑体"));
+    // The issuing body's red heading on one line: 22 pt, smaller for a long name (a line holds about
+    // 450 pt; sizes are in half-points).
+    let red = (900 / issuer(r).chars().count().max(1)).min(44);
     let mut doc = Docx::new()
         .add_paragraph(
             Paragraph::new()
-                .add_run(text(&issuer(r), 44, "方正小标宋简体").color("C00000"))
+                .add_run(text(&issuer(r), red, "方正小标宋简体").color("C00000"))
                 .align(AlignmentType::Center),
         )
         .add_paragraph(
@@ -592,15 +595,21 @@ pub fn docx(r: &Report, names: &Names) -> Result<Vec<u8>, String> {
                     doc.add_table(Table::new(table))
                 }
                 Block::Trend(days) => {
-                    // Word gets the chart's numbers as a two-row table of days.
-                    let mut head = vec![cell("日期", true)];
-                    let mut values = vec![cell("受理量", true)];
-                    for (d, n) in &days {
-                        head.push(cell(&unbroken(&d[5..]), true));
-                        values.push(cell(&n.to_string(), false));
+                    // Word gets the chart's numbers as a table: a row of days and a row of counts per ten
+                    // days (a month in one row of 32 columns is more than a page holds; LibreOffice never
+                    // finishes laying it out).
+                    let mut rows = vec![];
+                    for chunk in days.chunks(10) {
+                        let mut head = vec![cell("日期", true)];
+                        let mut values = vec![cell("受理量", true)];
+                        for (d, n) in chunk {
+                            head.push(cell(d.get(5..).unwrap_or(d), true));
+                            values.push(cell(&n.to_string(), false));
+                        }
+                        rows.push(TableRow::new(head));
+                        rows.push(TableRow::new(values));
                     }
-                    doc.add_paragraph(body("每日受理量："))
-                        .add_table(Table::new(vec![TableRow::new(head), TableRow::new(values)]))
+                    doc.add_paragraph(body("每日受理量：")).add_table(Table::new(rows))
                 }
             };
         }

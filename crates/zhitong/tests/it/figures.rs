@@ -7,7 +7,7 @@
 
 use jiff::ToSpan;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use zhitong_domain::time::local;
 
 use crate::{
