@@ -228,7 +228,8 @@ fn help_request_full_life_with_return_extension_redo() {
     let c2 = ok(&w, &c, &assist, sample(Action::Reply));
     assert_eq!(c2.state, State::Dispatched);
     let (accept, next) = run(&w, &c, &lead, Command::Accept).unwrap();
-    assert_eq!(accept.counted_unit(), None, "only dispatches and returns are counted by unit");
+    // Dispatches, returns and acceptances (响应率) are counted by unit.
+    assert_eq!(accept.counted_unit(), lead.unit.as_deref(), "the accepting unit is counted");
     c = next;
     c = ok(&w, &c, &lead, sample(Action::RequestExtension));
     assert!(
