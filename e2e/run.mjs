@@ -717,7 +717,7 @@ await test('figure screens: each leader figure equals the list it opens, and the
 await test('hand-off: a bulletin archived, commented, published, and read by a unit from its messages', async () => {
   const sup = await as('supervisor@450103');
   await sup.goto(base + '/reports');
-  await sup.click('a:has-text("本月通报")');
+  await sup.click('a:has-text("上月通报")');
   await sup.waitForURL(/\/reports\/monthly/);
   for (const heading of ['辖区排名', '承办单位排名', '通报表扬', '通报批评', '问题与建议']) {
     assert.ok(await sup.locator('article.report', { hasText: heading }).count(), `the bulletin has ${heading}`);
@@ -741,6 +741,7 @@ await test('hand-off: a bulletin archived, commented, published, and read by a u
     const page = await as(user);
     await page.goto(base + '/messages');
     const item = page.locator('ul.messages li', { hasText: '月通报已发布' }).first();
+    assert.ok(await item.count(), `${user}: the bulletin in the messages`);
     await Promise.all([page.waitForURL(/\/reports\/archive\/\d+/), item.locator('a.open-report').click()]);
     assert.ok(await page.locator('article.report', { hasText: '请各单位本月底前清零超期工单（浏览器测试）。' }).count(), `${user} reads the commentary`);
     assert.ok(await page.locator('article.report', { hasText: '各有关单位' }).count(), `${user}: addressed to the units`);

@@ -160,6 +160,7 @@ pub struct Figures {
     pub by_kind: BTreeMap<String, i64>,
     pub by_line: BTreeMap<String, i64>,
     /// Each jurisdiction's scorecard (received, 三率, on time, returns, overdue), by the jurisdiction handling the case.
+    #[serde(deserialize_with = "jurisdictions")]
     pub by_jurisdiction: BTreeMap<String, JurisdictionFigures>,
     pub by_topic: BTreeMap<String, i64>,
     /// Received appeals by urgency (`normal|urgent`).
@@ -201,6 +202,18 @@ pub struct Figures {
     pub repeat_appeals: i64,
     pub median_handling_hours: Option<f64>,
     pub by_unit: BTreeMap<String, UnitFigures>,
+}
+
+/// `by_jurisdiction` as stored: reports archived before the scorecards (migration 0009) kept only the number
+/// received, which still reads.
+fn jurisdictions<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, JurisdictionFigures>, D::Error> {
+    let raw: BTreeMap<String, serde_json::Value> = Deserialize::deserialize(d)?;
+    raw.into_iter()
+        .map(|(code, v)| match v.as_i64() {
+            Some(received) => Ok((code, JurisdictionFigures { received, ..JurisdictionFigures::default() })),
+            None => serde_json::from_value(v).map(|f| (code, f)).map_err(serde::de::Error::custom),
+        })
+        .collect()
 }
 
 /// Complaints and reports counted in the totals of a report read outside the discipline role, which that
@@ -665,27 +678,24 @@ pub async fn build(
         listable.received.retain(|r| !r.discipline_only);
         listable.closed.retain(|c| !c.discipline_only);
         listable.overdue.retain(|o| !o.discipline_only);
+        listable.events.retain(|e| !e.discipline_only);
+        listable.dispatches.retain(|d| !d.discipline_only);
+        // A repeat is named only when the earlier appeal is one this viewer may list.
+        for r in &mut listable.received {
+            r.repeats = r.repeats_visible;
+        }
+        listable.middle_handling_ms = std::mem::take(&mut listable.middle_handling_ms_listable);
         let mut f = figures(&listable, &judge);
         let withheld = Withheld {
             received: all.received - f.received,
             closed: all.closed - f.closed,
             overdue_open: all.overdue_open - listable.overdue.iter().map(|o| o.cases).sum::<i64>(),
         };
-        // The totals and their rates are the whole jurisdiction's.
+        // Three totals include the withheld cases, as one number each; every other figure, the rates
+        // included, is of the cases this viewer may list (docs/metrics.md).
         f.received = all.received;
         f.closed = all.closed;
-        f.closed_on_time = all.closed_on_time;
-        f.on_time_rate = all.on_time_rate;
-        f.rated = all.rated;
-        f.satisfied = all.satisfied;
-        f.basically_satisfied = all.basically_satisfied;
-        f.unsatisfied = all.unsatisfied;
-        f.satisfaction_rate = all.satisfaction_rate;
-        f.resolution_asked = all.resolution_asked;
-        f.resolved = all.resolved;
-        f.resolution_rate = all.resolution_rate;
         f.overdue_open = all.overdue_open;
-        f.median_handling_hours = all.median_handling_hours;
         (f, withheld)
     };
     let (figures_now, withheld) = seen(store.report_tallies(scope, from, to).await?, to);
@@ -860,6 +870,49 @@ pub fn from_archive(a: &zhitong_storage::ArchivedReport) -> Result<Report, serde
     Ok(r)
 }
 
+/// An archived report as `actor` may read it (and its `content` rewritten to match): a handler reads its own
+/// unit's cases in full and the others' by number, unit and deadline only; an admin, who keeps the
+/// organisation, reads the figures and no case (as in a live report).
+pub fn archived_for(
+    a: &mut zhitong_storage::ArchivedReport,
+    actor: &Actor,
+    org: &zhitong_storage::Org,
+) -> Result<Report, serde_json::Error> {
+    let mut r = from_archive(a)?;
+    match actor.role {
+        Role::Handler => {
+            let own = actor.unit.as_deref().and_then(|u| org.units.get(u)).map(|u| u.name.clone());
+            let hide = |c: &mut CaseRef| {
+                if c.lead_unit.is_none() || c.lead_unit != own {
+                    c.title = "（略）".into();
+                }
+            };
+            for list in [
+                &mut r.overdue_list,
+                &mut r.near_deadline_list,
+                &mut r.unsatisfied_list,
+                &mut r.notable_list,
+                &mut r.repeat_list,
+            ] {
+                list.iter_mut().for_each(hide);
+            }
+            r.hot_spots.iter_mut().flat_map(|h| h.cases.iter_mut()).for_each(hide);
+        }
+        Role::Admin => {
+            r.overdue_list.clear();
+            r.near_deadline_list.clear();
+            r.unsatisfied_list.clear();
+            r.notable_list.clear();
+            r.typical_list.clear();
+            r.repeat_list.clear();
+            r.hot_spots.iter_mut().for_each(|h| h.cases.clear());
+        }
+        _ => {}
+    }
+    a.content = serde_json::to_value(&r)?;
+    Ok(r)
+}
+
 /// The report in one of its formats: `json`, `html`, `xlsx` or `docx`,
 /// with its media type and a file extension.
 pub fn render(
@@ -917,6 +970,7 @@ mod tests {
             discipline_only: false,
             appeals,
             repeats,
+            repeats_visible: repeats,
         };
         let closed = |j: &str, unit: Option<&str>, on_time, rating: Option<&str>, cases| ClosedTally {
             jurisdiction: j.into(),
@@ -932,11 +986,13 @@ mod tests {
             jurisdiction: j.into(),
             unit: unit.into(),
             dispatched_at: at,
+            discipline_only: false,
             accepted_at: accepted,
         };
         let event = |action: &str, unit: Option<&str>, events| EventTally {
             action: action.into(),
             unit: unit.map(String::from),
+            discipline_only: false,
             events,
         };
         let t = PeriodTallies {
@@ -976,6 +1032,7 @@ mod tests {
             dispatched_orders: 5,
             overdue_open: 7,
             middle_handling_ms: vec![3_600_000, 7_200_000],
+            middle_handling_ms_listable: vec![],
         };
         // The window: accepted by 100 counts; a dispatch at 900 not yet accepted is still inside it.
         let judge = |d: &DispatchTally| match d.accepted_at {

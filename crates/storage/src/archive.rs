@@ -167,19 +167,20 @@ impl Store {
         let commentary = text("commentary", "工作专班意见", &input.commentary)?;
         let suggestions = text("suggestions", "问题与建议", &input.suggestions)?;
         let mut tx = self.begin().await?;
-        if let Some(c) = commentary {
-            sqlx::query("UPDATE report_archive SET commentary = $1 WHERE id = $2 AND published_at IS NULL")
-                .bind(c)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if let Some(v) = suggestions {
-            sqlx::query("UPDATE report_archive SET suggestions = $1 WHERE id = $2 AND published_at IS NULL")
-                .bind(v)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        // One statement, and only while unpublished: an edit that loses a race with publishing is refused.
+        let updated = sqlx::query(
+            "UPDATE report_archive SET commentary = CASE WHEN $1 = 1 THEN $2 ELSE commentary END, \
+             suggestions = CASE WHEN $3 = 1 THEN $4 ELSE suggestions END WHERE id = $5 AND published_at IS NULL",
+        )
+        .bind(commentary.is_some() as i64)
+        .bind(commentary.flatten())
+        .bind(suggestions.is_some() as i64)
+        .bind(suggestions.flatten())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(Refusal::WrongState { action: "修改", state: "已发布" }.into());
         }
         tx.commit().await?;
         self.archived_report(actor, id).await
@@ -261,15 +262,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<i64> {
         self.archive_report(period, period_from, jurisdiction, content, now).await?;
-        let (id,): (i64,) = sqlx::query_as(
-            "SELECT id FROM report_archive WHERE period = $1 AND period_from = $2 AND jurisdiction = $3",
-        )
-        .bind(period)
-        .bind(period_from)
-        .bind(jurisdiction)
-        .fetch_one(self.reader())
-        .await?;
-        Ok(id)
+        self.archived_id(period, period_from, jurisdiction).await?.ok_or(StoreError::NotFound)
     }
 
     /// A leader marks a report reviewed (who, when), with an optional instruction.
@@ -303,6 +296,11 @@ impl Store {
 
 impl Store {
     pub async fn report_archived(&self, period: &str, period_from: &str, jurisdiction: &str) -> Result<bool> {
+        Ok(self.archived_id(period, period_from, jurisdiction).await?.is_some())
+    }
+
+    /// The archive's id of a period's report, if archived.
+    pub async fn archived_id(&self, period: &str, period_from: &str, jurisdiction: &str) -> Result<Option<i64>> {
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT id FROM report_archive WHERE period = $1 AND period_from = $2 AND jurisdiction = $3",
         )
@@ -311,7 +309,7 @@ impl Store {
         .bind(jurisdiction)
         .fetch_optional(self.reader())
         .await?;
-        Ok(row.is_some())
+        Ok(row.map(|r| r.0))
     }
 }
 

@@ -30,6 +30,9 @@ pub struct ReceivedTally {
     pub appeals: i64,
     /// Of those, repeat appeals (重复诉求): see [`REPEAT_WINDOW_MS`].
     pub repeats: i64,
+    /// Of those, the ones whose earlier appeal anyone may list (what a viewer outside the discipline role
+    /// is told).
+    pub repeats_visible: i64,
 }
 
 /// Cases closed in the period, by jurisdiction, lead unit, timeliness and the follow-up's answers.
@@ -60,6 +63,8 @@ pub struct DispatchTally {
     pub jurisdiction: String,
     pub unit: String,
     pub dispatched_at: i64,
+    /// The case is only the commission's now.
+    pub discipline_only: bool,
     /// The unit's first 签收 after the dispatch, if any.
     pub accepted_at: Option<i64>,
 }
@@ -70,6 +75,8 @@ pub struct EventTally {
     pub action: String,
     /// The lead unit a dispatch named, or the unit that returned the case.
     pub unit: Option<String>,
+    /// The case is only the commission's now.
+    pub discipline_only: bool,
     pub events: i64,
 }
 
@@ -87,6 +94,8 @@ pub struct PeriodTallies {
     pub overdue_open: i64,
     /// The middle one (odd count) or two (even count) handling times, in ms, of the cases closed in the period.
     pub middle_handling_ms: Vec<i64>,
+    /// The same, of the closed cases that are not only the commission's.
+    pub middle_handling_ms_listable: Vec<i64>,
 }
 
 /// The lists a report names cases in.
@@ -138,12 +147,15 @@ const OPEN_AT_END: [&str; 2] =
 /// Not waiting on the enterprise at the end `$2` (a paused clock is not overdue; lists say 暂停 instead).
 const RUNNING_AT_END: &str = "(w.paused_since IS NULL OR w.paused_since > $2)";
 /// An earlier appeal of the same enterprise on the same topic in the 30 days before (both in scope).
-fn repeat(scope_p: &str) -> String {
+/// `visible_only`: the earlier appeal must be one a viewer outside the discipline role may list — else naming
+/// the later one a repeat would tell that the enterprise made a complaint or report.
+fn repeat(scope_p: &str, visible_only: bool) -> String {
+    let visible = if visible_only { " AND p.discipline_only = 0" } else { "" };
     format!(
         "w.enterprise_id IS NOT NULL AND EXISTS (SELECT 1 FROM work_orders p \
          WHERE p.enterprise_id = w.enterprise_id AND p.received_at < w.received_at \
          AND p.received_at >= w.received_at - {REPEAT_WINDOW_MS} \
-         AND (p.topic = w.topic OR (p.topic IS NULL AND w.topic IS NULL)){scope_p})"
+         AND (p.topic = w.topic OR (p.topic IS NULL AND w.topic IS NULL)){scope_p}{visible})"
     )
 }
 
@@ -188,16 +200,18 @@ impl Store {
         let (sw, sp) = (scope(jurisdictions, "w"), scope(jurisdictions, "p"));
         let sql = format!(
             "SELECT w.kind, w.line, w.handling_jurisdiction, w.topic, w.urgent, w.style, w.discipline_only, COUNT(*), \
-             SUM(CASE WHEN {} THEN 1 ELSE 0 END) FROM work_orders w WHERE {RECEIVED_IN}{sw} \
-             GROUP BY w.kind, w.line, w.handling_jurisdiction, w.topic, w.urgent, w.style, w.discipline_only",
-            repeat(&sp)
+             SUM(CASE WHEN {} THEN 1 ELSE 0 END), SUM(CASE WHEN {} THEN 1 ELSE 0 END) FROM work_orders w \
+             WHERE {RECEIVED_IN}{sw} GROUP BY w.kind, w.line, w.handling_jurisdiction, w.topic, w.urgent, w.style, \
+             w.discipline_only",
+            repeat(&sp, false),
+            repeat(&sp, true)
         );
-        type Row = (String, Option<String>, String, Option<String>, i64, Option<String>, i64, i64, i64);
+        type Row = (String, Option<String>, String, Option<String>, i64, Option<String>, i64, i64, i64, i64);
         let received = self
             .fetch_period::<Row>(sql, jurisdictions, from, to)
             .await?
             .into_iter()
-            .map(|(k, line, jurisdiction, topic, urgent, style, discipline_only, appeals, repeats)| {
+            .map(|(k, line, jurisdiction, topic, urgent, style, discipline_only, appeals, repeats, repeats_visible)| {
                 Ok(ReceivedTally {
                     kind: kind(&k)?,
                     line,
@@ -208,6 +222,7 @@ impl Store {
                     discipline_only: discipline_only != 0,
                     appeals,
                     repeats,
+                    repeats_visible,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -233,18 +248,24 @@ impl Store {
             })
             .collect();
 
-        // Events are scoped by their work order; the whole city needs no join.
-        let join = if jurisdictions.is_some() { " JOIN work_orders w ON w.id = e.work_order_id" } else { "" };
+        // Events are scoped by their work order, and told apart by whether it is only the commission's now
+        // (a case dispatched to a unit, returned, then transferred: its unit's figures must not show it).
+        let join = " JOIN work_orders w ON w.id = e.work_order_id";
         let sql = format!(
-            "SELECT e.action, e.unit, COUNT(*) FROM work_order_events e{join} \
+            "SELECT e.action, e.unit, w.discipline_only, COUNT(*) FROM work_order_events e{join} \
              WHERE e.action IN ('dispatch', 'return', 'approve_extension', 'supervise') \
-             AND e.at >= $1 AND e.at < $2{sw} GROUP BY e.action, e.unit"
+             AND e.at >= $1 AND e.at < $2{sw} GROUP BY e.action, e.unit, w.discipline_only"
         );
         let events = self
-            .fetch_period::<(String, Option<String>, i64)>(sql, jurisdictions, from, to)
+            .fetch_period::<(String, Option<String>, i64, i64)>(sql, jurisdictions, from, to)
             .await?
             .into_iter()
-            .map(|(action, unit, events)| EventTally { action, unit, events })
+            .map(|(action, unit, discipline_only, events)| EventTally {
+                action,
+                unit,
+                discipline_only: discipline_only != 0,
+                events,
+            })
             .collect();
         let sql = format!(
             "SELECT COUNT(DISTINCT e.work_order_id) FROM work_order_events e{join} \
@@ -254,20 +275,24 @@ impl Store {
 
         // Each dispatch to a lead unit, with that unit's first acceptance after it: whether it came within the
         // response window is decided on the case's calendar (`zhitong_reports`), which SQL does not know.
+        // An acceptance answers this dispatch only if no later dispatch (events are in id order) came before it.
         let sql = format!(
-            "SELECT w.handling_jurisdiction, e.unit, e.at, (SELECT MIN(a.at) FROM work_order_events a \
-             WHERE a.work_order_id = e.work_order_id AND a.action = 'accept' AND a.unit = e.unit AND a.at >= e.at) \
+            "SELECT w.handling_jurisdiction, e.unit, e.at, w.discipline_only, (SELECT MIN(a.at) FROM work_order_events a \
+             WHERE a.work_order_id = e.work_order_id AND a.action = 'accept' AND a.unit = e.unit AND a.id > e.id \
+             AND NOT EXISTS (SELECT 1 FROM work_order_events d WHERE d.work_order_id = e.work_order_id \
+             AND d.action = 'dispatch' AND d.id > e.id AND d.id < a.id)) \
              FROM work_order_events e JOIN work_orders w ON w.id = e.work_order_id \
              WHERE e.action = 'dispatch' AND e.unit IS NOT NULL AND e.at >= $1 AND e.at < $2{sw}"
         );
         let dispatches = self
-            .fetch_period::<(String, String, i64, Option<i64>)>(sql, jurisdictions, from, to)
+            .fetch_period::<(String, String, i64, i64, Option<i64>)>(sql, jurisdictions, from, to)
             .await?
             .into_iter()
-            .map(|(jurisdiction, unit, dispatched_at, accepted_at)| DispatchTally {
+            .map(|(jurisdiction, unit, dispatched_at, discipline_only, accepted_at)| DispatchTally {
                 jurisdiction,
                 unit,
                 dispatched_at,
+                discipline_only: discipline_only != 0,
                 accepted_at,
             })
             .collect();
@@ -292,18 +317,24 @@ impl Store {
         }
         let overdue_open = overdue.iter().map(|o| o.cases).sum();
 
-        let closed_count: i64 = closed.iter().map(|c| c.cases).sum();
-        let middle_handling_ms = if closed_count == 0 {
-            vec![]
-        } else {
-            let (offset, limit) =
-                if closed_count % 2 == 1 { ((closed_count - 1) / 2, 1) } else { (closed_count / 2 - 1, 2) };
-            let sql = format!(
-                "SELECT w.closed_at - w.received_at AS handling FROM work_orders w WHERE {CLOSED_IN}{sw} \
-                 ORDER BY handling LIMIT {limit} OFFSET {offset}"
-            );
-            self.fetch_period::<(i64,)>(sql, jurisdictions, from, to).await?.into_iter().map(|r| r.0).collect()
-        };
+        // The median of every closed case, and of those anyone may list (what a viewer outside the discipline
+        // role is told).
+        let mut middles = vec![];
+        for (only_listable, condition) in [(false, ""), (true, " AND w.discipline_only = 0")] {
+            let count: i64 = closed.iter().filter(|c| !only_listable || !c.discipline_only).map(|c| c.cases).sum();
+            middles.push(if count == 0 {
+                vec![]
+            } else {
+                let (offset, limit) = if count % 2 == 1 { ((count - 1) / 2, 1) } else { (count / 2 - 1, 2) };
+                let sql = format!(
+                    "SELECT w.closed_at - w.received_at AS handling FROM work_orders w WHERE {CLOSED_IN}{condition}{sw} \
+                     ORDER BY handling LIMIT {limit} OFFSET {offset}"
+                );
+                self.fetch_period::<(i64,)>(sql, jurisdictions, from, to).await?.into_iter().map(|r| r.0).collect()
+            });
+        }
+        let middle_handling_ms_listable = middles.pop().unwrap_or_default();
+        let middle_handling_ms = middles.pop().unwrap_or_default();
         Ok(PeriodTallies {
             received,
             closed,
@@ -313,6 +344,7 @@ impl Store {
             dispatched_orders,
             overdue_open,
             middle_handling_ms,
+            middle_handling_ms_listable,
         })
     }
 
@@ -403,7 +435,7 @@ impl Store {
             ),
             CaseList::Repeat => {
                 let sp = scope(jurisdictions, "p");
-                (vec![pick(&format!("{RECEIVED_IN} AND {}", repeat(&sp)), "o.number")], false)
+                (vec![pick(&format!("{RECEIVED_IN} AND {}", repeat(&sp, !discipline)), "o.number")], false)
             }
             CaseList::Topic(topic) => {
                 let on = match topic {
@@ -537,10 +569,11 @@ impl Store {
 
     /// Every event with its details opened (sealed ones included).
     pub async fn debug_events(&self) -> Result<Vec<(i64, String, i64, String)>> {
-        let rows: Vec<(i64, String, i64, String)> =
-            sqlx::query_as("SELECT work_order_id, action, at, details FROM work_order_events WHERE action <> 'view'")
-                .fetch_all(self.reader())
-                .await?;
+        let rows: Vec<(i64, String, i64, String)> = sqlx::query_as(
+            "SELECT work_order_id, action, at, details FROM work_order_events WHERE action <> 'view' ORDER BY id",
+        )
+        .fetch_all(self.reader())
+        .await?;
         rows.into_iter().map(|(id, a, at, d)| Ok((id, a, at, self.keyring().open(&d)?))).collect()
     }
 

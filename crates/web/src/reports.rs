@@ -63,7 +63,14 @@ pub async fn live(
             }
         },
     };
-    let j = q.jurisdiction.unwrap_or_else(|| p.user.jurisdiction.clone());
+    let j = match q.jurisdiction.as_deref().map(str::trim).filter(|j| !j.is_empty()) {
+        // Parsed here: the code goes into the download links and the archive form.
+        Some(j) => match zhitong_domain::org::DivisionCode::parse("jurisdiction", j) {
+            Ok(j) => j.to_string(),
+            Err(e) => return crate::error_page(&s, &p, e.into()).await,
+        },
+        None => p.user.jurisdiction.clone(),
+    };
     let report = match zhitong_reports::build(&s.store, &p.user.actor(), kind, date, &j).await {
         Ok(r) => r,
         Err(e) => return crate::error_page(&s, &p, e.into()).await,
@@ -83,18 +90,20 @@ pub async fn live(
         commentary: String::new(),
         suggestions: String::new(),
         published: None,
-        archive_form: (p.user.role == Role::Supervisor).then(|| (period.clone(), date.to_string(), j.clone())),
+        // A period that has ended can be archived to be published (the API refuses a running one too).
+        archive_form: (p.user.role == Role::Supervisor && kind.span(date).1 <= local(jiff::Timestamp::now()).date())
+            .then(|| (period.clone(), date.to_string(), j.clone())),
         f: frame(&s, &p, "/leader").await,
     }
     .into_response()
 }
 
 pub async fn archived(State(s): State<AppState>, p: PageUser, Path(id): Path<i64>) -> Response {
-    let a = match s.store.archived_report(&p.user.actor(), id).await {
+    let mut a = match s.store.archived_report(&p.user.actor(), id).await {
         Ok(a) => a,
         Err(e) => return crate::error_page(&s, &p, e.into()).await,
     };
-    let report = match zhitong_reports::from_archive(&a) {
+    let report = match zhitong_reports::archived_for(&mut a, &p.user.actor(), &s.store.org()) {
         Ok(r) => r,
         Err(e) => {
             let e = zhitong_http::ApiError::Internal(format!("archived report {id} unreadable: {e}"));
@@ -204,6 +213,9 @@ pub struct ReportsPage {
     pub f: Frame,
     pub archive: Vec<zhitong_storage::ArchivedReport>,
     pub yesterday: String,
+    /// A day of last week and of last month: the latest periods that have ended.
+    pub last_week: String,
+    pub last_month: String,
 }
 
 /// The reports of the user's jurisdiction: the live ones, and the archive with drafts to edit and publish.
@@ -213,9 +225,12 @@ pub async fn index(State(s): State<AppState>, p: PageUser) -> Response {
         Ok(a) => a,
         Err(e) => return crate::error_page(&s, &p, e.into()).await,
     };
+    let today = local(jiff::Timestamp::now()).date();
     ReportsPage {
         archive,
-        yesterday: local(jiff::Timestamp::now()).date().yesterday().map(|d| d.to_string()).unwrap_or_default(),
+        yesterday: today.yesterday().map(|d| d.to_string()).unwrap_or_default(),
+        last_week: (today - jiff::ToSpan::days(7)).to_string(),
+        last_month: today.first_of_month().yesterday().map(|d| d.to_string()).unwrap_or_default(),
         f: frame(&s, &p, "/reports").await,
     }
     .into_response()

@@ -116,7 +116,11 @@ pub async fn archived(
     CurrentUser(user): CurrentUser,
     crate::json::ApiPath(id): crate::json::ApiPath,
 ) -> ApiResult<Json<zhitong_storage::ArchivedReport>> {
-    Ok(Json(s.store.archived_report(&user.actor(), id).await?))
+    let actor = user.actor();
+    let mut a = s.store.archived_report(&actor, id).await?;
+    zhitong_reports::archived_for(&mut a, &actor, &s.store.org())
+        .map_err(|e| ApiError::Internal(format!("archived report {id}: {e}")))?;
+    Ok(Json(a))
 }
 
 /// A leader marks the report reviewed (审阅), optionally with an instruction (批示).
@@ -164,12 +168,20 @@ pub async fn archive_now(
     if user.role != zhitong_domain::org::Role::Supervisor {
         return Err(ApiError::Forbidden("只有工作专班可以归档和发布报告".into()));
     }
+    // Only a period that has ended: a running one archived now would stand, half counted, for the whole period.
+    let today = zhitong_domain::time::local(jiff::Timestamp::now()).date();
+    if period.span(date).1 > today {
+        return Err(FieldError::new("date", "只能归档已经结束的报告期（日报告为昨天及以前）").into());
+    }
+    let from = period.span(date).0.to_string();
+    if let Some(id) = s.store.archived_id(period.code(), &from, &j).await? {
+        return Ok(Json(s.store.archived_report(&user.actor(), id).await?));
+    }
     // Archived reports are read by leaders and units: built as a leader reads them, naming no complaint.
     let mut reader = user.actor();
     reader.role = zhitong_domain::org::Role::Leader;
     let report = zhitong_reports::build(&s.store, &reader, period, date, &j).await?;
     let content = serde_json::to_value(&report).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let from = period.span(date).0.to_string();
     let id = s.store.archive_now(period.code(), &from, &j, &content, jiff::Timestamp::now()).await?;
     Ok(Json(s.store.archived_report(&user.actor(), id).await?))
 }

@@ -19,7 +19,7 @@ UPDATE work_order_events SET unit = json_extract(details, '$.event.unit') WHERE 
 DROP INDEX work_orders_received_report;
 CREATE INDEX work_orders_received_report ON work_orders (received_at, enterprise_id, topic, kind, line, handling_jurisdiction, urgent, style, discipline_only);
 DROP INDEX work_orders_enterprise_topic;
-CREATE INDEX work_orders_enterprise_topic ON work_orders (enterprise_id, received_at, topic, handling_jurisdiction);
+CREATE INDEX work_orders_enterprise_topic ON work_orders (enterprise_id, received_at, topic, handling_jurisdiction, discipline_only);
 DROP INDEX work_orders_left;
 CREATE INDEX work_orders_left ON work_orders (closed_at, received_at, deadline, handling_jurisdiction, lead_unit, rating, paused_since, discipline_only);
 DROP INDEX work_orders_closed_report;

@@ -108,12 +108,14 @@ fn check_as(
     assert_eq!(report["by_style"], serde_json::to_value(&by_style).unwrap(), "{what}: by_style");
     assert_eq!(report["by_line"], serde_json::to_value(&by_line).unwrap(), "{what}: by_line");
     let closed: Vec<&Raw> = rows.iter().filter(|r| r.state == "closed" && r.closed.is_some_and(inp)).collect();
-    let is_on_time = |r: &Raw| r.deadline.is_none() || r.closed.unwrap() <= r.deadline.unwrap();
-    let on_time = closed.iter().filter(|r| is_on_time(r)).count() as i64;
     assert_eq!(report["closed"], closed.len() as i64, "{what}: closed");
+    // Every other figure, rates included, is of the cases the viewer may list.
+    let seen_closed: Vec<&Raw> = closed.iter().copied().filter(listable).collect();
+    let is_on_time = |r: &Raw| r.deadline.is_none() || r.closed.unwrap() <= r.deadline.unwrap();
+    let on_time = seen_closed.iter().filter(|r| is_on_time(r)).count() as i64;
     assert_eq!(report["closed_on_time"], on_time, "{what}: closed_on_time");
-    assert_eq!(report["on_time_rate"], rate(on_time, closed.len() as i64), "{what}: on_time_rate");
-    let rated: Vec<&&Raw> = closed.iter().filter(|r| r.rating.is_some()).collect();
+    assert_eq!(report["on_time_rate"], rate(on_time, seen_closed.len() as i64), "{what}: on_time_rate");
+    let rated: Vec<&&Raw> = seen_closed.iter().filter(|r| r.rating.is_some()).collect();
     let good = rated.iter().filter(|r| r.rating.as_deref() != Some("unsatisfied")).count();
     assert_eq!(report["rated"], rated.len() as i64, "{what}: rated");
     if !rated.is_empty() {
@@ -121,8 +123,8 @@ fn check_as(
         assert!((r - good as f64 / rated.len() as f64).abs() < 0.0001, "{what}: satisfaction_rate");
     }
     // 解决率: of the closed cases whose follow-up answered "solved?", those solved (from the lifecycle).
-    let asked = closed.iter().filter(|r| r.resolved.is_some()).count() as i64;
-    let solved = closed.iter().filter(|r| r.resolved == Some(true)).count() as i64;
+    let asked = seen_closed.iter().filter(|r| r.resolved.is_some()).count() as i64;
+    let solved = seen_closed.iter().filter(|r| r.resolved == Some(true)).count() as i64;
     assert_eq!(
         (report["resolution_asked"].as_i64(), report["resolved"].as_i64()),
         (Some(asked), Some(solved)),
@@ -146,8 +148,14 @@ fn check_as(
         assert_eq!(report["withheld"]["closed"], n(&closed), "{what}: withheld.closed");
         assert_eq!(report["withheld"]["overdue_open"], n(&overdue), "{what}: withheld.overdue_open");
     }
-    let pe: Vec<&(i64, String, i64, Value)> = events.iter().filter(|e| inp(e.2)).collect();
-    let mut dispatched: Vec<i64> = pe
+    // Events of the cases the viewer may list (a case transferred to the commission later leaves its units'
+    // figures); `dispatched` counts every case, like `received`.
+    let only_commission: std::collections::BTreeSet<i64> =
+        rows.iter().filter(|r| !discipline && for_discipline(r)).map(|r| r.id).collect();
+    let all_pe: Vec<&(i64, String, i64, Value)> = events.iter().filter(|e| inp(e.2)).collect();
+    let pe: Vec<&(i64, String, i64, Value)> =
+        all_pe.iter().copied().filter(|e| !only_commission.contains(&e.0)).collect();
+    let mut dispatched: Vec<i64> = all_pe
         .iter()
         .filter(|e| e.1 == "dispatch" && e.3["event"]["command"]["units"][0].is_string())
         .map(|e| e.0)
@@ -165,12 +173,18 @@ fn check_as(
     // the handling jurisdiction's calendar; a dispatch still inside its window at the end is not judged.
     let handling: BTreeMap<i64, &str> = rows.iter().map(|r| (r.id, r.handling.as_str())).collect();
     let (mut due_all, mut responded_all) = (0, 0);
-    for e in &pe {
+    for (i, e) in events.iter().enumerate() {
+        if !inp(e.2) || only_commission.contains(&e.0) {
+            continue;
+        }
         let Some(u) = e.3["event"]["command"]["units"][0].as_str().filter(|_| e.1 == "dispatch") else { continue };
         let Some(j) = handling.get(&e.0) else { continue };
-        let accepted = events
+        // The unit's first acceptance after this dispatch and before the case's next one (events in id order).
+        let accepted = events[i + 1..]
             .iter()
-            .filter(|a| a.0 == e.0 && a.1 == "accept" && a.2 >= e.2 && a.3["event"]["unit"].as_str() == Some(u))
+            .filter(|a| a.0 == e.0)
+            .take_while(|a| a.1 != "dispatch")
+            .filter(|a| a.1 == "accept" && a.3["event"]["unit"].as_str() == Some(u))
             .map(|a| a.2)
             .min()
             .filter(|a| *a < to);
@@ -351,8 +365,9 @@ fn check_as(
     }
     assert_eq!(report["by_topic"], serde_json::to_value(&by_topic).unwrap(), "{what}: by_topic");
     // Repeat appeals: an earlier one of the same enterprise on the same topic within 30 days.
+    // …and, outside the discipline role, one the viewer may list.
     let mut earlier: BTreeMap<(i64, Option<String>), Vec<i64>> = BTreeMap::new();
-    for r in rows {
+    for r in rows.iter().filter(|r| listable(r)) {
         if let Some(e) = r.enterprise {
             earlier.entry((e, r.topic.clone())).or_default().push(r.received);
         }
@@ -366,7 +381,7 @@ fn check_as(
         })
         .count();
     assert_eq!(report["repeat_appeals"], repeats as i64, "{what}: repeat_appeals");
-    let mut hours: Vec<i64> = closed.iter().map(|r| r.closed.unwrap() - r.received).collect();
+    let mut hours: Vec<i64> = seen_closed.iter().map(|r| r.closed.unwrap() - r.received).collect();
     hours.sort();
     let median = match hours.len() {
         0 => None,
@@ -815,8 +830,26 @@ both!(archiving_catches_up_once_across_restarts_and_servers);
 /// report is fixed from then on, and the leaders and the units' handlers find it in their inboxes and read it
 /// with the commentary; a daily report goes to the leaders only; drafts stay with leaders and supervisors.
 async fn published_reports_reach_leaders_and_units(app: TestApp) {
-    zhitong::demo_orders::generate(&app.store, 800, 7, 40, |_| {}).await.unwrap();
-    let date = local(jiff::Timestamp::now()).date() - 20.days();
+    zhitong::demo_orders::generate(&app.store, 800, 7, 70, |_| {}).await.unwrap();
+    // Last month: a period that has ended.
+    let today = local(jiff::Timestamp::now()).date();
+    let date = today.first_of_month() - 15.days();
+    let (s, e) = app
+        .post(
+            Some(&app.login("supervisor@450103").await),
+            "/api/v1/reports/archive",
+            json!({"period": "monthly", "date": today.to_string(), "jurisdiction": "450103"}),
+        )
+        .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("date")), "a running month");
+    // Last month, another county unit let a case run past its deadline: the bulletin names it.
+    let mut late = crate::helpers::intake("help");
+    late["jurisdiction"] = json!("450103");
+    late["line"] = json!("450103-1");
+    late["received_at"] = json!(format!("{}T10:00:00+08:00", date.first_of_month()));
+    let (s, late) = app.post(Some(&app.login("agent@450100").await), "/api/v1/work-orders", late).await;
+    assert_eq!(s, StatusCode::CREATED, "{late}");
+    app.act(&app.login("supervisor@450103").await, &late, json!({"action": "dispatch", "units": ["450103-FG"]})).await;
     let sup = app.login("supervisor@450103").await;
     let leader = app.login("leader@450103").await;
     let handler = app.login("handler@450103-XZSP").await;
@@ -877,6 +910,30 @@ async fn published_reports_reach_leaders_and_units(app: TestApp) {
         assert_eq!(read["commentary"], "请各单位于月底前清零超期工单。");
         assert_eq!(read["suggestions"], "1. 加快审批。\n2. 减少退单。");
     }
+    // A handler reads its own unit's cases in full, the other units' by number, unit and deadline only; an
+    // admin reads the figures and no case.
+    let own = app.store.org().units["450103-XZSP"].name.clone();
+    let (_, as_leader) = app.get(Some(&leader), &path).await;
+    let (_, as_handler) = app.get(Some(&handler), &path).await;
+    let lists = ["overdue_list", "near_deadline_list", "unsatisfied_list", "notable_list", "repeat_list"];
+    let cases = |v: &Value| -> Vec<Value> {
+        lists.iter().flat_map(|l| v["content"][*l].as_array().cloned().unwrap_or_default()).collect()
+    };
+    let (full, trimmed) = (cases(&as_leader), cases(&as_handler));
+    assert_eq!(full.len(), trimmed.len());
+    assert!(full.iter().any(|c| c["lead_unit"] != own.as_str()), "the bulletin names other units' cases");
+    for (f, t) in full.iter().zip(&trimmed) {
+        assert_eq!((&f["number"], &f["lead_unit"], &f["deadline"]), (&t["number"], &t["lead_unit"], &t["deadline"]));
+        if f["lead_unit"] == own.as_str() {
+            assert_eq!(t["title"], f["title"], "its own case in full");
+        } else {
+            assert_eq!(t["title"], "（略）", "another unit's case: no title");
+        }
+    }
+    let (s, as_admin) = app.get(Some(&app.login("admin").await), &path).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(cases(&as_admin).is_empty() && as_admin["content"]["received"] == as_leader["content"]["received"]);
+
     let (_, inbox) = app.get(Some(&city_handler), "/api/v1/notifications").await;
     assert!(inbox.as_array().unwrap().iter().all(|n| n["report_id"] != id), "a county's bulletin is the county's");
     assert_eq!(app.get(Some(&city_handler), &path).await.0, StatusCode::NOT_FOUND);
@@ -888,6 +945,32 @@ async fn published_reports_reach_leaders_and_units(app: TestApp) {
     assert!(html.contains("工作专班意见") && html.contains("请各单位于月底前清零超期工单。"), "commentary on the page");
     assert!(html.contains("2. 减少退单。") && !html.contains(drafted.lines().next().unwrap()), "the edited text");
     assert!(html.contains("已发布"));
+
+    // A report archived before the scorecards (0009), with `by_jurisdiction` as bare counts, still reads.
+    let mut old = as_leader["content"].clone();
+    old["by_jurisdiction"] = json!({"450103": 7});
+    old["previous"]["by_jurisdiction"] = json!({"450103": 5});
+    for k in [
+        "praised",
+        "criticised",
+        "hot_spots",
+        "repeat_list",
+        "daily_volume",
+        "suggestions",
+        "commentary",
+        "response_rate",
+    ] {
+        old.as_object_mut().unwrap().remove(k);
+    }
+    app.store.archive_report("weekly", "2001-01-01", "450103", &old, jiff::Timestamp::now()).await.unwrap();
+    let (_, list) = app.get(Some(&leader), "/api/v1/reports/archive").await;
+    let old_id = list.as_array().unwrap().iter().find(|a| a["period_from"] == "2001-01-01").unwrap()["id"].clone();
+    let (s, read) = app.get(Some(&leader), &format!("/api/v1/reports/archive/{old_id}")).await;
+    assert_eq!(s, StatusCode::OK, "{read}");
+    assert_eq!(read["content"]["by_jurisdiction"]["450103"]["received"], 7);
+    let (cookie, _) = crate::web::sign_in(&app, "leader@450103").await;
+    let (s, _) = crate::web::page(&app, &cookie, &format!("/reports/archive/{old_id}")).await;
+    assert_eq!(s, StatusCode::OK, "the old report's page");
 
     // A daily report is a 呈报: published to the leaders only.
     let (_, daily) = app
