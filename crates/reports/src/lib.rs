@@ -18,12 +18,11 @@ use jiff::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhitong_domain::{
-    calendar::Clock,
     org::{DivisionCode, Role},
     time::{instant, rfc3339},
     work_order::Actor,
 };
-use zhitong_storage::{CaseList, ClosedTally, DispatchTally, ListedCase, PeriodTallies, Store, StoreError};
+use zhitong_storage::{CaseList, ClosedTally, ListedCase, PeriodTallies, Store, StoreError};
 
 /// How many cases a report names in each list (the counts are always complete).
 const LIST_LIMIT: i64 = 200;
@@ -324,13 +323,9 @@ fn rate(n: i64, d: i64) -> Option<f64> {
     (d > 0).then(|| (n as f64 / d as f64 * 10_000.0).round() / 10_000.0)
 }
 
-/// Whether a dispatch was responded to in time: `Some(true)` accepted within the window, `Some(false)` not,
-/// `None` still inside its window at the period's end (not counted yet).
-pub type ResponseJudge<'a> = &'a dyn Fn(&DispatchTally) -> Option<bool>;
-
 /// Compute one period's figures from its tallies (the row-level conditions
 /// are `zhitong_storage::reporting`'s; the arithmetic is here, once).
-pub fn figures(t: &PeriodTallies, judge: ResponseJudge) -> Figures {
+pub fn figures(t: &PeriodTallies) -> Figures {
     let mut by_kind = BTreeMap::new();
     let mut by_line = BTreeMap::new();
     let mut by_jurisdiction: BTreeMap<String, JurisdictionFigures> = BTreeMap::new();
@@ -378,17 +373,14 @@ pub fn figures(t: &PeriodTallies, judge: ResponseJudge) -> Figures {
     }
     let (mut response_due, mut responded) = (0, 0);
     for d in &t.dispatches {
-        let Some(on_time) = judge(d) else { continue };
         let (u, j) =
             (by_unit.entry(d.unit.clone()).or_default(), by_jurisdiction.entry(d.jurisdiction.clone()).or_default());
-        u.response_due += 1;
-        j.response_due += 1;
-        response_due += 1;
-        if on_time {
-            u.responded += 1;
-            j.responded += 1;
-            responded += 1;
-        }
+        u.response_due += d.due;
+        j.response_due += d.due;
+        response_due += d.due;
+        u.responded += d.responded;
+        j.responded += d.responded;
+        responded += d.responded;
     }
     for c in &t.closed {
         let satisfied = c.rating.as_deref().is_some_and(|x| x != "unsatisfied") as i64 * c.cases;
@@ -648,29 +640,10 @@ pub async fn build(
     // later today, so the live dashboard and the lists agree (docs/metrics.md).
     let to = to.min(jiff::Timestamp::now().as_millisecond().max(from));
     let discipline = actor.role == Role::Discipline;
-    let book = store.deadlines();
-    // 响应率: accepted within the response window, in service hours on the calendar of the handling jurisdiction.
-    let window = jiff::SignedDuration::from_mins(rules.response_minutes);
-    let judge_until = |end: i64| {
-        let (book, j) = (book.clone(), j.clone());
-        move |d: &DispatchTally| -> Option<bool> {
-            let calendar = DivisionCode::parse("jurisdiction", &d.jurisdiction)
-                .map(|j| book.calendar(&j))
-                .unwrap_or_else(|_| book.calendar(&j));
-            let at = jiff::Timestamp::from_millisecond(d.dispatched_at).ok()?;
-            let due = calendar.deadline(Clock::ServiceHours, at, window).as_millisecond();
-            match d.accepted_at.filter(|a| *a < end) {
-                Some(a) => Some(a <= due),
-                None if due < end => Some(false),
-                None => None,
-            }
-        }
-    };
     // Outside the discipline role, what only the commission may list counts in the totals, as one number
     // (`withheld`), and in no breakdown: kind, line, jurisdiction, topic, unit, repeats (docs/permissions.md).
-    let seen = |t: PeriodTallies, end: i64| {
-        let judge = judge_until(end);
-        let all = figures(&t, &judge);
+    let seen = |t: PeriodTallies| {
+        let all = figures(&t);
         if discipline {
             return (all, Withheld::default());
         }
@@ -685,7 +658,7 @@ pub async fn build(
             r.repeats = r.repeats_visible;
         }
         listable.middle_handling_ms = std::mem::take(&mut listable.middle_handling_ms_listable);
-        let mut f = figures(&listable, &judge);
+        let mut f = figures(&listable);
         let withheld = Withheld {
             received: all.received - f.received,
             closed: all.closed - f.closed,
@@ -698,8 +671,8 @@ pub async fn build(
         f.overdue_open = all.overdue_open;
         (f, withheld)
     };
-    let (figures_now, withheld) = seen(store.report_tallies(scope, from, to).await?, to);
-    let (previous, _) = seen(store.report_tallies(scope, prev, from).await?, from);
+    let (figures_now, withheld) = seen(store.report_tallies(scope, from, to).await?);
+    let (previous, _) = seen(store.report_tallies(scope, prev, from).await?);
     // The daily-volume chart: the period's days, or the week ending with a daily report's day.
     let chart_from = if period == Period::Daily { from_d - 6.days() } else { from_d };
     let per_day: BTreeMap<i64, i64> =
@@ -958,7 +931,7 @@ mod tests {
     #[test]
     fn figures_from_tallies() {
         use zhitong_domain::work_order::Kind;
-        use zhitong_storage::{EventTally, OverdueTally, ReceivedTally};
+        use zhitong_storage::{DispatchTally, EventTally, OverdueTally, ReceivedTally};
         let received = |kind, line: Option<&str>, j: &str, appeals, repeats| ReceivedTally {
             kind,
             line: line.map(String::from),
@@ -982,12 +955,12 @@ mod tests {
             discipline_only: false,
             cases,
         };
-        let dispatch = |j: &str, unit: &str, at: i64, accepted: Option<i64>| DispatchTally {
+        let dispatch = |j: &str, unit: &str, due, responded| DispatchTally {
             jurisdiction: j.into(),
             unit: unit.into(),
-            dispatched_at: at,
             discipline_only: false,
-            accepted_at: accepted,
+            due,
+            responded,
         };
         let event = |action: &str, unit: Option<&str>, events| EventTally {
             action: action.into(),
@@ -1015,10 +988,9 @@ mod tests {
                 event("approve_extension", None, 2),
             ],
             dispatches: vec![
-                dispatch("450100", "U1", 0, Some(10)),
-                dispatch("450100", "U1", 0, Some(500)),
-                dispatch("450103", "U2", 0, None),
-                dispatch("450103", "U2", 900, None),
+                // Two judged in 450100 (one accepted in time), one in 450103 (its window passed unanswered).
+                dispatch("450100", "U1", 2, 1),
+                dispatch("450103", "U2", 1, 0),
             ],
             overdue: vec![
                 OverdueTally {
@@ -1034,13 +1006,7 @@ mod tests {
             middle_handling_ms: vec![3_600_000, 7_200_000],
             middle_handling_ms_listable: vec![],
         };
-        // The window: accepted by 100 counts; a dispatch at 900 not yet accepted is still inside it.
-        let judge = |d: &DispatchTally| match d.accepted_at {
-            Some(a) => Some(a <= d.dispatched_at + 100),
-            None if d.dispatched_at + 100 < 1000 => Some(false),
-            None => None,
-        };
-        let f = figures(&t, &judge);
+        let f = figures(&t);
         assert_eq!((f.received, f.repeat_appeals), (10, 3));
         assert_eq!(f.by_kind, BTreeMap::from([("consultation".into(), 5), ("help".into(), 5)]));
         assert_eq!(f.by_urgency, BTreeMap::from([("normal".into(), 7), ("urgent".into(), 3)]));
@@ -1054,7 +1020,7 @@ mod tests {
         assert_eq!(
             (j("450103").response_due, j("450103").responded),
             (1, 0),
-            "the dispatch still in its window is not judged"
+            "a dispatch whose window passed unanswered is judged, not responded"
         );
         assert_eq!((j("450100").overdue_open, j("450103").overdue_open), (4, 3));
         assert_eq!((f.response_due, f.responded, f.response_rate), (3, 1, Some(0.3333)));
@@ -1079,7 +1045,7 @@ mod tests {
             jurisdiction_ranking(&f, &codes),
             [("450100".to_string(), Some(0.75)), ("450103".to_string(), Some(0.5)), ("450105".to_string(), None)]
         );
-        assert_eq!(figures(&PeriodTallies::default(), &judge).median_handling_hours, None);
+        assert_eq!(figures(&PeriodTallies::default()).median_handling_hours, None);
         // U1 closed 4 (75 % on time), U2 closed 2 (100 %): at least 3 ranks U1 only, at least 2 ranks both.
         assert_eq!(unit_ranking(&f, 3), ["U1".to_string()]);
         assert_eq!(unit_ranking(&f, 2), ["U2".to_string(), "U1".to_string()]);

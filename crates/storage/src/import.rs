@@ -140,6 +140,8 @@ impl Store {
                     if with_discipline { self.keyring() } else { &none },
                 )
                 .await?;
+                let handling = e.handling_jurisdiction.as_ref().unwrap_or(&case.handling_jurisdiction);
+                self.record_response(tx, id, e, handling).await?;
             }
             numbers.push(number.to_string());
         }

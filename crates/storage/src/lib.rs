@@ -26,6 +26,7 @@ mod org;
 mod org_admin;
 mod portal;
 mod reporting;
+mod responses;
 mod rows;
 mod scans;
 mod totp;

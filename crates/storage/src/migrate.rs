@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_security"),
     migration!(8, "0008_handoffs"),
     migration!(9, "0009_scorecards"),
+    migration!(10, "0010_responses"),
 ];
 
 impl Store {

@@ -31,7 +31,7 @@ pub struct ReceivedTally {
     /// Of those, repeat appeals (重复诉求): see [`REPEAT_WINDOW_MS`].
     pub repeats: i64,
     /// Of those, the ones whose earlier appeal anyone may list (what a viewer outside the discipline role
-    /// is told).
+    /// is told); 0 for appeals only the commission may list, which such a viewer is never told of.
     pub repeats_visible: i64,
 }
 
@@ -57,16 +57,18 @@ pub struct OverdueTally {
     pub cases: i64,
 }
 
-/// One dispatch to a lead unit in the period, and when that unit accepted it (响应率).
+/// Dispatches to lead units in the period whose response is judged by its end (响应率), by where the case is
+/// handled and the unit dispatched to: a dispatch is judged once accepted or once its window has passed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DispatchTally {
     pub jurisdiction: String,
     pub unit: String,
-    pub dispatched_at: i64,
     /// The case is only the commission's now.
     pub discipline_only: bool,
-    /// The unit's first 签收 after the dispatch, if any.
-    pub accepted_at: Option<i64>,
+    /// Judged by the end of the period (`response_due`).
+    pub due: i64,
+    /// Of those, accepted within the window (`responded`).
+    pub responded: i64,
 }
 
 /// Dispatches, returns, approved extensions and supervision in the period, by the unit they concern.
@@ -144,15 +146,20 @@ const ON_TIME: &str = "CAST(CASE WHEN w.deadline IS NULL OR w.closed_at <= w.dea
 /// never left the platform, or left it only afterwards.
 const OPEN_AT_END: [&str; 2] =
     ["w.closed_at IS NULL AND w.received_at < $2", "w.closed_at >= $2 AND w.received_at < $2"];
+/// A dispatch's lead unit accepted it before the period's end ($2).
+const ACCEPTED_BY_END: &str = "(e.accepted_at IS NOT NULL AND e.accepted_at < $2)";
 /// Not waiting on the enterprise at the end `$2` (a paused clock is not overdue; lists say 暂停 instead).
 const RUNNING_AT_END: &str = "(w.paused_since IS NULL OR w.paused_since > $2)";
 /// An earlier appeal of the same enterprise on the same topic in the 30 days before (both in scope).
 /// `visible_only`: the earlier appeal must be one a viewer outside the discipline role may list — else naming
 /// the later one a repeat would tell that the enterprise made a complaint or report.
 fn repeat(scope_p: &str, visible_only: bool) -> String {
-    let visible = if visible_only { " AND p.discipline_only = 0" } else { "" };
+    // The visible count is only read for appeals others may list (`repeats_visible`): a complaint's probe for a
+    // visible earlier appeal would read the enterprise's whole month, for nothing.
+    let (visible, listable) =
+        if visible_only { (" AND p.discipline_only = 0", "w.discipline_only = 0 AND ") } else { ("", "") };
     format!(
-        "w.enterprise_id IS NOT NULL AND EXISTS (SELECT 1 FROM work_orders p \
+        "{listable}w.enterprise_id IS NOT NULL AND EXISTS (SELECT 1 FROM work_orders p \
          WHERE p.enterprise_id = w.enterprise_id AND p.received_at < w.received_at \
          AND p.received_at >= w.received_at - {REPEAT_WINDOW_MS} \
          AND (p.topic = w.topic OR (p.topic IS NULL AND w.topic IS NULL)){scope_p}{visible})"
@@ -251,51 +258,42 @@ impl Store {
         // Events are scoped by their work order, and told apart by whether it is only the commission's now
         // (a case dispatched to a unit, returned, then transferred: its unit's figures must not show it).
         let join = " JOIN work_orders w ON w.id = e.work_order_id";
+        // One pass over the period's events (the join to their cases is most of its cost) gives the event
+        // counts and, for dispatches to a lead unit, 响应率: each dispatch carries its window's end and its
+        // acceptance, written with the events (`responses.rs`); an acceptance after the end is not known then.
         let sql = format!(
-            "SELECT e.action, e.unit, w.discipline_only, COUNT(*) FROM work_order_events e{join} \
+            "SELECT e.action, e.unit, w.handling_jurisdiction, w.discipline_only, COUNT(*), \
+             SUM(CASE WHEN e.action = 'dispatch' AND ({ACCEPTED_BY_END} OR e.respond_by < $2) THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN e.action = 'dispatch' AND {ACCEPTED_BY_END} AND e.accepted_at <= e.respond_by \
+             THEN 1 ELSE 0 END) FROM work_order_events e{join} \
              WHERE e.action IN ('dispatch', 'return', 'approve_extension', 'supervise') \
-             AND e.at >= $1 AND e.at < $2{sw} GROUP BY e.action, e.unit, w.discipline_only"
+             AND e.at >= $1 AND e.at < $2{sw} GROUP BY e.action, e.unit, w.handling_jurisdiction, w.discipline_only"
         );
-        let events = self
-            .fetch_period::<(String, Option<String>, i64, i64)>(sql, jurisdictions, from, to)
-            .await?
-            .into_iter()
-            .map(|(action, unit, discipline_only, events)| EventTally {
-                action,
-                unit,
-                discipline_only: discipline_only != 0,
-                events,
-            })
-            .collect();
+        type EventRow = (String, Option<String>, String, i64, i64, i64, i64);
+        let mut events: Vec<EventTally> = vec![];
+        let mut dispatches = vec![];
+        for (action, unit, jurisdiction, discipline_only, n, due, responded) in
+            self.fetch_period::<EventRow>(sql, jurisdictions, from, to).await?
+        {
+            let discipline_only = discipline_only != 0;
+            if let Some(unit) = unit.as_ref().filter(|_| action == "dispatch" && due > 0) {
+                dispatches.push(DispatchTally { jurisdiction, unit: unit.clone(), discipline_only, due, responded });
+            }
+            match events
+                .iter_mut()
+                .find(|e| e.action == action && e.unit == unit && e.discipline_only == discipline_only)
+            {
+                Some(e) => e.events += n,
+                None => events.push(EventTally { action, unit, discipline_only, events: n }),
+            }
+        }
+        // Scoped by the case's jurisdiction; the whole city needs no look at the cases.
         let sql = format!(
-            "SELECT COUNT(DISTINCT e.work_order_id) FROM work_order_events e{join} \
-             WHERE e.action = 'dispatch' AND e.unit IS NOT NULL AND e.at >= $1 AND e.at < $2{sw}"
+            "SELECT COUNT(DISTINCT e.work_order_id) FROM work_order_events e{} \
+             WHERE e.action = 'dispatch' AND e.unit IS NOT NULL AND e.at >= $1 AND e.at < $2{sw}",
+            if jurisdictions.is_some() { join } else { "" }
         );
         let dispatched_orders = self.count_period(sql, jurisdictions, from, to).await?;
-
-        // Each dispatch to a lead unit, with that unit's first acceptance after it: whether it came within the
-        // response window is decided on the case's calendar (`zhitong_reports`), which SQL does not know.
-        // An acceptance answers this dispatch only if no later dispatch (events are in id order) came before it.
-        let sql = format!(
-            "SELECT w.handling_jurisdiction, e.unit, e.at, w.discipline_only, (SELECT MIN(a.at) FROM work_order_events a \
-             WHERE a.work_order_id = e.work_order_id AND a.action = 'accept' AND a.unit = e.unit AND a.id > e.id \
-             AND NOT EXISTS (SELECT 1 FROM work_order_events d WHERE d.work_order_id = e.work_order_id \
-             AND d.action = 'dispatch' AND d.id > e.id AND d.id < a.id)) \
-             FROM work_order_events e JOIN work_orders w ON w.id = e.work_order_id \
-             WHERE e.action = 'dispatch' AND e.unit IS NOT NULL AND e.at >= $1 AND e.at < $2{sw}"
-        );
-        let dispatches = self
-            .fetch_period::<(String, String, i64, i64, Option<i64>)>(sql, jurisdictions, from, to)
-            .await?
-            .into_iter()
-            .map(|(jurisdiction, unit, dispatched_at, discipline_only, accepted_at)| DispatchTally {
-                jurisdiction,
-                unit,
-                dispatched_at,
-                discipline_only: discipline_only != 0,
-                accepted_at,
-            })
-            .collect();
 
         let mut overdue: Vec<OverdueTally> = vec![];
         for open in OPEN_AT_END {

@@ -669,6 +669,7 @@ impl Store {
             sealer,
         )
         .await?;
+        self.record_response(&mut tx, id, &event, &next.handling_jurisdiction).await?;
         // The hand-off's receivers are told in the same transaction. The scheduler's own acts (overdue and
         // unsatisfied cases put under supervision) are told by the scheduler, in its words.
         let to = handoff::audiences(&case, &next, &event);

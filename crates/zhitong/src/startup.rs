@@ -66,6 +66,8 @@ pub async fn open_store_with(config: &Config, keys: Keys) -> anyhow::Result<Stor
             config.smtp_url.as_deref().is_some_and(|u| !u.trim().is_empty()),
             config.sms_url.as_deref().is_some_and(|u| !u.trim().is_empty()),
         );
+    // Dispatches recorded before migration 0010 get their response window's end (响应率), once.
+    store.derive_response_deadlines().await.context("无法补算派单的响应时限")?;
     if keys == Keys::Skip {
         return Ok(store);
     }

@@ -18,9 +18,8 @@ async fn migrations_agree_and_are_idempotent() {
     assert!(a.len() > 50, "{a:?}");
     assert_eq!(a, b, "SQLite and PostgreSQL schemas differ");
     let (a, b) = (sqlite.store.indexes().await.unwrap(), pg.store.indexes().await.unwrap());
-    assert!(
-        a.iter().any(|(name, columns)| name == "work_order_events_report" && columns == "action,at,work_order_id,unit")
-    );
+    assert!(a.iter().any(|(name, columns)| name == "work_order_events_report"
+        && columns == "action,at,work_order_id,unit,respond_by,accepted_at"));
     assert_eq!(a, b, "SQLite and PostgreSQL indexes differ");
 }
 
@@ -60,3 +59,29 @@ async fn event_units_backfilled_as_written(app: TestApp) {
     assert_eq!(app.store.debug_event_units().await.unwrap(), written);
 }
 both!(event_units_backfilled_as_written);
+
+/// Migration 0010 and the server's first opening give dispatches recorded before them the same response
+/// window's end and acceptance (响应率) as the write path now records.
+async fn responses_backfilled_as_written(app: TestApp) {
+    zhitong::demo_orders::generate(&app.store, 400, 7, 30, |_| {}).await.unwrap();
+    let read = "SELECT CAST(id AS TEXT) || ' ' || COALESCE(CAST(respond_by AS TEXT), '-') || ' ' || \
+                COALESCE(CAST(accepted_at AS TEXT), '-') FROM work_order_events WHERE action = 'dispatch' ORDER BY id";
+    let written = app.store.debug_texts(read).await.unwrap();
+    assert!(written.len() > 50, "the demo dispatches: {}", written.len());
+    assert!(written.iter().all(|r| !r.contains(" - ") || r.ends_with(" -")), "every dispatch has its window");
+    assert!(written.iter().any(|r| !r.ends_with(" -")), "some dispatches were accepted");
+    assert!(written.iter().any(|r| r.ends_with(" -")), "some were not (yet)");
+    app.store.debug_execute("UPDATE work_order_events SET respond_by = NULL, accepted_at = NULL").await.unwrap();
+    let migration = zhitong_storage::MIGRATIONS.iter().find(|m| m.version == 10).unwrap();
+    let sql = match app.store.backend() {
+        zhitong_storage::Backend::Sqlite => migration.sqlite,
+        zhitong_storage::Backend::Postgres => migration.postgres,
+    };
+    let start = sql.find("UPDATE work_order_events").expect("the backfill");
+    let statement = &sql[start..start + sql[start..].find(';').unwrap()];
+    assert!(app.store.debug_execute(statement).await.unwrap() > 0);
+    assert_eq!(app.store.derive_response_deadlines().await.unwrap(), written.len() as u64);
+    assert_eq!(app.store.debug_texts(read).await.unwrap(), written);
+    assert_eq!(app.store.derive_response_deadlines().await.unwrap(), 0, "once only");
+}
+both!(responses_backfilled_as_written);
