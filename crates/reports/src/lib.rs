@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use zhitong_domain::{
     org::{DivisionCode, Role},
     time::{instant, rfc3339},
-    work_order::Actor,
+    work_order::{Actor, Rating},
 };
 use zhitong_storage::{CaseList, ClosedTally, ListedCase, PeriodTallies, Store, StoreError};
 
@@ -348,9 +348,9 @@ pub fn figures(t: &PeriodTallies) -> Figures {
     let closed = sum(&|_| true);
     let closed_on_time = sum(&|c| c.on_time);
     let rated = sum(&|c| c.rating.is_some());
-    let rating = |x: &str| sum(&|c| c.rating.as_deref() == Some(x));
+    let rating = |x: Rating| sum(&|c| c.rating == Some(x));
     let (satisfied, basically, unsatisfied) =
-        (rating("satisfied"), rating("basically_satisfied"), rating("unsatisfied"));
+        (rating(Rating::Satisfied), rating(Rating::BasicallySatisfied), rating(Rating::Unsatisfied));
     let resolution_asked = sum(&|c| c.resolved.is_some());
     let resolved = sum(&|c| c.resolved == Some(true));
     let events = |action: &str| t.events.iter().filter(|e| e.action == action).map(|e| e.events).sum::<i64>();
@@ -383,7 +383,7 @@ pub fn figures(t: &PeriodTallies) -> Figures {
         responded += d.responded;
     }
     for c in &t.closed {
-        let satisfied = c.rating.as_deref().is_some_and(|x| x != "unsatisfied") as i64 * c.cases;
+        let satisfied = c.rating.is_some_and(|x| x != Rating::Unsatisfied) as i64 * c.cases;
         let j = by_jurisdiction.entry(c.jurisdiction.clone()).or_default();
         j.closed += c.cases;
         j.closed_on_time += c.on_time as i64 * c.cases;
@@ -945,13 +945,13 @@ mod tests {
             repeats,
             repeats_visible: repeats,
         };
-        let closed = |j: &str, unit: Option<&str>, on_time, rating: Option<&str>, cases| ClosedTally {
+        let closed = |j: &str, unit: Option<&str>, on_time, rating: Option<Rating>, cases| ClosedTally {
             jurisdiction: j.into(),
             lead_unit: unit.map(String::from),
             on_time,
             // Asked whenever rated; solved when satisfied.
-            resolved: rating.map(|r| r == "satisfied"),
-            rating: rating.map(String::from),
+            resolved: rating.map(|r| r == Rating::Satisfied),
+            rating,
             discipline_only: false,
             cases,
         };
@@ -975,9 +975,9 @@ mod tests {
                 received(Kind::Consultation, Some("450100-1"), "450100", 5, 2),
             ],
             closed: vec![
-                closed("450100", Some("U1"), true, Some("satisfied"), 3),
-                closed("450100", Some("U1"), false, Some("unsatisfied"), 1),
-                closed("450103", Some("U2"), true, Some("basically_satisfied"), 2),
+                closed("450100", Some("U1"), true, Some(Rating::Satisfied), 3),
+                closed("450100", Some("U1"), false, Some(Rating::Unsatisfied), 1),
+                closed("450103", Some("U2"), true, Some(Rating::BasicallySatisfied), 2),
                 closed("450103", None, false, None, 2),
             ],
             events: vec![

@@ -9,7 +9,7 @@
 //! instant", `REPEAT`); the arithmetic over the tallies (sums, rates, the
 //! median, rankings) is `zhitong_reports::figures`.
 
-use zhitong_domain::work_order::Kind;
+use zhitong_domain::work_order::{Kind, Rating};
 
 use crate::{Result, Store, StoreError, rows::RowExt};
 
@@ -41,7 +41,7 @@ pub struct ClosedTally {
     pub jurisdiction: String,
     pub lead_unit: Option<String>,
     pub on_time: bool,
-    pub rating: Option<String>,
+    pub rating: Option<Rating>,
     /// The follow-up's "was it solved" (解决率); `None` when not asked.
     pub resolved: Option<bool>,
     pub discipline_only: bool,
@@ -184,6 +184,10 @@ fn kind(code: &str) -> Result<Kind> {
     Kind::from_code(code).ok_or_else(|| StoreError::Internal(format!("unknown kind {code}")))
 }
 
+fn parse_rating(code: &str) -> Result<Rating> {
+    Rating::from_code(code).ok_or_else(|| StoreError::Internal(format!("unknown rating {code}")))
+}
+
 type CaseRow = (String, String, Option<String>, Option<i64>, Option<String>);
 
 impl Store {
@@ -244,16 +248,18 @@ impl Store {
             .fetch_period::<Closed>(sql, jurisdictions, from, to)
             .await?
             .into_iter()
-            .map(|(jurisdiction, lead_unit, on_time, rating, resolved, discipline_only, cases)| ClosedTally {
-                jurisdiction,
-                lead_unit,
-                on_time: on_time != 0,
-                rating,
-                resolved: resolved.map(|r| r != 0),
-                discipline_only: discipline_only != 0,
-                cases,
+            .map(|(jurisdiction, lead_unit, on_time, rating, resolved, discipline_only, cases)| {
+                Ok(ClosedTally {
+                    jurisdiction,
+                    lead_unit,
+                    on_time: on_time != 0,
+                    rating: rating.as_deref().map(parse_rating).transpose()?,
+                    resolved: resolved.map(|r| r != 0),
+                    discipline_only: discipline_only != 0,
+                    cases,
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
 
         // Events are scoped by their work order, and told apart by whether it is only the commission's now
         // (a case dispatched to a unit, returned, then transferred: its unit's figures must not show it).
@@ -406,7 +412,8 @@ impl Store {
                 ["w.closed_at >= $1 AND w.closed_at < $2", "w.closed_at IS NULL AND $1 <= $2"]
                     .iter()
                     .map(|when| {
-                        pick(&format!("{when} AND w.received_at < $2 AND w.rating = 'unsatisfied'"), "o.number")
+                        let unsatisfied = Rating::Unsatisfied.code();
+                        pick(&format!("{when} AND w.received_at < $2 AND w.rating = '{unsatisfied}'"), "o.number")
                     })
                     .collect(),
                 false,

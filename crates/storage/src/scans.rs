@@ -2,7 +2,10 @@
 //! partial index (migration 0003), so it stays fast with a million open cases.
 
 use jiff::Timestamp;
-use zhitong_domain::time::{from_millis, to_millis};
+use zhitong_domain::{
+    time::{from_millis, to_millis},
+    work_order::{Lifecycle, Rating},
+};
 
 use crate::{Result, Store, rows::RowExt};
 
@@ -21,10 +24,17 @@ pub struct DueCase {
     pub warning_at: Option<Timestamp>,
 }
 
-const OVERDUE: &str = "FROM work_orders WHERE closed_at IS NULL AND supervised = 0 AND deadline < $1 \
-    AND paused_since IS NULL ORDER BY deadline LIMIT $2";
+// The conditions, each once: the scans below run these constants, and `scan_plans` checks their plans.
+macro_rules! overdue_where {
+    () => {
+        "FROM work_orders WHERE closed_at IS NULL AND supervised = 0 AND deadline < $1 AND paused_since IS NULL"
+    };
+}
+const OVERDUE: &str = concat!(overdue_where!(), " ORDER BY deadline LIMIT $2");
+const OVERDUE_COUNT: &str = concat!("SELECT COUNT(*) ", overdue_where!());
+/// `$1` is the rating code of [`Rating::Unsatisfied`], bound, never written into the SQL.
 const UNSATISFIED: &str =
-    "FROM work_orders WHERE closed_at IS NULL AND supervised = 0 AND rating = 'unsatisfied' ORDER BY id LIMIT $1";
+    "FROM work_orders WHERE closed_at IS NULL AND supervised = 0 AND rating = $1 ORDER BY id LIMIT $2";
 // `+deadline` keeps SQLite's planner on the warning index instead of the far less selective deadline one.
 const WARNING: &str = "FROM work_orders WHERE closed_at IS NULL AND warning_at > $1 AND warning_at <= $2 \
     AND paused_since IS NULL AND +deadline >= $2 ORDER BY warning_at LIMIT $3";
@@ -33,7 +43,7 @@ const COLUMNS: &str =
     "id, version, number, title, deadline, warning_at, lead_unit, handling_jurisdiction, discipline_only, lifecycle";
 
 fn due_from(r: &sqlx::any::AnyRow) -> Result<DueCase> {
-    let lifecycle: serde_json::Value = serde_json::from_str(&r.text("lifecycle")?)?;
+    let lifecycle: Lifecycle = serde_json::from_str(&r.text("lifecycle")?)?;
     Ok(DueCase {
         id: r.int("id")?,
         version: r.int("version")?,
@@ -43,7 +53,7 @@ fn due_from(r: &sqlx::any::AnyRow) -> Result<DueCase> {
         lead_unit: r.opt_text("lead_unit")?,
         handling_jurisdiction: r.text("handling_jurisdiction")?,
         discipline_only: r.flag("discipline_only")?,
-        redos: lifecycle["redos"].as_i64().unwrap_or(0),
+        redos: i64::from(lifecycle.redos),
         warning_at: r.opt_int("warning_at")?.map(from_millis),
     })
 }
@@ -51,10 +61,7 @@ fn due_from(r: &sqlx::any::AnyRow) -> Result<DueCase> {
 impl Store {
     /// Open, running (not paused), not yet supervised, past their deadline.
     pub async fn overdue_unsupervised(&self, now: Timestamp, limit: i64) -> Result<Vec<DueCase>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM work_orders WHERE closed_at IS NULL AND supervised = 0 AND deadline < $1 \
-             AND paused_since IS NULL ORDER BY deadline LIMIT $2"
-        );
+        let sql = format!("SELECT {COLUMNS} {OVERDUE}");
         let rows =
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_millis(now)).bind(limit).fetch_all(self.reader()).await?;
         rows.iter().map(due_from).collect()
@@ -63,19 +70,18 @@ impl Store {
     /// How many open cases are past their deadline and not yet supervised
     /// (the overdue scan's count, for the benchmark and the dashboard).
     pub async fn count_overdue_unsupervised(&self, now: Timestamp) -> Result<i64> {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM work_orders WHERE closed_at IS NULL AND supervised = 0 AND deadline < $1 AND paused_since IS NULL",
-        )
-        .bind(to_millis(now))
-        .fetch_one(self.reader())
-        .await?;
+        let (n,): (i64,) = sqlx::query_as(OVERDUE_COUNT).bind(to_millis(now)).fetch_one(self.reader()).await?;
         Ok(n)
     }
 
     /// Rated unsatisfied at follow-up and not yet supervised.
     pub async fn unsatisfied_unsupervised(&self, limit: i64) -> Result<Vec<DueCase>> {
         let sql = format!("SELECT {COLUMNS} {UNSATISFIED}");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(self.reader()).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(Rating::Unsatisfied.code())
+            .bind(limit)
+            .fetch_all(self.reader())
+            .await?;
         rows.iter().map(due_from).collect()
     }
 
@@ -95,7 +101,7 @@ impl Store {
     /// SQLite's plans for the scheduler's scans, to check that each uses an index.
     pub async fn scan_plans(&self) -> Result<Vec<String>> {
         let mut plans = vec![];
-        for (q, args) in [(OVERDUE, 2), (UNSATISFIED, 1), (WARNING, 3)] {
+        for (q, args) in [(OVERDUE, 2), (UNSATISFIED, 2), (WARNING, 3)] {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN SELECT id {q}")));
             for _ in 0..args {
                 query = query.bind(0i64);
