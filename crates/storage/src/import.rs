@@ -6,11 +6,15 @@
 use jiff::Timestamp;
 use sqlx::{Any, Transaction};
 use zhitong_domain::{
-    time::{local, to_millis},
-    work_order::{Action, Actor, Channel, Command, Event, Lifecycle, Registration, State, UnitRole},
+    time::local,
+    work_order::{Action, Actor, Channel, Command, Event, Lifecycle, Registration, State},
 };
 
-use crate::{Result, Store, work_orders::next_number};
+use crate::{
+    Result, Store,
+    case_columns::{CaseColumns, NewCase, said},
+    work_orders::next_number,
+};
 
 /// A work order and its full history.
 #[derive(Debug, Clone)]
@@ -45,62 +49,41 @@ impl Store {
             let case = &o.last;
             let calendar = calendar_book.calendar(&case.jurisdiction);
             let number = next_number(tx, o.registration.kind, local(o.registration.received_at).date()).await?;
+            // The latest answer and reply of the history, as `act` keeps them event by event.
             let (mut answer, mut reply) = (None, None);
             for (e, _, _, _) in &o.events {
-                match &e.command {
-                    Command::Answer { text, .. } => answer = Some(text.clone()),
-                    Command::Reply { text } if e.unit_role == Some(UnitRole::Lead) => reply = Some(text.clone()),
-                    Command::DisciplineFeedback { text, .. } => reply = Some(text.clone()),
-                    _ => {}
-                }
+                let (a, r) = said(e);
+                answer = a.or(answer);
+                reply = r.or(reply);
             }
             let updated = o.events.last().map(|e| e.0.at).unwrap_or(o.registration.received_at);
             // Sealed as `Store::act` would have sealed them (see `crypto`).
             let none = crate::Keyring::none();
             let sealer = if case.discipline_only { self.keyring() } else { &none };
             let identity = if case.confidential { self.keyring() } else { &none };
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO work_orders (number, version, lifecycle, state, kind, regular, channel, line, topic, jurisdiction, \
-                 handling_jurisdiction, title, content, enterprise_id, caller_name, caller_phone, confidential, discipline_only, \
-                 lead_unit, created_by, received_at, created_at, updated_at, deadline, warning_at, paused_since, closed_at, rating, \
-                 supervised, returns, answer, reply) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22, \
-                 $23, $24, $25, $26, $27, $28, $29, $30, $31) RETURNING id",
-            )
-            .bind(number.to_string())
-            .bind(1 + o.events.len() as i64)
-            .bind(serde_json::to_string(case)?)
-            .bind(case.state.code())
-            .bind(case.kind.code())
-            .bind(o.regular as i64)
-            .bind(o.channel.code())
-            .bind(&o.line)
-            .bind(&o.topic)
-            .bind(case.jurisdiction.as_str())
-            .bind(case.handling_jurisdiction.as_str())
-            .bind(&o.title)
-            .bind(sealer.seal(&o.content))
-            .bind(o.enterprise_id)
-            .bind(identity.seal(&o.caller_name))
-            .bind(identity.seal(&o.caller_phone))
-            .bind(case.confidential as i64)
-            .bind(case.discipline_only as i64)
-            .bind(case.lead_unit().map(String::from))
-            .bind(o.registered_by.user_id)
-            .bind(to_millis(o.registration.received_at))
-            .bind(to_millis(updated.min(now)))
-            .bind(case.deadline.map(to_millis))
-            .bind(case.warning_at(&calendar, self.warning_share()).map(to_millis))
-            .bind(case.paused_since.map(to_millis))
-            .bind(case.closed_at.map(to_millis))
-            .bind(case.rating.map(|r| r.code()))
-            .bind(case.supervised as i64)
-            .bind(case.returns as i64)
-            .bind(sealer.seal_opt(answer.as_deref()))
-            .bind(sealer.seal_opt(reply.as_deref()))
-            .fetch_one(&mut **tx)
-            .await?;
-            crate::work_orders::write_queue_columns(tx, id, case).await?;
+            let new_case = NewCase {
+                number: number.to_string(),
+                idempotency_key: None,
+                version: 1 + o.events.len() as i64,
+                kind: case.kind.code(),
+                regular: o.regular,
+                channel: o.channel.code(),
+                line: o.line.as_deref(),
+                topic: o.topic.as_deref(),
+                jurisdiction: case.jurisdiction.as_str(),
+                title: &o.title,
+                content: sealer.seal(&o.content),
+                enterprise_id: Some(o.enterprise_id),
+                caller_name: identity.seal(&o.caller_name),
+                caller_phone: identity.seal(&o.caller_phone),
+                enterprise_said: None,
+                created_by: o.registered_by.user_id,
+                received_at: o.registration.received_at,
+                created_at: o.registration.received_at,
+                updated_at: updated.min(now),
+            };
+            let columns = CaseColumns::of(case, &calendar, self.warning_share(), (answer, reply), sealer)?;
+            let id = columns.insert(tx, &new_case).await?;
             for a in &case.units {
                 sqlx::query("INSERT INTO work_order_units (work_order_id, unit, role) VALUES ($1, $2, $3)")
                     .bind(id)

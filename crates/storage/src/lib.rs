@@ -13,6 +13,7 @@ mod admin;
 mod archive;
 mod audit;
 mod auth;
+mod case_columns;
 mod crypto;
 mod deadlines;
 mod enterprises;

@@ -16,7 +16,11 @@ use zhitong_domain::{
     },
 };
 
-use crate::{Enterprise, EnterpriseInput, Result, Store, StoreError, rows::RowExt};
+use crate::{
+    Enterprise, EnterpriseInput, Result, Store, StoreError,
+    case_columns::{CaseColumns, NewCase, said},
+    rows::RowExt,
+};
 
 /// `caller` in the API: who is on the phone.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -491,40 +495,34 @@ impl Store {
             None => None,
         };
         let number = next_number(&mut tx, i.kind, local(i.received_at).date()).await?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO work_orders (number, idempotency_key, version, lifecycle, state, kind, regular, channel, line, topic, \
-             jurisdiction, handling_jurisdiction, title, content, enterprise_id, caller_name, caller_phone, confidential, \
-             discipline_only, created_by, received_at, created_at, updated_at, deadline, warning_at, closed_at, enterprise_said, urgent) \
-             VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21, $22, $23, $24, $25) \
-             RETURNING id",
-        )
-        .bind(number.to_string())
-        .bind(&i.idempotency_key)
-        .bind(serde_json::to_string(&case)?)
-        .bind(case.state.code())
-        .bind(i.kind.code())
-        .bind(i.regular as i64)
-        .bind(i.channel.code())
-        .bind(&i.line)
-        .bind(&i.topic)
-        .bind(i.jurisdiction.as_str())
-        .bind(&i.title)
-        .bind(sealer.seal(&i.content))
-        .bind(enterprise_id)
-        .bind(identity.seal(&i.caller_name))
-        .bind(identity.seal(i.caller_phone.as_str()))
-        .bind(case.confidential as i64)
-        .bind(case.discipline_only as i64)
-        .bind(actor.user_id)
-        .bind(to_millis(i.received_at))
-        .bind(to_millis(now))
-        .bind(case.deadline.map(to_millis))
-        .bind(case.warning_at(&calendar, self.warning_share()).map(to_millis))
-        .bind(case.closed_at.map(to_millis))
-        .bind(i.enterprise.as_ref().map(|e| serde_json::to_string(e).map(|j| identity.seal(&j))).transpose()?)
-        .bind((case.urgency == Urgency::Urgent) as i64)
-        .fetch_one(&mut *tx)
-        .await?;
+        let new_case = NewCase {
+            number: number.to_string(),
+            idempotency_key: i.idempotency_key.as_deref(),
+            version: 1,
+            kind: i.kind.code(),
+            regular: i.regular,
+            channel: i.channel.code(),
+            line: i.line.as_deref(),
+            topic: i.topic.as_deref(),
+            jurisdiction: i.jurisdiction.as_str(),
+            title: &i.title,
+            content: sealer.seal(&i.content),
+            enterprise_id,
+            caller_name: identity.seal(&i.caller_name),
+            caller_phone: identity.seal(i.caller_phone.as_str()),
+            enterprise_said: i
+                .enterprise
+                .as_ref()
+                .map(|e| serde_json::to_string(e).map(|j| identity.seal(&j)))
+                .transpose()?,
+            created_by: actor.user_id,
+            received_at: i.received_at,
+            created_at: now,
+            updated_at: now,
+        };
+        let id = CaseColumns::of(&case, &calendar, self.warning_share(), (None, None), sealer)?
+            .insert(&mut tx, &new_case)
+            .await?;
         let details = serde_json::json!({ "registration": registration });
         insert_event(&mut tx, id, now, actor, Action::Register.code(), None, case.state, &details, None, sealer)
             .await?;
@@ -580,45 +578,11 @@ impl Store {
             // Passed to the discipline commission: from now on what it holds is sealed, the appeal included.
             self.seal_case(&mut tx, id).await?;
         }
-        let (answer, reply) = match &event.command {
-            Command::Answer { text, .. } => (Some(text.clone()), None),
-            Command::Reply { text } if event.unit_role == Some(zhitong_domain::work_order::UnitRole::Lead) => {
-                (None, Some(text.clone()))
-            }
-            Command::DisciplineFeedback { text, .. } => (None, Some(text.clone())),
-            _ => (None, None),
-        };
-        let updated = sqlx::query(
-            "UPDATE work_orders SET version = version + 1, lifecycle = $1, state = $2, handling_jurisdiction = $3, \
-             confidential = $4, discipline_only = $5, lead_unit = $6, deadline = $7, warning_at = $8, paused_since = $9, \
-             closed_at = $10, rating = $11, supervised = $12, answer = COALESCE($13, answer), reply = COALESCE($14, reply), \
-             updated_at = $15, returns = $18 WHERE id = $16 AND version = $17",
-        )
-        .bind(serde_json::to_string(&next)?)
-        .bind(next.state.code())
-        .bind(next.handling_jurisdiction.as_str())
-        .bind(next.confidential as i64)
-        .bind(next.discipline_only as i64)
-        .bind(next.lead_unit().map(String::from))
-        .bind(next.deadline.map(to_millis))
-        .bind(next.warning_at(&calendar, self.warning_share()).map(to_millis))
-        .bind(next.paused_since.map(to_millis))
-        .bind(next.closed_at.map(to_millis))
-        .bind(next.rating.map(|r| r.code()))
-        .bind(next.supervised as i64)
-        .bind(sealer.seal_opt(answer.as_deref()))
-        .bind(sealer.seal_opt(reply.as_deref()))
-        .bind(to_millis(now))
-        .bind(id)
-        .bind(version)
-        .bind(next.returns as i64)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
+        let columns = CaseColumns::of(&next, &calendar, self.warning_share(), said(&event), sealer)?;
+        if !columns.update(&mut tx, id, version, now).await? {
             // Another writer committed between our read and our write (PostgreSQL).
             return Err(StoreError::VersionConflict { current: version + 1 });
         }
-        write_queue_columns(&mut tx, id, &next).await?;
         // The bulletins list typical cases from their own table, with why they are typical.
         match &event.command {
             Command::MarkTypical { reason } => {
@@ -1108,26 +1072,6 @@ const VIEW_COLUMNS: &str = "w.id, w.number, w.version, w.lifecycle, w.regular, w
     w.caller_name, w.caller_phone, w.created_at, w.warning_at, w.answer, w.reply, w.enterprise_said, \
     e.id AS e_id, e.name AS e_name, e.uscc AS e_uscc, e.contact AS e_contact, e.phone AS e_phone, \
     e.address AS e_address, e.industry AS e_industry";
-
-/// The columns the queues filter and sort on (urgency, style, typical, pending extension, unsatisfied),
-/// derived from the lifecycle. Written here only, by `act` and by the import.
-pub(crate) async fn write_queue_columns(tx: &mut Transaction<'static, Any>, id: i64, case: &Lifecycle) -> Result<()> {
-    sqlx::query(
-        "UPDATE work_orders SET urgent = $1, style = $2, typical = $3, extension_pending = $4, unsatisfied = $5, \
-         redone = $7, resolved = $8 WHERE id = $6",
-    )
-    .bind((case.urgency == Urgency::Urgent) as i64)
-    .bind(case.style.map(|s| s.code()))
-    .bind(case.typical as i64)
-    .bind(case.extension_request.is_some() as i64)
-    .bind(case.in_unsatisfied_loop() as i64)
-    .bind(id)
-    .bind((case.redos > 0) as i64)
-    .bind(case.resolved.map(|r| r as i64))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
 
 pub(crate) async fn next_number(
     tx: &mut Transaction<'static, Any>,
