@@ -119,9 +119,7 @@ impl Jobs {
             Some(c) if cases.len() as i64 == WARNING_BATCH => c.warning_at.unwrap_or(now),
             _ => now,
         };
-        let mut tx = self.store.begin().await?;
-        self.store.set_setting(&mut tx, WATERMARK, &watermark.as_millisecond().to_string()).await?;
-        tx.commit().await?;
+        self.store.save_setting(WATERMARK, &watermark.as_millisecond().to_string()).await?;
 
         // Overdue and unsatisfied cases go under supervision by themselves.
         for c in self.store.overdue_unsupervised(now, BATCH).await? {
@@ -264,10 +262,7 @@ impl Jobs {
                 push(SMS, p.mobile.clone());
             }
         }
-        let mut tx = self.store.begin().await?;
-        let added = self.store.enqueue(&mut tx, &messages, now).await?;
-        tx.commit().await?;
-        Ok(added)
+        self.store.queue_messages(&messages, now).await
     }
 
     /// Deliver e-mail and SMS that are due at `now`.

@@ -105,7 +105,7 @@ pub enum SignIn {
 }
 
 impl Store {
-    pub async fn insert_user(&self, tx: &mut Transaction<'static, Any>, u: &NewUser<'_>) -> Result<i64> {
+    pub(crate) async fn insert_user(&self, tx: &mut Transaction<'static, Any>, u: &NewUser<'_>) -> Result<i64> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO users (username, display_name, password_hash, role, jurisdiction, unit, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",

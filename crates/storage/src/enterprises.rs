@@ -204,7 +204,11 @@ impl Store {
     }
 
     /// Insert or update an enterprise outside intake (demo data, imports).
-    pub async fn save_enterprise(&self, tx: &mut Transaction<'static, Any>, input: &EnterpriseInput) -> Result<i64> {
+    pub(crate) async fn save_enterprise(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        input: &EnterpriseInput,
+    ) -> Result<i64> {
         let e = input.parse()?;
         self.upsert_enterprise(tx, &e, jiff::Timestamp::now().as_millisecond()).await
     }

@@ -37,7 +37,14 @@ pub struct ImportedOrder {
 
 impl Store {
     /// Write the orders in one transaction; returns their numbers.
-    pub async fn import_orders(
+    pub async fn import_orders(&self, orders: &[ImportedOrder], now: Timestamp) -> Result<Vec<String>> {
+        let mut tx = self.begin().await?;
+        let numbers = self.import_into(&mut tx, orders, now).await?;
+        tx.commit().await?;
+        Ok(numbers)
+    }
+
+    async fn import_into(
         &self,
         tx: &mut Transaction<'static, Any>,
         orders: &[ImportedOrder],

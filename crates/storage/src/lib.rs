@@ -20,6 +20,7 @@ mod enterprises;
 mod error;
 mod import;
 mod index_feed;
+mod install;
 mod knowledge;
 mod migrate;
 mod notifications;
@@ -47,15 +48,18 @@ pub use enterprises::{Enterprise, EnterpriseInput};
 pub use error::StoreError;
 pub use import::ImportedOrder;
 pub use index_feed::{CaseDoc, SuggestionOutcome, TrainingCase};
+pub use install::Installation;
 pub use knowledge::{KnowledgeEntry, KnowledgeInput, KnowledgeLink, KnowledgeStatus, KnowledgeVersion};
 pub use migrate::MIGRATIONS;
 pub use notifications::{ContactInput, EMAIL, INBOX, NewNotification, Notification, Recipient, SMS};
 pub use org::{Jurisdiction, Line, Org, OrgSeed, Topic, Unit};
 pub use org_admin::{JurisdictionInput, LineInput, TopicInput, UnitInput};
 pub use portal::{PortalRating, PublicRequest, PublicRequestFilter, PublicStatus, PublicStep, Receipt};
+#[cfg(feature = "test-support")]
+pub use reporting::RawOrder;
 pub use reporting::{
     CaseList, ClosedTally, DispatchTally, EventTally, ListedCase, OverdueTally, PeriodTallies, REPEAT_WINDOW_MS,
-    RawOrder, ReceivedTally,
+    ReceivedTally,
 };
 pub use scans::DueCase;
 pub use totp::{TotpSetup, totp_code_for};
@@ -267,9 +271,16 @@ impl Store {
         self.backend
     }
 
-    /// The single write path: a transaction on the writer connection.
-    pub async fn begin(&self) -> Result<Transaction<'static, Any>> {
+    /// The single write path: a transaction on the writer connection. Private to storage: other crates
+    /// call purpose-named methods, each its own transaction.
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>> {
         Ok(self.write.begin().await?)
+    }
+
+    /// A raw write transaction, for tests and benchmarks that fill tables directly.
+    #[cfg(feature = "test-support")]
+    pub async fn debug_begin(&self) -> Result<Transaction<'static, Any>> {
+        self.begin().await
     }
 
     pub(crate) fn reader(&self) -> &AnyPool {
@@ -353,7 +364,7 @@ impl Store {
         Ok(v.map(|v| v.0))
     }
 
-    pub async fn set_setting(&self, tx: &mut Transaction<'static, Any>, key: &str, value: &str) -> Result<()> {
+    pub(crate) async fn set_setting(&self, tx: &mut Transaction<'static, Any>, key: &str, value: &str) -> Result<()> {
         sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2")
             .bind(key)
             .bind(value)

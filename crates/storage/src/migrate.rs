@@ -79,6 +79,7 @@ impl Store {
 
     /// Tables and their columns as the database reports them, for the test
     /// that both backends' migrations give the same schema.
+    #[cfg(feature = "test-support")]
     pub async fn schema(&self) -> Result<Vec<(String, String)>> {
         let sql = match self.backend {
             Backend::Sqlite => {
@@ -95,6 +96,7 @@ impl Store {
 
     /// Every index the migrations created: (name, its columns in order). Indexes that back a
     /// primary key or a UNIQUE constraint are left out (the backends name those differently).
+    #[cfg(feature = "test-support")]
     pub async fn indexes(&self) -> Result<Vec<(String, String)>> {
         let sql = match self.backend {
             Backend::Sqlite => {

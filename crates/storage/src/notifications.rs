@@ -106,9 +106,18 @@ fn notification_from(r: &sqlx::any::AnyRow) -> Result<Notification> {
 }
 
 impl Store {
-    /// Store messages; ones whose key was stored before are skipped.
+    /// Store messages in a transaction of their own; ones whose key was stored before are skipped.
     /// Returns how many are new.
-    pub async fn enqueue(
+    pub async fn queue_messages(&self, messages: &[NewNotification], now: Timestamp) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let added = self.enqueue(&mut tx, messages, now).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// Store messages inside the caller's transaction; ones whose key was stored before are skipped.
+    /// Returns how many are new.
+    pub(crate) async fn enqueue(
         &self,
         tx: &mut Transaction<'static, Any>,
         messages: &[NewNotification],

@@ -165,7 +165,7 @@ pub struct OrgSeed {
 }
 
 impl OrgSeed {
-    pub async fn insert(&self, tx: &mut Transaction<'static, Any>) -> Result<()> {
+    pub(crate) async fn insert(&self, tx: &mut Transaction<'static, Any>) -> Result<()> {
         for (i, j) in self.jurisdictions.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO jurisdictions (code, name, level, parent_code, sort_order) VALUES ($1, $2, $3, $4, $5)",

@@ -11,7 +11,9 @@
 
 use zhitong_domain::work_order::{Kind, Rating};
 
-use crate::{Result, Store, StoreError, rows::RowExt};
+#[cfg(feature = "test-support")]
+use crate::rows::RowExt;
+use crate::{Result, Store, StoreError};
 
 /// Appeals received in the period, by what they were and where they are handled.
 #[derive(Debug, Clone, PartialEq)]
@@ -476,6 +478,7 @@ impl Store {
 }
 
 /// A work order's columns as stored, for tests that recompute the reports with their own code.
+#[cfg(feature = "test-support")]
 #[derive(Debug, Clone)]
 pub struct RawOrder {
     pub id: i64,
@@ -502,7 +505,8 @@ pub struct RawOrder {
     pub resolved: Option<bool>,
 }
 
-/// Raw reads for tests that check the reports against the tables.
+/// Raw reads for tests that check the reports against the tables (the `test-support` feature only).
+#[cfg(feature = "test-support")]
 impl Store {
     /// Every work order's columns the figures are defined on, as stored.
     pub async fn debug_rows(&self) -> Result<Vec<RawOrder>> {

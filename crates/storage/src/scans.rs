@@ -99,6 +99,7 @@ impl Store {
     }
 
     /// SQLite's plans for the scheduler's scans, to check that each uses an index.
+    #[cfg(feature = "test-support")]
     pub async fn scan_plans(&self) -> Result<Vec<String>> {
         let mut plans = vec![];
         for (q, args) in [(OVERDUE, 2), (UNSATISFIED, 2), (WARNING, 3)] {

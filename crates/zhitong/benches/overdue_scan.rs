@@ -7,7 +7,7 @@ mod common;
 use std::time::Instant;
 
 use jiff::{SignedDuration, Timestamp};
-use zhitong_storage::{Jurisdiction, NewUser, OrgSeed, Store};
+use zhitong_storage::{Installation, Jurisdiction, NewUser, OrgSeed, Store};
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -20,9 +20,8 @@ async fn run() {
     let dir = std::env::temp_dir().join(format!("zhitong-scan-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let store = Store::open(&format!("sqlite://{}/scan.db?mode=rwc", dir.display()), 4).await.unwrap();
-    let mut tx = store.begin().await.unwrap();
     let root = Jurisdiction { code: "450100".into(), name: "南宁市".into(), level: "city".into(), parent: None };
-    OrgSeed { jurisdictions: vec![root], ..OrgSeed::default() }.insert(&mut tx).await.unwrap();
+    let seed = OrgSeed { jurisdictions: vec![root], ..OrgSeed::default() };
     let user = NewUser {
         username: "agent",
         display_name: "座席",
@@ -31,15 +30,15 @@ async fn run() {
         unit: None,
         password_hash: "!",
     };
-    let uid = store.insert_user(&mut tx, &user).await.unwrap();
-    tx.commit().await.unwrap();
+    let uid =
+        store.install(&Installation { seed: Some(&seed), users: &[user], ..Installation::default() }).await.unwrap()[0];
 
     let now = Timestamp::now();
     let fill = Instant::now();
     let batch = 500;
     let mut id = 0i64;
     while id < n {
-        let mut tx = store.begin().await.unwrap();
+        let mut tx = store.debug_begin().await.unwrap();
         for _ in 0..200 {
             if id >= n {
                 break;

@@ -37,7 +37,7 @@ async fn run() {
     let fill = Instant::now();
     let mut i = 0i64;
     while i < n {
-        let mut tx = store.begin().await.unwrap();
+        let mut tx = store.debug_begin().await.unwrap();
         for _ in 0..100 {
             if i >= n {
                 break;
@@ -92,7 +92,7 @@ async fn run() {
         tx.commit().await.unwrap();
     }
     // The units on the case, for the handler's list.
-    let mut tx = store.begin().await.unwrap();
+    let mut tx = store.debug_begin().await.unwrap();
     sqlx::query("INSERT INTO work_order_units (work_order_id, unit, role) SELECT id, lead_unit, 'lead' FROM work_orders WHERE lead_unit IS NOT NULL")
         .execute(&mut *tx)
         .await

@@ -39,7 +39,7 @@ async fn run() {
     let already = store.count_rows("work_orders").await.unwrap();
     // A kept database was filled relative to the time it was filled: reports look back from its newest order.
     let now = if already > 0 {
-        let mut tx = store.begin().await.unwrap();
+        let mut tx = store.debug_begin().await.unwrap();
         let (newest,): (i64,) =
             sqlx::query_as("SELECT MAX(received_at) FROM work_orders").fetch_one(&mut *tx).await.unwrap();
         Timestamp::from_millisecond(newest).unwrap()
@@ -49,7 +49,7 @@ async fn run() {
     let fill = Instant::now();
     let mut i = already;
     while i < n {
-        let mut tx = store.begin().await.unwrap();
+        let mut tx = store.debug_begin().await.unwrap();
         for _ in 0..100 {
             if i >= n {
                 break;

@@ -6,7 +6,9 @@
 
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use zhitong_domain::{org::Role, uscc};
-use zhitong_storage::{EnterpriseInput, Jurisdiction, Line, NewUser, OrgSeed, Store, Topic, Unit, hash_password};
+use zhitong_storage::{
+    EnterpriseInput, Installation, Jurisdiction, Line, NewUser, OrgSeed, Store, Topic, Unit, hash_password,
+};
 
 /// (code, name, level). Development zones have no GB/T 2260 code; 4501 7x
 /// codes are assigned locally here.
@@ -286,19 +288,26 @@ pub async fn load(store: &Store, password: &str) -> anyhow::Result<Option<Vec<Ac
     // Every demo account shares one password, so one (slow, on purpose) hash serves all.
     let pw = password.to_string();
     let hash = tokio::task::spawn_blocking(move || hash_password(&pw)).await?;
-    let mut tx = store.begin().await?;
-    seed.insert(&mut tx).await?;
-    for (username, display_name, role, jurisdiction, unit) in &list {
-        let user =
-            NewUser { username, display_name, role: *role, jurisdiction, unit: unit.as_deref(), password_hash: &hash };
-        store.insert_user(&mut tx, &user).await?;
-    }
-    for e in enterprises(240, 20_220_207) {
-        store.save_enterprise(&mut tx, &e).await?;
-    }
-    store.set_setting(&mut tx, "demo_loaded", &jiff::Timestamp::now().to_string()).await?;
-    tx.commit().await?;
-    store.reload_org().await?;
+    let users: Vec<NewUser> = list
+        .iter()
+        .map(|(username, display_name, role, jurisdiction, unit)| NewUser {
+            username,
+            display_name,
+            role: *role,
+            jurisdiction,
+            unit: unit.as_deref(),
+            password_hash: &hash,
+        })
+        .collect();
+    let loaded = jiff::Timestamp::now().to_string();
+    store
+        .install(&Installation {
+            seed: Some(&seed),
+            users: &users,
+            enterprises: &enterprises(240, 20_220_207),
+            marker: Some(("demo_loaded", &loaded)),
+        })
+        .await?;
     Ok(Some(list))
 }
 

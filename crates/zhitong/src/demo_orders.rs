@@ -87,9 +87,7 @@ async fn flush(store: &Store, batch: &mut Vec<ImportedOrder>, now: Timestamp) ->
     if batch.is_empty() {
         return Ok(0);
     }
-    let mut tx = store.begin().await?;
-    let n = store.import_orders(&mut tx, batch, now).await?.len() as u64;
-    tx.commit().await?;
+    let n = store.import_orders(batch, now).await?.len() as u64;
     batch.clear();
     Ok(n)
 }

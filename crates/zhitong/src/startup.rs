@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use zhitong_http::{AppState, HttpSettings};
 use zhitong_jobs::Jobs;
-use zhitong_storage::{NewUser, OrgSeed, Store, hash_password};
+use zhitong_storage::{Installation, NewUser, OrgSeed, Store, hash_password};
 
 use crate::{config::Config, demo};
 
@@ -176,19 +176,15 @@ async fn bootstrap(store: &Store, config: &Config, demo_password: Option<&str>) 
     };
     let pw = password.clone();
     let hash = tokio::task::spawn_blocking(move || hash_password(&pw)).await?;
-    let mut tx = store.begin().await?;
-    if store.org().jurisdictions.is_empty() {
-        let seed = OrgSeed {
-            jurisdictions: vec![zhitong_storage::Jurisdiction {
-                code: config.root_jurisdiction_code.clone(),
-                name: config.root_jurisdiction_name.clone(),
-                level: "city".into(),
-                parent: None,
-            }],
-            ..OrgSeed::default()
-        };
-        seed.insert(&mut tx).await?;
-    }
+    let seed = store.org().jurisdictions.is_empty().then(|| OrgSeed {
+        jurisdictions: vec![zhitong_storage::Jurisdiction {
+            code: config.root_jurisdiction_code.clone(),
+            name: config.root_jurisdiction_name.clone(),
+            level: "city".into(),
+            parent: None,
+        }],
+        ..OrgSeed::default()
+    });
     let admin = NewUser {
         username: "admin",
         display_name: "系统管理员",
@@ -197,8 +193,6 @@ async fn bootstrap(store: &Store, config: &Config, demo_password: Option<&str>) 
         unit: None,
         password_hash: &hash,
     };
-    store.insert_user(&mut tx, &admin).await?;
-    tx.commit().await?;
-    store.reload_org().await?;
+    store.install(&Installation { seed: seed.as_ref(), users: &[admin], ..Installation::default() }).await?;
     Ok(Bootstrap::FirstAdmin { password })
 }
