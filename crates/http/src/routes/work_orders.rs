@@ -219,3 +219,53 @@ pub async fn typical(
     s.store.mark_typical(&user.actor(), id, &body, jiff::Timestamp::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+    use zhitong_domain::work_order::{Action, Command};
+
+    /// The OpenAPI's action body (`ActionRequest`, written by hand for its documentation) and the domain's
+    /// `Command` (what the handler parses) describe the same bodies: every action the domain takes is
+    /// documented, a body with every documented field parses for it, and every field the command keeps
+    /// is documented.
+    #[test]
+    fn action_request_documents_every_command() {
+        let doc = serde_json::to_value(crate::openapi::api_doc()).unwrap();
+        let schema = &doc["components"]["schemas"]["ActionRequest"];
+        let properties = schema["properties"].as_object().expect("ActionRequest's properties");
+        let listed = properties["action"]["description"].as_str().unwrap().trim_matches('`').to_string();
+        let listed: Vec<&str> = listed.split('|').collect();
+        // A value of each documented field's type that every command accepts.
+        let sample = |name: &str, p: &Value| match name {
+            "until" => json!("2026-12-31T17:00:00+08:00"),
+            "rating" => json!("satisfied"),
+            "style" => json!("immediate"),
+            "urgency" => json!("urgent"),
+            "units" => json!(["450103-XZSP"]),
+            _ => match p["type"].as_str().or_else(|| p["type"][0].as_str()) {
+                Some("boolean") => json!(true),
+                Some("integer") => json!(1),
+                Some("array") => json!(["x"]),
+                _ => json!("x"),
+            },
+        };
+        let mut documented = 0;
+        for action in Action::ALL.iter().filter(|a| **a != Action::Register) {
+            assert!(listed.contains(&action.code()), "{} is not in ActionRequest's action list", action.code());
+            let mut body = serde_json::Map::new();
+            for (name, p) in properties.iter().filter(|(n, _)| *n != "action" && *n != "version") {
+                body.insert(name.clone(), sample(name, p));
+            }
+            body.insert("action".into(), json!(action.code()));
+            let command: Command = serde_json::from_value(Value::Object(body))
+                .unwrap_or_else(|e| panic!("{}: a documented body does not parse: {e}", action.code()));
+            assert_eq!(command.action(), *action);
+            for key in serde_json::to_value(&command).unwrap().as_object().unwrap().keys() {
+                assert!(properties.contains_key(key), "{}: field {key} is not documented", action.code());
+            }
+            documented += 1;
+        }
+        assert_eq!(listed.len(), documented, "ActionRequest lists an action the domain does not take: {listed:?}");
+    }
+}
