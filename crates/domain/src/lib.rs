@@ -6,6 +6,7 @@
 
 pub mod calendar;
 pub mod error;
+pub mod notification;
 pub mod org;
 pub mod paging;
 pub mod permission;

@@ -16,12 +16,13 @@ mod channels;
 use std::{sync::Arc, time::Duration};
 
 use jiff::{SignedDuration, Timestamp};
+use zhitong_domain::notification::DeliveryChannel;
 use zhitong_domain::{
     org::Role,
     time::local,
     work_order::{Actor, Command},
 };
-use zhitong_storage::{DueCase, EMAIL, INBOX, NewNotification, Recipient, SMS, Store, StoreError};
+use zhitong_storage::{DueCase, NewNotification, Recipient, Store, StoreError};
 
 pub use channels::{EmailChannel, SmsChannel};
 
@@ -242,7 +243,7 @@ impl Jobs {
         };
         let mut messages = vec![];
         for p in people {
-            let mut push = |channel: &'static str, recipient: Option<String>| {
+            let mut push = |channel: DeliveryChannel, recipient: Option<String>| {
                 messages.push(NewNotification {
                     report_id: None,
                     dedup_key: format!("{tag}:{}:{version}:{}:{channel}", c.id, p.user_id),
@@ -254,12 +255,12 @@ impl Jobs {
                     body: body.clone(),
                 });
             };
-            push(INBOX, None);
+            push(DeliveryChannel::Inbox, None);
             if self.settings.email.is_some() && p.email.is_some() {
-                push(EMAIL, p.email.clone());
+                push(DeliveryChannel::Email, p.email.clone());
             }
             if self.settings.sms.is_some() && p.mobile.is_some() {
-                push(SMS, p.mobile.clone());
+                push(DeliveryChannel::Sms, p.mobile.clone());
             }
         }
         self.store.queue_messages(&messages, now).await
@@ -272,12 +273,12 @@ impl Jobs {
             if !self.store.claim_notification(n.id, seen, now + SignedDuration::from_mins(5)).await? {
                 continue; // another server took it
             }
-            let result = match (n.channel.as_str(), n.recipient.as_deref()) {
-                (EMAIL, Some(to)) => match &self.settings.email {
+            let result = match (n.channel, n.recipient.as_deref()) {
+                (DeliveryChannel::Email, Some(to)) => match &self.settings.email {
                     Some(ch) => ch.send(to, &n.subject, &n.body).await,
                     None => Err("未配置邮件服务器 (smtp_url)".into()),
                 },
-                (SMS, Some(to)) => match &self.settings.sms {
+                (DeliveryChannel::Sms, Some(to)) => match &self.settings.sms {
                     Some(ch) => ch.send(to, &format!("{}{}", n.subject, n.body)).await,
                     None => Err("未配置短信网关 (sms_url)".into()),
                 },

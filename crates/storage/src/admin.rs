@@ -214,8 +214,11 @@ impl Store {
             zhitong_domain::time::minutes(now)
         );
         let mut messages = vec![];
-        for (channel, to) in [(crate::INBOX, None), (crate::EMAIL, email), (crate::SMS, mobile)] {
-            if channel == crate::INBOX || to.is_some() {
+        use zhitong_domain::notification::DeliveryChannel;
+        for (channel, to) in
+            [(DeliveryChannel::Inbox, None), (DeliveryChannel::Email, email), (DeliveryChannel::Sms, mobile)]
+        {
+            if channel == DeliveryChannel::Inbox || to.is_some() {
                 messages.push(crate::NewNotification {
                     report_id: None,
                     dedup_key: format!("password_reset:{id}:{}:{channel}", now.as_millisecond()),

@@ -238,7 +238,7 @@ impl Store {
             .map(|user_id| crate::NewNotification {
                 dedup_key: format!("report:{id}:{user_id}"),
                 user_id,
-                channel: crate::INBOX,
+                channel: zhitong_domain::notification::DeliveryChannel::Inbox,
                 recipient: None,
                 work_order_id: None,
                 report_id: Some(id),

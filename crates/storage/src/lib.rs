@@ -51,7 +51,7 @@ pub use index_feed::{CaseDoc, SuggestionOutcome, TrainingCase};
 pub use install::Installation;
 pub use knowledge::{KnowledgeEntry, KnowledgeInput, KnowledgeLink, KnowledgeStatus, KnowledgeVersion};
 pub use migrate::MIGRATIONS;
-pub use notifications::{ContactInput, EMAIL, INBOX, NewNotification, Notification, Recipient, SMS};
+pub use notifications::{ContactInput, NewNotification, Notification, Recipient};
 pub use org::{Jurisdiction, Line, Org, OrgSeed, Topic, Unit};
 pub use org_admin::{JurisdictionInput, LineInput, TopicInput, UnitInput};
 pub use portal::{PortalRating, PublicRequest, PublicRequestFilter, PublicStatus, PublicStep, Receipt};

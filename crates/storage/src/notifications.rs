@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Any, Transaction};
 use utoipa::ToSchema;
 use zhitong_domain::{
+    notification::{DeliveryChannel, DeliveryStatus},
     org::Role,
     time::{from_millis, rfc3339, to_millis},
     work_order::{Actor, Refusal},
@@ -16,15 +17,11 @@ use zhitong_domain::{
 
 use crate::{Result, Store, StoreError, rows::RowExt};
 
-pub const INBOX: &str = "inbox";
-pub const EMAIL: &str = "email";
-pub const SMS: &str = "sms";
-
 #[derive(Debug, Clone)]
 pub struct NewNotification {
     pub dedup_key: String,
     pub user_id: i64,
-    pub channel: &'static str,
+    pub channel: DeliveryChannel,
     pub recipient: Option<String>,
     pub work_order_id: Option<i64>,
     /// A published report the message is about (archive id).
@@ -39,7 +36,8 @@ pub struct Notification {
     /// Username of the person it is for.
     pub user: String,
     /// `inbox|email|sms`.
-    pub channel: String,
+    #[schema(value_type = String)]
+    pub channel: DeliveryChannel,
     pub recipient: Option<String>,
     pub work_order_id: Option<i64>,
     /// A published report the message is about (`/reports/archive/{id}`).
@@ -47,7 +45,8 @@ pub struct Notification {
     pub subject: String,
     pub body: String,
     /// `sent|pending|sending|failed`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub created_at: String,
@@ -85,18 +84,23 @@ const ROLE_PEOPLE: &str =
 const COLUMNS: &str = "n.id, u.username, n.channel, n.recipient, n.work_order_id, n.report_id, n.subject, n.body, n.status, n.attempts, \
      n.last_error, n.created_at, n.sent_at, n.read_at";
 
+/// A stored code read back as its type; an unknown one is corrupt data, not a user's mistake.
+fn code<T>(parse: fn(&str) -> Option<T>, s: &str) -> Result<T> {
+    parse(s).ok_or_else(|| StoreError::Internal(format!("unknown notification code {s}")))
+}
+
 fn notification_from(r: &sqlx::any::AnyRow) -> Result<Notification> {
     let ts = |c: &str| -> Result<Option<String>> { Ok(r.opt_int(c)?.map(|m| rfc3339(from_millis(m)))) };
     Ok(Notification {
         id: r.int("id")?,
         user: r.text("username")?,
-        channel: r.text("channel")?,
+        channel: code(DeliveryChannel::from_code, &r.text("channel")?)?,
         recipient: r.opt_text("recipient")?,
         work_order_id: r.opt_int("work_order_id")?,
         report_id: r.opt_int("report_id")?,
         subject: r.text("subject")?,
         body: r.text("body")?,
-        status: r.text("status")?,
+        status: code(DeliveryStatus::from_code, &r.text("status")?)?,
         attempts: r.int("attempts")?,
         last_error: r.opt_text("last_error")?,
         created_at: ts("created_at")?.unwrap_or_default(),
@@ -126,7 +130,11 @@ impl Store {
         let mut added = 0;
         for m in messages {
             // The inbox is delivered by being stored.
-            let (status, sent) = if m.channel == INBOX { ("sent", Some(to_millis(now))) } else { ("pending", None) };
+            let (status, sent) = if m.channel == DeliveryChannel::Inbox {
+                (DeliveryStatus::Sent, Some(to_millis(now)))
+            } else {
+                (DeliveryStatus::Pending, None)
+            };
             let r = sqlx::query(
                 "INSERT INTO notifications (dedup_key, user_id, channel, recipient, work_order_id, subject, body, status, \
                  next_attempt_at, created_at, sent_at, report_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) \
@@ -134,12 +142,12 @@ impl Store {
             )
             .bind(&m.dedup_key)
             .bind(m.user_id)
-            .bind(m.channel)
+            .bind(m.channel.code())
             .bind(&m.recipient)
             .bind(m.work_order_id)
             .bind(&m.subject)
             .bind(&m.body)
-            .bind(status)
+            .bind(status.code())
             .bind(to_millis(now))
             .bind(sent)
             .bind(m.report_id)
@@ -229,18 +237,19 @@ impl Store {
         if actor.role != Role::Admin {
             return Err(Refusal::Forbidden("只有管理员可以查看通知投递情况".into()).into());
         }
-        if let Some(s) = status.filter(|s| !s.is_empty())
-            && !["pending", "sending", "sent", "failed"].contains(&s)
-        {
-            return Err(zhitong_domain::FieldError::new("status", "状态应为 pending、sending、sent 或 failed").into());
-        }
+        let status = match status.filter(|s| !s.is_empty()) {
+            Some(s) => Some(DeliveryStatus::from_code(s).ok_or_else(|| {
+                zhitong_domain::FieldError::new("status", "状态应为 pending、sending、sent 或 failed")
+            })?),
+            None => None,
+        };
         // An admin sees the deliveries of people in their jurisdiction and below, never those of another county.
         let codes: Vec<String> =
             self.org().tree.subtree(&actor.jurisdiction).into_iter().map(|c| c.to_string()).collect();
         let mut w = crate::work_orders::Where::default();
         w.cond("n.channel <> 'inbox'".into());
-        if let Some(s) = status.filter(|s| !s.is_empty()) {
-            let p = w.arg(crate::work_orders::Arg::Text(s.to_string()));
+        if let Some(s) = status {
+            let p = w.arg(crate::work_orders::Arg::Text(s.code().to_string()));
             w.cond(format!("n.status = {p}"));
         }
         let ps: Vec<String> = codes.into_iter().map(|c| w.arg(crate::work_orders::Arg::Text(c))).collect();
@@ -314,11 +323,11 @@ impl Store {
     pub async fn notification_failed(&self, id: i64, error: &str, retry_at: Option<Timestamp>) -> Result<()> {
         let mut tx = self.begin().await?;
         let (status, next) = match retry_at {
-            Some(t) => ("pending", to_millis(t)),
-            None => ("failed", i64::MAX),
+            Some(t) => (DeliveryStatus::Pending, to_millis(t)),
+            None => (DeliveryStatus::Failed, i64::MAX),
         };
         sqlx::query("UPDATE notifications SET status = $1, next_attempt_at = $2, attempts = attempts + 1, last_error = $3 WHERE id = $4")
-            .bind(status)
+            .bind(status.code())
             .bind(next)
             .bind(error.chars().take(500).collect::<String>())
             .bind(id)
@@ -379,7 +388,7 @@ impl Store {
         let (email_on, sms_on) = self.outbound();
         let mut messages = vec![];
         for p in people {
-            let mut push = |channel: &'static str, recipient: Option<String>| {
+            let mut push = |channel: DeliveryChannel, recipient: Option<String>| {
                 messages.push(NewNotification {
                     dedup_key: format!("{key}:{}:{channel}", p.user_id),
                     user_id: p.user_id,
@@ -391,12 +400,12 @@ impl Store {
                     body: body.clone(),
                 });
             };
-            push(INBOX, None);
+            push(DeliveryChannel::Inbox, None);
             if email_on && p.email.is_some() {
-                push(EMAIL, p.email.clone());
+                push(DeliveryChannel::Email, p.email.clone());
             }
             if sms && sms_on && p.mobile.is_some() {
-                push(SMS, p.mobile.clone());
+                push(DeliveryChannel::Sms, p.mobile.clone());
             }
         }
         self.enqueue(tx, &messages, now).await
