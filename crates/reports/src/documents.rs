@@ -194,13 +194,13 @@ fn unit_table(r: &Report, names: &Names) -> Block {
                 (i + 1).to_string(),
                 names.unit(u),
                 x.assigned.to_string(),
-                x.closed.to_string(),
-                pct(x.on_time_rate),
-                pct(x.response_rate),
-                pct(x.resolution_rate),
-                pct(x.satisfaction_rate),
+                x.card.closed.to_string(),
+                pct(x.card.on_time_rate),
+                pct(x.card.response_rate),
+                pct(x.card.resolution_rate),
+                pct(x.card.satisfaction_rate),
                 x.returned.to_string(),
-                x.overdue_open.to_string(),
+                x.card.overdue_open.to_string(),
             ])
         })
         .collect();
@@ -223,12 +223,12 @@ fn jurisdiction_table(r: &Report, names: &Names) -> Block {
                 (i + 1).to_string(),
                 names.jurisdiction(code),
                 x.received.to_string(),
-                x.closed.to_string(),
-                pct(x.on_time_rate),
-                pct(x.response_rate),
-                pct(x.resolution_rate),
-                pct(x.satisfaction_rate),
-                x.overdue_open.to_string(),
+                x.card.closed.to_string(),
+                pct(x.card.on_time_rate),
+                pct(x.card.response_rate),
+                pct(x.card.resolution_rate),
+                pct(x.card.satisfaction_rate),
+                x.card.overdue_open.to_string(),
             ]
         })
         .collect();
@@ -394,9 +394,9 @@ pub fn sections(r: &Report, names: &Names) -> Vec<Section> {
                             .iter()
                             .take(15)
                             .filter_map(|u| {
-                                f.by_unit
-                                    .get(u)
-                                    .map(|x| (names.unit(u), x.on_time_rate.unwrap_or(0.0), pct(x.on_time_rate)))
+                                f.by_unit.get(u).map(|x| {
+                                    (names.unit(u), x.card.on_time_rate.unwrap_or(0.0), pct(x.card.on_time_rate))
+                                })
                             })
                             .collect(),
                     ),

@@ -22,7 +22,7 @@ use zhitong_domain::{
     time::{instant, rfc3339},
     work_order::{Actor, Rating},
 };
-use zhitong_storage::{CaseList, ClosedTally, ListedCase, PeriodTallies, Store, StoreError};
+use zhitong_storage::{CaseList, ClosedTally, DispatchTally, ListedCase, PeriodTallies, Store, StoreError};
 
 /// How many cases a report names in each list (the counts are always complete).
 const LIST_LIMIT: i64 = 200;
@@ -88,19 +88,24 @@ pub struct PeriodView {
     pub last_day: String,
 }
 
-/// One unit's scorecard in a period (三率 and the rest; docs/metrics.md).
+/// The figures a unit and a jurisdiction are both assessed by (三率, on time, overdue; docs/metrics.md),
+/// added up and computed once, in [`Scorecard::add_closed`], [`Scorecard::add_dispatches`] and
+/// [`Scorecard::rates`]. Flattened into each, so the API's field names are as they were.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct UnitFigures {
-    /// Dispatches naming the unit as lead in the period.
-    pub assigned: i64,
-    /// Cases it led that were closed in the period.
+pub struct Scorecard {
+    /// Cases closed in the period (a unit's: the ones it led).
+    #[serde(default)]
     pub closed: i64,
+    #[serde(default)]
     pub closed_on_time: i64,
-    /// Times it returned a case in the period.
-    pub returned: i64,
-    pub rated: i64,
-    pub satisfied: i64,
+    #[serde(default)]
     pub on_time_rate: Option<f64>,
+    #[serde(default)]
+    pub rated: i64,
+    /// Rated satisfied or basically satisfied.
+    #[serde(default)]
+    pub satisfied: i64,
+    #[serde(default)]
     pub satisfaction_rate: Option<f64>,
     /// Dispatches whose response window had ended by the period's end, or that were accepted before it.
     #[serde(default)]
@@ -111,7 +116,7 @@ pub struct UnitFigures {
     /// 响应率: `responded ÷ response_due`.
     #[serde(default)]
     pub response_rate: Option<f64>,
-    /// Closed cases it led whose follow-up asked whether the problem was solved.
+    /// Closed cases whose follow-up asked whether the problem was solved.
     #[serde(default)]
     pub resolution_asked: i64,
     #[serde(default)]
@@ -119,28 +124,51 @@ pub struct UnitFigures {
     /// 解决率: `resolved ÷ resolution_asked`.
     #[serde(default)]
     pub resolution_rate: Option<f64>,
-    /// Cases it leads, open at the end of the period and past their deadline.
+    /// Cases open at the end of the period and past their deadline (a unit's: the ones it leads).
     #[serde(default)]
     pub overdue_open: i64,
+}
+
+impl Scorecard {
+    fn add_closed(&mut self, c: &ClosedTally) {
+        self.closed += c.cases;
+        self.closed_on_time += c.on_time as i64 * c.cases;
+        self.rated += c.rating.is_some() as i64 * c.cases;
+        self.satisfied += c.rating.is_some_and(|x| x != Rating::Unsatisfied) as i64 * c.cases;
+        self.resolution_asked += c.resolved.is_some() as i64 * c.cases;
+        self.resolved += (c.resolved == Some(true)) as i64 * c.cases;
+    }
+
+    fn add_dispatches(&mut self, d: &DispatchTally) {
+        self.response_due += d.due;
+        self.responded += d.responded;
+    }
+
+    fn rates(&mut self) {
+        self.on_time_rate = rate(self.closed_on_time, self.closed);
+        self.satisfaction_rate = rate(self.satisfied, self.rated);
+        self.response_rate = rate(self.responded, self.response_due);
+        self.resolution_rate = rate(self.resolved, self.resolution_asked);
+    }
+}
+
+/// One unit's scorecard in a period (三率 and the rest; docs/metrics.md).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UnitFigures {
+    /// Dispatches naming the unit as lead in the period.
+    pub assigned: i64,
+    /// Times it returned a case in the period.
+    pub returned: i64,
+    #[serde(flatten)]
+    pub card: Scorecard,
 }
 
 /// One jurisdiction's scorecard in a period: the cases it handles (docs/metrics.md, "Scope").
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct JurisdictionFigures {
     pub received: i64,
-    pub closed: i64,
-    pub closed_on_time: i64,
-    pub on_time_rate: Option<f64>,
-    pub rated: i64,
-    pub satisfied: i64,
-    pub satisfaction_rate: Option<f64>,
-    pub response_due: i64,
-    pub responded: i64,
-    pub response_rate: Option<f64>,
-    pub resolution_asked: i64,
-    pub resolved: i64,
-    pub resolution_rate: Option<f64>,
-    pub overdue_open: i64,
+    #[serde(flatten)]
+    pub card: Scorecard,
 }
 
 /// A case named in a report.
@@ -373,52 +401,24 @@ pub fn figures(t: &PeriodTallies) -> Figures {
     }
     let (mut response_due, mut responded) = (0, 0);
     for d in &t.dispatches {
-        let (u, j) =
-            (by_unit.entry(d.unit.clone()).or_default(), by_jurisdiction.entry(d.jurisdiction.clone()).or_default());
-        u.response_due += d.due;
-        j.response_due += d.due;
-        response_due += d.due;
-        u.responded += d.responded;
-        j.responded += d.responded;
-        responded += d.responded;
+        by_unit.entry(d.unit.clone()).or_default().card.add_dispatches(d);
+        by_jurisdiction.entry(d.jurisdiction.clone()).or_default().card.add_dispatches(d);
     }
+    let (response_due, responded) = t.dispatches.iter().fold((0, 0), |(due, r), d| (due + d.due, r + d.responded));
     for c in &t.closed {
-        let satisfied = c.rating.is_some_and(|x| x != Rating::Unsatisfied) as i64 * c.cases;
-        let j = by_jurisdiction.entry(c.jurisdiction.clone()).or_default();
-        j.closed += c.cases;
-        j.closed_on_time += c.on_time as i64 * c.cases;
-        j.rated += c.rating.is_some() as i64 * c.cases;
-        j.satisfied += satisfied;
-        j.resolution_asked += c.resolved.is_some() as i64 * c.cases;
-        j.resolved += (c.resolved == Some(true)) as i64 * c.cases;
+        by_jurisdiction.entry(c.jurisdiction.clone()).or_default().card.add_closed(c);
         if let Some(u) = &c.lead_unit {
-            let f = by_unit.entry(u.clone()).or_default();
-            f.closed += c.cases;
-            f.closed_on_time += c.on_time as i64 * c.cases;
-            f.rated += c.rating.is_some() as i64 * c.cases;
-            f.satisfied += satisfied;
-            f.resolution_asked += c.resolved.is_some() as i64 * c.cases;
-            f.resolved += (c.resolved == Some(true)) as i64 * c.cases;
+            by_unit.entry(u.clone()).or_default().card.add_closed(c);
         }
     }
     for o in &t.overdue {
-        by_jurisdiction.entry(o.jurisdiction.clone()).or_default().overdue_open += o.cases;
+        by_jurisdiction.entry(o.jurisdiction.clone()).or_default().card.overdue_open += o.cases;
         if let Some(u) = &o.lead_unit {
-            by_unit.entry(u.clone()).or_default().overdue_open += o.cases;
+            by_unit.entry(u.clone()).or_default().card.overdue_open += o.cases;
         }
     }
-    for f in by_unit.values_mut() {
-        f.on_time_rate = rate(f.closed_on_time, f.closed);
-        f.satisfaction_rate = rate(f.satisfied, f.rated);
-        f.response_rate = rate(f.responded, f.response_due);
-        f.resolution_rate = rate(f.resolved, f.resolution_asked);
-    }
-    for f in by_jurisdiction.values_mut() {
-        f.on_time_rate = rate(f.closed_on_time, f.closed);
-        f.satisfaction_rate = rate(f.satisfied, f.rated);
-        f.response_rate = rate(f.responded, f.response_due);
-        f.resolution_rate = rate(f.resolved, f.resolution_asked);
-    }
+    by_unit.values_mut().for_each(|f| f.card.rates());
+    by_jurisdiction.values_mut().for_each(|f| f.card.rates());
     Figures {
         received,
         by_kind,
@@ -453,8 +453,10 @@ pub fn figures(t: &PeriodTallies) -> Figures {
 
 /// Jurisdictions by on-time rate in the period (all of `codes`, those with nothing closed last).
 fn jurisdiction_ranking(f: &Figures, codes: &[String]) -> Vec<(String, Option<f64>)> {
-    let mut ranking: Vec<(String, Option<f64>)> =
-        codes.iter().map(|code| (code.clone(), f.by_jurisdiction.get(code).and_then(|j| j.on_time_rate))).collect();
+    let mut ranking: Vec<(String, Option<f64>)> = codes
+        .iter()
+        .map(|code| (code.clone(), f.by_jurisdiction.get(code).and_then(|j| j.card.on_time_rate)))
+        .collect();
     ranking.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal).then(a.0.cmp(&b.0)));
     ranking
 }
@@ -463,10 +465,16 @@ fn jurisdiction_ranking(f: &Figures, codes: &[String]) -> Vec<(String, Option<f6
 /// resolution rates, then fewer returns, then code (docs/metrics.md, "Rankings").
 fn unit_ranking(f: &Figures, min: i64) -> Vec<String> {
     let key = |x: Option<f64>| x.unwrap_or(-1.0);
-    let mut ranked: Vec<(&String, &UnitFigures)> = f.by_unit.iter().filter(|(_, u)| u.closed >= min.max(1)).collect();
+    let mut ranked: Vec<(&String, &UnitFigures)> =
+        f.by_unit.iter().filter(|(_, u)| u.card.closed >= min.max(1)).collect();
     ranked.sort_by(|a, b| {
         let score = |u: &UnitFigures| {
-            [key(u.on_time_rate), key(u.satisfaction_rate), key(u.response_rate), key(u.resolution_rate)]
+            [
+                key(u.card.on_time_rate),
+                key(u.card.satisfaction_rate),
+                key(u.card.response_rate),
+                key(u.card.resolution_rate),
+            ]
         };
         score(b.1)
             .partial_cmp(&score(a.1))
@@ -486,15 +494,15 @@ fn praise_and_criticism(
     let overall = f.on_time_rate.unwrap_or(0.0);
     let card = |u: &str| f.by_unit.get(u).cloned().unwrap_or_default();
     let why = |u: &UnitFigures| {
-        let mut s = format!("办结{}件，按时办结率{}", u.closed, pct(u.on_time_rate));
-        if u.satisfaction_rate.is_some() {
-            s.push_str(&format!("，满意率{}", pct(u.satisfaction_rate)));
+        let mut s = format!("办结{}件，按时办结率{}", u.card.closed, pct(u.card.on_time_rate));
+        if u.card.satisfaction_rate.is_some() {
+            s.push_str(&format!("，满意率{}", pct(u.card.satisfaction_rate)));
         }
-        if u.response_rate.is_some() {
-            s.push_str(&format!("，响应率{}", pct(u.response_rate)));
+        if u.card.response_rate.is_some() {
+            s.push_str(&format!("，响应率{}", pct(u.card.response_rate)));
         }
-        if u.overdue_open > 0 {
-            s.push_str(&format!("，超期未办结{}件", u.overdue_open));
+        if u.card.overdue_open > 0 {
+            s.push_str(&format!("，超期未办结{}件", u.card.overdue_open));
         }
         s
     };
@@ -503,7 +511,7 @@ fn praise_and_criticism(
         .iter()
         .filter(|u| {
             let c = card(u);
-            c.on_time_rate.unwrap_or(0.0) >= overall && c.overdue_open == 0
+            c.card.on_time_rate.unwrap_or(0.0) >= overall && c.card.overdue_open == 0
         })
         .take(3)
         .map(|u| named(u))
@@ -511,13 +519,14 @@ fn praise_and_criticism(
     let mut criticised: Vec<Named> = ranking
         .iter()
         .rev()
-        .filter(|u| card(u).on_time_rate.unwrap_or(0.0) < overall)
+        .filter(|u| card(u).card.on_time_rate.unwrap_or(0.0) < overall)
         .take(3)
         .map(|u| named(u))
         .collect();
     // Many cases overdue is criticised whatever the ranking says (most first).
-    let mut overdue: Vec<(&String, &UnitFigures)> = f.by_unit.iter().filter(|(_, u)| u.overdue_open >= 3).collect();
-    overdue.sort_by(|a, b| b.1.overdue_open.cmp(&a.1.overdue_open).then(a.0.cmp(b.0)));
+    let mut overdue: Vec<(&String, &UnitFigures)> =
+        f.by_unit.iter().filter(|(_, u)| u.card.overdue_open >= 3).collect();
+    overdue.sort_by(|a, b| b.1.card.overdue_open.cmp(&a.1.card.overdue_open).then(a.0.cmp(b.0)));
     for (u, _) in overdue.into_iter().take(3) {
         if !criticised.iter().any(|c| &c.unit == u) && !praised.iter().any(|p| &p.unit == u) {
             criticised.push(named(u));
@@ -792,7 +801,7 @@ pub async fn build(
         }
     );
     let most_returns = most(&figures_now, |u| u.returned);
-    let most_overdue = most(&figures_now, |u| u.overdue_open);
+    let most_overdue = most(&figures_now, |u| u.card.overdue_open);
     let mut report = Report {
         document_number,
         report: period,
@@ -931,7 +940,7 @@ mod tests {
     #[test]
     fn figures_from_tallies() {
         use zhitong_domain::work_order::Kind;
-        use zhitong_storage::{DispatchTally, EventTally, OverdueTally, ReceivedTally};
+        use zhitong_storage::{EventTally, OverdueTally, ReceivedTally};
         let received = |kind, line: Option<&str>, j: &str, appeals, repeats| ReceivedTally {
             kind,
             line: line.map(String::from),
@@ -1014,18 +1023,24 @@ mod tests {
         assert_eq!(f.by_line, BTreeMap::from([("450100-1".into(), 8), ("none".into(), 2)]));
         let j = |c: &str| f.by_jurisdiction[c].clone();
         assert_eq!((j("450100").received, j("450103").received), (8, 2));
-        assert_eq!((j("450100").closed, j("450100").closed_on_time, j("450100").on_time_rate), (4, 3, Some(0.75)));
-        assert_eq!((j("450103").closed, j("450103").on_time_rate, j("450103").rated), (4, Some(0.5), 2));
-        assert_eq!((j("450100").response_due, j("450100").responded, j("450100").response_rate), (2, 1, Some(0.5)));
         assert_eq!(
-            (j("450103").response_due, j("450103").responded),
+            (j("450100").card.closed, j("450100").card.closed_on_time, j("450100").card.on_time_rate),
+            (4, 3, Some(0.75))
+        );
+        assert_eq!((j("450103").card.closed, j("450103").card.on_time_rate, j("450103").card.rated), (4, Some(0.5), 2));
+        assert_eq!(
+            (j("450100").card.response_due, j("450100").card.responded, j("450100").card.response_rate),
+            (2, 1, Some(0.5))
+        );
+        assert_eq!(
+            (j("450103").card.response_due, j("450103").card.responded),
             (1, 0),
             "a dispatch whose window passed unanswered is judged, not responded"
         );
-        assert_eq!((j("450100").overdue_open, j("450103").overdue_open), (4, 3));
+        assert_eq!((j("450100").card.overdue_open, j("450103").card.overdue_open), (4, 3));
         assert_eq!((f.response_due, f.responded, f.response_rate), (3, 1, Some(0.3333)));
         assert_eq!((f.resolution_asked, f.resolved, f.resolution_rate), (6, 3, Some(0.5)));
-        assert_eq!((j("450100").resolution_rate, j("450103").resolution_rate), (Some(0.75), Some(0.0)));
+        assert_eq!((j("450100").card.resolution_rate, j("450103").card.resolution_rate), (Some(0.75), Some(0.0)));
         assert_eq!((f.closed, f.closed_on_time, f.on_time_rate), (8, 5, Some(0.625)));
         assert_eq!((f.rated, f.satisfied, f.basically_satisfied, f.unsatisfied), (6, 3, 2, 1));
         assert_eq!(f.satisfaction_rate, Some(0.8333));
@@ -1033,13 +1048,13 @@ mod tests {
         assert_eq!(f.median_handling_hours, Some(1.5));
         let u1 = &f.by_unit["U1"];
         assert_eq!(
-            (u1.assigned, u1.closed, u1.closed_on_time, u1.returned, u1.rated, u1.satisfied),
+            (u1.assigned, u1.card.closed, u1.card.closed_on_time, u1.returned, u1.card.rated, u1.card.satisfied),
             (4, 4, 3, 1, 4, 3)
         );
-        assert_eq!((u1.on_time_rate, u1.satisfaction_rate), (Some(0.75), Some(0.75)));
-        assert_eq!((u1.response_rate, u1.resolution_rate, u1.overdue_open), (Some(0.5), Some(0.75), 4));
-        assert_eq!((f.by_unit["U2"].response_due, f.by_unit["U2"].response_rate), (1, Some(0.0)));
-        assert_eq!(f.by_unit["U2"].satisfaction_rate, Some(1.0), "basically satisfied counts as satisfied");
+        assert_eq!((u1.card.on_time_rate, u1.card.satisfaction_rate), (Some(0.75), Some(0.75)));
+        assert_eq!((u1.card.response_rate, u1.card.resolution_rate, u1.card.overdue_open), (Some(0.5), Some(0.75), 4));
+        assert_eq!((f.by_unit["U2"].card.response_due, f.by_unit["U2"].card.response_rate), (1, Some(0.0)));
+        assert_eq!(f.by_unit["U2"].card.satisfaction_rate, Some(1.0), "basically satisfied counts as satisfied");
         let codes = ["450100".to_string(), "450103".to_string(), "450105".to_string()];
         assert_eq!(
             jurisdiction_ranking(&f, &codes),
