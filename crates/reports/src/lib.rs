@@ -399,7 +399,6 @@ pub fn figures(t: &PeriodTallies) -> Figures {
             }
         }
     }
-    let (mut response_due, mut responded) = (0, 0);
     for d in &t.dispatches {
         by_unit.entry(d.unit.clone()).or_default().card.add_dispatches(d);
         by_jurisdiction.entry(d.jurisdiction.clone()).or_default().card.add_dispatches(d);
