@@ -16,10 +16,8 @@ use zhitong_http::AppState;
 use zhitong_search::{SearchHit, SearchQuery};
 use zhitong_storage::{KnowledgeEntry, KnowledgeStatus, KnowledgeVersion};
 
-use crate::{
-    PageUser,
-    pages::{Frame, frame},
-};
+use super::{Frame, frame};
+use crate::PageUser;
 
 #[derive(Deserialize, Default)]
 pub struct SearchForm {
