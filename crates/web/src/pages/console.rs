@@ -10,26 +10,8 @@ use serde::Deserialize;
 use zhitong_domain::{org::Role, work_order::Kind};
 use zhitong_http::AppState;
 
-use super::{Frame, frame};
+use super::{Frame, frame, script_json};
 use crate::PageUser;
-
-/// JSON to place inside `<script type="application/json">`: `<`, `>` and `&`
-/// as `\u003c`…, so that no name an admin typed (`</script><script>…`) can end
-/// the element; U+2028/2029 likewise, for old script parsers.
-pub fn script_json(v: &serde_json::Value) -> String {
-    let mut out = String::new();
-    for c in v.to_string().chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "console.html")]

@@ -118,6 +118,24 @@ pub(crate) fn ymdhm(ts: &str) -> String {
     parse_instant(ts).map(zhitong_domain::time::minutes).unwrap_or_default()
 }
 
+/// JSON to place inside `<script type="application/json">`: `<`, `>` and `&`
+/// as `\u003c`…, so that no name an admin typed (`</script><script>…`) can end
+/// the element; U+2028/2029 likewise, for old script parsers.
+pub fn script_json(v: &serde_json::Value) -> String {
+    let mut out = String::new();
+    for c in v.to_string().chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "error.html")]
 pub struct ErrorPage {

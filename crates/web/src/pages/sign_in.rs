@@ -14,7 +14,7 @@ use zhitong_http::{AppState, auth::SESSION_COOKIE};
 
 use crate::{
     PageUser,
-    i18n::{Lang, Words},
+    i18n::{Words, fill},
     lang_of,
 };
 
@@ -77,21 +77,13 @@ pub async fn login_submit(
         .into_response()
     };
     if f.username.trim().is_empty() || f.password.is_empty() {
-        return again(if lang == Lang::En {
-            "Enter your username and password"
-        } else {
-            "请输入用户名和密码"
-        });
+        return again(lang.t().enter_credentials);
     }
     let now = jiff::Timestamp::now();
     let totp = Some(f.totp.trim()).filter(|c| !c.is_empty());
     match s.store.sign_in(f.username.trim(), &f.password, totp, address.as_deref(), s.settings.session_ttl, now).await {
         Ok(zhitong_storage::SignIn::TotpRequired) => {
-            let mut res = again(if lang == Lang::En {
-                "Enter the 6-digit code of your authenticator app"
-            } else {
-                "该账号已启用双因素认证：请输入手机验证器上的6位动态验证码"
-            });
+            let mut res = again(lang.t().enter_totp);
             *res.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
             res
         }
@@ -111,20 +103,14 @@ pub async fn login_submit(
             res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII cookie"));
             res
         }
-        Ok(zhitong_storage::SignIn::Wrong { locked: None }) => {
-            again(if lang == Lang::En { "Wrong username or password" } else { "用户名或密码错误" })
-        }
+        Ok(zhitong_storage::SignIn::Wrong { locked: None }) => again(lang.t().wrong_credentials),
         Ok(zhitong_storage::SignIn::Wrong { locked: Some(l) } | zhitong_storage::SignIn::Locked(l)) => {
             let until = zhitong_domain::time::local(l.until).strftime("%H:%M").to_string();
-            let mut res = again(&if lang == Lang::En {
-                format!("Too many failed sign-ins: locked until {until}")
-            } else {
-                format!("登录失败次数过多，已锁定，请于 {until} 后再试或联系管理员")
-            });
+            let mut res = again(&fill(lang.t().locked_until, &[("until", &until)]));
             *res.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
             res
         }
-        Err(_) => again("服务器内部错误，请稍后重试"),
+        Err(_) => again(lang.t().sign_in_failed),
     }
 }
 
