@@ -15,20 +15,20 @@ use zhitong_http::AppState;
 use zhitong_storage::{EventView, WorkOrderView};
 
 use super::{
-    Frame, choices, frame,
+    Frame, Part, choices, data, frame,
     queue::{Row, row},
-    ymdhm,
+    word, ymdhm,
 };
-use crate::{PageUser, i18n::Lang};
+use crate::{
+    PageUser,
+    i18n::{Lang, fill},
+};
 
 /// A call registered more than an hour after it came in (telephony lag is minutes): say when it was entered.
 fn late_entry(received_at: &str, created_at: &str, lang: Lang) -> Option<String> {
     let (received, created) = (parse_instant(received_at)?, parse_instant(created_at)?);
     let hours = (created - received).as_secs() / 3600;
-    (hours >= 1).then(|| match lang {
-        Lang::En => format!("entered {} ({hours} h after the call)", ymdhm(created_at)),
-        Lang::Zh => format!("补录：{} 登记，晚于来电 {hours} 小时", ymdhm(created_at)),
-    })
+    (hours >= 1).then(|| fill(lang.t().late_entry, &[("at", &ymdhm(created_at)), ("hours", &hours)]))
 }
 
 pub struct FieldSpec {
@@ -52,92 +52,60 @@ pub struct ActionForm {
 /// The form of one action on the case page, for this viewer of this case.
 fn form_for(action: Action, lang: Lang, o: &WorkOrderView, role: Role, my_part: Option<&str>) -> ActionForm {
     let f = |name, label, input, required| FieldSpec { name, label, input, required, value: String::new() };
-    let en = lang == Lang::En;
+    let t = lang.t();
     let fields = match action {
-        Action::Answer => vec![
-            f("text", if en { "Answer" } else { "答复内容" }, "textarea", true),
-            f(
-                "follow_up",
-                if en { "Keep open for a follow-up call" } else { "需要回访（暂不办结）" },
-                "checkbox",
-                false,
-            ),
-        ],
-        // A discipline commission passes its cases down to a county's commission only.
-        Action::Dispatch if role == Role::Discipline => {
-            vec![f("jurisdiction", if en { "Pass down to" } else { "下派至" }, "down", true)]
+        Action::Answer => {
+            vec![f("text", t.answer_text, "textarea", true), f("follow_up", t.keep_for_follow_up, "checkbox", false)]
         }
+        // A discipline commission passes its cases down to a county's commission only.
+        Action::Dispatch if role == Role::Discipline => vec![f("jurisdiction", t.pass_down_to, "down", true)],
         Action::Dispatch => vec![
-            f("lead", if en { "Lead unit" } else { "主办单位" }, "lead", false),
-            f("assist", if en { "Assisting units" } else { "协办单位" }, "assist", false),
-            f("style", if en { "Handling style" } else { "办理方式" }, "style", false),
-            f("jurisdiction", if en { "or pass down to" } else { "或下派至" }, "down", false),
-            f("note", if en { "Note" } else { "派单意见" }, "text", false),
+            f("lead", t.lead_unit, "lead", false),
+            f("assist", t.assisting_units, "assist", false),
+            f("style", t.style, "style", false),
+            f("jurisdiction", t.or_down, "down", false),
+            f("note", t.dispatch_note, "text", false),
         ],
-        Action::Return => vec![f("reason", if en { "Reason" } else { "退单原因" }, "textarea", true)],
-        Action::RequestExtension => vec![
-            f("until", if en { "Until" } else { "延期至" }, "datetime", true),
-            f("reason", if en { "Reason" } else { "延期理由" }, "textarea", true),
-        ],
+        Action::Return => vec![f("reason", t.return_reason, "textarea", true)],
+        Action::RequestExtension => {
+            vec![f("until", t.extend_until, "datetime", true), f("reason", t.extension_reason, "textarea", true)]
+        }
         Action::ApproveExtension => {
             // The date asked for, in local time, ready to keep or change.
             let asked = o.extension_request.as_ref().map(|x| datetime_local(&x.until)).unwrap_or_default();
             vec![
-                FieldSpec {
-                    value: asked,
-                    ..f("until", if en { "Extend until" } else { "同意延期至" }, "datetime", false)
-                },
-                f("note", if en { "Opinion" } else { "审批意见" }, "text", false),
+                FieldSpec { value: asked, ..f("until", t.approve_until, "datetime", false) },
+                f("note", t.approval_note, "text", false),
             ]
         }
-        Action::RejectExtension => vec![f("reason", if en { "Reason" } else { "驳回理由" }, "text", false)],
-        Action::Reply if my_part == Some("assist") => {
-            vec![f("text", if en { "Assisting unit's opinion" } else { "协办意见" }, "textarea", true)]
+        Action::RejectExtension => vec![f("reason", t.rejection_reason, "text", false)],
+        Action::Reply if my_part == Some("assist") => vec![f("text", t.assist_opinion, "textarea", true)],
+        Action::Reply => vec![f("text", t.reply_text, "textarea", true)],
+        Action::DisciplineFeedback => {
+            vec![f("text", t.feedback, "textarea", true), f("close", t.close_with_feedback, "checkbox", false)]
         }
-        Action::Reply => vec![f("text", if en { "Reply" } else { "答复内容" }, "textarea", true)],
-        Action::DisciplineFeedback => vec![
-            f("text", if en { "Feedback" } else { "反馈内容" }, "textarea", true),
-            f("close", if en { "Close the case with this feedback" } else { "反馈后即办结" }, "checkbox", false),
-        ],
-        Action::RejectReply => vec![f("reason", if en { "Reason" } else { "不通过原因" }, "textarea", true)],
+        Action::RejectReply => vec![f("reason", t.reject_reply_reason, "textarea", true)],
         Action::FollowUp => vec![
-            f("rating", if en { "Rating" } else { "满意度" }, "rating", true),
-            f("resolved", if en { "Resolved" } else { "问题已解决" }, "checkbox", false),
-            f("note", if en { "Note" } else { "回访记录" }, "text", false),
+            f("rating", t.satisfaction, "rating", true),
+            f("resolved", t.resolved, "checkbox", false),
+            f("note", t.follow_up_note, "text", false),
         ],
-        Action::Instruct => vec![f("text", if en { "Instruction" } else { "批示内容" }, "textarea", true)],
-        Action::Pause => vec![f("reason", if en { "Reason" } else { "暂停原因" }, "text", true)],
-        Action::Redo => vec![f("reason", if en { "Reason" } else { "重办要求" }, "text", false)],
+        Action::Instruct => vec![f("text", t.instruction_text, "textarea", true)],
+        Action::Pause => vec![f("reason", t.pause_reason, "text", true)],
+        Action::Redo => vec![f("reason", t.redo_reason, "text", false)],
         // Closing a case rated unsatisfied ends the loop without a redo: say why.
-        Action::Close if o.unsatisfied => {
-            vec![f(
-                "reason",
-                if en { "Why close it although unsatisfied" } else { "不满意件办结理由" },
-                "textarea",
-                true,
-            )]
-        }
-        Action::RejectReturn => vec![f("reason", if en { "Reason" } else { "驳回理由" }, "textarea", true)],
-        Action::MarkTypical | Action::UnmarkTypical => {
-            vec![f("reason", if en { "Reason" } else { "理由" }, "text", true)]
-        }
-        Action::SetUrgency => vec![
-            f("urgency", if en { "Urgency" } else { "紧急程度" }, "urgency", true),
-            f("reason", if en { "Reason" } else { "理由" }, "text", false),
-        ],
+        Action::Close if o.unsatisfied => vec![f("reason", t.close_unsatisfied_reason, "textarea", true)],
+        Action::RejectReturn => vec![f("reason", t.rejection_reason, "textarea", true)],
+        Action::MarkTypical | Action::UnmarkTypical => vec![f("reason", t.reason, "text", true)],
+        Action::SetUrgency => vec![f("urgency", t.urgency, "urgency", true), f("reason", t.reason, "text", false)],
         Action::Close | Action::TransferDiscipline | Action::Transfer12345 | Action::Urge | Action::Supervise => {
-            vec![f("note", if en { "Note" } else { "说明" }, "text", false)]
+            vec![f("note", t.note, "text", false)]
         }
         _ => vec![],
     };
     let label = match (action, my_part) {
-        (Action::Reply, Some("assist")) => {
-            if en {
-                "Assisting opinion".into()
-            } else {
-                "协办意见".into()
-            }
-        }
+        // An assisting unit's reply is its opinion to the lead unit.
+        (Action::Reply, Some("assist")) => t.assist_opinion.to_string(),
         _ => lang.label(action.label(), action.code()),
     };
     let then = (action == Action::Return).then_some("/queue/unit");
@@ -154,7 +122,8 @@ pub struct Step {
     pub actor: String,
     pub action: String,
     pub change: String,
-    pub detail: String,
+    /// What was written, the rating, style or urgency chosen, the jurisdiction or units named.
+    pub detail: Vec<Part>,
 }
 
 fn step(e: &EventView, lang: Lang, org: &zhitong_storage::Org) -> Step {
@@ -165,32 +134,32 @@ fn step(e: &EventView, lang: Lang, org: &zhitong_storage::Org) -> Step {
         _ => String::new(),
     };
     let c = &e.details["event"]["command"];
+    let t = lang.t();
     let mut parts = vec![];
     for key in ["text", "reason", "note", "until"] {
         if let Some(v) = c[key].as_str().filter(|v| !v.is_empty()) {
-            parts.push(v.to_string());
+            parts.push(data(v));
         }
     }
     if let Some(r) = c["rating"].as_str().and_then(zhitong_domain::work_order::Rating::from_code) {
-        parts.push(lang.label(r.label(), r.code()));
+        parts.push(word(lang.label(r.label(), r.code())));
     }
     if let Some(x) = c["style"].as_str().and_then(zhitong_domain::work_order::Style::from_code) {
-        parts.push(lang.label(x.label(), x.code()));
+        parts.push(word(lang.label(x.label(), x.code())));
     }
     if let Some(x) = c["urgency"].as_str().and_then(zhitong_domain::work_order::Urgency::from_code) {
-        parts.push(lang.label(x.label(), x.code()));
+        parts.push(word(lang.label(x.label(), x.code())));
     }
     if let Some(j) = c["jurisdiction"].as_str() {
-        parts.push(org.jurisdiction(j).map(|x| x.name.clone()).unwrap_or_else(|| j.to_string()));
+        parts.push(data(org.jurisdiction(j).map(|x| x.name.clone()).unwrap_or_else(|| j.to_string())));
     }
     if let Some(units) = c["units"].as_array().filter(|u| !u.is_empty()) {
         let name = |code: &str| org.units.get(code).map(|u| u.name.clone()).unwrap_or_else(|| code.to_string());
-        parts.push(units.iter().filter_map(|u| u.as_str()).map(name).collect::<Vec<_>>().join("、"));
+        parts.push(data(units.iter().filter_map(|u| u.as_str()).map(name).collect::<Vec<_>>().join(t.list_sep)));
     }
-    let action = Action::from_code(&e.action)
-        .map(|a| lang.label(a.label(), a.code()))
-        .unwrap_or_else(|| if lang == Lang::En { "viewed".into() } else { "查看".into() });
-    Step { at: ymdhm(&e.at), actor: e.actor.clone(), action, change, detail: parts.join("；") }
+    let action = Action::from_code(&e.action).map(|a| lang.label(a.label(), a.code())).unwrap_or(t.viewed.into());
+    let detail = parts.into_iter().map(|x| vec![x]).collect::<Vec<_>>().join(&word(t.semicolon));
+    Step { at: ymdhm(&e.at), actor: e.actor.clone(), action, change, detail }
 }
 
 #[derive(Template, WebTemplate)]
@@ -213,17 +182,19 @@ pub struct CasePage {
     pub policy: String,
     pub channel: String,
     /// Who holds the case: the jurisdiction's team, and the units on it.
-    pub holder: String,
-    pub line: Option<String>,
+    pub holder: Vec<Part>,
+    /// The line called: its name and number.
+    pub line: Option<(String, String)>,
     pub topic: Option<String>,
     pub urgency: String,
     pub style: Option<String>,
     pub extension_until: String,
     /// Leaders' instructions some receiver has not read yet: shown highlighted, with how many have not.
-    pub instructions: Vec<String>,
+    pub instructions: Vec<(String, String)>,
     pub unread_instructions: i64,
     pub styles: Vec<(&'static str, String)>,
     pub urgencies: Vec<(&'static str, String)>,
+    pub ratings: Vec<(&'static str, String)>,
 }
 
 pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i64>) -> Response {
@@ -287,16 +258,17 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i6
     let show_caller = !(o.confidential && p.user.role == Role::Handler);
     let t = p.lang.t();
     let team = org.jurisdiction(&o.handling_jurisdiction).map(|j| j.name.clone()).unwrap_or_default();
+    let team = [data(team), word(t.team)];
     let holder = if o.units.is_empty() {
-        format!("{team}{}", t.team)
+        team.to_vec()
     } else {
         let units: Vec<String> = o.units.iter().map(|u| u.name.clone()).collect();
-        format!("{}（{team}{}）", units.join("、"), t.team)
+        [vec![data(units.join(t.list_sep)), word(t.open_paren)], team.to_vec(), vec![word(t.close_paren)]].concat()
     };
-    let instructions: Vec<String> = history
+    let instructions: Vec<(String, String)> = history
         .iter()
         .filter(|e| e.action == "instruct")
-        .filter_map(|e| e.details["event"]["command"]["text"].as_str().map(|x| format!("{}：{x}", ymdhm(&e.at))))
+        .filter_map(|e| e.details["event"]["command"]["text"].as_str().map(|x| (ymdhm(&e.at), x.to_string())))
         .collect();
     let unread_instructions =
         if instructions.is_empty() { 0 } else { s.store.unread_instructions(id).await.unwrap_or(0) };
@@ -321,9 +293,9 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i6
         suggested_unit,
         below,
         show_caller,
-        policy: o.policy.as_ref().map(|x| x.description.clone()).unwrap_or_else(|| "—".into()),
+        policy: o.policy.as_ref().map(|x| p.lang.policy_of(&x.clock, x.minutes)).unwrap_or_else(|| "—".into()),
         holder,
-        line: o.line.as_deref().and_then(|l| org.line(l)).map(|l| format!("{}（{}）", l.name, l.number)),
+        line: o.line.as_deref().and_then(|l| org.line(l)).map(|l| (l.name.clone(), l.number.clone())),
         topic: o.topic.as_deref().and_then(|x| org.topic(x)).map(|x| x.name.clone()),
         urgency,
         style,
@@ -332,6 +304,7 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i6
         unread_instructions,
         styles: choices(zhitong_domain::work_order::Style::ALL, p.lang, |x| (x.code(), x.label())),
         urgencies: choices(zhitong_domain::work_order::Urgency::ALL, p.lang, |x| (x.code(), x.label())),
+        ratings: choices(zhitong_domain::work_order::Rating::ALL, p.lang, |x| (x.code(), x.label())),
         f: frame(&s, &p, "/cases").await,
         o,
     };

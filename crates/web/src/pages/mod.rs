@@ -105,6 +105,24 @@ fn hm(ts: &str) -> String {
     parse_instant(ts).map(|t| local(t).strftime("%m-%d %H:%M").to_string()).unwrap_or_default()
 }
 
+/// A piece of text mixing the interface's words with what someone wrote or names from the database (the
+/// `data`), which the page declares Chinese (`lang="zh-CN"`, the `parts` macro of `templates/parts.html`).
+#[derive(Clone)]
+pub struct Part {
+    pub text: String,
+    pub data: bool,
+}
+
+/// Words of the interface, as a `Part`.
+fn word(text: impl Into<String>) -> Part {
+    Part { text: text.into(), data: false }
+}
+
+/// What someone wrote or a name from the database, as a `Part`.
+fn data(text: impl Into<String>) -> Part {
+    Part { text: text.into(), data: true }
+}
+
 /// The options of a select: each value's code and its label in the page's language.
 fn choices<T: Copy>(
     all: &[T],

@@ -7,11 +7,11 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use zhitong_domain::org::Role;
+use zhitong_domain::{org::Role, work_order::Action};
 use zhitong_http::AppState;
 use zhitong_storage::{ListFilter, WorkOrderView};
 
-use super::{Frame, choices, frame, hm};
+use super::{Frame, Part, choices, data, frame, hm, word};
 use crate::{PageUser, i18n::Lang};
 
 pub struct Row {
@@ -27,7 +27,8 @@ pub struct Row {
     pub status: String,
     pub status_label: String,
     pub version: i64,
-    pub note: String,
+    /// Returned (why), supervised, the handling style, typical, the rating.
+    pub note: Vec<Part>,
     pub received: String,
     pub urgent: bool,
     /// Closed or passed on: no countdown.
@@ -36,24 +37,25 @@ pub struct Row {
 
 pub(super) fn row(o: &WorkOrderView, lang: Lang) -> Row {
     let status = zhitong_domain::work_order::DeadlineStatus::from_code(&o.deadline_status);
-    let mut note = vec![];
+    let t = lang.t();
+    let mut note: Vec<Vec<Part>> = vec![];
     if let Some(r) = &o.last_return_reason {
-        note.push(format!("{}：{r}", if lang == Lang::En { "returned" } else { "退单原因" }));
+        note.push(vec![word(t.return_reason_note), word(t.colon), data(r)]);
     }
     if o.supervised {
-        note.push(lang.t().supervised.to_string());
+        note.push(vec![word(t.supervised)]);
     }
     if let Some(style) = o.style.as_deref().and_then(zhitong_domain::work_order::Style::from_code) {
-        note.push(lang.label(style.label(), style.code()));
+        note.push(vec![word(lang.label(style.label(), style.code()))]);
     }
     if o.typical {
-        note.push(lang.t().typical.to_string());
+        note.push(vec![word(t.typical)]);
     }
     if let Some(r) = &o.rating {
         let label = zhitong_domain::work_order::Rating::from_code(r)
             .map(|x| lang.label(x.label(), x.code()))
             .unwrap_or_default();
-        note.push(label);
+        note.push(vec![word(label)]);
     }
     Row {
         id: o.id,
@@ -62,13 +64,13 @@ pub(super) fn row(o: &WorkOrderView, lang: Lang) -> Row {
         kind: lang.label(&o.kind_label, &o.kind),
         state: lang.label(&o.state_label, &o.state),
         enterprise: o.enterprise.as_ref().map(|e| e.name.clone()).unwrap_or_default(),
-        unit: o.units.iter().map(|u| u.name.clone()).collect::<Vec<_>>().join("、"),
+        unit: o.units.iter().map(|u| u.name.clone()).collect::<Vec<_>>().join(t.list_sep),
         deadline: o.deadline.as_deref().map(hm).unwrap_or_else(|| "—".into()),
         deadline_iso: o.deadline.clone().unwrap_or_default(),
         status: o.deadline_status.clone(),
         status_label: status.map(|s| lang.label(s.label(), s.code())).unwrap_or_default(),
         version: o.version,
-        note: note.join(" · "),
+        note: note.join(&word(" · ")),
         received: hm(&o.received_at),
         urgent: o.urgency == "urgent",
         finished: o.closed_at.is_some(),
@@ -136,6 +138,9 @@ pub struct QueuePage {
     /// Handling styles to dispatch with (code, label).
     pub styles: Vec<(&'static str, String)>,
     pub inline_supervision: bool,
+    /// The actions taken from the list, by their names.
+    pub dispatch_label: String,
+    pub urge_label: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -288,6 +293,8 @@ pub async fn queue(
         dispatch_units,
         styles: choices(zhitong_domain::work_order::Style::ALL, p.lang, |x| (x.code(), x.label())),
         inline_supervision: name == "supervision" && matches!(p.user.role, Role::Supervisor | Role::Discipline),
+        dispatch_label: p.lang.label(Action::Dispatch.label(), Action::Dispatch.code()),
+        urge_label: p.lang.label(Action::Urge.label(), Action::Urge.code()),
         f: frame(&s, &p, &format!("/queue/{name}")).await,
     }
     .into_response()
