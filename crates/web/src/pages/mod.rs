@@ -160,11 +160,22 @@ pub struct ErrorPage {
     pub f: Frame,
     pub heading: String,
     pub message: String,
+    /// The message's language: the API's messages are Chinese; the pages' own are in the page's language.
+    pub message_lang: &'static str,
 }
 
 /// An error on a page, shown inside the normal layout with its navigation. The status and message are
 /// decided where the API's are (`ApiError::parts`); a not-found page says no more than the API's 404.
 pub(crate) async fn error_page(s: &AppState, p: &PageUser, e: zhitong_http::ApiError) -> Response {
+    render_error(s, p, e, Lang::Zh.code()).await
+}
+
+/// An error the page words itself (from the catalogue, in the page's language).
+pub(crate) async fn error_page_in_words(s: &AppState, p: &PageUser, e: zhitong_http::ApiError) -> Response {
+    render_error(s, p, e, p.lang.code()).await
+}
+
+async fn render_error(s: &AppState, p: &PageUser, e: zhitong_http::ApiError, message_lang: &'static str) -> Response {
     let (status, _, message, _) = e.parts();
     let t = p.lang.t();
     let (heading, message) = match status {
@@ -176,6 +187,6 @@ pub(crate) async fn error_page(s: &AppState, p: &PageUser, e: zhitong_http::ApiE
         axum::http::StatusCode::CONFLICT => (t.conflict.to_string(), message),
         _ => (t.server_error.to_string(), message),
     };
-    let page = ErrorPage { f: frame(s, p, "").await, heading, message };
+    let page = ErrorPage { f: frame(s, p, "").await, heading, message, message_lang };
     (status, page).into_response()
 }

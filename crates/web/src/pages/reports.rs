@@ -12,7 +12,7 @@ use zhitong_domain::{org::Role, time::local};
 use zhitong_http::AppState;
 use zhitong_reports::Period;
 
-use super::{Frame, error_page, frame};
+use super::{Frame, error_page, error_page_in_words, frame};
 use crate::PageUser;
 
 #[derive(Template, WebTemplate)]
@@ -56,8 +56,8 @@ pub async fn live(
         Some(d) => match zhitong_domain::time::parse_date(d) {
             Some(d) => d,
             None => {
-                let e = zhitong_domain::FieldError::new("date", "日期应为 1990-01-01 至 2199-12-31 之间的 YYYY-MM-DD");
-                return error_page(&s, &p, e.into()).await;
+                let e = zhitong_domain::FieldError::new("date", p.lang.t().date_out_of_range);
+                return error_page_in_words(&s, &p, e.into()).await;
             }
         },
     };
@@ -146,12 +146,8 @@ pub struct DashboardPage {
 /// Today and this week, for the user's jurisdiction and each one below it.
 pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
     if !matches!(p.user.role, Role::Leader | Role::Supervisor | Role::Discipline) {
-        return error_page(
-            &s,
-            &p,
-            zhitong_http::ApiError::Forbidden("实时看板供领导、工作专班和纪检监察机关使用".into()),
-        )
-        .await;
+        let e = zhitong_http::ApiError::Forbidden(p.lang.t().dashboard_forbidden.into());
+        return error_page_in_words(&s, &p, e).await;
     }
     let today = local(jiff::Timestamp::now()).date();
     let actor = p.user.actor();
@@ -169,6 +165,7 @@ pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
     let org = s.store.org();
     let names = zhitong_reports::documents::Names { org: &org };
     let jur = |c: &str| names.jurisdiction(c);
+    let t = p.lang.t();
     let pct = |x: Option<f64>| x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into());
     // A live view shows no complaint or report outside the discipline role, not even as a number
     // (docs/permissions.md, "Figures"): the report's totals less what it withholds.
@@ -190,15 +187,15 @@ pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
     DashboardPage {
         jurisdiction: org.jurisdiction(&j).map(|x| x.name.clone()).unwrap_or_default(),
         figures: vec![
-            ("今日受理", seen(day.figures.received, day.withheld.received), ""),
-            ("今日办结", seen(day.figures.closed, day.withheld.closed), ""),
-            ("本周受理", seen(week.figures.received, week.withheld.received), ""),
-            ("本周按时办结率", pct(week.figures.on_time_rate), ""),
-            ("本周满意率", pct(week.figures.satisfaction_rate), ""),
-            ("当前超期未办结", seen(day.figures.overdue_open, day.withheld.overdue_open), "bad"),
+            (t.received_today, seen(day.figures.received, day.withheld.received), ""),
+            (t.closed_today, seen(day.figures.closed, day.withheld.closed), ""),
+            (t.received_this_week, seen(week.figures.received, week.withheld.received), ""),
+            (t.on_time_this_week, pct(week.figures.on_time_rate), ""),
+            (t.satisfied_this_week, pct(week.figures.satisfaction_rate), ""),
+            (t.overdue_now, seen(day.figures.overdue_open, day.withheld.overdue_open), "bad"),
         ],
         rows,
-        chart: zhitong_reports::html::bars("本周受理量（分辖区）", &bars),
+        chart: zhitong_reports::html::bars(t.week_volume_chart, &bars),
         leaves_out: p.user.role != Role::Discipline,
         f: frame(&s, &p, "/dashboard").await,
     }
