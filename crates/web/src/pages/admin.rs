@@ -7,11 +7,16 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use zhitong_domain::{org::Role, time::local};
+use zhitong_domain::{
+    calendar::Clock,
+    org::{JurisdictionLevel, Official, Role, UnitType},
+    time::local,
+    work_order::Kind,
+};
 use zhitong_http::AppState;
 
-use super::{Frame, frame};
-use crate::PageUser;
+use super::{Frame, choices, frame};
+use crate::{PageUser, i18n::fill};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin.html")]
@@ -33,7 +38,25 @@ pub struct AdminPage {
     pub unit_rows: Vec<zhitong_storage::Unit>,
     pub line_rows: Vec<zhitong_storage::Line>,
     pub models: Vec<(String, String)>,
-    pub indexed: u64,
+    /// How many documents this server's index holds, in words.
+    pub indexed: String,
+    /// The options of the forms' selects: (code, label).
+    pub kinds: Vec<(&'static str, String)>,
+    pub clocks: Vec<(&'static str, String)>,
+    pub levels: Vec<(&'static str, String)>,
+    pub unit_types: Vec<(&'static str, String)>,
+    pub officials: Vec<(&'static str, String)>,
+    pub roles: Vec<(&'static str, String)>,
+}
+
+impl AdminPage {
+    /// A deadline policy in the page's words (none: the kind has no deadline).
+    pub fn policy(&self, p: &zhitong_storage::PolicyEntry) -> String {
+        match (&p.clock, p.minutes) {
+            (Some(clock), Some(minutes)) => self.f.t.lang.policy_of(clock, minutes),
+            _ => "—".into(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -54,6 +77,7 @@ pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<Admin
     };
     // The same figures as `GET /api/v1/admin/suggestions`.
     let stats = zhitong_http::suggestion_stats(&s).await.unwrap_or_default();
+    let (lang, t) = (p.lang, p.lang.t());
     AdminPage {
         jurisdictions: org.jurisdictions.iter().map(|x| (x.code.clone(), x.name.clone(), x.level.clone())).collect(),
         calendar,
@@ -79,9 +103,9 @@ pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<Admin
             .iter()
             .map(|o| {
                 let label = match o.field.as_str() {
-                    "kind" => "诉求类型",
-                    "topic" => "诉求类别",
-                    _ => "主办单位",
+                    "kind" => t.field_kind,
+                    "topic" => t.field_topic,
+                    _ => t.lead_unit,
                 };
                 let rate = o.acceptance_rate.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "—".into());
                 (label.to_string(), o.decided, o.accepted, rate)
@@ -90,9 +114,26 @@ pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<Admin
         models: stats
             .models
             .iter()
-            .map(|m| (m.name.clone(), m.trained_on.map(|t| format!("{t} 件")).unwrap_or_else(|| "未训练".into())))
+            .map(|m| {
+                (m.name.clone(), m.trained_on.map(|n| fill(t.n_cases, &[("n", &n)])).unwrap_or(t.untrained.into()))
+            })
             .collect(),
-        indexed: stats.indexed,
+        indexed: fill(t.indexed_docs, &[("n", &stats.indexed)]),
+        // Out-of-scope calls go to 12345 and have no deadline to set.
+        kinds: choices(Kind::ALL, lang, |x| (x.code(), x.label()))
+            .into_iter()
+            .filter(|k| k.0 != Kind::OutOfScope.code())
+            .collect(),
+        clocks: choices(Clock::ALL, lang, |x| (x.code(), x.label())),
+        // The level an admin adds most often first.
+        levels: choices(
+            &[JurisdictionLevel::County, JurisdictionLevel::DevelopmentZone, JurisdictionLevel::City],
+            lang,
+            |x| (x.code(), x.label()),
+        ),
+        unit_types: choices(UnitType::ALL, lang, |x| (x.code(), x.label())),
+        officials: choices(Official::ALL, lang, |x| (x.code(), x.label())),
+        roles: choices(Role::ALL, lang, |x| (x.code(), x.label())),
         unit_rows: org.units.values().filter(|u| u.jurisdiction == j).cloned().collect(),
         line_rows: org.lines.iter().filter(|l| l.jurisdiction == j).cloned().collect(),
         f: frame(&s, &p, "/admin").await,

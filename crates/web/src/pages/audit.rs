@@ -9,7 +9,7 @@ use axum::{
 use serde::Deserialize;
 use zhitong_http::AppState;
 
-use super::{Frame, frame, ymdhm};
+use super::{Frame, choices, frame, ymdhm};
 use crate::PageUser;
 
 #[derive(Template, WebTemplate)]
@@ -17,7 +17,7 @@ use crate::PageUser;
 pub struct AuditPage {
     pub f: Frame,
     pub q: AuditForm,
-    pub actions: Vec<(&'static str, &'static str)>,
+    pub actions: Vec<(&'static str, String)>,
     pub rows: Vec<zhitong_storage::AuditRecord>,
 }
 
@@ -48,11 +48,12 @@ pub async fn audit_page(State(s): State<AppState>, p: PageUser, Query(q): Query<
         Err(e) => return super::error_page(&s, &p, e.into()).await,
     };
     AuditPage {
-        actions: zhitong_storage::AuditAction::ALL.iter().map(|a| (a.code(), a.label())).collect(),
+        actions: choices(&zhitong_storage::AuditAction::ALL, p.lang, |a| (a.code(), a.label())),
         rows: rows
             .into_iter()
             .map(|mut r| {
                 r.at = ymdhm(&r.at);
+                r.action_label = p.lang.label(&r.action_label, &r.action);
                 r
             })
             .collect(),
