@@ -14,6 +14,8 @@ pub fn escape(s: &str) -> String {
 }
 
 /// Horizontal bars: one row per (label, value), values drawn to scale.
+/// The labels are names (jurisdictions, units, kinds) in Chinese, declared so for a page in another language
+/// (the live dashboard's title is the page's).
 pub fn bars(title: &str, items: &[(String, f64, String)]) -> String {
     let max = items.iter().map(|i| i.1).fold(0.0_f64, f64::max).max(1e-9);
     let h = 24 * items.len() + 8;
@@ -27,7 +29,7 @@ pub fn bars(title: &str, items: &[(String, f64, String)]) -> String {
         let w = (v / max * 340.0).round();
         let _ = write!(
             s,
-            "<text x=\"0\" y=\"{}\" font-size=\"13\">{}</text><rect x=\"240\" y=\"{}\" width=\"{w}\" height=\"16\" fill=\"#b71c1c\"></rect><text x=\"{}\" y=\"{}\" font-size=\"12\">{}</text>",
+            "<text x=\"0\" y=\"{}\" font-size=\"13\" lang=\"zh-CN\">{}</text><rect x=\"240\" y=\"{}\" width=\"{w}\" height=\"16\" fill=\"#b71c1c\"></rect><text x=\"{}\" y=\"{}\" font-size=\"12\">{}</text>",
             y + 17,
             escape(label),
             y + 5,

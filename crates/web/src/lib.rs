@@ -7,11 +7,9 @@
 //! a user sees here is exactly what the API would let them see.
 
 mod i18n;
-mod knowledge;
 mod open311;
 mod pages;
 mod portal;
-mod reports;
 
 use axum::{
     Router,
@@ -40,12 +38,12 @@ pub fn router(trust_forwarded_for: bool) -> Router<AppState> {
         .route("/admin/audit", get(pages::audit_page))
         .route("/messages", get(pages::messages))
         .route("/password", get(pages::password_page))
-        .route("/search", get(knowledge::search_page))
-        .route("/knowledge", get(knowledge::knowledge_page))
-        .route("/dashboard", get(reports::dashboard))
-        .route("/reports", get(reports::index))
-        .route("/reports/archive/{id}", get(reports::archived))
-        .route("/reports/{period}", get(reports::live))
+        .route("/search", get(pages::search_page))
+        .route("/knowledge", get(pages::knowledge_page))
+        .route("/dashboard", get(pages::dashboard))
+        .route("/reports", get(pages::reports_index))
+        .route("/reports/archive/{id}", get(pages::archived))
+        .route("/reports/{period}", get(pages::live_report))
         .route("/static/app.css", get(|| static_file("text/css", include_str!("../static/app.css"))))
         .route("/static/app.js", get(|| static_file("text/javascript", include_str!("../static/app.js"))))
         .merge(portal::router(trust_forwarded_for))
@@ -92,30 +90,4 @@ impl FromRequestParts<AppState> for PageUser {
 
 pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
     Lang::from_cookie(headers)
-}
-
-#[derive(askama::Template, askama_web::WebTemplate)]
-#[template(path = "error.html")]
-pub struct ErrorPage {
-    pub f: pages::Frame,
-    pub heading: String,
-    pub message: String,
-}
-
-/// An error on a page, shown inside the normal layout with its navigation. The status and message are
-/// decided where the API's are (`ApiError::parts`); a not-found page says no more than the API's 404.
-pub(crate) async fn error_page(s: &AppState, p: &PageUser, e: zhitong_http::ApiError) -> Response {
-    let (status, _, message, _) = e.parts();
-    let t = p.lang.t();
-    let (heading, message) = match status {
-        axum::http::StatusCode::NOT_FOUND => (t.not_found.to_string(), String::new()),
-        axum::http::StatusCode::FORBIDDEN => (t.forbidden.to_string(), message),
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY | axum::http::StatusCode::BAD_REQUEST => {
-            (t.invalid_input.to_string(), message)
-        }
-        axum::http::StatusCode::CONFLICT => (t.conflict.to_string(), message),
-        _ => (t.server_error.to_string(), message),
-    };
-    let page = ErrorPage { f: pages::frame(s, p, "").await, heading, message };
-    (status, page).into_response()
 }

@@ -18,7 +18,7 @@ use tower_governor::{
     governor::GovernorConfigBuilder,
     key_extractor::{PeerIpKeyExtractor, SmartIpKeyExtractor},
 };
-use zhitong_domain::work_order::Kind;
+use zhitong_domain::work_order::{Kind, Rating};
 use zhitong_http::{
     AppState,
     error::{ApiError, ApiResult},
@@ -101,6 +101,10 @@ pub struct TrackPage {
     pub deadline: String,
     pub rating: Option<String>,
     pub steps: Vec<(String, String)>,
+    /// The kind and state in the page's words, and the ratings to choose from (code, label).
+    pub kind: String,
+    pub state: String,
+    pub ratings: Vec<(&'static str, String)>,
 }
 
 async fn track(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<TrackQuery>) -> TrackPage {
@@ -111,7 +115,7 @@ async fn track(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<Tr
     } else {
         match s.store.portal_status(&number, &code).await {
             Ok(st) => (Some(st), None),
-            Err(_) => (None, Some("未找到：请核对工单编号和查询码".to_string())),
+            Err(_) => (None, Some(lang.t().receipt_not_found.to_string())),
         }
     };
     let local = crate::pages::ymdhm;
@@ -119,13 +123,35 @@ async fn track(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<Tr
     let rating = status
         .as_ref()
         .and_then(|s| s.rating.as_deref())
-        .and_then(zhitong_domain::work_order::Rating::from_code)
+        .and_then(Rating::from_code)
         .map(|r| lang.label(r.label(), r.code()));
     let steps = status
         .as_ref()
         .map(|s| s.progress.iter().map(|p| (local(&p.at), p.step.clone())).collect())
         .unwrap_or_default();
-    TrackPage { t: lang.t(), lang: lang.code(), number, code, status, error, deadline, rating, steps }
+    // The status carries the kind's Chinese name only: found back by it.
+    let kind = status.as_ref().map(|s| {
+        Kind::ALL
+            .iter()
+            .find(|k| k.label() == s.kind_label)
+            .map_or(s.kind_label.clone(), |k| lang.label(k.label(), k.code()))
+    });
+    let state = status.as_ref().map(|s| lang.label(&s.state_label, &s.state));
+    let ratings = Rating::ALL.iter().map(|r| (r.code(), lang.label(r.label(), r.code()))).collect();
+    TrackPage {
+        t: lang.t(),
+        lang: lang.code(),
+        number,
+        code,
+        status,
+        error,
+        deadline,
+        rating,
+        steps,
+        kind: kind.unwrap_or_default(),
+        state: state.unwrap_or_default(),
+        ratings,
+    }
 }
 
 async fn rate(State(s): State<AppState>, ApiJson(body): ApiJson<PortalRating>) -> ApiResult<Json<PublicStatus>> {

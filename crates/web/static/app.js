@@ -5,7 +5,21 @@
   'use strict';
   const $ = (sel, root) => (root || document).querySelector(sel);
   const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
-  const zh = document.documentElement.lang !== 'en';
+  // The page's words, from the catalogue (crates/web/src/i18n.rs): the script has none of its own.
+  const W = JSON.parse(($('#words') || {}).textContent || '{}');
+  const fill = (word, values) => word.replace(/\{(\w+)\}/g, (_, k) => values[k]);
+  // What people wrote and names from the database are declared Chinese, as the templates do.
+  const asData = (el) => { el.lang = 'zh-CN'; return el; };
+  const dataSpan = (text) => { const s = asData(document.createElement('span')); s.textContent = text; return s; };
+  const noneItem = () => { const li = document.createElement('li'); li.className = 'muted'; li.textContent = W.none; return li; };
+  const stateName = (code) => (W.states || {})[code] || code;
+  // A deadline policy as `Lang::policy` words it in Rust (the domain's `SlaPolicy::describe`).
+  const policyWords = (p) => {
+    const m = p.minutes;
+    const amount = m % 1440 === 0 && p.clock === 'natural' ? fill(W.n_days, { n: m / 1440 })
+      : m % 60 === 0 ? fill(W.n_hours, { n: m / 60 }) : fill(W.n_minutes, { n: m });
+    return amount + W.open_paren + ((W.clocks || {})[p.clock] || p.clock) + W.close_paren;
+  };
 
   async function api(method, url, body) {
     const res = await fetch(url, {
@@ -16,7 +30,7 @@
     let data = null;
     try { data = await res.json(); } catch (_) { /* empty body */ }
     if (!res.ok) {
-      const e = (data && data.error) || { message: (zh ? '请求失败：' : 'Request failed: ') + res.status };
+      const e = (data && data.error) || { message: W.request_failed + res.status };
       throw e;
     }
     return data;
@@ -29,7 +43,11 @@
     if (/^units\[/.test(field)) field = 'lead';
     const input = field && form.querySelector(`[name="${CSS.escape(field)}"]`);
     const box = $('.error', form) || $('#form-error');
-    if (box) box.textContent = err.message || String(err);
+    if (box) {
+      box.textContent = err.message || String(err);
+      // The API's messages are Chinese; the script's own are in the page's language.
+      if (err.code) box.lang = 'zh-CN'; else box.removeAttribute('lang');
+    }
     if (input) { input.classList.add('invalid'); input.focus(); }
   }
 
@@ -41,9 +59,9 @@
       if (!d) { el.textContent = ''; return; }
       let m = Math.round((d - now) / 60000);
       const late = m < 0; m = Math.abs(m);
-      const text = (m >= 1440 ? Math.floor(m / 1440) + (zh ? '天' : 'd ') : '') +
-        (Math.floor(m / 60) % 24) + (zh ? '小时' : 'h ') + (m % 60) + (zh ? '分' : 'm');
-      el.textContent = late ? (zh ? '已超 ' : 'late by ') + text : (zh ? '剩余 ' : 'left ') + text;
+      const text = (m >= 1440 ? Math.floor(m / 1440) + W.days_short : '') +
+        (Math.floor(m / 60) % 24) + W.hours_short + (m % 60) + W.minutes_short;
+      el.textContent = (late ? W.late_by : W.time_left) + text;
     });
   }
   tick(); setInterval(tick, 30000);
@@ -167,7 +185,7 @@
       const q = new URLSearchParams({ kind, regular: $('#regular').checked, jurisdiction: jur.value });
       try {
         const d = await api('GET', '/api/v1/deadline?' + q);
-        $('#preview').textContent = d.deadline ? d.deadline.replace('T', ' ').slice(0, 16) + '（' + d.policy.description + '）' : (zh ? '转12345，无办理时限' : 'to 12345, no deadline');
+        $('#preview').textContent = d.deadline ? d.deadline.replace('T', ' ').slice(0, 16) + W.open_paren + policyWords(d.policy) + W.close_paren : W.to_12345;
       } catch (_) { $('#preview').textContent = '—'; }
     }
     $$('[name=kind], #regular, #jurisdiction', intake).forEach((el) => el.addEventListener('change', preview));
@@ -181,7 +199,7 @@
       list.innerHTML = '';
       found.forEach((e, i) => {
         const li = document.createElement('li');
-        li.setAttribute('role', 'option'); li.dataset.i = i;
+        li.setAttribute('role', 'option'); li.dataset.i = i; asData(li);
         li.textContent = `${e.name}  ${e.uscc || ''}  ${e.phone || ''}`;
         li.addEventListener('mousedown', (ev) => { ev.preventDefault(); choose(i); });
         list.appendChild(li);
@@ -200,10 +218,10 @@
       page.items.forEach((o) => {
         const li = document.createElement('li');
         const a = document.createElement('a'); a.href = '/cases/' + o.id; a.textContent = o.number;
-        li.appendChild(a); li.append(` ${o.title}（${o.state_label}）`);
+        li.append(a, ' ', dataSpan(o.title), W.open_paren + stateName(o.state) + W.close_paren);
         ul.appendChild(li);
       });
-      if (!page.items.length) ul.innerHTML = `<li class="muted">${zh ? '暂无' : 'None'}</li>`;
+      if (!page.items.length) ul.replaceChildren(noneItem());
     }
     $$('[data-lookup]', intake).forEach((el) => {
       el.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(() => lookup(el.value.trim()), 200); });
@@ -227,14 +245,16 @@
     const kindName = (code) => { const i = intake.querySelector(`[name=kind][value="${code}"]`); return i ? i.parentElement.textContent.trim() : code; };
     const topicName = (code) => { const o = $(`#topic option[value="${code}"]`); return o ? o.textContent : code; };
     const unitName = (code) => (orgData.units || {})[code] || code;
-    function guessRow(label, list, name, apply) {
+    // `names`: the guesses are names from the database (topics, units), not the interface's words (kinds).
+    function guessRow(label, list, name, apply, names) {
       const div = document.createElement('div'); div.className = 'guess';
-      const b = document.createElement('b'); b.textContent = label + '：'; div.appendChild(b);
-      if (!list.length) div.append(zh ? '—' : '—');
+      const b = document.createElement('b'); b.textContent = label + W.colon; div.appendChild(b);
+      if (!list.length) div.append('—');
       list.forEach((g, i) => {
         const chip = document.createElement(apply ? 'button' : 'span');
         chip.className = 'chip' + (i === 0 ? ' top' : '');
-        if (apply) { chip.type = 'button'; chip.title = zh ? '点击采用' : 'click to use'; chip.addEventListener('click', () => apply(g.code)); }
+        if (names) asData(chip);
+        if (apply) { chip.type = 'button'; chip.title = W.click_to_use; chip.addEventListener('click', () => apply(g.code)); }
         chip.textContent = `${name(g.code)} ${pct(g.confidence)}`;
         div.appendChild(chip);
       });
@@ -248,21 +268,21 @@
       catch (_) { return; }
       shown = { kind: r.kind[0], topic: r.topic[0], unit: r.units[0] };
       const box = $('#s-guesses'); box.innerHTML = '';
-      box.appendChild(guessRow(zh ? '类型' : 'Kind', r.kind, kindName, (c) => {
+      box.appendChild(guessRow(W.kind, r.kind, kindName, (c) => {
         const i = intake.querySelector(`[name=kind][value="${c}"]`); if (i) { i.checked = true; i.dispatchEvent(new Event('change', { bubbles: true })); intake.dispatchEvent(new Event('input')); }
       }));
-      box.appendChild(guessRow(zh ? '类别' : 'Topic', r.topic, topicName, (c) => { $('#topic').value = c; intake.dispatchEvent(new Event('input')); }));
-      box.appendChild(guessRow(zh ? '承办单位' : 'Unit', r.units, unitName, null));
+      box.appendChild(guessRow(W.topic_short, r.topic, topicName, (c) => { $('#topic').value = c; intake.dispatchEvent(new Event('input')); }, true));
+      box.appendChild(guessRow(W.units, r.units, unitName, null, true));
       const ul = $('#s-similar'); ul.innerHTML = '';
       r.similar.forEach((h) => {
         const li = document.createElement('li');
-        const a = document.createElement('a'); a.href = '/cases/' + h.id; a.target = '_blank'; a.innerHTML = h.title_html;
+        const a = asData(document.createElement('a')); a.href = '/cases/' + h.id; a.target = '_blank'; a.innerHTML = h.title_html;
         li.append(h.number ? h.number + ' ' : ''); li.appendChild(a);
-        if (h.repeat) { const t = document.createElement('span'); t.className = 'status s-overdue'; t.textContent = zh ? '重复诉求' : 'repeat'; li.append(' '); li.appendChild(t); }
-        else if (h.same_enterprise) { const t = document.createElement('span'); t.className = 'status'; t.textContent = zh ? '同一企业' : 'same enterprise'; li.append(' '); li.appendChild(t); }
+        if (h.repeat) { const t = document.createElement('span'); t.className = 'status s-overdue'; t.textContent = W.repeat; li.append(' '); li.appendChild(t); }
+        else if (h.same_enterprise) { const t = document.createElement('span'); t.className = 'status'; t.textContent = W.same_enterprise; li.append(' '); li.appendChild(t); }
         ul.appendChild(li);
       });
-      if (!r.similar.length) ul.innerHTML = `<li class="muted">${zh ? '暂无' : 'None'}</li>`;
+      if (!r.similar.length) ul.replaceChildren(noneItem());
       if (!$('#kb-q').value.trim()) showAnswers(r.knowledge);
     }
     $$('#title, #content', intake).forEach((el) => el.addEventListener('input', () => { clearTimeout(suggestTimer); suggestTimer = setTimeout(suggest, 400); }));
@@ -272,23 +292,23 @@
       const ul = $('#kb-list'); ul.innerHTML = '';
       hits.forEach((h) => {
         const li = document.createElement('li');
-        const t = document.createElement('div'); t.innerHTML = h.title_html;
-        if (h.expired) { const x = document.createElement('span'); x.className = 'status s-overdue'; x.textContent = zh ? '已过期' : 'expired'; t.append(' '); t.appendChild(x); }
-        const p = document.createElement('p'); p.className = 'snippet'; p.innerHTML = h.snippet_html;
+        const t = document.createElement('div'); t.appendChild(asData(document.createElement('span'))).innerHTML = h.title_html;
+        if (h.expired) { const x = document.createElement('span'); x.className = 'status s-overdue'; x.textContent = W.expired; t.append(' '); t.appendChild(x); }
+        const p = asData(document.createElement('p')); p.className = 'snippet'; p.innerHTML = h.snippet_html;
         li.appendChild(t); li.appendChild(p);
         if (!h.expired) {
-          const b = document.createElement('button'); b.type = 'button'; b.textContent = zh ? '引用此答复' : 'Use this answer';
+          const b = document.createElement('button'); b.type = 'button'; b.textContent = W.use_answer;
           b.addEventListener('click', async () => {
             const e = await api('GET', '/api/v1/knowledge/' + h.id).catch(() => null); if (!e) return;
             article = e.id;
             $('#answer-text').value = e.body;
-            const c = $('#kb-chosen'); c.hidden = false; c.textContent = (zh ? '已引用：' : 'Using: ') + e.title + ' v' + e.version;
+            const c = $('#kb-chosen'); c.hidden = false; c.replaceChildren(W.using, dataSpan(e.title), ' v' + e.version);
           });
           li.appendChild(b);
         }
         ul.appendChild(li);
       });
-      if (!hits.length) ul.innerHTML = `<li class="muted">${zh ? '暂无' : 'None'}</li>`;
+      if (!hits.length) ul.replaceChildren(noneItem());
     }
     let kbTimer = null;
     $('#kb-q').addEventListener('input', () => {
@@ -301,9 +321,9 @@
     });
 
     function clearSidePanel() {
-      const none = `<li class="muted">${zh ? '暂无' : 'None'}</li>`;
-      $('#s-guesses').innerHTML = `<p class="muted">${zh ? '输入标题或内容后显示' : 'Shown once a title or content is typed'}</p>`;
-      ['#s-similar', '#kb-list', '#earlier'].forEach((id) => { $(id).innerHTML = none; });
+      const wait = document.createElement('p'); wait.className = 'muted'; wait.textContent = W.suggestions_wait;
+      $('#s-guesses').replaceChildren(wait);
+      ['#s-similar', '#kb-list', '#earlier'].forEach((id) => { $(id).replaceChildren(noneItem()); });
       $('#kb-q').value = '';
     }
 
@@ -323,8 +343,8 @@
         $('#created').hidden = false;
         // The number stays large at the top, to be read out to the caller.
         $('#created-number').textContent = o.number;
-        const a = $('#created-link'); a.href = '/cases/' + o.id; a.textContent = `${o.number} ${o.title}`;
-        $('#created-deadline').textContent = o.deadline ? (zh ? '办理时限 ' : 'due ') + o.deadline.replace('T', ' ').slice(0, 16) : o.state_label;
+        const a = $('#created-link'); a.href = '/cases/' + o.id; a.replaceChildren(o.number + ' ', dataSpan(o.title));
+        $('#created-deadline').textContent = o.deadline ? W.due + o.deadline.replace('T', ' ').slice(0, 16) : stateName(o.state);
         const af = $('#answer-form');
         af.hidden = !(o.actions || []).includes('answer');
         af.dataset.id = o.id; af.dataset.version = o.version;
@@ -348,7 +368,7 @@
         af.hidden = true; $('#answer-text').value = ''; $('#answer-follow-up').checked = false;
         article = null; $('#kb-chosen').hidden = true;
         // Answered on the call: closed, unless a follow-up was asked for.
-        $('#created-deadline').textContent = (zh ? '已答复 · ' : 'answered · ') + (zh ? o.state_label : o.state.replace(/_/g, ' '));
+        $('#created-deadline').textContent = W.answered_now + stateName(o.state);
         clearSidePanel();
       } catch (err) { showError(af, err); }
     });

@@ -16,10 +16,8 @@ use zhitong_http::AppState;
 use zhitong_search::{SearchHit, SearchQuery};
 use zhitong_storage::{KnowledgeEntry, KnowledgeStatus, KnowledgeVersion};
 
-use crate::{
-    PageUser,
-    pages::{Frame, frame},
-};
+use super::{Frame, choices, frame};
+use crate::{PageUser, i18n::fill};
 
 #[derive(Deserialize, Default)]
 pub struct SearchForm {
@@ -50,8 +48,8 @@ pub struct HitRow {
 pub struct SearchPage {
     pub f: Frame,
     pub form: SearchForm,
-    pub kinds: Vec<(&'static str, &'static str)>,
-    pub states: Vec<(&'static str, &'static str)>,
+    pub kinds: Vec<(&'static str, String)>,
+    pub states: Vec<(&'static str, String)>,
     pub rows: Vec<HitRow>,
     pub total: usize,
     pub error: String,
@@ -64,8 +62,8 @@ fn day_ms(s: &str, end: bool) -> Option<i64> {
 
 pub async fn search_page(State(s): State<AppState>, p: PageUser, Query(form): Query<SearchForm>) -> Response {
     let mut page = SearchPage {
-        kinds: Kind::ALL.iter().map(|k| (k.code(), k.label())).collect(),
-        states: CaseState::ALL.iter().map(|k| (k.code(), k.label())).collect(),
+        kinds: choices(Kind::ALL, p.lang, |k| (k.code(), k.label())),
+        states: choices(CaseState::ALL, p.lang, |k| (k.code(), k.label())),
         rows: Vec::new(),
         total: 0,
         error: String::new(),
@@ -104,13 +102,13 @@ pub async fn search_page(State(s): State<AppState>, p: PageUser, Query(form): Qu
                             .kind
                             .as_deref()
                             .and_then(Kind::from_code)
-                            .map(|k| k.label().to_string())
+                            .map(|k| p.lang.label(k.label(), k.code()))
                             .unwrap_or_default(),
                         state: hit
                             .state
                             .as_deref()
                             .and_then(CaseState::from_code)
-                            .map(|k| k.label().to_string())
+                            .map(|k| p.lang.label(k.label(), k.code()))
                             .unwrap_or_default(),
                         received: hit
                             .received_at
@@ -152,6 +150,19 @@ pub struct KnowledgePage {
 }
 
 impl KnowledgePage {
+    /// An entry's status in the page's words.
+    pub fn status_label(&self, status: &KnowledgeStatus) -> String {
+        self.f.t.lang.label(status.label(), status.code())
+    }
+
+    /// When an entry is in force, in the page's words ("2026-01-01 起，2026-12-31 止").
+    pub fn validity(&self, e: &KnowledgeEntry) -> String {
+        let t = self.f.t;
+        let from = e.effective_from.as_ref().map(|d| fill(t.valid_from, &[("date", d)]));
+        let until = e.expires_on.as_ref().map(|d| fill(t.valid_until, &[("date", d)]));
+        from.unwrap_or_default() + &until.unwrap_or_default()
+    }
+
     pub fn links_text(&self) -> String {
         self.open
             .as_ref()

@@ -12,10 +12,8 @@ use zhitong_domain::{org::Role, time::local};
 use zhitong_http::AppState;
 use zhitong_reports::Period;
 
-use crate::{
-    PageUser,
-    pages::{Frame, frame},
-};
+use super::{Frame, error_page, error_page_in_words, frame};
+use crate::PageUser;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "report.html")]
@@ -51,15 +49,15 @@ pub async fn live(
     Query(q): Query<ReportQuery>,
 ) -> Response {
     let Some(kind) = Period::from_code(&period) else {
-        return crate::error_page(&s, &p, zhitong_http::ApiError::NotFound).await;
+        return error_page(&s, &p, zhitong_http::ApiError::NotFound).await;
     };
     let date = match q.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         None => local(jiff::Timestamp::now()).date().yesterday().expect("date in range"),
         Some(d) => match zhitong_domain::time::parse_date(d) {
             Some(d) => d,
             None => {
-                let e = zhitong_domain::FieldError::new("date", "日期应为 1990-01-01 至 2199-12-31 之间的 YYYY-MM-DD");
-                return crate::error_page(&s, &p, e.into()).await;
+                let e = zhitong_domain::FieldError::new("date", p.lang.t().date_out_of_range);
+                return error_page_in_words(&s, &p, e.into()).await;
             }
         },
     };
@@ -67,13 +65,13 @@ pub async fn live(
         // Parsed here: the code goes into the download links and the archive form.
         Some(j) => match zhitong_domain::org::DivisionCode::parse("jurisdiction", j) {
             Ok(j) => j.to_string(),
-            Err(e) => return crate::error_page(&s, &p, e.into()).await,
+            Err(e) => return error_page(&s, &p, e.into()).await,
         },
         None => p.user.jurisdiction.clone(),
     };
     let report = match zhitong_reports::build(&s.store, &p.user.actor(), kind, date, &j).await {
         Ok(r) => r,
-        Err(e) => return crate::error_page(&s, &p, e.into()).await,
+        Err(e) => return error_page(&s, &p, e.into()).await,
     };
     let org = s.store.org();
     let names = zhitong_reports::documents::Names { org: &org };
@@ -101,13 +99,13 @@ pub async fn live(
 pub async fn archived(State(s): State<AppState>, p: PageUser, Path(id): Path<i64>) -> Response {
     let mut a = match s.store.archived_report(&p.user.actor(), id).await {
         Ok(a) => a,
-        Err(e) => return crate::error_page(&s, &p, e.into()).await,
+        Err(e) => return error_page(&s, &p, e.into()).await,
     };
     let report = match zhitong_reports::archived_for(&mut a, &p.user.actor(), &s.store.org()) {
         Ok(r) => r,
         Err(e) => {
             let e = zhitong_http::ApiError::Internal(format!("archived report {id} unreadable: {e}"));
-            return crate::error_page(&s, &p, e).await;
+            return error_page(&s, &p, e).await;
         }
     };
     let org = s.store.org();
@@ -148,12 +146,8 @@ pub struct DashboardPage {
 /// Today and this week, for the user's jurisdiction and each one below it.
 pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
     if !matches!(p.user.role, Role::Leader | Role::Supervisor | Role::Discipline) {
-        return crate::error_page(
-            &s,
-            &p,
-            zhitong_http::ApiError::Forbidden("实时看板供领导、工作专班和纪检监察机关使用".into()),
-        )
-        .await;
+        let e = zhitong_http::ApiError::Forbidden(p.lang.t().dashboard_forbidden.into());
+        return error_page_in_words(&s, &p, e).await;
     }
     let today = local(jiff::Timestamp::now()).date();
     let actor = p.user.actor();
@@ -166,11 +160,12 @@ pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
     };
     let (day, week) = match built.await {
         Ok(x) => x,
-        Err(e) => return crate::error_page(&s, &p, e.into()).await,
+        Err(e) => return error_page(&s, &p, e.into()).await,
     };
     let org = s.store.org();
     let names = zhitong_reports::documents::Names { org: &org };
     let jur = |c: &str| names.jurisdiction(c);
+    let t = p.lang.t();
     let pct = |x: Option<f64>| x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into());
     // A live view shows no complaint or report outside the discipline role, not even as a number
     // (docs/permissions.md, "Figures"): the report's totals less what it withholds.
@@ -192,15 +187,15 @@ pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
     DashboardPage {
         jurisdiction: org.jurisdiction(&j).map(|x| x.name.clone()).unwrap_or_default(),
         figures: vec![
-            ("今日受理", seen(day.figures.received, day.withheld.received), ""),
-            ("今日办结", seen(day.figures.closed, day.withheld.closed), ""),
-            ("本周受理", seen(week.figures.received, week.withheld.received), ""),
-            ("本周按时办结率", pct(week.figures.on_time_rate), ""),
-            ("本周满意率", pct(week.figures.satisfaction_rate), ""),
-            ("当前超期未办结", seen(day.figures.overdue_open, day.withheld.overdue_open), "bad"),
+            (t.received_today, seen(day.figures.received, day.withheld.received), ""),
+            (t.closed_today, seen(day.figures.closed, day.withheld.closed), ""),
+            (t.received_this_week, seen(week.figures.received, week.withheld.received), ""),
+            (t.on_time_this_week, pct(week.figures.on_time_rate), ""),
+            (t.satisfied_this_week, pct(week.figures.satisfaction_rate), ""),
+            (t.overdue_now, seen(day.figures.overdue_open, day.withheld.overdue_open), "bad"),
         ],
         rows,
-        chart: zhitong_reports::html::bars("本周受理量（分辖区）", &bars),
+        chart: zhitong_reports::html::bars(t.week_volume_chart, &bars),
         leaves_out: p.user.role != Role::Discipline,
         f: frame(&s, &p, "/dashboard").await,
     }
@@ -223,7 +218,7 @@ pub async fn index(State(s): State<AppState>, p: PageUser) -> Response {
     let actor = p.user.actor();
     let archive = match s.store.archived_reports(&actor, &p.user.jurisdiction, 60).await {
         Ok(a) => a,
-        Err(e) => return crate::error_page(&s, &p, e.into()).await,
+        Err(e) => return error_page(&s, &p, e.into()).await,
     };
     let today = local(jiff::Timestamp::now()).date();
     ReportsPage {

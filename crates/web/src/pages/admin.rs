@@ -1,0 +1,142 @@
+//! Administration: the organisation, the calendar and deadlines, users, suggestions taken.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::{Query, State},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use zhitong_domain::{
+    calendar::Clock,
+    org::{JurisdictionLevel, Official, Role, UnitType},
+    time::local,
+    work_order::Kind,
+};
+use zhitong_http::AppState;
+
+use super::{Frame, choices, frame};
+use crate::{PageUser, i18n::fill};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin.html")]
+pub struct AdminPage {
+    pub f: Frame,
+    pub jurisdictions: Vec<(String, String, String)>,
+    pub calendar: zhitong_storage::CalendarView,
+    pub policies: Vec<zhitong_storage::PolicyEntry>,
+    pub units: usize,
+    pub lines: usize,
+    pub users: usize,
+    pub topics: Vec<(String, String, String)>,
+    pub failed: Vec<zhitong_storage::Notification>,
+    pub accounts: Vec<zhitong_storage::UserAccount>,
+    pub unit_options: Vec<(String, String)>,
+    /// Suggestions taken per field (last 30 days) and the routing models loaded.
+    pub outcomes: Vec<(String, i64, i64, String)>,
+    /// Units and lines of the selected jurisdiction: (code, name, type or number, active/official).
+    pub unit_rows: Vec<zhitong_storage::Unit>,
+    pub line_rows: Vec<zhitong_storage::Line>,
+    pub models: Vec<(String, String)>,
+    /// How many documents this server's index holds, in words.
+    pub indexed: String,
+    /// The options of the forms' selects: (code, label).
+    pub kinds: Vec<(&'static str, String)>,
+    pub clocks: Vec<(&'static str, String)>,
+    pub levels: Vec<(&'static str, String)>,
+    pub unit_types: Vec<(&'static str, String)>,
+    pub officials: Vec<(&'static str, String)>,
+    pub roles: Vec<(&'static str, String)>,
+}
+
+impl AdminPage {
+    /// A deadline policy in the page's words (none: the kind has no deadline).
+    pub fn policy(&self, p: &zhitong_storage::PolicyEntry) -> String {
+        match (&p.clock, p.minutes) {
+            (Some(clock), Some(minutes)) => self.f.t.lang.policy_of(clock, minutes),
+            _ => "—".into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AdminQuery {
+    pub jurisdiction: Option<String>,
+    pub year: Option<i16>,
+}
+
+pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<AdminQuery>) -> Response {
+    if p.user.role != Role::Admin {
+        return Redirect::to("/").into_response();
+    }
+    let org = s.store.org();
+    let j = q.jurisdiction.unwrap_or_else(|| p.user.jurisdiction.clone());
+    let year = q.year.unwrap_or_else(|| local(jiff::Timestamp::now()).year());
+    let (Ok(calendar), Ok(policies)) = (s.store.calendar_view(&j, year), s.store.policies_view(&j)) else {
+        return Redirect::to("/admin").into_response();
+    };
+    // The same figures as `GET /api/v1/admin/suggestions`.
+    let stats = zhitong_http::suggestion_stats(&s).await.unwrap_or_default();
+    let (lang, t) = (p.lang, p.lang.t());
+    AdminPage {
+        jurisdictions: org.jurisdictions.iter().map(|x| (x.code.clone(), x.name.clone(), x.level.clone())).collect(),
+        calendar,
+        policies,
+        units: org.units.len(),
+        lines: org.lines.len(),
+        users: s.store.users().await.map(|u| u.len()).unwrap_or(0),
+        topics: org
+            .topics
+            .iter()
+            .map(|t| (t.code.clone(), t.name.clone(), t.default_function.clone().unwrap_or_default()))
+            .collect(),
+        failed: s.store.notifications_for_admin(&p.user.actor(), Some("failed"), 20).await.unwrap_or_default(),
+        accounts: s.store.accounts(&p.user.actor(), &j).await.unwrap_or_default().into_iter().take(400).collect(),
+        unit_options: org
+            .units
+            .values()
+            .filter(|u| u.jurisdiction == j)
+            .map(|u| (u.code.clone(), u.name.clone()))
+            .collect(),
+        outcomes: stats
+            .outcomes
+            .iter()
+            .map(|o| {
+                let label = match o.field.as_str() {
+                    "kind" => t.field_kind,
+                    "topic" => t.field_topic,
+                    _ => t.lead_unit,
+                };
+                let rate = o.acceptance_rate.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "—".into());
+                (label.to_string(), o.decided, o.accepted, rate)
+            })
+            .collect(),
+        models: stats
+            .models
+            .iter()
+            .map(|m| {
+                (m.name.clone(), m.trained_on.map(|n| fill(t.n_cases, &[("n", &n)])).unwrap_or(t.untrained.into()))
+            })
+            .collect(),
+        indexed: fill(t.indexed_docs, &[("n", &stats.indexed)]),
+        // Out-of-scope calls go to 12345 and have no deadline to set.
+        kinds: choices(Kind::ALL, lang, |x| (x.code(), x.label()))
+            .into_iter()
+            .filter(|k| k.0 != Kind::OutOfScope.code())
+            .collect(),
+        clocks: choices(Clock::ALL, lang, |x| (x.code(), x.label())),
+        // The level an admin adds most often first.
+        levels: choices(
+            &[JurisdictionLevel::County, JurisdictionLevel::DevelopmentZone, JurisdictionLevel::City],
+            lang,
+            |x| (x.code(), x.label()),
+        ),
+        unit_types: choices(UnitType::ALL, lang, |x| (x.code(), x.label())),
+        officials: choices(Official::ALL, lang, |x| (x.code(), x.label())),
+        roles: choices(Role::ALL, lang, |x| (x.code(), x.label())),
+        unit_rows: org.units.values().filter(|u| u.jurisdiction == j).cloned().collect(),
+        line_rows: org.lines.iter().filter(|l| l.jurisdiction == j).cloned().collect(),
+        f: frame(&s, &p, "/admin").await,
+    }
+    .into_response()
+}

@@ -1,0 +1,312 @@
+//! The case page: the facts, the actions this viewer may take, and the history.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::{Path, State},
+    response::{IntoResponse, Response},
+};
+use zhitong_domain::{
+    org::Role,
+    time::{local, parse_instant},
+    work_order::{Action, State as CaseState},
+};
+use zhitong_http::AppState;
+use zhitong_storage::{EventView, WorkOrderView};
+
+use super::{
+    Frame, Part, choices, data, frame,
+    queue::{Row, row},
+    word, ymdhm,
+};
+use crate::{
+    PageUser,
+    i18n::{Lang, fill},
+};
+
+/// A call registered more than an hour after it came in (telephony lag is minutes): say when it was entered.
+fn late_entry(received_at: &str, created_at: &str, lang: Lang) -> Option<String> {
+    let (received, created) = (parse_instant(received_at)?, parse_instant(created_at)?);
+    let hours = (created - received).as_secs() / 3600;
+    (hours >= 1).then(|| fill(lang.t().late_entry, &[("at", &ymdhm(created_at)), ("hours", &hours)]))
+}
+
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// `text|textarea|datetime|rating|checkbox|lead|assist|down|style|urgency`
+    pub input: &'static str,
+    pub required: bool,
+    /// What the field starts with (a requested extension date in local time, for one).
+    pub value: String,
+}
+
+pub struct ActionForm {
+    pub code: &'static str,
+    pub label: String,
+    pub fields: Vec<FieldSpec>,
+    /// Where to go afterwards when the case leaves the actor's sight (a handler's return).
+    pub then: Option<&'static str>,
+}
+
+/// The form of one action on the case page, for this viewer of this case.
+fn form_for(action: Action, lang: Lang, o: &WorkOrderView, role: Role, my_part: Option<&str>) -> ActionForm {
+    let f = |name, label, input, required| FieldSpec { name, label, input, required, value: String::new() };
+    let t = lang.t();
+    let fields = match action {
+        Action::Answer => {
+            vec![f("text", t.answer_text, "textarea", true), f("follow_up", t.keep_for_follow_up, "checkbox", false)]
+        }
+        // A discipline commission passes its cases down to a county's commission only.
+        Action::Dispatch if role == Role::Discipline => vec![f("jurisdiction", t.pass_down_to, "down", true)],
+        Action::Dispatch => vec![
+            f("lead", t.lead_unit, "lead", false),
+            f("assist", t.assisting_units, "assist", false),
+            f("style", t.style, "style", false),
+            f("jurisdiction", t.or_down, "down", false),
+            f("note", t.dispatch_note, "text", false),
+        ],
+        Action::Return => vec![f("reason", t.return_reason, "textarea", true)],
+        Action::RequestExtension => {
+            vec![f("until", t.extend_until, "datetime", true), f("reason", t.extension_reason, "textarea", true)]
+        }
+        Action::ApproveExtension => {
+            // The date asked for, in local time, ready to keep or change.
+            let asked = o.extension_request.as_ref().map(|x| datetime_local(&x.until)).unwrap_or_default();
+            vec![
+                FieldSpec { value: asked, ..f("until", t.approve_until, "datetime", false) },
+                f("note", t.approval_note, "text", false),
+            ]
+        }
+        Action::RejectExtension => vec![f("reason", t.rejection_reason, "text", false)],
+        Action::Reply if my_part == Some("assist") => vec![f("text", t.assist_opinion, "textarea", true)],
+        Action::Reply => vec![f("text", t.reply_text, "textarea", true)],
+        Action::DisciplineFeedback => {
+            vec![f("text", t.feedback, "textarea", true), f("close", t.close_with_feedback, "checkbox", false)]
+        }
+        Action::RejectReply => vec![f("reason", t.reject_reply_reason, "textarea", true)],
+        Action::FollowUp => vec![
+            f("rating", t.satisfaction, "rating", true),
+            f("resolved", t.resolved, "checkbox", false),
+            f("note", t.follow_up_note, "text", false),
+        ],
+        Action::Instruct => vec![f("text", t.instruction_text, "textarea", true)],
+        Action::Pause => vec![f("reason", t.pause_reason, "text", true)],
+        Action::Redo => vec![f("reason", t.redo_reason, "text", false)],
+        // Closing a case rated unsatisfied ends the loop without a redo: say why.
+        Action::Close if o.unsatisfied => vec![f("reason", t.close_unsatisfied_reason, "textarea", true)],
+        Action::RejectReturn => vec![f("reason", t.rejection_reason, "textarea", true)],
+        Action::MarkTypical | Action::UnmarkTypical => vec![f("reason", t.reason, "text", true)],
+        Action::SetUrgency => vec![f("urgency", t.urgency, "urgency", true), f("reason", t.reason, "text", false)],
+        Action::Close | Action::TransferDiscipline | Action::Transfer12345 | Action::Urge | Action::Supervise => {
+            vec![f("note", t.note, "text", false)]
+        }
+        _ => vec![],
+    };
+    let label = match (action, my_part) {
+        // An assisting unit's reply is its opinion to the lead unit.
+        (Action::Reply, Some("assist")) => t.assist_opinion.to_string(),
+        _ => lang.label(action.label(), action.code()),
+    };
+    let then = (action == Action::Return).then_some("/queue/unit");
+    ActionForm { code: action.code(), label, fields, then }
+}
+
+/// An RFC 3339 instant as a `datetime-local` value in Shanghai time (`2026-12-01T17:30`).
+fn datetime_local(ts: &str) -> String {
+    parse_instant(ts).map(|t| local(t).strftime("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
+}
+
+pub struct Step {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub change: String,
+    /// What was written, the rating, style or urgency chosen, the jurisdiction or units named.
+    pub detail: Vec<Part>,
+}
+
+fn step(e: &EventView, lang: Lang, org: &zhitong_storage::Org) -> Step {
+    let state = |s: &str| CaseState::from_code(s).map(|x| lang.label(x.label(), x.code())).unwrap_or_default();
+    let change = match &e.from_state {
+        Some(f) if f != &e.to_state => format!("{} → {}", state(f), state(&e.to_state)),
+        None => state(&e.to_state),
+        _ => String::new(),
+    };
+    let c = &e.details["event"]["command"];
+    let t = lang.t();
+    let mut parts = vec![];
+    for key in ["text", "reason", "note", "until"] {
+        if let Some(v) = c[key].as_str().filter(|v| !v.is_empty()) {
+            parts.push(data(v));
+        }
+    }
+    if let Some(r) = c["rating"].as_str().and_then(zhitong_domain::work_order::Rating::from_code) {
+        parts.push(word(lang.label(r.label(), r.code())));
+    }
+    if let Some(x) = c["style"].as_str().and_then(zhitong_domain::work_order::Style::from_code) {
+        parts.push(word(lang.label(x.label(), x.code())));
+    }
+    if let Some(x) = c["urgency"].as_str().and_then(zhitong_domain::work_order::Urgency::from_code) {
+        parts.push(word(lang.label(x.label(), x.code())));
+    }
+    if let Some(j) = c["jurisdiction"].as_str() {
+        parts.push(data(org.jurisdiction(j).map(|x| x.name.clone()).unwrap_or_else(|| j.to_string())));
+    }
+    if let Some(units) = c["units"].as_array().filter(|u| !u.is_empty()) {
+        let name = |code: &str| org.units.get(code).map(|u| u.name.clone()).unwrap_or_else(|| code.to_string());
+        parts.push(data(units.iter().filter_map(|u| u.as_str()).map(name).collect::<Vec<_>>().join(t.list_sep)));
+    }
+    let action = Action::from_code(&e.action).map(|a| lang.label(a.label(), a.code())).unwrap_or(t.viewed.into());
+    let detail = parts.into_iter().map(|x| vec![x]).collect::<Vec<_>>().join(&word(t.semicolon));
+    Step { at: ymdhm(&e.at), actor: e.actor.clone(), action, change, detail }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "case.html")]
+pub struct CasePage {
+    pub f: Frame,
+    pub o: WorkOrderView,
+    pub r: Row,
+    pub received: String,
+    /// Registered well after the call (补录): when, so that a backdated call is never silent.
+    pub late_entry: Option<String>,
+    pub steps: Vec<Step>,
+    pub forms: Vec<ActionForm>,
+    /// Department units the case may be dispatched to, grouped by jurisdiction: (jurisdiction name, units).
+    pub unit_groups: Vec<(String, Vec<(String, String)>)>,
+    /// The unit the topic usually goes to, preselected as lead.
+    pub suggested_unit: Option<String>,
+    pub below: Vec<(String, String)>,
+    pub show_caller: bool,
+    pub policy: String,
+    pub channel: String,
+    /// Who holds the case: the jurisdiction's team, and the units on it.
+    pub holder: Vec<Part>,
+    /// The line called: its name and number.
+    pub line: Option<(String, String)>,
+    pub topic: Option<String>,
+    pub urgency: String,
+    pub style: Option<String>,
+    pub extension_until: String,
+    /// Leaders' instructions some receiver has not read yet: shown highlighted, with how many have not.
+    pub instructions: Vec<(String, String)>,
+    pub unread_instructions: i64,
+    pub styles: Vec<(&'static str, String)>,
+    pub urgencies: Vec<(&'static str, String)>,
+    pub ratings: Vec<(&'static str, String)>,
+}
+
+pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i64>) -> Response {
+    let actor = p.user.actor();
+    let now = jiff::Timestamp::now();
+    let o = match s.store.work_order(id, &actor, now).await {
+        Ok(o) => o,
+        Err(e) => return super::error_page(&s, &p, e.into()).await,
+    };
+    let history = s.store.history(id, &actor).await.unwrap_or_default();
+    let org = s.store.org();
+    let handling = zhitong_domain::org::DivisionCode::parse("j", &o.handling_jurisdiction).ok();
+    let within = |code: &str| {
+        handling.as_ref().is_some_and(|h| {
+            zhitong_domain::org::DivisionCode::parse("j", code).is_ok_and(|c| org.tree.is_within(&c, h))
+        })
+    };
+    let mut unit_groups: Vec<(String, Vec<(String, String)>)> = vec![];
+    for j in org.jurisdictions.iter().filter(|j| within(&j.code)) {
+        let units: Vec<(String, String)> = org
+            .units
+            .values()
+            .filter(|u| u.unit_type == "department" && u.active && u.jurisdiction == j.code)
+            .map(|u| (u.code.clone(), u.name.clone()))
+            .collect();
+        if !units.is_empty() {
+            unit_groups.push((j.name.clone(), units));
+        }
+    }
+    let function = o.topic.as_deref().and_then(|t| org.topic(t)).and_then(|t| t.default_function.clone());
+    let suggested_unit = function.and_then(|f| {
+        org.units
+            .values()
+            .find(|u| {
+                u.unit_type == "department"
+                    && u.active
+                    && u.jurisdiction == o.handling_jurisdiction
+                    && u.function.as_deref() == Some(f.as_str())
+            })
+            .map(|u| u.code.clone())
+    });
+    let below = org
+        .jurisdictions
+        .iter()
+        .filter(|j| j.parent.as_deref() == Some(o.handling_jurisdiction.as_str()))
+        .map(|j| (j.code.clone(), j.name.clone()))
+        .collect();
+    let my_part = p.user.unit.as_deref().and_then(|u| o.units.iter().find(|x| x.unit == u)).map(|x| x.role.clone());
+    let mut forms: Vec<ActionForm> = o
+        .actions
+        .iter()
+        .filter_map(|a| Action::from_code(a))
+        .map(|a| form_for(a, p.lang, &o, p.user.role, my_part.as_deref()))
+        .collect();
+    // The form a handler needs next opens first: after 签收, the reply.
+    if let Some(i) = forms.iter().position(|f| f.code == "reply") {
+        let reply = forms.remove(i);
+        forms.insert(0, reply);
+    }
+    // Handlers see what they need to answer, not who called about a confidential matter.
+    let show_caller = !(o.confidential && p.user.role == Role::Handler);
+    let t = p.lang.t();
+    let team = org.jurisdiction(&o.handling_jurisdiction).map(|j| j.name.clone()).unwrap_or_default();
+    let team = [data(team), word(t.team)];
+    let holder = if o.units.is_empty() {
+        team.to_vec()
+    } else {
+        let units: Vec<String> = o.units.iter().map(|u| u.name.clone()).collect();
+        [vec![data(units.join(t.list_sep)), word(t.open_paren)], team.to_vec(), vec![word(t.close_paren)]].concat()
+    };
+    let instructions: Vec<(String, String)> = history
+        .iter()
+        .filter(|e| e.action == "instruct")
+        .filter_map(|e| e.details["event"]["command"]["text"].as_str().map(|x| (ymdhm(&e.at), x.to_string())))
+        .collect();
+    let unread_instructions =
+        if instructions.is_empty() { 0 } else { s.store.unread_instructions(id).await.unwrap_or(0) };
+    let urgency = zhitong_domain::work_order::Urgency::from_code(&o.urgency)
+        .map(|u| p.lang.label(u.label(), u.code()))
+        .unwrap_or_default();
+    let style = o
+        .style
+        .as_deref()
+        .and_then(zhitong_domain::work_order::Style::from_code)
+        .map(|x| p.lang.label(x.label(), x.code()));
+    let page = CasePage {
+        r: row(&o, p.lang),
+        received: ymdhm(&o.received_at),
+        late_entry: late_entry(&o.received_at, &o.created_at, p.lang),
+        steps: history.iter().map(|e| step(e, p.lang, &org)).collect(),
+        channel: zhitong_domain::work_order::Channel::from_code(&o.channel)
+            .map(|c| p.lang.label(c.label(), c.code()))
+            .unwrap_or_default(),
+        forms,
+        unit_groups,
+        suggested_unit,
+        below,
+        show_caller,
+        policy: o.policy.as_ref().map(|x| p.lang.policy_of(&x.clock, x.minutes)).unwrap_or_else(|| "—".into()),
+        holder,
+        line: o.line.as_deref().and_then(|l| org.line(l)).map(|l| (l.name.clone(), l.number.clone())),
+        topic: o.topic.as_deref().and_then(|x| org.topic(x)).map(|x| x.name.clone()),
+        urgency,
+        style,
+        extension_until: o.extension_request.as_ref().map(|x| ymdhm(&x.until)).unwrap_or_default(),
+        instructions: if unread_instructions > 0 { instructions } else { vec![] },
+        unread_instructions,
+        styles: choices(zhitong_domain::work_order::Style::ALL, p.lang, |x| (x.code(), x.label())),
+        urgencies: choices(zhitong_domain::work_order::Urgency::ALL, p.lang, |x| (x.code(), x.label())),
+        ratings: choices(zhitong_domain::work_order::Rating::ALL, p.lang, |x| (x.code(), x.label())),
+        f: frame(&s, &p, "/cases").await,
+        o,
+    };
+    page.into_response()
+}

@@ -1,0 +1,99 @@
+//! The leader's view: today's figures, each linked to its list, the reports and the overdue cases.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::State,
+    response::{IntoResponse, Response},
+};
+use zhitong_domain::{time::local, work_order::Kind};
+use zhitong_http::AppState;
+use zhitong_storage::ListFilter;
+
+use super::{
+    Frame, frame,
+    queue::{Row, row},
+};
+use crate::PageUser;
+
+pub struct Figure {
+    pub label: &'static str,
+    pub value: i64,
+    pub href: String,
+    pub tone: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "leader.html")]
+pub struct LeaderPage {
+    pub f: Frame,
+    pub jurisdiction: String,
+    pub figures: Vec<Figure>,
+    pub by_kind: Vec<(String, i64)>,
+    pub max_kind: i64,
+    pub overdue: Vec<Row>,
+    pub archive: Vec<zhitong_storage::ArchivedReport>,
+    pub yesterday: String,
+}
+
+pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
+    let actor = p.user.actor();
+    let now = jiff::Timestamp::now();
+    let today = local(now).date().to_string();
+    let t = p.lang.t();
+    let count = |f: ListFilter| {
+        let (s, actor) = (s.clone(), actor.clone());
+        async move {
+            s.store
+                .list_work_orders(&actor, &ListFilter { per_page: Some(1), ..f }, now)
+                .await
+                .map(|p| p.total)
+                .unwrap_or(0)
+        }
+    };
+    let received = count(ListFilter { from: Some(today.clone()), ..ListFilter::default() }).await;
+    let open = count(ListFilter { open: Some(true), ..ListFilter::default() }).await;
+    let overdue_n = count(ListFilter { deadline_status: Some("overdue".into()), ..ListFilter::default() }).await;
+    let warning = count(ListFilter { deadline_status: Some("warning".into()), ..ListFilter::default() }).await;
+    // The same filters as the lists each figure links to, so a figure and its list always agree.
+    let unsatisfied = count(ListFilter { unsatisfied: Some(true), ..ListFilter::default() }).await;
+    let mut by_kind = vec![];
+    for k in Kind::ALL {
+        let n =
+            count(ListFilter { from: Some(today.clone()), kind: Some(k.code().into()), ..ListFilter::default() }).await;
+        by_kind.push((p.lang.label(k.label(), k.code()), n));
+    }
+    let overdue = s
+        .store
+        .list_work_orders(
+            &actor,
+            &ListFilter { deadline_status: Some("overdue".into()), per_page: Some(20), ..ListFilter::default() },
+            now,
+        )
+        .await
+        .map(|p| p.items)
+        .unwrap_or_default();
+    let org = s.store.org();
+    LeaderPage {
+        jurisdiction: org.jurisdiction(&p.user.jurisdiction).map(|j| j.name.clone()).unwrap_or_default(),
+        figures: vec![
+            Figure { label: t.today, value: received, href: format!("/queue/all?from={today}"), tone: "" },
+            Figure { label: t.all_cases, value: open, href: "/queue/all?open=true".into(), tone: "" },
+            Figure { label: t.warning, value: warning, href: "/queue/supervision?tab=warning".into(), tone: "warn" },
+            Figure { label: t.overdue, value: overdue_n, href: "/queue/supervision?tab=overdue".into(), tone: "bad" },
+            Figure {
+                label: t.unsatisfied,
+                value: unsatisfied,
+                href: "/queue/supervision?tab=unsatisfied".into(),
+                tone: "bad",
+            },
+        ],
+        max_kind: by_kind.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1),
+        by_kind,
+        overdue: overdue.iter().map(|o| row(o, p.lang)).collect(),
+        archive: s.store.archived_reports(&actor, &p.user.jurisdiction, 10).await.unwrap_or_default(),
+        yesterday: local(now).date().yesterday().map(|d| d.to_string()).unwrap_or_default(),
+        f: frame(&s, &p, "/leader").await,
+    }
+    .into_response()
+}

@@ -1,0 +1,34 @@
+//! A user's messages.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::State,
+    response::{IntoResponse, Response},
+};
+use zhitong_http::AppState;
+
+use super::{Frame, frame, ymdhm};
+use crate::PageUser;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "messages.html")]
+pub struct MessagesPage {
+    pub f: Frame,
+    pub items: Vec<(zhitong_storage::Notification, String)>,
+}
+
+pub async fn messages(State(s): State<AppState>, p: PageUser) -> Response {
+    let items = s.store.inbox(p.user.id, false, 200).await.unwrap_or_default();
+    MessagesPage {
+        items: items
+            .into_iter()
+            .map(|n| {
+                let at = ymdhm(&n.created_at);
+                (n, at)
+            })
+            .collect(),
+        f: frame(&s, &p, "/messages").await,
+    }
+    .into_response()
+}

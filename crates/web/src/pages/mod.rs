@@ -1,0 +1,192 @@
+//! The staff's screens: the frame around every page (navigation, the user, messages, errors) here, and one
+//! module per screen.
+
+mod account;
+mod admin;
+mod audit;
+mod case;
+mod console;
+mod knowledge;
+mod leader;
+mod messages;
+mod queue;
+mod reports;
+mod sign_in;
+
+pub use account::password_page;
+pub use admin::admin;
+pub use audit::audit_page;
+pub use case::case_page;
+pub use console::console;
+pub use knowledge::{knowledge_page, search_page};
+pub use leader::leader;
+pub use messages::messages;
+pub use queue::queue;
+pub use reports::{archived, dashboard, index as reports_index, live as live_report};
+pub use sign_in::{home, login_page, login_submit, logout, switch_lang};
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::response::{IntoResponse, Response};
+use zhitong_domain::{
+    org::Role,
+    time::{local, parse_instant},
+};
+use zhitong_http::AppState;
+
+use crate::{
+    PageUser,
+    i18n::{Lang, Words},
+};
+
+pub struct Nav {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+pub struct Frame {
+    pub t: &'static Words,
+    pub lang: &'static str,
+    pub user: String,
+    pub role: String,
+    pub nav: Vec<Nav>,
+    pub unread: i64,
+}
+
+pub(crate) async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
+    let t = p.lang.t();
+    let items: Vec<(&'static str, &'static str)> = match p.user.role {
+        Role::Agent => vec![
+            ("/agent", t.console),
+            ("/queue/follow-up", t.follow_up_queue),
+            ("/queue/all", t.all_cases),
+            ("/search", t.full_search),
+            ("/knowledge", t.knowledge),
+        ],
+        Role::Supervisor => vec![
+            ("/queue/dispatch", t.dispatch_queue),
+            ("/queue/supervision", t.supervision),
+            ("/queue/review", t.review),
+            ("/dashboard", t.dashboard),
+            ("/reports", t.reports),
+            ("/agent", t.console),
+            ("/queue/all", t.all_cases),
+            ("/search", t.full_search),
+            ("/knowledge", t.knowledge),
+        ],
+        Role::Handler => vec![("/queue/unit", t.unit_inbox), ("/search", t.full_search), ("/knowledge", t.knowledge)],
+        Role::Discipline => vec![
+            ("/queue/discipline", t.discipline_inbox),
+            ("/queue/supervision", t.supervision),
+            ("/queue/all", t.all_cases),
+            ("/search", t.full_search),
+        ],
+        Role::Leader => vec![
+            ("/leader", t.leader),
+            ("/queue/supervision", t.supervision),
+            ("/queue/all", t.all_cases),
+            ("/search", t.full_search),
+        ],
+        Role::Admin => vec![("/admin/audit", t.audit_log), ("/admin", t.admin), ("/knowledge", t.knowledge)],
+    };
+    let unread = s.store.unread_count(p.user.id).await.unwrap_or(0);
+    Frame {
+        t,
+        lang: p.lang.code(),
+        user: p.user.display_name.clone(),
+        role: p.lang.label(p.user.role.label(), p.user.role.code()),
+        nav: items.into_iter().map(|(href, label)| Nav { href, label, active: here.starts_with(href) }).collect(),
+        unread,
+    }
+}
+
+fn hm(ts: &str) -> String {
+    parse_instant(ts).map(|t| local(t).strftime("%m-%d %H:%M").to_string()).unwrap_or_default()
+}
+
+/// A piece of text mixing the interface's words with what someone wrote or names from the database (the
+/// `data`), which the page declares Chinese (`lang="zh-CN"`, the `parts` macro of `templates/parts.html`).
+#[derive(Clone)]
+pub struct Part {
+    pub text: String,
+    pub data: bool,
+}
+
+/// Words of the interface, as a `Part`.
+fn word(text: impl Into<String>) -> Part {
+    Part { text: text.into(), data: false }
+}
+
+/// What someone wrote or a name from the database, as a `Part`.
+fn data(text: impl Into<String>) -> Part {
+    Part { text: text.into(), data: true }
+}
+
+/// The options of a select: each value's code and its label in the page's language.
+fn choices<T: Copy>(
+    all: &[T],
+    lang: Lang,
+    named: fn(T) -> (&'static str, &'static str),
+) -> Vec<(&'static str, String)> {
+    all.iter().map(|x| named(*x)).map(|(code, zh)| (code, lang.label(zh, code))).collect()
+}
+
+pub(crate) fn ymdhm(ts: &str) -> String {
+    parse_instant(ts).map(zhitong_domain::time::minutes).unwrap_or_default()
+}
+
+/// JSON to place inside `<script type="application/json">`: `<`, `>` and `&`
+/// as `\u003c`…, so that no name an admin typed (`</script><script>…`) can end
+/// the element; U+2028/2029 likewise, for old script parsers.
+pub fn script_json(v: &serde_json::Value) -> String {
+    let mut out = String::new();
+    for c in v.to_string().chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub f: Frame,
+    pub heading: String,
+    pub message: String,
+    /// The message's language: the API's messages are Chinese; the pages' own are in the page's language.
+    pub message_lang: &'static str,
+}
+
+/// An error on a page, shown inside the normal layout with its navigation. The status and message are
+/// decided where the API's are (`ApiError::parts`); a not-found page says no more than the API's 404.
+pub(crate) async fn error_page(s: &AppState, p: &PageUser, e: zhitong_http::ApiError) -> Response {
+    render_error(s, p, e, Lang::Zh.code()).await
+}
+
+/// An error the page words itself (from the catalogue, in the page's language).
+pub(crate) async fn error_page_in_words(s: &AppState, p: &PageUser, e: zhitong_http::ApiError) -> Response {
+    render_error(s, p, e, p.lang.code()).await
+}
+
+async fn render_error(s: &AppState, p: &PageUser, e: zhitong_http::ApiError, message_lang: &'static str) -> Response {
+    let (status, _, message, _) = e.parts();
+    let t = p.lang.t();
+    let (heading, message) = match status {
+        axum::http::StatusCode::NOT_FOUND => (t.not_found.to_string(), String::new()),
+        axum::http::StatusCode::FORBIDDEN => (t.forbidden.to_string(), message),
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY | axum::http::StatusCode::BAD_REQUEST => {
+            (t.invalid_input.to_string(), message)
+        }
+        axum::http::StatusCode::CONFLICT => (t.conflict.to_string(), message),
+        _ => (t.server_error.to_string(), message),
+    };
+    let page = ErrorPage { f: frame(s, p, "").await, heading, message, message_lang };
+    (status, page).into_response()
+}

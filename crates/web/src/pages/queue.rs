@@ -1,0 +1,301 @@
+//! The work lists: each role's queue, its tabs, and the rows other screens reuse.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::{Path, Query, State},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use zhitong_domain::{org::Role, work_order::Action};
+use zhitong_http::AppState;
+use zhitong_storage::{ListFilter, WorkOrderView};
+
+use super::{Frame, Part, choices, data, frame, hm, word};
+use crate::{PageUser, i18n::Lang};
+
+pub struct Row {
+    pub id: i64,
+    pub number: String,
+    pub title: String,
+    pub kind: String,
+    pub state: String,
+    pub enterprise: String,
+    pub unit: String,
+    pub deadline: String,
+    pub deadline_iso: String,
+    pub status: String,
+    pub status_label: String,
+    pub version: i64,
+    /// Returned (why), supervised, the handling style, typical, the rating.
+    pub note: Vec<Part>,
+    pub received: String,
+    pub urgent: bool,
+    /// Closed or passed on: no countdown.
+    pub finished: bool,
+}
+
+pub(super) fn row(o: &WorkOrderView, lang: Lang) -> Row {
+    let status = zhitong_domain::work_order::DeadlineStatus::from_code(&o.deadline_status);
+    let t = lang.t();
+    let mut note: Vec<Vec<Part>> = vec![];
+    if let Some(r) = &o.last_return_reason {
+        note.push(vec![word(t.return_reason_note), word(t.colon), data(r)]);
+    }
+    if o.supervised {
+        note.push(vec![word(t.supervised)]);
+    }
+    if let Some(style) = o.style.as_deref().and_then(zhitong_domain::work_order::Style::from_code) {
+        note.push(vec![word(lang.label(style.label(), style.code()))]);
+    }
+    if o.typical {
+        note.push(vec![word(t.typical)]);
+    }
+    if let Some(r) = &o.rating {
+        let label = zhitong_domain::work_order::Rating::from_code(r)
+            .map(|x| lang.label(x.label(), x.code()))
+            .unwrap_or_default();
+        note.push(vec![word(label)]);
+    }
+    Row {
+        id: o.id,
+        number: o.number.clone(),
+        title: o.title.clone(),
+        kind: lang.label(&o.kind_label, &o.kind),
+        state: lang.label(&o.state_label, &o.state),
+        enterprise: o.enterprise.as_ref().map(|e| e.name.clone()).unwrap_or_default(),
+        unit: o.units.iter().map(|u| u.name.clone()).collect::<Vec<_>>().join(t.list_sep),
+        deadline: o.deadline.as_deref().map(hm).unwrap_or_else(|| "—".into()),
+        deadline_iso: o.deadline.clone().unwrap_or_default(),
+        status: o.deadline_status.clone(),
+        status_label: status.map(|s| lang.label(s.label(), s.code())).unwrap_or_default(),
+        version: o.version,
+        note: note.join(&word(" · ")),
+        received: hm(&o.received_at),
+        urgent: o.urgency == "urgent",
+        finished: o.closed_at.is_some(),
+    }
+}
+
+pub struct Tab {
+    pub href: String,
+    pub label: &'static str,
+    pub active: bool,
+    /// How many cases the tab lists (the supervision board's tabs), the same count as the list's total.
+    pub count: Option<i64>,
+}
+
+const SUPERVISION_TABS: [&str; 7] =
+    ["overdue", "warning", "unsatisfied", "extension", "return", "returned", "supervised"];
+
+fn supervision_label(t: &'static crate::i18n::Words, tab: &str) -> &'static str {
+    match tab {
+        "warning" => t.warning,
+        "unsatisfied" => t.unsatisfied,
+        "extension" => t.extension_review,
+        "return" => t.return_review,
+        "returned" => t.returned,
+        "supervised" => t.supervised,
+        _ => t.overdue,
+    }
+}
+
+/// What a tab of the supervision board lists: one definition for its list and its count.
+fn supervision_filter(tab: &str, filter: &mut ListFilter) {
+    match tab {
+        "warning" => filter.deadline_status = Some("warning".into()),
+        // Rated unsatisfied and not closed since, through any redo.
+        "unsatisfied" => filter.unsatisfied = Some(true),
+        "extension" => filter.pending = Some("extension".into()),
+        "return" => filter.pending = Some("return".into()),
+        "returned" => {
+            filter.returned = Some(true);
+            filter.open = Some(true);
+        }
+        "supervised" => {
+            filter.supervised = Some(true);
+            filter.open = Some(true);
+        }
+        _ => filter.deadline_status = Some("overdue".into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "queue.html")]
+pub struct QueuePage {
+    pub f: Frame,
+    pub heading: &'static str,
+    pub tabs: Vec<Tab>,
+    pub rows: Vec<Row>,
+    pub total: String,
+    pub page: i64,
+    pub pages: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub q: String,
+    /// Department units for dispatching from the list (dispatch queue only).
+    pub dispatch_units: Vec<(String, String)>,
+    /// Handling styles to dispatch with (code, label).
+    pub styles: Vec<(&'static str, String)>,
+    pub inline_supervision: bool,
+    /// The actions taken from the list, by their names.
+    pub dispatch_label: String,
+    pub urge_label: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    pub tab: Option<String>,
+    pub page: Option<i64>,
+    pub q: Option<String>,
+    pub state: Option<String>,
+    pub kind: Option<String>,
+    pub deadline_status: Option<String>,
+    /// `all` only: received on or after this day.
+    pub from: Option<String>,
+    /// `all` only: open cases only.
+    pub open: Option<bool>,
+}
+
+pub async fn queue(
+    State(s): State<AppState>,
+    p: PageUser,
+    Path(name): Path<String>,
+    Query(q): Query<QueueQuery>,
+) -> Response {
+    let t = p.lang.t();
+    let mut filter = ListFilter { page: q.page, per_page: Some(50), q: q.q.clone(), ..ListFilter::default() };
+    let tab = q.tab.clone().unwrap_or_default();
+    let mut tabs: Vec<(&str, &'static str)> = vec![];
+    let actor = p.user.actor();
+    let heading = match name.as_str() {
+        "dispatch" => {
+            filter.state = Some("pending_dispatch".into());
+            // The team's own queue: a case passed down to a county is the county team's to dispatch.
+            filter.handling = Some(actor.jurisdiction.to_string());
+            t.dispatch_queue
+        }
+        "unit" => {
+            tabs = vec![("accept", t.to_accept), ("doing", t.in_progress), ("due", t.due_soon), ("redo", t.sent_back)];
+            // A unit's own work only: cases waiting for review or follow-up are no longer in its hands.
+            match tab.as_str() {
+                "doing" => filter.state = Some("accepted".into()),
+                "due" => {
+                    filter.state = Some("dispatched,accepted".into());
+                    filter.deadline_status = Some("warning,overdue".into());
+                }
+                "redo" => {
+                    filter.state = Some("accepted".into());
+                    filter.redone = Some(true);
+                }
+                _ => filter.state = Some("dispatched".into()),
+            }
+            t.unit_inbox
+        }
+        "review" => {
+            filter.state = Some("replied".into());
+            t.review
+        }
+        "follow-up" => {
+            filter.state = Some("answered,pending_follow_up".into());
+            t.follow_up_queue
+        }
+        "discipline" => {
+            tabs = vec![("new", t.new_cases), ("doing", t.in_progress), ("overdue", t.overdue)];
+            filter.state = Some("with_discipline".into());
+            filter.sort = Some("-received_at".into());
+            match tab.as_str() {
+                "doing" => filter.has_reply = Some(true),
+                "overdue" => filter.deadline_status = Some("overdue".into()),
+                _ => filter.has_reply = Some(false),
+            }
+            t.discipline_inbox
+        }
+        "supervision" => {
+            tabs = SUPERVISION_TABS.iter().map(|k| (*k, supervision_label(t, k))).collect();
+            supervision_filter(&tab, &mut filter);
+            t.supervision
+        }
+        "all" => {
+            filter.state = q.state.clone().filter(|s| !s.is_empty());
+            filter.kind = q.kind.clone().filter(|s| !s.is_empty());
+            filter.deadline_status = q.deadline_status.clone().filter(|s| !s.is_empty());
+            filter.from = q.from.clone().filter(|s| !s.is_empty());
+            filter.open = q.open;
+            filter.sort = Some("-received_at".into());
+            t.all_cases
+        }
+        _ => return Redirect::to("/").into_response(),
+    };
+    let page = match s.store.list_work_orders(&actor, &filter, jiff::Timestamp::now()).await {
+        Ok(page) => page,
+        Err(e) => return super::error_page(&s, &p, e.into()).await,
+    };
+    let pages = (page.total + page.per_page - 1) / page.per_page;
+    // The next and previous pages keep every filter, each value encoded.
+    let link = |n: i64| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("page", &n.to_string());
+        let open = q.open.map(|o| o.to_string());
+        for (k, v) in [
+            ("tab", Some(&tab).filter(|t| !t.is_empty())),
+            ("q", q.q.as_ref()),
+            ("state", q.state.as_ref()),
+            ("kind", q.kind.as_ref()),
+            ("deadline_status", q.deadline_status.as_ref()),
+            ("from", q.from.as_ref()),
+            ("open", open.as_ref()),
+        ] {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                query.append_pair(k, v);
+            }
+        }
+        format!("/queue/{name}?{}", query.finish())
+    };
+    let org = s.store.org();
+    let dispatch_units = if name == "dispatch" {
+        org.units
+            .values()
+            .filter(|u| u.unit_type == "department" && u.active)
+            .filter(|u| {
+                zhitong_domain::org::DivisionCode::parse("u", &u.jurisdiction)
+                    .is_ok_and(|j| org.tree.is_within(&j, &actor.jurisdiction))
+            })
+            .map(|u| (u.code.clone(), u.name.clone()))
+            .collect()
+    } else {
+        vec![]
+    };
+    let current_tab =
+        if tab.is_empty() { tabs.first().map(|(k, _)| k.to_string()).unwrap_or_default() } else { tab.clone() };
+    let mut tab_list = vec![];
+    for (k, label) in tabs {
+        // The board's tabs show their counts, counted by the same filter as the list.
+        let count = if name == "supervision" {
+            let mut f = ListFilter { per_page: Some(1), ..ListFilter::default() };
+            supervision_filter(k, &mut f);
+            s.store.list_work_orders(&actor, &f, jiff::Timestamp::now()).await.ok().map(|p| p.total)
+        } else {
+            None
+        };
+        tab_list.push(Tab { href: format!("/queue/{name}?tab={k}"), label, active: k == current_tab, count });
+    }
+    QueuePage {
+        heading,
+        tabs: tab_list,
+        rows: page.items.iter().map(|o| row(o, p.lang)).collect(),
+        total: if page.total_capped { format!("{}+", page.total) } else { page.total.to_string() },
+        page: page.page,
+        pages: pages.max(1),
+        prev: (page.page > 1).then(|| link(page.page - 1)),
+        next: (page.page < pages).then(|| link(page.page + 1)),
+        q: q.q.clone().unwrap_or_default(),
+        dispatch_units,
+        styles: choices(zhitong_domain::work_order::Style::ALL, p.lang, |x| (x.code(), x.label())),
+        inline_supervision: name == "supervision" && matches!(p.user.role, Role::Supervisor | Role::Discipline),
+        dispatch_label: p.lang.label(Action::Dispatch.label(), Action::Dispatch.code()),
+        urge_label: p.lang.label(Action::Urge.label(), Action::Urge.code()),
+        f: frame(&s, &p, &format!("/queue/{name}")).await,
+    }
+    .into_response()
+}
