@@ -9,6 +9,7 @@
 
 use docx_rs::{AlignmentType, Docx, Paragraph, Run, RunFonts, Table, TableCell, TableRow};
 use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, XlsxError};
+use zhitong_domain::org::Official;
 
 use crate::{CaseRef, Figures, Period, Report};
 
@@ -27,7 +28,7 @@ impl Names<'_> {
     /// A line by its name and published number; appeals not made on a leader's line are 其他渠道.
     pub fn line(&self, id: &str) -> (String, String) {
         match self.org.line(id) {
-            Some(l) => (format!("{}（{}）", l.name, l.number), official(&l.official).into()),
+            Some(l) => (format!("{}（{}）", l.name, l.number), official(l.official).into()),
             None => ("其他渠道（网上、来信等）".into(), "—".into()),
         }
     }
@@ -36,12 +37,12 @@ impl Names<'_> {
     }
 }
 
-fn official(code: &str) -> &'static str {
-    match code {
-        "party_secretary" => "党委主要负责同志",
-        "government_head" => "政府主要负责同志",
-        "discipline_secretary" => "纪委书记",
-        _ => "—",
+/// How an official document names the official a line reaches (公文 style, not the domain's short label).
+fn official(o: Official) -> &'static str {
+    match o {
+        Official::PartySecretary => "党委主要负责同志",
+        Official::GovernmentHead => "政府主要负责同志",
+        Official::DisciplineSecretary => "纪委书记",
     }
 }
 

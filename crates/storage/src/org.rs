@@ -6,9 +6,19 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sqlx::{Any, AnyPool, Transaction};
 use utoipa::ToSchema;
-use zhitong_domain::org::{DivisionCode, JurisdictionTree, UnitType};
+use zhitong_domain::org::{DivisionCode, JurisdictionLevel, JurisdictionTree, Official, UnitType};
 
 use crate::{Result, StoreError, rows::RowExt};
+
+/// The organisation's kinds (unit type, level, official) are the domain's enums, written as their codes.
+fn by_code<S: serde::Serializer, T: Copy + std::fmt::Display>(v: &T, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+/// A stored code read back as its type; an unknown one is corrupt data.
+fn parse<T>(what: &str, from_code: fn(&str) -> Option<T>, code: &str) -> Result<T> {
+    from_code(code).ok_or_else(|| StoreError::Internal(format!("unknown {what} {code} in the organisation")))
+}
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Jurisdiction {
@@ -16,7 +26,9 @@ pub struct Jurisdiction {
     pub code: String,
     pub name: String,
     /// `city`, `county` or `development_zone`.
-    pub level: String,
+    #[serde(serialize_with = "by_code")]
+    #[schema(value_type = String)]
+    pub level: JurisdictionLevel,
     pub parent: Option<String>,
 }
 
@@ -27,8 +39,9 @@ pub struct Unit {
     pub name: String,
     pub jurisdiction: String,
     /// `department|supervision|discipline|hotline_12345`.
-    #[serde(rename = "type")]
-    pub unit_type: String,
+    #[serde(rename = "type", serialize_with = "by_code")]
+    #[schema(value_type = String)]
+    pub unit_type: UnitType,
     /// What a department does (e.g. `tax`), matched against topics' default.
     pub function: Option<String>,
     pub active: bool,
@@ -42,7 +55,9 @@ pub struct Line {
     pub name: String,
     pub jurisdiction: String,
     /// `party_secretary|government_head|discipline_secretary`.
-    pub official: String,
+    #[serde(serialize_with = "by_code")]
+    #[schema(value_type = String)]
+    pub official: Official,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -71,7 +86,7 @@ impl Org {
     /// The domain's view of a unit: its jurisdiction and type, if active.
     pub fn unit_lookup(&self, code: &str) -> Option<(DivisionCode, UnitType)> {
         let u = self.units.get(code).filter(|u| u.active)?;
-        Some((DivisionCode::parse("unit", &u.jurisdiction).ok()?, UnitType::from_code(&u.unit_type)?))
+        Some((DivisionCode::parse("unit", &u.jurisdiction).ok()?, u.unit_type))
     }
 
     pub fn line(&self, id: &str) -> Option<&Line> {
@@ -93,7 +108,7 @@ pub(crate) async fn load(pool: &AnyPool) -> Result<Org> {
                 Ok(Jurisdiction {
                     code: r.text("code")?,
                     name: r.text("name")?,
-                    level: r.text("level")?,
+                    level: parse("level", JurisdictionLevel::from_code, &r.text("level")?)?,
                     parent: r.opt_text("parent_code")?,
                 })
             })
@@ -107,7 +122,7 @@ pub(crate) async fn load(pool: &AnyPool) -> Result<Org> {
                 code: r.text("code")?,
                 name: r.text("name")?,
                 jurisdiction: r.text("jurisdiction")?,
-                unit_type: r.text("type")?,
+                unit_type: parse("unit type", UnitType::from_code, &r.text("type")?)?,
                 function: r.opt_text("function")?,
                 active: r.flag("active")?,
             };
@@ -124,7 +139,7 @@ pub(crate) async fn load(pool: &AnyPool) -> Result<Org> {
                 number: r.text("number")?,
                 name: r.text("name")?,
                 jurisdiction: r.text("jurisdiction")?,
-                official: r.text("official")?,
+                official: parse("official", Official::from_code, &r.text("official")?)?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -172,7 +187,7 @@ impl OrgSeed {
             )
             .bind(&j.code)
             .bind(&j.name)
-            .bind(&j.level)
+            .bind(j.level.code())
             .bind(&j.parent)
             .bind(i as i64)
             .execute(&mut **tx)
@@ -185,7 +200,7 @@ impl OrgSeed {
             .bind(&u.code)
             .bind(&u.name)
             .bind(&u.jurisdiction)
-            .bind(&u.unit_type)
+            .bind(u.unit_type.code())
             .bind(&u.function)
             .bind(u.active as i64)
             .execute(&mut **tx)
@@ -197,7 +212,7 @@ impl OrgSeed {
                 .bind(&l.number)
                 .bind(&l.name)
                 .bind(&l.jurisdiction)
-                .bind(&l.official)
+                .bind(l.official.code())
                 .execute(&mut **tx)
                 .await?;
         }

@@ -93,9 +93,8 @@ impl Store {
     pub async fn save_jurisdiction(&self, actor: &Actor, input: &JurisdictionInput) -> Result<()> {
         let code = DivisionCode::parse("code", &input.code)?;
         let name = required_text("name", "辖区名称", &input.name, 60)?;
-        if !["city", "county", "development_zone"].contains(&input.level.as_str()) {
-            return Err(FieldError::new("level", "级别应为 city、county 或 development_zone").into());
-        }
+        let level = zhitong_domain::org::JurisdictionLevel::from_code(&input.level)
+            .ok_or_else(|| FieldError::new("level", "级别应为 city、county 或 development_zone"))?;
         let org = self.org();
         let existing = org.jurisdiction(code.as_str()).cloned();
         let mut tx = self.begin().await?;
@@ -104,7 +103,7 @@ impl Store {
                 self.administers(actor, &j.code)?;
                 sqlx::query("UPDATE jurisdictions SET name = $1, level = $2 WHERE code = $3")
                     .bind(&name)
-                    .bind(&input.level)
+                    .bind(level.code())
                     .bind(code.as_str())
                     .execute(&mut *tx)
                     .await?;
@@ -120,7 +119,7 @@ impl Store {
                 )
                 .bind(code.as_str())
                 .bind(&name)
-                .bind(&input.level)
+                .bind(level.code())
                 .bind(&parent)
                 .bind(org.jurisdictions.len() as i64)
                 .execute(&mut *tx)

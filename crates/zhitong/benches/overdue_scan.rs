@@ -20,7 +20,12 @@ async fn run() {
     let dir = std::env::temp_dir().join(format!("zhitong-scan-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let store = Store::open(&format!("sqlite://{}/scan.db?mode=rwc", dir.display()), 4).await.unwrap();
-    let root = Jurisdiction { code: "450100".into(), name: "南宁市".into(), level: "city".into(), parent: None };
+    let root = Jurisdiction {
+        code: "450100".into(),
+        name: "南宁市".into(),
+        level: zhitong_domain::org::JurisdictionLevel::City,
+        parent: None,
+    };
     let seed = OrgSeed { jurisdictions: vec![root], ..OrgSeed::default() };
     let user = NewUser {
         username: "agent",

@@ -5,30 +5,33 @@
 //! valid (generated) credit codes. For trying the product, never production.
 
 use rand::{RngExt, SeedableRng, rngs::StdRng};
-use zhitong_domain::{org::Role, uscc};
+use zhitong_domain::{
+    org::{JurisdictionLevel, Official, Role, UnitType},
+    uscc,
+};
 use zhitong_storage::{
     EnterpriseInput, Installation, Jurisdiction, Line, NewUser, OrgSeed, Store, Topic, Unit, hash_password,
 };
 
 /// (code, name, level). Development zones have no GB/T 2260 code; 4501 7x
 /// codes are assigned locally here.
-pub const JURISDICTIONS: &[(&str, &str, &str)] = &[
-    ("450100", "南宁市", "city"),
-    ("450102", "兴宁区", "county"),
-    ("450103", "青秀区", "county"),
-    ("450105", "江南区", "county"),
-    ("450107", "西乡塘区", "county"),
-    ("450108", "良庆区", "county"),
-    ("450109", "邕宁区", "county"),
-    ("450110", "武鸣区", "county"),
-    ("450123", "隆安县", "county"),
-    ("450124", "马山县", "county"),
-    ("450125", "上林县", "county"),
-    ("450126", "宾阳县", "county"),
-    ("450181", "横州市", "county"),
-    ("450171", "南宁高新技术产业开发区", "development_zone"),
-    ("450172", "南宁经济技术开发区", "development_zone"),
-    ("450173", "广西-东盟经济技术开发区", "development_zone"),
+pub const JURISDICTIONS: &[(&str, &str, JurisdictionLevel)] = &[
+    ("450100", "南宁市", JurisdictionLevel::City),
+    ("450102", "兴宁区", JurisdictionLevel::County),
+    ("450103", "青秀区", JurisdictionLevel::County),
+    ("450105", "江南区", JurisdictionLevel::County),
+    ("450107", "西乡塘区", JurisdictionLevel::County),
+    ("450108", "良庆区", JurisdictionLevel::County),
+    ("450109", "邕宁区", JurisdictionLevel::County),
+    ("450110", "武鸣区", JurisdictionLevel::County),
+    ("450123", "隆安县", JurisdictionLevel::County),
+    ("450124", "马山县", JurisdictionLevel::County),
+    ("450125", "上林县", JurisdictionLevel::County),
+    ("450126", "宾阳县", JurisdictionLevel::County),
+    ("450181", "横州市", JurisdictionLevel::County),
+    ("450171", "南宁高新技术产业开发区", JurisdictionLevel::DevelopmentZone),
+    ("450172", "南宁经济技术开发区", JurisdictionLevel::DevelopmentZone),
+    ("450173", "广西-东盟经济技术开发区", JurisdictionLevel::DevelopmentZone),
 ];
 
 /// Departments: (code suffix, name pattern, function). `{}` is the
@@ -87,9 +90,9 @@ pub const TOPICS: &[(&str, &str, Option<&str>, Option<&str>)] = &[
     ("QT", "其他", None, None),
 ];
 
-fn short_name(name: &str, level: &str) -> String {
+fn short_name(name: &str, level: JurisdictionLevel) -> String {
     match level {
-        "city" => "南宁市".into(),
+        JurisdictionLevel::City => "南宁市".into(),
         _ => name.to_string(),
     }
 }
@@ -98,58 +101,53 @@ pub fn organisation() -> OrgSeed {
     let mut seed = OrgSeed::default();
     let mut line_no = 0;
     for (i, (code, name, level)) in JURISDICTIONS.iter().enumerate() {
-        let parent = (*level != "city").then(|| "450100".to_string());
-        seed.jurisdictions.push(Jurisdiction {
-            code: code.to_string(),
-            name: name.to_string(),
-            level: level.to_string(),
-            parent,
-        });
+        let level = *level;
+        let parent = (level != JurisdictionLevel::City).then(|| "450100".to_string());
+        seed.jurisdictions.push(Jurisdiction { code: code.to_string(), name: name.to_string(), level, parent });
         let short = short_name(name, level);
-        let zone = *level == "development_zone";
-        let unit = |suffix: &str, name: String, t: &str, f: Option<&str>| Unit {
+        let zone = level == JurisdictionLevel::DevelopmentZone;
+        let unit = |suffix: &str, name: String, unit_type: UnitType, f: Option<&str>| Unit {
             code: format!("{code}-{suffix}"),
             name,
             jurisdiction: code.to_string(),
-            unit_type: t.into(),
+            unit_type,
             function: f.map(String::from),
             active: true,
         };
-        seed.units.push(unit("ZB", format!("{short}优化营商环境服务企业直通车工作专班"), "supervision", None));
+        seed.units.push(unit("ZB", format!("{short}优化营商环境服务企业直通车工作专班"), UnitType::Supervision, None));
         let discipline = if zone { format!("{short}纪工委") } else { format!("{short}纪委监委") };
-        seed.units.push(unit("JW", discipline, "discipline", None));
-        let hotline = if *level == "city" {
+        seed.units.push(unit("JW", discipline, UnitType::Discipline, None));
+        let hotline = if level == JurisdictionLevel::City {
             "南宁市12345政务服务便民热线".to_string()
         } else {
             format!("{short}12345热线工作站")
         };
-        seed.units.push(unit("12345", hotline, "hotline_12345", None));
-        let departments = match *level {
-            "city" => CITY_DEPARTMENTS,
-            "county" => COUNTY_DEPARTMENTS,
-            _ => ZONE_DEPARTMENTS,
+        seed.units.push(unit("12345", hotline, UnitType::Hotline12345, None));
+        let departments = match level {
+            JurisdictionLevel::City => CITY_DEPARTMENTS,
+            JurisdictionLevel::County => COUNTY_DEPARTMENTS,
+            JurisdictionLevel::DevelopmentZone => ZONE_DEPARTMENTS,
         };
         for (suffix, pattern, function) in departments {
             let dept_name = pattern.replace("{}", &short);
-            seed.units.push(unit(suffix, dept_name, "department", Some(function)));
+            seed.units.push(unit(suffix, dept_name, UnitType::Department, Some(function)));
         }
         // 46 lines: three for the city and each county-level jurisdiction; the
         // zones' party and management committees, and the high-tech zone's 纪工委.
-        let officials: &[(&str, &str)] = match (*level, *code) {
-            ("development_zone", "450171") => &[
-                ("party_secretary", "党工委书记"),
-                ("government_head", "管委会主任"),
-                ("discipline_secretary", "纪工委书记"),
-            ],
-            ("development_zone", _) => &[("party_secretary", "党工委书记"), ("government_head", "管委会主任")],
-            ("city", _) => {
-                &[("party_secretary", "委书记"), ("government_head", "长"), ("discipline_secretary", "纪委书记")]
+        use Official::{DisciplineSecretary, GovernmentHead, PartySecretary};
+        let officials: &[(Official, &str)] = match (level, *code) {
+            (JurisdictionLevel::DevelopmentZone, "450171") => {
+                &[(PartySecretary, "党工委书记"), (GovernmentHead, "管委会主任"), (DisciplineSecretary, "纪工委书记")]
             }
-            _ => &[
-                ("party_secretary", "党委主要领导"),
-                ("government_head", "政府主要领导"),
-                ("discipline_secretary", "纪委书记"),
-            ],
+            (JurisdictionLevel::DevelopmentZone, _) => {
+                &[(PartySecretary, "党工委书记"), (GovernmentHead, "管委会主任")]
+            }
+            (JurisdictionLevel::City, _) => {
+                &[(PartySecretary, "委书记"), (GovernmentHead, "长"), (DisciplineSecretary, "纪委书记")]
+            }
+            _ => {
+                &[(PartySecretary, "党委主要领导"), (GovernmentHead, "政府主要领导"), (DisciplineSecretary, "纪委书记")]
+            }
         };
         for (k, (official, title)) in officials.iter().enumerate() {
             line_no += 1;
@@ -159,7 +157,7 @@ pub fn organisation() -> OrgSeed {
                 number: format!("0771-555{:02}{:02}", i, k + 1),
                 name: format!("{name}{title}服务企业专线"),
                 jurisdiction: code.to_string(),
-                official: official.to_string(),
+                official: *official,
             });
         }
     }
@@ -206,7 +204,7 @@ const CODE_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// Enterprises with valid generated credit codes (deterministic).
 pub fn enterprises(n: usize, seed: u64) -> Vec<EnterpriseInput> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let counties: Vec<&str> = JURISDICTIONS.iter().filter(|j| j.2 == "county").map(|j| j.0).collect();
+    let counties: Vec<&str> = JURISDICTIONS.iter().filter(|j| j.2 == JurisdictionLevel::County).map(|j| j.0).collect();
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
@@ -323,7 +321,7 @@ mod tests {
         let numbers: std::collections::HashSet<_> = seed.lines.iter().map(|l| &l.number).collect();
         assert_eq!(numbers.len(), 46, "line numbers are unique");
         for j in &seed.jurisdictions {
-            for t in ["supervision", "discipline", "hotline_12345", "department"] {
+            for t in UnitType::ALL.iter().copied() {
                 assert!(
                     seed.units.iter().any(|u| u.jurisdiction == j.code && u.unit_type == t),
                     "{} lacks {t}",

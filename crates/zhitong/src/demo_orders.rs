@@ -6,6 +6,7 @@
 //! batched.
 
 use std::collections::HashMap;
+use zhitong_domain::org::UnitType;
 
 use jiff::{SignedDuration, Timestamp, civil::Time};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
@@ -145,7 +146,7 @@ fn one(
     // The unit usually responsible for the topic in this jurisdiction.
     let function = org.topic(topic).and_then(|t| t.default_function.clone());
     let departments: Vec<&zhitong_storage::Unit> =
-        org.units.values().filter(|u| u.jurisdiction == j && u.unit_type == "department").collect();
+        org.units.values().filter(|u| u.jurisdiction == j && u.unit_type == UnitType::Department).collect();
     let right = departments.iter().find(|u| u.function == function).or(departments.first())?.code.clone();
     let wrong = departments[rng.random_range(0..departments.len())].code.clone();
 

@@ -180,7 +180,7 @@ async fn bootstrap(store: &Store, config: &Config, demo_password: Option<&str>) 
         jurisdictions: vec![zhitong_storage::Jurisdiction {
             code: config.root_jurisdiction_code.clone(),
             name: config.root_jurisdiction_name.clone(),
-            level: "city".into(),
+            level: zhitong_domain::org::JurisdictionLevel::City,
             parent: None,
         }],
         ..OrgSeed::default()

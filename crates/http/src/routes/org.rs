@@ -29,11 +29,13 @@ pub struct UnitQuery {
 #[utoipa::path(get, path = "/api/v1/units", tag = "organisation", params(UnitQuery), responses((status = 200, body = Vec<Unit>)))]
 pub async fn units(State(s): State<AppState>, _u: CurrentUser, Query(q): Query<UnitQuery>) -> Json<Vec<Unit>> {
     let org = s.store.org();
+    // Parsed once; a type that is none of the domain's matches no unit.
+    let wanted = q.unit_type.as_deref().map(zhitong_domain::org::UnitType::from_code);
     Json(
         org.units
             .values()
             .filter(|u| q.jurisdiction.as_ref().is_none_or(|j| &u.jurisdiction == j))
-            .filter(|u| q.unit_type.as_ref().is_none_or(|t| &u.unit_type == t))
+            .filter(|u| wanted.is_none_or(|t| t == Some(u.unit_type)))
             .cloned()
             .collect(),
     )

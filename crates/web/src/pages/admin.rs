@@ -22,7 +22,7 @@ use crate::{PageUser, i18n::fill};
 #[template(path = "admin.html")]
 pub struct AdminPage {
     pub f: Frame,
-    pub jurisdictions: Vec<(String, String, String)>,
+    pub jurisdictions: Vec<(String, String, zhitong_domain::org::JurisdictionLevel)>,
     pub calendar: zhitong_storage::CalendarView,
     pub policies: Vec<zhitong_storage::PolicyEntry>,
     pub units: usize,
@@ -79,7 +79,7 @@ pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<Admin
     let stats = zhitong_http::suggestion_stats(&s).await.unwrap_or_default();
     let (lang, t) = (p.lang, p.lang.t());
     AdminPage {
-        jurisdictions: org.jurisdictions.iter().map(|x| (x.code.clone(), x.name.clone(), x.level.clone())).collect(),
+        jurisdictions: org.jurisdictions.iter().map(|x| (x.code.clone(), x.name.clone(), x.level)).collect(),
         calendar,
         policies,
         units: org.units.len(),

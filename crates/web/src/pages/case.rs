@@ -6,6 +6,7 @@ use axum::{
     extract::{Path, State},
     response::{IntoResponse, Response},
 };
+use zhitong_domain::org::UnitType;
 use zhitong_domain::{
     org::Role,
     time::{local, parse_instant},
@@ -217,7 +218,7 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i6
         let units: Vec<(String, String)> = org
             .units
             .values()
-            .filter(|u| u.unit_type == "department" && u.active && u.jurisdiction == j.code)
+            .filter(|u| u.unit_type == UnitType::Department && u.active && u.jurisdiction == j.code)
             .map(|u| (u.code.clone(), u.name.clone()))
             .collect();
         if !units.is_empty() {
@@ -229,7 +230,7 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i6
         org.units
             .values()
             .find(|u| {
-                u.unit_type == "department"
+                u.unit_type == UnitType::Department
                     && u.active
                     && u.jurisdiction == o.handling_jurisdiction
                     && u.function.as_deref() == Some(f.as_str())

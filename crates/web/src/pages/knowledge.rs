@@ -7,6 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
+use zhitong_domain::org::UnitType;
 use zhitong_domain::{
     org::Role,
     time::{from_millis, local},
@@ -200,7 +201,7 @@ pub async fn knowledge_page(State(s): State<AppState>, p: PageUser, Query(q): Qu
         units: org
             .units
             .values()
-            .filter(|u| u.active && u.unit_type == "department")
+            .filter(|u| u.active && u.unit_type == UnitType::Department)
             .map(|u| (u.code.clone(), u.name.clone()))
             .collect(),
         f: frame(&s, &p, "/knowledge").await,

@@ -7,6 +7,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
+use zhitong_domain::org::UnitType;
 use zhitong_domain::{org::Role, work_order::Action};
 use zhitong_http::AppState;
 use zhitong_storage::{ListFilter, WorkOrderView};
@@ -256,7 +257,7 @@ pub async fn queue(
     let dispatch_units = if name == "dispatch" {
         org.units
             .values()
-            .filter(|u| u.unit_type == "department" && u.active)
+            .filter(|u| u.unit_type == UnitType::Department && u.active)
             .filter(|u| {
                 zhitong_domain::org::DivisionCode::parse("u", &u.jurisdiction)
                     .is_ok_and(|j| org.tree.is_within(&j, &actor.jurisdiction))
