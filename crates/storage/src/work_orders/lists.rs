@@ -1,0 +1,239 @@
+//! Lists of work orders: one query builder over the filters, scoped by `list_scope`.
+
+use jiff::Timestamp;
+use sqlx::Any;
+use zhitong_domain::{
+    FieldError,
+    org::DivisionCode,
+    permission::{ListScope, list_scope},
+    time::to_millis,
+    work_order::{Actor, DeadlineStatus, Kind, State, Urgency},
+};
+
+use super::{read::VIEW_COLUMNS, *};
+use crate::{Enterprise, Result, Store};
+
+/// Lists count their matches up to this many.
+pub const TOTAL_CAP: i64 = 1_000;
+
+impl Store {
+    pub async fn list_work_orders(&self, actor: &Actor, f: &ListFilter, now: Timestamp) -> Result<Page<WorkOrderView>> {
+        let paging = zhitong_domain::paging::Paging::parse(f.page, f.per_page, 20, 200)?;
+        let (page, per_page) = (paging.page, paging.per_page);
+        let org = self.org();
+        let mut w = Where::default();
+        match list_scope(actor, &org.tree) {
+            ListScope::Nothing => return Ok(Page { items: vec![], total: 0, total_capped: false, page, per_page }),
+            ListScope::Unit(u) => {
+                let p = w.arg(Arg::Text(u));
+                w.cond(format!(
+                    "w.discipline_only = 0 AND w.id IN (SELECT work_order_id FROM work_order_units WHERE unit = {p})"
+                ));
+            }
+            ListScope::Jurisdictions { codes, include_discipline_only } => {
+                // The top of the tree sees every jurisdiction: no condition lets the sort use its index.
+                if codes.len() < org.jurisdictions.len() {
+                    let ps: Vec<String> = codes.into_iter().map(|c| w.arg(Arg::Text(c.to_string()))).collect();
+                    w.cond(format!("w.handling_jurisdiction IN ({})", ps.join(", ")));
+                }
+                if !include_discipline_only {
+                    w.cond("w.discipline_only = 0".into());
+                }
+            }
+        }
+        let blank = |o: &Option<String>| o.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        if let Some(s) = blank(&f.state) {
+            let mut ps = vec![];
+            for one in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+                State::from_code(one).ok_or_else(|| FieldError::new("state", "没有这个状态"))?;
+                ps.push(w.arg(Arg::Text(one.to_string())));
+            }
+            if !ps.is_empty() {
+                w.cond(format!("w.state IN ({})", ps.join(", ")));
+            }
+        }
+        if let Some(r) = blank(&f.rating) {
+            zhitong_domain::work_order::Rating::from_code(&r)
+                .ok_or_else(|| FieldError::new("rating", "没有这个满意度"))?;
+            let p = w.arg(Arg::Text(r));
+            w.cond(format!("w.rating = {p}"));
+        }
+        if let Some(open) = f.open {
+            w.cond(if open { "w.closed_at IS NULL".into() } else { "w.closed_at IS NOT NULL".into() });
+        }
+        match blank(&f.pending).as_deref() {
+            None => {}
+            Some("extension") => w.cond("w.extension_pending = 1".into()),
+            // Returned by a unit and not dispatched since.
+            Some("return") => w.cond("w.state = 'pending_dispatch' AND w.returns > 0".into()),
+            Some(_) => {
+                return Err(
+                    FieldError::new("pending", "待决定事项应为 extension（延期审批）或 return（退单审核）").into()
+                );
+            }
+        }
+        if let Some(h) = blank(&f.handling) {
+            let j = DivisionCode::parse("handling", &h)?;
+            let p = w.arg(Arg::Text(j.to_string()));
+            w.cond(format!("w.handling_jurisdiction = {p}"));
+        }
+        if let Some(u) = blank(&f.urgency) {
+            let u =
+                Urgency::from_code(&u).ok_or_else(|| FieldError::new("urgency", "紧急程度应为 urgent 或 normal"))?;
+            w.cond(format!("w.urgent = {}", (u == Urgency::Urgent) as i64));
+        }
+        if let Some(t) = f.typical {
+            w.cond(format!("w.typical = {}", t as i64));
+        }
+        if let Some(u) = f.unsatisfied {
+            w.cond(format!("w.unsatisfied = {}", u as i64));
+        }
+        if let Some(r) = f.redone {
+            w.cond(format!("w.redone = {}", r as i64));
+        }
+        if let Some(r) = f.has_reply {
+            w.cond(if r { "w.reply IS NOT NULL".into() } else { "w.reply IS NULL".into() });
+        }
+        if let Some(returned) = f.returned {
+            w.cond(if returned { "w.returns > 0".into() } else { "w.returns = 0".into() });
+        }
+        if let Some(k) = blank(&f.kind) {
+            Kind::from_code(&k).ok_or_else(|| FieldError::new("kind", "没有这个诉求类型"))?;
+            let p = w.arg(Arg::Text(k));
+            w.cond(format!("w.kind = {p}"));
+        }
+        if let Some(j) = blank(&f.jurisdiction) {
+            let p = w.arg(Arg::Text(j));
+            w.cond(format!("w.jurisdiction = {p}"));
+        }
+        if let Some(u) = blank(&f.unit) {
+            let p = w.arg(Arg::Text(u));
+            w.cond(format!(
+                "EXISTS (SELECT 1 FROM work_order_units wu2 WHERE wu2.work_order_id = w.id AND wu2.unit = {p})"
+            ));
+        }
+        if let Some(e) = f.enterprise {
+            let p = w.arg(Arg::Int(e));
+            w.cond(format!("w.enterprise_id = {p}"));
+        }
+        if let Some(s) = f.supervised {
+            let p = w.arg(Arg::Int(s as i64));
+            w.cond(format!("w.supervised = {p}"));
+        }
+        if let Some(q) = blank(&f.q) {
+            let p = w.arg(Arg::Text(format!("%{q}%")));
+            w.cond(format!("(w.number LIKE {p} OR w.title LIKE {p} OR w.content LIKE {p})"));
+        }
+        if let Some(from) = blank(&f.from) {
+            let p = w.arg(Arg::Int(to_millis(zhitong_domain::time::parse_bound("from", &from, false)?)));
+            w.cond(format!("w.received_at >= {p}"));
+        }
+        if let Some(to) = blank(&f.to) {
+            let p = w.arg(Arg::Int(to_millis(zhitong_domain::time::parse_bound("to", &to, true)?)));
+            w.cond(format!("w.received_at < {p}"));
+        }
+        if let Some(ds) = blank(&f.deadline_status) {
+            // One status, or several separated by commas (临期/超期: `warning,overdue`).
+            let n = w.arg(Arg::Int(to_millis(now)));
+            let open = "w.closed_at IS NULL AND w.paused_since IS NULL";
+            let mut any = vec![];
+            for one in ds.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+                let status = DeadlineStatus::from_code(one)
+                    .ok_or_else(|| FieldError::new("deadline_status", "没有这个时限状态"))?;
+                any.push(match status {
+                    DeadlineStatus::Ok => format!(
+                        "{open} AND (w.deadline IS NULL OR ({n} <= w.deadline AND (w.warning_at IS NULL OR {n} < w.warning_at)))"
+                    ),
+                    DeadlineStatus::Warning => format!("{open} AND {n} >= w.warning_at AND {n} <= w.deadline"),
+                    DeadlineStatus::Overdue => format!("{open} AND w.deadline < {n}"),
+                    DeadlineStatus::Paused => "w.closed_at IS NULL AND w.paused_since IS NOT NULL".into(),
+                    DeadlineStatus::Met => {
+                        "w.closed_at IS NOT NULL AND (w.deadline IS NULL OR w.closed_at <= w.deadline)".into()
+                    }
+                    DeadlineStatus::Missed => "w.closed_at IS NOT NULL AND w.closed_at > w.deadline".into(),
+                });
+            }
+            match any.len() {
+                0 => {}
+                1 => w.cond(any.remove(0)),
+                _ => w.cond(format!("(({}))", any.join(") OR ("))),
+            }
+        }
+        let order = match f.sort.as_deref() {
+            // Only out-of-scope calls have no deadline; they come first, and the order can use the deadline indexes.
+            // Urgent cases first in every queue.
+            None | Some("") | Some("deadline") => "w.urgent DESC, w.deadline NULLS FIRST, w.id",
+            Some("-received_at") => "w.received_at DESC, w.id DESC",
+            Some(_) => return Err(FieldError::new("sort", "排序只能是 deadline 或 -received_at").into()),
+        };
+        let clause = w.sql();
+        // Counting stops past TOTAL_CAP: an exact count of a huge list costs more than it tells.
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM work_orders w WHERE {clause} LIMIT {}) AS matched",
+            TOTAL_CAP + 1
+        );
+        let counted: i64 = sqlx::Row::try_get(&w.query(count_sql).fetch_one(self.reader()).await?, 0)?;
+        let (total, total_capped) = if counted > TOTAL_CAP { (TOTAL_CAP, true) } else { (counted, false) };
+        let list_sql = format!(
+            "SELECT {VIEW_COLUMNS} FROM work_orders w LEFT JOIN enterprises e ON e.id = w.enterprise_id \
+             WHERE {clause} ORDER BY {order} LIMIT {per_page} OFFSET {}",
+            paging.offset()
+        );
+        let rows = w.query(list_sql).fetch_all(self.reader()).await?;
+        // A list shows what a list needs. The text of a confidential case and who called are read on its
+        // own page, where every view is recorded; a bulk read of complaints yields titles and numbers only.
+        let items = rows
+            .iter()
+            .map(|r| {
+                self.view(r, actor, now).map(|(v, _)| {
+                    if !v.confidential {
+                        return v;
+                    }
+                    let enterprise = v.enterprise.map(|e| Enterprise { contact: None, phone: None, ..e });
+                    WorkOrderView {
+                        content: String::new(),
+                        caller: Caller::default(),
+                        answer: None,
+                        reply: None,
+                        enterprise,
+                        ..v
+                    }
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page { items, total, total_capped, page, per_page })
+    }
+}
+
+pub(crate) enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// A WHERE clause built from optional filters, with numbered placeholders.
+#[derive(Default)]
+pub(crate) struct Where {
+    conds: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Where {
+    pub(crate) fn arg(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+    pub(crate) fn cond(&mut self, c: String) {
+        self.conds.push(c);
+    }
+    pub(crate) fn sql(&self) -> String {
+        if self.conds.is_empty() { "1 = 1".into() } else { self.conds.join(" AND ") }
+    }
+
+    /// `sql` (which uses this clause) with the arguments bound in order.
+    pub(crate) fn query(&self, sql: String) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments> {
+        self.args.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, a| match a {
+            Arg::Text(s) => q.bind(s.as_str()),
+            Arg::Int(i) => q.bind(*i),
+        })
+    }
+}
