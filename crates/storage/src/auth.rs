@@ -79,7 +79,7 @@ fn user_from(r: &sqlx::any::AnyRow) -> Result<User> {
         id: r.int("id")?,
         username: r.text("username")?,
         display_name: r.text("display_name")?,
-        role: Role::from_code(&role).ok_or_else(|| StoreError::Internal(format!("unknown role {role}")))?,
+        role: crate::rows::stored("role", Role::from_code, &role)?,
         jurisdiction: r.text("jurisdiction")?,
         unit: r.opt_text("unit")?,
         must_change_password: r.flag("must_change_password")?,

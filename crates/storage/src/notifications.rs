@@ -84,23 +84,18 @@ const ROLE_PEOPLE: &str =
 const COLUMNS: &str = "n.id, u.username, n.channel, n.recipient, n.work_order_id, n.report_id, n.subject, n.body, n.status, n.attempts, \
      n.last_error, n.created_at, n.sent_at, n.read_at";
 
-/// A stored code read back as its type; an unknown one is corrupt data, not a user's mistake.
-fn code<T>(parse: fn(&str) -> Option<T>, s: &str) -> Result<T> {
-    parse(s).ok_or_else(|| StoreError::Internal(format!("unknown notification code {s}")))
-}
-
 fn notification_from(r: &sqlx::any::AnyRow) -> Result<Notification> {
     let ts = |c: &str| -> Result<Option<String>> { Ok(r.opt_int(c)?.map(|m| rfc3339(from_millis(m)))) };
     Ok(Notification {
         id: r.int("id")?,
         user: r.text("username")?,
-        channel: code(DeliveryChannel::from_code, &r.text("channel")?)?,
+        channel: r.code("channel", DeliveryChannel::from_code)?,
         recipient: r.opt_text("recipient")?,
         work_order_id: r.opt_int("work_order_id")?,
         report_id: r.opt_int("report_id")?,
         subject: r.text("subject")?,
         body: r.text("body")?,
-        status: code(DeliveryStatus::from_code, &r.text("status")?)?,
+        status: r.code("status", DeliveryStatus::from_code)?,
         attempts: r.int("attempts")?,
         last_error: r.opt_text("last_error")?,
         created_at: ts("created_at")?.unwrap_or_default(),

@@ -15,11 +15,6 @@ fn by_code<S: serde::Serializer, T: Copy + std::fmt::Display>(v: &T, s: S) -> st
     s.collect_str(v)
 }
 
-/// A stored code read back as its type; an unknown one is corrupt data.
-fn parse<T>(what: &str, from_code: fn(&str) -> Option<T>, code: &str) -> Result<T> {
-    from_code(code).ok_or_else(|| StoreError::Internal(format!("unknown {what} {code} in the organisation")))
-}
-
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Jurisdiction {
     /// Division code, e.g. `450103`.
@@ -108,7 +103,7 @@ pub(crate) async fn load(pool: &AnyPool) -> Result<Org> {
                 Ok(Jurisdiction {
                     code: r.text("code")?,
                     name: r.text("name")?,
-                    level: parse("level", JurisdictionLevel::from_code, &r.text("level")?)?,
+                    level: r.code("level", JurisdictionLevel::from_code)?,
                     parent: r.opt_text("parent_code")?,
                 })
             })
@@ -122,7 +117,7 @@ pub(crate) async fn load(pool: &AnyPool) -> Result<Org> {
                 code: r.text("code")?,
                 name: r.text("name")?,
                 jurisdiction: r.text("jurisdiction")?,
-                unit_type: parse("unit type", UnitType::from_code, &r.text("type")?)?,
+                unit_type: r.code("type", UnitType::from_code)?,
                 function: r.opt_text("function")?,
                 active: r.flag("active")?,
             };
@@ -139,7 +134,7 @@ pub(crate) async fn load(pool: &AnyPool) -> Result<Org> {
                 number: r.text("number")?,
                 name: r.text("name")?,
                 jurisdiction: r.text("jurisdiction")?,
-                official: parse("official", Official::from_code, &r.text("official")?)?,
+                official: r.code("official", Official::from_code)?,
             })
         })
         .collect::<Result<Vec<_>>>()?;

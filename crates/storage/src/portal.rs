@@ -270,8 +270,7 @@ impl Store {
                 Ok(PublicRequest {
                     number: r.text("number")?,
                     topic: r.opt_text("topic")?,
-                    state: State::from_code(&state)
-                        .ok_or_else(|| StoreError::Internal(format!("unknown state {state}")))?,
+                    state: crate::rows::stored("state", State::from_code, &state)?,
                     jurisdiction: r.text("jurisdiction")?,
                     lead_unit: r.opt_text("lead_unit")?,
                     received_at: ms(r.int("received_at")?)?,

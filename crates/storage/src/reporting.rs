@@ -13,7 +13,7 @@ use zhitong_domain::work_order::{Kind, Rating};
 
 #[cfg(feature = "test-support")]
 use crate::rows::RowExt;
-use crate::{Result, Store, StoreError};
+use crate::{Result, Store, rows::stored};
 
 /// Appeals received in the period, by what they were and where they are handled.
 #[derive(Debug, Clone, PartialEq)]
@@ -182,14 +182,6 @@ fn scope(jurisdictions: Option<&[String]>, alias: &str) -> String {
     }
 }
 
-fn kind(code: &str) -> Result<Kind> {
-    Kind::from_code(code).ok_or_else(|| StoreError::Internal(format!("unknown kind {code}")))
-}
-
-fn parse_rating(code: &str) -> Result<Rating> {
-    Rating::from_code(code).ok_or_else(|| StoreError::Internal(format!("unknown rating {code}")))
-}
-
 type CaseRow = (String, String, Option<String>, Option<i64>, Option<String>);
 
 impl Store {
@@ -226,7 +218,7 @@ impl Store {
             .into_iter()
             .map(|(k, line, jurisdiction, topic, urgent, style, discipline_only, appeals, repeats, repeats_visible)| {
                 Ok(ReceivedTally {
-                    kind: kind(&k)?,
+                    kind: stored("kind", Kind::from_code, &k)?,
                     line,
                     jurisdiction,
                     topic,
@@ -255,7 +247,7 @@ impl Store {
                     jurisdiction,
                     lead_unit,
                     on_time: on_time != 0,
-                    rating: rating.as_deref().map(parse_rating).transpose()?,
+                    rating: rating.as_deref().map(|r| stored("rating", Rating::from_code, r)).transpose()?,
                     resolved: resolved.map(|r| r != 0),
                     discipline_only: discipline_only != 0,
                     cases,

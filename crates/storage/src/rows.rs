@@ -2,7 +2,13 @@
 
 use sqlx::{Row, any::AnyRow};
 
-use crate::Result;
+use crate::{Result, StoreError};
+
+/// A code the database holds (a kind, a rating, a unit type…) as its domain type, parsed once when read. An
+/// unknown code is corrupt data, not a user's mistake.
+pub(crate) fn stored<T>(what: &str, from_code: fn(&str) -> Option<T>, code: &str) -> Result<T> {
+    from_code(code).ok_or_else(|| StoreError::Internal(format!("unknown {what} {code} in the database")))
+}
 
 pub(crate) trait RowExt {
     fn text(&self, col: &str) -> Result<String>;
@@ -11,6 +17,10 @@ pub(crate) trait RowExt {
     fn opt_int(&self, col: &str) -> Result<Option<i64>>;
     fn flag(&self, col: &str) -> Result<bool> {
         Ok(self.int(col)? != 0)
+    }
+    /// A column holding a code, as its domain type ([`stored`]).
+    fn code<T>(&self, col: &str, from_code: fn(&str) -> Option<T>) -> Result<T> {
+        stored(col, from_code, &self.text(col)?)
     }
 }
 
