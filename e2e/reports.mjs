@@ -6,35 +6,20 @@
 // dates on one line — and saves the README's screenshots of the three.
 //
 // Run: node e2e/reports.mjs   (ZHITONG_BIN defaults to target/debug/zhitong)
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { root, bin, serve, launch } from './walk.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const targetDir = process.env.CARGO_TARGET_DIR || join(root, 'target');
-const bin = process.env.ZHITONG_BIN || join(targetDir, 'debug', 'zhitong');
 const shots = join(root, 'docs', 'screenshots');
 mkdirSync(shots, { recursive: true });
 
 const data = mkdtempSync(join(tmpdir(), 'zhitong-reports-'));
 execFileSync(bin, ['demo', '--orders', '3000', '--seed', '7', '--data', data], { stdio: ['ignore', 'ignore', 'inherit'] });
-const port = await new Promise((res) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }); });
-const base = `http://127.0.0.1:${port}`;
-const server = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--data', data], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
-for (let i = 0; ; i++) {
-  try { if ((await fetch(base + '/healthz')).ok) break; } catch (_) { /* not yet */ }
-  if (i > 300) throw new Error('server did not start');
-  await new Promise((r) => setTimeout(r, 100));
-}
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const { base, server } = await serve(['--data', data]);
+const browser = await launch();
 let failed = false;
 try {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });

@@ -6,37 +6,20 @@
 // Run: node e2e/run.mjs   (ZHITONG_BIN defaults to target/debug/zhitong)
 // E2E_DATABASE_URL runs the server on that PostgreSQL database instead (no screenshots then);
 // E2E_ONLY=regex runs only the journeys whose names match.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { root, serve, launch } from './walk.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const targetDir = process.env.CARGO_TARGET_DIR || join(root, 'target');
-const bin = process.env.ZHITONG_BIN || join(targetDir, 'debug', 'zhitong');
 const shots = join(root, 'docs', 'screenshots');
 mkdirSync(shots, { recursive: true });
 
-const port = await new Promise((res) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }); });
-const base = `http://127.0.0.1:${port}`;
 const data = mkdtempSync(join(tmpdir(), 'zhitong-e2e-'));
 const dbUrl = process.env.E2E_DATABASE_URL || '';
 const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
-const server = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--data', data, ...(dbUrl ? ['--database-url', dbUrl] : [])], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
-for (let i = 0; ; i++) {
-  try { if ((await fetch(base + '/healthz')).ok) break; } catch (_) { /* not yet */ }
-  if (i > 300) throw new Error('server did not start');
-  await new Promise((r) => setTimeout(r, 100));
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const { base, server } = await serve(['--demo', '--data', data, ...(dbUrl ? ['--database-url', dbUrl] : [])]);
+const browser = await launch();
 let failures = 0;
 const results = [];
 

@@ -12,27 +12,39 @@ import { chromium } from 'playwright-core';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const targetDir = process.env.CARGO_TARGET_DIR || join(root, 'target');
-const bin = process.env.ZHITONG_BIN || join(targetDir, 'debug', 'zhitong');
+export const bin = process.env.ZHITONG_BIN || join(targetDir, 'debug', 'zhitong');
 
 export const users = ['agent@450100', 'supervisor@450100', 'handler@450100-XZSP', 'discipline@450100', 'leader@450100', 'admin'];
 
-/// A server on a fresh folder holding the demo organisation and `orders` demo cases of the last 30 days, and
-/// Chromium; `close()` stops both and removes the folder.
-export async function demo(orders = 300) {
+/// `zhitong serve` on a free loopback port with these further arguments (and environment), once it answers
+/// `/healthz`: `{ base, server }`. Every browser check starts its server here.
+export async function serve(args, env = {}) {
   const port = await new Promise((res) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }); });
   const base = `http://127.0.0.1:${port}`;
-  const data = mkdtempSync(join(tmpdir(), 'zhitong-walk-'));
-  execFileSync(bin, ['demo', '--orders', String(orders), '--days', '30', '--data', data], { stdio: 'ignore' });
-  const server = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--data', data], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn', ZHITONG_JOBS_ENABLED: 'false' } });
+  const server = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn', ...env } });
   for (let i = 0; ; i++) {
     try { if ((await fetch(base + '/healthz')).ok) break; } catch (_) { /* not yet */ }
     if (i > 300) throw new Error('server did not start');
     await new Promise((r) => setTimeout(r, 100));
   }
-  const browser = await chromium.launch({
+  return { base, server };
+}
+
+/// Debian's Chromium (never a downloaded browser), headless.
+export function launch() {
+  return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/// A server on a fresh folder holding the demo organisation and `orders` demo cases of the last 30 days, and
+/// Chromium; `close()` stops both and removes the folder.
+export async function demo(orders = 300) {
+  const data = mkdtempSync(join(tmpdir(), 'zhitong-walk-'));
+  execFileSync(bin, ['demo', '--orders', String(orders), '--days', '30', '--data', data], { stdio: 'ignore' });
+  const { base, server } = await serve(['--data', data], { ZHITONG_JOBS_ENABLED: 'false' });
+  const browser = await launch();
   const close = async () => { await browser.close(); server.kill(); rmSync(data, { recursive: true, force: true }); };
   return { base, browser, close };
 }
