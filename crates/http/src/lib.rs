@@ -8,6 +8,7 @@ pub mod json;
 mod observability;
 mod openapi;
 mod routes;
+pub mod views;
 pub mod security;
 
 use std::time::Duration;

@@ -1,0 +1,1 @@
+//! Users and their accounts, as the API shows and takes them.

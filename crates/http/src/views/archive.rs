@@ -1,0 +1,1 @@
+//! Archived reports and typical cases, as the API shows and takes them.

@@ -1,0 +1,1 @@
+//! Calendars and the deadline policies, as the API shows and takes them.

@@ -1,0 +1,1 @@
+//! Enterprises, as the API shows and takes them.

@@ -1,0 +1,1 @@
+//! The knowledge base, as the API shows and takes it.

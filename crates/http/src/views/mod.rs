@@ -1,0 +1,14 @@
+//! The API's request and response types — their serde shapes and OpenAPI schemas — and the presenters
+//! that build responses from storage's typed records. Storage knows none of them: it takes typed inputs
+//! and returns typed records, and `utoipa` stops at this crate. A request is parsed here (or by the
+//! domain's parsers) into those typed inputs, with a Chinese message naming the field; a response is
+//! presented here from the record. The pages (`zhitong-web`) work on the records, not on these.
+
+pub mod accounts;
+pub mod archive;
+pub mod calendar;
+pub mod enterprises;
+pub mod knowledge;
+pub mod notifications;
+pub mod org;
+pub mod work_orders;

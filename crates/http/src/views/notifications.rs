@@ -1,0 +1,1 @@
+//! Notifications and contact details, as the API shows and takes them.

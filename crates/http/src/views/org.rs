@@ -1,0 +1,1 @@
+//! The organisation (jurisdictions, units, lines, topics), as the API shows and takes it.

@@ -1,0 +1,1 @@
+//! Work orders, their lists and histories, as the API shows and takes them.
