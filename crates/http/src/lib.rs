@@ -8,8 +8,8 @@ pub mod json;
 mod observability;
 mod openapi;
 mod routes;
-pub mod views;
 pub mod security;
+pub mod views;
 
 use std::time::Duration;
 
