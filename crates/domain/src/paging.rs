@@ -18,6 +18,13 @@ pub struct Paging {
     pub per_page: i64,
 }
 
+/// The first page of 20, the lists' default.
+impl Default for Paging {
+    fn default() -> Self {
+        Paging { page: 1, per_page: 20 }
+    }
+}
+
 impl Paging {
     /// `page` from 1, `per_page` from 1 to `max_per_page` (default `default_per_page`).
     pub fn parse(

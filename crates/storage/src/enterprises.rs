@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Transaction};
-use utoipa::ToSchema;
 use zhitong_domain::{
     FieldError,
     org::{Phone, required_text},
@@ -12,7 +11,8 @@ use zhitong_domain::{
 
 use crate::{Result, Store, rows::RowExt};
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// An enterprise as a case shows it (what the caller said), or as the shared record holds it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Enterprise {
     pub id: i64,
     pub name: String,
@@ -24,20 +24,14 @@ pub struct Enterprise {
     pub industry: Option<String>,
 }
 
-/// What intake says about the enterprise (`enterprise` in the API).
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+/// What intake is told about the enterprise, not yet checked.
+#[derive(Debug, Clone, Default)]
 pub struct EnterpriseInput {
-    #[serde(default)]
     pub name: String,
-    #[serde(default)]
     pub uscc: Option<String>,
-    #[serde(default)]
     pub contact: Option<String>,
-    #[serde(default)]
     pub phone: Option<String>,
-    #[serde(default)]
     pub address: Option<String>,
-    #[serde(default)]
     pub industry: Option<String>,
 }
 

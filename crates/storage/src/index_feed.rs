@@ -3,8 +3,6 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use serde::Serialize;
-use utoipa::ToSchema;
 use zhitong_domain::time::to_millis;
 
 use crate::{Result, Store, rows::RowExt};
@@ -43,15 +41,14 @@ pub struct TrainingCase {
     pub accepted_unit: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// How often one field's suggestions were taken.
+#[derive(Debug, Clone, PartialEq)]
 pub struct SuggestionOutcome {
     /// `kind`, `topic` or `unit`
-    pub field: String,
+    pub field: &'static str,
     /// Suggestions shown and decided since the given time.
     pub decided: i64,
     pub accepted: i64,
-    /// accepted ÷ decided, `null` when nothing was decided.
-    pub acceptance_rate: Option<f64>,
 }
 
 const CASE_COLUMNS: &str = "w.id, w.number, w.updated_at, w.received_at, w.title, w.content, w.answer, w.reply, \
@@ -224,12 +221,7 @@ impl Store {
             .iter()
             .map(|f| {
                 let (decided, accepted) = rows.iter().find(|r| r.0 == *f).map(|r| (r.1, r.2)).unwrap_or((0, 0));
-                SuggestionOutcome {
-                    field: f.to_string(),
-                    decided,
-                    accepted,
-                    acceptance_rate: (decided > 0).then(|| accepted as f64 / decided as f64),
-                }
+                SuggestionOutcome { field: *f, decided, accepted }
             })
             .collect())
     }

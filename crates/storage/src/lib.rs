@@ -63,10 +63,7 @@ pub use reporting::{
 };
 pub use scans::DueCase;
 pub use totp::{TotpSetup, totp_code_for};
-pub use work_orders::{
-    Caller, EventView, ExtensionRequestView, ListFilter, NewWorkOrder, Page, PolicyView, Suggested, SuggestedValue,
-    UnitOnCase, WorkOrderView,
-};
+pub use work_orders::{Appeal, Caller, CaseFilter, CaseOrder, HistoryEntry, Page, Pending, TOTAL_CAP, WorkOrder};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

@@ -4,65 +4,72 @@
 //! the agents' work, as the `portal` service user.
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 use zhitong_domain::{
     FieldError,
-    time::rfc3339,
+    time::from_millis,
     work_order::{Channel, Command, Kind, Lifecycle, Rating, State},
 };
 
 use crate::{
-    NewWorkOrder, PORTAL_USER, Result, Store, StoreError,
+    Appeal, PORTAL_USER, Result, Store, StoreError,
     rows::RowExt,
     work_orders::{Arg, Where},
 };
 
 /// What the enterprise keeps to follow its appeal.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Receipt {
     pub number: String,
     /// Shown once; only its hash is stored.
     pub code: String,
-    pub deadline: Option<String>,
+    pub deadline: Option<Timestamp>,
 }
 
 /// What an enterprise may see of its own appeal.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct PublicStatus {
     pub number: String,
     pub title: String,
-    pub kind_label: String,
-    pub state: String,
-    pub state_label: String,
-    pub received_at: String,
-    pub deadline: Option<String>,
-    pub closed_at: Option<String>,
+    pub kind: Kind,
+    pub state: State,
+    pub received_at: Timestamp,
+    pub deadline: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
     /// The answer, once it has passed review.
     pub reply: Option<String>,
-    pub rating: Option<String>,
+    pub rating: Option<Rating>,
     /// The enterprise may rate now.
     pub can_rate: bool,
-    /// What happened, in plain words, as far as the enterprise may know: received, passed to a unit,
-    /// taken up, answered, closed. Nothing internal (returns, supervision, notes) and no unreviewed answer.
-    pub progress: Vec<PublicStep>,
+    /// What happened, as far as the enterprise may know: received, passed to a unit, taken up, answered,
+    /// closed. Nothing internal (returns, supervision, notes) and no unreviewed answer.
+    pub progress: Vec<(Timestamp, PublicStep)>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PublicStep {
-    /// RFC 3339.
-    pub at: String,
-    pub step: String,
+/// One step of an appeal's progress as the enterprise is told it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicStep {
+    Received,
+    /// Passed to this unit (the one holding the case now, when known).
+    Dispatched(Option<String>),
+    Accepted,
+    /// The unit's reply has passed review; the enterprise may read and rate it.
+    Replied,
+    AnsweredAndClosed,
+    Answered,
+    FollowedUp,
+    /// Handled again after an unsatisfied rating.
+    Redone,
+    TransferredTo12345,
+    Closed,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+/// The enterprise's rating of the answer, not yet checked.
+#[derive(Debug, Clone)]
 pub struct PortalRating {
     pub number: String,
     pub code: String,
-    /// `satisfied|basically_satisfied|unsatisfied`
     pub rating: String,
-    #[serde(default)]
     pub note: Option<String>,
 }
 
@@ -78,13 +85,13 @@ fn new_code() -> String {
 
 impl Store {
     /// Record an appeal from the portal. Out-of-scope matters belong to 12345.
-    pub async fn submit_from_portal(&self, input: &NewWorkOrder, now: Timestamp) -> Result<Receipt> {
+    pub async fn submit_from_portal(&self, input: &Appeal, now: Timestamp) -> Result<Receipt> {
         self.submit_public(input, Channel::Web, now).await
     }
 
     /// Record an appeal that came without sign-in (the portal, or Open311), as the `portal` service user,
     /// with a receipt code to follow it.
-    pub async fn submit_public(&self, input: &NewWorkOrder, channel: Channel, now: Timestamp) -> Result<Receipt> {
+    pub async fn submit_public(&self, input: &Appeal, channel: Channel, now: Timestamp) -> Result<Receipt> {
         let mut input = input.clone();
         input.channel = Some(channel.code().into());
         input.line = None;
@@ -92,7 +99,6 @@ impl Store {
         input.received_at = None;
         // Urgency is the hotline's judgement (an urgent case sorts first and goes out by SMS), not the public's.
         input.urgency = None;
-        input.suggested = None;
         if input.kind.as_deref() == Some("out_of_scope") {
             return Err(FieldError::new("kind", "非营商环境类诉求请拨打12345政务服务便民热线").into());
         }
@@ -106,7 +112,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Receipt { number: order.number, code, deadline: order.deadline })
+        Ok(Receipt { number: order.number, code, deadline: order.case.deadline })
     }
 
     async fn portal_case(&self, number: &str, code: &str) -> Result<(i64, i64, Lifecycle, sqlx::any::AnyRow)> {
@@ -139,41 +145,37 @@ impl Store {
         // Only the last dispatch is told, with the unit holding the case now: a return and a re-dispatch
         // are the hotline's own business.
         let last_dispatch = events.iter().rposition(|(_, a, _, to)| a == "dispatch" && to == "dispatched");
-        let mut progress: Vec<PublicStep> = vec![];
+        let mut progress: Vec<(Timestamp, PublicStep)> = vec![];
         for (i, (at, action, from, to)) in events.into_iter().enumerate() {
             let moved = from.as_deref() != Some(to.as_str());
             let step = match (action.as_str(), to.as_str()) {
-                ("register", _) => "已受理您的诉求".to_string(),
+                ("register", _) => PublicStep::Received,
                 // The discipline commission's work is not told step by step.
                 _ if case.discipline_only && to != "closed" => continue,
                 ("dispatch", "dispatched") if Some(i) != last_dispatch => continue,
-                ("dispatch", "dispatched") => match &unit_name {
-                    Some(u) => format!("已交由{u}办理"),
-                    None => "已交由承办单位办理".into(),
-                },
-                ("accept", _) => "承办单位已签收，正在办理".into(),
-                ("approve_reply", _) => "承办单位已答复，请查看答复并评价".into(),
-                ("answer", "closed") | ("follow_up", "closed") => "已答复并评价，诉求已办结".into(),
-                ("answer", _) => "已答复".into(),
-                ("follow_up", _) => "已回访".into(),
-                ("redo", _) => "根据您的评价，已安排重新办理".into(),
-                ("transfer_12345", _) => "已转12345政务服务便民热线办理".into(),
-                (_, "closed") if moved => "已办结".into(),
+                ("dispatch", "dispatched") => PublicStep::Dispatched(unit_name.clone()),
+                ("accept", _) => PublicStep::Accepted,
+                ("approve_reply", _) => PublicStep::Replied,
+                ("answer", "closed") | ("follow_up", "closed") => PublicStep::AnsweredAndClosed,
+                ("answer", _) => PublicStep::Answered,
+                ("follow_up", _) => PublicStep::FollowedUp,
+                ("redo", _) => PublicStep::Redone,
+                ("transfer_12345", _) => PublicStep::TransferredTo12345,
+                (_, "closed") if moved => PublicStep::Closed,
                 _ => continue,
             };
-            progress.push(PublicStep { at: rfc3339(zhitong_domain::time::from_millis(at)), step });
+            progress.push((from_millis(at), step));
         }
         Ok(PublicStatus {
             number: row.text("number")?,
             title: row.text("title")?,
-            kind_label: case.kind.label().into(),
-            state: case.state.code().into(),
-            state_label: case.state.label().into(),
-            received_at: rfc3339(case.received_at),
-            deadline: case.deadline.map(rfc3339),
-            closed_at: case.closed_at.map(rfc3339),
+            kind: case.kind,
+            state: case.state,
+            received_at: case.received_at,
+            deadline: case.deadline,
+            closed_at: case.closed_at,
             reply: if reviewed && !case.discipline_only { row.opt_text("reply")? } else { None },
-            rating: case.rating.map(|r| r.code().into()),
+            rating: case.rating,
             can_rate: case.state == State::PendingFollowUp && !case.discipline_only,
             progress,
         })

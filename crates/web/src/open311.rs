@@ -31,7 +31,7 @@ use zhitong_domain::{
     work_order::{Channel, Kind},
 };
 use zhitong_http::AppState;
-use zhitong_storage::{Caller, EnterpriseInput, NewWorkOrder, PublicRequest, PublicRequestFilter, StoreError};
+use zhitong_storage::{Appeal, Caller, EnterpriseInput, PublicRequest, PublicRequestFilter, StoreError};
 
 /// Routes, mounted with the portal's rate limit.
 pub fn routes() -> Router<AppState> {
@@ -327,7 +327,7 @@ async fn submit(s: &AppState, fields: &[(String, String)]) -> Result<Value, Fail
     let title = field("attribute[title]").unwrap_or_else(|| description.chars().take(30).collect());
     let caller_name = format!("{}{}", field("last_name").unwrap_or_default(), field("first_name").unwrap_or_default());
     let phone = field("phone").unwrap_or_default();
-    let input = NewWorkOrder {
+    let input = Appeal {
         jurisdiction: Some(jurisdiction),
         kind: field("attribute[kind]"),
         topic: Some(service_code),
@@ -341,7 +341,7 @@ async fn submit(s: &AppState, fields: &[(String, String)]) -> Result<Value, Fail
             ..EnterpriseInput::default()
         }),
         caller: Some(Caller { name: caller_name, phone }),
-        ..NewWorkOrder::default()
+        ..Appeal::default()
     };
     let receipt = s.store.submit_public(&input, Channel::Open311, jiff::Timestamp::now()).await?;
     Ok(json!([{

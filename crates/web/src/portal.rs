@@ -12,19 +12,23 @@ use axum::{
     response::IntoResponse,
     routing::{get, post},
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tower_governor::{
     GovernorLayer,
     governor::GovernorConfigBuilder,
     key_extractor::{PeerIpKeyExtractor, SmartIpKeyExtractor},
 };
-use zhitong_domain::work_order::{Kind, Rating};
+use zhitong_domain::{
+    time::rfc3339,
+    work_order::{Kind, Rating},
+};
 use zhitong_http::{
     AppState,
     error::{ApiError, ApiResult},
     json::ApiJson,
+    views::work_orders::NewWorkOrder,
 };
-use zhitong_storage::{NewWorkOrder, PortalRating, PublicStatus, Receipt};
+use zhitong_storage::{self as storage, PublicStatus, PublicStep};
 
 use crate::{i18n::Words, lang_of};
 
@@ -74,12 +78,94 @@ async fn page(State(s): State<AppState>, headers: HeaderMap) -> PortalPage {
     }
 }
 
+/// What the enterprise keeps to follow its appeal.
+#[derive(Debug, Serialize)]
+pub struct Receipt {
+    pub number: String,
+    /// Shown once; only its hash is stored.
+    pub code: String,
+    pub deadline: Option<String>,
+}
+
+/// What an enterprise may see of its own appeal (`/portal/api/rate`'s answer).
+#[derive(Debug, Serialize)]
+pub struct StatusView {
+    pub number: String,
+    pub title: String,
+    pub kind_label: String,
+    pub state: String,
+    pub state_label: String,
+    pub received_at: String,
+    pub deadline: Option<String>,
+    pub closed_at: Option<String>,
+    pub reply: Option<String>,
+    pub rating: Option<String>,
+    pub can_rate: bool,
+    pub progress: Vec<StepView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StepView {
+    /// RFC 3339.
+    pub at: String,
+    pub step: String,
+}
+
+/// A step as the enterprise is told it, in plain words. The portal speaks Chinese to the public; the unit's
+/// name is the organisation's.
+fn sentence(step: &PublicStep) -> String {
+    match step {
+        PublicStep::Received => "已受理您的诉求".into(),
+        PublicStep::Dispatched(Some(unit)) => format!("已交由{unit}办理"),
+        PublicStep::Dispatched(None) => "已交由承办单位办理".into(),
+        PublicStep::Accepted => "承办单位已签收，正在办理".into(),
+        PublicStep::Replied => "承办单位已答复，请查看答复并评价".into(),
+        PublicStep::AnsweredAndClosed => "已答复并评价，诉求已办结".into(),
+        PublicStep::Answered => "已答复".into(),
+        PublicStep::FollowedUp => "已回访".into(),
+        PublicStep::Redone => "根据您的评价，已安排重新办理".into(),
+        PublicStep::TransferredTo12345 => "已转12345政务服务便民热线办理".into(),
+        PublicStep::Closed => "已办结".into(),
+    }
+}
+
+impl From<&PublicStatus> for StatusView {
+    fn from(p: &PublicStatus) -> Self {
+        StatusView {
+            number: p.number.clone(),
+            title: p.title.clone(),
+            kind_label: p.kind.label().into(),
+            state: p.state.code().into(),
+            state_label: p.state.label().into(),
+            received_at: rfc3339(p.received_at),
+            deadline: p.deadline.map(rfc3339),
+            closed_at: p.closed_at.map(rfc3339),
+            reply: p.reply.clone(),
+            rating: p.rating.map(|r| r.code().into()),
+            can_rate: p.can_rate,
+            progress: p.progress.iter().map(|(at, step)| StepView { at: rfc3339(*at), step: sentence(step) }).collect(),
+        }
+    }
+}
+
+/// The enterprise's rating of the answer.
+#[derive(Debug, Deserialize)]
+pub struct PortalRating {
+    pub number: String,
+    pub code: String,
+    /// `satisfied|basically_satisfied|unsatisfied`
+    pub rating: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
 async fn submit(
     State(s): State<AppState>,
     ApiJson(body): ApiJson<NewWorkOrder>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
-    let receipt = s.store.submit_from_portal(&body, jiff::Timestamp::now()).await?;
-    Ok((StatusCode::CREATED, Json(receipt)))
+    let (appeal, _) = body.into_appeal();
+    let r = s.store.submit_from_portal(&appeal, jiff::Timestamp::now()).await?;
+    Ok((StatusCode::CREATED, Json(Receipt { number: r.number, code: r.code, deadline: r.deadline.map(rfc3339) })))
 }
 
 #[derive(Deserialize)]
@@ -119,24 +205,14 @@ async fn track(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<Tr
         }
     };
     let local = crate::pages::ymdhm;
-    let deadline = status.as_ref().and_then(|s| s.deadline.as_deref()).map(local).unwrap_or_else(|| "—".into());
-    let rating = status
-        .as_ref()
-        .and_then(|s| s.rating.as_deref())
-        .and_then(Rating::from_code)
-        .map(|r| lang.label(r.label(), r.code()));
+    let deadline = status.as_ref().and_then(|s| s.deadline).map(local).unwrap_or_else(|| "—".into());
+    let rating = status.as_ref().and_then(|s| s.rating).map(|r| lang.label(r.label(), r.code()));
     let steps = status
         .as_ref()
-        .map(|s| s.progress.iter().map(|p| (local(&p.at), p.step.clone())).collect())
+        .map(|s| s.progress.iter().map(|(at, step)| (local(*at), sentence(step))).collect())
         .unwrap_or_default();
-    // The status carries the kind's Chinese name only: found back by it.
-    let kind = status.as_ref().map(|s| {
-        Kind::ALL
-            .iter()
-            .find(|k| k.label() == s.kind_label)
-            .map_or(s.kind_label.clone(), |k| lang.label(k.label(), k.code()))
-    });
-    let state = status.as_ref().map(|s| lang.label(&s.state_label, &s.state));
+    let kind = status.as_ref().map(|s| lang.label(s.kind.label(), s.kind.code()));
+    let state = status.as_ref().map(|s| lang.label(s.state.label(), s.state.code()));
     let ratings = Rating::ALL.iter().map(|r| (r.code(), lang.label(r.label(), r.code()))).collect();
     TrackPage {
         t: lang.t(),
@@ -154,6 +230,8 @@ async fn track(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<Tr
     }
 }
 
-async fn rate(State(s): State<AppState>, ApiJson(body): ApiJson<PortalRating>) -> ApiResult<Json<PublicStatus>> {
-    Ok(Json(s.store.rate_from_portal(&body, jiff::Timestamp::now()).await?))
+async fn rate(State(s): State<AppState>, ApiJson(body): ApiJson<PortalRating>) -> ApiResult<Json<StatusView>> {
+    let PortalRating { number, code, rating, note } = body;
+    let rating = storage::PortalRating { number, code, rating, note };
+    Ok(Json(StatusView::from(&s.store.rate_from_portal(&rating, jiff::Timestamp::now()).await?)))
 }

@@ -2,7 +2,9 @@ use axum::{Json, extract::State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use zhitong_domain::{FieldError, org::DivisionCode, time, work_order::Kind};
-use zhitong_storage::{CalendarDay, CalendarView, PolicyEntry, PolicyInput, PolicyView};
+use zhitong_storage::{CalendarDay, CalendarView, PolicyEntry, PolicyInput};
+
+use crate::views::work_orders::PolicyView;
 
 use crate::{
     AppState,
@@ -54,12 +56,7 @@ pub async fn deadline(
     let calendar = book.calendar(&j);
     Ok(Json(DeadlineAnswer {
         deadline: policy.map(|p| time::rfc3339(calendar.deadline(p.clock, start, p.duration()))),
-        policy: policy.map(|p| PolicyView {
-            clock: p.clock.code().into(),
-            minutes: p.minutes,
-            pausable: p.pausable,
-            description: p.describe(),
-        }),
+        policy: policy.as_ref().map(PolicyView::from),
     }))
 }
 

@@ -4,7 +4,9 @@ use axum::{
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
-use zhitong_storage::{Enterprise, Jurisdiction, Line, Topic, Unit};
+use zhitong_storage::{Jurisdiction, Line, Topic, Unit};
+
+use crate::views::enterprises::Enterprise;
 
 use crate::{AppState, auth::CurrentUser, error::ApiResult};
 
@@ -77,5 +79,5 @@ pub async fn find_enterprises(
     if q.trim().is_empty() || q.chars().count() > 100 {
         return Err(zhitong_domain::FieldError::new("q", "请输入信用代码、电话或企业名称（不超过100个字）").into());
     }
-    Ok(Json(s.store.find_enterprises(&q, 20).await?))
+    Ok(Json(s.store.find_enterprises(&q, 20).await?.iter().map(Enterprise::from).collect()))
 }

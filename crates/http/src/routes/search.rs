@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use zhitong_domain::{FieldError, org::Role};
 use zhitong_search::{SearchQuery, SearchResults, Suggestions};
-use zhitong_storage::SuggestionOutcome;
 
 use crate::{
     AppState,
@@ -153,6 +152,26 @@ pub struct SuggestionStats {
     pub indexed: u64,
 }
 
+/// How often one field's suggestions were taken.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SuggestionOutcome {
+    /// `kind`, `topic` or `unit`
+    pub field: String,
+    /// Suggestions shown and decided since the given time.
+    pub decided: i64,
+    pub accepted: i64,
+    /// accepted ÷ decided, `null` when nothing was decided.
+    pub acceptance_rate: Option<f64>,
+}
+
+impl From<&zhitong_storage::SuggestionOutcome> for SuggestionOutcome {
+    fn from(o: &zhitong_storage::SuggestionOutcome) -> Self {
+        let zhitong_storage::SuggestionOutcome { field, decided, accepted } = *o;
+        let acceptance_rate = (decided > 0).then(|| accepted as f64 / decided as f64);
+        SuggestionOutcome { field: field.into(), decided, accepted, acceptance_rate }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct ModelInfo {
     pub name: String,
@@ -177,7 +196,7 @@ pub async fn stats(s: &AppState) -> ApiResult<SuggestionStats> {
     let since = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days);
     Ok(SuggestionStats {
         days,
-        outcomes: s.store.suggestion_outcomes(since).await?,
+        outcomes: s.store.suggestion_outcomes(since).await?.iter().map(SuggestionOutcome::from).collect(),
         models: s
             .search
             .suggester

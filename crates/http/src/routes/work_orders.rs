@@ -1,8 +1,8 @@
+use crate::views::work_orders::{EventView, ListFilter, NewWorkOrder, Page, Suggested, WorkOrderView};
 use axum::{Json, body::Bytes, extract::State, http::StatusCode};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use zhitong_domain::{FieldError, work_order::Command};
-use zhitong_storage::{EventView, ListFilter, NewWorkOrder, Page, WorkOrderView};
 
 use crate::{
     AppState,
@@ -22,26 +22,22 @@ pub async fn create(
     ApiJson(body): ApiJson<NewWorkOrder>,
 ) -> ApiResult<(StatusCode, Json<WorkOrderView>)> {
     let now = jiff::Timestamp::now();
-    let order = s.store.create_work_order(&user.actor(), &body, now).await?;
-    if let Some(shown) = &body.suggested {
+    let (appeal, suggested) = body.into_appeal();
+    let order = s.store.create_work_order(&user.actor(), &appeal, now).await?;
+    if let Some(shown) = &suggested {
         record_suggestions(&s, &order, shown, now).await;
     }
-    Ok((StatusCode::CREATED, Json(order)))
+    Ok((StatusCode::CREATED, Json(WorkOrderView::present(&order, &s.store.org()))))
 }
 
 /// The suggestions shown and what the agent chose (kind, topic now; the unit at the first dispatch).
 /// Measuring is best effort: a failure is logged, never the agent's problem.
-async fn record_suggestions(
-    s: &AppState,
-    order: &WorkOrderView,
-    shown: &zhitong_storage::Suggested,
-    now: jiff::Timestamp,
-) {
+async fn record_suggestions(s: &AppState, order: &zhitong_storage::WorkOrder, shown: &Suggested, now: jiff::Timestamp) {
     let rows: Vec<(String, String, f64)> = [("kind", &shown.kind), ("topic", &shown.topic), ("unit", &shown.unit)]
         .into_iter()
         .filter_map(|(f, v)| v.as_ref().map(|v| (f.to_string(), v.code.clone(), v.confidence)))
         .collect();
-    let chosen = [("kind", Some(order.kind.clone())), ("topic", order.topic.clone())];
+    let chosen = [("kind", Some(order.case.kind.code().to_string())), ("topic", order.topic.clone())];
     let result = async {
         s.store.record_suggestions(order.id, &rows, now).await?;
         for (field, value) in chosen {
@@ -63,7 +59,9 @@ pub async fn list(
     CurrentUser(user): CurrentUser,
     ApiQuery(filter): ApiQuery<ListFilter>,
 ) -> ApiResult<Json<Page<WorkOrderView>>> {
-    Ok(Json(s.store.list_work_orders(&user.actor(), &filter, jiff::Timestamp::now()).await?))
+    let page = s.store.list_work_orders(&user.actor(), &filter.parse()?, jiff::Timestamp::now()).await?;
+    let org = s.store.org();
+    Ok(Json(Page::present(page, |o| WorkOrderView::present(o, &org))))
 }
 
 /// One work order, with the actions the caller may take now.
@@ -74,7 +72,8 @@ pub async fn get(
     CurrentUser(user): CurrentUser,
     crate::json::ApiPath(id): crate::json::ApiPath,
 ) -> ApiResult<Json<WorkOrderView>> {
-    Ok(Json(s.store.work_order(id, &user.actor(), jiff::Timestamp::now()).await?))
+    let order = s.store.work_order(id, &user.actor(), jiff::Timestamp::now()).await?;
+    Ok(Json(WorkOrderView::present(&order, &s.store.org())))
 }
 
 /// The body of an action. Which fields an action reads:
@@ -193,7 +192,7 @@ pub async fn act(
     {
         tracing::warn!(order = id, "suggestion outcome not recorded: {e}");
     }
-    Ok(Json(order))
+    Ok(Json(WorkOrderView::present(&order, &s.store.org())))
 }
 
 /// Everything that happened to the work order, oldest first.
@@ -204,7 +203,7 @@ pub async fn history(
     CurrentUser(user): CurrentUser,
     crate::json::ApiPath(id): crate::json::ApiPath,
 ) -> ApiResult<Json<Vec<EventView>>> {
-    Ok(Json(s.store.history(id, &user.actor()).await?))
+    Ok(Json(s.store.history(id, &user.actor()).await?.iter().map(EventView::from).collect()))
 }
 
 /// A supervisor picks the case as typical (典型案例) for the monthly bulletin.

@@ -26,7 +26,7 @@ impl Store {
         actor: &Actor,
         command: Command,
         now: Timestamp,
-    ) -> Result<WorkOrderView> {
+    ) -> Result<WorkOrder> {
         let org = self.org();
         let mut tx = self.begin().await?;
         let row = sqlx::query("SELECT version, lifecycle, regular, number, title FROM work_orders WHERE id = $1")

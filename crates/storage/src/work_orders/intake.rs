@@ -39,7 +39,7 @@ pub(super) struct Intake {
 }
 
 impl Store {
-    fn parse_intake(&self, input: &NewWorkOrder, now: Timestamp) -> Result<Intake, FieldError> {
+    fn parse_intake(&self, input: &Appeal, now: Timestamp) -> Result<Intake, FieldError> {
         let org = self.org();
         let kind_msg = "请选择诉求类型：咨询、求助、建议、投诉、举报或非营商环境类";
         let kind = match input.kind.as_deref().map(str::trim) {
@@ -147,12 +147,7 @@ impl Store {
 
     /// Record a new appeal. Nothing is written when any field is wrong.
     /// The same `idempotency_key` returns the first work order.
-    pub async fn create_work_order(
-        &self,
-        actor: &Actor,
-        input: &NewWorkOrder,
-        now: Timestamp,
-    ) -> Result<WorkOrderView> {
+    pub async fn create_work_order(&self, actor: &Actor, input: &Appeal, now: Timestamp) -> Result<WorkOrder> {
         if !role_may(actor.role, Action::Register) {
             return Err(Refusal::Forbidden(format!("“{}”角色不能登记诉求", actor.role.label())).into());
         }
@@ -186,7 +181,7 @@ impl Store {
     /// even when the case has left their sight: a complaint the agent passed
     /// to the discipline commission, an order the unit returned. Others'
     /// idempotency keys reveal nothing.
-    pub(super) async fn receipt(&self, id: i64, actor: &Actor, now: Timestamp) -> Result<WorkOrderView> {
+    pub(super) async fn receipt(&self, id: i64, actor: &Actor, now: Timestamp) -> Result<WorkOrder> {
         let sql = format!(
             "SELECT {VIEW_COLUMNS}, w.created_by FROM work_orders w LEFT JOIN enterprises e ON e.id = w.enterprise_id WHERE w.id = $1"
         );
@@ -195,7 +190,7 @@ impl Store {
             .fetch_optional(self.reader())
             .await?
             .ok_or(StoreError::NotFound)?;
-        let (view, case) = self.view(&row, actor, now)?;
+        let order = self.work_order_of(&row, actor, now)?;
         let involved = row.int("created_by")? == actor.user_id
             || sqlx::query_as::<_, (i64,)>(
                 "SELECT COUNT(*) FROM work_order_events WHERE work_order_id = $1 AND actor_id = $2",
@@ -205,26 +200,18 @@ impl Store {
             .fetch_one(self.reader())
             .await?
             .0 > 0;
-        if can_view(actor, &case, &self.org().tree) {
-            return Ok(view);
+        if can_view(actor, &order.case, &self.org().tree) {
+            return Ok(order);
         }
         if !involved {
             return Err(StoreError::NotFound);
         }
         // Involved once, out of sight now (a complaint passed to the discipline commission, a case the unit
         // returned): the receipt says that the case exists and where it went, nothing that happened since.
-        Ok(WorkOrderView {
-            answer: None,
-            reply: None,
-            rating: None,
-            resolved: None,
-            extension_request: None,
-            last_return_reason: None,
-            units: vec![],
-            actions: vec![],
-            closed_at: None,
-            ..view
-        })
+        let mut case = order.case;
+        (case.rating, case.resolved, case.extension_request, case.last_return_reason) = (None, None, None, None);
+        (case.units, case.closed_at) = (vec![], None);
+        Ok(WorkOrder { answer: None, reply: None, actions: vec![], case, ..order })
     }
 
     async fn insert_work_order(&self, actor: &Actor, i: &Intake, now: Timestamp) -> Result<i64> {

@@ -3,11 +3,9 @@
 use jiff::Timestamp;
 use sqlx::Any;
 use zhitong_domain::{
-    FieldError,
-    org::DivisionCode,
     permission::{ListScope, list_scope},
     time::to_millis,
-    work_order::{Actor, DeadlineStatus, Kind, State, Urgency},
+    work_order::{Actor, DeadlineStatus, Urgency},
 };
 
 use super::{read::VIEW_COLUMNS, *};
@@ -17,9 +15,8 @@ use crate::{Enterprise, Result, Store};
 pub const TOTAL_CAP: i64 = 1_000;
 
 impl Store {
-    pub async fn list_work_orders(&self, actor: &Actor, f: &ListFilter, now: Timestamp) -> Result<Page<WorkOrderView>> {
-        let paging = zhitong_domain::paging::Paging::parse(f.page, f.per_page, 20, 200)?;
-        let (page, per_page) = (paging.page, paging.per_page);
+    pub async fn list_work_orders(&self, actor: &Actor, f: &CaseFilter, now: Timestamp) -> Result<Page<WorkOrder>> {
+        let (page, per_page) = (f.paging.page, f.paging.per_page);
         let org = self.org();
         let mut w = Where::default();
         match list_scope(actor, &org.tree) {
@@ -41,45 +38,28 @@ impl Store {
                 }
             }
         }
-        let blank = |o: &Option<String>| o.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
-        if let Some(s) = blank(&f.state) {
-            let mut ps = vec![];
-            for one in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
-                State::from_code(one).ok_or_else(|| FieldError::new("state", "没有这个状态"))?;
-                ps.push(w.arg(Arg::Text(one.to_string())));
-            }
-            if !ps.is_empty() {
-                w.cond(format!("w.state IN ({})", ps.join(", ")));
-            }
+        if !f.states.is_empty() {
+            let ps: Vec<String> = f.states.iter().map(|s| w.arg(Arg::Text(s.code().to_string()))).collect();
+            w.cond(format!("w.state IN ({})", ps.join(", ")));
         }
-        if let Some(r) = blank(&f.rating) {
-            zhitong_domain::work_order::Rating::from_code(&r)
-                .ok_or_else(|| FieldError::new("rating", "没有这个满意度"))?;
-            let p = w.arg(Arg::Text(r));
+        if let Some(r) = f.rating {
+            let p = w.arg(Arg::Text(r.code().to_string()));
             w.cond(format!("w.rating = {p}"));
         }
         if let Some(open) = f.open {
             w.cond(if open { "w.closed_at IS NULL".into() } else { "w.closed_at IS NOT NULL".into() });
         }
-        match blank(&f.pending).as_deref() {
+        match f.pending {
             None => {}
-            Some("extension") => w.cond("w.extension_pending = 1".into()),
+            Some(Pending::Extension) => w.cond("w.extension_pending = 1".into()),
             // Returned by a unit and not dispatched since.
-            Some("return") => w.cond("w.state = 'pending_dispatch' AND w.returns > 0".into()),
-            Some(_) => {
-                return Err(
-                    FieldError::new("pending", "待决定事项应为 extension（延期审批）或 return（退单审核）").into()
-                );
-            }
+            Some(Pending::Return) => w.cond("w.state = 'pending_dispatch' AND w.returns > 0".into()),
         }
-        if let Some(h) = blank(&f.handling) {
-            let j = DivisionCode::parse("handling", &h)?;
+        if let Some(j) = &f.handling {
             let p = w.arg(Arg::Text(j.to_string()));
             w.cond(format!("w.handling_jurisdiction = {p}"));
         }
-        if let Some(u) = blank(&f.urgency) {
-            let u =
-                Urgency::from_code(&u).ok_or_else(|| FieldError::new("urgency", "紧急程度应为 urgent 或 normal"))?;
+        if let Some(u) = f.urgency {
             w.cond(format!("w.urgent = {}", (u == Urgency::Urgent) as i64));
         }
         if let Some(t) = f.typical {
@@ -97,17 +77,16 @@ impl Store {
         if let Some(returned) = f.returned {
             w.cond(if returned { "w.returns > 0".into() } else { "w.returns = 0".into() });
         }
-        if let Some(k) = blank(&f.kind) {
-            Kind::from_code(&k).ok_or_else(|| FieldError::new("kind", "没有这个诉求类型"))?;
-            let p = w.arg(Arg::Text(k));
+        if let Some(k) = f.kind {
+            let p = w.arg(Arg::Text(k.code().to_string()));
             w.cond(format!("w.kind = {p}"));
         }
-        if let Some(j) = blank(&f.jurisdiction) {
-            let p = w.arg(Arg::Text(j));
+        if let Some(j) = &f.jurisdiction {
+            let p = w.arg(Arg::Text(j.clone()));
             w.cond(format!("w.jurisdiction = {p}"));
         }
-        if let Some(u) = blank(&f.unit) {
-            let p = w.arg(Arg::Text(u));
+        if let Some(u) = &f.unit {
+            let p = w.arg(Arg::Text(u.clone()));
             w.cond(format!(
                 "EXISTS (SELECT 1 FROM work_order_units wu2 WHERE wu2.work_order_id = w.id AND wu2.unit = {p})"
             ));
@@ -120,26 +99,24 @@ impl Store {
             let p = w.arg(Arg::Int(s as i64));
             w.cond(format!("w.supervised = {p}"));
         }
-        if let Some(q) = blank(&f.q) {
+        if let Some(q) = &f.text {
             let p = w.arg(Arg::Text(format!("%{q}%")));
             w.cond(format!("(w.number LIKE {p} OR w.title LIKE {p} OR w.content LIKE {p})"));
         }
-        if let Some(from) = blank(&f.from) {
-            let p = w.arg(Arg::Int(to_millis(zhitong_domain::time::parse_bound("from", &from, false)?)));
+        if let Some(from) = f.received_from {
+            let p = w.arg(Arg::Int(to_millis(from)));
             w.cond(format!("w.received_at >= {p}"));
         }
-        if let Some(to) = blank(&f.to) {
-            let p = w.arg(Arg::Int(to_millis(zhitong_domain::time::parse_bound("to", &to, true)?)));
+        if let Some(to) = f.received_before {
+            let p = w.arg(Arg::Int(to_millis(to)));
             w.cond(format!("w.received_at < {p}"));
         }
-        if let Some(ds) = blank(&f.deadline_status) {
-            // One status, or several separated by commas (临期/超期: `warning,overdue`).
+        if !f.deadline_statuses.is_empty() {
+            // One status, or several (临期/超期: warning or overdue).
             let n = w.arg(Arg::Int(to_millis(now)));
             let open = "w.closed_at IS NULL AND w.paused_since IS NULL";
             let mut any = vec![];
-            for one in ds.split(',').map(str::trim).filter(|x| !x.is_empty()) {
-                let status = DeadlineStatus::from_code(one)
-                    .ok_or_else(|| FieldError::new("deadline_status", "没有这个时限状态"))?;
+            for status in &f.deadline_statuses {
                 any.push(match status {
                     DeadlineStatus::Ok => format!(
                         "{open} AND (w.deadline IS NULL OR ({n} <= w.deadline AND (w.warning_at IS NULL OR {n} < w.warning_at)))"
@@ -159,12 +136,11 @@ impl Store {
                 _ => w.cond(format!("(({}))", any.join(") OR ("))),
             }
         }
-        let order = match f.sort.as_deref() {
+        let order = match f.order {
             // Only out-of-scope calls have no deadline; they come first, and the order can use the deadline indexes.
             // Urgent cases first in every queue.
-            None | Some("") | Some("deadline") => "w.urgent DESC, w.deadline NULLS FIRST, w.id",
-            Some("-received_at") => "w.received_at DESC, w.id DESC",
-            Some(_) => return Err(FieldError::new("sort", "排序只能是 deadline 或 -received_at").into()),
+            CaseOrder::Deadline => "w.urgent DESC, w.deadline NULLS FIRST, w.id",
+            CaseOrder::NewestFirst => "w.received_at DESC, w.id DESC",
         };
         let clause = w.sql();
         // Counting stops past TOTAL_CAP: an exact count of a huge list costs more than it tells.
@@ -177,7 +153,7 @@ impl Store {
         let list_sql = format!(
             "SELECT {VIEW_COLUMNS} FROM work_orders w LEFT JOIN enterprises e ON e.id = w.enterprise_id \
              WHERE {clause} ORDER BY {order} LIMIT {per_page} OFFSET {}",
-            paging.offset()
+            f.paging.offset()
         );
         let rows = w.query(list_sql).fetch_all(self.reader()).await?;
         // A list shows what a list needs. The text of a confidential case and who called are read on its
@@ -185,18 +161,18 @@ impl Store {
         let items = rows
             .iter()
             .map(|r| {
-                self.view(r, actor, now).map(|(v, _)| {
-                    if !v.confidential {
-                        return v;
+                self.work_order_of(r, actor, now).map(|o| {
+                    if !o.case.confidential {
+                        return o;
                     }
-                    let enterprise = v.enterprise.map(|e| Enterprise { contact: None, phone: None, ..e });
-                    WorkOrderView {
+                    let enterprise = o.enterprise.map(|e| Enterprise { contact: None, phone: None, ..e });
+                    WorkOrder {
                         content: String::new(),
                         caller: Caller::default(),
                         answer: None,
                         reply: None,
                         enterprise,
-                        ..v
+                        ..o
                     }
                 })
             })

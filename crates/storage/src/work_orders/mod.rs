@@ -1,16 +1,21 @@
 //! Work orders, a file a job: `intake.rs` (parse, check, number, write a new
 //! case), `act.rs` (the one function through which every state change goes,
 //! [`Store::act`]), `read.rs` (one case as a user may see it, its history),
-//! `lists.rs` (the filtered, scoped lists). This file holds the API's request
-//! and view types, which are to move to the HTTP layer (issue 13).
+//! `lists.rs` (the filtered, scoped lists). This file holds the typed inputs
+//! and records they take and return; the API's request and response types,
+//! and the presenters between them, are the HTTP layer's (`zhitong_http::views`).
 
 mod act;
 mod intake;
 mod lists;
 mod read;
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use jiff::Timestamp;
+use zhitong_domain::{
+    org::{DivisionCode, Role},
+    paging::Paging,
+    work_order::{Action, Channel, DeadlineStatus, Kind, Lifecycle, Rating, State, Urgency},
+};
 
 use crate::{Enterprise, EnterpriseInput};
 
@@ -18,183 +23,84 @@ pub(crate) use act::insert_event;
 pub(crate) use intake::next_number;
 pub(crate) use lists::{Arg, Where};
 
-/// `caller` in the API: who is on the phone.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+/// Who is on the phone, as intake records it and as a user may see it.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Caller {
-    #[serde(default)]
     pub name: String,
-    #[serde(default)]
     pub phone: String,
 }
 
-/// The body of `POST /api/v1/work-orders`. Enumerations arrive as strings
-/// so that a wrong value gets a Chinese message naming the field.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-pub struct NewWorkOrder {
-    /// `phone|web|walk_in|letter|open311` (default `phone`).
-    #[serde(default)]
+/// A new appeal as it reaches intake: what the agent typed, the portal sent or Open311 posted, not yet
+/// checked. [`Store::create_work_order`] parses it against the domain and the organisation, naming the
+/// field at fault; enumerations stay text until then so that a wrong value gets that message.
+#[derive(Debug, Clone, Default)]
+pub struct Appeal {
     pub channel: Option<String>,
-    /// Hotline line id or number (optional); gives the jurisdiction when none is given.
-    #[serde(default)]
     pub line: Option<String>,
-    /// Division code, e.g. `450103`.
-    #[serde(default)]
     pub jurisdiction: Option<String>,
-    /// `consultation|help|suggestion|complaint|report|out_of_scope`.
-    #[serde(default)]
     pub kind: Option<String>,
-    /// Regular (常规) or not; decides the deadline of help and suggestions. Default true.
-    #[serde(default)]
     pub regular: Option<bool>,
-    /// Topic category code.
-    #[serde(default)]
     pub topic: Option<String>,
-    #[serde(default)]
     pub title: String,
-    #[serde(default)]
     pub content: String,
-    #[serde(default)]
     pub enterprise: Option<EnterpriseInput>,
-    #[serde(default)]
     pub caller: Option<Caller>,
-    /// Forced true for complaints and reports.
-    #[serde(default)]
     pub confidential: Option<bool>,
-    /// `normal` (default) or `urgent` (紧急): urgent appeals have their own SLA policy and sort first.
-    #[serde(default)]
     pub urgency: Option<String>,
-    /// The same key returns the same work order instead of a second one.
-    #[serde(default)]
     pub idempotency_key: Option<String>,
-    /// When the call came in (RFC 3339); default now. For telephony and imports.
-    #[serde(default)]
     pub received_at: Option<String>,
-    /// What the console's suggestions proposed when the agent saved: measured against what was chosen.
-    #[serde(default)]
-    pub suggested: Option<Suggested>,
 }
 
-/// The top suggestion shown for each field (none applied by itself).
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-pub struct Suggested {
-    #[serde(default)]
-    pub kind: Option<SuggestedValue>,
-    #[serde(default)]
-    pub topic: Option<SuggestedValue>,
-    #[serde(default)]
-    pub unit: Option<SuggestedValue>,
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct SuggestedValue {
-    pub code: String,
-    #[serde(default)]
-    pub confidence: f64,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PolicyView {
-    /// `service_hours|working_days|natural`.
-    pub clock: String,
-    pub minutes: i64,
-    pub pausable: bool,
-    /// e.g. `24小时（工作日）`.
-    pub description: String,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct UnitOnCase {
-    pub unit: String,
-    pub name: String,
-    /// `lead|assist`.
-    pub role: String,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ExtensionRequestView {
-    pub until: String,
-    pub reason: String,
-}
-
-/// A work order as the API shows it to one user.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct WorkOrderView {
+/// One work order as a user may see it: the case as the domain holds it, and what intake recorded around it.
+/// What the user may not see is already left out (the caller, a confidential case's text in a list).
+#[derive(Debug, Clone)]
+pub struct WorkOrder {
     pub id: i64,
     /// e.g. `ZTC-20220207-0001`.
     pub number: String,
-    pub state: String,
-    pub state_label: String,
     pub version: i64,
-    pub kind: String,
-    pub kind_label: String,
+    /// State, kind, jurisdictions, units, deadline, rating and counters.
+    pub case: Lifecycle,
     pub regular: bool,
-    pub channel: String,
+    pub channel: Channel,
     pub line: Option<String>,
     pub topic: Option<String>,
-    /// Where the appeal was received.
-    pub jurisdiction: String,
-    /// Whose supervision team holds the case now.
-    pub handling_jurisdiction: String,
     pub title: String,
     pub content: String,
     pub enterprise: Option<Enterprise>,
     pub caller: Caller,
-    pub confidential: bool,
-    pub received_at: String,
-    pub created_at: String,
-    pub closed_at: Option<String>,
-    pub deadline: Option<String>,
-    /// `ok|warning|overdue|paused|met|missed`.
-    pub deadline_status: String,
-    pub warning_at: Option<String>,
-    pub policy: Option<PolicyView>,
-    pub units: Vec<UnitOnCase>,
-    /// `satisfied|basically_satisfied|unsatisfied`.
-    pub rating: Option<String>,
-    pub resolved: Option<bool>,
-    pub supervised: bool,
-    pub paused: bool,
-    pub extension_request: Option<ExtensionRequestView>,
-    pub returns: u32,
-    /// Why the last unit returned it.
-    pub last_return_reason: Option<String>,
-    pub extensions: u32,
-    pub redos: u32,
-    pub urges: u32,
+    pub created_at: Timestamp,
+    pub warning_at: Option<Timestamp>,
+    /// At the time of reading.
+    pub deadline_status: DeadlineStatus,
     /// The consultation's answer.
     pub answer: Option<String>,
     /// The lead unit's (or discipline commission's) latest reply.
     pub reply: Option<String>,
-    /// `normal|urgent`.
-    pub urgency: String,
-    /// How the unit is to handle it: `immediate|fast|supervised|follow_up` (马上办、快速办、监督办、回访办).
-    pub style: Option<String>,
-    /// Marked as a typical case (典型案例).
-    pub typical: bool,
-    /// Rated unsatisfied and not closed since (on the supervision board until it is).
-    pub unsatisfied: bool,
-    /// Actions the requesting user may take now.
-    pub actions: Vec<String>,
+    /// What the reading user may do now.
+    pub actions: Vec<Action>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct EventView {
+/// One step of a case's history.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
     pub id: i64,
-    pub at: String,
+    pub at: Timestamp,
     pub actor: String,
-    pub actor_role: String,
-    pub action: String,
-    pub action_label: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
-    #[schema(value_type = Object)]
+    pub actor_role: Role,
+    /// `None`: someone looked at the confidential case (recorded, changes nothing).
+    pub action: Option<Action>,
+    pub from_state: Option<State>,
+    pub to_state: State,
+    /// The event as recorded (opened when sealed).
     pub details: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// One page of a list.
+#[derive(Debug, Clone)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// How many match, counted up to 1,000.
+    /// How many match, counted up to [`TOTAL_CAP`].
     pub total: i64,
     /// More than `total` match.
     pub total_capped: bool,
@@ -202,50 +108,57 @@ pub struct Page<T> {
     pub per_page: i64,
 }
 
-/// Query parameters of `GET /api/v1/work-orders`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListFilter {
-    /// One state, or several separated by commas.
-    pub state: Option<String>,
-    pub kind: Option<String>,
-    /// Division code where the appeal was received.
+/// Which supervisor's decision a case waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    /// 延期审批.
+    Extension,
+    /// 退单审核: returned by a unit and not dispatched since.
+    Return,
+}
+
+/// The order of a list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CaseOrder {
+    /// Urgent first, then the nearest deadline (the queues).
+    #[default]
+    Deadline,
+    NewestFirst,
+}
+
+/// Which work orders to list, every value parsed. Empty lists and `None` do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub states: Vec<State>,
+    pub kind: Option<Kind>,
+    /// Where the appeal was received.
     pub jurisdiction: Option<String>,
-    /// Unit code on the case (lead or assisting).
+    /// On the case, lead or assisting.
     pub unit: Option<String>,
-    pub deadline_status: Option<String>,
+    /// Any of these, at the time of listing.
+    pub deadline_statuses: Vec<DeadlineStatus>,
     /// Text in the number, title or content.
-    pub q: Option<String>,
-    /// Received on or after (date `YYYY-MM-DD` or RFC 3339).
-    pub from: Option<String>,
-    /// Received before the end of this date (or before this instant).
-    pub to: Option<String>,
+    pub text: Option<String>,
+    pub received_from: Option<Timestamp>,
+    pub received_before: Option<Timestamp>,
     pub supervised: Option<bool>,
-    /// Waiting for a supervisor's decision: `extension` (延期审批) or `return` (退单审核).
-    pub pending: Option<String>,
-    /// Division code of the supervision team holding the case now (a city's own queue leaves out what it passed down).
-    pub handling: Option<String>,
-    /// `normal|urgent`.
-    pub urgency: Option<String>,
+    pub pending: Option<Pending>,
+    /// The supervision team holding the case now.
+    pub handling: Option<DivisionCode>,
+    pub urgency: Option<Urgency>,
     pub typical: Option<bool>,
     /// Rated unsatisfied and not closed since.
     pub unsatisfied: Option<bool>,
-    /// Sent back to the unit at least once (a rejected reply or a redo).
+    /// Sent back to the unit at least once.
     pub redone: Option<bool>,
-    /// Has a reply (a unit's, or the discipline commission's feedback).
     pub has_reply: Option<bool>,
-    /// Returned at least once by a unit.
     pub returned: Option<bool>,
-    /// Latest follow-up rating: `satisfied|basically_satisfied|unsatisfied`.
-    pub rating: Option<String>,
-    /// Open (not closed, not transferred) or closed cases only.
+    pub rating: Option<Rating>,
+    /// Open (`true`) or closed (`false`) only.
     pub open: Option<bool>,
     pub enterprise: Option<i64>,
-    /// `deadline` (default) or `-received_at` (newest first).
-    pub sort: Option<String>,
-    /// From 1; at most 10,000 results deep.
-    #[param(minimum = 1, maximum = 10000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 200)]
-    pub per_page: Option<i64>,
+    pub order: CaseOrder,
+    pub paging: Paging,
 }
+
+pub use lists::TOTAL_CAP;

@@ -3,13 +3,17 @@
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use zhitong_domain::{
+    org::Role,
     permission::can_view,
-    time::{from_millis, rfc3339},
-    work_order::{Action, Actor, Event, Lifecycle, Registration, available_actions, replay},
+    time::from_millis,
+    work_order::{Action, Actor, Channel, Event, Lifecycle, Registration, State, available_actions, replay},
 };
 
 use super::*;
-use crate::{Enterprise, Result, Store, StoreError, rows::RowExt};
+use crate::{
+    Enterprise, Result, Store, StoreError,
+    rows::{RowExt, stored},
+};
 
 const VIEW_ACTION: &str = "view";
 
@@ -21,7 +25,7 @@ pub(super) const VIEW_COLUMNS: &str = "w.id, w.number, w.version, w.lifecycle, w
 impl Store {
     /// One work order as `actor` may see it (404 otherwise). Looking at a
     /// confidential case is itself recorded in its history.
-    pub async fn work_order(&self, id: i64, actor: &Actor, now: Timestamp) -> Result<WorkOrderView> {
+    pub async fn work_order(&self, id: i64, actor: &Actor, now: Timestamp) -> Result<WorkOrder> {
         let sql = format!(
             "SELECT {VIEW_COLUMNS} FROM work_orders w LEFT JOIN enterprises e ON e.id = w.enterprise_id WHERE w.id = $1"
         );
@@ -30,8 +34,9 @@ impl Store {
             .fetch_optional(self.reader())
             .await?
             .ok_or(StoreError::NotFound)?;
-        let (view, case) = self.view(&row, actor, now)?;
-        if !can_view(actor, &case, &self.org().tree) {
+        let order = self.work_order_of(&row, actor, now)?;
+        let case = &order.case;
+        if !can_view(actor, case, &self.org().tree) {
             return Err(StoreError::NotFound);
         }
         if case.confidential {
@@ -43,14 +48,14 @@ impl Store {
             let entry =
                 crate::AuditEntry::new(Some(actor.user_id), &actor.username, crate::AuditAction::ViewConfidential)
                     .on(format!("work_order:{id}"))
-                    .with(serde_json::json!({ "number": view.number }));
+                    .with(serde_json::json!({ "number": order.number }));
             self.audit_in(&mut tx, &entry, now).await?;
             tx.commit().await?;
         }
-        Ok(view)
+        Ok(order)
     }
 
-    pub async fn history(&self, id: i64, actor: &Actor) -> Result<Vec<EventView>> {
+    pub async fn history(&self, id: i64, actor: &Actor) -> Result<Vec<HistoryEntry>> {
         let row = sqlx::query("SELECT lifecycle FROM work_orders WHERE id = $1")
             .bind(id)
             .fetch_optional(self.reader())
@@ -70,15 +75,21 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let action = r.text("action")?;
-                Ok(EventView {
+                Ok(HistoryEntry {
                     id: r.int("id")?,
-                    at: rfc3339(from_millis(r.int("at")?)),
+                    at: from_millis(r.int("at")?),
                     actor: r.text("actor_name")?,
-                    actor_role: r.text("actor_role")?,
-                    action_label: Action::from_code(&action).map(|a| a.label()).unwrap_or("查看").to_string(),
-                    action,
-                    from_state: r.opt_text("from_state")?,
-                    to_state: r.text("to_state")?,
+                    actor_role: r.code("actor_role", Role::from_code)?,
+                    action: if action == VIEW_ACTION {
+                        None
+                    } else {
+                        Some(stored("action", Action::from_code, &action)?)
+                    },
+                    from_state: r
+                        .opt_text("from_state")?
+                        .map(|s| stored("from_state", State::from_code, &s))
+                        .transpose()?,
+                    to_state: r.code("to_state", State::from_code)?,
                     details: serde_json::from_str(&self.keyring().open(&r.text("details")?)?)?,
                 })
             })
@@ -108,10 +119,11 @@ impl Store {
         Ok((replay(&registration, &events)?, serde_json::from_str(&stored.0)?))
     }
 
-    pub(super) fn view(&self, r: &AnyRow, actor: &Actor, now: Timestamp) -> Result<(WorkOrderView, Lifecycle)> {
+    /// The row (selected with `VIEW_COLUMNS`) as `actor` may see it; whether they may see it at all is
+    /// the caller's check, on the returned case.
+    pub(super) fn work_order_of(&self, r: &AnyRow, actor: &Actor, now: Timestamp) -> Result<WorkOrder> {
         let org = self.org();
         let case: Lifecycle = serde_json::from_str(&r.text("lifecycle")?)?;
-        let ts = |col: &str| -> Result<Option<String>> { Ok(r.opt_int(col)?.map(|m| rfc3339(from_millis(m)))) };
         let warning_at = r.opt_int("warning_at")?.map(from_millis);
         let k = self.keyring();
         let said: Option<crate::enterprises::ValidEnterprise> =
@@ -138,67 +150,25 @@ impl Store {
         } else {
             Caller { name: "（保密）".into(), phone: String::new() }
         };
-        let view = WorkOrderView {
+        Ok(WorkOrder {
             id: r.int("id")?,
             number: r.text("number")?,
-            state: case.state.code().into(),
-            state_label: case.state.label().into(),
             version: r.int("version")?,
-            kind: case.kind.code().into(),
-            kind_label: case.kind.label().into(),
             regular: r.flag("regular")?,
-            channel: r.text("channel")?,
+            channel: r.code("channel", Channel::from_code)?,
             line: r.opt_text("line")?,
             topic: r.opt_text("topic")?,
-            jurisdiction: case.jurisdiction.to_string(),
-            handling_jurisdiction: case.handling_jurisdiction.to_string(),
             title: r.text("title")?,
             content: k.open(&r.text("content")?)?,
             enterprise,
             caller,
-            confidential: case.confidential,
-            received_at: rfc3339(case.received_at),
-            created_at: ts("created_at")?.unwrap_or_default(),
-            closed_at: case.closed_at.map(rfc3339),
-            deadline: case.deadline.map(rfc3339),
-            deadline_status: case.deadline_status(now, warning_at).code().into(),
-            warning_at: warning_at.map(rfc3339),
-            policy: case.policy.map(|p| PolicyView {
-                clock: p.clock.code().into(),
-                minutes: p.minutes,
-                pausable: p.pausable,
-                description: p.describe(),
-            }),
-            units: case
-                .units
-                .iter()
-                .map(|a| UnitOnCase {
-                    unit: a.unit.clone(),
-                    name: org.units.get(&a.unit).map(|u| u.name.clone()).unwrap_or_default(),
-                    role: a.role.code().into(),
-                })
-                .collect(),
-            rating: case.rating.map(|r| r.code().into()),
-            resolved: case.resolved,
-            supervised: case.supervised,
-            paused: case.paused_since.is_some(),
-            extension_request: case
-                .extension_request
-                .as_ref()
-                .map(|e| ExtensionRequestView { until: rfc3339(e.until), reason: e.reason.clone() }),
-            returns: case.returns,
-            last_return_reason: case.last_return_reason.clone(),
-            extensions: case.extensions,
-            redos: case.redos,
-            urges: case.urges,
+            created_at: from_millis(r.int("created_at")?),
+            deadline_status: case.deadline_status(now, warning_at),
+            warning_at,
             answer: k.open_opt(r.opt_text("answer")?)?,
             reply: k.open_opt(r.opt_text("reply")?)?,
-            urgency: case.urgency.code().into(),
-            style: case.style.map(|s| s.code().into()),
-            typical: case.typical,
-            unsatisfied: case.in_unsatisfied_loop(),
-            actions: available_actions(&case, actor, &org.tree).into_iter().map(|a| a.code().to_string()).collect(),
-        };
-        Ok((view, case))
+            actions: available_actions(&case, actor, &org.tree),
+            case,
+        })
     }
 }

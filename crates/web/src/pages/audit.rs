@@ -52,7 +52,7 @@ pub async fn audit_page(State(s): State<AppState>, p: PageUser, Query(q): Query<
         rows: rows
             .into_iter()
             .map(|mut r| {
-                r.at = ymdhm(&r.at);
+                r.at = zhitong_domain::time::parse_instant(&r.at).map(ymdhm).unwrap_or_default();
                 r.action_label = p.lang.label(&r.action_label, &r.action);
                 r
             })

@@ -6,14 +6,15 @@ use axum::{
     extract::{Path, State},
     response::{IntoResponse, Response},
 };
+use jiff::Timestamp;
 use zhitong_domain::org::UnitType;
 use zhitong_domain::{
     org::Role,
-    time::{local, parse_instant},
-    work_order::{Action, State as CaseState},
+    time::local,
+    work_order::{Action, Rating, Style, UnitRole, Urgency},
 };
 use zhitong_http::AppState;
-use zhitong_storage::{EventView, WorkOrderView};
+use zhitong_storage::{HistoryEntry, WorkOrder};
 
 use super::{
     Frame, Part, choices, data, frame,
@@ -26,10 +27,9 @@ use crate::{
 };
 
 /// A call registered more than an hour after it came in (telephony lag is minutes): say when it was entered.
-fn late_entry(received_at: &str, created_at: &str, lang: Lang) -> Option<String> {
-    let (received, created) = (parse_instant(received_at)?, parse_instant(created_at)?);
+fn late_entry(received: Timestamp, created: Timestamp, lang: Lang) -> Option<String> {
     let hours = (created - received).as_secs() / 3600;
-    (hours >= 1).then(|| fill(lang.t().late_entry, &[("at", &ymdhm(created_at)), ("hours", &hours)]))
+    (hours >= 1).then(|| fill(lang.t().late_entry, &[("at", &ymdhm(created)), ("hours", &hours)]))
 }
 
 pub struct FieldSpec {
@@ -51,7 +51,7 @@ pub struct ActionForm {
 }
 
 /// The form of one action on the case page, for this viewer of this case.
-fn form_for(action: Action, lang: Lang, o: &WorkOrderView, role: Role, my_part: Option<&str>) -> ActionForm {
+fn form_for(action: Action, lang: Lang, o: &WorkOrder, role: Role, my_part: Option<UnitRole>) -> ActionForm {
     let f = |name, label, input, required| FieldSpec { name, label, input, required, value: String::new() };
     let t = lang.t();
     let fields = match action {
@@ -73,14 +73,14 @@ fn form_for(action: Action, lang: Lang, o: &WorkOrderView, role: Role, my_part: 
         }
         Action::ApproveExtension => {
             // The date asked for, in local time, ready to keep or change.
-            let asked = o.extension_request.as_ref().map(|x| datetime_local(&x.until)).unwrap_or_default();
+            let asked = o.case.extension_request.as_ref().map(|x| datetime_local(x.until)).unwrap_or_default();
             vec![
                 FieldSpec { value: asked, ..f("until", t.approve_until, "datetime", false) },
                 f("note", t.approval_note, "text", false),
             ]
         }
         Action::RejectExtension => vec![f("reason", t.rejection_reason, "text", false)],
-        Action::Reply if my_part == Some("assist") => vec![f("text", t.assist_opinion, "textarea", true)],
+        Action::Reply if my_part == Some(UnitRole::Assist) => vec![f("text", t.assist_opinion, "textarea", true)],
         Action::Reply => vec![f("text", t.reply_text, "textarea", true)],
         Action::DisciplineFeedback => {
             vec![f("text", t.feedback, "textarea", true), f("close", t.close_with_feedback, "checkbox", false)]
@@ -95,7 +95,9 @@ fn form_for(action: Action, lang: Lang, o: &WorkOrderView, role: Role, my_part: 
         Action::Pause => vec![f("reason", t.pause_reason, "text", true)],
         Action::Redo => vec![f("reason", t.redo_reason, "text", false)],
         // Closing a case rated unsatisfied ends the loop without a redo: say why.
-        Action::Close if o.unsatisfied => vec![f("reason", t.close_unsatisfied_reason, "textarea", true)],
+        Action::Close if o.case.in_unsatisfied_loop() => {
+            vec![f("reason", t.close_unsatisfied_reason, "textarea", true)]
+        }
         Action::RejectReturn => vec![f("reason", t.rejection_reason, "textarea", true)],
         Action::MarkTypical | Action::UnmarkTypical => vec![f("reason", t.reason, "text", true)],
         Action::SetUrgency => vec![f("urgency", t.urgency, "urgency", true), f("reason", t.reason, "text", false)],
@@ -106,7 +108,7 @@ fn form_for(action: Action, lang: Lang, o: &WorkOrderView, role: Role, my_part: 
     };
     let label = match (action, my_part) {
         // An assisting unit's reply is its opinion to the lead unit.
-        (Action::Reply, Some("assist")) => t.assist_opinion.to_string(),
+        (Action::Reply, Some(UnitRole::Assist)) => t.assist_opinion.to_string(),
         _ => lang.label(action.label(), action.code()),
     };
     let then = (action == Action::Return).then_some("/queue/unit");
@@ -114,8 +116,8 @@ fn form_for(action: Action, lang: Lang, o: &WorkOrderView, role: Role, my_part: 
 }
 
 /// An RFC 3339 instant as a `datetime-local` value in Shanghai time (`2026-12-01T17:30`).
-fn datetime_local(ts: &str) -> String {
-    parse_instant(ts).map(|t| local(t).strftime("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
+fn datetime_local(t: Timestamp) -> String {
+    local(t).strftime("%Y-%m-%dT%H:%M").to_string()
 }
 
 pub struct Step {
@@ -127,11 +129,11 @@ pub struct Step {
     pub detail: Vec<Part>,
 }
 
-fn step(e: &EventView, lang: Lang, org: &zhitong_storage::Org) -> Step {
-    let state = |s: &str| CaseState::from_code(s).map(|x| lang.label(x.label(), x.code())).unwrap_or_default();
-    let change = match &e.from_state {
-        Some(f) if f != &e.to_state => format!("{} → {}", state(f), state(&e.to_state)),
-        None => state(&e.to_state),
+fn step(e: &HistoryEntry, lang: Lang, org: &zhitong_storage::Org) -> Step {
+    let state = |s: zhitong_domain::work_order::State| lang.label(s.label(), s.code());
+    let change = match e.from_state {
+        Some(f) if f != e.to_state => format!("{} → {}", state(f), state(e.to_state)),
+        None => state(e.to_state),
         _ => String::new(),
     };
     let c = &e.details["event"]["command"];
@@ -142,13 +144,13 @@ fn step(e: &EventView, lang: Lang, org: &zhitong_storage::Org) -> Step {
             parts.push(data(v));
         }
     }
-    if let Some(r) = c["rating"].as_str().and_then(zhitong_domain::work_order::Rating::from_code) {
+    if let Some(r) = c["rating"].as_str().and_then(Rating::from_code) {
         parts.push(word(lang.label(r.label(), r.code())));
     }
-    if let Some(x) = c["style"].as_str().and_then(zhitong_domain::work_order::Style::from_code) {
+    if let Some(x) = c["style"].as_str().and_then(Style::from_code) {
         parts.push(word(lang.label(x.label(), x.code())));
     }
-    if let Some(x) = c["urgency"].as_str().and_then(zhitong_domain::work_order::Urgency::from_code) {
+    if let Some(x) = c["urgency"].as_str().and_then(Urgency::from_code) {
         parts.push(word(lang.label(x.label(), x.code())));
     }
     if let Some(j) = c["jurisdiction"].as_str() {
@@ -158,16 +160,16 @@ fn step(e: &EventView, lang: Lang, org: &zhitong_storage::Org) -> Step {
         let name = |code: &str| org.units.get(code).map(|u| u.name.clone()).unwrap_or_else(|| code.to_string());
         parts.push(data(units.iter().filter_map(|u| u.as_str()).map(name).collect::<Vec<_>>().join(t.list_sep)));
     }
-    let action = Action::from_code(&e.action).map(|a| lang.label(a.label(), a.code())).unwrap_or(t.viewed.into());
+    let action = e.action.map(|a| lang.label(a.label(), a.code())).unwrap_or(t.viewed.into());
     let detail = parts.into_iter().map(|x| vec![x]).collect::<Vec<_>>().join(&word(t.semicolon));
-    Step { at: ymdhm(&e.at), actor: e.actor.clone(), action, change, detail }
+    Step { at: ymdhm(e.at), actor: e.actor.clone(), action, change, detail }
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "case.html")]
 pub struct CasePage {
     pub f: Frame,
-    pub o: WorkOrderView,
+    pub o: WorkOrder,
     pub r: Row,
     pub received: String,
     /// Registered well after the call (补录): when, so that a backdated call is never silent.
@@ -184,6 +186,8 @@ pub struct CasePage {
     pub channel: String,
     /// Who holds the case: the jurisdiction's team, and the units on it.
     pub holder: Vec<Part>,
+    /// The units on the case: name, and whether it leads.
+    pub units: Vec<(String, bool)>,
     /// The line called: its name and number.
     pub line: Option<(String, String)>,
     pub topic: Option<String>,
@@ -207,11 +211,10 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i6
     };
     let history = s.store.history(id, &actor).await.unwrap_or_default();
     let org = s.store.org();
-    let handling = zhitong_domain::org::DivisionCode::parse("j", &o.handling_jurisdiction).ok();
+    let c = &o.case;
+    let handling = &c.handling_jurisdiction;
     let within = |code: &str| {
-        handling.as_ref().is_some_and(|h| {
-            zhitong_domain::org::DivisionCode::parse("j", code).is_ok_and(|c| org.tree.is_within(&c, h))
-        })
+        zhitong_domain::org::DivisionCode::parse("j", code).is_ok_and(|j| org.tree.is_within(&j, handling))
     };
     let mut unit_groups: Vec<(String, Vec<(String, String)>)> = vec![];
     for j in org.jurisdictions.iter().filter(|j| within(&j.code)) {
@@ -232,7 +235,7 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i6
             .find(|u| {
                 u.unit_type == UnitType::Department
                     && u.active
-                    && u.jurisdiction == o.handling_jurisdiction
+                    && u.jurisdiction == handling.as_str()
                     && u.function.as_deref() == Some(f.as_str())
             })
             .map(|u| u.code.clone())
@@ -240,72 +243,62 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i6
     let below = org
         .jurisdictions
         .iter()
-        .filter(|j| j.parent.as_deref() == Some(o.handling_jurisdiction.as_str()))
+        .filter(|j| j.parent.as_deref() == Some(handling.as_str()))
         .map(|j| (j.code.clone(), j.name.clone()))
         .collect();
-    let my_part = p.user.unit.as_deref().and_then(|u| o.units.iter().find(|x| x.unit == u)).map(|x| x.role.clone());
-    let mut forms: Vec<ActionForm> = o
-        .actions
-        .iter()
-        .filter_map(|a| Action::from_code(a))
-        .map(|a| form_for(a, p.lang, &o, p.user.role, my_part.as_deref()))
-        .collect();
+    let my_part = p.user.unit.as_deref().and_then(|u| c.units.iter().find(|x| x.unit == u)).map(|x| x.role);
+    let mut forms: Vec<ActionForm> = o.actions.iter().map(|a| form_for(*a, p.lang, &o, p.user.role, my_part)).collect();
     // The form a handler needs next opens first: after 签收, the reply.
     if let Some(i) = forms.iter().position(|f| f.code == "reply") {
         let reply = forms.remove(i);
         forms.insert(0, reply);
     }
     // Handlers see what they need to answer, not who called about a confidential matter.
-    let show_caller = !(o.confidential && p.user.role == Role::Handler);
+    let show_caller = !(c.confidential && p.user.role == Role::Handler);
     let t = p.lang.t();
-    let team = org.jurisdiction(&o.handling_jurisdiction).map(|j| j.name.clone()).unwrap_or_default();
+    let team = org.jurisdiction(handling.as_str()).map(|j| j.name.clone()).unwrap_or_default();
     let team = [data(team), word(t.team)];
-    let holder = if o.units.is_empty() {
+    let name = |code: &String| org.units.get(code).map(|u| u.name.clone()).unwrap_or_default();
+    let units: Vec<(String, bool)> = c.units.iter().map(|u| (name(&u.unit), u.role == UnitRole::Lead)).collect();
+    let holder = if units.is_empty() {
         team.to_vec()
     } else {
-        let units: Vec<String> = o.units.iter().map(|u| u.name.clone()).collect();
+        let units: Vec<String> = units.iter().map(|(name, _)| name.clone()).collect();
         [vec![data(units.join(t.list_sep)), word(t.open_paren)], team.to_vec(), vec![word(t.close_paren)]].concat()
     };
     let instructions: Vec<(String, String)> = history
         .iter()
-        .filter(|e| e.action == "instruct")
-        .filter_map(|e| e.details["event"]["command"]["text"].as_str().map(|x| (ymdhm(&e.at), x.to_string())))
+        .filter(|e| e.action == Some(Action::Instruct))
+        .filter_map(|e| e.details["event"]["command"]["text"].as_str().map(|x| (ymdhm(e.at), x.to_string())))
         .collect();
     let unread_instructions =
         if instructions.is_empty() { 0 } else { s.store.unread_instructions(id).await.unwrap_or(0) };
-    let urgency = zhitong_domain::work_order::Urgency::from_code(&o.urgency)
-        .map(|u| p.lang.label(u.label(), u.code()))
-        .unwrap_or_default();
-    let style = o
-        .style
-        .as_deref()
-        .and_then(zhitong_domain::work_order::Style::from_code)
-        .map(|x| p.lang.label(x.label(), x.code()));
+    let urgency = p.lang.label(c.urgency.label(), c.urgency.code());
+    let style = c.style.map(|x| p.lang.label(x.label(), x.code()));
     let page = CasePage {
-        r: row(&o, p.lang),
-        received: ymdhm(&o.received_at),
-        late_entry: late_entry(&o.received_at, &o.created_at, p.lang),
+        r: row(&o, &org, p.lang),
+        received: ymdhm(c.received_at),
+        late_entry: late_entry(c.received_at, o.created_at, p.lang),
         steps: history.iter().map(|e| step(e, p.lang, &org)).collect(),
-        channel: zhitong_domain::work_order::Channel::from_code(&o.channel)
-            .map(|c| p.lang.label(c.label(), c.code()))
-            .unwrap_or_default(),
+        channel: p.lang.label(o.channel.label(), o.channel.code()),
         forms,
         unit_groups,
         suggested_unit,
         below,
         show_caller,
-        policy: o.policy.as_ref().map(|x| p.lang.policy_of(&x.clock, x.minutes)).unwrap_or_else(|| "—".into()),
+        policy: c.policy.as_ref().map(|x| p.lang.policy(x.clock, x.minutes)).unwrap_or_else(|| "—".into()),
         holder,
+        units,
         line: o.line.as_deref().and_then(|l| org.line(l)).map(|l| (l.name.clone(), l.number.clone())),
         topic: o.topic.as_deref().and_then(|x| org.topic(x)).map(|x| x.name.clone()),
         urgency,
         style,
-        extension_until: o.extension_request.as_ref().map(|x| ymdhm(&x.until)).unwrap_or_default(),
+        extension_until: c.extension_request.as_ref().map(|x| ymdhm(x.until)).unwrap_or_default(),
         instructions: if unread_instructions > 0 { instructions } else { vec![] },
         unread_instructions,
-        styles: choices(zhitong_domain::work_order::Style::ALL, p.lang, |x| (x.code(), x.label())),
-        urgencies: choices(zhitong_domain::work_order::Urgency::ALL, p.lang, |x| (x.code(), x.label())),
-        ratings: choices(zhitong_domain::work_order::Rating::ALL, p.lang, |x| (x.code(), x.label())),
+        styles: choices(Style::ALL, p.lang, |x| (x.code(), x.label())),
+        urgencies: choices(Urgency::ALL, p.lang, |x| (x.code(), x.label())),
+        ratings: choices(Rating::ALL, p.lang, |x| (x.code(), x.label())),
         f: frame(&s, &p, "/cases").await,
         o,
     };

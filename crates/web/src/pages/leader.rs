@@ -6,9 +6,10 @@ use axum::{
     extract::State,
     response::{IntoResponse, Response},
 };
+use zhitong_domain::{paging::Paging, work_order::DeadlineStatus};
 use zhitong_domain::{time::local, work_order::Kind};
 use zhitong_http::AppState;
-use zhitong_storage::ListFilter;
+use zhitong_storage::CaseFilter;
 
 use super::{
     Frame, frame,
@@ -41,33 +42,39 @@ pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
     let now = jiff::Timestamp::now();
     let today = local(now).date().to_string();
     let t = p.lang.t();
-    let count = |f: ListFilter| {
+    // From the start of today in Shanghai (the figure links to `from=<today>`, which the list reads the same way).
+    let today_start = zhitong_domain::time::start_of(local(now).date());
+    let all = CaseFilter::default;
+    let count = |f: CaseFilter| {
         let (s, actor) = (s.clone(), actor.clone());
         async move {
             s.store
-                .list_work_orders(&actor, &ListFilter { per_page: Some(1), ..f }, now)
+                .list_work_orders(&actor, &CaseFilter { paging: Paging { page: 1, per_page: 1 }, ..f }, now)
                 .await
                 .map(|p| p.total)
                 .unwrap_or(0)
         }
     };
-    let received = count(ListFilter { from: Some(today.clone()), ..ListFilter::default() }).await;
-    let open = count(ListFilter { open: Some(true), ..ListFilter::default() }).await;
-    let overdue_n = count(ListFilter { deadline_status: Some("overdue".into()), ..ListFilter::default() }).await;
-    let warning = count(ListFilter { deadline_status: Some("warning".into()), ..ListFilter::default() }).await;
+    let received = count(CaseFilter { received_from: Some(today_start), ..all() }).await;
+    let open = count(CaseFilter { open: Some(true), ..all() }).await;
+    let overdue_n = count(CaseFilter { deadline_statuses: vec![DeadlineStatus::Overdue], ..all() }).await;
+    let warning = count(CaseFilter { deadline_statuses: vec![DeadlineStatus::Warning], ..all() }).await;
     // The same filters as the lists each figure links to, so a figure and its list always agree.
-    let unsatisfied = count(ListFilter { unsatisfied: Some(true), ..ListFilter::default() }).await;
+    let unsatisfied = count(CaseFilter { unsatisfied: Some(true), ..all() }).await;
     let mut by_kind = vec![];
     for k in Kind::ALL {
-        let n =
-            count(ListFilter { from: Some(today.clone()), kind: Some(k.code().into()), ..ListFilter::default() }).await;
+        let n = count(CaseFilter { received_from: Some(today_start), kind: Some(*k), ..all() }).await;
         by_kind.push((p.lang.label(k.label(), k.code()), n));
     }
     let overdue = s
         .store
         .list_work_orders(
             &actor,
-            &ListFilter { deadline_status: Some("overdue".into()), per_page: Some(20), ..ListFilter::default() },
+            &CaseFilter {
+                deadline_statuses: vec![DeadlineStatus::Overdue],
+                paging: Paging { page: 1, per_page: 20 },
+                ..all()
+            },
             now,
         )
         .await
@@ -90,7 +97,7 @@ pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
         ],
         max_kind: by_kind.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1),
         by_kind,
-        overdue: overdue.iter().map(|o| row(o, p.lang)).collect(),
+        overdue: overdue.iter().map(|o| row(o, &org, p.lang)).collect(),
         archive: s.store.archived_reports(&actor, &p.user.jurisdiction, 10).await.unwrap_or_default(),
         yesterday: local(now).date().yesterday().map(|d| d.to_string()).unwrap_or_default(),
         f: frame(&s, &p, "/leader").await,

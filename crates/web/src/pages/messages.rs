@@ -24,7 +24,7 @@ pub async fn messages(State(s): State<AppState>, p: PageUser) -> Response {
         items: items
             .into_iter()
             .map(|n| {
-                let at = ymdhm(&n.created_at);
+                let at = zhitong_domain::time::parse_instant(&n.created_at).map(ymdhm).unwrap_or_default();
                 (n, at)
             })
             .collect(),

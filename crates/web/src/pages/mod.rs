@@ -28,10 +28,7 @@ pub use sign_in::{home, login_page, login_submit, logout, switch_lang};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::response::{IntoResponse, Response};
-use zhitong_domain::{
-    org::Role,
-    time::{local, parse_instant},
-};
+use zhitong_domain::{org::Role, time::local};
 use zhitong_http::AppState;
 
 use crate::{
@@ -101,8 +98,8 @@ pub(crate) async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
     }
 }
 
-fn hm(ts: &str) -> String {
-    parse_instant(ts).map(|t| local(t).strftime("%m-%d %H:%M").to_string()).unwrap_or_default()
+fn hm(t: jiff::Timestamp) -> String {
+    local(t).strftime("%m-%d %H:%M").to_string()
 }
 
 /// A piece of text mixing the interface's words with what someone wrote or names from the database (the
@@ -132,8 +129,8 @@ fn choices<T: Copy>(
     all.iter().map(|x| named(*x)).map(|(code, zh)| (code, lang.label(zh, code))).collect()
 }
 
-pub(crate) fn ymdhm(ts: &str) -> String {
-    parse_instant(ts).map(zhitong_domain::time::minutes).unwrap_or_default()
+pub(crate) fn ymdhm(t: jiff::Timestamp) -> String {
+    zhitong_domain::time::minutes(t)
 }
 
 /// JSON to place inside `<script type="application/json">`: `<`, `>` and `&`

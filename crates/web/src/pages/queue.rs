@@ -9,8 +9,12 @@ use axum::{
 use serde::Deserialize;
 use zhitong_domain::org::UnitType;
 use zhitong_domain::{org::Role, work_order::Action};
-use zhitong_http::AppState;
-use zhitong_storage::{ListFilter, WorkOrderView};
+use zhitong_domain::{
+    paging::Paging,
+    work_order::{DeadlineStatus, State as CaseState, Urgency},
+};
+use zhitong_http::{AppState, views::work_orders::ListFilter};
+use zhitong_storage::{CaseFilter, CaseOrder, Pending, WorkOrder};
 
 use super::{Frame, Part, choices, data, frame, hm, word};
 use crate::{PageUser, i18n::Lang};
@@ -36,45 +40,43 @@ pub struct Row {
     pub finished: bool,
 }
 
-pub(super) fn row(o: &WorkOrderView, lang: Lang) -> Row {
-    let status = zhitong_domain::work_order::DeadlineStatus::from_code(&o.deadline_status);
+pub(super) fn row(o: &WorkOrder, org: &zhitong_storage::Org, lang: Lang) -> Row {
+    let c = &o.case;
     let t = lang.t();
     let mut note: Vec<Vec<Part>> = vec![];
-    if let Some(r) = &o.last_return_reason {
+    if let Some(r) = &c.last_return_reason {
         note.push(vec![word(t.return_reason_note), word(t.colon), data(r)]);
     }
-    if o.supervised {
+    if c.supervised {
         note.push(vec![word(t.supervised)]);
     }
-    if let Some(style) = o.style.as_deref().and_then(zhitong_domain::work_order::Style::from_code) {
+    if let Some(style) = c.style {
         note.push(vec![word(lang.label(style.label(), style.code()))]);
     }
-    if o.typical {
+    if c.typical {
         note.push(vec![word(t.typical)]);
     }
-    if let Some(r) = &o.rating {
-        let label = zhitong_domain::work_order::Rating::from_code(r)
-            .map(|x| lang.label(x.label(), x.code()))
-            .unwrap_or_default();
-        note.push(vec![word(label)]);
+    if let Some(r) = c.rating {
+        note.push(vec![word(lang.label(r.label(), r.code()))]);
     }
+    let unit_name = |code: &String| org.units.get(code).map(|u| u.name.clone()).unwrap_or_default();
     Row {
         id: o.id,
         number: o.number.clone(),
         title: o.title.clone(),
-        kind: lang.label(&o.kind_label, &o.kind),
-        state: lang.label(&o.state_label, &o.state),
+        kind: lang.label(c.kind.label(), c.kind.code()),
+        state: lang.label(c.state.label(), c.state.code()),
         enterprise: o.enterprise.as_ref().map(|e| e.name.clone()).unwrap_or_default(),
-        unit: o.units.iter().map(|u| u.name.clone()).collect::<Vec<_>>().join(t.list_sep),
-        deadline: o.deadline.as_deref().map(hm).unwrap_or_else(|| "—".into()),
-        deadline_iso: o.deadline.clone().unwrap_or_default(),
-        status: o.deadline_status.clone(),
-        status_label: status.map(|s| lang.label(s.label(), s.code())).unwrap_or_default(),
+        unit: c.units.iter().map(|u| unit_name(&u.unit)).collect::<Vec<_>>().join(t.list_sep),
+        deadline: c.deadline.map(hm).unwrap_or_else(|| "—".into()),
+        deadline_iso: c.deadline.map(zhitong_domain::time::rfc3339).unwrap_or_default(),
+        status: o.deadline_status.code().into(),
+        status_label: lang.label(o.deadline_status.label(), o.deadline_status.code()),
         version: o.version,
         note: note.join(&word(" · ")),
-        received: hm(&o.received_at),
-        urgent: o.urgency == "urgent",
-        finished: o.closed_at.is_some(),
+        received: hm(c.received_at),
+        urgent: c.urgency == Urgency::Urgent,
+        finished: c.closed_at.is_some(),
     }
 }
 
@@ -102,13 +104,13 @@ fn supervision_label(t: &'static crate::i18n::Words, tab: &str) -> &'static str 
 }
 
 /// What a tab of the supervision board lists: one definition for its list and its count.
-fn supervision_filter(tab: &str, filter: &mut ListFilter) {
+fn supervision_filter(tab: &str, filter: &mut CaseFilter) {
     match tab {
-        "warning" => filter.deadline_status = Some("warning".into()),
+        "warning" => filter.deadline_statuses = vec![DeadlineStatus::Warning],
         // Rated unsatisfied and not closed since, through any redo.
         "unsatisfied" => filter.unsatisfied = Some(true),
-        "extension" => filter.pending = Some("extension".into()),
-        "return" => filter.pending = Some("return".into()),
+        "extension" => filter.pending = Some(Pending::Extension),
+        "return" => filter.pending = Some(Pending::Return),
         "returned" => {
             filter.returned = Some(true);
             filter.open = Some(true);
@@ -117,7 +119,7 @@ fn supervision_filter(tab: &str, filter: &mut ListFilter) {
             filter.supervised = Some(true);
             filter.open = Some(true);
         }
-        _ => filter.deadline_status = Some("overdue".into()),
+        _ => filter.deadline_statuses = vec![DeadlineStatus::Overdue],
     }
 }
 
@@ -165,49 +167,54 @@ pub async fn queue(
     Query(q): Query<QueueQuery>,
 ) -> Response {
     let t = p.lang.t();
-    let mut filter = ListFilter { page: q.page, per_page: Some(50), q: q.q.clone(), ..ListFilter::default() };
+    let paging = match Paging::parse(q.page, Some(50), 50, 200) {
+        Ok(paging) => paging,
+        Err(e) => return super::error_page(&s, &p, e.into()).await,
+    };
+    let text = q.q.as_deref().map(str::trim).filter(|x| !x.is_empty()).map(String::from);
+    let mut filter = CaseFilter { paging, text, ..CaseFilter::default() };
     let tab = q.tab.clone().unwrap_or_default();
     let mut tabs: Vec<(&str, &'static str)> = vec![];
     let actor = p.user.actor();
     let heading = match name.as_str() {
         "dispatch" => {
-            filter.state = Some("pending_dispatch".into());
+            filter.states = vec![CaseState::PendingDispatch];
             // The team's own queue: a case passed down to a county is the county team's to dispatch.
-            filter.handling = Some(actor.jurisdiction.to_string());
+            filter.handling = Some(actor.jurisdiction.clone());
             t.dispatch_queue
         }
         "unit" => {
             tabs = vec![("accept", t.to_accept), ("doing", t.in_progress), ("due", t.due_soon), ("redo", t.sent_back)];
             // A unit's own work only: cases waiting for review or follow-up are no longer in its hands.
             match tab.as_str() {
-                "doing" => filter.state = Some("accepted".into()),
+                "doing" => filter.states = vec![CaseState::Accepted],
                 "due" => {
-                    filter.state = Some("dispatched,accepted".into());
-                    filter.deadline_status = Some("warning,overdue".into());
+                    filter.states = vec![CaseState::Dispatched, CaseState::Accepted];
+                    filter.deadline_statuses = vec![DeadlineStatus::Warning, DeadlineStatus::Overdue];
                 }
                 "redo" => {
-                    filter.state = Some("accepted".into());
+                    filter.states = vec![CaseState::Accepted];
                     filter.redone = Some(true);
                 }
-                _ => filter.state = Some("dispatched".into()),
+                _ => filter.states = vec![CaseState::Dispatched],
             }
             t.unit_inbox
         }
         "review" => {
-            filter.state = Some("replied".into());
+            filter.states = vec![CaseState::Replied];
             t.review
         }
         "follow-up" => {
-            filter.state = Some("answered,pending_follow_up".into());
+            filter.states = vec![CaseState::Answered, CaseState::PendingFollowUp];
             t.follow_up_queue
         }
         "discipline" => {
             tabs = vec![("new", t.new_cases), ("doing", t.in_progress), ("overdue", t.overdue)];
-            filter.state = Some("with_discipline".into());
-            filter.sort = Some("-received_at".into());
+            filter.states = vec![CaseState::WithDiscipline];
+            filter.order = CaseOrder::NewestFirst;
             match tab.as_str() {
                 "doing" => filter.has_reply = Some(true),
-                "overdue" => filter.deadline_status = Some("overdue".into()),
+                "overdue" => filter.deadline_statuses = vec![DeadlineStatus::Overdue],
                 _ => filter.has_reply = Some(false),
             }
             t.discipline_inbox
@@ -218,12 +225,19 @@ pub async fn queue(
             t.supervision
         }
         "all" => {
-            filter.state = q.state.clone().filter(|s| !s.is_empty());
-            filter.kind = q.kind.clone().filter(|s| !s.is_empty());
-            filter.deadline_status = q.deadline_status.clone().filter(|s| !s.is_empty());
-            filter.from = q.from.clone().filter(|s| !s.is_empty());
-            filter.open = q.open;
-            filter.sort = Some("-received_at".into());
+            // What the user typed into the address is parsed as the API parses it, with its messages.
+            let asked = ListFilter {
+                state: q.state.clone(),
+                kind: q.kind.clone(),
+                deadline_status: q.deadline_status.clone(),
+                from: q.from.clone(),
+                open: q.open,
+                ..ListFilter::default()
+            };
+            match asked.parse() {
+                Ok(asked) => filter = CaseFilter { order: CaseOrder::NewestFirst, paging, text: filter.text, ..asked },
+                Err(e) => return super::error_page(&s, &p, e.into()).await,
+            }
             t.all_cases
         }
         _ => return Redirect::to("/").into_response(),
@@ -273,7 +287,7 @@ pub async fn queue(
     for (k, label) in tabs {
         // The board's tabs show their counts, counted by the same filter as the list.
         let count = if name == "supervision" {
-            let mut f = ListFilter { per_page: Some(1), ..ListFilter::default() };
+            let mut f = CaseFilter { paging: Paging { page: 1, per_page: 1 }, ..CaseFilter::default() };
             supervision_filter(k, &mut f);
             s.store.list_work_orders(&actor, &f, jiff::Timestamp::now()).await.ok().map(|p| p.total)
         } else {
@@ -284,7 +298,7 @@ pub async fn queue(
     QueuePage {
         heading,
         tabs: tab_list,
-        rows: page.items.iter().map(|o| row(o, p.lang)).collect(),
+        rows: page.items.iter().map(|o| row(o, &org, p.lang)).collect(),
         total: if page.total_capped { format!("{}+", page.total) } else { page.total.to_string() },
         page: page.page,
         pages: pages.max(1),

@@ -251,12 +251,12 @@ async fn pause_resume_extension_and_unsatisfied(app: TestApp) {
         .act(id, o["version"].as_i64().unwrap(), &unit, Command::Pause { reason: "等待企业补充材料".into() }, t0)
         .await
         .unwrap();
-    assert_eq!(p.deadline_status, "paused");
+    assert_eq!(p.deadline_status, zhitong_domain::work_order::DeadlineStatus::Paused);
     let r = app.jobs.tick(deadline + SignedDuration::from_hours(30)).await.unwrap();
     assert_eq!(r.supervised_overdue, 0, "a paused case is not overdue");
     let resumed_at = deadline + SignedDuration::from_hours(30);
     let r = app.store.act(id, p.version, &unit, Command::Resume, resumed_at).await.unwrap();
-    let new_deadline = parse_instant(&r.deadline.clone().unwrap()).unwrap();
+    let new_deadline = r.case.deadline.unwrap();
     let cal = app.store.deadlines().calendar(&zhitong_domain::org::DivisionCode::parse("j", "450100").unwrap());
     let policy = zhitong_domain::work_order::Kind::Help.default_policy(true).unwrap();
     assert_eq!(new_deadline, cal.advance(policy.clock, deadline, cal.counted_between(policy.clock, t0, resumed_at)));

@@ -13,8 +13,9 @@ async fn restart_keeps_everything(database_url: Option<String>) {
     assert!(matches!(first.bootstrap, zhitong::startup::Bootstrap::Demo(_)));
     let store = first.store().clone();
     let agent = store.users().await.unwrap().into_iter().find(|u| u.username == "agent@450100").unwrap();
-    let body: zhitong_storage::NewWorkOrder = serde_json::from_value(intake("help")).unwrap();
-    let order = store.create_work_order(&agent.actor(), &body, jiff::Timestamp::now()).await.unwrap();
+    let body: zhitong_http::views::work_orders::NewWorkOrder = serde_json::from_value(intake("help")).unwrap();
+    let (appeal, _) = body.into_appeal();
+    let order = store.create_work_order(&agent.actor(), &appeal, jiff::Timestamp::now()).await.unwrap();
     let users = store.count_rows("users").await.unwrap();
     store.close().await;
     drop(first);
