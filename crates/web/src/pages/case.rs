@@ -208,18 +208,15 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i6
     let history = s.store.history(id, &actor).await.unwrap_or_default();
     let org = s.store.org();
     let handling = zhitong_domain::org::DivisionCode::parse("j", &o.handling_jurisdiction).ok();
-    let within = |code: &str| {
-        handling.as_ref().is_some_and(|h| {
-            zhitong_domain::org::DivisionCode::parse("j", code).is_ok_and(|c| org.tree.is_within(&c, h))
-        })
-    };
+    let within =
+        |code: &zhitong_domain::org::DivisionCode| handling.as_ref().is_some_and(|h| org.tree.is_within(code, h));
     let mut unit_groups: Vec<(String, Vec<(String, String)>)> = vec![];
     for j in org.jurisdictions.iter().filter(|j| within(&j.code)) {
         let units: Vec<(String, String)> = org
             .units
             .values()
             .filter(|u| u.unit_type == UnitType::Department && u.active && u.jurisdiction == j.code)
-            .map(|u| (u.code.clone(), u.name.clone()))
+            .map(|u| (u.code.to_string(), u.name.clone()))
             .collect();
         if !units.is_empty() {
             unit_groups.push((j.name.clone(), units));
@@ -232,16 +229,16 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i6
             .find(|u| {
                 u.unit_type == UnitType::Department
                     && u.active
-                    && u.jurisdiction == o.handling_jurisdiction
+                    && handling.as_ref() == Some(&u.jurisdiction)
                     && u.function.as_deref() == Some(f.as_str())
             })
-            .map(|u| u.code.clone())
+            .map(|u| u.code.to_string())
     });
     let below = org
         .jurisdictions
         .iter()
-        .filter(|j| j.parent.as_deref() == Some(o.handling_jurisdiction.as_str()))
-        .map(|j| (j.code.clone(), j.name.clone()))
+        .filter(|j| handling.is_some() && j.parent == handling)
+        .map(|j| (j.code.to_string(), j.name.clone()))
         .collect();
     let my_part = p.user.unit.as_deref().and_then(|u| o.units.iter().find(|x| x.unit == u)).map(|x| x.role.clone());
     let mut forms: Vec<ActionForm> = o
