@@ -2,52 +2,39 @@
 //! role each, reset passwords, deactivate. Scoped like everything else: an
 //! admin manages their jurisdiction and everything below it.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use zhitong_domain::{
     FieldError,
-    org::{DivisionCode, Role, UnitType, required_text},
+    org::{DivisionCode, Role, UnitType},
     permission::may_administer,
     work_order::{Actor, Refusal},
 };
 
 use crate::{Result, Store, StoreError, hash_password, rows::RowExt};
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// An account as its admin sees it (the API's shape is `zhitong_http::views::accounts`).
+#[derive(Debug, Clone)]
 pub struct UserAccount {
     pub id: i64,
     pub username: String,
     pub display_name: String,
-    pub role: String,
-    pub jurisdiction: String,
+    pub role: Role,
+    pub jurisdiction: DivisionCode,
     pub unit: Option<String>,
     pub active: bool,
     pub email: Option<String>,
     pub mobile: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct NewAccount {
-    #[serde(default)]
+/// An account to create. The fields that need no organisation to check come parsed; the jurisdiction and
+/// the unit are checked here, against it, and the password after them (its hashing is the slow part).
+#[derive(Debug, Clone)]
+pub struct AccountDraft {
     pub username: String,
-    #[serde(default)]
     pub display_name: String,
-    /// `agent|supervisor|handler|discipline|leader|admin`
-    #[serde(default)]
-    pub role: String,
-    #[serde(default)]
+    pub role: Role,
     pub jurisdiction: String,
-    /// Required for handlers: the unit they act for.
-    #[serde(default)]
+    /// Trimmed; none when left empty.
     pub unit: Option<String>,
-    /// At least 10 characters.
-    #[serde(default)]
-    pub password: String,
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct NewPassword {
-    #[serde(default)]
     pub password: String,
 }
 
@@ -91,8 +78,8 @@ impl Store {
                     id: r.int("id")?,
                     username: r.text("username")?,
                     display_name: r.text("display_name")?,
-                    role: r.text("role")?,
-                    jurisdiction: r.text("jurisdiction")?,
+                    role: r.code("role", Role::from_code)?,
+                    jurisdiction: r.code("jurisdiction", |c| DivisionCode::parse("jurisdiction", c).ok())?,
                     unit: r.opt_text("unit")?,
                     active: r.flag("active")?,
                     email: r.opt_text("email")?,
@@ -103,19 +90,10 @@ impl Store {
     }
 
     /// Create an account. Nothing is written when a field is wrong.
-    pub async fn create_account(&self, actor: &Actor, a: &NewAccount) -> Result<i64> {
-        let username = a.username.trim();
-        if !(3..=60).contains(&username.chars().count())
-            || !username.chars().all(|c| c.is_ascii_alphanumeric() || "@._-".contains(c))
-        {
-            return Err(FieldError::new("username", "用户名为3至60位字母、数字或 @ . _ -").into());
-        }
-        let display_name = required_text("display_name", "姓名", &a.display_name, 50)?;
-        let role = Role::from_code(a.role.trim()).ok_or_else(|| {
-            FieldError::new("role", "角色应为座席员、工作专班、承办单位经办人、纪检监察、领导或管理员")
-        })?;
-        let j = self.administer(actor, a.jurisdiction.trim())?;
-        let unit = a.unit.as_deref().map(str::trim).filter(|u| !u.is_empty());
+    pub async fn create_account(&self, actor: &Actor, a: &AccountDraft) -> Result<i64> {
+        let AccountDraft { username, display_name, role, jurisdiction, unit, password } = a;
+        let (username, role, unit) = (username.as_str(), *role, unit.as_deref());
+        let j = self.administer(actor, jurisdiction)?;
         match (role, unit) {
             (Role::Handler, None) => return Err(FieldError::new("unit", "承办单位经办人须选择所在单位").into()),
             (Role::Handler, Some(u)) => match self.org().unit_lookup(u) {
@@ -126,8 +104,8 @@ impl Store {
             (_, Some(_)) => return Err(FieldError::new("unit", "只有承办单位经办人属于单位").into()),
             _ => {}
         }
-        check_password(&a.password)?;
-        let pw = a.password.clone();
+        check_password(password)?;
+        let pw = password.clone();
         let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))?;
@@ -137,14 +115,7 @@ impl Store {
         if exists.is_some() {
             return Err(FieldError::new("username", "该用户名已被使用").into());
         }
-        let new = crate::NewUser {
-            username,
-            display_name: &display_name,
-            role,
-            jurisdiction: j.as_str(),
-            unit,
-            password_hash: &hash,
-        };
+        let new = crate::NewUser { username, display_name, role, jurisdiction: j.as_str(), unit, password_hash: &hash };
         let id = self.insert_user(&mut tx, &new).await?;
         let entry = crate::AuditEntry::new(Some(actor.user_id), &actor.username, crate::AuditAction::AccountCreate).on(format!("user:{id}")).with(serde_json::json!({ "username": username, "role": role.code(), "jurisdiction": j.as_str(), "unit": unit }));
         self.audit_in(&mut tx, &entry, jiff::Timestamp::now()).await?;
@@ -178,11 +149,11 @@ impl Store {
         Ok(())
     }
 
-    pub async fn reset_password(&self, actor: &Actor, id: i64, p: &NewPassword) -> Result<()> {
+    pub async fn reset_password(&self, actor: &Actor, id: i64, password: &str) -> Result<()> {
         let j = self.account_jurisdiction(id).await?;
         self.administer(actor, &j)?;
-        check_password(&p.password)?;
-        let pw = p.password.clone();
+        check_password(password)?;
+        let pw = password.to_string();
         let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))?;

@@ -255,8 +255,7 @@ impl Store {
 
     /// The log, newest first, for admins (of the top jurisdiction: the log covers everyone).
     pub async fn audit_entries(&self, actor: &Actor, f: &AuditFilter) -> Result<Vec<AuditRecord>> {
-        let top = self.org().jurisdictions.iter().find(|j| j.parent.is_none()).map(|j| j.code.clone());
-        if actor.role != Role::Admin || top.as_deref() != Some(actor.jurisdiction.as_str()) {
+        if actor.role != Role::Admin || self.org().root() != Some(&actor.jurisdiction) {
             return Err(Refusal::Forbidden("只有市级管理员可以查看安全审计日志".into()).into());
         }
         let mut w = Where::default();

@@ -9,7 +9,6 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Transaction};
-use utoipa::ToSchema;
 use zhitong_domain::{
     org::{DivisionCode, Role},
     work_order::Actor,
@@ -17,21 +16,19 @@ use zhitong_domain::{
 
 use crate::{Result, Store, StoreError, rows::RowExt};
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// A user, as signed in (the API's shape is `zhitong_http::views::accounts::UserView`).
+#[derive(Debug, Clone)]
 pub struct User {
     pub id: i64,
     pub username: String,
     pub display_name: String,
-    /// `agent|supervisor|handler|discipline|leader|admin`.
-    #[schema(value_type = String)]
     pub role: Role,
     /// Division code of the user's jurisdiction.
     pub jurisdiction: String,
     /// Unit code, for handlers.
     pub unit: Option<String>,
-    /// An admin set the password: it must be changed (`POST /api/v1/me/password`) before anything else.
+    /// An admin set the password: it must be changed before anything else.
     pub must_change_password: bool,
-    /// Signs in with a second factor (TOTP).
     pub totp_enabled: bool,
 }
 
@@ -387,13 +384,7 @@ impl Store {
         if let Some(u) = find().await? {
             return Ok(u);
         }
-        let root = self
-            .org()
-            .jurisdictions
-            .iter()
-            .find(|j| j.parent.is_none())
-            .map(|j| j.code.clone())
-            .ok_or_else(|| StoreError::Internal("no top jurisdiction".into()))?;
+        let root = self.org().root().cloned().ok_or_else(|| StoreError::Internal("no top jurisdiction".into()))?;
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO users (username, display_name, password_hash, role, jurisdiction, unit, created_at) \
@@ -402,7 +393,7 @@ impl Store {
         .bind(username)
         .bind(display_name)
         .bind(role.code())
-        .bind(root)
+        .bind(root.as_str())
         .bind(Timestamp::now().as_millisecond())
         .execute(&mut *tx)
         .await?;

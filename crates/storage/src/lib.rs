@@ -38,7 +38,7 @@ use std::sync::{Arc, RwLock};
 
 use sqlx::{Any, AnyPool, Transaction, any::AnyPoolOptions};
 
-pub use admin::{NewAccount, NewPassword, UserAccount};
+pub use admin::{AccountDraft, UserAccount};
 pub use archive::{ArchivedReport, ReportEdit, ReviewInput, TypicalInput};
 pub use audit::{AuditAction, AuditCheck, AuditEntry, AuditFilter, AuditRecord, Locked, check_password_rule};
 pub use auth::{NewUser, PORTAL_USER, SYSTEM_USER, SessionInfo, SignIn, User, hash_password};
@@ -51,9 +51,9 @@ pub use index_feed::{CaseDoc, SuggestionOutcome, TrainingCase};
 pub use install::Installation;
 pub use knowledge::{KnowledgeEntry, KnowledgeInput, KnowledgeLink, KnowledgeStatus, KnowledgeVersion};
 pub use migrate::MIGRATIONS;
-pub use notifications::{ContactInput, NewNotification, Notification, Recipient};
+pub use notifications::{NewNotification, Notification, Recipient};
 pub use org::{Jurisdiction, Line, Org, OrgSeed, Topic, Unit};
-pub use org_admin::{JurisdictionInput, LineInput, TopicInput, UnitInput};
+pub use org_admin::{JurisdictionEdit, LineEdit, TopicEdit, UnitEdit};
 pub use portal::{PortalRating, PublicRequest, PublicRequestFilter, PublicStatus, PublicStep, Receipt};
 #[cfg(feature = "test-support")]
 pub use reporting::RawOrder;

@@ -5,13 +5,11 @@
 //! Also: leases, so that one server of several does a periodic job.
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 use sqlx::{Any, Transaction};
-use utoipa::ToSchema;
 use zhitong_domain::{
     notification::{DeliveryChannel, DeliveryStatus},
     org::Role,
-    time::{from_millis, rfc3339, to_millis},
+    time::{from_millis, to_millis},
     work_order::{Actor, Refusal},
 };
 
@@ -30,28 +28,24 @@ pub struct NewNotification {
     pub body: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// A stored message (the API's shape is `zhitong_http::views::notifications`).
+#[derive(Debug, Clone)]
 pub struct Notification {
     pub id: i64,
     /// Username of the person it is for.
     pub user: String,
-    /// `inbox|email|sms`.
-    #[schema(value_type = String)]
     pub channel: DeliveryChannel,
     pub recipient: Option<String>,
     pub work_order_id: Option<i64>,
-    /// A published report the message is about (`/reports/archive/{id}`).
     pub report_id: Option<i64>,
     pub subject: String,
     pub body: String,
-    /// `sent|pending|sending|failed`.
-    #[schema(value_type = String)]
     pub status: DeliveryStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
-    pub created_at: String,
-    pub sent_at: Option<String>,
-    pub read_at: Option<String>,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    pub read_at: Option<Timestamp>,
 }
 
 /// Someone to tell, with the addresses they can be reached at.
@@ -59,14 +53,6 @@ pub struct Notification {
 pub struct Recipient {
     pub user_id: i64,
     pub email: Option<String>,
-    pub mobile: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct ContactInput {
-    #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default)]
     pub mobile: Option<String>,
 }
 
@@ -85,7 +71,7 @@ const COLUMNS: &str = "n.id, u.username, n.channel, n.recipient, n.work_order_id
      n.last_error, n.created_at, n.sent_at, n.read_at";
 
 fn notification_from(r: &sqlx::any::AnyRow) -> Result<Notification> {
-    let ts = |c: &str| -> Result<Option<String>> { Ok(r.opt_int(c)?.map(|m| rfc3339(from_millis(m)))) };
+    let ts = |c: &str| -> Result<Option<Timestamp>> { Ok(r.opt_int(c)?.map(from_millis)) };
     Ok(Notification {
         id: r.int("id")?,
         user: r.text("username")?,
@@ -98,7 +84,7 @@ fn notification_from(r: &sqlx::any::AnyRow) -> Result<Notification> {
         status: r.code("status", DeliveryStatus::from_code)?,
         attempts: r.int("attempts")?,
         last_error: r.opt_text("last_error")?,
-        created_at: ts("created_at")?.unwrap_or_default(),
+        created_at: from_millis(r.int("created_at")?),
         sent_at: ts("sent_at")?,
         read_at: ts("read_at")?,
     })
@@ -174,14 +160,15 @@ impl Store {
         Ok(n)
     }
 
-    pub async fn set_contact(&self, user_id: i64, input: &ContactInput) -> Result<()> {
-        let email = input.email.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    /// A user's e-mail and mobile, as given (blank: none); checked here, where they are kept.
+    pub async fn set_contact(&self, user_id: i64, email: Option<&str>, mobile: Option<&str>) -> Result<()> {
+        let email = email.map(str::trim).filter(|s| !s.is_empty());
         if let Some(e) = email
             && (!e.contains('@') || e.len() > 200 || e.contains(char::is_whitespace))
         {
             return Err(zhitong_domain::FieldError::new("email", "电子邮箱格式不正确").into());
         }
-        let mobile = match input.mobile.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let mobile = match mobile.map(str::trim).filter(|s| !s.is_empty()) {
             Some(m) => Some(zhitong_domain::org::Phone::parse("mobile", m)?.as_str().to_string()),
             None => None,
         };

@@ -3,59 +3,44 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use sqlx::{Any, AnyPool, Transaction};
-use utoipa::ToSchema;
-use zhitong_domain::org::{DivisionCode, JurisdictionLevel, JurisdictionTree, Official, UnitType};
+use zhitong_domain::org::{DivisionCode, JurisdictionLevel, JurisdictionTree, Official, UnitCode, UnitType};
 
-use crate::{Result, StoreError, rows::RowExt};
+use crate::{Result, rows::RowExt};
 
-/// The organisation's kinds (unit type, level, official) are the domain's enums, written as their codes.
-fn by_code<S: serde::Serializer, T: Copy + std::fmt::Display>(v: &T, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.collect_str(v)
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// The organisation's records hold its codes and kinds as the domain's types, parsed once when the
+/// organisation is loaded, so no reader parses a stored code again. The API's shapes are
+/// `zhitong_http::views::org`.
+#[derive(Debug, Clone)]
 pub struct Jurisdiction {
-    /// Division code, e.g. `450103`.
-    pub code: String,
+    pub code: DivisionCode,
     pub name: String,
-    /// `city`, `county` or `development_zone`.
-    #[serde(serialize_with = "by_code")]
-    #[schema(value_type = String)]
     pub level: JurisdictionLevel,
-    pub parent: Option<String>,
+    pub parent: Option<DivisionCode>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Unit {
-    /// Stable code, e.g. `450103-SWJ`.
-    pub code: String,
+    pub code: UnitCode,
     pub name: String,
-    pub jurisdiction: String,
-    /// `department|supervision|discipline|hotline_12345`.
-    #[serde(rename = "type", serialize_with = "by_code")]
-    #[schema(value_type = String)]
+    pub jurisdiction: DivisionCode,
     pub unit_type: UnitType,
     /// What a department does (e.g. `tax`), matched against topics' default.
     pub function: Option<String>,
     pub active: bool,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Line {
     pub id: String,
     /// The published telephone number.
     pub number: String,
     pub name: String,
-    pub jurisdiction: String,
-    /// `party_secretary|government_head|discipline_secretary`.
-    #[serde(serialize_with = "by_code")]
-    #[schema(value_type = String)]
+    pub jurisdiction: DivisionCode,
     pub official: Official,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Topic {
     pub code: String,
     pub name: String,
@@ -64,24 +49,38 @@ pub struct Topic {
     pub default_function: Option<String>,
 }
 
+/// Stored codes, as the domain's types; one that does not parse is corrupt data.
+fn division(code: &str) -> Option<DivisionCode> {
+    DivisionCode::parse("jurisdiction", code).ok()
+}
+fn unit_code(code: &str) -> Option<UnitCode> {
+    UnitCode::parse("unit", code).ok()
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Org {
     pub tree: JurisdictionTree,
     pub jurisdictions: Vec<Jurisdiction>,
-    pub units: BTreeMap<String, Unit>,
+    /// By code; looked up with the code a case or a form names (`units.get("450103-SWJ")`).
+    pub units: BTreeMap<UnitCode, Unit>,
     pub lines: Vec<Line>,
     pub topics: Vec<Topic>,
 }
 
 impl Org {
+    /// The top jurisdiction (the city), the one without a parent.
+    pub fn root(&self) -> Option<&DivisionCode> {
+        self.jurisdictions.iter().find(|j| j.parent.is_none()).map(|j| &j.code)
+    }
+
     pub fn jurisdiction(&self, code: &str) -> Option<&Jurisdiction> {
-        self.jurisdictions.iter().find(|j| j.code == code)
+        self.jurisdictions.iter().find(|j| j.code.as_str() == code)
     }
 
     /// The domain's view of a unit: its jurisdiction and type, if active.
     pub fn unit_lookup(&self, code: &str) -> Option<(DivisionCode, UnitType)> {
         let u = self.units.get(code).filter(|u| u.active)?;
-        Some((DivisionCode::parse("unit", &u.jurisdiction).ok()?, u.unit_type))
+        Some((u.jurisdiction.clone(), u.unit_type))
     }
 
     pub fn line(&self, id: &str) -> Option<&Line> {
@@ -101,10 +100,13 @@ pub(crate) async fn load(pool: &AnyPool) -> Result<Org> {
             .iter()
             .map(|r| {
                 Ok(Jurisdiction {
-                    code: r.text("code")?,
+                    code: r.code("code", division)?,
                     name: r.text("name")?,
                     level: r.code("level", JurisdictionLevel::from_code)?,
-                    parent: r.opt_text("parent_code")?,
+                    parent: r
+                        .opt_text("parent_code")?
+                        .map(|p| crate::rows::stored("parent_code", division, &p))
+                        .transpose()?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -114,9 +116,9 @@ pub(crate) async fn load(pool: &AnyPool) -> Result<Org> {
         .iter()
         .map(|r| {
             let u = Unit {
-                code: r.text("code")?,
+                code: r.code("code", unit_code)?,
                 name: r.text("name")?,
-                jurisdiction: r.text("jurisdiction")?,
+                jurisdiction: r.code("jurisdiction", division)?,
                 unit_type: r.code("type", UnitType::from_code)?,
                 function: r.opt_text("function")?,
                 active: r.flag("active")?,
@@ -133,7 +135,7 @@ pub(crate) async fn load(pool: &AnyPool) -> Result<Org> {
                 id: r.text("id")?,
                 number: r.text("number")?,
                 name: r.text("name")?,
-                jurisdiction: r.text("jurisdiction")?,
+                jurisdiction: r.code("jurisdiction", division)?,
                 official: r.code("official", Official::from_code)?,
             })
         })
@@ -151,17 +153,7 @@ pub(crate) async fn load(pool: &AnyPool) -> Result<Org> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let tree = JurisdictionTree::new(
-        jurisdictions
-            .iter()
-            .map(|j| {
-                let code = DivisionCode::parse("code", &j.code)?;
-                let parent = j.parent.as_deref().map(|p| DivisionCode::parse("parent", p)).transpose()?;
-                Ok((code, parent))
-            })
-            .collect::<Result<Vec<_>, zhitong_domain::FieldError>>()
-            .map_err(|e| StoreError::Internal(format!("bad jurisdiction code in database: {e}")))?,
-    );
+    let tree = JurisdictionTree::new(jurisdictions.iter().map(|j| (j.code.clone(), j.parent.clone())));
     Ok(Org { tree, jurisdictions, units, lines, topics })
 }
 
@@ -180,10 +172,10 @@ impl OrgSeed {
             sqlx::query(
                 "INSERT INTO jurisdictions (code, name, level, parent_code, sort_order) VALUES ($1, $2, $3, $4, $5)",
             )
-            .bind(&j.code)
+            .bind(j.code.as_str())
             .bind(&j.name)
             .bind(j.level.code())
-            .bind(&j.parent)
+            .bind(j.parent.as_ref().map(DivisionCode::as_str))
             .bind(i as i64)
             .execute(&mut **tx)
             .await?;
@@ -192,9 +184,9 @@ impl OrgSeed {
             sqlx::query(
                 "INSERT INTO units (code, name, jurisdiction, type, function, active) VALUES ($1, $2, $3, $4, $5, $6)",
             )
-            .bind(&u.code)
+            .bind(u.code.as_str())
             .bind(&u.name)
-            .bind(&u.jurisdiction)
+            .bind(u.jurisdiction.as_str())
             .bind(u.unit_type.code())
             .bind(&u.function)
             .bind(u.active as i64)
@@ -206,7 +198,7 @@ impl OrgSeed {
                 .bind(&l.id)
                 .bind(&l.number)
                 .bind(&l.name)
-                .bind(&l.jurisdiction)
+                .bind(l.jurisdiction.as_str())
                 .bind(l.official.code())
                 .execute(&mut **tx)
                 .await?;

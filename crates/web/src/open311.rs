@@ -317,7 +317,7 @@ async fn submit(s: &AppState, fields: &[(String, String)]) -> Result<Value, Fail
     let jurisdiction = match known_jurisdiction(s, field("jurisdiction_id").as_deref())? {
         Some(j) => j,
         // One endpoint serves every jurisdiction; without one, the appeal is the top jurisdiction's.
-        None => org.jurisdictions.iter().find(|j| j.parent.is_none()).map(|j| j.code.clone()).unwrap_or_default(),
+        None => org.root().map(DivisionCode::to_string).unwrap_or_default(),
     };
     let service_code = field("service_code").ok_or_else(|| Failure::bad("service_code: 请选择诉求分类"))?;
     if org.topic(&service_code).is_none() {

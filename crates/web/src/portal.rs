@@ -69,7 +69,7 @@ async fn page(State(s): State<AppState>, headers: HeaderMap) -> PortalPage {
     PortalPage {
         t: lang.t(),
         lang: lang.code(),
-        jurisdictions: org.jurisdictions.iter().map(|j| (j.code.clone(), j.name.clone())).collect(),
+        jurisdictions: org.jurisdictions.iter().map(|j| (j.code.to_string(), j.name.clone())).collect(),
         topics: org.topics.iter().filter(|t| t.parent.is_none()).map(|t| (t.code.clone(), t.name.clone())).collect(),
         kinds: [Kind::Help, Kind::Consultation, Kind::Suggestion, Kind::Complaint, Kind::Report]
             .iter()

@@ -21,7 +21,7 @@ async fn run() {
     std::fs::create_dir_all(&dir).unwrap();
     let store = Store::open(&format!("sqlite://{}/scan.db?mode=rwc", dir.display()), 4).await.unwrap();
     let root = Jurisdiction {
-        code: "450100".into(),
+        code: zhitong_domain::org::DivisionCode::parse("code", "450100").unwrap(),
         name: "南宁市".into(),
         level: zhitong_domain::org::JurisdictionLevel::City,
         parent: None,

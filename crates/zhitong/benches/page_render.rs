@@ -32,7 +32,7 @@ async fn run() {
     // third of them dispatched to a unit, with real lifecycles so pages parse them.
     let cal = BusinessCalendar::china();
     let org = store.org();
-    let codes: Vec<String> = org.jurisdictions.iter().map(|j| j.code.clone()).collect();
+    let codes: Vec<String> = org.jurisdictions.iter().map(|j| j.code.to_string()).collect();
     let now = Timestamp::now();
     let fill = Instant::now();
     let mut i = 0i64;

@@ -34,7 +34,7 @@ async fn run() {
     let app = Application::build(&config, Some("zhitong-demo")).await.unwrap();
     let store = app.store().clone();
     let org = store.org();
-    let codes: Vec<String> = org.jurisdictions.iter().map(|j| j.code.clone()).collect();
+    let codes: Vec<String> = org.jurisdictions.iter().map(|j| j.code.to_string()).collect();
     let kinds = ["consultation", "help", "help", "suggestion", "consultation", "complaint", "help", "consultation"];
     let already = store.count_rows("work_orders").await.unwrap();
     // A kept database was filled relative to the time it was filled: reports look back from its newest order.

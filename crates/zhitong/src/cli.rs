@@ -248,8 +248,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logs(&config);
             let store = open_store_with(&config, Keys::Load).await?;
             let org = store.org();
-            let root =
-                org.jurisdictions.iter().find(|j| j.parent.is_none()).map(|j| j.code.clone()).unwrap_or_default();
+            let root = org.root().map(ToString::to_string).unwrap_or_default();
             let actor = match as_user {
                 Some(name) => store
                     .users()

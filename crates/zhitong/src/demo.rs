@@ -6,7 +6,7 @@
 
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use zhitong_domain::{
-    org::{JurisdictionLevel, Official, Role, UnitType},
+    org::{DivisionCode, JurisdictionLevel, Official, Role, UnitCode, UnitType},
     uscc,
 };
 use zhitong_storage::{
@@ -97,19 +97,24 @@ fn short_name(name: &str, level: JurisdictionLevel) -> String {
     }
 }
 
+/// The demo's codes are constants, known to be valid.
+fn division(code: &str) -> DivisionCode {
+    DivisionCode::parse("code", code).expect("the demo's division codes are valid")
+}
+
 pub fn organisation() -> OrgSeed {
     let mut seed = OrgSeed::default();
     let mut line_no = 0;
     for (i, (code, name, level)) in JURISDICTIONS.iter().enumerate() {
         let level = *level;
-        let parent = (level != JurisdictionLevel::City).then(|| "450100".to_string());
-        seed.jurisdictions.push(Jurisdiction { code: code.to_string(), name: name.to_string(), level, parent });
+        let parent = (level != JurisdictionLevel::City).then(|| division("450100"));
+        seed.jurisdictions.push(Jurisdiction { code: division(code), name: name.to_string(), level, parent });
         let short = short_name(name, level);
         let zone = level == JurisdictionLevel::DevelopmentZone;
         let unit = |suffix: &str, name: String, unit_type: UnitType, f: Option<&str>| Unit {
-            code: format!("{code}-{suffix}"),
+            code: UnitCode::parse("code", &format!("{code}-{suffix}")).expect("the demo's unit codes are valid"),
             name,
-            jurisdiction: code.to_string(),
+            jurisdiction: division(code),
             unit_type,
             function: f.map(String::from),
             active: true,
@@ -156,7 +161,7 @@ pub fn organisation() -> OrgSeed {
                 // 555 numbers: fictional, never a real subscriber.
                 number: format!("0771-555{:02}{:02}", i, k + 1),
                 name: format!("{name}{title}服务企业专线"),
-                jurisdiction: code.to_string(),
+                jurisdiction: division(code),
                 official: *official,
             });
         }
@@ -258,7 +263,7 @@ pub fn accounts(seed: &OrgSeed) -> Vec<Account> {
                 format!("{}@{}", role.code(), j.code),
                 format!("{}{}", j.name, title),
                 role,
-                j.code.clone(),
+                j.code.to_string(),
                 None,
             ));
         }
@@ -268,8 +273,8 @@ pub fn accounts(seed: &OrgSeed) -> Vec<Account> {
             format!("handler@{}", u.code),
             format!("{}经办人", u.name),
             Role::Handler,
-            u.jurisdiction.clone(),
-            Some(u.code.clone()),
+            u.jurisdiction.to_string(),
+            Some(u.code.to_string()),
         ));
     }
     out

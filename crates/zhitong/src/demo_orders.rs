@@ -67,7 +67,7 @@ pub async fn generate(store: &Store, n: u64, seed: u64, days: i64, progress: imp
     // Everything happens before midnight today, so a seed gives the same orders all day long.
     let today = instant(local(Timestamp::now()).date().to_datetime(Time::midnight()));
     let now = today;
-    let codes: Vec<String> = org.jurisdictions.iter().map(|j| j.code.clone()).collect();
+    let codes: Vec<String> = org.jurisdictions.iter().map(|j| j.code.to_string()).collect();
     let mut written = 0;
     let mut batch = vec![];
     for _ in 0..n {
@@ -146,9 +146,9 @@ fn one(
     // The unit usually responsible for the topic in this jurisdiction.
     let function = org.topic(topic).and_then(|t| t.default_function.clone());
     let departments: Vec<&zhitong_storage::Unit> =
-        org.units.values().filter(|u| u.jurisdiction == j && u.unit_type == UnitType::Department).collect();
-    let right = departments.iter().find(|u| u.function == function).or(departments.first())?.code.clone();
-    let wrong = departments[rng.random_range(0..departments.len())].code.clone();
+        org.units.values().filter(|u| u.jurisdiction.as_str() == j && u.unit_type == UnitType::Department).collect();
+    let right = departments.iter().find(|u| u.function == function).or(departments.first())?.code.to_string();
+    let wrong = departments[rng.random_range(0..departments.len())].code.to_string();
 
     let mut sim = Sim {
         case: Lifecycle::register(&registration),
@@ -189,7 +189,7 @@ fn one(
             let first = if rng.random_range(0..100) < 8 && wrong != right { wrong.clone() } else { right.clone() };
             let mut units = vec![first.clone()];
             if rng.random_range(0..100) < 15 && departments.len() > 1 {
-                let extra = departments[rng.random_range(0..departments.len())].code.clone();
+                let extra = departments[rng.random_range(0..departments.len())].code.to_string();
                 if extra != first {
                     units.push(extra);
                 }
@@ -334,7 +334,7 @@ fn one(
         registered_by: agent,
         channel: if rng.random_range(0..100) < 85 { Channel::Phone } else { Channel::Web },
         regular,
-        line: org.lines.iter().find(|l| l.jurisdiction == j).map(|l| l.id.clone()),
+        line: org.lines.iter().find(|l| l.jurisdiction.as_str() == j).map(|l| l.id.clone()),
         topic: Some(topic.to_string()),
         title: title.to_string(),
         content: content.to_string(),

@@ -176,9 +176,11 @@ async fn bootstrap(store: &Store, config: &Config, demo_password: Option<&str>) 
     };
     let pw = password.clone();
     let hash = tokio::task::spawn_blocking(move || hash_password(&pw)).await?;
+    let root = zhitong_domain::org::DivisionCode::parse("root_jurisdiction_code", &config.root_jurisdiction_code)
+        .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
     let seed = store.org().jurisdictions.is_empty().then(|| OrgSeed {
         jurisdictions: vec![zhitong_storage::Jurisdiction {
-            code: config.root_jurisdiction_code.clone(),
+            code: root,
             name: config.root_jurisdiction_name.clone(),
             level: zhitong_domain::org::JurisdictionLevel::City,
             parent: None,

@@ -1,32 +1,28 @@
 use axum::{Json, extract::State, http::StatusCode};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-use zhitong_storage::{NewAccount, NewPassword, UserAccount};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::{
     AppState,
     auth::CurrentUser,
     error::{ApiResult, ErrorBody},
     json::{ApiJson, ApiQuery},
+    views::{
+        accounts::{AuditEntryView, AuditQuery, NewAccount, NewPassword, UserAccountView, UsersQuery},
+        org::{JurisdictionInput, LineInput, TopicInput, UnitInput},
+    },
 };
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UsersQuery {
-    /// Division code; default the admin's. Accounts of it and everything below it.
-    pub jurisdiction: Option<String>,
-}
 
 /// Accounts an admin manages.
 #[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", params(UsersQuery),
-    responses((status = 200, body = Vec<UserAccount>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<UserAccountView>), (status = 403, body = ErrorBody)))]
 pub async fn users(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<UsersQuery>,
-) -> ApiResult<Json<Vec<UserAccount>>> {
+) -> ApiResult<Json<Vec<UserAccountView>>> {
     let j = q.jurisdiction.unwrap_or_else(|| user.jurisdiction.clone());
-    Ok(Json(s.store.accounts(&user.actor(), &j).await?))
+    Ok(Json(s.store.accounts(&user.actor(), &j).await?.iter().map(UserAccountView::from).collect()))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -42,7 +38,7 @@ pub async fn create_user(
     CurrentUser(user): CurrentUser,
     ApiJson(body): ApiJson<NewAccount>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let id = s.store.create_account(&user.actor(), &body).await?;
+    let id = s.store.create_account(&user.actor(), &body.parse()?).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -67,87 +63,56 @@ pub async fn password(
     crate::json::ApiPath(id): crate::json::ApiPath,
     ApiJson(body): ApiJson<NewPassword>,
 ) -> ApiResult<StatusCode> {
-    s.store.reset_password(&user.actor(), id, &body).await?;
+    s.store.reset_password(&user.actor(), id, &body.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Create a jurisdiction under one the admin administers, or rename one.
-#[utoipa::path(put, path = "/api/v1/admin/jurisdictions", tag = "admin", request_body = zhitong_storage::JurisdictionInput,
+#[utoipa::path(put, path = "/api/v1/admin/jurisdictions", tag = "admin", request_body = JurisdictionInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn save_jurisdiction(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    ApiJson(body): ApiJson<zhitong_storage::JurisdictionInput>,
+    ApiJson(body): ApiJson<JurisdictionInput>,
 ) -> ApiResult<StatusCode> {
-    s.store.save_jurisdiction(&user.actor(), &body).await?;
+    s.store.save_jurisdiction(&user.actor(), &body.parse()?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Create or update a unit (department, supervision team, discipline commission, 12345); `active: false` retires it.
-#[utoipa::path(put, path = "/api/v1/admin/units", tag = "admin", request_body = zhitong_storage::UnitInput,
+#[utoipa::path(put, path = "/api/v1/admin/units", tag = "admin", request_body = UnitInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn save_unit(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    ApiJson(body): ApiJson<zhitong_storage::UnitInput>,
+    ApiJson(body): ApiJson<UnitInput>,
 ) -> ApiResult<StatusCode> {
-    s.store.save_unit(&user.actor(), &body).await?;
+    s.store.save_unit(&user.actor(), &body.parse()?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Create or update a published leader's line.
-#[utoipa::path(put, path = "/api/v1/admin/lines", tag = "admin", request_body = zhitong_storage::LineInput,
+#[utoipa::path(put, path = "/api/v1/admin/lines", tag = "admin", request_body = LineInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn save_line(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    ApiJson(body): ApiJson<zhitong_storage::LineInput>,
+    ApiJson(body): ApiJson<LineInput>,
 ) -> ApiResult<StatusCode> {
-    s.store.save_line(&user.actor(), &body).await?;
+    s.store.save_line(&user.actor(), &body.parse()?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Create or update an appeal topic (诉求类别); topics are platform-wide, kept by the top jurisdiction's admins.
-#[utoipa::path(put, path = "/api/v1/admin/topics", tag = "admin", request_body = zhitong_storage::TopicInput,
+#[utoipa::path(put, path = "/api/v1/admin/topics", tag = "admin", request_body = TopicInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn save_topic(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
-    ApiJson(body): ApiJson<zhitong_storage::TopicInput>,
+    ApiJson(body): ApiJson<TopicInput>,
 ) -> ApiResult<StatusCode> {
-    s.store.save_topic(&user.actor(), &body).await?;
+    s.store.save_topic(&user.actor(), &body.parse()?).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AuditQuery {
-    /// From this instant or day (RFC 3339 or YYYY-MM-DD).
-    pub from: Option<String>,
-    /// Before this instant, or to the end of this day.
-    pub to: Option<String>,
-    /// A user name.
-    pub actor: Option<String>,
-    /// `login|login_failed|lockout|password_change|password_reset|account_create|account_deactivate|export|view_confidential`
-    pub action: Option<String>,
-    #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<i64>,
-}
-
-/// One entry of the security audit log.
-#[derive(Serialize, ToSchema)]
-pub struct AuditEntryView {
-    pub id: i64,
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub action_label: String,
-    pub target: Option<String>,
-    pub address: Option<String>,
-    #[schema(value_type = Object)]
-    pub details: serde_json::Value,
-    /// SHA-256 chained to the entry before.
-    pub hash: String,
 }
 
 fn audit_bound(field: &str, s: Option<&str>, end: bool) -> Result<Option<jiff::Timestamp>, zhitong_domain::FieldError> {
@@ -182,20 +147,5 @@ pub async fn audit(
         limit,
     };
     let entries = s.store.audit_entries(&user.actor(), &filter).await?;
-    Ok(Json(
-        entries
-            .into_iter()
-            .map(|e| AuditEntryView {
-                id: e.id,
-                at: e.at,
-                actor: e.actor,
-                action: e.action,
-                action_label: e.action_label,
-                target: e.target,
-                address: e.address,
-                details: e.details,
-                hash: e.hash,
-            })
-            .collect(),
-    ))
+    Ok(Json(entries.into_iter().map(AuditEntryView::from).collect()))
 }

@@ -6,13 +6,14 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use zhitong_storage::{SignIn, User};
+use zhitong_storage::SignIn;
 
 use crate::{
     AppState,
     auth::{ClientAddress, CurrentUser, SESSION_COOKIE, token_from},
     error::{ApiError, ApiResult, ErrorBody},
     json::ApiJson,
+    views::accounts::UserView,
 };
 
 #[derive(Deserialize, ToSchema)]
@@ -30,7 +31,7 @@ pub struct LoginRequest {
 pub struct LoginResponse {
     /// Send as `Authorization: Bearer <token>`.
     pub token: String,
-    pub user: User,
+    pub user: UserView,
 }
 
 /// Sign in; returns a Bearer token and also sets the web session cookie.
@@ -73,7 +74,7 @@ pub async fn login(
     );
     let mut headers = HeaderMap::new();
     headers.insert(SET_COOKIE, HeaderValue::from_str(&cookie).expect("cookie is ASCII"));
-    Ok((headers, Json(LoginResponse { token, user })))
+    Ok((headers, Json(LoginResponse { token, user: UserView::from(&user) })))
 }
 
 /// What a locked sign-in is told: that it is locked, and until when (Shanghai time).
@@ -127,9 +128,9 @@ pub async fn logout(State(state): State<AppState>, req: axum::extract::Request) 
 }
 
 /// The signed-in user.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
-pub async fn me(CurrentUser(user): CurrentUser) -> Json<User> {
-    Json(user)
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
+pub async fn me(CurrentUser(user): CurrentUser) -> Json<UserView> {
+    Json(UserView::from(&user))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -1,13 +1,13 @@
 use axum::{Json, extract::State, http::StatusCode};
 use serde::Deserialize;
 use utoipa::IntoParams;
-use zhitong_storage::{ContactInput, Notification};
 
 use crate::{
     AppState,
     auth::CurrentUser,
     error::{ApiResult, ErrorBody},
     json::{ApiJson, ApiQuery},
+    views::notifications::{ContactInput, NotificationView},
 };
 
 #[derive(Deserialize, IntoParams)]
@@ -19,13 +19,13 @@ pub struct InboxQuery {
 
 /// The caller's in-app inbox (站内消息), newest first.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(InboxQuery),
-    responses((status = 200, body = Vec<Notification>)))]
+    responses((status = 200, body = Vec<NotificationView>)))]
 pub async fn inbox(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<InboxQuery>,
-) -> ApiResult<Json<Vec<Notification>>> {
-    Ok(Json(s.store.inbox(user.id, q.unread.unwrap_or(false), 200).await?))
+) -> ApiResult<Json<Vec<NotificationView>>> {
+    Ok(Json(s.store.inbox(user.id, q.unread.unwrap_or(false), 200).await?.iter().map(NotificationView::from).collect()))
 }
 
 /// Mark one of the caller's messages read.
@@ -49,13 +49,14 @@ pub struct DeliveryQuery {
 
 /// E-mail and SMS deliveries, e.g. `?status=failed` (admins).
 #[utoipa::path(get, path = "/api/v1/admin/notifications", tag = "notifications", params(DeliveryQuery),
-    responses((status = 200, body = Vec<Notification>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<NotificationView>), (status = 403, body = ErrorBody)))]
 pub async fn deliveries(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<DeliveryQuery>,
-) -> ApiResult<Json<Vec<Notification>>> {
-    Ok(Json(s.store.notifications_for_admin(&user.actor(), q.status.as_deref(), 500).await?))
+) -> ApiResult<Json<Vec<NotificationView>>> {
+    let deliveries = s.store.notifications_for_admin(&user.actor(), q.status.as_deref(), 500).await?;
+    Ok(Json(deliveries.iter().map(NotificationView::from).collect()))
 }
 
 /// Set the caller's e-mail and mobile for notifications.
@@ -66,6 +67,6 @@ pub async fn set_contact(
     CurrentUser(user): CurrentUser,
     ApiJson(b): ApiJson<ContactInput>,
 ) -> ApiResult<StatusCode> {
-    s.store.set_contact(user.id, &b).await?;
+    s.store.set_contact(user.id, b.email.as_deref(), b.mobile.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

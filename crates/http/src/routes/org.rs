@@ -4,16 +4,19 @@ use axum::{
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
-use zhitong_storage::{Jurisdiction, Line, Topic, Unit};
-
 use crate::views::enterprises::Enterprise;
 
-use crate::{AppState, auth::CurrentUser, error::ApiResult};
+use crate::{
+    AppState,
+    auth::CurrentUser,
+    error::ApiResult,
+    views::org::{JurisdictionView, LineView, TopicView, UnitView},
+};
 
 /// Jurisdictions (辖区): the city and everything below it.
-#[utoipa::path(get, path = "/api/v1/jurisdictions", tag = "organisation", responses((status = 200, body = Vec<Jurisdiction>)))]
-pub async fn jurisdictions(State(s): State<AppState>, _u: CurrentUser) -> Json<Vec<Jurisdiction>> {
-    Json(s.store.org().jurisdictions.clone())
+#[utoipa::path(get, path = "/api/v1/jurisdictions", tag = "organisation", responses((status = 200, body = Vec<JurisdictionView>)))]
+pub async fn jurisdictions(State(s): State<AppState>, _u: CurrentUser) -> Json<Vec<JurisdictionView>> {
+    Json(s.store.org().jurisdictions.iter().map(JurisdictionView::from).collect())
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -28,31 +31,31 @@ pub struct UnitQuery {
 }
 
 /// Units (单位): departments, supervision teams, discipline commissions, 12345 centres.
-#[utoipa::path(get, path = "/api/v1/units", tag = "organisation", params(UnitQuery), responses((status = 200, body = Vec<Unit>)))]
-pub async fn units(State(s): State<AppState>, _u: CurrentUser, Query(q): Query<UnitQuery>) -> Json<Vec<Unit>> {
+#[utoipa::path(get, path = "/api/v1/units", tag = "organisation", params(UnitQuery), responses((status = 200, body = Vec<UnitView>)))]
+pub async fn units(State(s): State<AppState>, _u: CurrentUser, Query(q): Query<UnitQuery>) -> Json<Vec<UnitView>> {
     let org = s.store.org();
     // Parsed once; a type that is none of the domain's matches no unit.
     let wanted = q.unit_type.as_deref().map(zhitong_domain::org::UnitType::from_code);
     Json(
         org.units
             .values()
-            .filter(|u| q.jurisdiction.as_ref().is_none_or(|j| &u.jurisdiction == j))
+            .filter(|u| q.jurisdiction.as_ref().is_none_or(|j| u.jurisdiction.as_str() == j))
             .filter(|u| wanted.is_none_or(|t| t == Some(u.unit_type)))
-            .cloned()
+            .map(UnitView::from)
             .collect(),
     )
 }
 
 /// Hotline lines (专线).
-#[utoipa::path(get, path = "/api/v1/lines", tag = "organisation", responses((status = 200, body = Vec<Line>)))]
-pub async fn lines(State(s): State<AppState>, _u: CurrentUser) -> Json<Vec<Line>> {
-    Json(s.store.org().lines.clone())
+#[utoipa::path(get, path = "/api/v1/lines", tag = "organisation", responses((status = 200, body = Vec<LineView>)))]
+pub async fn lines(State(s): State<AppState>, _u: CurrentUser) -> Json<Vec<LineView>> {
+    Json(s.store.org().lines.iter().map(LineView::from).collect())
 }
 
 /// Topic categories (诉求分类) with the function usually responsible.
-#[utoipa::path(get, path = "/api/v1/topics", tag = "organisation", responses((status = 200, body = Vec<Topic>)))]
-pub async fn topics(State(s): State<AppState>, _u: CurrentUser) -> Json<Vec<Topic>> {
-    Json(s.store.org().topics.clone())
+#[utoipa::path(get, path = "/api/v1/topics", tag = "organisation", responses((status = 200, body = Vec<TopicView>)))]
+pub async fn topics(State(s): State<AppState>, _u: CurrentUser) -> Json<Vec<TopicView>> {
+    Json(s.store.org().topics.iter().map(TopicView::from).collect())
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -1,1 +1,168 @@
 //! Users and their accounts, as the API shows and takes them.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use zhitong_domain::{
+    FieldError,
+    org::{Role, required_text},
+};
+use zhitong_storage::{AccountDraft, AuditRecord, User, UserAccount};
+
+// The signed-in user (no doc comment: it would become the schema's description).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = User)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    /// `agent|supervisor|handler|discipline|leader|admin`.
+    pub role: String,
+    /// Division code of the user's jurisdiction.
+    pub jurisdiction: String,
+    /// Unit code, for handlers.
+    pub unit: Option<String>,
+    /// An admin set the password: it must be changed (`POST /api/v1/me/password`) before anything else.
+    pub must_change_password: bool,
+    /// Signs in with a second factor (TOTP).
+    pub totp_enabled: bool,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        let User { id, username, display_name, role, jurisdiction, unit, must_change_password, totp_enabled } = u;
+        Self {
+            id: *id,
+            username: username.clone(),
+            display_name: display_name.clone(),
+            role: role.code().into(),
+            jurisdiction: jurisdiction.to_string(),
+            unit: unit.clone(),
+            must_change_password: *must_change_password,
+            totp_enabled: *totp_enabled,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = UserAccount)]
+pub struct UserAccountView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub jurisdiction: String,
+    pub unit: Option<String>,
+    pub active: bool,
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+}
+
+impl From<&UserAccount> for UserAccountView {
+    fn from(a: &UserAccount) -> Self {
+        let UserAccount { id, username, display_name, role, jurisdiction, unit, active, email, mobile } = a;
+        Self {
+            id: *id,
+            username: username.clone(),
+            display_name: display_name.clone(),
+            role: role.code().into(),
+            jurisdiction: jurisdiction.to_string(),
+            unit: unit.clone(),
+            active: *active,
+            email: email.clone(),
+            mobile: mobile.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewAccount {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub display_name: String,
+    /// `agent|supervisor|handler|discipline|leader|admin`
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub jurisdiction: String,
+    /// Required for handlers: the unit they act for.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// At least 10 characters.
+    #[serde(default)]
+    pub password: String,
+}
+
+impl NewAccount {
+    /// The fields that need no organisation to check, parsed in the order they have always been reported;
+    /// storage checks the jurisdiction, the unit and then the password.
+    pub fn parse(&self) -> Result<AccountDraft, FieldError> {
+        let username = self.username.trim();
+        if !(3..=60).contains(&username.chars().count())
+            || !username.chars().all(|c| c.is_ascii_alphanumeric() || "@._-".contains(c))
+        {
+            return Err(FieldError::new("username", "用户名为3至60位字母、数字或 @ . _ -"));
+        }
+        Ok(AccountDraft {
+            username: username.to_string(),
+            display_name: required_text("display_name", "姓名", &self.display_name, 50)?,
+            role: Role::from_code(self.role.trim()).ok_or_else(|| {
+                FieldError::new("role", "角色应为座席员、工作专班、承办单位经办人、纪检监察、领导或管理员")
+            })?,
+            jurisdiction: self.jurisdiction.trim().to_string(),
+            unit: self.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(String::from),
+            password: self.password.clone(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewPassword {
+    #[serde(default)]
+    pub password: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UsersQuery {
+    /// Division code; default the admin's. Accounts of it and everything below it.
+    pub jurisdiction: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// From this instant or day (RFC 3339 or YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Before this instant, or to the end of this day.
+    pub to: Option<String>,
+    /// A user name.
+    pub actor: Option<String>,
+    /// `login|login_failed|lockout|password_change|password_reset|account_create|account_deactivate|export|view_confidential`
+    pub action: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+/// One entry of the security audit log.
+#[derive(Serialize, ToSchema)]
+pub struct AuditEntryView {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub action_label: String,
+    pub target: Option<String>,
+    pub address: Option<String>,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    /// SHA-256 chained to the entry before.
+    pub hash: String,
+}
+
+impl From<AuditRecord> for AuditEntryView {
+    fn from(e: AuditRecord) -> Self {
+        let AuditRecord { id, at, actor, action, action_label, target, address, details, hash } = e;
+        Self { id, at, actor, action, action_label, target, address, details, hash }
+    }
+}

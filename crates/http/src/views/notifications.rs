@@ -1,1 +1,74 @@
 //! Notifications and contact details, as the API shows and takes them.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use zhitong_domain::time::rfc3339;
+use zhitong_storage::Notification;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Notification)]
+pub struct NotificationView {
+    pub id: i64,
+    /// Username of the person it is for.
+    pub user: String,
+    /// `inbox|email|sms`.
+    pub channel: String,
+    pub recipient: Option<String>,
+    pub work_order_id: Option<i64>,
+    /// A published report the message is about (`/reports/archive/{id}`).
+    pub report_id: Option<i64>,
+    pub subject: String,
+    pub body: String,
+    /// `sent|pending|sending|failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub read_at: Option<String>,
+}
+
+impl From<&Notification> for NotificationView {
+    fn from(n: &Notification) -> Self {
+        let Notification {
+            id,
+            user,
+            channel,
+            recipient,
+            work_order_id,
+            report_id,
+            subject,
+            body,
+            status,
+            attempts,
+            last_error,
+            created_at,
+            sent_at,
+            read_at,
+        } = n;
+        Self {
+            id: *id,
+            user: user.clone(),
+            channel: channel.code().into(),
+            recipient: recipient.clone(),
+            work_order_id: *work_order_id,
+            report_id: *report_id,
+            subject: subject.clone(),
+            body: body.clone(),
+            status: status.code().into(),
+            attempts: *attempts,
+            last_error: last_error.clone(),
+            created_at: rfc3339(*created_at),
+            sent_at: sent_at.map(rfc3339),
+            read_at: read_at.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ContactInput {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub mobile: Option<String>,
+}

@@ -57,7 +57,7 @@ impl Store {
         };
         let jurisdiction = match (input.jurisdiction.as_deref().map(str::trim).filter(|s| !s.is_empty()), line) {
             (Some(j), _) => DivisionCode::parse("jurisdiction", j)?,
-            (None, Some(l)) => DivisionCode::parse("line", &l.jurisdiction)?,
+            (None, Some(l)) => l.jurisdiction.clone(),
             (None, None) => return Err(FieldError::new("jurisdiction", "请选择辖区或来电专线")),
         };
         if !org.tree.contains(&jurisdiction) {

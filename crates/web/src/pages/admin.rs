@@ -79,7 +79,7 @@ pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<Admin
     let stats = zhitong_http::suggestion_stats(&s).await.unwrap_or_default();
     let (lang, t) = (p.lang, p.lang.t());
     AdminPage {
-        jurisdictions: org.jurisdictions.iter().map(|x| (x.code.clone(), x.name.clone(), x.level)).collect(),
+        jurisdictions: org.jurisdictions.iter().map(|x| (x.code.to_string(), x.name.clone(), x.level)).collect(),
         calendar,
         policies,
         units: org.units.len(),
@@ -95,8 +95,8 @@ pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<Admin
         unit_options: org
             .units
             .values()
-            .filter(|u| u.jurisdiction == j)
-            .map(|u| (u.code.clone(), u.name.clone()))
+            .filter(|u| u.jurisdiction.as_str() == j)
+            .map(|u| (u.code.to_string(), u.name.clone()))
             .collect(),
         outcomes: stats
             .outcomes
@@ -134,8 +134,8 @@ pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<Admin
         unit_types: choices(UnitType::ALL, lang, |x| (x.code(), x.label())),
         officials: choices(Official::ALL, lang, |x| (x.code(), x.label())),
         roles: choices(Role::ALL, lang, |x| (x.code(), x.label())),
-        unit_rows: org.units.values().filter(|u| u.jurisdiction == j).cloned().collect(),
-        line_rows: org.lines.iter().filter(|l| l.jurisdiction == j).cloned().collect(),
+        unit_rows: org.units.values().filter(|u| u.jurisdiction.as_str() == j).cloned().collect(),
+        line_rows: org.lines.iter().filter(|l| l.jurisdiction.as_str() == j).cloned().collect(),
         f: frame(&s, &p, "/admin").await,
     }
     .into_response()

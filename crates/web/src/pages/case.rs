@@ -213,16 +213,14 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i6
     let org = s.store.org();
     let c = &o.case;
     let handling = &c.handling_jurisdiction;
-    let within = |code: &str| {
-        zhitong_domain::org::DivisionCode::parse("j", code).is_ok_and(|j| org.tree.is_within(&j, handling))
-    };
+    let within = |code: &zhitong_domain::org::DivisionCode| org.tree.is_within(code, handling);
     let mut unit_groups: Vec<(String, Vec<(String, String)>)> = vec![];
     for j in org.jurisdictions.iter().filter(|j| within(&j.code)) {
         let units: Vec<(String, String)> = org
             .units
             .values()
             .filter(|u| u.unit_type == UnitType::Department && u.active && u.jurisdiction == j.code)
-            .map(|u| (u.code.clone(), u.name.clone()))
+            .map(|u| (u.code.to_string(), u.name.clone()))
             .collect();
         if !units.is_empty() {
             unit_groups.push((j.name.clone(), units));
@@ -235,16 +233,16 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i6
             .find(|u| {
                 u.unit_type == UnitType::Department
                     && u.active
-                    && u.jurisdiction == handling.as_str()
+                    && u.jurisdiction == *handling
                     && u.function.as_deref() == Some(f.as_str())
             })
-            .map(|u| u.code.clone())
+            .map(|u| u.code.to_string())
     });
     let below = org
         .jurisdictions
         .iter()
-        .filter(|j| j.parent.as_deref() == Some(handling.as_str()))
-        .map(|j| (j.code.clone(), j.name.clone()))
+        .filter(|j| j.parent.as_ref() == Some(handling))
+        .map(|j| (j.code.to_string(), j.name.clone()))
         .collect();
     let my_part = p.user.unit.as_deref().and_then(|u| c.units.iter().find(|x| x.unit == u)).map(|x| x.role);
     let mut forms: Vec<ActionForm> = o.actions.iter().map(|a| form_for(*a, p.lang, &o, p.user.role, my_part)).collect();

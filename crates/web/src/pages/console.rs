@@ -38,28 +38,21 @@ pub async fn console(State(s): State<AppState>, p: PageUser, Query(q): Query<Con
     }
     let org = s.store.org();
     let actor = p.user.actor();
-    let mine: Vec<_> = org
-        .jurisdictions
-        .iter()
-        .filter(|j| {
-            zhitong_domain::org::DivisionCode::parse("j", &j.code)
-                .is_ok_and(|c| org.tree.is_within(&c, &actor.jurisdiction))
-        })
-        .collect();
+    let mine: Vec<_> = org.jurisdictions.iter().filter(|j| org.tree.is_within(&j.code, &actor.jurisdiction)).collect();
     let lines: Vec<(String, String, String)> = org
         .lines
         .iter()
         .filter(|l| mine.iter().any(|j| j.code == l.jurisdiction))
-        .map(|l| (l.id.clone(), format!("{} {}", l.number, l.name), l.jurisdiction.clone()))
+        .map(|l| (l.id.clone(), format!("{} {}", l.number, l.name), l.jurisdiction.to_string()))
         .collect();
     let dialed = q.line.as_deref().and_then(|d| org.line(d)).map(|l| l.id.clone()).unwrap_or_default();
     let page = ConsolePage {
         org_json: script_json(&serde_json::json!({
             "lines": lines,
-            "units": org.units.values().filter(|u| u.active).map(|u| (u.code.clone(), u.name.clone())).collect::<std::collections::BTreeMap<_, _>>(),
+            "units": org.units.values().filter(|u| u.active).map(|u| (u.code.as_str(), u.name.as_str())).collect::<std::collections::BTreeMap<_, _>>(),
         })),
         lines,
-        jurisdictions: mine.iter().map(|j| (j.code.clone(), j.name.clone())).collect(),
+        jurisdictions: mine.iter().map(|j| (j.code.to_string(), j.name.clone())).collect(),
         topics: org
             .topics
             .iter()

@@ -202,7 +202,7 @@ pub async fn knowledge_page(State(s): State<AppState>, p: PageUser, Query(q): Qu
             .units
             .values()
             .filter(|u| u.active && u.unit_type == UnitType::Department)
-            .map(|u| (u.code.clone(), u.name.clone()))
+            .map(|u| (u.code.to_string(), u.name.clone()))
             .collect(),
         f: frame(&s, &p, "/knowledge").await,
     }

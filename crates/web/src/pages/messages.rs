@@ -8,7 +8,7 @@ use axum::{
 };
 use zhitong_http::AppState;
 
-use super::{Frame, frame, ymdhm};
+use super::{Frame, frame};
 use crate::PageUser;
 
 #[derive(Template, WebTemplate)]
@@ -24,7 +24,7 @@ pub async fn messages(State(s): State<AppState>, p: PageUser) -> Response {
         items: items
             .into_iter()
             .map(|n| {
-                let at = zhitong_domain::time::parse_instant(&n.created_at).map(ymdhm).unwrap_or_default();
+                let at = zhitong_domain::time::minutes(n.created_at);
                 (n, at)
             })
             .collect(),

@@ -272,11 +272,8 @@ pub async fn queue(
         org.units
             .values()
             .filter(|u| u.unit_type == UnitType::Department && u.active)
-            .filter(|u| {
-                zhitong_domain::org::DivisionCode::parse("u", &u.jurisdiction)
-                    .is_ok_and(|j| org.tree.is_within(&j, &actor.jurisdiction))
-            })
-            .map(|u| (u.code.clone(), u.name.clone()))
+            .filter(|u| org.tree.is_within(&u.jurisdiction, &actor.jurisdiction))
+            .map(|u| (u.code.to_string(), u.name.clone()))
             .collect()
     } else {
         vec![]

@@ -74,8 +74,8 @@ async fn reports_converted_by_libreoffice_carry_number_and_date_and_no_codes() {
     }
 
     let org = app.store.org();
-    let mut codes: Vec<String> = org.jurisdictions.iter().map(|j| j.code.clone()).collect();
-    codes.extend(org.units.keys().cloned());
+    let mut codes: Vec<String> = org.jurisdictions.iter().map(|j| j.code.to_string()).collect();
+    codes.extend(org.units.keys().map(ToString::to_string));
     codes.extend(org.lines.iter().map(|l| l.id.clone()));
     codes.extend(org.topics.iter().map(|t| t.code.clone()));
     codes.extend(

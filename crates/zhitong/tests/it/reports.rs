@@ -651,7 +651,7 @@ async fn documents_carry_the_same_numbers(app: TestApp) {
         assert!((x - json["previous"][key].as_f64().unwrap()).abs() < 0.0006, "{label} before");
     }
     let org = app.store.org();
-    let code_of = |name: &str| org.units.values().find(|u| u.name == name).map(|u| u.code.clone()).unwrap();
+    let code_of = |name: &str| org.units.values().find(|u| u.name == name).map(|u| u.code.to_string()).unwrap();
     let units = book.worksheet_range("承办单位排名").unwrap();
     let ranked: Vec<String> = units.rows().skip(1).map(|r| code_of(&r[1].to_string())).collect();
     assert_eq!(json["unit_ranking"].as_array().unwrap().len(), ranked.len());
