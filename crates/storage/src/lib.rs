@@ -43,7 +43,7 @@ pub use archive::{ArchivedReport, ReportEdit, ReviewInput, TypicalInput};
 pub use audit::{AuditAction, AuditCheck, AuditEntry, AuditFilter, AuditRecord, Locked, check_password_rule};
 pub use auth::{NewUser, PORTAL_USER, SYSTEM_USER, SessionInfo, SignIn, User, hash_password};
 pub use crypto::{Keyring, is_sealed};
-pub use deadlines::{CalendarDay, CalendarView, DeadlineBook, PolicyEntry, PolicyInput};
+pub use deadlines::{CalendarYear, DeadlineBook, PolicyEntry, PolicySetting};
 pub use enterprises::{Enterprise, EnterpriseInput};
 pub use error::StoreError;
 pub use import::ImportedOrder;
