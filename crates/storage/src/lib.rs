@@ -39,7 +39,7 @@ use std::sync::{Arc, RwLock};
 use sqlx::{Any, AnyPool, Transaction, any::AnyPoolOptions};
 
 pub use admin::{NewAccount, NewPassword, UserAccount};
-pub use archive::{ArchivedReport, ReportEdit, ReviewInput, TypicalInput};
+pub use archive::ArchivedReport;
 pub use audit::{AuditAction, AuditCheck, AuditEntry, AuditFilter, AuditRecord, Locked, check_password_rule};
 pub use auth::{NewUser, PORTAL_USER, SYSTEM_USER, SessionInfo, SignIn, User, hash_password};
 pub use crypto::{Keyring, is_sealed};
