@@ -49,7 +49,7 @@ pub use error::StoreError;
 pub use import::ImportedOrder;
 pub use index_feed::{CaseDoc, SuggestionOutcome, TrainingCase};
 pub use install::Installation;
-pub use knowledge::{KnowledgeEntry, KnowledgeInput, KnowledgeLink, KnowledgeStatus, KnowledgeVersion};
+pub use knowledge::{KnowledgeContent, KnowledgeEntry, KnowledgeLink, KnowledgeStatus, KnowledgeVersion};
 pub use migrate::MIGRATIONS;
 pub use notifications::{ContactInput, NewNotification, Notification, Recipient};
 pub use org::{Jurisdiction, Line, Org, OrgSeed, Topic, Unit};
