@@ -212,7 +212,8 @@ impl Store {
         .map(|r| r.0)
         .collect();
         if report.period != "daily" {
-            let below: Vec<String> = self.org().tree.subtree(&report.jurisdiction).into_iter().map(|c| c.to_string()).collect();
+            let below: Vec<String> =
+                self.org().tree.subtree(&report.jurisdiction).into_iter().map(|c| c.to_string()).collect();
             let handlers: Vec<(i64, String)> =
                 sqlx::query_as("SELECT id, jurisdiction FROM users WHERE active = 1 AND role = 'handler'")
                     .fetch_all(&mut *tx)

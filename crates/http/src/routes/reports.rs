@@ -9,13 +9,13 @@ use utoipa::IntoParams;
 use zhitong_domain::FieldError;
 use zhitong_reports::{Period, Report, ReportError};
 
+use crate::views::archive::{ArchivedReportView, ReportEdit, ReviewInput};
 use crate::{
     AppState,
     auth::CurrentUser,
     error::{ApiError, ApiResult, ErrorBody},
     json::ApiQuery,
 };
-use crate::views::archive::{ArchivedReportView, ReportEdit, ReviewInput};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -106,7 +106,9 @@ pub async fn archive(
     ApiQuery(q): ApiQuery<ArchiveQuery>,
 ) -> ApiResult<Json<Vec<ArchivedReportView>>> {
     let j = q.jurisdiction.unwrap_or_else(|| user.jurisdiction.clone());
-    Ok(Json(s.store.archived_reports(&user.actor(), &j, 200).await?.into_iter().map(ArchivedReportView::from).collect()))
+    Ok(Json(
+        s.store.archived_reports(&user.actor(), &j, 200).await?.into_iter().map(ArchivedReportView::from).collect(),
+    ))
 }
 
 /// One archived report, as generated.
