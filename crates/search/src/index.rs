@@ -379,9 +379,9 @@ impl SearchIndex {
         if let Some(t) = &e.topic {
             doc.add_text(f.topic, t);
         }
-        doc.add_text(f.jurisdiction, &e.jurisdiction);
-        if let Some(x) = &e.expires_on {
-            doc.add_text(f.expires, x);
+        doc.add_text(f.jurisdiction, e.jurisdiction.as_str());
+        if let Some(x) = e.expires_on {
+            doc.add_text(f.expires, x.to_string());
         }
         doc
     }
@@ -425,7 +425,8 @@ impl SearchIndex {
         let mut changed = 0;
         for e in &entries {
             let key = format!("k{}", e.id);
-            if w.recent.get(&key) == Some(&e.updated_at_ms) {
+            let updated_ms = zhitong_domain::time::to_millis(e.updated_at);
+            if w.recent.get(&key) == Some(&updated_ms) {
                 continue;
             }
             w.writer.delete_term(Term::from_field_text(self.fields.key, &key));
@@ -433,8 +434,8 @@ impl SearchIndex {
             if e.status == KnowledgeStatus::Published {
                 w.writer.add_document(self.knowledge_document(e))?;
             }
-            w.recent.insert(key, e.updated_at_ms);
-            w.watermark.knowledge_ms = w.watermark.knowledge_ms.max(e.updated_at_ms);
+            w.recent.insert(key, updated_ms);
+            w.watermark.knowledge_ms = w.watermark.knowledge_ms.max(updated_ms);
             changed += 1;
         }
         if changed > 0 {

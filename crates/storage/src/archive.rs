@@ -1,58 +1,39 @@
 //! The report archive: each scheduled report stored as generated, listed
 //! for leaders, marked reviewed (审阅) with an optional instruction.
 
-use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use jiff::{Timestamp, civil::Date};
 use zhitong_domain::{
     org::{DivisionCode, Role},
-    time::{from_millis, rfc3339, to_millis},
+    time::{from_millis, to_millis},
     work_order::{Actor, Refusal},
 };
 
 use crate::{Result, Store, StoreError, rows::RowExt};
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// A report as archived: generated, then reviewed by leaders, and edited and published by a supervisor. The
+/// reports crate reads its content with the supervisor's edits in place; the pages and the API show it.
+#[derive(Debug, Clone)]
 pub struct ArchivedReport {
     pub id: i64,
-    /// `daily|weekly|monthly`
+    /// The period's code, `daily|weekly|monthly` (the reports crate's `Period`).
     pub period: String,
-    /// First day, `YYYY-MM-DD`.
-    pub period_from: String,
-    pub jurisdiction: String,
-    pub generated_at: String,
+    /// The period's first day.
+    pub period_from: Date,
+    pub jurisdiction: DivisionCode,
+    pub generated_at: Timestamp,
+    /// The username of the leader who reviewed it last.
     pub reviewed_by: Option<String>,
-    pub reviewed_at: Option<String>,
+    pub reviewed_at: Option<Timestamp>,
     pub instruction: Option<String>,
-    /// 工作专班意见, added by a supervisor before publishing.
+    /// 工作专班意见.
     pub commentary: Option<String>,
     /// 问题与建议 as a supervisor edited it (none: the drafted text in the content).
     pub suggestions: Option<String>,
-    /// When it was published to its readers (none: a draft only leaders and supervisors read).
-    pub published_at: Option<String>,
+    /// None: a draft only leaders and supervisors read.
+    pub published_at: Option<Timestamp>,
     pub published_by: Option<String>,
-    /// The report as generated (the JSON of `/api/v1/reports/...`); `null` in the archive's list.
-    #[schema(value_type = Option<Object>)]
+    /// The report as generated; `Null` when read without it (the archive's list).
     pub content: serde_json::Value,
-}
-
-/// A supervisor's edits before publishing; an absent field is left as it is.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReportEdit {
-    /// 工作专班意见 (empty: none).
-    #[serde(default)]
-    pub commentary: Option<String>,
-    /// 问题与建议 (empty: back to the drafted text).
-    #[serde(default)]
-    pub suggestions: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct ReviewInput {
-    /// A leader's instruction (批示) on the report, optional.
-    #[serde(default)]
-    pub instruction: Option<String>,
 }
 
 const COLUMNS: &str = "a.id, a.period, a.period_from, a.jurisdiction, a.content, a.generated_at, u.username AS reviewer, \
@@ -64,15 +45,15 @@ fn archived(r: &sqlx::any::AnyRow, with_content: bool) -> Result<ArchivedReport>
     Ok(ArchivedReport {
         id: r.int("id")?,
         period: r.text("period")?,
-        period_from: r.text("period_from")?,
-        jurisdiction: r.text("jurisdiction")?,
-        generated_at: rfc3339(from_millis(r.int("generated_at")?)),
+        period_from: r.code("period_from", |d| d.parse().ok())?,
+        jurisdiction: r.code("jurisdiction", |j| DivisionCode::parse("jurisdiction", j).ok())?,
+        generated_at: from_millis(r.int("generated_at")?),
         reviewed_by: r.opt_text("reviewer")?,
-        reviewed_at: r.opt_int("reviewed_at")?.map(|m| rfc3339(from_millis(m))),
+        reviewed_at: r.opt_int("reviewed_at")?.map(from_millis),
         instruction: r.opt_text("instruction")?,
         commentary: r.opt_text("commentary")?,
         suggestions: r.opt_text("suggestions")?,
-        published_at: r.opt_int("published_at")?.map(|m| rfc3339(from_millis(m))),
+        published_at: r.opt_int("published_at")?.map(from_millis),
         published_by: r.opt_text("publisher")?,
         content: if with_content { serde_json::from_str(&r.text("content")?)? } else { serde_json::Value::Null },
     })
@@ -136,16 +117,22 @@ impl Store {
         let published_to_me = actor.role == Role::Handler
             && report.published_at.is_some()
             && report.period != "daily"
-            && DivisionCode::parse("jurisdiction", &report.jurisdiction)
-                .is_ok_and(|j| self.org().tree.is_within(&actor.jurisdiction, &j));
+            && self.org().tree.is_within(&actor.jurisdiction, &report.jurisdiction);
         if !published_to_me {
-            self.report_scope(actor, &report.jurisdiction).map_err(|_| StoreError::NotFound)?;
+            self.report_scope(actor, report.jurisdiction.as_str()).map_err(|_| StoreError::NotFound)?;
         }
         Ok(report)
     }
 
-    /// A supervisor adds commentary or edits 问题与建议 before the report is published.
-    pub async fn edit_report(&self, actor: &Actor, id: i64, input: &ReportEdit) -> Result<ArchivedReport> {
+    /// A supervisor adds commentary or edits 问题与建议 before the report is published; `None` leaves a text
+    /// as it is, an empty one clears it.
+    pub async fn edit_report(
+        &self,
+        actor: &Actor,
+        id: i64,
+        commentary: Option<&str>,
+        suggestions: Option<&str>,
+    ) -> Result<ArchivedReport> {
         let report = self.archived_report(actor, id).await?;
         if actor.role != Role::Supervisor {
             return Err(Refusal::Forbidden("只有工作专班可以编辑报告".into()).into());
@@ -153,7 +140,7 @@ impl Store {
         if report.published_at.is_some() {
             return Err(Refusal::WrongState { action: "修改", state: "已发布" }.into());
         }
-        let text = |field: &str, label: &str, v: &Option<String>| -> Result<Option<Option<String>>> {
+        let text = |field: &str, label: &str, v: Option<&str>| -> Result<Option<Option<String>>> {
             let Some(v) = v else { return Ok(None) };
             let v = v.trim();
             if v.chars().count() > 5000 {
@@ -164,8 +151,8 @@ impl Store {
             }
             Ok(Some((!v.is_empty()).then(|| v.replace("\r\n", "\n"))))
         };
-        let commentary = text("commentary", "工作专班意见", &input.commentary)?;
-        let suggestions = text("suggestions", "问题与建议", &input.suggestions)?;
+        let commentary = text("commentary", "工作专班意见", commentary)?;
+        let suggestions = text("suggestions", "问题与建议", suggestions)?;
         let mut tx = self.begin().await?;
         // One statement, and only while unpublished: an edit that loses a race with publishing is refused.
         let updated = sqlx::query(
@@ -218,15 +205,15 @@ impl Store {
         let mut readers: Vec<i64> = sqlx::query_as::<_, (i64,)>(
             "SELECT id FROM users WHERE active = 1 AND role = 'leader' AND jurisdiction = $1",
         )
-        .bind(&report.jurisdiction)
+        .bind(report.jurisdiction.as_str())
         .fetch_all(&mut *tx)
         .await?
         .into_iter()
         .map(|r| r.0)
         .collect();
         if report.period != "daily" {
-            let j = DivisionCode::parse("jurisdiction", &report.jurisdiction)?;
-            let below: Vec<String> = self.org().tree.subtree(&j).into_iter().map(|c| c.to_string()).collect();
+            let below: Vec<String> =
+                self.org().tree.subtree(&report.jurisdiction).into_iter().map(|c| c.to_string()).collect();
             let handlers: Vec<(i64, String)> =
                 sqlx::query_as("SELECT id, jurisdiction FROM users WHERE active = 1 AND role = 'handler'")
                     .fetch_all(&mut *tx)
@@ -265,19 +252,19 @@ impl Store {
         self.archived_id(period, period_from, jurisdiction).await?.ok_or(StoreError::NotFound)
     }
 
-    /// A leader marks a report reviewed (who, when), with an optional instruction.
+    /// A leader marks a report reviewed (who, when), with an optional instruction (批示).
     pub async fn review_report(
         &self,
         actor: &Actor,
         id: i64,
-        input: &ReviewInput,
+        instruction: Option<&str>,
         now: Timestamp,
     ) -> Result<ArchivedReport> {
         let report = self.archived_report(actor, id).await?;
         if actor.role != Role::Leader {
             return Err(Refusal::Forbidden("只有领导可以审阅报告".into()).into());
         }
-        let instruction = input.instruction.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let instruction = instruction.map(str::trim).filter(|s| !s.is_empty());
         if instruction.is_some_and(|s| s.chars().count() > 2000) {
             return Err(zhitong_domain::FieldError::new("instruction", "批示不能超过2000个字").into());
         }
@@ -313,21 +300,14 @@ impl Store {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct TypicalInput {
-    /// Why it is typical (shown in the bulletin).
-    #[serde(default)]
-    pub note: String,
-}
-
 impl Store {
     /// A supervisor picks a case as typical (典型案例) for the bulletin: the `mark_typical` action, or a new
-    /// note on a case already marked. Either way through `act`, so it is in the history.
-    pub async fn mark_typical(&self, actor: &Actor, id: i64, input: &TypicalInput, now: Timestamp) -> Result<()> {
+    /// note (why it is typical) on a case already marked. Either way through `act`, so it is in the history.
+    pub async fn mark_typical(&self, actor: &Actor, id: i64, note: &str, now: Timestamp) -> Result<()> {
         if actor.role != Role::Supervisor {
             return Err(Refusal::Forbidden("只有工作专班可以选定典型案例".into()).into());
         }
-        let note = zhitong_domain::org::required_text("note", "典型意义", &input.note, 500)?;
+        let note = zhitong_domain::org::required_text("note", "典型意义", note, 500)?;
         let row = sqlx::query("SELECT version, lifecycle FROM work_orders WHERE id = $1")
             .bind(id)
             .fetch_optional(self.reader())

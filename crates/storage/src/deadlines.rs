@@ -7,8 +7,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use jiff::civil::{Date, Time};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use zhitong_domain::{
     FieldError,
     calendar::{BusinessCalendar, CalendarFile, Clock, SlaPolicy, SpecialDay},
@@ -65,7 +63,7 @@ impl DeadlineBook {
         }
     }
 
-    fn urgent_with_source(&self, jurisdiction: &DivisionCode, kind: Kind) -> (Option<SlaPolicy>, Option<String>) {
+    fn urgent_with_source(&self, jurisdiction: &DivisionCode, kind: Kind) -> (Option<SlaPolicy>, Option<DivisionCode>) {
         self.nearest(jurisdiction, |j| self.urgent.get(&(j.clone(), kind)))
             .unwrap_or_else(|| (kind.default_urgent_policy(), None))
     }
@@ -75,9 +73,9 @@ impl DeadlineBook {
         &'a self,
         jurisdiction: &DivisionCode,
         set_at: impl Fn(&DivisionCode) -> Option<&'a SlaPolicy>,
-    ) -> Option<(Option<SlaPolicy>, Option<String>)> {
+    ) -> Option<(Option<SlaPolicy>, Option<DivisionCode>)> {
         let path = self.tree.path_from_root(jurisdiction);
-        path.iter().rev().find_map(|j| set_at(j).map(|p| (Some(*p), Some(j.to_string()))))
+        path.iter().rev().find_map(|j| set_at(j).map(|p| (Some(*p), Some(j.clone()))))
     }
 
     fn policy_with_source(
@@ -85,7 +83,7 @@ impl DeadlineBook {
         jurisdiction: &DivisionCode,
         kind: Kind,
         regular: bool,
-    ) -> (Option<SlaPolicy>, Option<String>) {
+    ) -> (Option<SlaPolicy>, Option<DivisionCode>) {
         // Regular and non-regular differ only for help and suggestions.
         let regular = regular || !matches!(kind, Kind::Help | Kind::Suggestion);
         self.nearest(jurisdiction, |j| self.policies.get(&(j.clone(), kind, regular)))
@@ -93,59 +91,37 @@ impl DeadlineBook {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// One policy in force for a jurisdiction: the kind, regularity and urgency it is for, the policy (none: the
+/// kind has no deadline), and the jurisdiction that set it (none: the built-in default).
+#[derive(Debug, Clone, PartialEq)]
 pub struct PolicyEntry {
-    pub kind: String,
+    pub kind: Kind,
     pub regular: bool,
-    /// `normal|urgent`.
-    pub urgency: String,
-    /// `service_hours|working_days|natural`; absent when the kind has no deadline.
-    pub clock: Option<String>,
-    pub minutes: Option<i64>,
-    pub pausable: bool,
-    pub description: Option<String>,
-    /// The jurisdiction whose setting applies, or null for the built-in default.
-    pub set_by: Option<String>,
+    pub urgency: Urgency,
+    pub policy: Option<SlaPolicy>,
+    pub set_by: Option<DivisionCode>,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct PolicyInput {
+/// A policy to set for a jurisdiction and below, its codes parsed. The jurisdiction is checked here, against
+/// the organisation, as are the kinds that can have no deadline and the duration's range.
+#[derive(Debug, Clone)]
+pub struct PolicySetting {
     pub jurisdiction: String,
-    pub kind: String,
-    #[serde(default = "yes")]
+    pub kind: Kind,
     pub regular: bool,
-    /// `normal` (default) or `urgent`: urgent appeals have their own policy per kind.
-    #[serde(default)]
-    pub urgency: Option<String>,
-    pub clock: String,
-    pub minutes: i64,
-    #[serde(default)]
-    pub pausable: bool,
+    pub urgency: Urgency,
+    pub policy: SlaPolicy,
 }
 
-fn yes() -> bool {
-    true
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CalendarView {
-    pub jurisdiction: String,
+/// A jurisdiction's business calendar for a year, as it sees it: its service hours and the days that differ
+/// from Monday–Friday.
+#[derive(Debug, Clone)]
+pub struct CalendarYear {
+    pub jurisdiction: DivisionCode,
     pub year: i16,
-    /// e.g. `08:00`.
-    pub service_start: String,
-    pub service_end: String,
-    /// Days that differ from Monday–Friday in this year, as the jurisdiction sees them.
-    pub days: Vec<CalendarDay>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct CalendarDay {
-    /// `YYYY-MM-DD`.
-    pub date: String,
-    pub name: String,
-    /// true: no work (holiday); false: a make-up working day.
-    #[serde(alias = "isOffDay")]
-    pub off_day: bool,
+    pub service_start: Time,
+    pub service_end: Time,
+    pub days: Vec<SpecialDay>,
 }
 
 fn admin_check(actor: &Actor, jurisdiction: &DivisionCode, tree: &JurisdictionTree) -> Result<()> {
@@ -167,10 +143,6 @@ fn policy_row(r: &sqlx::any::AnyRow) -> Result<Option<(DivisionCode, Kind, SlaPo
         return Ok(None);
     };
     Ok(Some((j, kind, SlaPolicy { clock, minutes: r.int("minutes")?, pausable: r.flag("pausable")? })))
-}
-
-fn hhmm(t: Time) -> String {
-    format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
 fn parse_hhmm(field: &str, s: &str) -> Result<Time, FieldError> {
@@ -257,12 +229,13 @@ impl Store {
         if self.org().tree.contains(&j) { Ok(j) } else { Err(FieldError::new(field, "没有这个辖区")) }
     }
 
-    /// Add or correct days, for one jurisdiction (and below) or for all (`None`).
+    /// Add or correct days, for one jurisdiction (and below) or for all (`None`). Each name is checked here, as
+    /// `days[i].name`: an imported file's days come this way too.
     pub async fn set_calendar_days(
         &self,
         actor: &Actor,
         jurisdiction: Option<&str>,
-        days: &[CalendarDay],
+        days: &[SpecialDay],
     ) -> Result<usize> {
         let org = self.org();
         let scope = match jurisdiction {
@@ -278,13 +251,8 @@ impl Store {
         }
         let mut parsed = vec![];
         for (i, d) in days.iter().enumerate() {
-            let date: Date = d
-                .date
-                .trim()
-                .parse()
-                .map_err(|_| FieldError::new(format!("days[{i}].date"), "日期格式应为 YYYY-MM-DD"))?;
             let name = required_text(&format!("days[{i}].name"), "名称", &d.name, 50)?;
-            parsed.push((date, name, d.off_day));
+            parsed.push((d.date, name, d.off_day));
         }
         let key = jurisdiction.unwrap_or("*");
         let now = jiff::Timestamp::now().as_millisecond();
@@ -313,12 +281,7 @@ impl Store {
         let file: CalendarFile = serde_json::from_str(json).map_err(|e| {
             FieldError::new("file", format!("日历文件格式不正确（需要 days: [{{date, name, isOffDay}}]）：{e}"))
         })?;
-        let days: Vec<CalendarDay> = file
-            .days
-            .into_iter()
-            .map(|d| CalendarDay { date: d.date.to_string(), name: d.name, off_day: d.off_day })
-            .collect();
-        self.set_calendar_days(actor, jurisdiction, &days).await
+        self.set_calendar_days(actor, jurisdiction, &file.days).await
     }
 
     pub async fn set_service_hours(&self, actor: &Actor, jurisdiction: &str, start: &str, end: &str) -> Result<()> {
@@ -343,7 +306,7 @@ impl Store {
         self.commit_org_change(tx).await
     }
 
-    pub fn calendar_view(&self, jurisdiction: &str, year: i16) -> Result<CalendarView> {
+    pub fn calendar_year(&self, jurisdiction: &str, year: i16) -> Result<CalendarYear> {
         let j = self.known_jurisdiction("jurisdiction", jurisdiction)?;
         let cal = self.deadlines().calendar(&j);
         let (s, e) = cal.service_hours();
@@ -354,14 +317,15 @@ impl Store {
             let working = cal.is_working_day(d);
             if working == weekend {
                 let name = cal.day_name(d).unwrap_or(if working { "调休上班" } else { "休息" }).to_string();
-                days.push(CalendarDay { date: d.to_string(), name, off_day: !working });
+                days.push(SpecialDay { date: d, name, off_day: !working });
             }
             d = d.tomorrow().map_err(|_| FieldError::new("year", "年份不正确"))?;
         }
-        Ok(CalendarView { jurisdiction: j.to_string(), year, service_start: hhmm(s), service_end: hhmm(e), days })
+        Ok(CalendarYear { jurisdiction: j, year, service_start: s, service_end: e, days })
     }
 
-    pub fn policies_view(&self, jurisdiction: &str) -> Result<Vec<PolicyEntry>> {
+    /// Every policy in force for a jurisdiction: per kind (and regularity, where it matters), then urgent.
+    pub fn policies_in_force(&self, jurisdiction: &str) -> Result<Vec<PolicyEntry>> {
         let j = self.known_jurisdiction("jurisdiction", jurisdiction)?;
         let book = self.deadlines();
         let mut out = vec![];
@@ -369,58 +333,32 @@ impl Store {
             let variants: &[bool] =
                 if matches!(kind, Kind::Help | Kind::Suggestion) { &[true, false] } else { &[true] };
             for regular in variants {
-                let (p, src) = book.policy_with_source(&j, *kind, *regular);
-                out.push(PolicyEntry {
-                    kind: kind.code().into(),
-                    regular: *regular,
-                    urgency: Urgency::Normal.code().into(),
-                    clock: p.map(|p| p.clock.code().into()),
-                    minutes: p.map(|p| p.minutes),
-                    pausable: p.is_some_and(|p| p.pausable),
-                    description: p.map(|p| p.describe()),
-                    set_by: src,
-                });
+                let (policy, set_by) = book.policy_with_source(&j, *kind, *regular);
+                out.push(PolicyEntry { kind: *kind, regular: *regular, urgency: Urgency::Normal, policy, set_by });
             }
             if *kind == Kind::OutOfScope {
                 continue;
             }
-            let (p, src) = book.urgent_with_source(&j, *kind);
-            out.push(PolicyEntry {
-                kind: kind.code().into(),
-                regular: true,
-                urgency: Urgency::Urgent.code().into(),
-                clock: p.map(|p| p.clock.code().into()),
-                minutes: p.map(|p| p.minutes),
-                pausable: p.is_some_and(|p| p.pausable),
-                description: p.map(|p| p.describe()),
-                set_by: src,
-            });
+            let (policy, set_by) = book.urgent_with_source(&j, *kind);
+            out.push(PolicyEntry { kind: *kind, regular: true, urgency: Urgency::Urgent, policy, set_by });
         }
         Ok(out)
     }
 
-    pub async fn set_policy(&self, actor: &Actor, input: &PolicyInput) -> Result<()> {
-        let j = self.known_jurisdiction("jurisdiction", &input.jurisdiction)?;
+    pub async fn set_policy(&self, actor: &Actor, setting: &PolicySetting) -> Result<()> {
+        let PolicySetting { jurisdiction, kind, regular, urgency, policy } = setting;
+        let j = self.known_jurisdiction("jurisdiction", jurisdiction)?;
         let org = self.org();
         admin_check(actor, &j, &org.tree)?;
-        let kind = Kind::from_code(input.kind.trim()).ok_or_else(|| FieldError::new("kind", "没有这个诉求类型"))?;
-        if kind == Kind::OutOfScope {
+        if *kind == Kind::OutOfScope {
             return Err(FieldError::new("kind", "非营商环境类诉求转12345办理，没有办理时限").into());
         }
-        let clock = Clock::from_code(input.clock.trim())
-            .ok_or_else(|| FieldError::new("clock", "计时方式应为 service_hours、working_days 或 natural"))?;
-        if !(1..=366 * 24 * 60).contains(&input.minutes) {
+        if !(1..=366 * 24 * 60).contains(&policy.minutes) {
             return Err(FieldError::new("minutes", "时限应在1分钟到366天之间").into());
         }
-        let urgency = match input.urgency.as_deref().map(str::trim) {
-            None | Some("") => Urgency::Normal,
-            Some(u) => {
-                Urgency::from_code(u).ok_or_else(|| FieldError::new("urgency", "紧急程度应为 normal 或 urgent"))?
-            }
-        };
-        let regular = input.regular || !matches!(kind, Kind::Help | Kind::Suggestion);
+        let regular = *regular || !matches!(kind, Kind::Help | Kind::Suggestion);
         let mut tx = self.begin().await?;
-        if urgency == Urgency::Urgent {
+        if *urgency == Urgency::Urgent {
             sqlx::query(
                 "INSERT INTO sla_urgent_policies (jurisdiction, kind, clock, minutes, pausable, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
                  ON CONFLICT (jurisdiction, kind) DO UPDATE SET clock = excluded.clock, minutes = excluded.minutes, \
@@ -428,9 +366,9 @@ impl Store {
             )
             .bind(j.as_str())
             .bind(kind.code())
-            .bind(clock.code())
-            .bind(input.minutes)
-            .bind(input.pausable as i64)
+            .bind(policy.clock.code())
+            .bind(policy.minutes)
+            .bind(policy.pausable as i64)
             .bind(jiff::Timestamp::now().as_millisecond())
             .execute(&mut *tx)
             .await?;
@@ -444,9 +382,9 @@ impl Store {
         .bind(j.as_str())
         .bind(kind.code())
         .bind(regular as i64)
-        .bind(clock.code())
-        .bind(input.minutes)
-        .bind(input.pausable as i64)
+        .bind(policy.clock.code())
+        .bind(policy.minutes)
+        .bind(policy.pausable as i64)
         .bind(jiff::Timestamp::now().as_millisecond())
         .execute(&mut *tx)
         .await?;

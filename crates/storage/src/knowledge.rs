@@ -3,50 +3,40 @@
 
 use jiff::{Timestamp, civil::Date};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use zhitong_domain::{
     FieldError,
     org::{DivisionCode, Role, required_text},
-    time::{from_millis, local, rfc3339, to_millis},
+    time::{from_millis, local, to_millis},
     work_order::{Actor, Refusal},
 };
 
 use crate::{Result, Store, StoreError, rows::RowExt};
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+/// A document an entry points to: `http(s)://…` or a path on the intranet document store (`/docs/…`).
+/// Serde: the `links` column holds them as JSON.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct KnowledgeLink {
     pub title: String,
-    /// `http(s)://…` or a path on the intranet document store (`/docs/…`).
     pub url: String,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct KnowledgeInput {
+/// What a curator writes in an entry, its dates parsed. The texts, the topic and unit (against the
+/// organisation), the dates' order and the links are checked here; nothing is written unless all are right.
+#[derive(Debug, Clone)]
+pub struct KnowledgeContent {
     pub title: String,
     pub body: String,
-    #[serde(default)]
     pub topic: Option<String>,
     /// The unit that issued the policy (发文单位).
-    #[serde(default)]
     pub issuing_unit: Option<String>,
-    /// `YYYY-MM-DD`
-    #[serde(default)]
-    pub effective_from: Option<String>,
-    /// `YYYY-MM-DD`: from the day after, the entry is marked expired and never suggested.
-    #[serde(default)]
-    pub expires_on: Option<String>,
-    #[serde(default)]
+    pub effective_from: Option<Date>,
+    /// From the day after, the entry is expired and never suggested.
+    pub expires_on: Option<Date>,
     pub links: Vec<KnowledgeLink>,
-    /// Owning jurisdiction (default: the curator's).
-    #[serde(default)]
-    pub jurisdiction: Option<String>,
-    /// Required when editing: the version the edit was made on.
-    #[serde(default)]
-    pub version: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
+/// Where an entry stands in its curation (draft → published → withdrawn); stored as its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KnowledgeStatus {
     Draft,
     Published,
@@ -68,79 +58,83 @@ impl KnowledgeStatus {
             KnowledgeStatus::Withdrawn => "已撤回",
         }
     }
-    fn parse(s: &str) -> Result<Self> {
-        Ok(match s {
-            "draft" => KnowledgeStatus::Draft,
-            "published" => KnowledgeStatus::Published,
-            "withdrawn" => KnowledgeStatus::Withdrawn,
-            other => return Err(StoreError::Internal(format!("unknown knowledge status {other}"))),
-        })
+    pub fn from_code(s: &str) -> Option<Self> {
+        match s {
+            "draft" => Some(KnowledgeStatus::Draft),
+            "published" => Some(KnowledgeStatus::Published),
+            "withdrawn" => Some(KnowledgeStatus::Withdrawn),
+            _ => None,
+        }
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// A knowledge-base entry at its current version: the curators' list and page, the API, and the search
+/// index (which indexes the published ones and follows `updated_at`).
+#[derive(Debug, Clone)]
 pub struct KnowledgeEntry {
     pub id: i64,
-    pub jurisdiction: String,
+    /// The owning jurisdiction: its curators keep the entry.
+    pub jurisdiction: DivisionCode,
     pub status: KnowledgeStatus,
     pub version: i64,
     pub title: String,
     pub body: String,
     pub topic: Option<String>,
     pub issuing_unit: Option<String>,
-    pub effective_from: Option<String>,
-    pub expires_on: Option<String>,
-    /// Past its expiry date (Asia/Shanghai): shown marked, never suggested.
+    pub effective_from: Option<Date>,
+    pub expires_on: Option<Date>,
+    /// Past its expiry date (Asia/Shanghai) at the `now` it was read at: shown marked, never suggested.
     pub expired: bool,
     pub links: Vec<KnowledgeLink>,
+    /// The username of the last editor.
     pub updated_by: String,
-    pub updated_at: String,
-    pub published_at: Option<String>,
-    #[serde(skip)]
-    pub updated_at_ms: i64,
+    pub updated_at: Timestamp,
+    pub published_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// One saved version of an entry (each edit and each change of status is one).
+#[derive(Debug, Clone)]
 pub struct KnowledgeVersion {
     pub version: i64,
     pub status: KnowledgeStatus,
     pub title: String,
     pub body: String,
-    pub expires_on: Option<String>,
+    pub expires_on: Option<Date>,
+    /// The username of who saved it.
     pub saved_by: String,
-    pub saved_at: String,
+    pub saved_at: Timestamp,
 }
 
 const COLUMNS: &str = "k.id, k.jurisdiction, k.status, k.version, k.title, k.body, k.topic, k.issuing_unit, \
      k.effective_from, k.expires_on, k.links, u.username AS editor, k.updated_at, k.published_at";
 
-fn today(now: Timestamp) -> String {
-    local(now).date().to_string()
+/// A stored day (`YYYY-MM-DD`), if any.
+fn stored_day(r: &sqlx::any::AnyRow, col: &str) -> Result<Option<Date>> {
+    r.opt_text(col)?.map(|d| crate::rows::stored(col, |d| d.parse().ok(), &d)).transpose()
 }
 
 fn entry(r: &sqlx::any::AnyRow, now: Timestamp) -> Result<KnowledgeEntry> {
-    let expires_on = r.opt_text("expires_on")?;
+    let expires_on = stored_day(r, "expires_on")?;
     Ok(KnowledgeEntry {
         id: r.int("id")?,
-        jurisdiction: r.text("jurisdiction")?,
-        status: KnowledgeStatus::parse(&r.text("status")?)?,
+        jurisdiction: r.code("jurisdiction", |j| DivisionCode::parse("jurisdiction", j).ok())?,
+        status: r.code("status", KnowledgeStatus::from_code)?,
         version: r.int("version")?,
         title: r.text("title")?,
         body: r.text("body")?,
         topic: r.opt_text("topic")?,
         issuing_unit: r.opt_text("issuing_unit")?,
-        effective_from: r.opt_text("effective_from")?,
-        expired: expires_on.as_deref().is_some_and(|d| d < today(now).as_str()),
+        effective_from: stored_day(r, "effective_from")?,
+        expired: expires_on.is_some_and(|d| d < local(now).date()),
         expires_on,
         links: serde_json::from_str(&r.text("links")?)?,
         updated_by: r.text("editor")?,
-        updated_at: rfc3339(from_millis(r.int("updated_at")?)),
-        updated_at_ms: r.int("updated_at")?,
-        published_at: r.opt_int("published_at")?.map(|m| rfc3339(from_millis(m))),
+        updated_at: from_millis(r.int("updated_at")?),
+        published_at: r.opt_int("published_at")?.map(from_millis),
     })
 }
 
-/// The input, parsed: nothing is written unless every field is right.
+/// The content, checked: nothing is written unless every field is right.
 struct Valid {
     title: String,
     body: String,
@@ -151,17 +145,8 @@ struct Valid {
     links: String,
 }
 
-fn day(field: &str, label: &str, s: &Option<String>) -> std::result::Result<Option<Date>, FieldError> {
-    match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => zhitong_domain::time::parse_date(s)
-            .map(Some)
-            .ok_or_else(|| FieldError::new(field, format!("{label}应为 YYYY-MM-DD 格式（1990 至 2199 年）"))),
-    }
-}
-
 impl Store {
-    fn validate_knowledge(&self, input: &KnowledgeInput) -> Result<Valid> {
+    fn validate_knowledge(&self, input: &KnowledgeContent) -> Result<Valid> {
         let org = self.org();
         let title = required_text("title", "标题", &input.title, 200)?;
         let body = required_text("body", "答复内容", &input.body, 20_000)?;
@@ -178,8 +163,7 @@ impl Store {
         {
             return Err(FieldError::new("issuing_unit", format!("没有编码为 {u} 的单位")).into());
         }
-        let from = day("effective_from", "生效日期", &input.effective_from)?;
-        let until = day("expires_on", "失效日期", &input.expires_on)?;
+        let (from, until) = (input.effective_from, input.expires_on);
         if let (Some(f), Some(u)) = (from, until)
             && u < f
         {
@@ -215,16 +199,15 @@ impl Store {
         Ok(())
     }
 
+    /// A new entry, as a draft (version 1), owned by `jurisdiction` (none: the curator's).
     pub async fn create_knowledge(
         &self,
         actor: &Actor,
-        input: &KnowledgeInput,
+        jurisdiction: Option<DivisionCode>,
+        input: &KnowledgeContent,
         now: Timestamp,
     ) -> Result<KnowledgeEntry> {
-        let jurisdiction = match &input.jurisdiction {
-            Some(j) => DivisionCode::parse("jurisdiction", j)?,
-            None => actor.jurisdiction.clone(),
-        };
+        let jurisdiction = jurisdiction.unwrap_or_else(|| actor.jurisdiction.clone());
         self.may_curate(actor, &jurisdiction)?;
         let v = self.validate_knowledge(input)?;
         let mut tx = self.begin().await?;
@@ -249,17 +232,18 @@ impl Store {
         self.knowledge_entry(id, now).await
     }
 
-    /// An edit: a new version with the same status. `version` must be the current one.
+    /// An edit: a new version with the same status. `version` (required) must be the current one.
     pub async fn update_knowledge(
         &self,
         actor: &Actor,
         id: i64,
-        input: &KnowledgeInput,
+        version: Option<i64>,
+        input: &KnowledgeContent,
         now: Timestamp,
     ) -> Result<KnowledgeEntry> {
         let current = self.knowledge_entry(id, now).await?;
-        self.may_curate(actor, &DivisionCode::parse("jurisdiction", &current.jurisdiction)?)?;
-        let expected = input.version.ok_or_else(|| FieldError::new("version", "修改时须提供当前版本号"))?;
+        self.may_curate(actor, &current.jurisdiction)?;
+        let expected = version.ok_or_else(|| FieldError::new("version", "修改时须提供当前版本号"))?;
         let v = self.validate_knowledge(input)?;
         let mut tx = self.begin().await?;
         let r = sqlx::query(
@@ -292,7 +276,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<KnowledgeEntry> {
         let current = self.knowledge_entry(id, now).await?;
-        self.may_curate(actor, &DivisionCode::parse("jurisdiction", &current.jurisdiction)?)?;
+        self.may_curate(actor, &current.jurisdiction)?;
         if current.status == status {
             return Err(FieldError::new("status", format!("条目已是“{}”状态", status.label())).into());
         }
@@ -384,12 +368,12 @@ impl Store {
             .map(|r| {
                 Ok(KnowledgeVersion {
                     version: r.int("version")?,
-                    status: KnowledgeStatus::parse(&r.text("status")?)?,
+                    status: r.code("status", KnowledgeStatus::from_code)?,
                     title: r.text("title")?,
                     body: r.text("body")?,
-                    expires_on: r.opt_text("expires_on")?,
+                    expires_on: stored_day(r, "expires_on")?,
                     saved_by: r.text("editor")?,
-                    saved_at: rfc3339(from_millis(r.int("saved_at")?)),
+                    saved_at: from_millis(r.int("saved_at")?),
                 })
             })
             .collect()

@@ -2,8 +2,6 @@ use axum::{Json, extract::State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use zhitong_domain::{FieldError, org::DivisionCode, time, work_order::Kind};
-use zhitong_storage::{CalendarDay, CalendarView, PolicyEntry, PolicyInput};
-
 use crate::views::work_orders::PolicyView;
 
 use crate::{
@@ -11,6 +9,7 @@ use crate::{
     auth::CurrentUser,
     error::ApiResult,
     json::{ApiJson, ApiQuery},
+    views::calendar::{CalendarDay, CalendarView, PolicyEntryView, PolicyInput},
 };
 
 #[derive(Deserialize, IntoParams)]
@@ -79,7 +78,7 @@ pub async fn calendar(
 ) -> ApiResult<Json<CalendarView>> {
     let j = q.jurisdiction.unwrap_or_else(|| user.jurisdiction.clone());
     let year = q.year.unwrap_or_else(|| time::local(jiff::Timestamp::now()).year());
-    Ok(Json(s.store.calendar_view(&j, year)?))
+    Ok(Json(s.store.calendar_year(&j, year)?.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -102,7 +101,9 @@ pub async fn set_days(
     CurrentUser(user): CurrentUser,
     ApiJson(body): ApiJson<DaysInput>,
 ) -> ApiResult<Json<Saved>> {
-    let saved = s.store.set_calendar_days(&user.actor(), body.jurisdiction.as_deref(), &body.days).await?;
+    let DaysInput { jurisdiction, days } = body;
+    let days = days.into_iter().enumerate().map(|(i, d)| d.parse(i)).collect::<Result<Vec<_>, _>>()?;
+    let saved = s.store.set_calendar_days(&user.actor(), jurisdiction.as_deref(), &days).await?;
     Ok(Json(Saved { saved }))
 }
 
@@ -158,13 +159,14 @@ pub struct PolicyQuery {
 }
 
 /// The SLA policies in force for a jurisdiction, and who set each.
-#[utoipa::path(get, path = "/api/v1/sla-policies", tag = "calendar", params(PolicyQuery), responses((status = 200, body = Vec<PolicyEntry>)))]
+#[utoipa::path(get, path = "/api/v1/sla-policies", tag = "calendar", params(PolicyQuery), responses((status = 200, body = Vec<PolicyEntryView>)))]
 pub async fn policies(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<PolicyQuery>,
-) -> ApiResult<Json<Vec<PolicyEntry>>> {
-    Ok(Json(s.store.policies_view(&q.jurisdiction.unwrap_or(user.jurisdiction))?))
+) -> ApiResult<Json<Vec<PolicyEntryView>>> {
+    let entries = s.store.policies_in_force(&q.jurisdiction.unwrap_or(user.jurisdiction))?;
+    Ok(Json(entries.into_iter().map(PolicyEntryView::from).collect()))
 }
 
 /// Set one SLA policy for a jurisdiction and below (admins). New cases get it; existing cases keep theirs.
@@ -175,6 +177,6 @@ pub async fn set_policy(
     CurrentUser(user): CurrentUser,
     ApiJson(b): ApiJson<PolicyInput>,
 ) -> ApiResult<axum::http::StatusCode> {
-    s.store.set_policy(&user.actor(), &b).await?;
+    s.store.set_policy(&user.actor(), &b.parse()?).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -9,6 +9,7 @@ use utoipa::IntoParams;
 use zhitong_domain::FieldError;
 use zhitong_reports::{Period, Report, ReportError};
 
+use crate::views::archive::{ArchivedReportView, ReportEdit, ReviewInput};
 use crate::{
     AppState,
     auth::CurrentUser,
@@ -98,41 +99,44 @@ pub struct ArchiveQuery {
 
 /// Reports generated on schedule for a jurisdiction, newest first, with who reviewed them.
 #[utoipa::path(get, path = "/api/v1/reports/archive", tag = "reports", params(ArchiveQuery),
-    responses((status = 200, body = Vec<zhitong_storage::ArchivedReport>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<ArchivedReportView>), (status = 403, body = ErrorBody)))]
 pub async fn archive(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<ArchiveQuery>,
-) -> ApiResult<Json<Vec<zhitong_storage::ArchivedReport>>> {
+) -> ApiResult<Json<Vec<ArchivedReportView>>> {
     let j = q.jurisdiction.unwrap_or_else(|| user.jurisdiction.clone());
-    Ok(Json(s.store.archived_reports(&user.actor(), &j, 200).await?))
+    Ok(Json(
+        s.store.archived_reports(&user.actor(), &j, 200).await?.into_iter().map(ArchivedReportView::from).collect(),
+    ))
 }
 
 /// One archived report, as generated.
 #[utoipa::path(get, path = "/api/v1/reports/archive/{id}", tag = "reports", params(("id" = i64, Path, description = "编号 id", minimum = 1)),
-    responses((status = 200, body = zhitong_storage::ArchivedReport), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ArchivedReportView), (status = 404, body = ErrorBody)))]
 pub async fn archived(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
     crate::json::ApiPath(id): crate::json::ApiPath,
-) -> ApiResult<Json<zhitong_storage::ArchivedReport>> {
+) -> ApiResult<Json<ArchivedReportView>> {
     let actor = user.actor();
     let mut a = s.store.archived_report(&actor, id).await?;
     zhitong_reports::archived_for(&mut a, &actor, &s.store.org())
         .map_err(|e| ApiError::Internal(format!("archived report {id}: {e}")))?;
-    Ok(Json(a))
+    Ok(Json(a.into()))
 }
 
 /// A leader marks the report reviewed (审阅), optionally with an instruction (批示).
-#[utoipa::path(post, path = "/api/v1/reports/archive/{id}/review", tag = "reports", params(("id" = i64, Path, description = "编号 id", minimum = 1)), request_body = zhitong_storage::ReviewInput,
-    responses((status = 200, body = zhitong_storage::ArchivedReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/reports/archive/{id}/review", tag = "reports", params(("id" = i64, Path, description = "编号 id", minimum = 1)), request_body = ReviewInput,
+    responses((status = 200, body = ArchivedReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn review(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
     crate::json::ApiPath(id): crate::json::ApiPath,
-    crate::json::ApiJson(body): crate::json::ApiJson<zhitong_storage::ReviewInput>,
-) -> ApiResult<Json<zhitong_storage::ArchivedReport>> {
-    Ok(Json(s.store.review_report(&user.actor(), id, &body, jiff::Timestamp::now()).await?))
+    crate::json::ApiJson(body): crate::json::ApiJson<ReviewInput>,
+) -> ApiResult<Json<ArchivedReportView>> {
+    let ReviewInput { instruction } = body;
+    Ok(Json(s.store.review_report(&user.actor(), id, instruction.as_deref(), jiff::Timestamp::now()).await?.into()))
 }
 
 /// What to archive: the report of `period` containing `date`, for `jurisdiction`.
@@ -151,12 +155,12 @@ pub struct ArchiveRequest {
 /// A supervisor archives a report now (as the scheduler would: as leaders read it), to add commentary and
 /// publish it; an archived period is returned as it is.
 #[utoipa::path(post, path = "/api/v1/reports/archive", tag = "reports", request_body = ArchiveRequest,
-    responses((status = 200, body = zhitong_storage::ArchivedReport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ArchivedReportView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn archive_now(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
     crate::json::ApiJson(body): crate::json::ApiJson<ArchiveRequest>,
-) -> ApiResult<Json<zhitong_storage::ArchivedReport>> {
+) -> ApiResult<Json<ArchivedReportView>> {
     let period = Period::from_code(body.period.trim())
         .ok_or_else(|| FieldError::new("period", "报告类型应为 daily、weekly 或 monthly"))?;
     let date = zhitong_domain::time::parse_date(body.date.trim())
@@ -175,7 +179,7 @@ pub async fn archive_now(
     }
     let from = period.span(date).0.to_string();
     if let Some(id) = s.store.archived_id(period.code(), &from, &j).await? {
-        return Ok(Json(s.store.archived_report(&user.actor(), id).await?));
+        return Ok(Json(s.store.archived_report(&user.actor(), id).await?.into()));
     }
     // Archived reports are read by leaders and units: built as a leader reads them, naming no complaint.
     let mut reader = user.actor();
@@ -183,30 +187,31 @@ pub async fn archive_now(
     let report = zhitong_reports::build(&s.store, &reader, period, date, &j).await?;
     let content = serde_json::to_value(&report).map_err(|e| ApiError::Internal(e.to_string()))?;
     let id = s.store.archive_now(period.code(), &from, &j, &content, jiff::Timestamp::now()).await?;
-    Ok(Json(s.store.archived_report(&user.actor(), id).await?))
+    Ok(Json(s.store.archived_report(&user.actor(), id).await?.into()))
 }
 
 /// A supervisor adds 工作专班意见 or edits 问题与建议 before publishing (409 once published).
-#[utoipa::path(put, path = "/api/v1/reports/archive/{id}", tag = "reports", params(("id" = i64, Path, description = "编号 id", minimum = 1)), request_body = zhitong_storage::ReportEdit,
-    responses((status = 200, body = zhitong_storage::ArchivedReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/reports/archive/{id}", tag = "reports", params(("id" = i64, Path, description = "编号 id", minimum = 1)), request_body = ReportEdit,
+    responses((status = 200, body = ArchivedReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn edit(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
     crate::json::ApiPath(id): crate::json::ApiPath,
-    crate::json::ApiJson(body): crate::json::ApiJson<zhitong_storage::ReportEdit>,
-) -> ApiResult<Json<zhitong_storage::ArchivedReport>> {
-    Ok(Json(s.store.edit_report(&user.actor(), id, &body).await?))
+    crate::json::ApiJson(body): crate::json::ApiJson<ReportEdit>,
+) -> ApiResult<Json<ArchivedReportView>> {
+    let ReportEdit { commentary, suggestions } = body;
+    Ok(Json(s.store.edit_report(&user.actor(), id, commentary.as_deref(), suggestions.as_deref()).await?.into()))
 }
 
 /// A supervisor publishes the report: it is fixed from then on and reaches the leaders' inboxes, and for the
 /// weekly analysis and the monthly bulletin every unit's handlers' (409 if already published).
 #[utoipa::path(post, path = "/api/v1/reports/archive/{id}/publish", tag = "reports", params(("id" = i64, Path, description = "编号 id", minimum = 1)),
-    responses((status = 200, body = zhitong_storage::ArchivedReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = ArchivedReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn publish(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
     crate::json::ApiPath(id): crate::json::ApiPath,
-) -> ApiResult<Json<zhitong_storage::ArchivedReport>> {
+) -> ApiResult<Json<ArchivedReportView>> {
     let actor = user.actor();
     let a = s.store.archived_report(&actor, id).await?;
     let report =
@@ -221,5 +226,5 @@ pub async fn publish(
             zhitong_reports::documents::period_words(&report)
         ),
     );
-    Ok(Json(s.store.publish_report(&actor, id, message, jiff::Timestamp::now()).await?))
+    Ok(Json(s.store.publish_report(&actor, id, message, jiff::Timestamp::now()).await?.into()))
 }

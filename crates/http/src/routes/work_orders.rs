@@ -207,15 +207,15 @@ pub async fn history(
 }
 
 /// A supervisor picks the case as typical (典型案例) for the monthly bulletin.
-#[utoipa::path(post, path = "/api/v1/work-orders/{id}/typical", tag = "work-orders", params(("id" = i64, Path, description = "编号 id", minimum = 1)), request_body = zhitong_storage::TypicalInput,
+#[utoipa::path(post, path = "/api/v1/work-orders/{id}/typical", tag = "work-orders", params(("id" = i64, Path, description = "编号 id", minimum = 1)), request_body = crate::views::archive::TypicalInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn typical(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
     crate::json::ApiPath(id): crate::json::ApiPath,
-    ApiJson(body): ApiJson<zhitong_storage::TypicalInput>,
+    ApiJson(body): ApiJson<crate::views::archive::TypicalInput>,
 ) -> ApiResult<StatusCode> {
-    s.store.mark_typical(&user.actor(), id, &body, jiff::Timestamp::now()).await?;
+    s.store.mark_typical(&user.actor(), id, &body.note, jiff::Timestamp::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -23,7 +23,7 @@ use crate::{PageUser, i18n::fill};
 pub struct AdminPage {
     pub f: Frame,
     pub jurisdictions: Vec<(String, String, zhitong_domain::org::JurisdictionLevel)>,
-    pub calendar: zhitong_storage::CalendarView,
+    pub calendar: zhitong_storage::CalendarYear,
     pub policies: Vec<zhitong_storage::PolicyEntry>,
     pub units: usize,
     pub lines: usize,
@@ -52,9 +52,9 @@ pub struct AdminPage {
 impl AdminPage {
     /// A deadline policy in the page's words (none: the kind has no deadline).
     pub fn policy(&self, p: &zhitong_storage::PolicyEntry) -> String {
-        match (&p.clock, p.minutes) {
-            (Some(clock), Some(minutes)) => self.f.t.lang.policy_of(clock, minutes),
-            _ => "—".into(),
+        match p.policy {
+            Some(policy) => self.f.t.lang.policy(policy.clock, policy.minutes),
+            None => "—".into(),
         }
     }
 }
@@ -72,7 +72,7 @@ pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<Admin
     let org = s.store.org();
     let j = q.jurisdiction.unwrap_or_else(|| p.user.jurisdiction.clone());
     let year = q.year.unwrap_or_else(|| local(jiff::Timestamp::now()).year());
-    let (Ok(calendar), Ok(policies)) = (s.store.calendar_view(&j, year), s.store.policies_view(&j)) else {
+    let (Ok(calendar), Ok(policies)) = (s.store.calendar_year(&j, year), s.store.policies_in_force(&j)) else {
         return Redirect::to("/admin").into_response();
     };
     // The same figures as `GET /api/v1/admin/suggestions`.

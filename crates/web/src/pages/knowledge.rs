@@ -164,6 +164,11 @@ impl KnowledgePage {
         from.unwrap_or_default() + &until.unwrap_or_default()
     }
 
+    /// When a version was saved, as the API gives it (RFC 3339, +08:00).
+    pub fn saved_at(&self, v: &KnowledgeVersion) -> String {
+        zhitong_domain::time::rfc3339(v.saved_at)
+    }
+
     pub fn links_text(&self) -> String {
         self.open
             .as_ref()

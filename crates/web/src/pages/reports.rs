@@ -96,6 +96,11 @@ pub async fn live(
     .into_response()
 }
 
+/// When a report was reviewed or published, to the minute in Shanghai time (`2026-12-01T17:30`).
+fn to_minute(t: jiff::Timestamp) -> String {
+    local(t).strftime("%Y-%m-%dT%H:%M").to_string()
+}
+
 pub async fn archived(State(s): State<AppState>, p: PageUser, Path(id): Path<i64>) -> Response {
     let mut a = match s.store.archived_report(&p.user.actor(), id).await {
         Ok(a) => a,
@@ -115,16 +120,13 @@ pub async fn archived(State(s): State<AppState>, p: PageUser, Path(id): Path<i64
         body: zhitong_reports::html::fragment(&report, &names),
         downloads: vec![],
         archive_id: Some(a.id),
-        reviewed: a.reviewed_at.as_ref().map(|t| format!("{} {}", a.reviewed_by.clone().unwrap_or_default(), &t[..16])),
+        reviewed: a.reviewed_at.map(|t| format!("{} {}", a.reviewed_by.clone().unwrap_or_default(), to_minute(t))),
         instruction: a.instruction.clone(),
         can_review: p.user.role == Role::Leader,
         can_edit: p.user.role == Role::Supervisor && a.published_at.is_none(),
         commentary: report.commentary.clone().unwrap_or_default(),
         suggestions: report.suggestions.clone(),
-        published: a
-            .published_at
-            .as_ref()
-            .map(|t| format!("{} {}", a.published_by.clone().unwrap_or_default(), &t[..16])),
+        published: a.published_at.map(|t| format!("{} {}", a.published_by.clone().unwrap_or_default(), to_minute(t))),
         archive_form: None,
         f: frame(&s, &p, if p.user.role == Role::Handler { "/messages" } else { "/leader" }).await,
     }
