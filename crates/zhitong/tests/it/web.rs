@@ -209,3 +209,31 @@ async fn late_entries_are_marked(app: TestApp) {
     assert!(!html.contains("补录："));
 }
 both!(late_entries_are_marked);
+
+/// Issue 13: a screen the role may not open, one that does not exist, or input it cannot use, is an error page
+/// inside the layout with the API's status and message (`ApiError::parts`), not a redirect to the start page.
+async fn refusals_are_error_pages_not_redirects(app: TestApp) {
+    let in_layout = |html: &str| html.contains("nav class=\"main\"") && html.contains("/messages");
+    let (handler, _) = sign_in(&app, "handler@450100-XZSP").await;
+    let (s, html) = page(&app, &handler, "/agent").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(in_layout(&html) && html.contains("您无权访问此页面") && html.contains("座席受理台供"), "{html}");
+    let (agent, _) = sign_in(&app, "agent@450100").await;
+    let (s, html) = page(&app, &agent, "/admin").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(in_layout(&html) && html.contains("系统管理供系统管理员使用"), "{html}");
+    let (s, html) = page(&app, &format!("{agent}; lang=en"), "/admin").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(in_layout(&html) && html.contains("Administration is for administrators"), "the page's words: {html}");
+    let (s, html) = page(&app, &agent, "/queue/no-such-list").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(in_layout(&html) && html.contains("未找到"), "{html}");
+    // A jurisdiction the calendar does not know: the page says what the API says, with its status.
+    let (admin, _) = sign_in(&app, "admin").await;
+    let (s, html) = page(&app, &admin, "/admin?jurisdiction=999999").await;
+    let (api_status, api) = app.get(Some(&app.login("admin").await), "/api/v1/calendar?jurisdiction=999999").await;
+    assert_eq!((s, api_status), (StatusCode::UNPROCESSABLE_ENTITY, StatusCode::UNPROCESSABLE_ENTITY));
+    let said = api["error"]["message"].as_str().unwrap();
+    assert!(in_layout(&html) && html.contains(said), "{said}: {html}");
+}
+both!(refusals_are_error_pages_not_redirects);
