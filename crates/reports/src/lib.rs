@@ -894,28 +894,55 @@ pub fn archived_for(
     Ok(r)
 }
 
-/// The report in one of its formats: `json`, `html`, `xlsx` or `docx`,
-/// with its media type and a file extension.
-pub fn render(
-    r: &Report,
-    format: &str,
-    org: &zhitong_storage::Org,
-) -> Result<(&'static str, &'static str, Vec<u8>), String> {
+/// The formats a report is rendered in. Read from a request or the command line once (`from_code`), then
+/// passed as this type: its media type and file extension are decided here and nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Json,
+    Html,
+    Xlsx,
+    Docx,
+}
+
+impl ReportFormat {
+    pub const ALL: [ReportFormat; 4] = [ReportFormat::Json, ReportFormat::Html, ReportFormat::Xlsx, ReportFormat::Docx];
+
+    pub fn from_code(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.code() == s)
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ReportFormat::Json => "json",
+            ReportFormat::Html => "html",
+            ReportFormat::Xlsx => "xlsx",
+            ReportFormat::Docx => "docx",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            ReportFormat::Json => "application/json",
+            ReportFormat::Html => "text/html; charset=utf-8",
+            ReportFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ReportFormat::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        }
+    }
+
+    /// The downloaded file's extension.
+    pub fn extension(self) -> &'static str {
+        self.code()
+    }
+}
+
+/// The report in one of its formats.
+pub fn render(r: &Report, format: ReportFormat, org: &zhitong_storage::Org) -> Result<Vec<u8>, String> {
     let names = documents::Names { org };
     match format {
-        "json" => Ok(("application/json", "json", serde_json::to_vec_pretty(r).map_err(|e| e.to_string())?)),
-        "html" => Ok(("text/html; charset=utf-8", "html", html::page(r, &names).into_bytes())),
-        "xlsx" => Ok((
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-            documents::xlsx(r, &names).map_err(|e| e.to_string())?,
-        )),
-        "docx" => Ok((
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            "docx",
-            documents::docx(r, &names)?,
-        )),
-        other => Err(format!("不支持的格式 {other}：可用 json、html、xlsx、docx")),
+        ReportFormat::Json => serde_json::to_vec_pretty(r).map_err(|e| e.to_string()),
+        ReportFormat::Html => Ok(html::page(r, &names).into_bytes()),
+        ReportFormat::Xlsx => documents::xlsx(r, &names).map_err(|e| e.to_string()),
+        ReportFormat::Docx => documents::docx(r, &names),
     }
 }
 
@@ -932,6 +959,17 @@ mod tests {
         assert_eq!(Period::Monthly.previous("2026-03-01".parse().unwrap()), "2026-02-01".parse().unwrap());
         assert_eq!(rate(1, 3), Some(0.3333));
         assert_eq!(rate(1, 0), None);
+    }
+
+    #[test]
+    fn formats() {
+        for f in ReportFormat::ALL {
+            assert_eq!(ReportFormat::from_code(f.code()), Some(f));
+            assert_eq!(f.extension(), f.code());
+        }
+        assert_eq!(ReportFormat::from_code("pdf"), None);
+        assert_eq!(ReportFormat::from_code("JSON"), None);
+        assert!(ReportFormat::Html.media_type().starts_with("text/html"));
     }
 
     /// The arithmetic over tallies, worked by hand: sums across groups, rates, the median of two middles,

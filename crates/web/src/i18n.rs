@@ -304,6 +304,8 @@ words! {
     totp_code: "动态验证码" / "Authenticator code",
     totp_if_enabled: "（已启用双因素认证的账号）" / "(if your account has one)",
     dashboard_forbidden: "实时看板供领导、工作专班和纪检监察机关使用" / "The dashboard is for leaders, supervision teams and the discipline commission",
+    console_forbidden: "座席受理台供座席和工作专班使用" / "The call console is for agents and supervision teams",
+    admin_forbidden: "系统管理供系统管理员使用" / "Administration is for administrators",
     date_out_of_range: "日期应为 1990-01-01 至 2199-12-31 之间的 YYYY-MM-DD" / "The date must be YYYY-MM-DD, between 1990-01-01 and 2199-12-31",
 
     // The agent console and its script.

@@ -85,15 +85,16 @@ impl Failure {
     }
 }
 
+/// A store error with the status and message the API gives it (`ApiError::parts`, which logs an internal
+/// cause and never says it), in GeoReport's body. GeoReport v2 answers a bad field with 400, where the API
+/// says 422; the field is named as the client wrote it.
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Invalid(f) => Failure::bad(format!("{}: {}", open311_field(&f.field), f.message)),
-            StoreError::NotFound => Failure::new(StatusCode::NOT_FOUND, "未找到"),
-            e => {
-                tracing::error!("open311: {e}");
-                Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误")
-            }
+        let (status, _, message, field) = zhitong_http::ApiError::from(e).parts();
+        let status = if status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { status };
+        match field {
+            Some(field) => Failure::new(status, format!("{}: {message}", open311_field(&field))),
+            None => Failure::new(status, message),
         }
     }
 }
@@ -448,4 +449,30 @@ async fn token(State(s): State<AppState>, Path(file): Path<String>) -> Result<Re
     let r = find(&s, token).await.map_err(|f| f.in_format(format))?;
     let body = json!([{ "service_request_id": r.number, "token": token }]);
     Ok(render(format, StatusCode::OK, "service_requests", "request", &body))
+}
+
+#[cfg(test)]
+mod tests {
+    use zhitong_domain::{FieldError, work_order::Refusal};
+
+    use super::*;
+
+    /// A store error has the API's status and message (`ApiError::parts`), in GeoReport's body: a bad field is
+    /// GeoReport's 400, named as the client wrote it; an internal cause is never said.
+    #[test]
+    fn store_errors_are_said_as_the_api_says_them() {
+        let f = Failure::from(StoreError::Invalid(FieldError::new("enterprise.uscc", "统一社会信用代码不正确")));
+        assert_eq!(
+            (f.status, f.description.as_str()),
+            (StatusCode::BAD_REQUEST, "attribute[uscc]: 统一社会信用代码不正确")
+        );
+        let f = Failure::from(StoreError::Refused(Refusal::Forbidden("无权提交".into())));
+        assert_eq!((f.status, f.description.as_str()), (StatusCode::FORBIDDEN, "无权提交"));
+        let f = Failure::from(StoreError::NotFound);
+        assert_eq!(f.status, StatusCode::NOT_FOUND);
+        assert_eq!(Failure::from(StoreError::VersionConflict { current: 3 }).status, StatusCode::CONFLICT);
+        let f = Failure::from(StoreError::Internal("secret cause".into()));
+        assert_eq!(f.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!f.description.contains("secret"), "{}", f.description);
+    }
 }

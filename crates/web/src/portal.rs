@@ -193,15 +193,21 @@ pub struct TrackPage {
     pub ratings: Vec<(&'static str, String)>,
 }
 
-async fn track(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<TrackQuery>) -> TrackPage {
+async fn track(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<TrackQuery>) -> (StatusCode, TrackPage) {
     let lang = lang_of(&headers);
     let (number, code) = (q.number.unwrap_or_default(), q.code.unwrap_or_default());
-    let (status, error) = if number.is_empty() {
-        (None, None)
+    let (status, error, http_status) = if number.is_empty() {
+        (None, None, StatusCode::OK)
     } else {
         match s.store.portal_status(&number, &code).await {
-            Ok(st) => (Some(st), None),
-            Err(_) => (None, Some(lang.t().receipt_not_found.to_string())),
+            Ok(st) => (Some(st), None, StatusCode::OK),
+            // Decided where the API decides (`ApiError::parts`, which logs an internal cause). A wrong number
+            // or code is the search form's answer, on the form; a failure keeps its status, in the page's words.
+            Err(e) => match ApiError::from(e).parts() {
+                (StatusCode::NOT_FOUND, ..) => (None, Some(lang.t().receipt_not_found.to_string()), StatusCode::OK),
+                (http_status, _, message, _) if http_status.is_client_error() => (None, Some(message), http_status),
+                (http_status, ..) => (None, Some(lang.t().server_error.to_string()), http_status),
+            },
         }
     };
     let local = crate::pages::ymdhm;
@@ -214,7 +220,7 @@ async fn track(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<Tr
     let kind = status.as_ref().map(|s| lang.label(s.kind.label(), s.kind.code()));
     let state = status.as_ref().map(|s| lang.label(s.state.label(), s.state.code()));
     let ratings = Rating::ALL.iter().map(|r| (r.code(), lang.label(r.label(), r.code()))).collect();
-    TrackPage {
+    let page = TrackPage {
         t: lang.t(),
         lang: lang.code(),
         number,
@@ -227,7 +233,8 @@ async fn track(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<Tr
         kind: kind.unwrap_or_default(),
         state: state.unwrap_or_default(),
         ratings,
-    }
+    };
+    (http_status, page)
 }
 
 async fn rate(State(s): State<AppState>, ApiJson(body): ApiJson<PortalRating>) -> ApiResult<Json<StatusView>> {

@@ -238,10 +238,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report { period, date, jurisdiction, format, out, as_user, db } => {
             let period = zhitong_reports::Period::from_code(&period)
                 .ok_or_else(|| anyhow::anyhow!("报告类型应为 daily、weekly 或 monthly"))?;
-            anyhow::ensure!(
-                ["json", "html", "xlsx", "docx"].contains(&format.as_str()),
-                "--format 应为 json、html、xlsx 或 docx"
-            );
+            let format = zhitong_reports::ReportFormat::from_code(&format)
+                .ok_or_else(|| anyhow::anyhow!("--format 应为 json、html、xlsx 或 docx"))?;
             let date = zhitong_domain::time::parse_date(&date)
                 .ok_or_else(|| anyhow::anyhow!("--date 应为 1990-01-01 至 2199-12-31 之间的 YYYY-MM-DD"))?;
             let config = Config::load(cli.config.as_deref(), &db.overrides())?;
@@ -274,7 +272,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             spinner.finish_and_clear();
             // Write beside, then rename: a crash never leaves half a report.
             let tmp = out.with_extension("tmp");
-            let (_, _, bytes) = zhitong_reports::render(&report, &format, &store.org()).map_err(anyhow::Error::msg)?;
+            let bytes = zhitong_reports::render(&report, format, &store.org()).map_err(anyhow::Error::msg)?;
             std::fs::write(&tmp, bytes)?;
             std::fs::rename(&tmp, &out)?;
             println!("{} → {}", report.narrative, out.display());

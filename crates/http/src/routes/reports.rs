@@ -7,7 +7,7 @@ use axum::{
 use serde::Deserialize;
 use utoipa::IntoParams;
 use zhitong_domain::FieldError;
-use zhitong_reports::{Period, Report, ReportError};
+use zhitong_reports::{Period, Report, ReportError, ReportFormat};
 
 use crate::views::archive::{ArchivedReportView, ReportEdit, ReviewInput};
 use crate::{
@@ -54,10 +54,12 @@ pub async fn report(
 ) -> ApiResult<Response> {
     let period =
         Period::from_code(&period).ok_or_else(|| FieldError::new("period", "报告类型应为 daily、weekly 或 monthly"))?;
-    let format = q.format.as_deref().unwrap_or("json").to_string();
-    if !["json", "html", "xlsx", "docx"].contains(&format.as_str()) {
-        return Err(FieldError::new("format", "格式应为 json、html、xlsx 或 docx").into());
-    }
+    let format = match q.format.as_deref() {
+        None => ReportFormat::Json,
+        Some(f) => {
+            ReportFormat::from_code(f).ok_or_else(|| FieldError::new("format", "格式应为 json、html、xlsx 或 docx"))?
+        }
+    };
     let date = match q.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         Some(d) => zhitong_domain::time::parse_date(d)
             .ok_or_else(|| FieldError::new("date", "日期应为 1990-01-01 至 2199-12-31 之间的 YYYY-MM-DD"))?,
@@ -69,10 +71,11 @@ pub async fn report(
         None => user.jurisdiction.clone(),
     };
     let report = zhitong_reports::build(&s.store, &user.actor(), period, date, &j).await?;
-    if format == "json" {
+    if format == ReportFormat::Json {
         return Ok(Json(report).into_response());
     }
-    let (media, ext, bytes) = zhitong_reports::render(&report, &format, &s.store.org()).map_err(ApiError::Internal)?;
+    let bytes = zhitong_reports::render(&report, format, &s.store.org()).map_err(ApiError::Internal)?;
+    let ext = format.extension();
     // A document leaves the system: who took which one is on the record.
     let entry = zhitong_storage::AuditEntry::new(Some(user.id), &user.username, zhitong_storage::AuditAction::Export)
         .on(format!("report:{}:{date}:{j}", period.code()))
@@ -80,8 +83,8 @@ pub async fn report(
     s.store.audit(&entry, jiff::Timestamp::now()).await?;
     let file = format!("attachment; filename=\"zhitong-{}-{date}-{j}.{ext}\"", period.code());
     let mut res = bytes.into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
-    if ext != "html" {
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
+    if format != ReportFormat::Html {
         res.headers_mut().insert(
             header::CONTENT_DISPOSITION,
             HeaderValue::from_str(&file).map_err(|e| ApiError::Internal(e.to_string()))?,

@@ -4,7 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     extract::{Query, State},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 use zhitong_domain::{
@@ -67,13 +67,16 @@ pub struct AdminQuery {
 
 pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<AdminQuery>) -> Response {
     if p.user.role != Role::Admin {
-        return Redirect::to("/").into_response();
+        let e = zhitong_http::ApiError::Forbidden(p.lang.t().admin_forbidden.into());
+        return super::error_page_in_words(&s, &p, e).await;
     }
     let org = s.store.org();
     let j = q.jurisdiction.unwrap_or_else(|| p.user.jurisdiction.clone());
     let year = q.year.unwrap_or_else(|| local(jiff::Timestamp::now()).year());
-    let (Ok(calendar), Ok(policies)) = (s.store.calendar_year(&j, year), s.store.policies_in_force(&j)) else {
-        return Redirect::to("/admin").into_response();
+    // An unknown jurisdiction or a year out of range is said as the API says it (`GET /api/v1/calendar`).
+    let (calendar, policies) = match (s.store.calendar_year(&j, year), s.store.policies_in_force(&j)) {
+        (Ok(c), Ok(p)) => (c, p),
+        (Err(e), _) | (_, Err(e)) => return super::error_page(&s, &p, e.into()).await,
     };
     // The same figures as `GET /api/v1/admin/suggestions`.
     let stats = zhitong_http::suggestion_stats(&s).await.unwrap_or_default();

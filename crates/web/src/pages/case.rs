@@ -32,11 +32,35 @@ fn late_entry(received: Timestamp, created: Timestamp, lang: Lang) -> Option<Str
     (hours >= 1).then(|| fill(lang.t().late_entry, &[("at", &ymdhm(created)), ("hours", &hours)]))
 }
 
+/// How an action's field is entered on the case page (`case.html` matches on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// One line of text.
+    Text,
+    /// Several lines of text.
+    Textarea,
+    /// A local date and time (`datetime-local`).
+    Datetime,
+    /// The caller's satisfaction, one of the ratings.
+    Rating,
+    /// A yes/no choice.
+    Checkbox,
+    /// The lead unit, from the department units (with a filter).
+    Lead,
+    /// Assisting units, any number.
+    Assist,
+    /// A jurisdiction below the case's, to pass it down to.
+    Down,
+    /// The handling style.
+    Style,
+    /// The urgency, other than the current one.
+    Urgency,
+}
+
 pub struct FieldSpec {
     pub name: &'static str,
     pub label: &'static str,
-    /// `text|textarea|datetime|rating|checkbox|lead|assist|down|style|urgency`
-    pub input: &'static str,
+    pub input: FieldKind,
     pub required: bool,
     /// What the field starts with (a requested extension date in local time, for one).
     pub value: String,
@@ -56,53 +80,64 @@ fn form_for(action: Action, lang: Lang, o: &WorkOrder, role: Role, my_part: Opti
     let t = lang.t();
     let fields = match action {
         Action::Answer => {
-            vec![f("text", t.answer_text, "textarea", true), f("follow_up", t.keep_for_follow_up, "checkbox", false)]
+            vec![
+                f("text", t.answer_text, FieldKind::Textarea, true),
+                f("follow_up", t.keep_for_follow_up, FieldKind::Checkbox, false),
+            ]
         }
         // A discipline commission passes its cases down to a county's commission only.
-        Action::Dispatch if role == Role::Discipline => vec![f("jurisdiction", t.pass_down_to, "down", true)],
+        Action::Dispatch if role == Role::Discipline => vec![f("jurisdiction", t.pass_down_to, FieldKind::Down, true)],
         Action::Dispatch => vec![
-            f("lead", t.lead_unit, "lead", false),
-            f("assist", t.assisting_units, "assist", false),
-            f("style", t.style, "style", false),
-            f("jurisdiction", t.or_down, "down", false),
-            f("note", t.dispatch_note, "text", false),
+            f("lead", t.lead_unit, FieldKind::Lead, false),
+            f("assist", t.assisting_units, FieldKind::Assist, false),
+            f("style", t.style, FieldKind::Style, false),
+            f("jurisdiction", t.or_down, FieldKind::Down, false),
+            f("note", t.dispatch_note, FieldKind::Text, false),
         ],
-        Action::Return => vec![f("reason", t.return_reason, "textarea", true)],
+        Action::Return => vec![f("reason", t.return_reason, FieldKind::Textarea, true)],
         Action::RequestExtension => {
-            vec![f("until", t.extend_until, "datetime", true), f("reason", t.extension_reason, "textarea", true)]
+            vec![
+                f("until", t.extend_until, FieldKind::Datetime, true),
+                f("reason", t.extension_reason, FieldKind::Textarea, true),
+            ]
         }
         Action::ApproveExtension => {
             // The date asked for, in local time, ready to keep or change.
             let asked = o.case.extension_request.as_ref().map(|x| datetime_local(x.until)).unwrap_or_default();
             vec![
-                FieldSpec { value: asked, ..f("until", t.approve_until, "datetime", false) },
-                f("note", t.approval_note, "text", false),
+                FieldSpec { value: asked, ..f("until", t.approve_until, FieldKind::Datetime, false) },
+                f("note", t.approval_note, FieldKind::Text, false),
             ]
         }
-        Action::RejectExtension => vec![f("reason", t.rejection_reason, "text", false)],
-        Action::Reply if my_part == Some(UnitRole::Assist) => vec![f("text", t.assist_opinion, "textarea", true)],
-        Action::Reply => vec![f("text", t.reply_text, "textarea", true)],
+        Action::RejectExtension => vec![f("reason", t.rejection_reason, FieldKind::Text, false)],
+        Action::Reply if my_part == Some(UnitRole::Assist) => vec![f("text", t.assist_opinion, FieldKind::Textarea, true)],
+        Action::Reply => vec![f("text", t.reply_text, FieldKind::Textarea, true)],
         Action::DisciplineFeedback => {
-            vec![f("text", t.feedback, "textarea", true), f("close", t.close_with_feedback, "checkbox", false)]
+            vec![
+                f("text", t.feedback, FieldKind::Textarea, true),
+                f("close", t.close_with_feedback, FieldKind::Checkbox, false),
+            ]
         }
-        Action::RejectReply => vec![f("reason", t.reject_reply_reason, "textarea", true)],
+        Action::RejectReply => vec![f("reason", t.reject_reply_reason, FieldKind::Textarea, true)],
         Action::FollowUp => vec![
-            f("rating", t.satisfaction, "rating", true),
-            f("resolved", t.resolved, "checkbox", false),
-            f("note", t.follow_up_note, "text", false),
+            f("rating", t.satisfaction, FieldKind::Rating, true),
+            f("resolved", t.resolved, FieldKind::Checkbox, false),
+            f("note", t.follow_up_note, FieldKind::Text, false),
         ],
-        Action::Instruct => vec![f("text", t.instruction_text, "textarea", true)],
-        Action::Pause => vec![f("reason", t.pause_reason, "text", true)],
-        Action::Redo => vec![f("reason", t.redo_reason, "text", false)],
+        Action::Instruct => vec![f("text", t.instruction_text, FieldKind::Textarea, true)],
+        Action::Pause => vec![f("reason", t.pause_reason, FieldKind::Text, true)],
+        Action::Redo => vec![f("reason", t.redo_reason, FieldKind::Text, false)],
         // Closing a case rated unsatisfied ends the loop without a redo: say why.
         Action::Close if o.case.in_unsatisfied_loop() => {
-            vec![f("reason", t.close_unsatisfied_reason, "textarea", true)]
+            vec![f("reason", t.close_unsatisfied_reason, FieldKind::Textarea, true)]
         }
-        Action::RejectReturn => vec![f("reason", t.rejection_reason, "textarea", true)],
-        Action::MarkTypical | Action::UnmarkTypical => vec![f("reason", t.reason, "text", true)],
-        Action::SetUrgency => vec![f("urgency", t.urgency, "urgency", true), f("reason", t.reason, "text", false)],
+        Action::RejectReturn => vec![f("reason", t.rejection_reason, FieldKind::Textarea, true)],
+        Action::MarkTypical | Action::UnmarkTypical => vec![f("reason", t.reason, FieldKind::Text, true)],
+        Action::SetUrgency => {
+            vec![f("urgency", t.urgency, FieldKind::Urgency, true), f("reason", t.reason, FieldKind::Text, false)]
+        }
         Action::Close | Action::TransferDiscipline | Action::Transfer12345 | Action::Urge | Action::Supervise => {
-            vec![f("note", t.note, "text", false)]
+            vec![f("note", t.note, FieldKind::Text, false)]
         }
         _ => vec![],
     };

@@ -4,7 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     extract::{Query, State},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 use zhitong_domain::{org::Role, work_order::Kind};
@@ -34,7 +34,8 @@ pub struct ConsoleQuery {
 
 pub async fn console(State(s): State<AppState>, p: PageUser, Query(q): Query<ConsoleQuery>) -> Response {
     if !matches!(p.user.role, Role::Agent | Role::Supervisor) {
-        return Redirect::to("/").into_response();
+        let e = zhitong_http::ApiError::Forbidden(p.lang.t().console_forbidden.into());
+        return super::error_page_in_words(&s, &p, e).await;
     }
     let org = s.store.org();
     let actor = p.user.actor();

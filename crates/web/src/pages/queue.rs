@@ -4,7 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     extract::{Path, Query, State},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 use zhitong_domain::org::UnitType;
@@ -240,7 +240,8 @@ pub async fn queue(
             }
             t.all_cases
         }
-        _ => return Redirect::to("/").into_response(),
+        // No such list: a missing page, as an unknown report period is.
+        _ => return super::error_page(&s, &p, zhitong_http::ApiError::NotFound).await,
     };
     let page = match s.store.list_work_orders(&actor, &filter, jiff::Timestamp::now()).await {
         Ok(page) => page,

@@ -10,7 +10,7 @@ use axum::{
 use serde::Deserialize;
 use zhitong_domain::{org::Role, time::local};
 use zhitong_http::AppState;
-use zhitong_reports::Period;
+use zhitong_reports::{Period, ReportFormat};
 
 use super::{Frame, error_page, error_page_in_words, frame};
 use crate::PageUser;
@@ -75,11 +75,15 @@ pub async fn live(
     };
     let org = s.store.org();
     let names = zhitong_reports::documents::Names { org: &org };
-    let api = |f: &str| format!("/api/v1/reports/{period}?date={date}&jurisdiction={j}&format={f}");
+    let api = |f: ReportFormat| format!("/api/v1/reports/{period}?date={date}&jurisdiction={j}&format={}", f.code());
     ReportPage {
         heading: zhitong_reports::documents::title(&report),
         body: zhitong_reports::html::fragment(&report, &names),
-        downloads: vec![("Excel", api("xlsx")), ("Word", api("docx")), ("JSON", api("json"))],
+        downloads: vec![
+            ("Excel", api(ReportFormat::Xlsx)),
+            ("Word", api(ReportFormat::Docx)),
+            ("JSON", api(ReportFormat::Json)),
+        ],
         archive_id: None,
         reviewed: None,
         instruction: None,

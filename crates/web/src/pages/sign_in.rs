@@ -84,7 +84,8 @@ pub async fn login_submit(
     match s.store.sign_in(f.username.trim(), &f.password, totp, address.as_deref(), s.settings.session_ttl, now).await {
         Ok(zhitong_storage::SignIn::TotpRequired) => {
             let mut res = again(lang.t().enter_totp);
-            *res.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+            // The statuses are the API's (`ApiError::parts`); the words the page's.
+            *res.status_mut() = zhitong_http::ApiError::TotpRequired.parts().0;
             res
         }
         Ok(zhitong_storage::SignIn::Success { user, token }) => {
@@ -107,10 +108,16 @@ pub async fn login_submit(
         Ok(zhitong_storage::SignIn::Wrong { locked: Some(l) } | zhitong_storage::SignIn::Locked(l)) => {
             let until = zhitong_domain::time::local(l.until).strftime("%H:%M").to_string();
             let mut res = again(&fill(lang.t().locked_until, &[("until", &until)]));
-            *res.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+            *res.status_mut() = zhitong_http::ApiError::Locked(until).parts().0;
             res
         }
-        Err(_) => again(lang.t().sign_in_failed),
+        // The cause is logged (`parts`), never shown: the page says only that signing in failed.
+        Err(e) => {
+            let (status, _, message, _) = zhitong_http::ApiError::from(e).parts();
+            let mut res = again(if status.is_server_error() { lang.t().sign_in_failed } else { &message });
+            *res.status_mut() = status;
+            res
+        }
     }
 }
 

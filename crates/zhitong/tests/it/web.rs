@@ -209,3 +209,97 @@ async fn late_entries_are_marked(app: TestApp) {
     assert!(!html.contains("补录："));
 }
 both!(late_entries_are_marked);
+
+/// Issue 13: a screen the role may not open, one that does not exist, or input it cannot use, is an error page
+/// inside the layout with the API's status and message (`ApiError::parts`), not a redirect to the start page.
+async fn refusals_are_error_pages_not_redirects(app: TestApp) {
+    let in_layout = |html: &str| html.contains("nav class=\"main\"") && html.contains("/messages");
+    let (handler, _) = sign_in(&app, "handler@450100-XZSP").await;
+    let (s, html) = page(&app, &handler, "/agent").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(in_layout(&html) && html.contains("您无权访问此页面") && html.contains("座席受理台供"), "{html}");
+    let (agent, _) = sign_in(&app, "agent@450100").await;
+    let (s, html) = page(&app, &agent, "/admin").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(in_layout(&html) && html.contains("系统管理供系统管理员使用"), "{html}");
+    let (s, html) = page(&app, &format!("{agent}; lang=en"), "/admin").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(in_layout(&html) && html.contains("Administration is for administrators"), "the page's words: {html}");
+    let (s, html) = page(&app, &agent, "/queue/no-such-list").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(in_layout(&html) && html.contains("未找到"), "{html}");
+    // A jurisdiction the calendar does not know: the page says what the API says, with its status.
+    let (admin, _) = sign_in(&app, "admin").await;
+    let (s, html) = page(&app, &admin, "/admin?jurisdiction=999999").await;
+    let (api_status, api) = app.get(Some(&app.login("admin").await), "/api/v1/calendar?jurisdiction=999999").await;
+    assert_eq!((s, api_status), (StatusCode::UNPROCESSABLE_ENTITY, StatusCode::UNPROCESSABLE_ENTITY));
+    let said = api["error"]["message"].as_str().unwrap();
+    assert!(in_layout(&html) && html.contains(said), "{said}: {html}");
+}
+both!(refusals_are_error_pages_not_redirects);
+
+/// What the server logs at ERROR, from every test of this binary (the server runs in this process).
+fn error_log() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    static LOG: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Sink {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::ERROR)
+            .with_ansi(false)
+            .with_writer(move || Sink(writer.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other subscriber in this binary");
+        log
+    })
+    .clone()
+}
+
+/// Issue 13: an internal failure is logged with its cause and shown nowhere: not by the API, the pages, the
+/// portal or Open311, each of which answers it with the status `ApiError::parts` gives it.
+async fn internal_errors_are_logged_never_shown(app: TestApp) {
+    let log = error_log();
+    let (cookie, _) = sign_in(&app, "supervisor@450100").await;
+    let token = app.login("supervisor@450100").await;
+    // The database fails under the server: the cases' table is gone.
+    let mut tx = app.store.debug_begin().await.unwrap();
+    sqlx::query("ALTER TABLE work_orders RENAME TO work_orders_gone").execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let hidden = |body: &str| {
+        ["work_orders", "no such table", "does not exist", "database error", "relation"]
+            .iter()
+            .all(|x| !body.contains(x))
+    };
+
+    let (s, body) = app.get(Some(&token), "/api/v1/work-orders").await;
+    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::INTERNAL_SERVER_ERROR, Some("internal")));
+    assert!(hidden(&body.to_string()), "{body}");
+    let (s, html) = page(&app, &cookie, "/queue/all").await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(html.contains("nav class=\"main\"") && html.contains("系统暂时无法完成") && hidden(&html), "{html}");
+    let (s, html) = page(&app, "", "/portal/track?number=ZTC-20260101-0001&code=ABCDEFGH").await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR, "not a receipt that is not found: {html}");
+    assert!(html.contains("系统暂时无法完成") && !html.contains("未找到") && hidden(&html), "{html}");
+    let r = client().get(format!("{}/open311/v2/requests.json", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body[0]["code"], 500, "GeoReport's own error body: {body}");
+    assert!(hidden(&body.to_string()), "{body}");
+
+    let log = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+    assert!(
+        log.lines().any(|l| l.contains("internal error") && l.contains("work_orders")),
+        "the cause is logged: {log}"
+    );
+}
+both!(internal_errors_are_logged_never_shown);
