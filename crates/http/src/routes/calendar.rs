@@ -1,8 +1,8 @@
+use crate::views::work_orders::PolicyView;
 use axum::{Json, extract::State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use zhitong_domain::{FieldError, org::DivisionCode, time, work_order::Kind};
-use crate::views::work_orders::PolicyView;
 
 use crate::{
     AppState,

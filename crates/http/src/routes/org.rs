@@ -1,10 +1,10 @@
+use crate::views::enterprises::Enterprise;
 use axum::{
     Json,
     extract::{Query, State},
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
-use crate::views::enterprises::Enterprise;
 
 use crate::{
     AppState,

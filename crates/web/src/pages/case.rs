@@ -110,7 +110,9 @@ fn form_for(action: Action, lang: Lang, o: &WorkOrder, role: Role, my_part: Opti
             ]
         }
         Action::RejectExtension => vec![f("reason", t.rejection_reason, FieldKind::Text, false)],
-        Action::Reply if my_part == Some(UnitRole::Assist) => vec![f("text", t.assist_opinion, FieldKind::Textarea, true)],
+        Action::Reply if my_part == Some(UnitRole::Assist) => {
+            vec![f("text", t.assist_opinion, FieldKind::Textarea, true)]
+        }
         Action::Reply => vec![f("text", t.reply_text, FieldKind::Textarea, true)],
         Action::DisciplineFeedback => {
             vec![
