@@ -221,7 +221,7 @@ impl Store {
             .iter()
             .map(|f| {
                 let (decided, accepted) = rows.iter().find(|r| r.0 == *f).map(|r| (r.1, r.2)).unwrap_or((0, 0));
-                SuggestionOutcome { field: *f, decided, accepted }
+                SuggestionOutcome { field: f, decided, accepted }
             })
             .collect())
     }
