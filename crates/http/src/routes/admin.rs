@@ -67,53 +67,41 @@ pub async fn password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Create a jurisdiction under one the admin administers, or rename one.
-#[utoipa::path(put, path = "/api/v1/admin/jurisdictions", tag = "admin", request_body = JurisdictionInput,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn save_jurisdiction(
-    State(s): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ApiJson(body): ApiJson<JurisdictionInput>,
-) -> ApiResult<StatusCode> {
-    s.store.save_jurisdiction(&user.actor(), &body.parse()?).await?;
-    Ok(StatusCode::NO_CONTENT)
+/// The organisation's edits share one shape: parse the input (422 names the field), then save it as
+/// the admin (403 outside what they administer). One macro writes the four handlers, each with its
+/// own OpenAPI path.
+macro_rules! save_org_handler {
+    ($(#[doc = $doc:literal])* $name:ident, $path:literal, $input:ty) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(put, path = $path, tag = "admin", request_body = $input,
+            responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        pub async fn $name(
+            State(s): State<AppState>,
+            CurrentUser(user): CurrentUser,
+            ApiJson(body): ApiJson<$input>,
+        ) -> ApiResult<StatusCode> {
+            s.store.$name(&user.actor(), &body.parse()?).await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+    };
 }
 
-/// Create or update a unit (department, supervision team, discipline commission, 12345); `active: false` retires it.
-#[utoipa::path(put, path = "/api/v1/admin/units", tag = "admin", request_body = UnitInput,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn save_unit(
-    State(s): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ApiJson(body): ApiJson<UnitInput>,
-) -> ApiResult<StatusCode> {
-    s.store.save_unit(&user.actor(), &body.parse()?).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Create or update a published leader's line.
-#[utoipa::path(put, path = "/api/v1/admin/lines", tag = "admin", request_body = LineInput,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn save_line(
-    State(s): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ApiJson(body): ApiJson<LineInput>,
-) -> ApiResult<StatusCode> {
-    s.store.save_line(&user.actor(), &body.parse()?).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Create or update an appeal topic (诉求类别); topics are platform-wide, kept by the top jurisdiction's admins.
-#[utoipa::path(put, path = "/api/v1/admin/topics", tag = "admin", request_body = TopicInput,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn save_topic(
-    State(s): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ApiJson(body): ApiJson<TopicInput>,
-) -> ApiResult<StatusCode> {
-    s.store.save_topic(&user.actor(), &body.parse()?).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
+save_org_handler!(
+    /// Create a jurisdiction under one the admin administers, or rename one.
+    save_jurisdiction, "/api/v1/admin/jurisdictions", JurisdictionInput
+);
+save_org_handler!(
+    /// Create or update a unit (department, supervision team, discipline commission, 12345); `active: false` retires it.
+    save_unit, "/api/v1/admin/units", UnitInput
+);
+save_org_handler!(
+    /// Create or update a published leader's line.
+    save_line, "/api/v1/admin/lines", LineInput
+);
+save_org_handler!(
+    /// Create or update an appeal topic (诉求类别); topics are platform-wide, kept by the top jurisdiction's admins.
+    save_topic, "/api/v1/admin/topics", TopicInput
+);
 
 fn audit_bound(field: &str, s: Option<&str>, end: bool) -> Result<Option<jiff::Timestamp>, zhitong_domain::FieldError> {
     let Some(s) = s.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
