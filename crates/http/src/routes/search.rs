@@ -97,10 +97,8 @@ pub struct SuggestionRequest {
     pub content: String,
     /// The enterprise on the phone (统一社会信用代码): its earlier appeals are marked, and flagged as repeats
     /// when they are on the same topic within 30 days.
-    #[serde(default)]
     pub enterprise_uscc: Option<String>,
     /// The topic the agent has chosen, if any (for the repeat flag; else the most likely topic is used).
-    #[serde(default)]
     pub topic: Option<String>,
 }
 

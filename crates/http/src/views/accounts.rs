@@ -86,7 +86,6 @@ pub struct NewAccount {
     #[serde(default)]
     pub jurisdiction: String,
     /// Required for handlers: the unit they act for.
-    #[serde(default)]
     pub unit: Option<String>,
     /// At least 10 characters.
     #[serde(default)]

@@ -70,17 +70,14 @@ impl From<ArchivedReport> for ArchivedReportView {
 #[serde(deny_unknown_fields)]
 pub struct ReportEdit {
     /// 工作专班意见 (empty: none).
-    #[serde(default)]
     pub commentary: Option<String>,
     /// 问题与建议 (empty: back to the drafted text).
-    #[serde(default)]
     pub suggestions: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ReviewInput {
     /// A leader's instruction (批示) on the report, optional.
-    #[serde(default)]
     pub instruction: Option<String>,
 }
 

@@ -49,7 +49,6 @@ pub struct PolicyInput {
     #[serde(default = "yes")]
     pub regular: bool,
     /// `normal` (default) or `urgent`: urgent appeals have their own policy per kind.
-    #[serde(default)]
     pub urgency: Option<String>,
     pub clock: String,
     pub minutes: i64,

@@ -28,15 +28,10 @@ impl From<&storage::Enterprise> for Enterprise {
 pub struct EnterpriseInput {
     #[serde(default)]
     pub name: String,
-    #[serde(default)]
     pub uscc: Option<String>,
-    #[serde(default)]
     pub contact: Option<String>,
-    #[serde(default)]
     pub phone: Option<String>,
-    #[serde(default)]
     pub address: Option<String>,
-    #[serde(default)]
     pub industry: Option<String>,
 }
 

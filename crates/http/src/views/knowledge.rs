@@ -32,24 +32,18 @@ impl From<KnowledgeLinkView> for KnowledgeLink {
 pub struct KnowledgeInput {
     pub title: String,
     pub body: String,
-    #[serde(default)]
     pub topic: Option<String>,
     /// The unit that issued the policy (发文单位).
-    #[serde(default)]
     pub issuing_unit: Option<String>,
     /// `YYYY-MM-DD`
-    #[serde(default)]
     pub effective_from: Option<String>,
     /// `YYYY-MM-DD`: from the day after, the entry is marked expired and never suggested.
-    #[serde(default)]
     pub expires_on: Option<String>,
     #[serde(default)]
     pub links: Vec<KnowledgeLinkView>,
     /// Owning jurisdiction (default: the curator's).
-    #[serde(default)]
     pub jurisdiction: Option<String>,
     /// Required when editing: the version the edit was made on.
-    #[serde(default)]
     pub version: Option<i64>,
 }
 

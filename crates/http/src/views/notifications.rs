@@ -67,8 +67,6 @@ impl From<&Notification> for NotificationView {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ContactInput {
-    #[serde(default)]
     pub email: Option<String>,
-    #[serde(default)]
     pub mobile: Option<String>,
 }

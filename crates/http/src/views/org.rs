@@ -115,7 +115,6 @@ pub struct JurisdictionInput {
     /// `city`, `county` or `development_zone`.
     pub level: String,
     /// The parent jurisdiction (set at creation).
-    #[serde(default)]
     pub parent: Option<String>,
 }
 
@@ -141,7 +140,6 @@ pub struct UnitInput {
     /// `department|supervision|discipline|hotline_12345`
     #[serde(rename = "type")]
     pub unit_type: String,
-    #[serde(default)]
     pub function: Option<String>,
     #[serde(default = "yes")]
     pub active: bool,
@@ -196,9 +194,7 @@ impl LineInput {
 pub struct TopicInput {
     pub code: String,
     pub name: String,
-    #[serde(default)]
     pub parent: Option<String>,
-    #[serde(default)]
     pub default_function: Option<String>,
 }
 

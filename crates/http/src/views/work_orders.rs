@@ -28,45 +28,32 @@ pub struct Caller {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct NewWorkOrder {
     /// `phone|web|walk_in|letter|open311` (default `phone`).
-    #[serde(default)]
     pub channel: Option<String>,
     /// Hotline line id or number (optional); gives the jurisdiction when none is given.
-    #[serde(default)]
     pub line: Option<String>,
     /// Division code, e.g. `450103`.
-    #[serde(default)]
     pub jurisdiction: Option<String>,
     /// `consultation|help|suggestion|complaint|report|out_of_scope`.
-    #[serde(default)]
     pub kind: Option<String>,
     /// Regular (常规) or not; decides the deadline of help and suggestions. Default true.
-    #[serde(default)]
     pub regular: Option<bool>,
     /// Topic category code.
-    #[serde(default)]
     pub topic: Option<String>,
     #[serde(default)]
     pub title: String,
     #[serde(default)]
     pub content: String,
-    #[serde(default)]
     pub enterprise: Option<EnterpriseInput>,
-    #[serde(default)]
     pub caller: Option<Caller>,
     /// Forced true for complaints and reports.
-    #[serde(default)]
     pub confidential: Option<bool>,
     /// `normal` (default) or `urgent` (紧急): urgent appeals have their own SLA policy and sort first.
-    #[serde(default)]
     pub urgency: Option<String>,
     /// The same key returns the same work order instead of a second one.
-    #[serde(default)]
     pub idempotency_key: Option<String>,
     /// When the call came in (RFC 3339); default now. For telephony and imports.
-    #[serde(default)]
     pub received_at: Option<String>,
     /// What the console's suggestions proposed when the agent saved: measured against what was chosen.
-    #[serde(default)]
     pub suggested: Option<Suggested>,
 }
 
@@ -113,11 +100,8 @@ impl NewWorkOrder {
 /// The top suggestion shown for each field (none applied by itself).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct Suggested {
-    #[serde(default)]
     pub kind: Option<SuggestedValue>,
-    #[serde(default)]
     pub topic: Option<SuggestedValue>,
-    #[serde(default)]
     pub unit: Option<SuggestedValue>,
 }
 
