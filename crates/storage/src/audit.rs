@@ -8,7 +8,6 @@
 //! [`Store::verify_audit`] names the first entry that does not fit.
 
 use jiff::Timestamp;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Transaction};
 use zhitong_domain::{
@@ -135,10 +134,10 @@ impl AuditEntry {
 }
 
 /// An entry as admins read it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct AuditRecord {
     pub id: i64,
-    pub at: String,
+    pub at: Timestamp,
     pub actor: String,
     pub action: String,
     pub action_label: String,
@@ -288,7 +287,7 @@ impl Store {
                 let action = r.text("action")?;
                 Ok(AuditRecord {
                     id: r.int("id")?,
-                    at: rfc3339(from_millis(r.int("at")?)),
+                    at: from_millis(r.int("at")?),
                     actor: r.text("actor")?,
                     action_label: AuditAction::from_code(&action).map(|a| a.label()).unwrap_or("").to_string(),
                     action,

@@ -213,18 +213,12 @@ impl Store {
     pub async fn notifications_for_admin(
         &self,
         actor: &Actor,
-        status: Option<&str>,
+        status: Option<DeliveryStatus>,
         limit: i64,
     ) -> Result<Vec<Notification>> {
         if actor.role != Role::Admin {
             return Err(Refusal::Forbidden("只有管理员可以查看通知投递情况".into()).into());
         }
-        let status = match status.filter(|s| !s.is_empty()) {
-            Some(s) => Some(DeliveryStatus::from_code(s).ok_or_else(|| {
-                zhitong_domain::FieldError::new("status", "状态应为 pending、sending、sent 或 failed")
-            })?),
-            None => None,
-        };
         // An admin sees the deliveries of people in their jurisdiction and below, never those of another county.
         let codes: Vec<String> =
             self.org().tree.subtree(&actor.jurisdiction).into_iter().map(|c| c.to_string()).collect();

@@ -255,6 +255,7 @@ words! {
     not_found: "未找到，或您无权查看" / "Not found, or not yours to see",
     forbidden: "您无权访问此页面" / "You may not open this page",
     back_home: "返回首页" / "Back to the start page",
+    error_field: "有误的项：" / "Field: ",
     invalid_input: "填写有误" / "Please check what was entered",
     conflict: "操作冲突" / "Conflicting change",
     server_error: "系统暂时无法完成" / "The system could not finish this",

@@ -7,7 +7,7 @@ use crate::{
     auth::CurrentUser,
     error::{ApiResult, ErrorBody},
     json::{ApiJson, ApiQuery},
-    views::notifications::{ContactInput, NotificationView},
+    views::notifications::{ContactInput, DeliveryQuery, NotificationView},
 };
 
 #[derive(Deserialize, IntoParams)]
@@ -40,13 +40,6 @@ pub async fn mark_read(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DeliveryQuery {
-    /// `pending|sending|sent|failed`; default all.
-    pub status: Option<String>,
-}
-
 /// E-mail and SMS deliveries, e.g. `?status=failed` (admins).
 #[utoipa::path(get, path = "/api/v1/admin/notifications", tag = "notifications", params(DeliveryQuery),
     responses((status = 200, body = Vec<NotificationView>), (status = 403, body = ErrorBody)))]
@@ -55,7 +48,7 @@ pub async fn deliveries(
     CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<DeliveryQuery>,
 ) -> ApiResult<Json<Vec<NotificationView>>> {
-    let deliveries = s.store.notifications_for_admin(&user.actor(), q.status.as_deref(), 500).await?;
+    let deliveries = s.store.notifications_for_admin(&user.actor(), q.status()?, 500).await?;
     Ok(Json(deliveries.iter().map(NotificationView::from).collect()))
 }
 

@@ -5,6 +5,7 @@ use utoipa::{IntoParams, ToSchema};
 use zhitong_domain::{
     FieldError,
     org::{Role, required_text},
+    time::rfc3339,
 };
 use zhitong_storage::{AccountDraft, AuditRecord, User, UserAccount};
 
@@ -162,6 +163,6 @@ pub struct AuditEntryView {
 impl From<AuditRecord> for AuditEntryView {
     fn from(e: AuditRecord) -> Self {
         let AuditRecord { id, at, actor, action, action_label, target, address, details, hash } = e;
-        Self { id, at, actor, action, action_label, target, address, details, hash }
+        Self { id, at: rfc3339(at), actor, action, action_label, target, address, details, hash }
     }
 }

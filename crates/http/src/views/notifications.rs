@@ -1,8 +1,8 @@
 //! Notifications and contact details, as the API shows and takes them.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-use zhitong_domain::time::rfc3339;
+use utoipa::{IntoParams, ToSchema};
+use zhitong_domain::{FieldError, notification::DeliveryStatus, time::rfc3339};
 use zhitong_storage::Notification;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -69,4 +69,24 @@ impl From<&Notification> for NotificationView {
 pub struct ContactInput {
     pub email: Option<String>,
     pub mobile: Option<String>,
+}
+
+/// The admin's delivery list's filter (`GET /api/v1/admin/notifications`).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryQuery {
+    /// `pending|sending|sent|failed`; default all.
+    pub status: Option<String>,
+}
+
+impl DeliveryQuery {
+    /// The status asked for, parsed once here; blank is all.
+    pub fn status(&self) -> Result<Option<DeliveryStatus>, FieldError> {
+        match self.status.as_deref().filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => DeliveryStatus::from_code(s)
+                .map(Some)
+                .ok_or_else(|| FieldError::new("status", "状态应为 pending、sending、sent 或 failed")),
+        }
+    }
 }

@@ -27,7 +27,10 @@ pub struct PasswordPage {
 /// to `/api/v1/me/…`).
 pub async fn password_page(State(s): State<AppState>, p: PageUser, req: axum::http::request::Parts) -> Response {
     let token = zhitong_http::auth::token_from(&req);
-    let sessions = s.store.sessions_of(p.user.id, token.as_deref(), jiff::Timestamp::now()).await.unwrap_or_default();
+    let sessions = super::part_or_logged(
+        "sessions",
+        s.store.sessions_of(p.user.id, token.as_deref(), jiff::Timestamp::now()).await,
+    );
     PasswordPage {
         required: p.user.must_change_password,
         totp_enabled: p.user.totp_enabled,

@@ -3,12 +3,13 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    extract::{Query, State},
+    extract::State,
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 use zhitong_domain::{
     calendar::Clock,
+    notification::DeliveryStatus,
     org::{JurisdictionLevel, Official, Role, UnitType},
     time::local,
     work_order::Kind,
@@ -65,7 +66,11 @@ pub struct AdminQuery {
     pub year: Option<i16>,
 }
 
-pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<AdminQuery>) -> Response {
+pub async fn admin(
+    State(s): State<AppState>,
+    p: PageUser,
+    super::PageQuery(q): super::PageQuery<AdminQuery>,
+) -> Response {
     if p.user.role != Role::Admin {
         let e = zhitong_http::ApiError::Forbidden(p.lang.t().admin_forbidden.into());
         return super::error_page_in_words(&s, &p, e).await;
@@ -79,7 +84,7 @@ pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<Admin
         (Err(e), _) | (_, Err(e)) => return super::error_page(&s, &p, e.into()).await,
     };
     // The same figures as `GET /api/v1/admin/suggestions`.
-    let stats = zhitong_http::suggestion_stats(&s).await.unwrap_or_default();
+    let stats = super::part_or_logged("suggestion_stats", zhitong_http::suggestion_stats(&s).await);
     let (lang, t) = (p.lang, p.lang.t());
     AdminPage {
         jurisdictions: org.jurisdictions.iter().map(|x| (x.code.to_string(), x.name.clone(), x.level)).collect(),
@@ -93,8 +98,14 @@ pub async fn admin(State(s): State<AppState>, p: PageUser, Query(q): Query<Admin
             .iter()
             .map(|t| (t.code.clone(), t.name.clone(), t.default_function.clone().unwrap_or_default()))
             .collect(),
-        failed: s.store.notifications_for_admin(&p.user.actor(), Some("failed"), 20).await.unwrap_or_default(),
-        accounts: s.store.accounts(&p.user.actor(), &j).await.unwrap_or_default().into_iter().take(400).collect(),
+        failed: super::part_or_logged(
+            "failed_deliveries",
+            s.store.notifications_for_admin(&p.user.actor(), Some(DeliveryStatus::Failed), 20).await,
+        ),
+        accounts: super::part_or_logged("accounts", s.store.accounts(&p.user.actor(), &j).await)
+            .into_iter()
+            .take(400)
+            .collect(),
         unit_options: org
             .units
             .values()

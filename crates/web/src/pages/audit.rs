@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    extract::{Query, State},
+    extract::State,
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
@@ -18,7 +18,7 @@ pub struct AuditPage {
     pub f: Frame,
     pub q: AuditForm,
     pub actions: Vec<(&'static str, String)>,
-    pub rows: Vec<zhitong_storage::AuditRecord>,
+    pub rows: Vec<AuditRow>,
 }
 
 #[derive(Deserialize, Default)]
@@ -33,8 +33,19 @@ pub struct AuditForm {
     pub action: String,
 }
 
+/// One entry as the page shows it: the record, its time in minutes and its label in the page's language.
+pub struct AuditRow {
+    pub r: zhitong_storage::AuditRecord,
+    pub at: String,
+    pub label: String,
+}
+
 /// The security audit log for admins of the top jurisdiction, filtered like `GET /api/v1/admin/audit`.
-pub async fn audit_page(State(s): State<AppState>, p: PageUser, Query(q): Query<AuditForm>) -> Response {
+pub async fn audit_page(
+    State(s): State<AppState>,
+    p: PageUser,
+    super::PageQuery(q): super::PageQuery<AuditForm>,
+) -> Response {
     let day = |v: &str, end: bool| zhitong_domain::time::parse_bound("date", v, end).ok();
     let filter = zhitong_storage::AuditFilter {
         from: day(&q.from, false),
@@ -51,11 +62,7 @@ pub async fn audit_page(State(s): State<AppState>, p: PageUser, Query(q): Query<
         actions: choices(&zhitong_storage::AuditAction::ALL, p.lang, |a| (a.code(), a.label())),
         rows: rows
             .into_iter()
-            .map(|mut r| {
-                r.at = zhitong_domain::time::parse_instant(&r.at).map(ymdhm).unwrap_or_default();
-                r.action_label = p.lang.label(&r.action_label, &r.action);
-                r
-            })
+            .map(|r| AuditRow { at: ymdhm(r.at), label: p.lang.label(&r.action_label, &r.action), r })
             .collect(),
         q,
         f: frame(&s, &p, "/admin/audit").await,

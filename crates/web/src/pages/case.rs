@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    extract::{Path, State},
+    extract::State,
     response::{IntoResponse, Response},
 };
 use jiff::Timestamp;
@@ -239,14 +239,14 @@ pub struct CasePage {
     pub ratings: Vec<(&'static str, String)>,
 }
 
-pub async fn case_page(State(s): State<AppState>, p: PageUser, Path(id): Path<i64>) -> Response {
+pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(id): super::PagePath) -> Response {
     let actor = p.user.actor();
     let now = jiff::Timestamp::now();
     let o = match s.store.work_order(id, &actor, now).await {
         Ok(o) => o,
         Err(e) => return super::error_page(&s, &p, e.into()).await,
     };
-    let history = s.store.history(id, &actor).await.unwrap_or_default();
+    let history = super::part_or_logged("history", s.store.history(id, &actor).await);
     let org = s.store.org();
     let c = &o.case;
     let handling = &c.handling_jurisdiction;

@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    extract::{Query, State},
+    extract::State,
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
@@ -32,7 +32,11 @@ pub struct ConsoleQuery {
     pub line: Option<String>,
 }
 
-pub async fn console(State(s): State<AppState>, p: PageUser, Query(q): Query<ConsoleQuery>) -> Response {
+pub async fn console(
+    State(s): State<AppState>,
+    p: PageUser,
+    super::PageQuery(q): super::PageQuery<ConsoleQuery>,
+) -> Response {
     if !matches!(p.user.role, Role::Agent | Role::Supervisor) {
         let e = zhitong_http::ApiError::Forbidden(p.lang.t().console_forbidden.into());
         return super::error_page_in_words(&s, &p, e).await;

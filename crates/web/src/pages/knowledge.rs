@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    extract::{Query, State},
+    extract::State,
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
@@ -61,7 +61,11 @@ fn day_ms(s: &str, end: bool) -> Option<i64> {
     zhitong_domain::time::parse_bound("date", s, end).ok().map(zhitong_domain::time::to_millis)
 }
 
-pub async fn search_page(State(s): State<AppState>, p: PageUser, Query(form): Query<SearchForm>) -> Response {
+pub async fn search_page(
+    State(s): State<AppState>,
+    p: PageUser,
+    super::PageQuery(form): super::PageQuery<SearchForm>,
+) -> Response {
     let mut page = SearchPage {
         kinds: choices(Kind::ALL, p.lang, |k| (k.code(), k.label())),
         states: choices(CaseState::ALL, p.lang, |k| (k.code(), k.label())),
@@ -177,7 +181,11 @@ impl KnowledgePage {
     }
 }
 
-pub async fn knowledge_page(State(s): State<AppState>, p: PageUser, Query(q): Query<KnowledgeForm>) -> Response {
+pub async fn knowledge_page(
+    State(s): State<AppState>,
+    p: PageUser,
+    super::PageQuery(q): super::PageQuery<KnowledgeForm>,
+) -> Response {
     let now = jiff::Timestamp::now();
     let curator = matches!(p.user.role, Role::Supervisor | Role::Admin);
     let wanted = match q.status.as_str() {
@@ -186,13 +194,13 @@ pub async fn knowledge_page(State(s): State<AppState>, p: PageUser, Query(q): Qu
         "" if curator => None,
         _ => Some(KnowledgeStatus::Published),
     };
-    let entries = s.store.knowledge_entries(wanted, now).await.unwrap_or_default();
+    let entries = super::part_or_logged("knowledge_entries", s.store.knowledge_entries(wanted, now).await);
     let open = match q.id {
         Some(id) => s.store.knowledge_visible(&p.user.actor(), id, now).await.ok(),
         None => None,
     };
     let versions = match &open {
-        Some(e) => s.store.knowledge_versions(e.id).await.unwrap_or_default(),
+        Some(e) => super::part_or_logged("knowledge_versions", s.store.knowledge_versions(e.id).await),
         None => Vec::new(),
     };
     let org = s.store.org();

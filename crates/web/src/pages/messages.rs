@@ -19,7 +19,7 @@ pub struct MessagesPage {
 }
 
 pub async fn messages(State(s): State<AppState>, p: PageUser) -> Response {
-    let items = s.store.inbox(p.user.id, false, 200).await.unwrap_or_default();
+    let items = super::part_or_logged("inbox", s.store.inbox(p.user.id, false, 200).await);
     MessagesPage {
         items: items
             .into_iter()

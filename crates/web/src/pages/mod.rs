@@ -159,6 +159,8 @@ pub struct ErrorPage {
     pub message: String,
     /// The message's language: the API's messages are Chinese; the pages' own are in the page's language.
     pub message_lang: &'static str,
+    /// The field or parameter the message is about, as the API names it (`error.field`).
+    pub field: Option<String>,
 }
 
 /// An error on a page, shown inside the normal layout with its navigation. The status and message are
@@ -172,8 +174,55 @@ pub(crate) async fn error_page_in_words(s: &AppState, p: &PageUser, e: zhitong_h
     render_error(s, p, e, p.lang.code()).await
 }
 
+/// A page's query string, parsed as the API parses one (`ApiQuery`): one that does not parse is the
+/// error page inside the layout, naming the parameter, not axum's plain text.
+pub struct PageQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<AppState> for PageQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, s: &AppState) -> Result<Self, Response> {
+        match zhitong_http::json::ApiQuery::<T>::from_request_parts(parts, s).await {
+            Ok(zhitong_http::json::ApiQuery(v)) => Ok(PageQuery(v)),
+            Err(e) => Err(refused(parts, s, e).await),
+        }
+    }
+}
+
+/// A page's numeric id (`/cases/{id}`), read as the API reads one (`ApiPath`).
+pub struct PagePath(pub i64);
+
+impl axum::extract::FromRequestParts<AppState> for PagePath {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, s: &AppState) -> Result<Self, Response> {
+        match zhitong_http::json::ApiPath::from_request_parts(parts, s).await {
+            Ok(zhitong_http::json::ApiPath(id)) => Ok(PagePath(id)),
+            Err(e) => Err(refused(parts, s, e).await),
+        }
+    }
+}
+
+/// A request whose address does not parse: shown to a signed-in user as the error page, else sign-in first.
+async fn refused(parts: &mut axum::http::request::Parts, s: &AppState, e: zhitong_http::ApiError) -> Response {
+    use axum::extract::FromRequestParts;
+    match PageUser::from_request_parts(parts, s).await {
+        Ok(p) => error_page(s, &p, e).await,
+        Err(to_sign_in) => to_sign_in.into_response(),
+    }
+}
+
+/// A part of a page beside its main content (a side list, a count): when it cannot be read the page
+/// still shows, with the part empty, and the cause goes to the log — never silently dropped.
+pub(crate) fn part_or_logged<T: Default, E: std::fmt::Debug>(part: &str, r: Result<T, E>) -> T {
+    r.unwrap_or_else(|e| {
+        tracing::error!(part, error = ?e, "a part of a page could not be read");
+        T::default()
+    })
+}
+
 async fn render_error(s: &AppState, p: &PageUser, e: zhitong_http::ApiError, message_lang: &'static str) -> Response {
-    let (status, _, message, _) = e.parts();
+    let (status, _, message, field) = e.parts();
     let t = p.lang.t();
     let (heading, message) = match status {
         axum::http::StatusCode::NOT_FOUND => (t.not_found.to_string(), String::new()),
@@ -184,6 +233,6 @@ async fn render_error(s: &AppState, p: &PageUser, e: zhitong_http::ApiError, mes
         axum::http::StatusCode::CONFLICT => (t.conflict.to_string(), message),
         _ => (t.server_error.to_string(), message),
     };
-    let page = ErrorPage { f: frame(s, p, "").await, heading, message, message_lang };
+    let page = ErrorPage { f: frame(s, p, "").await, heading, message, message_lang, field };
     (status, page).into_response()
 }

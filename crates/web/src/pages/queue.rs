@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, State},
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
@@ -164,7 +164,7 @@ pub async fn queue(
     State(s): State<AppState>,
     p: PageUser,
     Path(name): Path<String>,
-    Query(q): Query<QueueQuery>,
+    super::PageQuery(q): super::PageQuery<QueueQuery>,
 ) -> Response {
     let t = p.lang.t();
     let paging = match Paging::parse(q.page, Some(50), 50, 200) {

@@ -4,7 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, State},
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
@@ -46,7 +46,7 @@ pub async fn live(
     State(s): State<AppState>,
     p: PageUser,
     Path(period): Path<String>,
-    Query(q): Query<ReportQuery>,
+    super::PageQuery(q): super::PageQuery<ReportQuery>,
 ) -> Response {
     let Some(kind) = Period::from_code(&period) else {
         return error_page(&s, &p, zhitong_http::ApiError::NotFound).await;
@@ -105,7 +105,7 @@ fn to_minute(t: jiff::Timestamp) -> String {
     local(t).strftime("%Y-%m-%dT%H:%M").to_string()
 }
 
-pub async fn archived(State(s): State<AppState>, p: PageUser, Path(id): Path<i64>) -> Response {
+pub async fn archived(State(s): State<AppState>, p: PageUser, super::PagePath(id): super::PagePath) -> Response {
     let mut a = match s.store.archived_report(&p.user.actor(), id).await {
         Ok(a) => a,
         Err(e) => return error_page(&s, &p, e.into()).await,

@@ -238,6 +238,33 @@ async fn refusals_are_error_pages_not_redirects(app: TestApp) {
 }
 both!(refusals_are_error_pages_not_redirects);
 
+/// An address that does not parse (an id that is not a number, a page that is not an integer) is the
+/// error page inside the layout, naming what is wrong as the API does; before sign-in, sign-in comes first.
+async fn malformed_addresses_are_error_pages(app: TestApp) {
+    let in_layout = |html: &str| html.contains("nav class=\"main\"") && html.contains("/messages");
+    let (agent, _) = sign_in(&app, "agent@450100").await;
+    let token = app.login("agent@450100").await;
+    let (s, html) = page(&app, &agent, "/cases/abc").await;
+    let (api_status, api) = app.get(Some(&token), "/api/v1/work-orders/abc").await;
+    assert_eq!((s, api_status), (StatusCode::UNPROCESSABLE_ENTITY, StatusCode::UNPROCESSABLE_ENTITY));
+    let said = api["error"]["message"].as_str().unwrap();
+    assert!(in_layout(&html) && html.contains(said), "{said}: {html}");
+    let (s, html) = page(&app, &agent, "/queue/all?page=abc").await;
+    let (_, api) = app.get(Some(&token), "/api/v1/work-orders?page=abc").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let said = api["error"]["message"].as_str().unwrap();
+    assert!(in_layout(&html) && html.contains(said), "{said}: {html}");
+    let (admin, _) = sign_in(&app, "admin").await;
+    let (s, html) = page(&app, &admin, "/admin?year=twenty").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(in_layout(&html) && html.contains("<code>year</code>"), "the parameter is named: {html}");
+    // Not signed in: the address is not read before the sign-in.
+    let r = client().get(format!("{}/cases/abc", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login?next=/cases/abc");
+}
+both!(malformed_addresses_are_error_pages);
+
 /// What the server logs at ERROR, from every test of this binary (the server runs in this process).
 fn error_log() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
     static LOG: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
