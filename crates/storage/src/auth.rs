@@ -23,8 +23,8 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub role: Role,
-    /// Division code of the user's jurisdiction.
-    pub jurisdiction: String,
+    /// The user's jurisdiction, parsed when the user is read (a stored code that does not parse is an error, never a panic).
+    pub jurisdiction: DivisionCode,
     /// Unit code, for handlers.
     pub unit: Option<String>,
     /// An admin set the password: it must be changed before anything else.
@@ -38,7 +38,7 @@ impl User {
             user_id: self.id,
             username: self.username.clone(),
             role: self.role,
-            jurisdiction: DivisionCode::parse("jurisdiction", &self.jurisdiction).expect("stored code is valid"),
+            jurisdiction: self.jurisdiction.clone(),
             unit: self.unit.clone(),
         }
     }
@@ -77,7 +77,7 @@ fn user_from(r: &sqlx::any::AnyRow) -> Result<User> {
         username: r.text("username")?,
         display_name: r.text("display_name")?,
         role: crate::rows::stored("role", Role::from_code, &role)?,
-        jurisdiction: r.text("jurisdiction")?,
+        jurisdiction: r.code("jurisdiction", |c| DivisionCode::parse("jurisdiction", c).ok())?,
         unit: r.opt_text("unit")?,
         must_change_password: r.flag("must_change_password")?,
         totp_enabled: r.flag("totp_enabled")?,

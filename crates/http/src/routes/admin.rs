@@ -21,7 +21,7 @@ pub async fn users(
     CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<UsersQuery>,
 ) -> ApiResult<Json<Vec<UserAccountView>>> {
-    let j = q.jurisdiction.unwrap_or_else(|| user.jurisdiction.clone());
+    let j = q.jurisdiction.unwrap_or_else(|| user.jurisdiction.to_string());
     Ok(Json(s.store.accounts(&user.actor(), &j).await?.iter().map(UserAccountView::from).collect()))
 }
 

@@ -76,7 +76,7 @@ pub async fn calendar(
     CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<CalendarQuery>,
 ) -> ApiResult<Json<CalendarView>> {
-    let j = q.jurisdiction.unwrap_or_else(|| user.jurisdiction.clone());
+    let j = q.jurisdiction.unwrap_or_else(|| user.jurisdiction.to_string());
     let year = q.year.unwrap_or_else(|| time::local(jiff::Timestamp::now()).year());
     Ok(Json(s.store.calendar_year(&j, year)?.into()))
 }
@@ -165,7 +165,7 @@ pub async fn policies(
     CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<PolicyQuery>,
 ) -> ApiResult<Json<Vec<PolicyEntryView>>> {
-    let entries = s.store.policies_in_force(&q.jurisdiction.unwrap_or(user.jurisdiction))?;
+    let entries = s.store.policies_in_force(&q.jurisdiction.unwrap_or_else(|| user.jurisdiction.to_string()))?;
     Ok(Json(entries.into_iter().map(PolicyEntryView::from).collect()))
 }
 

@@ -68,7 +68,7 @@ pub async fn report(
     let j = match q.jurisdiction.as_deref().map(str::trim).filter(|j| !j.is_empty()) {
         // Parsed here: the code also names the downloaded file, in a header.
         Some(j) => zhitong_domain::org::DivisionCode::parse("jurisdiction", j)?.to_string(),
-        None => user.jurisdiction.clone(),
+        None => user.jurisdiction.to_string(),
     };
     let report = zhitong_reports::build(&s.store, &user.actor(), period, date, &j).await?;
     if format == ReportFormat::Json {
@@ -108,7 +108,7 @@ pub async fn archive(
     CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<ArchiveQuery>,
 ) -> ApiResult<Json<Vec<ArchivedReportView>>> {
-    let j = q.jurisdiction.unwrap_or_else(|| user.jurisdiction.clone());
+    let j = q.jurisdiction.unwrap_or_else(|| user.jurisdiction.to_string());
     Ok(Json(
         s.store.archived_reports(&user.actor(), &j, 200).await?.into_iter().map(ArchivedReportView::from).collect(),
     ))
@@ -170,7 +170,7 @@ pub async fn archive_now(
         .ok_or_else(|| FieldError::new("date", "日期应为 1990-01-01 至 2199-12-31 之间的 YYYY-MM-DD"))?;
     let j = match body.jurisdiction.as_deref().map(str::trim).filter(|j| !j.is_empty()) {
         Some(j) => zhitong_domain::org::DivisionCode::parse("jurisdiction", j)?.to_string(),
-        None => user.jurisdiction.clone(),
+        None => user.jurisdiction.to_string(),
     };
     if user.role != zhitong_domain::org::Role::Supervisor {
         return Err(ApiError::Forbidden("只有工作专班可以归档和发布报告".into()));

@@ -76,7 +76,7 @@ pub async fn admin(
         return super::error_page_in_words(&s, &p, e).await;
     }
     let org = s.store.org();
-    let j = q.jurisdiction.unwrap_or_else(|| p.user.jurisdiction.clone());
+    let j = q.jurisdiction.unwrap_or_else(|| p.user.jurisdiction.to_string());
     let year = q.year.unwrap_or_else(|| local(jiff::Timestamp::now()).year());
     // An unknown jurisdiction or a year out of range is said as the API says it (`GET /api/v1/calendar`).
     let (calendar, policies) = match (s.store.calendar_year(&j, year), s.store.policies_in_force(&j)) {

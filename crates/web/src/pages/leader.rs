@@ -82,7 +82,7 @@ pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
         .unwrap_or_default();
     let org = s.store.org();
     LeaderPage {
-        jurisdiction: org.jurisdiction(&p.user.jurisdiction).map(|j| j.name.clone()).unwrap_or_default(),
+        jurisdiction: org.jurisdiction(p.user.jurisdiction.as_str()).map(|j| j.name.clone()).unwrap_or_default(),
         figures: vec![
             Figure { label: t.today, value: received, href: format!("/queue/all?from={today}"), tone: "" },
             Figure { label: t.all_cases, value: open, href: "/queue/all?open=true".into(), tone: "" },
@@ -98,7 +98,10 @@ pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
         max_kind: by_kind.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1),
         by_kind,
         overdue: overdue.iter().map(|o| row(o, &org, p.lang)).collect(),
-        archive: super::part_or_logged("archive", s.store.archived_reports(&actor, &p.user.jurisdiction, 10).await),
+        archive: super::part_or_logged(
+            "archive",
+            s.store.archived_reports(&actor, p.user.jurisdiction.as_str(), 10).await,
+        ),
         yesterday: local(now).date().yesterday().map(|d| d.to_string()).unwrap_or_default(),
         f: frame(&s, &p, "/leader").await,
     }

@@ -67,7 +67,7 @@ pub async fn live(
             Ok(j) => j.to_string(),
             Err(e) => return error_page(&s, &p, e.into()).await,
         },
-        None => p.user.jurisdiction.clone(),
+        None => p.user.jurisdiction.to_string(),
     };
     let report = match zhitong_reports::build(&s.store, &p.user.actor(), kind, date, &j).await {
         Ok(r) => r,
@@ -157,7 +157,7 @@ pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
     }
     let today = local(jiff::Timestamp::now()).date();
     let actor = p.user.actor();
-    let j = p.user.jurisdiction.clone();
+    let j = p.user.jurisdiction.to_string();
     let built = async {
         Ok::<_, zhitong_reports::ReportError>((
             zhitong_reports::build(&s.store, &actor, Period::Daily, today, &j).await?,
@@ -222,7 +222,7 @@ pub struct ReportsPage {
 /// The reports of the user's jurisdiction: the live ones, and the archive with drafts to edit and publish.
 pub async fn index(State(s): State<AppState>, p: PageUser) -> Response {
     let actor = p.user.actor();
-    let archive = match s.store.archived_reports(&actor, &p.user.jurisdiction, 60).await {
+    let archive = match s.store.archived_reports(&actor, p.user.jurisdiction.as_str(), 60).await {
         Ok(a) => a,
         Err(e) => return error_page(&s, &p, e.into()).await,
     };
