@@ -34,41 +34,31 @@ pub const JURISDICTIONS: &[(&str, &str, JurisdictionLevel)] = &[
     ("450173", "广西-东盟经济技术开发区", JurisdictionLevel::DevelopmentZone),
 ];
 
-/// Departments: (code suffix, name pattern, function). `{}` is the
-/// jurisdiction's short name.
-const CITY_DEPARTMENTS: &[(&str, &str, &str)] = &[
-    ("XZSP", "{}行政审批局", "approval"),
-    ("SCJG", "{}市场监督管理局", "market"),
-    ("SW", "国家税务总局{}税务局", "tax"),
-    ("RS", "{}人力资源和社会保障局", "labour"),
-    ("ZJ", "{}住房和城乡建设局", "construction"),
-    ("ZRZY", "{}自然资源局", "land"),
-    ("FG", "{}发展和改革委员会", "development"),
-    ("GX", "{}工业和信息化局", "industry"),
-    ("CZ", "{}财政局", "finance"),
-    ("JR", "中共{}委金融委员会办公室", "credit"),
-    ("SF", "{}司法局", "law"),
-    ("SWU", "{}商务局", "commerce"),
-    ("TC", "{}投资促进局", "investment"),
-];
-const COUNTY_DEPARTMENTS: &[(&str, &str, &str)] = &[
-    ("XZSP", "{}行政审批局", "approval"),
-    ("SCJG", "{}市场监督管理局", "market"),
-    ("SW", "国家税务总局南宁市{}税务局", "tax"),
-    ("RS", "{}人力资源和社会保障局", "labour"),
-    ("ZJ", "{}住房和城乡建设局", "construction"),
-    ("ZRZY", "{}自然资源局", "land"),
-    ("FG", "{}发展和改革局", "development"),
-    ("GX", "{}工业和信息化局", "industry"),
-    ("CZ", "{}财政局", "finance"),
-    ("SF", "{}司法局", "law"),
-];
-const ZONE_DEPARTMENTS: &[(&str, &str, &str)] = &[
-    ("XZSP", "{}行政审批局", "approval"),
-    ("JF", "{}经济发展局", "development"),
-    ("GJ", "{}规划建设管理局", "construction"),
-    ("CZ", "{}财政局", "finance"),
-];
+/// The demo's tables that are data, not code (`data/demo.json`): departments by level, the trades
+/// enterprises are named after, and the appeals and replies of the demo history.
+#[derive(serde::Deserialize)]
+pub(crate) struct DemoData {
+    departments: Departments,
+    trades: Vec<(String, String)>,
+    pub(crate) appeals: Vec<(String, String, String)>,
+    pub(crate) replies: Vec<String>,
+}
+
+/// Departments: (code suffix, name pattern, function). `{}` is the jurisdiction's short name.
+#[derive(serde::Deserialize)]
+struct Departments {
+    city: Vec<(String, String, String)>,
+    county: Vec<(String, String, String)>,
+    development_zone: Vec<(String, String, String)>,
+}
+
+/// Read once; the file is inside the binary and a test reads it, so it cannot be missing or malformed here.
+pub(crate) fn data() -> &'static DemoData {
+    static DATA: std::sync::LazyLock<DemoData> = std::sync::LazyLock::new(|| {
+        serde_json::from_str(include_str!("../data/demo.json")).expect("data/demo.json is checked by a test")
+    });
+    &DATA
+}
 
 /// (code, name, parent, default function).
 pub const TOPICS: &[(&str, &str, Option<&str>, Option<&str>)] = &[
@@ -129,13 +119,13 @@ pub fn organisation() -> OrgSeed {
         };
         seed.units.push(unit("12345", hotline, UnitType::Hotline12345, None));
         let departments = match level {
-            JurisdictionLevel::City => CITY_DEPARTMENTS,
-            JurisdictionLevel::County => COUNTY_DEPARTMENTS,
-            JurisdictionLevel::DevelopmentZone => ZONE_DEPARTMENTS,
+            JurisdictionLevel::City => &data().departments.city,
+            JurisdictionLevel::County => &data().departments.county,
+            JurisdictionLevel::DevelopmentZone => &data().departments.development_zone,
         };
         for (suffix, pattern, function) in departments {
             let dept_name = pattern.replace("{}", &short);
-            seed.units.push(unit(suffix, dept_name, UnitType::Department, Some(function)));
+            seed.units.push(unit(suffix, dept_name, UnitType::Department, Some(function.as_str())));
         }
         // 46 lines: three for the city and each county-level jurisdiction; the
         // zones' party and management committees, and the high-tech zone's 纪工委.
@@ -185,20 +175,6 @@ const GIVEN: &[&str] =
     &["建华", "丽娟", "志强", "海燕", "晓东", "春梅", "国庆", "秀兰", "伟", "敏", "俊杰", "桂芳", "明", "玉婷"];
 const PREFIXES: &[&str] =
     &["南宁", "广西", "邕江", "青秀", "五象", "绿城", "东盟", "八桂", "相思湖", "凤岭", "邕州", "桂南"];
-const TRADES: &[(&str, &str)] = &[
-    ("科技有限公司", "信息技术"),
-    ("食品有限公司", "食品制造"),
-    ("建设工程有限公司", "建筑业"),
-    ("商贸有限公司", "批发零售"),
-    ("物流有限公司", "交通运输"),
-    ("机械制造有限公司", "制造业"),
-    ("医药有限公司", "医药"),
-    ("农业发展有限公司", "农业"),
-    ("餐饮管理有限公司", "住宿餐饮"),
-    ("新材料有限公司", "制造业"),
-    ("电子商务有限公司", "信息技术"),
-    ("文化传媒有限公司", "文化"),
-];
 const WORDS: &[&str] = &[
     "华盛", "鑫达", "宏远", "恒通", "瑞丰", "嘉禾", "安泰", "盛世", "天成", "金桂", "联创", "博远", "振邦", "德润",
     "汇智", "永兴", "通达", "骏业", "和美", "信诚",
@@ -213,7 +189,8 @@ pub fn enterprises(n: usize, seed: u64) -> Vec<EnterpriseInput> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
-        let (trade, industry) = TRADES[rng.random_range(0..TRADES.len())];
+        let trades = &data().trades;
+        let (trade, industry) = &trades[rng.random_range(0..trades.len())];
         let name = format!(
             "{}{}{}",
             PREFIXES[rng.random_range(0..PREFIXES.len())],
@@ -317,6 +294,23 @@ pub async fn load(store: &Store, password: &str) -> anyhow::Result<Option<Vec<Ac
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_demo_data_file_reads_and_fits_the_organisation() {
+        let d = data();
+        for table in [&d.departments.city, &d.departments.county, &d.departments.development_zone] {
+            assert!(!table.is_empty());
+            assert!(table.iter().all(|(code, pattern, _)| !code.is_empty() && pattern.contains("{}")), "{table:?}");
+        }
+        assert!(!d.trades.is_empty() && !d.replies.is_empty());
+        // Every appeal names a topic the demo organisation has, and some department does its work.
+        let functions: Vec<&str> = d.departments.city.iter().map(|x| x.2.as_str()).collect();
+        for (topic, title, content) in &d.appeals {
+            let t = TOPICS.iter().find(|t| t.0 == topic).unwrap_or_else(|| panic!("unknown topic {topic}"));
+            assert!(t.3.is_none_or(|f| functions.contains(&f)), "{topic}: no department does {:?}", t.3);
+            assert!(!title.is_empty() && !content.is_empty());
+        }
+    }
 
     #[test]
     fn demo_organisation_shape() {

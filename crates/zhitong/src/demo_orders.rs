@@ -17,35 +17,6 @@ use zhitong_domain::{
 };
 use zhitong_storage::{ImportedOrder, Store};
 
-/// (topic code, title, content) — what enterprises call about.
-const APPEALS: &[(&str, &str, &str)] = &[
-    (
-        "XZSP",
-        "企业开办审批材料反复退回",
-        "企业反映办理营业执照变更时窗口多次要求补充材料，已超过承诺办结时间，希望尽快办理。",
-    ),
-    ("XZSP", "施工许可证办理进度慢", "项目已具备开工条件，施工许可证申请提交一个多月仍未办结，影响工期。"),
-    ("SCJG", "市场检查频次过高", "企业反映同一月内被多个部门重复检查，影响正常经营，希望统筹安排。"),
-    ("SF", "增值税留抵退税到账慢", "企业申请留抵退税已超过规定时限仍未到账，资金周转困难。"),
-    ("SF", "发票领用受限", "企业反映电子发票领用额度不足，影响正常开票，希望调整额度。"),
-    ("RZXD", "贴息贷款申请无人受理", "企业申请中小企业贴息贷款，提交材料后无人跟进，希望明确办理进度。"),
-    ("YGSB", "稳岗补贴未发放", "企业符合稳岗补贴条件并已申报，补贴至今未发放。"),
-    ("SDQ", "厂房用电报装进度慢", "新建厂房申请用电报装两个月仍未接通，影响投产。"),
-    ("GCJS", "竣工验收迟迟不安排", "项目已完工并提交验收申请，相关部门迟迟未安排联合验收。"),
-    ("ZSCQ", "商标被恶意抢注", "企业自有品牌被他人抢注，希望提供维权指导。"),
-    ("TQZK", "政府项目工程款拖欠", "企业承建的市政项目已验收，工程款拖欠一年多未支付。"),
-    ("ZCDX", "招商引资奖励未兑现", "企业按协议完成投资，约定的奖励资金未兑现。"),
-    ("ZFJC", "执法人员态度粗暴", "企业反映执法检查中工作人员态度粗暴、程序不规范。"),
-    ("QT", "咨询园区入驻政策", "企业咨询入驻产业园区的条件和优惠政策。"),
-];
-
-const REPLIES: &[&str] = &[
-    "经核实，已协调相关部门办结，并电话告知企业。",
-    "已约谈企业说明情况，相关手续已于本周办结。",
-    "已督促责任科室整改，资金已拨付到位。",
-    "已安排专人对接，问题已解决，企业表示认可。",
-];
-
 struct People {
     users: HashMap<String, Actor>,
 }
@@ -124,7 +95,8 @@ fn one(
     let hour = if rng.random_range(0..10) < 9 { rng.random_range(8..22) } else { rng.random_range(0..24) };
     let received = today - SignedDuration::from_hours(24 * rng.random_range(1..=days))
         + SignedDuration::from_mins(hour * 60 + rng.random_range(0..60));
-    let (topic, title, content) = APPEALS[rng.random_range(0..APPEALS.len())];
+    let appeals = &crate::demo::data().appeals;
+    let (topic, title, content) = &appeals[rng.random_range(0..appeals.len())];
     let regular = rng.random_range(0..100) < 80;
     // About one help request or suggestion in ten is urgent (停产、欠薪之类).
     let urgency = if matches!(kind, Kind::Help | Kind::Suggestion) && rng.random_range(0..100) < 10 {
@@ -248,7 +220,10 @@ fn one(
             // Most answer well within the time; some do not.
             let work =
                 if rng.random_range(0..100) < 85 { rng.random_range(60..900) } else { rng.random_range(1500..4000) };
-            let reply = REPLIES[rng.random_range(0..REPLIES.len())].to_string();
+            let reply = {
+                let replies = &crate::demo::data().replies;
+                replies[rng.random_range(0..replies.len())].clone()
+            };
             if !sim.step(work, &h, Command::Reply { text: reply.clone() }) {
                 break 'life;
             }
