@@ -386,3 +386,33 @@ async fn a_case_passed_down_leaves_the_citys_dispatch_queue(app: TestApp) {
     assert_eq!(s, StatusCode::OK);
 }
 both!(a_case_passed_down_leaves_the_citys_dispatch_queue);
+
+/// A unit that returns a case loses sight of it: the answer to its `return` is a receipt (no rating, no
+/// units), and its `unsatisfied` flag is the whole case's, not one computed from what the receipt withholds.
+async fn a_receipt_keeps_the_unsatisfied_flag_of_the_whole_case(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let sup = app.login(SUP).await;
+    let lead = app.login(LEAD).await;
+    let a = |o: &Value, who: &str, body: Value| {
+        let (app, who, o) = (&app, who.to_string(), o.clone());
+        async move {
+            let (s, v) = try_act(app, &who, &o, body.clone()).await;
+            assert_eq!(s, StatusCode::OK, "{body}: {v}");
+            v
+        }
+    };
+    let o = create(&app, &agent, intake("help")).await;
+    let o = a(&o, &sup, json!({"action": "dispatch", "units": ["450100-XZSP"]})).await;
+    let o = a(&o, &lead, json!({"action": "accept"})).await;
+    let o = a(&o, &lead, json!({"action": "reply", "text": "已办理"})).await;
+    let o = a(&o, &sup, json!({"action": "approve_reply"})).await;
+    let o = a(&o, &agent, json!({"action": "follow_up", "rating": "unsatisfied", "note": "仍未解决"})).await;
+    let o = a(&o, &agent, json!({"action": "redo", "reason": "请重新办理"})).await;
+    let receipt = a(&o, &lead, json!({"action": "return", "reason": "非本单位职责"})).await;
+    assert!(receipt["rating"].is_null() && receipt["units"].as_array().unwrap().is_empty(), "a receipt: {receipt}");
+    let (_, whole) = app.get(Some(&sup), &format!("/api/v1/work-orders/{}", o["id"])).await;
+    assert_eq!((&receipt["unsatisfied"], &whole["unsatisfied"]), (&json!(true), &json!(true)));
+    let (s, _) = app.get(Some(&lead), &format!("/api/v1/work-orders/{}", o["id"])).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "out of sight after the return");
+}
+both!(a_receipt_keeps_the_unsatisfied_flag_of_the_whole_case);
