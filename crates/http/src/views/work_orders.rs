@@ -282,7 +282,7 @@ pub struct EventView {
 
 impl From<&HistoryEntry> for EventView {
     fn from(e: &HistoryEntry) -> Self {
-        let HistoryEntry { id, at, actor, actor_role, action, from_state, to_state, details } = e;
+        let HistoryEntry { id, at, actor, actor_role, action, from_state, to_state, details, command: _ } = e;
         EventView {
             id: *id,
             at: rfc3339(*at),

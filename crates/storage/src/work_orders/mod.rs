@@ -92,7 +92,10 @@ pub struct HistoryEntry {
     pub action: Option<Action>,
     pub from_state: Option<State>,
     pub to_state: State,
-    /// The event as recorded (opened when sealed).
+    /// What was asked, as the domain's command (none for the registration and for a view), read once here so
+    /// that no reader digs it out of `details` by key.
+    pub command: Option<zhitong_domain::work_order::Command>,
+    /// The event as recorded (opened when sealed): the API shows it as it is.
     pub details: serde_json::Value,
 }
 

@@ -75,6 +75,12 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let action = r.text("action")?;
+                let details: serde_json::Value = serde_json::from_str(&self.keyring().open(&r.text("details")?)?)?;
+                // An event's command is the domain's type; the registration and a view have none.
+                let command = match action.as_str() {
+                    VIEW_ACTION | "register" => None,
+                    _ => Some(serde_json::from_value(details["event"]["command"].clone())?),
+                };
                 Ok(HistoryEntry {
                     id: r.int("id")?,
                     at: from_millis(r.int("at")?),
@@ -90,7 +96,8 @@ impl Store {
                         .map(|s| stored("from_state", State::from_code, &s))
                         .transpose()?,
                     to_state: r.code("to_state", State::from_code)?,
-                    details: serde_json::from_str(&self.keyring().open(&r.text("details")?)?)?,
+                    command,
+                    details,
                 })
             })
             .collect()

@@ -11,7 +11,7 @@ use zhitong_domain::org::UnitType;
 use zhitong_domain::{
     org::Role,
     time::local,
-    work_order::{Action, Rating, Style, UnitRole, Urgency},
+    work_order::{Action, Command, Rating, Style, UnitRole, Urgency},
 };
 use zhitong_http::AppState;
 use zhitong_storage::{HistoryEntry, WorkOrder};
@@ -166,6 +166,56 @@ pub struct Step {
     pub detail: Vec<Part>,
 }
 
+/// What an event's command carries that the timeline shows: the texts written (what was said, a reason, a
+/// note, a date asked for, in that order), the rating, style or urgency chosen, the jurisdiction or units named.
+#[derive(Default)]
+struct Said<'a> {
+    texts: [Option<&'a str>; 2],
+    rating: Option<Rating>,
+    style: Option<Style>,
+    urgency: Option<Urgency>,
+    jurisdiction: Option<&'a str>,
+    units: &'a [String],
+}
+
+impl<'a> Said<'a> {
+    fn of(c: &'a Command) -> Said<'a> {
+        use Command as C;
+        let one = |s: &'a str| [Some(s), None];
+        let maybe = |s: &'a Option<String>| [s.as_deref(), None];
+        match c {
+            C::Answer { text, .. } | C::Reply { text } | C::DisciplineFeedback { text, .. } | C::Instruct { text } => {
+                Said { texts: one(text), ..Said::default() }
+            }
+            C::Return { reason }
+            | C::RejectReply { reason }
+            | C::Pause { reason }
+            | C::RejectReturn { reason }
+            | C::MarkTypical { reason }
+            | C::UnmarkTypical { reason } => Said { texts: one(reason), ..Said::default() },
+            C::RequestExtension { until, reason } => Said { texts: [Some(reason), Some(until)], ..Said::default() },
+            C::ApproveExtension { until, note } => {
+                Said { texts: [note.as_deref(), until.as_deref()], ..Said::default() }
+            }
+            C::Close { note, reason } => Said { texts: [reason.as_deref(), note.as_deref()], ..Said::default() },
+            C::RejectExtension { reason } | C::Redo { reason } => Said { texts: maybe(reason), ..Said::default() },
+            C::TransferDiscipline { note } | C::Transfer12345 { note } | C::Urge { note } | C::Supervise { note } => {
+                Said { texts: maybe(note), ..Said::default() }
+            }
+            C::FollowUp { rating, note, .. } => Said { texts: maybe(note), rating: *rating, ..Said::default() },
+            C::SetUrgency { urgency, reason } => Said { texts: maybe(reason), urgency: *urgency, ..Said::default() },
+            C::Dispatch { units, jurisdiction, note, style } => Said {
+                texts: maybe(note),
+                style: *style,
+                jurisdiction: jurisdiction.as_deref(),
+                units,
+                ..Said::default()
+            },
+            C::Accept | C::ApproveReply | C::Resume => Said::default(),
+        }
+    }
+}
+
 fn step(e: &HistoryEntry, lang: Lang, org: &zhitong_storage::Org) -> Step {
     let state = |s: zhitong_domain::work_order::State| lang.label(s.label(), s.code());
     let change = match e.from_state {
@@ -173,29 +223,27 @@ fn step(e: &HistoryEntry, lang: Lang, org: &zhitong_storage::Org) -> Step {
         None => state(e.to_state),
         _ => String::new(),
     };
-    let c = &e.details["event"]["command"];
+    let said = e.command.as_ref().map(Said::of).unwrap_or_default();
     let t = lang.t();
     let mut parts = vec![];
-    for key in ["text", "reason", "note", "until"] {
-        if let Some(v) = c[key].as_str().filter(|v| !v.is_empty()) {
-            parts.push(data(v));
-        }
+    for v in said.texts.into_iter().flatten().filter(|v| !v.is_empty()) {
+        parts.push(data(v));
     }
-    if let Some(r) = c["rating"].as_str().and_then(Rating::from_code) {
+    if let Some(r) = said.rating {
         parts.push(word(lang.label(r.label(), r.code())));
     }
-    if let Some(x) = c["style"].as_str().and_then(Style::from_code) {
+    if let Some(x) = said.style {
         parts.push(word(lang.label(x.label(), x.code())));
     }
-    if let Some(x) = c["urgency"].as_str().and_then(Urgency::from_code) {
+    if let Some(x) = said.urgency {
         parts.push(word(lang.label(x.label(), x.code())));
     }
-    if let Some(j) = c["jurisdiction"].as_str() {
+    if let Some(j) = said.jurisdiction {
         parts.push(data(org.jurisdiction(j).map(|x| x.name.clone()).unwrap_or_else(|| j.to_string())));
     }
-    if let Some(units) = c["units"].as_array().filter(|u| !u.is_empty()) {
-        let name = |code: &str| org.units.get(code).map(|u| u.name.clone()).unwrap_or_else(|| code.to_string());
-        parts.push(data(units.iter().filter_map(|u| u.as_str()).map(name).collect::<Vec<_>>().join(t.list_sep)));
+    if !said.units.is_empty() {
+        let name = |code: &String| org.units.get(code).map(|u| u.name.clone()).unwrap_or_else(|| code.clone());
+        parts.push(data(said.units.iter().map(name).collect::<Vec<_>>().join(t.list_sep)));
     }
     let action = e.action.map(|a| lang.label(a.label(), a.code())).unwrap_or(t.viewed.into());
     let detail = parts.into_iter().map(|x| vec![x]).collect::<Vec<_>>().join(&word(t.semicolon));
@@ -303,8 +351,10 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(i
     };
     let instructions: Vec<(String, String)> = history
         .iter()
-        .filter(|e| e.action == Some(Action::Instruct))
-        .filter_map(|e| e.details["event"]["command"]["text"].as_str().map(|x| (ymdhm(e.at), x.to_string())))
+        .filter_map(|e| match &e.command {
+            Some(Command::Instruct { text }) => Some((ymdhm(e.at), text.clone())),
+            _ => None,
+        })
         .collect();
     let unread_instructions =
         if instructions.is_empty() { 0 } else { s.store.unread_instructions(id).await.unwrap_or(0) };

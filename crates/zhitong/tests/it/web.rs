@@ -143,6 +143,37 @@ async fn case_pages_follow_the_permissions(app: TestApp) {
 }
 both!(case_pages_follow_the_permissions);
 
+/// The case page's timeline says what each step carried: the units and style of a dispatch, its note, the
+/// reason of a return, the urgency set — read from the recorded command, in the page's language.
+async fn the_timeline_says_what_each_step_carried(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let sup = app.login("supervisor@450100").await;
+    let lead = app.login("handler@450100-XZSP").await;
+    let (_, o) = app.post(Some(&agent), "/api/v1/work-orders", intake("help")).await;
+    let o = app
+        .act(
+            &sup,
+            &o,
+            json!({"action": "dispatch", "units": ["450100-XZSP"], "style": "fast", "note": "请三日内联系企业"}),
+        )
+        .await;
+    let o = app.act(&lead, &o, json!({"action": "return", "reason": "不属本单位职责范围"})).await;
+    let o = app.act(&sup, &o, json!({"action": "set_urgency", "urgency": "urgent", "reason": "企业停产"})).await;
+    let (cookie, _) = sign_in(&app, "supervisor@450100").await;
+    let (s, html) = page(&app, &cookie, &format!("/cases/{}", o["id"])).await;
+    assert_eq!(s, StatusCode::OK);
+    let timeline = &html[html.find("class=\"timeline").expect("a timeline")..];
+    for said in ["南宁市行政审批局", "快速办", "请三日内联系企业", "不属本单位职责范围", "紧急", "企业停产"]
+    {
+        assert!(timeline.contains(said), "{said} in the timeline: {timeline}");
+    }
+    let (s, html) = page(&app, &format!("{cookie}; lang=en"), &format!("/cases/{}", o["id"])).await;
+    assert_eq!(s, StatusCode::OK);
+    let timeline = &html[html.find("class=\"timeline").expect("a timeline")..];
+    assert!(timeline.contains("fast") && timeline.contains("urgent"), "the chosen words in English: {timeline}");
+}
+both!(the_timeline_says_what_each_step_carried);
+
 async fn portal_round_trip_and_rate_limit(app: TestApp) {
     let c = client();
     let mut body: Value = intake("help");
