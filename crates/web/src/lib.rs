@@ -47,6 +47,7 @@ pub fn router(trust_forwarded_for: bool) -> Router<AppState> {
         .route("/static/app.css", get(|| static_file("text/css", include_str!("../static/app.css"))))
         .route("/static/app.js", get(|| static_file("text/javascript", include_str!("../static/app.js"))))
         .merge(portal::router(trust_forwarded_for))
+        .fallback(pages::not_found)
 }
 
 async fn static_file(content_type: &'static str, body: &'static str) -> Response {

@@ -212,6 +212,21 @@ async fn refused(parts: &mut axum::http::request::Parts, s: &AppState, e: zhiton
     }
 }
 
+/// An address no page has: the 404 page inside the layout for a signed-in user, the API's JSON under
+/// `/api/`, and before sign-in a bare 404 (a browser's `/favicon.ico` is not sent to the sign-in page).
+pub async fn not_found(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    uri: axum::http::Uri,
+    p: Result<PageUser, crate::ToLogin>,
+) -> Response {
+    let not_found = zhitong_http::ApiError::NotFound;
+    match p {
+        _ if uri.path().starts_with("/api/") => not_found.into_response(),
+        Ok(p) => error_page(&s, &p, not_found).await,
+        Err(_) => (axum::http::StatusCode::NOT_FOUND, "未找到 Not found").into_response(),
+    }
+}
+
 /// A part of a page beside its main content (a side list, a count): when it cannot be read the page
 /// still shows, with the part empty, and the cause goes to the log — never silently dropped.
 pub(crate) fn part_or_logged<T: Default, E: std::fmt::Debug>(part: &str, r: Result<T, E>) -> T {

@@ -289,6 +289,12 @@ async fn malformed_addresses_are_error_pages(app: TestApp) {
     let (s, html) = page(&app, &admin, "/admin?year=twenty").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(in_layout(&html) && html.contains("<code>year</code>"), "the parameter is named: {html}");
+    // An address no page has: the 404 page inside the layout; before sign-in a bare 404, not a redirect.
+    let (s, html) = page(&app, &agent, "/no-such-page").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(in_layout(&html) && html.contains("未找到"), "{html}");
+    let r = client().get(format!("{}/favicon.ico", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
     // Not signed in: the address is not read before the sign-in.
     let r = client().get(format!("{}/cases/abc", app.base)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
