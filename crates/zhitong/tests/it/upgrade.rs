@@ -125,7 +125,11 @@ async fn every_fixture_upgrades(backend: Backend) {
         let redone = ids(&|o| o["redos"].as_i64().unwrap() > 0);
         assert!(!redone.is_empty(), "{what}: the fixture has redone cases to check the back-fill on");
         assert_eq!(listed("redone=true").await, redone, "{what}: 退回重办");
-        assert!(all.iter().all(|o| o["urgency"] == "normal"), "{what}: old cases are of normal urgency");
+        // Urgency came with migration 0008: cases made before it are all of normal urgency.
+        let schema: u32 = name.trim_start_matches('v').parse().expect("fixtures are named vN");
+        if schema < 8 {
+            assert!(all.iter().all(|o| o["urgency"] == "normal"), "{what}: old cases are of normal urgency");
+        }
 
         // The figures still recompute from the rows: the month of the earliest case.
         let first = rows.iter().map(|r| r.received).min().unwrap();
