@@ -74,6 +74,13 @@ pub fn parse_date(s: &str) -> Option<Date> {
     (FIRST_DAY..=LAST_DAY).contains(&d).then_some(d)
 }
 
+/// A day an input names (`YYYY-MM-DD`, within [`FIRST_DAY`] ..= [`LAST_DAY`]); else an error naming `field`
+/// with the field's `label`. Every form and body reads its days through this.
+pub fn parse_day(field: impl Into<String>, label: &str, s: &str) -> Result<Date, crate::FieldError> {
+    parse_date(s)
+        .ok_or_else(|| crate::FieldError::new(field, format!("{label}应为 1990-01-01 至 2199-12-31 之间的 YYYY-MM-DD")))
+}
+
 /// A filter's bound: a day `YYYY-MM-DD` (its start, or with `end` the start of the next day, so that the
 /// day is included) or an RFC 3339 instant, within [`FIRST_DAY`] ..= [`LAST_DAY`]; else an error naming `field`.
 /// Every list, search and log filter reads its dates through this.
@@ -113,6 +120,12 @@ mod tests {
             assert_eq!(parse_instant(s), None, "{s}");
         }
         assert_eq!(parse_date("9999-12-31"), None);
+        let e = parse_day("days[0].date", "日期", "9999-12-31").unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.message.as_str()),
+            ("days[0].date", "日期应为 1990-01-01 至 2199-12-31 之间的 YYYY-MM-DD")
+        );
+        assert_eq!(parse_day("date", "日期", " 2026-10-01 ").unwrap(), jiff::civil::date(2026, 10, 1));
         assert_eq!(parse_date("-009999-01-01"), None);
         assert_eq!(parse_date("2026-11-30"), Some(jiff::civil::date(2026, 11, 30)));
         assert!(parse_instant("2199-12-31T23:59:59+08:00").is_some());

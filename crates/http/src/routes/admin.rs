@@ -103,11 +103,6 @@ save_org_handler!(
     save_topic, "/api/v1/admin/topics", TopicInput
 );
 
-fn audit_bound(field: &str, s: Option<&str>, end: bool) -> Result<Option<jiff::Timestamp>, zhitong_domain::FieldError> {
-    let Some(s) = s.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
-    zhitong_domain::time::parse_bound(field, s, end).map(Some)
-}
-
 /// The security audit log, newest first (admins of the top jurisdiction).
 #[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", params(AuditQuery),
     responses((status = 200, body = Vec<AuditEntryView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -116,24 +111,7 @@ pub async fn audit(
     CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditEntryView>>> {
-    let action = match q.action.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
-        None => None,
-        Some(a) => Some(
-            zhitong_storage::AuditAction::from_code(a)
-                .ok_or_else(|| zhitong_domain::FieldError::new("action", "没有这种审计事件"))?,
-        ),
-    };
-    let limit = q.limit.unwrap_or(200);
-    if !(1..=1000).contains(&limit) {
-        return Err(zhitong_domain::FieldError::new("limit", "条数应为 1 至 1000").into());
-    }
-    let filter = zhitong_storage::AuditFilter {
-        from: audit_bound("from", q.from.as_deref(), false)?,
-        to: audit_bound("to", q.to.as_deref(), true)?,
-        actor: q.actor,
-        action,
-        limit,
-    };
+    let filter = q.parse()?;
     let entries = s.store.audit_entries(&user.actor(), &filter).await?;
     Ok(Json(entries.into_iter().map(AuditEntryView::from).collect()))
 }

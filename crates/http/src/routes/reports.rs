@@ -61,8 +61,7 @@ pub async fn report(
         }
     };
     let date = match q.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-        Some(d) => zhitong_domain::time::parse_date(d)
-            .ok_or_else(|| FieldError::new("date", "日期应为 1990-01-01 至 2199-12-31 之间的 YYYY-MM-DD"))?,
+        Some(d) => zhitong_domain::time::parse_day("date", "日期", d)?,
         None => zhitong_domain::time::local(jiff::Timestamp::now()).date().yesterday().expect("date in range"),
     };
     let j = match q.jurisdiction.as_deref().map(str::trim).filter(|j| !j.is_empty()) {
@@ -166,8 +165,7 @@ pub async fn archive_now(
 ) -> ApiResult<Json<ArchivedReportView>> {
     let period = Period::from_code(body.period.trim())
         .ok_or_else(|| FieldError::new("period", "报告类型应为 daily、weekly 或 monthly"))?;
-    let date = zhitong_domain::time::parse_date(body.date.trim())
-        .ok_or_else(|| FieldError::new("date", "日期应为 1990-01-01 至 2199-12-31 之间的 YYYY-MM-DD"))?;
+    let date = zhitong_domain::time::parse_day("date", "日期", &body.date)?;
     let j = match body.jurisdiction.as_deref().map(str::trim).filter(|j| !j.is_empty()) {
         Some(j) => zhitong_domain::org::DivisionCode::parse("jurisdiction", j)?.to_string(),
         None => user.jurisdiction.to_string(),

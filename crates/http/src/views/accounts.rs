@@ -5,9 +5,9 @@ use utoipa::{IntoParams, ToSchema};
 use zhitong_domain::{
     FieldError,
     org::{Role, required_text},
-    time::rfc3339,
+    time::{parse_bound, rfc3339},
 };
-use zhitong_storage::{AccountDraft, AuditRecord, User, UserAccount};
+use zhitong_storage::{AccountDraft, AuditAction, AuditFilter, AuditRecord, User, UserAccount};
 
 // The signed-in user (no doc comment: it would become the schema's description).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -110,7 +110,7 @@ impl NewAccount {
                 FieldError::new("role", "角色应为座席员、工作专班、承办单位经办人、纪检监察、领导或管理员")
             })?,
             jurisdiction: self.jurisdiction.trim().to_string(),
-            unit: self.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(String::from),
+            unit: super::given(&self.unit).map(String::from),
             password: self.password.clone(),
         })
     }
@@ -142,6 +142,27 @@ pub struct AuditQuery {
     pub action: Option<String>,
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+}
+
+impl AuditQuery {
+    /// The query parsed into storage's filter, naming the first parameter at fault.
+    pub fn parse(self) -> Result<AuditFilter, FieldError> {
+        let action = super::given(&self.action)
+            .map(|a| AuditAction::from_code(a).ok_or_else(|| FieldError::new("action", "没有这种审计事件")))
+            .transpose()?;
+        let limit = self.limit.unwrap_or(200);
+        if !(1..=1000).contains(&limit) {
+            return Err(FieldError::new("limit", "条数应为 1 至 1000"));
+        }
+        let bound = |field, s: &Option<String>, end| super::given(s).map(|s| parse_bound(field, s, end)).transpose();
+        Ok(AuditFilter {
+            from: bound("from", &self.from, false)?,
+            to: bound("to", &self.to, true)?,
+            actor: self.actor,
+            action,
+            limit,
+        })
+    }
 }
 
 /// One entry of the security audit log.

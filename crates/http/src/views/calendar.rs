@@ -1,6 +1,6 @@
 //! Calendars and the deadline policies, as the API shows and takes them.
 
-use jiff::civil::{Date, Time};
+use jiff::civil::Time;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhitong_domain::{
@@ -46,7 +46,7 @@ impl From<PolicyEntry> for PolicyEntryView {
 pub struct PolicyInput {
     pub jurisdiction: String,
     pub kind: String,
-    #[serde(default = "yes")]
+    #[serde(default = "super::yes")]
     pub regular: bool,
     /// `normal` (default) or `urgent`: urgent appeals have their own policy per kind.
     pub urgency: Option<String>,
@@ -54,10 +54,6 @@ pub struct PolicyInput {
     pub minutes: i64,
     #[serde(default)]
     pub pausable: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 impl PolicyInput {
@@ -127,8 +123,7 @@ impl CalendarDay {
     /// The `i`th day of a request, its date parsed (the name is storage's to check, imported days' too).
     pub fn parse(self, i: usize) -> Result<SpecialDay, FieldError> {
         let CalendarDay { date, name, off_day } = self;
-        let date: Date =
-            date.trim().parse().map_err(|_| FieldError::new(format!("days[{i}].date"), "日期格式应为 YYYY-MM-DD"))?;
+        let date = zhitong_domain::time::parse_day(format!("days[{i}].date"), "日期", &date)?;
         Ok(SpecialDay { date, name, off_day })
     }
 }

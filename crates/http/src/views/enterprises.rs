@@ -24,7 +24,7 @@ impl From<&storage::Enterprise> for Enterprise {
 }
 
 /// What intake says about the enterprise (`enterprise` in the API).
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct EnterpriseInput {
     #[serde(default)]
     pub name: String,

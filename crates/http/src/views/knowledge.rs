@@ -51,9 +51,7 @@ pub struct KnowledgeInput {
 fn day(field: &str, label: &str, s: Option<&str>) -> Result<Option<Date>, FieldError> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => zhitong_domain::time::parse_date(s)
-            .map(Some)
-            .ok_or_else(|| FieldError::new(field, format!("{label}应为 YYYY-MM-DD 格式（1990 至 2199 年）"))),
+        Some(s) => zhitong_domain::time::parse_day(field, label, s).map(Some),
     }
 }
 

@@ -12,3 +12,13 @@ pub mod knowledge;
 pub mod notifications;
 pub mod org;
 pub mod work_orders;
+
+/// An optional text field or query value, trimmed: left out, empty and blank all mean none.
+pub(crate) fn given(o: &Option<String>) -> Option<&str> {
+    o.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// `#[serde(default = "yes")]`: a flag that is on unless the request says otherwise.
+pub(crate) fn yes() -> bool {
+    true
+}

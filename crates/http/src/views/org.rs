@@ -8,6 +8,8 @@ use zhitong_domain::{
 };
 use zhitong_storage::{Jurisdiction, JurisdictionEdit, Line, LineEdit, Topic, TopicEdit, Unit, UnitEdit};
 
+use super::given;
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = Jurisdiction)]
 pub struct JurisdictionView {
@@ -126,7 +128,7 @@ impl JurisdictionInput {
             name: required_text("name", "辖区名称", &self.name, 60)?,
             level: JurisdictionLevel::from_code(&self.level)
                 .ok_or_else(|| FieldError::new("level", "级别应为 city、county 或 development_zone"))?,
-            parent: blank(&self.parent),
+            parent: given(&self.parent).map(String::from),
         })
     }
 }
@@ -141,12 +143,8 @@ pub struct UnitInput {
     #[serde(rename = "type")]
     pub unit_type: String,
     pub function: Option<String>,
-    #[serde(default = "yes")]
+    #[serde(default = "super::yes")]
     pub active: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 impl UnitInput {
@@ -159,7 +157,7 @@ impl UnitInput {
                 FieldError::new("type", "单位类型应为 department、supervision、discipline 或 hotline_12345")
             })?,
             jurisdiction: self.jurisdiction.clone(),
-            function: blank(&self.function),
+            function: given(&self.function).map(String::from),
             active: self.active,
         })
     }
@@ -203,8 +201,8 @@ impl TopicInput {
         Ok(TopicEdit {
             code: code_text("code", "类别编码", &self.code)?,
             name: required_text("name", "类别名称", &self.name, 60)?,
-            parent: blank(&self.parent),
-            default_function: blank(&self.default_function),
+            parent: given(&self.parent).map(String::from),
+            default_function: given(&self.default_function).map(String::from),
         })
     }
 }
@@ -217,9 +215,4 @@ fn code_text(field: &str, label: &str, s: &str) -> Result<String, FieldError> {
         return Err(FieldError::new(field, format!("{label}只能包含字母、数字、- 和 _")));
     }
     Ok(t)
-}
-
-/// An optional text field: left out, empty and blank all mean none.
-fn blank(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from)
 }

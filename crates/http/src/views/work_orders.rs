@@ -12,10 +12,13 @@ use zhitong_domain::{
 };
 use zhitong_storage::{self as storage, CaseFilter, CaseOrder, HistoryEntry, Org, Pending};
 
-use super::enterprises::{Enterprise, EnterpriseInput};
+use super::{
+    enterprises::{Enterprise, EnterpriseInput},
+    given,
+};
 
 /// `caller` in the API: who is on the phone.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Caller {
     #[serde(default)]
     pub name: String,
@@ -25,7 +28,7 @@ pub struct Caller {
 
 /// The body of `POST /api/v1/work-orders`. Enumerations arrive as strings
 /// so that a wrong value gets a Chinese message naming the field.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct NewWorkOrder {
     /// `phone|web|walk_in|letter|open311` (default `phone`).
     pub channel: Option<String>,
@@ -98,7 +101,7 @@ impl NewWorkOrder {
 }
 
 /// The top suggestion shown for each field (none applied by itself).
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct Suggested {
     pub kind: Option<SuggestedValue>,
     pub topic: Option<SuggestedValue>,
@@ -362,11 +365,6 @@ pub struct ListFilter {
     pub page: Option<i64>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<i64>,
-}
-
-/// A query value, trimmed; blank is absent.
-fn given(o: &Option<String>) -> Option<&str> {
-    o.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// Each of a comma-separated list, parsed, or the field's message.

@@ -59,6 +59,16 @@ async fn calendars_and_policies_by_admins(app: TestApp) {
     let bad = json!({"jurisdiction": "450103", "days": [{"date": "2026-13-01", "name": "x", "off_day": true}]});
     let (s, b) = app.put(Some(&admin), "/api/v1/calendar/days", bad).await;
     assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("days[0].date")));
+    // A day outside the years any input may name is refused as every other date is, and nothing is written.
+    let far = json!({"jurisdiction": "450103", "days": [
+        {"date": "2026-12-02", "name": "检修", "off_day": true},
+        {"date": "9999-12-31", "name": "远日", "off_day": true}
+    ]});
+    let (s, b) = app.put(Some(&admin), "/api/v1/calendar/days", far).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("days[1].date")), "{b}");
+    assert!(b["error"]["message"].as_str().unwrap().contains("1990-01-01 至 2199-12-31"), "{b}");
+    let (_, cal) = app.get(Some(&sup), "/api/v1/calendar?jurisdiction=450103&year=2026").await;
+    assert!(!cal["days"].as_array().unwrap().iter().any(|d| d["date"] == "2026-12-02"), "nothing written: {cal}");
 
     // A new year loaded from a file in holiday-cn's format, for everyone.
     let year = json!({"year": 2027, "papers": [], "days": [
