@@ -20,7 +20,7 @@ pub struct Names<'a> {
 
 impl Names<'_> {
     pub fn unit(&self, code: &str) -> String {
-        self.org.units.get(code).map(|u| u.name.clone()).unwrap_or_else(|| "其他单位".into())
+        self.org.unit_name(code).unwrap_or("其他单位").to_string()
     }
     pub fn jurisdiction(&self, code: &str) -> String {
         self.org.jurisdiction(code).map(|j| j.name.clone()).unwrap_or_else(|| "其他辖区".into())

@@ -692,7 +692,7 @@ pub async fn build(
         daily_volume.push((d.to_string(), n));
         d = d.tomorrow().expect("date in range");
     }
-    let unit_name = |u: &str| org.units.get(u).map(|x| x.name.clone()).unwrap_or_else(|| u.to_string());
+    let unit_name = |u: &str| org.unit_name(u).unwrap_or(u).to_string();
     let case_ref = |c: ListedCase| CaseRef {
         number: c.number,
         title: c.title,

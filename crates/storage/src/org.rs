@@ -83,6 +83,11 @@ impl Org {
         Some((u.jurisdiction.clone(), u.unit_type))
     }
 
+    /// A unit's name, by the code a case or a form names.
+    pub fn unit_name(&self, code: &str) -> Option<&str> {
+        self.units.get(code).map(|u| u.name.as_str())
+    }
+
     pub fn line(&self, id: &str) -> Option<&Line> {
         self.lines.iter().find(|l| l.id == id || l.number == id)
     }

@@ -110,7 +110,7 @@ impl Store {
         let UnitEdit { code, name, jurisdiction, unit_type, function, active } = edit;
         let existing = self.org().units.get(code).cloned();
         if let Some(u) = &existing
-            && u.jurisdiction.as_str() != jurisdiction
+            && u.jurisdiction.as_str() != jurisdiction.trim()
         {
             return Err(FieldError::new("jurisdiction", "单位所属辖区创建后不能修改").into());
         }
@@ -137,7 +137,7 @@ impl Store {
         let LineEdit { id, number, name, jurisdiction, official } = edit;
         let org = self.org();
         if let Some(l) = org.line(id)
-            && l.jurisdiction.as_str() != jurisdiction
+            && l.jurisdiction.as_str() != jurisdiction.trim()
         {
             return Err(FieldError::new("jurisdiction", "线路所属辖区创建后不能修改").into());
         }

@@ -364,7 +364,7 @@ fn request_json(s: &AppState, r: &PublicRequest) -> Value {
         "service_name": r.topic.as_deref().and_then(|t| org.topic(t)).map(|t| t.name.clone()),
         "service_code": r.topic.clone().unwrap_or_else(|| "none".into()),
         "description": Value::Null,
-        "agency_responsible": r.lead_unit.as_deref().map(|u| org.units.get(u).map(|x| x.name.clone()).unwrap_or_else(|| u.to_string())),
+        "agency_responsible": r.lead_unit.as_deref().map(|u| org.unit_name(u).unwrap_or(u)),
         "service_notice": Value::Null,
         "requested_datetime": rfc3339(r.received_at),
         "updated_datetime": rfc3339(r.updated_at),

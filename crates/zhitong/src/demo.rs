@@ -302,7 +302,7 @@ mod tests {
             assert!(!table.is_empty());
             assert!(table.iter().all(|(code, pattern, _)| !code.is_empty() && pattern.contains("{}")), "{table:?}");
         }
-        assert!(!d.trades.is_empty() && !d.replies.is_empty());
+        assert!(!d.trades.is_empty() && !d.replies.is_empty() && !d.appeals.is_empty(), "every table is drawn from");
         // Every appeal names a topic the demo organisation has, and some department does its work.
         let functions: Vec<&str> = d.departments.city.iter().map(|x| x.2.as_str()).collect();
         for (topic, title, content) in &d.appeals {

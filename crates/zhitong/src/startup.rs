@@ -167,7 +167,10 @@ async fn bootstrap(store: &Store, config: &Config, demo_password: Option<&str>) 
     if store.count_users().await? > 0 {
         return Ok(Bootstrap::Existing);
     }
-    // First start of a real installation: the top jurisdiction and one admin.
+    // First start of a real installation: the top jurisdiction and one admin. The code is checked before
+    // the (slow) password hash, and the admin is placed in it as parsed.
+    let root = zhitong_domain::org::DivisionCode::parse("root_jurisdiction_code", &config.root_jurisdiction_code)
+        .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
     let password: String = {
         use rand::RngExt as _;
         let alphabet = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -176,11 +179,9 @@ async fn bootstrap(store: &Store, config: &Config, demo_password: Option<&str>) 
     };
     let pw = password.clone();
     let hash = tokio::task::spawn_blocking(move || hash_password(&pw)).await?;
-    let root = zhitong_domain::org::DivisionCode::parse("root_jurisdiction_code", &config.root_jurisdiction_code)
-        .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
     let seed = store.org().jurisdictions.is_empty().then(|| OrgSeed {
         jurisdictions: vec![zhitong_storage::Jurisdiction {
-            code: root,
+            code: root.clone(),
             name: config.root_jurisdiction_name.clone(),
             level: zhitong_domain::org::JurisdictionLevel::City,
             parent: None,
@@ -191,7 +192,7 @@ async fn bootstrap(store: &Store, config: &Config, demo_password: Option<&str>) 
         username: "admin",
         display_name: "系统管理员",
         role: zhitong_domain::org::Role::Admin,
-        jurisdiction: &config.root_jurisdiction_code,
+        jurisdiction: root.as_str(),
         unit: None,
         password_hash: &hash,
     };

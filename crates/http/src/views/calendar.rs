@@ -66,9 +66,8 @@ impl PolicyInput {
             .ok_or_else(|| FieldError::new("clock", "计时方式应为 service_hours、working_days 或 natural"))?;
         let urgency = match urgency.as_deref().map(str::trim) {
             None | Some("") => Urgency::Normal,
-            Some(u) => {
-                Urgency::from_code(u).ok_or_else(|| FieldError::new("urgency", "紧急程度应为 normal 或 urgent"))?
-            }
+            Some(u) => Urgency::from_code(u)
+                .ok_or_else(|| FieldError::new("urgency", "紧急程度应为 urgent（紧急）或 normal（一般）"))?,
         };
         Ok(PolicySetting { jurisdiction, kind, regular, urgency, policy: SlaPolicy { clock, minutes, pausable } })
     }

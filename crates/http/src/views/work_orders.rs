@@ -241,7 +241,7 @@ impl WorkOrderView {
                 .iter()
                 .map(|a| UnitOnCase {
                     unit: a.unit.clone(),
-                    name: org.units.get(&a.unit).map(|u| u.name.clone()).unwrap_or_default(),
+                    name: org.unit_name(&a.unit).unwrap_or_default().into(),
                     role: a.role.code().into(),
                 })
                 .collect(),
@@ -263,7 +263,7 @@ impl WorkOrderView {
             urgency: c.urgency.code().into(),
             style: c.style.map(|s| s.code().into()),
             typical: c.typical,
-            unsatisfied: c.in_unsatisfied_loop(),
+            unsatisfied: o.unsatisfied,
             actions: o.actions.iter().map(|a| a.code().to_string()).collect(),
         }
     }
@@ -397,7 +397,10 @@ impl ListFilter {
         };
         let handling = given(&self.handling).map(|h| DivisionCode::parse("handling", h)).transpose()?;
         let urgency = given(&self.urgency)
-            .map(|u| Urgency::from_code(u).ok_or_else(|| FieldError::new("urgency", "紧急程度应为 urgent 或 normal")))
+            .map(|u| {
+                Urgency::from_code(u)
+                    .ok_or_else(|| FieldError::new("urgency", "紧急程度应为 urgent（紧急）或 normal（一般）"))
+            })
             .transpose()?;
         let kind = given(&self.kind)
             .map(|k| Kind::from_code(k).ok_or_else(|| FieldError::new("kind", "没有这个诉求类型")))

@@ -208,12 +208,10 @@ impl Store {
         }
         // Involved once, out of sight now (a complaint passed to the discipline commission, a case the unit
         // returned): the receipt says that the case exists and where it went, nothing that happened since.
-        // The queue flag is kept as the whole case gives it (the API's `unsatisfied`), before what it is
-        // computed from is withheld.
+        // `order.unsatisfied` was read from the whole case and stays as it is.
         let mut case = order.case;
-        let in_unsatisfied_loop = case.in_unsatisfied_loop();
         (case.rating, case.resolved, case.extension_request, case.last_return_reason) = (None, None, None, None);
-        (case.units, case.closed_at, case.unsatisfied) = (vec![], None, in_unsatisfied_loop);
+        (case.units, case.closed_at) = (vec![], None);
         Ok(WorkOrder { answer: None, reply: None, actions: vec![], case, ..order })
     }
 

@@ -73,6 +73,9 @@ pub struct WorkOrder {
     pub warning_at: Option<Timestamp>,
     /// At the time of reading.
     pub deadline_status: DeadlineStatus,
+    /// Rated unsatisfied and not closed since (`Lifecycle::in_unsatisfied_loop`), read with the case: a
+    /// receipt keeps it when it withholds what it is computed from.
+    pub unsatisfied: bool,
     /// The consultation's answer.
     pub answer: Option<String>,
     /// The lead unit's (or discipline commission's) latest reply.

@@ -1,12 +1,13 @@
 //! One work order as a user may see it, its history, and the replay check.
 
 use jiff::Timestamp;
+use serde::Deserialize;
 use sqlx::any::AnyRow;
 use zhitong_domain::{
     org::Role,
     permission::can_view,
     time::from_millis,
-    work_order::{Action, Actor, Channel, Event, Lifecycle, Registration, State, available_actions, replay},
+    work_order::{Action, Actor, Channel, Command, Event, Lifecycle, Registration, State, available_actions, replay},
 };
 
 use super::*;
@@ -74,23 +75,23 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let action = r.text("action")?;
+                // A look at a confidential case is recorded as `view`: no action, no command.
+                let action = match r.text("action")?.as_str() {
+                    VIEW_ACTION => None,
+                    code => Some(stored("action", Action::from_code, code)?),
+                };
                 let details: serde_json::Value = serde_json::from_str(&self.keyring().open(&r.text("details")?)?)?;
-                // An event's command is the domain's type; the registration and a view have none.
-                let command = match action.as_str() {
-                    VIEW_ACTION | "register" => None,
-                    _ => Some(serde_json::from_value(details["event"]["command"].clone())?),
+                // An event's command, as the domain's type; the registration has none.
+                let command = match action {
+                    None | Some(Action::Register) => None,
+                    Some(_) => Some(Command::deserialize(&details["event"]["command"])?),
                 };
                 Ok(HistoryEntry {
                     id: r.int("id")?,
                     at: from_millis(r.int("at")?),
                     actor: r.text("actor_name")?,
                     actor_role: r.code("actor_role", Role::from_code)?,
-                    action: if action == VIEW_ACTION {
-                        None
-                    } else {
-                        Some(stored("action", Action::from_code, &action)?)
-                    },
+                    action,
                     from_state: r
                         .opt_text("from_state")?
                         .map(|s| stored("from_state", State::from_code, &s))
@@ -171,6 +172,7 @@ impl Store {
             caller,
             created_at: from_millis(r.int("created_at")?),
             deadline_status: case.deadline_status(now, warning_at),
+            unsatisfied: case.in_unsatisfied_loop(),
             warning_at,
             answer: k.open_opt(r.opt_text("answer")?)?,
             reply: k.open_opt(r.opt_text("reply")?)?,

@@ -130,7 +130,7 @@ fn form_for(action: Action, lang: Lang, o: &WorkOrder, role: Role, my_part: Opti
         Action::Pause => vec![f("reason", t.pause_reason, FieldKind::Text, true)],
         Action::Redo => vec![f("reason", t.redo_reason, FieldKind::Text, false)],
         // Closing a case rated unsatisfied ends the loop without a redo: say why.
-        Action::Close if o.case.in_unsatisfied_loop() => {
+        Action::Close if o.unsatisfied => {
             vec![f("reason", t.close_unsatisfied_reason, FieldKind::Textarea, true)]
         }
         Action::RejectReturn => vec![f("reason", t.rejection_reason, FieldKind::Textarea, true)],
@@ -242,7 +242,7 @@ fn step(e: &HistoryEntry, lang: Lang, org: &zhitong_storage::Org) -> Step {
         parts.push(data(org.jurisdiction(j).map(|x| x.name.clone()).unwrap_or_else(|| j.to_string())));
     }
     if !said.units.is_empty() {
-        let name = |code: &String| org.units.get(code).map(|u| u.name.clone()).unwrap_or_else(|| code.clone());
+        let name = |code: &String| org.unit_name(code).unwrap_or(code).to_string();
         parts.push(data(said.units.iter().map(name).collect::<Vec<_>>().join(t.list_sep)));
     }
     let action = e.action.map(|a| lang.label(a.label(), a.code())).unwrap_or(t.viewed.into());
@@ -341,7 +341,7 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(i
     let t = p.lang.t();
     let team = org.jurisdiction(handling.as_str()).map(|j| j.name.clone()).unwrap_or_default();
     let team = [data(team), word(t.team)];
-    let name = |code: &String| org.units.get(code).map(|u| u.name.clone()).unwrap_or_default();
+    let name = |code: &String| org.unit_name(code).unwrap_or_default().to_string();
     let units: Vec<(String, bool)> = c.units.iter().map(|u| (name(&u.unit), u.role == UnitRole::Lead)).collect();
     let holder = if units.is_empty() {
         team.to_vec()

@@ -168,9 +168,9 @@ impl KnowledgePage {
         from.unwrap_or_default() + &until.unwrap_or_default()
     }
 
-    /// When a version was saved, as the API gives it (RFC 3339, +08:00).
+    /// When a version was saved, to the minute in Shanghai time, as every other time on the pages.
     pub fn saved_at(&self, v: &KnowledgeVersion) -> String {
-        zhitong_domain::time::rfc3339(v.saved_at)
+        super::ymdhm(v.saved_at)
     }
 
     pub fn links_text(&self) -> String {

@@ -59,7 +59,7 @@ pub(super) fn row(o: &WorkOrder, org: &zhitong_storage::Org, lang: Lang) -> Row 
     if let Some(r) = c.rating {
         note.push(vec![word(lang.label(r.label(), r.code()))]);
     }
-    let unit_name = |code: &String| org.units.get(code).map(|u| u.name.clone()).unwrap_or_default();
+    let unit_name = |code: &String| org.unit_name(code).unwrap_or_default().to_string();
     Row {
         id: o.id,
         number: o.number.clone(),

@@ -168,6 +168,9 @@ async fn admins_manage_the_organisation(app: TestApp) {
 
     // Rename keeps the code; the unit's jurisdiction is fixed; a retired unit cannot be dispatched to.
     put("/api/v1/admin/units", json!({"code": "450100-SJJ", "name": "南宁市数据局", "jurisdiction": "450100", "type": "department", "active": false})).await;
+    // The same jurisdiction with spaces around it is the same jurisdiction, not a change of it.
+    put("/api/v1/admin/units", json!({"code": "450100-SJJ", "name": "南宁市数据局", "jurisdiction": " 450100 ", "type": "department", "active": false})).await;
+    put("/api/v1/admin/lines", json!({"id": "450100-9", "number": "0771-5550009", "name": "市长直通线（新）", "jurisdiction": " 450100", "official": "government_head"})).await;
     let (s, v) = app
         .put(
             Some(&admin),
