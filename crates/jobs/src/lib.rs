@@ -22,7 +22,7 @@ use zhitong_domain::{
     time::local,
     work_order::{Actor, Command},
 };
-use zhitong_storage::{DueCase, NewNotification, Recipient, Store, StoreError};
+use zhitong_storage::{DueCase, Message, NewNotification, Recipient, Store, StoreError};
 
 pub use channels::{EmailChannel, SmsChannel};
 
@@ -245,14 +245,16 @@ impl Jobs {
         for p in people {
             let mut push = |channel: DeliveryChannel, recipient: Option<String>| {
                 messages.push(NewNotification {
-                    report_id: None,
                     dedup_key: format!("{tag}:{}:{version}:{}:{channel}", c.id, p.user_id),
                     user_id: p.user_id,
-                    channel,
-                    recipient,
-                    work_order_id: Some(c.id),
-                    subject: subject.to_string(),
-                    body: body.clone(),
+                    message: Message {
+                        channel,
+                        recipient,
+                        work_order_id: Some(c.id),
+                        report_id: None,
+                        subject: subject.to_string(),
+                        body: body.clone(),
+                    },
                 });
             };
             push(DeliveryChannel::Inbox, None);
@@ -273,16 +275,16 @@ impl Jobs {
             if !self.store.claim_notification(n.id, seen, now + SignedDuration::from_mins(5)).await? {
                 continue; // another server took it
             }
-            let result = match (n.channel, n.recipient.as_deref()) {
+            let result = match (n.message.channel, n.message.recipient.as_deref()) {
                 (DeliveryChannel::Email, Some(to)) => match &self.settings.email {
-                    Some(ch) => ch.send(to, &n.subject, &n.body).await,
+                    Some(ch) => ch.send(to, &n.message.subject, &n.message.body).await,
                     None => Err("未配置邮件服务器 (smtp_url)".into()),
                 },
                 (DeliveryChannel::Sms, Some(to)) => match &self.settings.sms {
-                    Some(ch) => ch.send(to, &format!("{}{}", n.subject, n.body)).await,
+                    Some(ch) => ch.send(to, &format!("{}{}", n.message.subject, n.message.body)).await,
                     None => Err("未配置短信网关 (sms_url)".into()),
                 },
-                _ => Err(format!("无法投递：渠道 {} 缺少收件人", n.channel)),
+                _ => Err(format!("无法投递：渠道 {} 缺少收件人", n.message.channel)),
             };
             match result {
                 Ok(()) => {
@@ -293,7 +295,7 @@ impl Jobs {
                     let attempt = n.attempts + 1;
                     let retry = (attempt < self.settings.max_attempts)
                         .then(|| now + SignedDuration::from_secs(30 * (1 << (attempt - 1).min(10))));
-                    tracing::warn!(id = n.id, channel = %n.channel, attempt, error = %e, "notification delivery failed");
+                    tracing::warn!(id = n.id, channel = %n.message.channel, attempt, error = %e, "notification delivery failed");
                     self.store.notification_failed(n.id, &e, retry).await?;
                     if retry.is_some() {
                         report.retrying += 1;

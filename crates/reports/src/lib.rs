@@ -89,7 +89,7 @@ pub struct PeriodView {
 }
 
 /// The figures a unit and a jurisdiction are both assessed by (三率, on time, overdue; docs/metrics.md),
-/// added up and computed once, in [`Scorecard::add_closed`], [`Scorecard::add_dispatches`] and
+/// added up and computed once, in [`Scorecard::add_closed`], [`ResponseAndResolution::add_dispatches`] and
 /// [`Scorecard::rates`]. Flattened into each, so the API's field names are as they were.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Scorecard {
@@ -107,23 +107,9 @@ pub struct Scorecard {
     pub satisfied: i64,
     #[serde(default)]
     pub satisfaction_rate: Option<f64>,
-    /// Dispatches whose response window had ended by the period's end, or that were accepted before it.
-    #[serde(default)]
-    pub response_due: i64,
-    /// Of those, accepted (签收) within the response window.
-    #[serde(default)]
-    pub responded: i64,
-    /// 响应率: `responded ÷ response_due`.
-    #[serde(default)]
-    pub response_rate: Option<f64>,
-    /// Closed cases whose follow-up asked whether the problem was solved.
-    #[serde(default)]
-    pub resolution_asked: i64,
-    #[serde(default)]
-    pub resolved: i64,
-    /// 解决率: `resolved ÷ resolution_asked`.
-    #[serde(default)]
-    pub resolution_rate: Option<f64>,
+    /// 响应率 and 解决率, with what they count.
+    #[serde(flatten)]
+    pub response_resolution: ResponseAndResolution,
     /// Cases open at the end of the period and past their deadline (a unit's: the ones it leads).
     #[serde(default)]
     pub overdue_open: i64,
@@ -135,6 +121,37 @@ impl Scorecard {
         self.closed_on_time += c.on_time as i64 * c.cases;
         self.rated += c.rating.is_some() as i64 * c.cases;
         self.satisfied += c.rating.is_some_and(|x| x != Rating::Unsatisfied) as i64 * c.cases;
+        self.response_resolution.add_closed(c);
+    }
+
+    fn rates(&mut self) {
+        self.on_time_rate = rate(self.closed_on_time, self.closed);
+        self.satisfaction_rate = rate(self.satisfied, self.rated);
+        self.response_resolution.rates();
+    }
+}
+
+/// 响应率 and 解决率 with what they count, added up and computed the same way for a period's figures and for
+/// every scorecard (docs/metrics.md). Flattened into each, so the API's field names are as they were.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ResponseAndResolution {
+    /// Dispatches to a lead unit whose response window had ended by the period's end, or that were accepted
+    /// before it.
+    pub response_due: i64,
+    /// Of those, accepted (签收) within the response window.
+    pub responded: i64,
+    /// 响应率: `responded ÷ response_due`.
+    pub response_rate: Option<f64>,
+    /// Closed cases whose follow-up asked whether the problem was solved.
+    pub resolution_asked: i64,
+    pub resolved: i64,
+    /// 解决率: `resolved ÷ resolution_asked`.
+    pub resolution_rate: Option<f64>,
+}
+
+impl ResponseAndResolution {
+    fn add_closed(&mut self, c: &ClosedTally) {
         self.resolution_asked += c.resolved.is_some() as i64 * c.cases;
         self.resolved += (c.resolved == Some(true)) as i64 * c.cases;
     }
@@ -145,8 +162,6 @@ impl Scorecard {
     }
 
     fn rates(&mut self) {
-        self.on_time_rate = rate(self.closed_on_time, self.closed);
-        self.satisfaction_rate = rate(self.satisfied, self.rated);
         self.response_rate = rate(self.responded, self.response_due);
         self.resolution_rate = rate(self.resolved, self.resolution_asked);
     }
@@ -206,23 +221,9 @@ pub struct Figures {
     pub basically_satisfied: i64,
     pub unsatisfied: i64,
     pub satisfaction_rate: Option<f64>,
-    /// Dispatches to a lead unit whose response window had ended by the period's end, or that were accepted.
-    #[serde(default)]
-    pub response_due: i64,
-    /// Of those, accepted within the window (docs/metrics.md, 响应率).
-    #[serde(default)]
-    pub responded: i64,
-    /// 响应率: `responded ÷ response_due`.
-    #[serde(default)]
-    pub response_rate: Option<f64>,
-    /// Closed in the period with the follow-up's "solved" answered.
-    #[serde(default)]
-    pub resolution_asked: i64,
-    #[serde(default)]
-    pub resolved: i64,
-    /// 解决率: `resolved ÷ resolution_asked`.
-    #[serde(default)]
-    pub resolution_rate: Option<f64>,
+    /// 响应率 and 解决率, with what they count (the same arithmetic as every scorecard's).
+    #[serde(flatten)]
+    pub response_resolution: ResponseAndResolution,
     pub overdue_open: i64,
     pub extensions: i64,
     pub returns: i64,
@@ -379,8 +380,6 @@ pub fn figures(t: &PeriodTallies) -> Figures {
     let rating = |x: Rating| sum(&|c| c.rating == Some(x));
     let (satisfied, basically, unsatisfied) =
         (rating(Rating::Satisfied), rating(Rating::BasicallySatisfied), rating(Rating::Unsatisfied));
-    let resolution_asked = sum(&|c| c.resolved.is_some());
-    let resolved = sum(&|c| c.resolved == Some(true));
     let events = |action: &str| t.events.iter().filter(|e| e.action == action).map(|e| e.events).sum::<i64>();
     let median_handling_hours = match t.middle_handling_ms.as_slice() {
         [m] => Some(*m as f64),
@@ -389,6 +388,7 @@ pub fn figures(t: &PeriodTallies) -> Figures {
     }
     .map(|ms| (ms / 3_600_000.0 * 100.0).round() / 100.0);
     let mut by_unit: BTreeMap<String, UnitFigures> = BTreeMap::new();
+    let mut response_resolution = ResponseAndResolution::default();
     for e in &t.events {
         if let Some(u) = &e.unit {
             let f = by_unit.entry(u.clone()).or_default();
@@ -400,11 +400,12 @@ pub fn figures(t: &PeriodTallies) -> Figures {
         }
     }
     for d in &t.dispatches {
-        by_unit.entry(d.unit.clone()).or_default().card.add_dispatches(d);
-        by_jurisdiction.entry(d.jurisdiction.clone()).or_default().card.add_dispatches(d);
+        by_unit.entry(d.unit.clone()).or_default().card.response_resolution.add_dispatches(d);
+        by_jurisdiction.entry(d.jurisdiction.clone()).or_default().card.response_resolution.add_dispatches(d);
+        response_resolution.add_dispatches(d);
     }
-    let (response_due, responded) = t.dispatches.iter().fold((0, 0), |(due, r), d| (due + d.due, r + d.responded));
     for c in &t.closed {
+        response_resolution.add_closed(c);
         by_jurisdiction.entry(c.jurisdiction.clone()).or_default().card.add_closed(c);
         if let Some(u) = &c.lead_unit {
             by_unit.entry(u.clone()).or_default().card.add_closed(c);
@@ -418,6 +419,7 @@ pub fn figures(t: &PeriodTallies) -> Figures {
     }
     by_unit.values_mut().for_each(|f| f.card.rates());
     by_jurisdiction.values_mut().for_each(|f| f.card.rates());
+    response_resolution.rates();
     Figures {
         received,
         by_kind,
@@ -435,12 +437,7 @@ pub fn figures(t: &PeriodTallies) -> Figures {
         basically_satisfied: basically,
         unsatisfied,
         satisfaction_rate: rate(satisfied + basically, rated),
-        response_due,
-        responded,
-        response_rate: rate(responded, response_due),
-        resolution_asked,
-        resolved,
-        resolution_rate: rate(resolved, resolution_asked),
+        response_resolution,
         overdue_open: t.overdue_open,
         extensions: events("approve_extension"),
         returns: events("return"),
@@ -471,8 +468,8 @@ fn unit_ranking(f: &Figures, min: i64) -> Vec<String> {
             [
                 key(u.card.on_time_rate),
                 key(u.card.satisfaction_rate),
-                key(u.card.response_rate),
-                key(u.card.resolution_rate),
+                key(u.card.response_resolution.response_rate),
+                key(u.card.response_resolution.resolution_rate),
             ]
         };
         score(b.1)
@@ -497,8 +494,8 @@ fn praise_and_criticism(
         if u.card.satisfaction_rate.is_some() {
             s.push_str(&format!("，满意率{}", pct(u.card.satisfaction_rate)));
         }
-        if u.card.response_rate.is_some() {
-            s.push_str(&format!("，响应率{}", pct(u.card.response_rate)));
+        if u.card.response_resolution.response_rate.is_some() {
+            s.push_str(&format!("，响应率{}", pct(u.card.response_resolution.response_rate)));
         }
         if u.card.overdue_open > 0 {
             s.push_str(&format!("，超期未办结{}件", u.card.overdue_open));
@@ -556,7 +553,7 @@ fn draft_suggestions(r: &Report, unit_name: &dyn Fn(&str) -> String) -> String {
             most.map(|(u, n)| format!("，其中{}最多（{n}件）", unit_name(u))).unwrap_or_default(),
         ));
     }
-    if let Some(x) = f.response_rate.filter(|x| *x < 0.9) {
+    if let Some(x) = f.response_resolution.response_rate.filter(|x| *x < 0.9) {
         points.push(format!(
             "响应率为{}，低于90%。建议承办单位明确专人每日及时签收，在响应时限内完成签收。",
             pct(Some(x))
@@ -780,8 +777,8 @@ pub async fn build(
         f.dispatched,
         f.closed,
         pct(f.on_time_rate),
-        pct(f.response_rate),
-        pct(f.resolution_rate),
+        pct(f.response_resolution.response_rate),
+        pct(f.response_resolution.resolution_rate),
         f.rated,
         pct(f.satisfaction_rate),
         f.overdue_open,
@@ -1066,18 +1063,38 @@ mod tests {
         );
         assert_eq!((j("450103").card.closed, j("450103").card.on_time_rate, j("450103").card.rated), (4, Some(0.5), 2));
         assert_eq!(
-            (j("450100").card.response_due, j("450100").card.responded, j("450100").card.response_rate),
+            (
+                j("450100").card.response_resolution.response_due,
+                j("450100").card.response_resolution.responded,
+                j("450100").card.response_resolution.response_rate
+            ),
             (2, 1, Some(0.5))
         );
         assert_eq!(
-            (j("450103").card.response_due, j("450103").card.responded),
+            (j("450103").card.response_resolution.response_due, j("450103").card.response_resolution.responded),
             (1, 0),
             "a dispatch whose window passed unanswered is judged, not responded"
         );
         assert_eq!((j("450100").card.overdue_open, j("450103").card.overdue_open), (4, 3));
-        assert_eq!((f.response_due, f.responded, f.response_rate), (3, 1, Some(0.3333)));
-        assert_eq!((f.resolution_asked, f.resolved, f.resolution_rate), (6, 3, Some(0.5)));
-        assert_eq!((j("450100").card.resolution_rate, j("450103").card.resolution_rate), (Some(0.75), Some(0.0)));
+        assert_eq!(
+            (f.response_resolution.response_due, f.response_resolution.responded, f.response_resolution.response_rate),
+            (3, 1, Some(0.3333))
+        );
+        assert_eq!(
+            (
+                f.response_resolution.resolution_asked,
+                f.response_resolution.resolved,
+                f.response_resolution.resolution_rate
+            ),
+            (6, 3, Some(0.5))
+        );
+        assert_eq!(
+            (
+                j("450100").card.response_resolution.resolution_rate,
+                j("450103").card.response_resolution.resolution_rate
+            ),
+            (Some(0.75), Some(0.0))
+        );
         assert_eq!((f.closed, f.closed_on_time, f.on_time_rate), (8, 5, Some(0.625)));
         assert_eq!((f.rated, f.satisfied, f.basically_satisfied, f.unsatisfied), (6, 3, 2, 1));
         assert_eq!(f.satisfaction_rate, Some(0.8333));
@@ -1089,8 +1106,21 @@ mod tests {
             (4, 4, 3, 1, 4, 3)
         );
         assert_eq!((u1.card.on_time_rate, u1.card.satisfaction_rate), (Some(0.75), Some(0.75)));
-        assert_eq!((u1.card.response_rate, u1.card.resolution_rate, u1.card.overdue_open), (Some(0.5), Some(0.75), 4));
-        assert_eq!((f.by_unit["U2"].card.response_due, f.by_unit["U2"].card.response_rate), (1, Some(0.0)));
+        assert_eq!(
+            (
+                u1.card.response_resolution.response_rate,
+                u1.card.response_resolution.resolution_rate,
+                u1.card.overdue_open
+            ),
+            (Some(0.5), Some(0.75), 4)
+        );
+        assert_eq!(
+            (
+                f.by_unit["U2"].card.response_resolution.response_due,
+                f.by_unit["U2"].card.response_resolution.response_rate
+            ),
+            (1, Some(0.0))
+        );
         assert_eq!(f.by_unit["U2"].card.satisfaction_rate, Some(1.0), "basically satisfied counts as satisfied");
         let codes = ["450100".to_string(), "450103".to_string(), "450105".to_string()];
         assert_eq!(

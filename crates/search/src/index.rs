@@ -373,14 +373,14 @@ impl SearchIndex {
         doc.add_text(f.key, format!("k{}", e.id));
         doc.add_text(f.doc_type, "knowledge");
         doc.add_i64(f.id, e.id);
-        doc.add_text(f.title, &e.title);
-        doc.add_text(f.title_exact, normalise(&e.title));
-        doc.add_text(f.body, &e.body);
-        if let Some(t) = &e.topic {
+        doc.add_text(f.title, &e.content.title);
+        doc.add_text(f.title_exact, normalise(&e.content.title));
+        doc.add_text(f.body, &e.content.body);
+        if let Some(t) = &e.content.topic {
             doc.add_text(f.topic, t);
         }
         doc.add_text(f.jurisdiction, e.jurisdiction.as_str());
-        if let Some(x) = e.expires_on {
+        if let Some(x) = e.content.expires_on {
             doc.add_text(f.expires, x.to_string());
         }
         doc

@@ -191,14 +191,16 @@ impl Store {
         {
             if channel == DeliveryChannel::Inbox || to.is_some() {
                 messages.push(crate::NewNotification {
-                    report_id: None,
                     dedup_key: format!("password_reset:{id}:{}:{channel}", now.as_millisecond()),
                     user_id: id,
-                    channel,
-                    recipient: to,
-                    work_order_id: None,
-                    subject: subject.clone(),
-                    body: body.clone(),
+                    message: crate::Message {
+                        channel,
+                        recipient: to,
+                        work_order_id: None,
+                        report_id: None,
+                        subject: subject.clone(),
+                        body: body.clone(),
+                    },
                 });
             }
         }

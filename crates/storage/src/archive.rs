@@ -21,19 +21,34 @@ pub struct ArchivedReport {
     pub period_from: Date,
     pub jurisdiction: DivisionCode,
     pub generated_at: Timestamp,
-    /// The username of the leader who reviewed it last.
-    pub reviewed_by: Option<String>,
-    pub reviewed_at: Option<Timestamp>,
-    pub instruction: Option<String>,
+    /// The leaders' review (审阅) and instruction, the latest; none until a leader reviews it.
+    pub review: Option<Review>,
     /// 工作专班意见.
     pub commentary: Option<String>,
     /// 问题与建议 as a supervisor edited it (none: the drafted text in the content).
     pub suggestions: Option<String>,
     /// None: a draft only leaders and supervisors read.
-    pub published_at: Option<Timestamp>,
-    pub published_by: Option<String>,
+    pub publication: Option<Publication>,
     /// The report as generated; `Null` when read without it (the archive's list).
     pub content: serde_json::Value,
+}
+
+/// A leader's review of an archived report.
+#[derive(Debug, Clone)]
+pub struct Review {
+    /// The reviewer's username.
+    pub by: String,
+    pub at: Timestamp,
+    /// The instruction (批示) given with this or an earlier review.
+    pub instruction: Option<String>,
+}
+
+/// The publishing of an archived report to its readers.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    /// The supervisor's username.
+    pub by: String,
+    pub at: Timestamp,
 }
 
 const COLUMNS: &str = "a.id, a.period, a.period_from, a.jurisdiction, a.content, a.generated_at, u.username AS reviewer, \
@@ -48,13 +63,19 @@ fn archived(r: &sqlx::any::AnyRow, with_content: bool) -> Result<ArchivedReport>
         period_from: r.code("period_from", |d| d.parse().ok())?,
         jurisdiction: r.code("jurisdiction", |j| DivisionCode::parse("jurisdiction", j).ok())?,
         generated_at: from_millis(r.int("generated_at")?),
-        reviewed_by: r.opt_text("reviewer")?,
-        reviewed_at: r.opt_int("reviewed_at")?.map(from_millis),
-        instruction: r.opt_text("instruction")?,
+        // Who reviewed and who published are users (foreign keys), set with the time in one statement.
+        review: match r.opt_int("reviewed_at")? {
+            Some(at) => {
+                Some(Review { by: r.text("reviewer")?, at: from_millis(at), instruction: r.opt_text("instruction")? })
+            }
+            None => None,
+        },
         commentary: r.opt_text("commentary")?,
         suggestions: r.opt_text("suggestions")?,
-        published_at: r.opt_int("published_at")?.map(from_millis),
-        published_by: r.opt_text("publisher")?,
+        publication: match r.opt_int("published_at")? {
+            Some(at) => Some(Publication { by: r.text("publisher")?, at: from_millis(at) }),
+            None => None,
+        },
         content: if with_content { serde_json::from_str(&r.text("content")?)? } else { serde_json::Value::Null },
     })
 }
@@ -115,7 +136,7 @@ impl Store {
         let report = archived(&row, true)?;
         // Handlers read what was published to them: their own jurisdiction's or one above it.
         let published_to_me = actor.role == Role::Handler
-            && report.published_at.is_some()
+            && report.publication.is_some()
             && report.period != "daily"
             && self.org().tree.is_within(&actor.jurisdiction, &report.jurisdiction);
         if !published_to_me {
@@ -137,7 +158,7 @@ impl Store {
         if actor.role != Role::Supervisor {
             return Err(Refusal::Forbidden("只有工作专班可以编辑报告".into()).into());
         }
-        if report.published_at.is_some() {
+        if report.publication.is_some() {
             return Err(Refusal::WrongState { action: "修改", state: "已发布" }.into());
         }
         let text = |field: &str, label: &str, v: Option<&str>| -> Result<Option<Option<String>>> {
@@ -187,7 +208,7 @@ impl Store {
         if actor.role != Role::Supervisor {
             return Err(Refusal::Forbidden("只有工作专班可以发布报告".into()).into());
         }
-        if report.published_at.is_some() {
+        if report.publication.is_some() {
             return Err(Refusal::WrongState { action: "发布", state: "已发布" }.into());
         }
         let mut tx = self.begin().await?;
@@ -225,12 +246,14 @@ impl Store {
             .map(|user_id| crate::NewNotification {
                 dedup_key: format!("report:{id}:{user_id}"),
                 user_id,
-                channel: zhitong_domain::notification::DeliveryChannel::Inbox,
-                recipient: None,
-                work_order_id: None,
-                report_id: Some(id),
-                subject: subject.clone(),
-                body: body.clone(),
+                message: crate::Message {
+                    channel: zhitong_domain::notification::DeliveryChannel::Inbox,
+                    recipient: None,
+                    work_order_id: None,
+                    report_id: Some(id),
+                    subject: subject.clone(),
+                    body: body.clone(),
+                },
             })
             .collect();
         self.enqueue(&mut tx, &messages, now).await?;

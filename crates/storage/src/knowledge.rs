@@ -77,15 +77,10 @@ pub struct KnowledgeEntry {
     pub jurisdiction: DivisionCode,
     pub status: KnowledgeStatus,
     pub version: i64,
-    pub title: String,
-    pub body: String,
-    pub topic: Option<String>,
-    pub issuing_unit: Option<String>,
-    pub effective_from: Option<Date>,
-    pub expires_on: Option<Date>,
+    /// What the curators wrote, as they write it.
+    pub content: KnowledgeContent,
     /// Past its expiry date (Asia/Shanghai) at the `now` it was read at: shown marked, never suggested.
     pub expired: bool,
-    pub links: Vec<KnowledgeLink>,
     /// The username of the last editor.
     pub updated_by: String,
     pub updated_at: Timestamp,
@@ -120,33 +115,26 @@ fn entry(r: &sqlx::any::AnyRow, now: Timestamp) -> Result<KnowledgeEntry> {
         jurisdiction: r.code("jurisdiction", |j| DivisionCode::parse("jurisdiction", j).ok())?,
         status: r.code("status", KnowledgeStatus::from_code)?,
         version: r.int("version")?,
-        title: r.text("title")?,
-        body: r.text("body")?,
-        topic: r.opt_text("topic")?,
-        issuing_unit: r.opt_text("issuing_unit")?,
-        effective_from: stored_day(r, "effective_from")?,
         expired: expires_on.is_some_and(|d| d < local(now).date()),
-        expires_on,
-        links: serde_json::from_str(&r.text("links")?)?,
+        content: KnowledgeContent {
+            title: r.text("title")?,
+            body: r.text("body")?,
+            topic: r.opt_text("topic")?,
+            issuing_unit: r.opt_text("issuing_unit")?,
+            effective_from: stored_day(r, "effective_from")?,
+            expires_on,
+            links: serde_json::from_str(&r.text("links")?)?,
+        },
         updated_by: r.text("editor")?,
         updated_at: from_millis(r.int("updated_at")?),
         published_at: r.opt_int("published_at")?.map(from_millis),
     })
 }
 
-/// The content, checked: nothing is written unless every field is right.
-struct Valid {
-    title: String,
-    body: String,
-    topic: Option<String>,
-    issuing_unit: Option<String>,
-    effective_from: Option<String>,
-    expires_on: Option<String>,
-    links: String,
-}
-
 impl Store {
-    fn validate_knowledge(&self, input: &KnowledgeContent) -> Result<Valid> {
+    /// The content checked against the organisation, its texts trimmed; nothing is written unless every field
+    /// is right.
+    fn validate_knowledge(&self, input: &KnowledgeContent) -> Result<KnowledgeContent> {
         let org = self.org();
         let title = required_text("title", "标题", &input.title, 200)?;
         let body = required_text("body", "答复内容", &input.body, 20_000)?;
@@ -179,14 +167,14 @@ impl Store {
                 return Err(FieldError::new(format!("links[{i}].url"), "链接应以 http://、https:// 或 / 开头").into());
             }
         }
-        Ok(Valid {
+        Ok(KnowledgeContent {
             title,
             body,
             topic,
             issuing_unit,
-            effective_from: from.map(|d| d.to_string()),
-            expires_on: until.map(|d| d.to_string()),
-            links: serde_json::to_string(&input.links)?,
+            effective_from: from,
+            expires_on: until,
+            links: input.links.clone(),
         })
     }
 
@@ -220,9 +208,10 @@ impl Store {
         .bind(&v.body)
         .bind(&v.topic)
         .bind(&v.issuing_unit)
-        .bind(&v.effective_from)
-        .bind(&v.expires_on)
-        .bind(&v.links)
+        // Days as `YYYY-MM-DD`, links as JSON.
+        .bind(v.effective_from.map(|d| d.to_string()))
+        .bind(v.expires_on.map(|d| d.to_string()))
+        .bind(serde_json::to_string(&v.links)?)
         .bind(actor.user_id)
         .bind(to_millis(now))
         .fetch_one(&mut *tx)
@@ -254,9 +243,10 @@ impl Store {
         .bind(&v.body)
         .bind(&v.topic)
         .bind(&v.issuing_unit)
-        .bind(&v.effective_from)
-        .bind(&v.expires_on)
-        .bind(&v.links)
+        // Days as `YYYY-MM-DD`, links as JSON.
+        .bind(v.effective_from.map(|d| d.to_string()))
+        .bind(v.expires_on.map(|d| d.to_string()))
+        .bind(serde_json::to_string(&v.links)?)
         .bind(actor.user_id)
         .bind(to_millis(now))
         .bind(id)

@@ -39,7 +39,7 @@ use std::sync::{Arc, RwLock};
 use sqlx::{Any, AnyPool, Transaction, any::AnyPoolOptions};
 
 pub use admin::{AccountDraft, UserAccount};
-pub use archive::ArchivedReport;
+pub use archive::{ArchivedReport, Publication, Review};
 pub use audit::{AuditAction, AuditCheck, AuditEntry, AuditFilter, AuditRecord, Locked, check_password_rule};
 pub use auth::{NewUser, PORTAL_USER, SYSTEM_USER, SessionInfo, SignIn, User, hash_password};
 pub use crypto::{Keyring, is_sealed};
@@ -51,9 +51,9 @@ pub use index_feed::{CaseDoc, SuggestionOutcome, TrainingCase};
 pub use install::Installation;
 pub use knowledge::{KnowledgeContent, KnowledgeEntry, KnowledgeLink, KnowledgeStatus, KnowledgeVersion};
 pub use migrate::MIGRATIONS;
-pub use notifications::{NewNotification, Notification, Recipient};
+pub use notifications::{Message, NewNotification, Notification, Recipient};
 pub use org::{Jurisdiction, Line, Org, OrgSeed, Topic, Unit};
-pub use org_admin::{JurisdictionEdit, LineEdit, TopicEdit, UnitEdit};
+pub use org_admin::LineEdit;
 pub use portal::{PortalRating, PublicRequest, PublicRequestFilter, PublicStatus, PublicStep, Receipt};
 #[cfg(feature = "test-support")]
 pub use reporting::RawOrder;
@@ -63,7 +63,9 @@ pub use reporting::{
 };
 pub use scans::DueCase;
 pub use totp::{TotpSetup, totp_code_for};
-pub use work_orders::{Appeal, Caller, CaseFilter, CaseOrder, HistoryEntry, Page, Pending, TOTAL_CAP, WorkOrder};
+pub use work_orders::{
+    Appeal, Caller, CaseFilter, CaseFlags, CaseOrder, HistoryEntry, Page, Pending, TOTAL_CAP, WorkOrder,
+};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

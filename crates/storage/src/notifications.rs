@@ -15,11 +15,12 @@ use zhitong_domain::{
 
 use crate::{Result, Store, StoreError, rows::RowExt};
 
+/// What a notification says, by which channel and to which address: the same in one to store and in one
+/// stored.
 #[derive(Debug, Clone)]
-pub struct NewNotification {
-    pub dedup_key: String,
-    pub user_id: i64,
+pub struct Message {
     pub channel: DeliveryChannel,
+    /// The address on that channel (none for the inbox).
     pub recipient: Option<String>,
     pub work_order_id: Option<i64>,
     /// A published report the message is about (archive id).
@@ -28,18 +29,21 @@ pub struct NewNotification {
     pub body: String,
 }
 
-/// A stored message (the API's shape is `zhitong_http::views::notifications`).
+/// A message to store once: a second one with the same key is skipped.
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    pub dedup_key: String,
+    pub user_id: i64,
+    pub message: Message,
+}
+
+/// A stored message and its delivery (the API's shape is `zhitong_http::views::notifications`).
 #[derive(Debug, Clone)]
 pub struct Notification {
     pub id: i64,
     /// Username of the person it is for.
     pub user: String,
-    pub channel: DeliveryChannel,
-    pub recipient: Option<String>,
-    pub work_order_id: Option<i64>,
-    pub report_id: Option<i64>,
-    pub subject: String,
-    pub body: String,
+    pub message: Message,
     pub status: DeliveryStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
@@ -75,12 +79,14 @@ fn notification_from(r: &sqlx::any::AnyRow) -> Result<Notification> {
     Ok(Notification {
         id: r.int("id")?,
         user: r.text("username")?,
-        channel: r.code("channel", DeliveryChannel::from_code)?,
-        recipient: r.opt_text("recipient")?,
-        work_order_id: r.opt_int("work_order_id")?,
-        report_id: r.opt_int("report_id")?,
-        subject: r.text("subject")?,
-        body: r.text("body")?,
+        message: Message {
+            channel: r.code("channel", DeliveryChannel::from_code)?,
+            recipient: r.opt_text("recipient")?,
+            work_order_id: r.opt_int("work_order_id")?,
+            report_id: r.opt_int("report_id")?,
+            subject: r.text("subject")?,
+            body: r.text("body")?,
+        },
         status: r.code("status", DeliveryStatus::from_code)?,
         attempts: r.int("attempts")?,
         last_error: r.opt_text("last_error")?,
@@ -109,7 +115,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<u64> {
         let mut added = 0;
-        for m in messages {
+        for NewNotification { dedup_key, user_id, message: m } in messages {
             // The inbox is delivered by being stored.
             let (status, sent) = if m.channel == DeliveryChannel::Inbox {
                 (DeliveryStatus::Sent, Some(to_millis(now)))
@@ -121,8 +127,8 @@ impl Store {
                  next_attempt_at, created_at, sent_at, report_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) \
                  ON CONFLICT (dedup_key) DO NOTHING",
             )
-            .bind(&m.dedup_key)
-            .bind(m.user_id)
+            .bind(dedup_key)
+            .bind(user_id)
             .bind(m.channel.code())
             .bind(&m.recipient)
             .bind(m.work_order_id)
@@ -244,12 +250,12 @@ impl Store {
                 // Messages about the discipline commission's cases are for its members only: an admin sees
                 // that a delivery failed and to whom, never what it said (older messages carried the title).
                 if r.flag("d_only")? {
-                    n.subject = "【直通】纪检监察工单通知".into();
-                    n.body = "（纪检监察工单，内容不予显示）".into();
-                } else if n.work_order_id.is_some() {
+                    n.message.subject = "【直通】纪检监察工单通知".into();
+                    n.message.body = "（纪检监察工单，内容不予显示）".into();
+                } else if n.message.work_order_id.is_some() {
                     // Admins see no case (docs/permissions.md): which message failed to whom, not the case's
                     // title or what was written on it.
-                    n.body = "（工单通知，内容不予显示）".into();
+                    n.message.body = "（工单通知，内容不予显示）".into();
                 }
                 Ok(n)
             })
@@ -368,12 +374,14 @@ impl Store {
                 messages.push(NewNotification {
                     dedup_key: format!("{key}:{}:{channel}", p.user_id),
                     user_id: p.user_id,
-                    channel,
-                    recipient,
-                    work_order_id: Some(work_order_id),
-                    report_id: None,
-                    subject: subject.clone(),
-                    body: body.clone(),
+                    message: Message {
+                        channel,
+                        recipient,
+                        work_order_id: Some(work_order_id),
+                        report_id: None,
+                        subject: subject.clone(),
+                        body: body.clone(),
+                    },
                 });
             };
             push(DeliveryChannel::Inbox, None);

@@ -5,78 +5,46 @@
 
 use zhitong_domain::{
     FieldError,
-    org::{DivisionCode, JurisdictionLevel, Official, Phone, UnitCode, UnitType},
+    org::{DivisionCode, Official, Phone},
     permission::may_administer,
     work_order::{Actor, Refusal},
 };
 
-use crate::{Result, Store};
+use crate::{Jurisdiction, Result, Store, Topic, Unit};
 
-/// A jurisdiction to create or rename.
-#[derive(Debug, Clone)]
-pub struct JurisdictionEdit {
-    /// Cannot change once created.
-    pub code: DivisionCode,
-    pub name: String,
-    pub level: JurisdictionLevel,
-    /// The parent, for a new jurisdiction (checked here: the admin must administer it).
-    pub parent: Option<String>,
-}
-
-/// A unit to create or update.
-#[derive(Debug, Clone)]
-pub struct UnitEdit {
-    pub code: UnitCode,
-    pub name: String,
-    /// As given: checked here against the organisation, and fixed once the unit exists.
-    pub jurisdiction: String,
-    pub unit_type: UnitType,
-    pub function: Option<String>,
-    pub active: bool,
-}
-
-/// A published hotline line to create or update.
+/// A published hotline line to create or update: a [`Line`](crate::Line) whose number is checked as a
+/// telephone number (the stored ones are read as they were written).
 #[derive(Debug, Clone)]
 pub struct LineEdit {
     pub id: String,
     pub number: Phone,
     pub name: String,
-    /// As given: checked here against the organisation, and fixed once the line exists.
-    pub jurisdiction: String,
+    /// Checked here against the organisation, and fixed once the line exists.
+    pub jurisdiction: DivisionCode,
     pub official: Official,
 }
 
-/// A topic to create or update.
-#[derive(Debug, Clone)]
-pub struct TopicEdit {
-    pub code: String,
-    pub name: String,
-    /// Checked here: an existing topic other than this one.
-    pub parent: Option<String>,
-    pub default_function: Option<String>,
-}
-
 impl Store {
-    fn administers(&self, actor: &Actor, jurisdiction: &str) -> Result<DivisionCode> {
-        let j = DivisionCode::parse("jurisdiction", jurisdiction)?;
-        if !self.org().tree.contains(&j) {
+    fn administers(&self, actor: &Actor, jurisdiction: &DivisionCode) -> Result<()> {
+        if !self.org().tree.contains(jurisdiction) {
             return Err(FieldError::new("jurisdiction", format!("没有编码为 {jurisdiction} 的辖区")).into());
         }
-        if !may_administer(actor, &j, &self.org().tree) {
+        if !may_administer(actor, jurisdiction, &self.org().tree) {
             return Err(Refusal::Forbidden("只有本辖区及上级的管理员可以维护组织机构".into()).into());
         }
-        Ok(j)
+        Ok(())
     }
 
-    /// Creates a jurisdiction under `parent`, or renames an existing one.
-    pub async fn save_jurisdiction(&self, actor: &Actor, edit: &JurisdictionEdit) -> Result<()> {
-        let JurisdictionEdit { code, name, level, parent } = edit;
+    /// Creates a jurisdiction under `parent` (which the admin must administer), or renames an existing one
+    /// (its parent is then left as it is).
+    pub async fn save_jurisdiction(&self, actor: &Actor, edit: &Jurisdiction) -> Result<()> {
+        let Jurisdiction { code, name, level, parent } = edit;
         let org = self.org();
         let existing = org.jurisdiction(code.as_str()).cloned();
         let mut tx = self.begin().await?;
         match existing {
             Some(j) => {
-                self.administers(actor, j.code.as_str())?;
+                self.administers(actor, &j.code)?;
                 sqlx::query("UPDATE jurisdictions SET name = $1, level = $2 WHERE code = $3")
                     .bind(name)
                     .bind(level.code())
@@ -85,8 +53,8 @@ impl Store {
                     .await?;
             }
             None => {
-                let parent = parent.as_deref().ok_or_else(|| FieldError::new("parent", "新建辖区须指定上级辖区"))?;
-                let parent = self.administers(actor, parent).map_err(|e| match e {
+                let parent = parent.as_ref().ok_or_else(|| FieldError::new("parent", "新建辖区须指定上级辖区"))?;
+                self.administers(actor, parent).map_err(|e| match e {
                     crate::StoreError::Invalid(f) => FieldError::new("parent", f.message).into(),
                     e => e,
                 })?;
@@ -106,15 +74,14 @@ impl Store {
     }
 
     /// Creates or updates a unit; its jurisdiction is fixed once created (cases refer to it).
-    pub async fn save_unit(&self, actor: &Actor, edit: &UnitEdit) -> Result<()> {
-        let UnitEdit { code, name, jurisdiction, unit_type, function, active } = edit;
-        let existing = self.org().units.get(code).cloned();
-        if let Some(u) = &existing
-            && u.jurisdiction.as_str() != jurisdiction.trim()
+    pub async fn save_unit(&self, actor: &Actor, edit: &Unit) -> Result<()> {
+        let Unit { code, name, jurisdiction, unit_type, function, active } = edit;
+        if let Some(u) = self.org().units.get(code)
+            && &u.jurisdiction != jurisdiction
         {
             return Err(FieldError::new("jurisdiction", "单位所属辖区创建后不能修改").into());
         }
-        let jurisdiction = self.administers(actor, jurisdiction)?;
+        self.administers(actor, jurisdiction)?;
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO units (code, name, jurisdiction, type, function, active) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -137,14 +104,14 @@ impl Store {
         let LineEdit { id, number, name, jurisdiction, official } = edit;
         let org = self.org();
         if let Some(l) = org.line(id)
-            && l.jurisdiction.as_str() != jurisdiction.trim()
+            && &l.jurisdiction != jurisdiction
         {
             return Err(FieldError::new("jurisdiction", "线路所属辖区创建后不能修改").into());
         }
         if org.lines.iter().any(|l| &l.id != id && l.number == number.as_str()) {
             return Err(FieldError::new("number", format!("号码 {} 已被其他线路使用", number.as_str())).into());
         }
-        let jurisdiction = self.administers(actor, jurisdiction)?;
+        self.administers(actor, jurisdiction)?;
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO lines (id, number, name, jurisdiction, official) VALUES ($1, $2, $3, $4, $5) \
@@ -161,11 +128,13 @@ impl Store {
     }
 
     /// Topics are shared by the whole platform: only the top jurisdiction's admins keep them.
-    pub async fn save_topic(&self, actor: &Actor, edit: &TopicEdit) -> Result<()> {
-        let TopicEdit { code, name, parent, default_function } = edit;
+    pub async fn save_topic(&self, actor: &Actor, edit: &Topic) -> Result<()> {
+        let Topic { code, name, parent, default_function } = edit;
         let org = self.org();
-        let root = org.root().map(DivisionCode::to_string).unwrap_or_default();
-        self.administers(actor, &root)?;
+        let Some(root) = org.root() else {
+            return Err(Refusal::Forbidden("只有本辖区及上级的管理员可以维护组织机构".into()).into());
+        };
+        self.administers(actor, root)?;
         if let Some(p) = parent
             && (p == code || org.topic(p).is_none())
         {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhitong_domain::time::rfc3339;
-use zhitong_storage::ArchivedReport;
+use zhitong_storage::{ArchivedReport, Publication, Review};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = ArchivedReport)]
@@ -38,15 +38,20 @@ impl From<ArchivedReport> for ArchivedReportView {
             period_from,
             jurisdiction,
             generated_at,
-            reviewed_by,
-            reviewed_at,
-            instruction,
+            review,
             commentary,
             suggestions,
-            published_at,
-            published_by,
+            publication,
             content,
         } = report;
+        let (reviewed_by, reviewed_at, instruction) = match review {
+            Some(Review { by, at, instruction }) => (Some(by), Some(rfc3339(at)), instruction),
+            None => (None, None, None),
+        };
+        let (published_by, published_at) = match publication {
+            Some(Publication { by, at }) => (Some(by), Some(rfc3339(at))),
+            None => (None, None),
+        };
         ArchivedReportView {
             id,
             period,
@@ -54,11 +59,11 @@ impl From<ArchivedReport> for ArchivedReportView {
             jurisdiction: jurisdiction.to_string(),
             generated_at: rfc3339(generated_at),
             reviewed_by,
-            reviewed_at: reviewed_at.map(rfc3339),
+            reviewed_at,
             instruction,
             commentary,
             suggestions,
-            published_at: published_at.map(rfc3339),
+            published_at,
             published_by,
             content,
         }

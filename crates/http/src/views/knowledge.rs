@@ -108,15 +108,10 @@ pub struct KnowledgeEntryView {
     pub jurisdiction: String,
     pub status: KnowledgeStatusView,
     pub version: i64,
-    pub title: String,
-    pub body: String,
-    pub topic: Option<String>,
-    pub issuing_unit: Option<String>,
-    pub effective_from: Option<String>,
-    pub expires_on: Option<String>,
+    #[serde(flatten)]
+    pub content: KnowledgeContentView,
     /// Past its expiry date (Asia/Shanghai): shown marked, never suggested.
     pub expired: bool,
-    pub links: Vec<KnowledgeLinkView>,
     pub updated_by: String,
     pub updated_at: String,
     pub published_at: Option<String>,
@@ -129,14 +124,8 @@ impl From<KnowledgeEntry> for KnowledgeEntryView {
             jurisdiction,
             status,
             version,
-            title,
-            body,
-            topic,
-            issuing_unit,
-            effective_from,
-            expires_on,
+            content,
             expired,
-            links,
             updated_by,
             updated_at,
             published_at,
@@ -144,19 +133,41 @@ impl From<KnowledgeEntry> for KnowledgeEntryView {
         KnowledgeEntryView {
             jurisdiction: jurisdiction.to_string(),
             status: status.into(),
-            effective_from: effective_from.map(|d| d.to_string()),
-            expires_on: expires_on.map(|d| d.to_string()),
-            links: links.into_iter().map(KnowledgeLinkView::from).collect(),
+            content: content.into(),
             updated_at: rfc3339(updated_at),
             published_at: published_at.map(rfc3339),
             id,
             version,
+            expired,
+            updated_by,
+        }
+    }
+}
+
+/// What a curator wrote in an entry, as the API shows it (days `YYYY-MM-DD`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = KnowledgeContent)]
+pub struct KnowledgeContentView {
+    pub title: String,
+    pub body: String,
+    pub topic: Option<String>,
+    pub issuing_unit: Option<String>,
+    pub effective_from: Option<String>,
+    pub expires_on: Option<String>,
+    pub links: Vec<KnowledgeLinkView>,
+}
+
+impl From<KnowledgeContent> for KnowledgeContentView {
+    fn from(content: KnowledgeContent) -> Self {
+        let KnowledgeContent { title, body, topic, issuing_unit, effective_from, expires_on, links } = content;
+        KnowledgeContentView {
+            effective_from: effective_from.map(|d| d.to_string()),
+            expires_on: expires_on.map(|d| d.to_string()),
+            links: links.into_iter().map(KnowledgeLinkView::from).collect(),
             title,
             body,
             topic,
             issuing_unit,
-            expired,
-            updated_by,
         }
     }
 }

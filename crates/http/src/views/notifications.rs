@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use zhitong_domain::{FieldError, notification::DeliveryStatus, time::rfc3339};
-use zhitong_storage::Notification;
+use zhitong_storage::{Message, Notification};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = Notification)]
@@ -30,22 +30,8 @@ pub struct NotificationView {
 
 impl From<&Notification> for NotificationView {
     fn from(n: &Notification) -> Self {
-        let Notification {
-            id,
-            user,
-            channel,
-            recipient,
-            work_order_id,
-            report_id,
-            subject,
-            body,
-            status,
-            attempts,
-            last_error,
-            created_at,
-            sent_at,
-            read_at,
-        } = n;
+        let Notification { id, user, message, status, attempts, last_error, created_at, sent_at, read_at } = n;
+        let Message { channel, recipient, work_order_id, report_id, subject, body } = message;
         Self {
             id: *id,
             user: user.clone(),

@@ -6,7 +6,7 @@ use zhitong_domain::{
     FieldError,
     org::{DivisionCode, JurisdictionLevel, Official, Phone, UnitCode, UnitType, required_text},
 };
-use zhitong_storage::{Jurisdiction, JurisdictionEdit, Line, LineEdit, Topic, TopicEdit, Unit, UnitEdit};
+use zhitong_storage::{Jurisdiction, Line, LineEdit, Topic, Unit};
 
 use super::given;
 
@@ -122,13 +122,13 @@ pub struct JurisdictionInput {
 
 impl JurisdictionInput {
     /// The fields that need no organisation to check, parsed in the order they have always been reported.
-    pub fn parse(&self) -> Result<JurisdictionEdit, FieldError> {
-        Ok(JurisdictionEdit {
+    pub fn parse(&self) -> Result<Jurisdiction, FieldError> {
+        Ok(Jurisdiction {
             code: DivisionCode::parse("code", &self.code)?,
             name: required_text("name", "辖区名称", &self.name, 60)?,
             level: JurisdictionLevel::from_code(&self.level)
                 .ok_or_else(|| FieldError::new("level", "级别应为 city、county 或 development_zone"))?,
-            parent: given(&self.parent).map(String::from),
+            parent: given(&self.parent).map(|p| DivisionCode::parse("parent", p)).transpose()?,
         })
     }
 }
@@ -148,15 +148,15 @@ pub struct UnitInput {
 }
 
 impl UnitInput {
-    pub fn parse(&self) -> Result<UnitEdit, FieldError> {
+    pub fn parse(&self) -> Result<Unit, FieldError> {
         let code = code_text("code", "单位编码", &self.code)?;
-        Ok(UnitEdit {
+        Ok(Unit {
             code: UnitCode::parse("code", &code)?,
             name: required_text("name", "单位名称", &self.name, 100)?,
             unit_type: UnitType::from_code(&self.unit_type).ok_or_else(|| {
                 FieldError::new("type", "单位类型应为 department、supervision、discipline 或 hotline_12345")
             })?,
-            jurisdiction: self.jurisdiction.clone(),
+            jurisdiction: DivisionCode::parse("jurisdiction", &self.jurisdiction)?,
             function: given(&self.function).map(String::from),
             active: self.active,
         })
@@ -183,7 +183,7 @@ impl LineInput {
             official: Official::from_code(&self.official).ok_or_else(|| {
                 FieldError::new("official", "线路对应领导应为 party_secretary、government_head 或 discipline_secretary")
             })?,
-            jurisdiction: self.jurisdiction.clone(),
+            jurisdiction: DivisionCode::parse("jurisdiction", &self.jurisdiction)?,
         })
     }
 }
@@ -197,8 +197,8 @@ pub struct TopicInput {
 }
 
 impl TopicInput {
-    pub fn parse(&self) -> Result<TopicEdit, FieldError> {
-        Ok(TopicEdit {
+    pub fn parse(&self) -> Result<Topic, FieldError> {
+        Ok(Topic {
             code: code_text("code", "类别编码", &self.code)?,
             name: required_text("name", "类别名称", &self.name, 60)?,
             parent: given(&self.parent).map(String::from),

@@ -10,7 +10,7 @@ use zhitong_domain::{
     time::{parse_bound, rfc3339},
     work_order::{DeadlineStatus, Kind, Rating, State, Urgency},
 };
-use zhitong_storage::{self as storage, CaseFilter, CaseOrder, HistoryEntry, Org, Pending};
+use zhitong_storage::{self as storage, CaseFilter, CaseFlags, CaseOrder, HistoryEntry, Org, Pending};
 
 use super::{
     enterprises::{Enterprise, EnterpriseInput},
@@ -425,17 +425,19 @@ impl ListFilter {
             text: given(&self.q).map(String::from),
             received_from,
             received_before,
-            supervised: self.supervised,
             pending,
             handling,
             urgency,
-            typical: self.typical,
-            unsatisfied: self.unsatisfied,
-            redone: self.redone,
-            has_reply: self.has_reply,
-            returned: self.returned,
             rating,
-            open: self.open,
+            flags: CaseFlags {
+                supervised: self.supervised,
+                typical: self.typical,
+                unsatisfied: self.unsatisfied,
+                redone: self.redone,
+                has_reply: self.has_reply,
+                returned: self.returned,
+                open: self.open,
+            },
             enterprise: self.enterprise,
             order,
             paging,

@@ -14,6 +14,23 @@ use crate::{Enterprise, Result, Store};
 /// Lists count their matches up to this many.
 pub const TOTAL_CAP: i64 = 1_000;
 
+impl CaseFlags {
+    /// Each question asked, as its condition on the case's row.
+    fn conditions(&self) -> impl Iterator<Item = &'static str> {
+        [
+            (self.open, "w.closed_at IS NULL", "w.closed_at IS NOT NULL"),
+            (self.supervised, "w.supervised = 1", "w.supervised = 0"),
+            (self.typical, "w.typical = 1", "w.typical = 0"),
+            (self.unsatisfied, "w.unsatisfied = 1", "w.unsatisfied = 0"),
+            (self.redone, "w.redone = 1", "w.redone = 0"),
+            (self.has_reply, "w.reply IS NOT NULL", "w.reply IS NULL"),
+            (self.returned, "w.returns > 0", "w.returns = 0"),
+        ]
+        .into_iter()
+        .filter_map(|(asked, yes, no)| asked.map(|a| if a { yes } else { no }))
+    }
+}
+
 impl Store {
     pub async fn list_work_orders(&self, actor: &Actor, f: &CaseFilter, now: Timestamp) -> Result<Page<WorkOrder>> {
         let (page, per_page) = (f.paging.page, f.paging.per_page);
@@ -46,8 +63,8 @@ impl Store {
             let p = w.arg(Arg::Text(r.code().to_string()));
             w.cond(format!("w.rating = {p}"));
         }
-        if let Some(open) = f.open {
-            w.cond(if open { "w.closed_at IS NULL".into() } else { "w.closed_at IS NOT NULL".into() });
+        for condition in f.flags.conditions() {
+            w.cond(condition.into());
         }
         match f.pending {
             None => {}
@@ -61,21 +78,6 @@ impl Store {
         }
         if let Some(u) = f.urgency {
             w.cond(format!("w.urgent = {}", (u == Urgency::Urgent) as i64));
-        }
-        if let Some(t) = f.typical {
-            w.cond(format!("w.typical = {}", t as i64));
-        }
-        if let Some(u) = f.unsatisfied {
-            w.cond(format!("w.unsatisfied = {}", u as i64));
-        }
-        if let Some(r) = f.redone {
-            w.cond(format!("w.redone = {}", r as i64));
-        }
-        if let Some(r) = f.has_reply {
-            w.cond(if r { "w.reply IS NOT NULL".into() } else { "w.reply IS NULL".into() });
-        }
-        if let Some(returned) = f.returned {
-            w.cond(if returned { "w.returns > 0".into() } else { "w.returns = 0".into() });
         }
         if let Some(k) = f.kind {
             let p = w.arg(Arg::Text(k.code().to_string()));
@@ -94,10 +96,6 @@ impl Store {
         if let Some(e) = f.enterprise {
             let p = w.arg(Arg::Int(e));
             w.cond(format!("w.enterprise_id = {p}"));
-        }
-        if let Some(s) = f.supervised {
-            let p = w.arg(Arg::Int(s as i64));
-            w.cond(format!("w.supervised = {p}"));
         }
         if let Some(q) = &f.text {
             let p = w.arg(Arg::Text(format!("%{q}%")));

@@ -147,24 +147,31 @@ pub struct CaseFilter {
     pub text: Option<String>,
     pub received_from: Option<Timestamp>,
     pub received_before: Option<Timestamp>,
-    pub supervised: Option<bool>,
     pub pending: Option<Pending>,
     /// The supervision team holding the case now.
     pub handling: Option<DivisionCode>,
     pub urgency: Option<Urgency>,
+    pub rating: Option<Rating>,
+    pub flags: CaseFlags,
+    pub enterprise: Option<i64>,
+    pub order: CaseOrder,
+    pub paging: Paging,
+}
+
+/// The yes-or-no questions a list can ask of a case; `None` does not ask.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CaseFlags {
+    pub supervised: Option<bool>,
     pub typical: Option<bool>,
     /// Rated unsatisfied and not closed since.
     pub unsatisfied: Option<bool>,
     /// Sent back to the unit at least once.
     pub redone: Option<bool>,
     pub has_reply: Option<bool>,
+    /// Returned at least once by a unit.
     pub returned: Option<bool>,
-    pub rating: Option<Rating>,
     /// Open (`true`) or closed (`false`) only.
     pub open: Option<bool>,
-    pub enterprise: Option<i64>,
-    pub order: CaseOrder,
-    pub paging: Paging,
 }
 
 pub use lists::TOTAL_CAP;

@@ -163,8 +163,8 @@ impl KnowledgePage {
     /// When an entry is in force, in the page's words ("2026-01-01 起，2026-12-31 止").
     pub fn validity(&self, e: &KnowledgeEntry) -> String {
         let t = self.f.t;
-        let from = e.effective_from.as_ref().map(|d| fill(t.valid_from, &[("date", d)]));
-        let until = e.expires_on.as_ref().map(|d| fill(t.valid_until, &[("date", d)]));
+        let from = e.content.effective_from.as_ref().map(|d| fill(t.valid_from, &[("date", d)]));
+        let until = e.content.expires_on.as_ref().map(|d| fill(t.valid_until, &[("date", d)]));
         from.unwrap_or_default() + &until.unwrap_or_default()
     }
 
@@ -176,7 +176,7 @@ impl KnowledgePage {
     pub fn links_text(&self) -> String {
         self.open
             .as_ref()
-            .map(|e| e.links.iter().map(|l| format!("{} | {}", l.title, l.url)).collect::<Vec<_>>().join("\n"))
+            .map(|e| e.content.links.iter().map(|l| format!("{} | {}", l.title, l.url)).collect::<Vec<_>>().join("\n"))
             .unwrap_or_default()
     }
 }

@@ -9,7 +9,7 @@ use axum::{
 use zhitong_domain::{paging::Paging, work_order::DeadlineStatus};
 use zhitong_domain::{time::local, work_order::Kind};
 use zhitong_http::AppState;
-use zhitong_storage::CaseFilter;
+use zhitong_storage::{CaseFilter, CaseFlags};
 
 use super::{
     Frame, frame,
@@ -56,11 +56,12 @@ pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
         }
     };
     let received = count(CaseFilter { received_from: Some(today_start), ..all() }).await;
-    let open = count(CaseFilter { open: Some(true), ..all() }).await;
+    let open = count(CaseFilter { flags: CaseFlags { open: Some(true), ..CaseFlags::default() }, ..all() }).await;
     let overdue_n = count(CaseFilter { deadline_statuses: vec![DeadlineStatus::Overdue], ..all() }).await;
     let warning = count(CaseFilter { deadline_statuses: vec![DeadlineStatus::Warning], ..all() }).await;
     // The same filters as the lists each figure links to, so a figure and its list always agree.
-    let unsatisfied = count(CaseFilter { unsatisfied: Some(true), ..all() }).await;
+    let unsatisfied =
+        count(CaseFilter { flags: CaseFlags { unsatisfied: Some(true), ..CaseFlags::default() }, ..all() }).await;
     let mut by_kind = vec![];
     for k in Kind::ALL {
         let n = count(CaseFilter { received_from: Some(today_start), kind: Some(*k), ..all() }).await;

@@ -108,16 +108,16 @@ fn supervision_filter(tab: &str, filter: &mut CaseFilter) {
     match tab {
         "warning" => filter.deadline_statuses = vec![DeadlineStatus::Warning],
         // Rated unsatisfied and not closed since, through any redo.
-        "unsatisfied" => filter.unsatisfied = Some(true),
+        "unsatisfied" => filter.flags.unsatisfied = Some(true),
         "extension" => filter.pending = Some(Pending::Extension),
         "return" => filter.pending = Some(Pending::Return),
         "returned" => {
-            filter.returned = Some(true);
-            filter.open = Some(true);
+            filter.flags.returned = Some(true);
+            filter.flags.open = Some(true);
         }
         "supervised" => {
-            filter.supervised = Some(true);
-            filter.open = Some(true);
+            filter.flags.supervised = Some(true);
+            filter.flags.open = Some(true);
         }
         _ => filter.deadline_statuses = vec![DeadlineStatus::Overdue],
     }
@@ -194,7 +194,7 @@ pub async fn queue(
                 }
                 "redo" => {
                     filter.states = vec![CaseState::Accepted];
-                    filter.redone = Some(true);
+                    filter.flags.redone = Some(true);
                 }
                 _ => filter.states = vec![CaseState::Dispatched],
             }
@@ -213,9 +213,9 @@ pub async fn queue(
             filter.states = vec![CaseState::WithDiscipline];
             filter.order = CaseOrder::NewestFirst;
             match tab.as_str() {
-                "doing" => filter.has_reply = Some(true),
+                "doing" => filter.flags.has_reply = Some(true),
                 "overdue" => filter.deadline_statuses = vec![DeadlineStatus::Overdue],
-                _ => filter.has_reply = Some(false),
+                _ => filter.flags.has_reply = Some(false),
             }
             t.discipline_inbox
         }

@@ -399,6 +399,60 @@ async fn lists_filter_paginate_and_sort(app: TestApp) {
 }
 both!(lists_filter_paginate_and_sort);
 
+/// Each yes-or-no filter asks one question of every case: `true` and `false` split the list between them,
+/// and a case whose answer is known is on the right side.
+async fn yes_or_no_filters_split_the_list(app: TestApp) {
+    let p = people(&app).await;
+    // Returned once, replied, and the reply rejected: returned, has a reply, redone.
+    let worked = create(&app, &p.agent, intake("help")).await;
+    let worked = act(&app, &p.sup, &worked, json!({"action": "dispatch", "units": ["450100-XZSP"]})).await;
+    let worked = act(&app, &p.lead, &worked, json!({"action": "return", "reason": "应由其他部门主办"})).await;
+    let worked = act(&app, &p.sup, &worked, json!({"action": "dispatch", "units": ["450100-XZSP"]})).await;
+    let worked = act(&app, &p.lead, &worked, json!({"action": "accept"})).await;
+    let worked = act(&app, &p.lead, &worked, json!({"action": "reply", "text": "已办理"})).await;
+    let worked = act(&app, &p.sup, &worked, json!({"action": "reject_reply", "reason": "答复过于简单"})).await;
+    // Untouched since intake.
+    let fresh = create(&app, &p.agent, intake("help")).await;
+    // Answered on the call and closed by its follow-up.
+    let answered = create(&app, &p.agent, intake("consultation")).await;
+    let answered =
+        act(&app, &p.agent, &answered, json!({"action": "answer", "text": "可网上办理", "follow_up": true})).await;
+    let answered = act(&app, &p.agent, &answered, json!({"action": "follow_up", "rating": "satisfied"})).await;
+    assert_eq!(answered["state"], "closed");
+
+    let ids = |query: String| {
+        let (app, sup) = (&app, p.sup.clone());
+        async move {
+            let (s, page) = app.get(Some(&sup), &format!("/api/v1/work-orders?per_page=200&{query}")).await;
+            assert_eq!(s, StatusCode::OK, "{query}: {page}");
+            page["items"].as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect::<Vec<_>>()
+        }
+    };
+    let all = ids(String::new()).await;
+    assert_eq!(all.len(), 3);
+    let id = |o: &Value| o["id"].as_i64().unwrap();
+    // (question, cases answering yes, cases answering no)
+    let known: [(&str, Vec<i64>, Vec<i64>); 7] = [
+        ("returned", vec![id(&worked)], vec![id(&fresh), id(&answered)]),
+        ("has_reply", vec![id(&worked)], vec![id(&fresh), id(&answered)]),
+        ("redone", vec![id(&worked)], vec![id(&fresh), id(&answered)]),
+        ("open", vec![id(&worked), id(&fresh)], vec![id(&answered)]),
+        ("supervised", vec![], all.clone()),
+        ("typical", vec![], all.clone()),
+        ("unsatisfied", vec![], all.clone()),
+    ];
+    for (question, yes, no) in known {
+        let (mut listed_yes, mut listed_no) =
+            (ids(format!("{question}=true")).await, ids(format!("{question}=false")).await);
+        let (mut yes, mut no) = (yes, no);
+        for v in [&mut listed_yes, &mut listed_no, &mut yes, &mut no] {
+            v.sort();
+        }
+        assert_eq!((listed_yes, listed_no), (yes, no), "{question}=true and {question}=false");
+    }
+}
+both!(yes_or_no_filters_split_the_list);
+
 async fn deadline_endpoint(app: TestApp) {
     let agent = app.login("agent@450100").await;
     // Saturday 10:00 help request → clock from Monday 08:00 → due Tuesday 08:00.
