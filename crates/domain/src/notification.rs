@@ -1,8 +1,6 @@
 //! How people are told: every message is stored in the in-app inbox, and
 //! e-mail and SMS go out by the jobs with retries (DOMAIN.md §7, hand-offs).
 
-use serde::{Deserialize, Serialize};
-
 use crate::org::string_enum;
 
 string_enum!(

@@ -85,12 +85,48 @@ impl std::borrow::Borrow<String> for UnitCode {
     }
 }
 
+/// The name serde's `rename_all = "snake_case"` gave a variant, which these enums were stored under before
+/// their serde form became their code: it differs where a digit follows a letter (`Transferred12345` was
+/// `transferred12345`, its code is `transferred_12345`). Lifecycles written then still read.
+pub(crate) fn former_serde_name(variant: &str) -> String {
+    let mut name = String::with_capacity(variant.len() + 4);
+    for (i, c) in variant.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            name.push('_');
+        }
+        name.extend(c.to_lowercase());
+    }
+    name
+}
+
+/// An enum of the domain with a stable code (its serde form too: the API, the database and the stored
+/// lifecycles all say the code) and a Chinese name.
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal / $zh:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name { $($variant),+ }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.code())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                const CODES: &[&str] = &[$($code),+];
+                let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                $name::from_code(&s)
+                    .or_else(|| {
+                        [$(($name::$variant, stringify!($variant))),+]
+                            .into_iter()
+                            .find(|(_, v)| $crate::org::former_serde_name(v) == s)
+                            .map(|(x, _)| x)
+                    })
+                    .ok_or_else(|| serde::de::Error::unknown_variant(&s, CODES))
+            }
+        }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -336,6 +372,40 @@ mod tests {
             assert_eq!(serde_json::to_string(r).unwrap(), format!("\"{}\"", r.code()));
         }
         assert_eq!(UnitType::Hotline12345.code(), "hotline_12345");
+    }
+
+    /// Every enum's serde form is its code, and the form serde's snake_case gave before (stored in older
+    /// lifecycles) still reads; anything else is refused as an unknown variant.
+    #[test]
+    fn serde_says_the_code_and_reads_the_former_name() {
+        fn check<T>(all: &[T], code: fn(&T) -> &'static str, former: &[(&str, T)])
+        where
+            T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+        {
+            for x in all {
+                assert_eq!(serde_json::to_string(x).unwrap(), format!("\"{}\"", code(x)));
+                assert_eq!(&serde_json::from_str::<T>(&format!("\"{}\"", code(x))).unwrap(), x);
+            }
+            for (name, x) in former {
+                assert_eq!(&serde_json::from_str::<T>(&format!("\"{name}\"")).unwrap(), x, "{name}");
+            }
+            let e = serde_json::from_str::<T>("\"no_such_code\"").unwrap_err().to_string();
+            assert!(e.starts_with("unknown variant"), "{e}");
+        }
+        use crate::work_order::{Action, Channel, DeadlineStatus, Kind, Rating, State, UnitRole};
+        check(State::ALL, |x| x.code(), &[("transferred12345", State::Transferred12345)]);
+        check(UnitType::ALL, |x| x.code(), &[("hotline12345", UnitType::Hotline12345)]);
+        check(Role::ALL, |x| x.code(), &[]);
+        check(Official::ALL, |x| x.code(), &[]);
+        check(JurisdictionLevel::ALL, |x| x.code(), &[]);
+        check(Kind::ALL, |x| x.code(), &[]);
+        check(Channel::ALL, |x| x.code(), &[("open311", Channel::Open311)]);
+        check(Rating::ALL, |x| x.code(), &[]);
+        check(UnitRole::ALL, |x| x.code(), &[]);
+        check(DeadlineStatus::ALL, |x| x.code(), &[]);
+        check(Action::ALL, |x| x.code(), &[]);
+        assert_eq!(former_serde_name("Transferred12345"), "transferred12345");
+        assert_eq!(former_serde_name("PendingDispatch"), "pending_dispatch");
     }
 
     proptest::proptest! {

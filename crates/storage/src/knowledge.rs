@@ -132,8 +132,8 @@ fn entry(r: &sqlx::any::AnyRow, now: Timestamp) -> Result<KnowledgeEntry> {
 }
 
 impl Store {
-    /// The content checked against the organisation, its texts trimmed; nothing is written unless every field
-    /// is right.
+    /// The content checked against the organisation (title, body, topic and unit trimmed; links as given);
+    /// nothing is written unless every field is right.
     fn validate_knowledge(&self, input: &KnowledgeContent) -> Result<KnowledgeContent> {
         let org = self.org();
         let title = required_text("title", "标题", &input.title, 200)?;

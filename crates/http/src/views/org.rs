@@ -116,7 +116,8 @@ pub struct JurisdictionInput {
     pub name: String,
     /// `city`, `county` or `development_zone`.
     pub level: String,
-    /// The parent jurisdiction (set at creation).
+    /// The parent jurisdiction's division code: required to create one, left as it is on a rename (a code
+    /// that is given must still be a division code).
     pub parent: Option<String>,
 }
 
