@@ -21,10 +21,10 @@ use tantivy::{
 };
 use tokio::sync::Mutex;
 use zhitong_domain::{
-    org::JurisdictionTree,
+    org::{DivisionCode, JurisdictionTree, UnitCode},
     permission::{ListScope, list_scope},
     time::local,
-    work_order::Actor,
+    work_order::{Actor, Kind, State},
 };
 use zhitong_storage::{CaseDoc, KnowledgeEntry, KnowledgeStatus, Store};
 
@@ -189,25 +189,63 @@ struct Sealed {
     writer: Mutex<(IndexWriter, bool)>,
 }
 
-/// What to search: cases, knowledge-base answers or both, and filters on cases.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Which documents a search reaches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SearchScope {
+    /// Cases and knowledge-base answers.
+    #[default]
+    Both,
+    Cases,
+    Knowledge,
+}
+
+impl SearchScope {
+    /// `cases`, `knowledge`, or blank for both.
+    pub fn from_code(s: &str) -> Option<Self> {
+        match s {
+            "" => Some(SearchScope::Both),
+            "cases" => Some(SearchScope::Cases),
+            "knowledge" => Some(SearchScope::Knowledge),
+            _ => None,
+        }
+    }
+}
+
+/// What a hit is: a case or a knowledge-base answer (serialised `case` / `knowledge`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HitType {
+    Case,
+    Knowledge,
+}
+
+impl HitType {
+    /// The value of the index's `doc_type` field.
+    fn code(self) -> &'static str {
+        match self {
+            HitType::Case => "case",
+            HitType::Knowledge => "knowledge",
+        }
+    }
+}
+
+/// What to search: cases, knowledge-base answers or both, and filters on cases, every value parsed.
+#[derive(Debug, Clone, Default)]
 pub struct SearchQuery {
     pub q: String,
-    /// `cases`, `knowledge` or empty for both.
-    pub scope: Option<String>,
-    pub kind: Option<String>,
-    pub state: Option<String>,
-    pub jurisdiction: Option<String>,
-    pub unit: Option<String>,
+    pub scope: SearchScope,
+    pub kind: Option<Kind>,
+    pub state: Option<State>,
+    /// That jurisdiction and the ones below it.
+    pub jurisdiction: Option<DivisionCode>,
+    pub unit: Option<UnitCode>,
     /// Received on or after / before (milliseconds).
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
     pub enterprise_id: Option<i64>,
     /// Words to match instead of cutting `q` (suggestions pass the text's most distinctive words).
-    #[serde(skip)]
     pub terms: Option<Vec<String>>,
     /// Skip counting every match (`total` is then the hits returned): lets the top-k search prune.
-    #[serde(skip)]
     pub top_only: bool,
     pub offset: usize,
     pub limit: usize,
@@ -216,7 +254,8 @@ pub struct SearchQuery {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SearchHit {
     /// `case` or `knowledge`
-    pub doc_type: String,
+    #[schema(value_type = String)]
+    pub doc_type: HitType,
     pub id: i64,
     /// Work-order number (cases).
     pub number: Option<String>,
@@ -225,8 +264,10 @@ pub struct SearchHit {
     pub title_html: String,
     /// HTML: the best passage of the text with matched words in `<b>`.
     pub snippet_html: String,
-    pub kind: Option<String>,
-    pub state: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub kind: Option<Kind>,
+    #[schema(value_type = Option<String>)]
+    pub state: Option<State>,
     pub jurisdiction: Option<String>,
     pub topic: Option<String>,
     pub lead_unit: Option<String>,
@@ -340,7 +381,7 @@ impl SearchIndex {
         let f = self.fields;
         let mut doc = TantivyDocument::new();
         doc.add_text(f.key, format!("c{}", d.id));
-        doc.add_text(f.doc_type, "case");
+        doc.add_text(f.doc_type, HitType::Case.code());
         doc.add_i64(f.id, d.id);
         doc.add_text(f.number, &d.number);
         doc.add_text(f.title, &d.title);
@@ -371,7 +412,7 @@ impl SearchIndex {
         let f = self.fields;
         let mut doc = TantivyDocument::new();
         doc.add_text(f.key, format!("k{}", e.id));
-        doc.add_text(f.doc_type, "knowledge");
+        doc.add_text(f.doc_type, HitType::Knowledge.code());
         doc.add_i64(f.id, e.id);
         doc.add_text(f.title, &e.content.title);
         doc.add_text(f.title_exact, normalise(&e.content.title));
@@ -571,23 +612,22 @@ impl SearchIndex {
         let mut must: Vec<(Occur, Box<dyn Query>)> =
             vec![(Occur::Must, if text.is_empty() { Box::new(AllQuery) } else { Box::new(BooleanQuery::new(text)) })];
         // Published answers are for all staff: only searches that may reach cases need the visibility clause.
-        if query.scope.as_deref() != Some("knowledge") {
+        if query.scope != SearchScope::Knowledge {
             must.push((Occur::Must, self.visibility(actor, tree)));
         }
-        match query.scope.as_deref() {
-            Some("cases") => must.push((Occur::Must, term(f.doc_type, "case"))),
-            Some("knowledge") => must.push((Occur::Must, term(f.doc_type, "knowledge"))),
-            _ => {}
+        match query.scope {
+            SearchScope::Cases => must.push((Occur::Must, term(f.doc_type, HitType::Case.code()))),
+            SearchScope::Knowledge => must.push((Occur::Must, term(f.doc_type, HitType::Knowledge.code()))),
+            SearchScope::Both => {}
         }
-        for (field, value) in [(f.kind, &query.kind), (f.state, &query.state), (f.unit, &query.unit)] {
-            if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-                must.push((Occur::Must, term(field, v)));
+        let codes = [(f.kind, query.kind.map(Kind::code)), (f.state, query.state.map(State::code))];
+        for (field, code) in codes.into_iter().chain([(f.unit, query.unit.as_ref().map(UnitCode::as_str))]) {
+            if let Some(code) = code {
+                must.push((Occur::Must, term(field, code)));
             }
         }
-        if let Some(j) = query.jurisdiction.as_deref().filter(|v| !v.is_empty())
-            && let Ok(code) = zhitong_domain::org::DivisionCode::parse("jurisdiction", j)
-        {
-            let below = tree.subtree(&code);
+        if let Some(code) = &query.jurisdiction {
+            let below = tree.subtree(code);
             must.push((
                 Occur::Must,
                 Box::new(BooleanQuery::new(
@@ -612,7 +652,7 @@ impl SearchIndex {
             words.iter().flat_map(|w| [f.title, f.body].map(|field| (Occur::Should, term(field, w)))).collect(),
         );
         let limit = query.limit.clamp(1, 100);
-        let with_sealed = query.scope.as_deref() != Some("knowledge")
+        let with_sealed = query.scope != SearchScope::Knowledge
             && matches!(list_scope(actor, tree), ListScope::Jurisdictions { include_discipline_only: true, .. });
         if !with_sealed {
             let searcher = self.reader.searcher();
@@ -682,14 +722,18 @@ impl SearchIndex {
             };
             let expires_on = text(f.expires);
             items.push(SearchHit {
-                doc_type: text(f.doc_type).unwrap_or_default(),
+                doc_type: if text(f.doc_type).as_deref() == Some(HitType::Knowledge.code()) {
+                    HitType::Knowledge
+                } else {
+                    HitType::Case
+                },
                 id: doc.get_first(f.id).and_then(|v| v.as_i64()).unwrap_or_default(),
                 number: text(f.number),
                 title_html: if title_html.is_empty() { html_escape(&title) } else { title_html },
                 title,
                 snippet_html,
-                kind: text(f.kind),
-                state: text(f.state),
+                kind: text(f.kind).as_deref().and_then(Kind::from_code),
+                state: text(f.state).as_deref().and_then(State::from_code),
                 jurisdiction: text(f.jurisdiction),
                 topic: text(f.topic),
                 lead_unit: text(f.lead_unit),

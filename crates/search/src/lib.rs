@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use zhitong_storage::Store;
 
-pub use index::{SearchError, SearchHit, SearchIndex, SearchQuery, SearchResults};
+pub use index::{HitType, SearchError, SearchHit, SearchIndex, SearchQuery, SearchResults, SearchScope};
 pub use suggest::{Guess, SimilarCase, Suggester, Suggestions};
 
 /// One server's search: its index (`DATA/search`) and routing models (`DATA/models`).

@@ -11,7 +11,7 @@ use zhitong_domain::{org::JurisdictionTree, work_order::Actor, work_order::Kind}
 use zhitong_storage::{REPEAT_WINDOW_MS, Store};
 
 use crate::classifier::{Classifier, ClassifierError, Text, TrainOptions};
-use crate::index::{SearchHit, SearchIndex, SearchQuery, SearchResults};
+use crate::index::{SearchHit, SearchIndex, SearchQuery, SearchResults, SearchScope};
 
 /// The three routing models, as files in the models folder: `kind.model`, `topic.model`, `unit.model`.
 pub const MODELS: [&str; 3] = ["kind", "topic", "unit"];
@@ -140,15 +140,9 @@ impl Suggester {
         let units = self.guesses(2, text, |l| known_code("unit", l).then(|| l.to_string()));
         let q: String = format!("{title} {content}").chars().take(300).collect();
         let terms = Some(index.key_terms(&q, 6));
-        let search = |scope: &str, limit: usize| -> Result<SearchResults, crate::index::SearchError> {
-            let query = SearchQuery {
-                q: q.clone(),
-                terms: terms.clone(),
-                scope: Some(scope.into()),
-                limit,
-                top_only: true,
-                ..Default::default()
-            };
+        let search = |scope: SearchScope, limit: usize| -> Result<SearchResults, crate::index::SearchError> {
+            let query =
+                SearchQuery { q: q.clone(), terms: terms.clone(), scope, limit, top_only: true, ..Default::default() };
             index.search(actor, tree, &query)
         };
         let topic_now = chosen_topic.map(String::from).or_else(|| topic.first().map(|g| g.code.clone()));
@@ -158,7 +152,8 @@ impl Suggester {
             let same_topic = topic_now.is_none() || hit.topic == topic_now;
             SimilarCase { repeat: same_enterprise && recent && same_topic, same_enterprise, hit }
         };
-        let mut similar: Vec<SimilarCase> = search("cases", 5)?.items.into_iter().map(similar_case).collect();
+        let mut similar: Vec<SimilarCase> =
+            search(SearchScope::Cases, 5)?.items.into_iter().map(similar_case).collect();
         if let Some(e) = enterprise_id {
             // The enterprise's own earlier appeals on the same matter are the strongest signal: always include them.
             let own = index.search(
@@ -167,7 +162,7 @@ impl Suggester {
                 &SearchQuery {
                     q: q.clone(),
                     terms: terms.clone(),
-                    scope: Some("cases".into()),
+                    scope: SearchScope::Cases,
                     enterprise_id: Some(e),
                     limit: 3,
                     top_only: true,
@@ -181,7 +176,7 @@ impl Suggester {
             }
             similar.truncate(5);
         }
-        let knowledge = search("knowledge", 6)?.items.into_iter().filter(|h| !h.expired).take(3).collect();
+        let knowledge = search(SearchScope::Knowledge, 6)?.items.into_iter().filter(|h| !h.expired).take(3).collect();
         Ok(Suggestions { kind, topic, units, similar, knowledge })
     }
 

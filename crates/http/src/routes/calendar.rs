@@ -2,7 +2,7 @@ use crate::views::work_orders::PolicyView;
 use axum::{Json, extract::State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use zhitong_domain::{FieldError, org::DivisionCode, time, work_order::Kind};
+use zhitong_domain::{FieldError, org::DivisionCode, time};
 
 use crate::{
     AppState,
@@ -37,7 +37,7 @@ pub async fn deadline(
     CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<DeadlineQuery>,
 ) -> ApiResult<Json<DeadlineAnswer>> {
-    let kind = Kind::from_code(q.kind.trim()).ok_or_else(|| FieldError::new("kind", "没有这个诉求类型"))?;
+    let kind = crate::views::kind(&q.kind)?;
     let start = match q.start.as_deref().filter(|s| !s.trim().is_empty()) {
         None => jiff::Timestamp::now(),
         Some(s) => time::parse_instant(s.trim())

@@ -2,15 +2,16 @@
 
 use axum::{Json, extract::State};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use zhitong_domain::{FieldError, org::Role};
-use zhitong_search::{SearchQuery, SearchResults, Suggestions};
+use zhitong_search::{SearchResults, Suggestions};
 
 use crate::{
     AppState,
     auth::CurrentUser,
     error::{ApiError, ApiResult, ErrorBody},
     json::{ApiJson, ApiQuery},
+    views::search::SearchParams,
 };
 
 impl From<zhitong_search::SearchError> for ApiError {
@@ -22,35 +23,6 @@ impl From<zhitong_search::SearchError> for ApiError {
     }
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SearchParams {
-    /// Words to find (Chinese is segmented: 营业执照 finds 办理营业执照变更), or a work-order number.
-    pub q: Option<String>,
-    /// `cases`, `knowledge`, or both when absent.
-    pub scope: Option<String>,
-    pub kind: Option<String>,
-    pub state: Option<String>,
-    /// Division code: that jurisdiction and below.
-    pub jurisdiction: Option<String>,
-    pub unit: Option<String>,
-    /// Received from (RFC 3339 or YYYY-MM-DD).
-    pub from: Option<String>,
-    /// Received before (RFC 3339 or YYYY-MM-DD, exclusive).
-    pub to: Option<String>,
-    /// From 1; at most 10,000 results deep.
-    #[param(minimum = 1, maximum = 10000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<i64>,
-}
-
-fn instant(field: &str, s: &Option<String>) -> Result<Option<i64>, FieldError> {
-    let Some(s) = s.as_deref().filter(|s| !s.is_empty()) else { return Ok(None) };
-    // `to` is exclusive here: a bare day means its start, as the parameter says.
-    Ok(Some(zhitong_domain::time::to_millis(zhitong_domain::time::parse_bound(field, s, false)?)))
-}
-
 /// Search cases (title, content, answers, replies, enterprise) and published knowledge-base answers, with the
 /// same visibility as every list: a confidential case is never found by someone who may not see it.
 #[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchParams),
@@ -60,30 +32,7 @@ pub async fn search(
     CurrentUser(user): CurrentUser,
     ApiQuery(p): ApiQuery<SearchParams>,
 ) -> ApiResult<Json<SearchResults>> {
-    let q = p.q.unwrap_or_default();
-    if q.trim().is_empty() {
-        return Err(FieldError::new("q", "请输入要搜索的内容").into());
-    }
-    if q.chars().count() > 500 {
-        return Err(FieldError::new("q", "搜索内容不能超过500个字").into());
-    }
-    if let Some(scope) = p.scope.as_deref().filter(|x| !["", "cases", "knowledge"].contains(x)) {
-        return Err(FieldError::new("scope", format!("范围“{scope}”无效，应为 cases 或 knowledge")).into());
-    }
-    let paging = zhitong_domain::paging::Paging::parse(p.page, p.per_page, 20, 100)?;
-    let query = SearchQuery {
-        q,
-        scope: p.scope,
-        kind: p.kind,
-        state: p.state,
-        jurisdiction: p.jurisdiction,
-        unit: p.unit,
-        from_ms: instant("from", &p.from)?,
-        to_ms: instant("to", &p.to)?,
-        offset: paging.offset() as usize,
-        limit: paging.per_page as usize,
-        ..SearchQuery::default()
-    };
+    let query = p.parse()?;
     // Read-your-writes: a case changed a moment ago is found by its new text.
     s.search.index.sync(&s.store).await?;
     Ok(Json(s.search.index.search(&user.actor(), &s.store.org().tree, &query)?))

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use zhitong_domain::{
     FieldError,
     calendar::{Clock, SlaPolicy, SpecialDay},
-    work_order::{Kind, Urgency},
+    work_order::Urgency,
 };
 use zhitong_storage::{CalendarYear, PolicyEntry, PolicySetting};
 
@@ -61,7 +61,7 @@ impl PolicyInput {
     /// duration's range are storage's to check.
     pub fn parse(self) -> Result<PolicySetting, FieldError> {
         let PolicyInput { jurisdiction, kind, regular, urgency, clock, minutes, pausable } = self;
-        let kind = Kind::from_code(kind.trim()).ok_or_else(|| FieldError::new("kind", "没有这个诉求类型"))?;
+        let kind = super::kind(&kind)?;
         let clock = Clock::from_code(clock.trim())
             .ok_or_else(|| FieldError::new("clock", "计时方式应为 service_hours、working_days 或 natural"))?;
         let urgency = match urgency.as_deref().map(str::trim) {

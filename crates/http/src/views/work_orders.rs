@@ -8,7 +8,7 @@ use zhitong_domain::{
     org::DivisionCode,
     paging::Paging,
     time::{parse_bound, rfc3339},
-    work_order::{DeadlineStatus, Kind, Rating, State, Urgency},
+    work_order::{DeadlineStatus, Rating, State, Urgency},
 };
 use zhitong_storage::{self as storage, CaseFilter, CaseFlags, CaseOrder, HistoryEntry, Org, Pending};
 
@@ -402,9 +402,7 @@ impl ListFilter {
                     .ok_or_else(|| FieldError::new("urgency", "紧急程度应为 urgent（紧急）或 normal（一般）"))
             })
             .transpose()?;
-        let kind = given(&self.kind)
-            .map(|k| Kind::from_code(k).ok_or_else(|| FieldError::new("kind", "没有这个诉求类型")))
-            .transpose()?;
+        let kind = given(&self.kind).map(super::kind).transpose()?;
         let received_from = given(&self.from).map(|s| parse_bound("from", s, false)).transpose()?;
         let received_before = given(&self.to).map(|s| parse_bound("to", s, true)).transpose()?;
         let deadline_statuses = match given(&self.deadline_status) {

@@ -14,7 +14,8 @@ use zhitong_domain::{
     work_order::{Kind, State as CaseState},
 };
 use zhitong_http::AppState;
-use zhitong_search::{SearchHit, SearchQuery};
+use zhitong_http::{ApiError, views::search::SearchParams};
+use zhitong_search::{HitType, SearchHit, SearchQuery};
 use zhitong_storage::{KnowledgeEntry, KnowledgeStatus, KnowledgeVersion};
 
 use super::{Frame, choices, frame};
@@ -38,6 +39,8 @@ pub struct SearchForm {
 
 pub struct HitRow {
     pub hit: SearchHit,
+    /// A case (else a knowledge-base answer).
+    pub case: bool,
     pub href: String,
     pub kind: String,
     pub state: String,
@@ -77,19 +80,34 @@ pub async fn search_page(
         form,
     };
     if page.searched {
-        let query = SearchQuery {
-            q: page.form.q.chars().take(500).collect(),
-            scope: Some(page.form.scope.clone()).filter(|x| !x.is_empty()),
+        // The form's choices are read as the API reads them; the page's dates are whole days (`to` inclusive).
+        let params = SearchParams {
+            q: Some(page.form.q.chars().take(500).collect()),
+            scope: Some(page.form.scope.clone()),
             kind: Some(page.form.kind.clone()),
             state: Some(page.form.state.clone()),
-            from_ms: day_ms(&page.form.from, false),
-            to_ms: day_ms(&page.form.to, true),
-            limit: 50,
-            ..Default::default()
+            jurisdiction: None,
+            unit: None,
+            from: None,
+            to: None,
+            page: None,
+            per_page: Some(50),
         };
-        let found = match s.search.index.sync(&s.store).await {
-            Ok(_) => s.search.index.search(&p.user.actor(), &s.store.org().tree, &query),
-            Err(e) => Err(e),
+        let found = match params.parse() {
+            Ok(query) => {
+                let query = SearchQuery {
+                    from_ms: day_ms(&page.form.from, false),
+                    to_ms: day_ms(&page.form.to, true),
+                    ..query
+                };
+                match s.search.index.sync(&s.store).await {
+                    Ok(_) => {
+                        s.search.index.search(&p.user.actor(), &s.store.org().tree, &query).map_err(ApiError::from)
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
+            Err(e) => Err(e.into()),
         };
         match found {
             Ok(r) => {
@@ -98,23 +116,13 @@ pub async fn search_page(
                     .items
                     .into_iter()
                     .map(|hit| HitRow {
-                        href: if hit.doc_type == "case" {
-                            format!("/cases/{}", hit.id)
-                        } else {
-                            format!("/knowledge?id={}", hit.id)
+                        case: hit.doc_type == HitType::Case,
+                        href: match hit.doc_type {
+                            HitType::Case => format!("/cases/{}", hit.id),
+                            HitType::Knowledge => format!("/knowledge?id={}", hit.id),
                         },
-                        kind: hit
-                            .kind
-                            .as_deref()
-                            .and_then(Kind::from_code)
-                            .map(|k| p.lang.label(k.label(), k.code()))
-                            .unwrap_or_default(),
-                        state: hit
-                            .state
-                            .as_deref()
-                            .and_then(CaseState::from_code)
-                            .map(|k| p.lang.label(k.label(), k.code()))
-                            .unwrap_or_default(),
+                        kind: hit.kind.map(|k| p.lang.label(k.label(), k.code())).unwrap_or_default(),
+                        state: hit.state.map(|k| p.lang.label(k.label(), k.code())).unwrap_or_default(),
                         received: hit
                             .received_at
                             .map(|m| local(from_millis(m)).strftime("%Y-%m-%d").to_string())
@@ -125,7 +133,7 @@ pub async fn search_page(
             }
             // A query the user can fix says how; anything else is logged, and the page says no more.
             Err(e) => {
-                let (_, _, message, _) = zhitong_http::ApiError::from(e).parts();
+                let (_, _, message, _) = e.parts();
                 page.error = message;
             }
         }

@@ -48,6 +48,24 @@ async fn search_cases_in_chinese_with_visibility(app: TestApp) {
     // Filters.
     let r = search(&app, &sup, "q=营业执照&kind=consultation").await;
     assert!(ids(&r).is_empty(), "{r}");
+    let r = search(&app, &sup, "q=营业执照&kind=help&state=pending_dispatch&jurisdiction=450100").await;
+    assert_eq!(ids(&r).len(), 2, "{r}");
+    assert_eq!(
+        (r["items"][0]["kind"].as_str(), r["items"][0]["state"].as_str()),
+        (Some("help"), Some("pending_dispatch"))
+    );
+    assert_eq!(r["items"][0]["doc_type"], "case");
+    // A filter the list would refuse is refused here too, naming it (it used to find nothing, silently).
+    for (query, field) in [
+        ("kind=nope", "kind"),
+        ("state=nope", "state"),
+        ("jurisdiction=45", "jurisdiction"),
+        ("unit=a%01b", "unit"),
+        ("scope=all", "scope"),
+    ] {
+        let (s, v) = app.get(Some(&sup), &format!("/api/v1/search?q=营业执照&{query}")).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{query}: {v}");
+    }
     let (s, v) = app.get(Some(&sup), "/api/v1/search?q=%20").await;
     assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("q")));
     let (s, v) = app.get(Some(&sup), "/api/v1/search?q=a&from=yesterday").await;
@@ -304,7 +322,7 @@ async fn every_server_index_follows_the_database(app: TestApp) {
             .unwrap()
             .items
             .iter()
-            .map(|h| (h.id, h.state.clone().unwrap_or_default()))
+            .map(|h| (h.id, h.state.map(|s| s.code().to_string()).unwrap_or_default()))
             .collect::<Vec<_>>()
     };
     let id = o["id"].as_i64().unwrap();

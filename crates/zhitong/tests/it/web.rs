@@ -289,6 +289,12 @@ async fn malformed_addresses_are_error_pages(app: TestApp) {
     let (s, html) = page(&app, &admin, "/admin?year=twenty").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(in_layout(&html) && html.contains("<code>year</code>"), "the parameter is named: {html}");
+    // The search page reads its choices as the API does: a kind it does not have is said, not searched for.
+    let (s, html) = page(&app, &agent, "/search?q=%E8%90%A5%E4%B8%9A&kind=nope").await;
+    let (_, api) = app.get(Some(&token), "/api/v1/search?q=%E8%90%A5%E4%B8%9A&kind=nope").await;
+    let said = api["error"]["message"].as_str().unwrap();
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("class=\"error\"") && html.contains(said), "{said}: {html}");
     // An address no page has: the 404 page inside the layout; before sign-in a bare 404, not a redirect.
     let (s, html) = page(&app, &agent, "/no-such-page").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
