@@ -173,13 +173,13 @@ impl Jobs {
             let (from, _) = period.span(day);
             let code = period.code();
             for j in &org.jurisdictions {
-                if self.store.report_archived(code, &from.to_string(), j.code.as_str()).await? {
+                if self.store.report_archived(code, from, &j.code).await? {
                     continue;
                 }
-                match zhitong_reports::build(&self.store, &actor, period, day, j.code.as_str()).await {
+                match zhitong_reports::build(&self.store, &actor, period, day, &j.code).await {
                     Ok(report) => {
                         let content = serde_json::to_value(&report).map_err(|e| StoreError::Internal(e.to_string()))?;
-                        if self.store.archive_report(code, &from.to_string(), j.code.as_str(), &content, now).await? {
+                        if self.store.archive_report(code, from, &j.code, &content, now).await? {
                             made += 1;
                         }
                     }

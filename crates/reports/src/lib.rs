@@ -622,20 +622,20 @@ pub async fn build(
     actor: &Actor,
     period: Period,
     date: Date,
-    jurisdiction: &str,
+    jurisdiction: &DivisionCode,
 ) -> Result<Report, ReportError> {
     let org = store.org();
-    let j = DivisionCode::parse("jurisdiction", jurisdiction)?;
-    if !org.tree.contains(&j) {
+    let j = jurisdiction;
+    if !org.tree.contains(j) {
         return Err(zhitong_domain::FieldError::new("jurisdiction", "没有这个辖区").into());
     }
-    if !org.tree.is_within(&j, &actor.jurisdiction) || actor.role == Role::Handler {
+    if !org.tree.is_within(j, &actor.jurisdiction) || actor.role == Role::Handler {
         return Err(ReportError::Store(StoreError::Refused(zhitong_domain::work_order::Refusal::Forbidden(
             "只能查看本辖区及下级辖区的报告".into(),
         ))));
     }
     let rules = store.report_rules();
-    let codes: Vec<String> = org.tree.subtree(&j).into_iter().map(|c| c.to_string()).collect();
+    let codes: Vec<String> = org.tree.subtree(j).into_iter().map(|c| c.to_string()).collect();
     // The top of the tree: no jurisdiction condition, so the queries stay on their time indexes.
     let scope = (codes.len() < org.jurisdictions.len()).then_some(codes.as_slice());
     let (from_d, to_d) = period.span(date);
@@ -741,7 +741,7 @@ pub async fn build(
             cases: named(list(CaseList::Topic(Some(t.clone())), 5).await?),
         });
     }
-    let name = org.jurisdiction(jurisdiction).map(|x| x.name.clone()).unwrap_or_default();
+    let name = org.jurisdiction(jurisdiction.as_str()).map(|x| x.name.clone()).unwrap_or_default();
     let trend = |now: i64, before: i64| match now.cmp(&before) {
         std::cmp::Ordering::Greater => format!("比上期增加{}件", now - before),
         std::cmp::Ordering::Less => format!("比上期减少{}件", before - now),

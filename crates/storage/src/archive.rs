@@ -86,8 +86,8 @@ impl Store {
     pub async fn archive_report(
         &self,
         period: &str,
-        period_from: &str,
-        jurisdiction: &str,
+        period_from: Date,
+        jurisdiction: &DivisionCode,
         content: &serde_json::Value,
         now: Timestamp,
     ) -> Result<bool> {
@@ -97,8 +97,8 @@ impl Store {
              ON CONFLICT (period, period_from, jurisdiction) DO NOTHING",
         )
         .bind(period)
-        .bind(period_from)
-        .bind(jurisdiction)
+        .bind(period_from.to_string())
+        .bind(jurisdiction.as_str())
         .bind(content.to_string())
         .bind(to_millis(now))
         .execute(&mut *tx)
@@ -107,22 +107,29 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
-    fn report_scope(&self, actor: &Actor, jurisdiction: &str) -> Result<()> {
-        let j = DivisionCode::parse("jurisdiction", jurisdiction)?;
-        if actor.role == Role::Handler || !self.org().tree.is_within(&j, &actor.jurisdiction) {
+    fn report_scope(&self, actor: &Actor, jurisdiction: &DivisionCode) -> Result<()> {
+        if actor.role == Role::Handler || !self.org().tree.is_within(jurisdiction, &actor.jurisdiction) {
             return Err(Refusal::Forbidden("只能查看本辖区及下级辖区的报告".into()).into());
         }
         Ok(())
     }
 
     /// The archive for a jurisdiction, newest first (without the content).
-    pub async fn archived_reports(&self, actor: &Actor, jurisdiction: &str, limit: i64) -> Result<Vec<ArchivedReport>> {
+    pub async fn archived_reports(
+        &self,
+        actor: &Actor,
+        jurisdiction: &DivisionCode,
+        limit: i64,
+    ) -> Result<Vec<ArchivedReport>> {
         self.report_scope(actor, jurisdiction)?;
         let sql = format!(
             "SELECT {COLUMNS} FROM {FROM} WHERE a.jurisdiction = $1 ORDER BY a.period_from DESC, a.id DESC LIMIT $2"
         );
-        let rows =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(jurisdiction).bind(limit).fetch_all(self.reader()).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(jurisdiction.as_str())
+            .bind(limit)
+            .fetch_all(self.reader())
+            .await?;
         rows.iter().map(|r| archived(r, false)).collect()
     }
 
@@ -140,7 +147,7 @@ impl Store {
             && report.period != "daily"
             && self.org().tree.is_within(&actor.jurisdiction, &report.jurisdiction);
         if !published_to_me {
-            self.report_scope(actor, report.jurisdiction.as_str()).map_err(|_| StoreError::NotFound)?;
+            self.report_scope(actor, &report.jurisdiction).map_err(|_| StoreError::NotFound)?;
         }
         Ok(report)
     }
@@ -266,8 +273,8 @@ impl Store {
     pub async fn archive_now(
         &self,
         period: &str,
-        period_from: &str,
-        jurisdiction: &str,
+        period_from: Date,
+        jurisdiction: &DivisionCode,
         content: &serde_json::Value,
         now: Timestamp,
     ) -> Result<i64> {
@@ -305,18 +312,23 @@ impl Store {
 }
 
 impl Store {
-    pub async fn report_archived(&self, period: &str, period_from: &str, jurisdiction: &str) -> Result<bool> {
+    pub async fn report_archived(&self, period: &str, period_from: Date, jurisdiction: &DivisionCode) -> Result<bool> {
         Ok(self.archived_id(period, period_from, jurisdiction).await?.is_some())
     }
 
     /// The archive's id of a period's report, if archived.
-    pub async fn archived_id(&self, period: &str, period_from: &str, jurisdiction: &str) -> Result<Option<i64>> {
+    pub async fn archived_id(
+        &self,
+        period: &str,
+        period_from: Date,
+        jurisdiction: &DivisionCode,
+    ) -> Result<Option<i64>> {
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT id FROM report_archive WHERE period = $1 AND period_from = $2 AND jurisdiction = $3",
         )
         .bind(period)
-        .bind(period_from)
-        .bind(jurisdiction)
+        .bind(period_from.to_string())
+        .bind(jurisdiction.as_str())
         .fetch_optional(self.reader())
         .await?;
         Ok(row.map(|r| r.0))

@@ -126,6 +126,7 @@ async fn run() {
         fill.elapsed().as_secs_f64()
     );
     let leader = store.users().await.unwrap().into_iter().find(|u| u.username == "leader@450100").unwrap().actor();
+    let city = leader.jurisdiction.clone();
     let last_month = local(now).date() - 1.month();
     let yesterday = local(now).date() - 1.day();
     for (name, period, date, runs) in [
@@ -137,7 +138,7 @@ async fn run() {
         let mut received = 0;
         for _ in 0..runs {
             let t = Instant::now();
-            let r = zhitong_reports::build(&store, &leader, period, date, "450100").await.unwrap();
+            let r = zhitong_reports::build(&store, &leader, period, date, &city).await.unwrap();
             times.push(t.elapsed());
             received = r.figures.received;
         }
@@ -174,7 +175,9 @@ async fn run() {
     let mut times = vec![];
     for _ in 0..5 {
         let t = Instant::now();
-        zhitong_reports::build(&store, &county, zhitong_reports::Period::Monthly, last_month, "450103").await.unwrap();
+        zhitong_reports::build(&store, &county, zhitong_reports::Period::Monthly, last_month, &county.jurisdiction)
+            .await
+            .unwrap();
         times.push(t.elapsed());
     }
     println!("{}", common::summary("monthly bulletin, a county", times));

@@ -246,7 +246,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logs(&config);
             let store = open_store_with(&config, Keys::Load).await?;
             let org = store.org();
-            let root = org.root().map(ToString::to_string).unwrap_or_default();
+            let j = match jurisdiction {
+                Some(j) => zhitong_domain::org::DivisionCode::parse("jurisdiction", &j)
+                    .map_err(|f| anyhow::anyhow!("{}: {}", f.field, f.message))?,
+                None => org.root().cloned().ok_or_else(|| anyhow::anyhow!("还没有组织机构 no organisation yet"))?,
+            };
             let actor = match as_user {
                 Some(name) => store
                     .users()
@@ -264,7 +268,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let spinner = indicatif::ProgressBar::new_spinner();
             spinner.set_message("统计中 computing…");
             spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-            let j = jurisdiction.unwrap_or(root);
             let report = zhitong_reports::build(&store, &actor, period, date, &j).await.map_err(|e| match e {
                 zhitong_reports::ReportError::Invalid(f) => anyhow::anyhow!("{}: {}", f.field, f.message),
                 zhitong_reports::ReportError::Store(s) => anyhow::anyhow!("{s}"),

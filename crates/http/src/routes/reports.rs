@@ -6,7 +6,7 @@ use axum::{
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
-use zhitong_domain::FieldError;
+use zhitong_domain::{FieldError, org::DivisionCode};
 use zhitong_reports::{Period, Report, ReportError, ReportFormat};
 
 use crate::views::archive::{ArchivedReportView, ReportEdit, ReviewInput};
@@ -66,8 +66,8 @@ pub async fn report(
     };
     let j = match q.jurisdiction.as_deref().map(str::trim).filter(|j| !j.is_empty()) {
         // Parsed here: the code also names the downloaded file, in a header.
-        Some(j) => zhitong_domain::org::DivisionCode::parse("jurisdiction", j)?.to_string(),
-        None => user.jurisdiction.to_string(),
+        Some(j) => DivisionCode::parse("jurisdiction", j)?,
+        None => user.jurisdiction.clone(),
     };
     let report = zhitong_reports::build(&s.store, &user.actor(), period, date, &j).await?;
     if format == ReportFormat::Json {
@@ -107,7 +107,10 @@ pub async fn archive(
     CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<ArchiveQuery>,
 ) -> ApiResult<Json<Vec<ArchivedReportView>>> {
-    let j = q.jurisdiction.unwrap_or_else(|| user.jurisdiction.to_string());
+    let j = match q.jurisdiction {
+        Some(j) => DivisionCode::parse("jurisdiction", &j)?,
+        None => user.jurisdiction.clone(),
+    };
     Ok(Json(
         s.store.archived_reports(&user.actor(), &j, 200).await?.into_iter().map(ArchivedReportView::from).collect(),
     ))
@@ -167,8 +170,8 @@ pub async fn archive_now(
         .ok_or_else(|| FieldError::new("period", "报告类型应为 daily、weekly 或 monthly"))?;
     let date = zhitong_domain::time::parse_day("date", "日期", &body.date)?;
     let j = match body.jurisdiction.as_deref().map(str::trim).filter(|j| !j.is_empty()) {
-        Some(j) => zhitong_domain::org::DivisionCode::parse("jurisdiction", j)?.to_string(),
-        None => user.jurisdiction.to_string(),
+        Some(j) => DivisionCode::parse("jurisdiction", j)?,
+        None => user.jurisdiction.clone(),
     };
     if user.role != zhitong_domain::org::Role::Supervisor {
         return Err(ApiError::Forbidden("只有工作专班可以归档和发布报告".into()));
@@ -178,8 +181,8 @@ pub async fn archive_now(
     if period.span(date).1 > today {
         return Err(FieldError::new("date", "只能归档已经结束的报告期（日报告为昨天及以前）").into());
     }
-    let from = period.span(date).0.to_string();
-    if let Some(id) = s.store.archived_id(period.code(), &from, &j).await? {
+    let from = period.span(date).0;
+    if let Some(id) = s.store.archived_id(period.code(), from, &j).await? {
         return Ok(Json(s.store.archived_report(&user.actor(), id).await?.into()));
     }
     // Archived reports are read by leaders and units: built as a leader reads them, naming no complaint.
@@ -187,7 +190,7 @@ pub async fn archive_now(
     reader.role = zhitong_domain::org::Role::Leader;
     let report = zhitong_reports::build(&s.store, &reader, period, date, &j).await?;
     let content = serde_json::to_value(&report).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let id = s.store.archive_now(period.code(), &from, &j, &content, jiff::Timestamp::now()).await?;
+    let id = s.store.archive_now(period.code(), from, &j, &content, jiff::Timestamp::now()).await?;
     Ok(Json(s.store.archived_report(&user.actor(), id).await?.into()))
 }
 

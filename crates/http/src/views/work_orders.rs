@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 use zhitong_domain::{
     FieldError,
     calendar::SlaPolicy,
-    org::DivisionCode,
+    org::{DivisionCode, UnitCode},
     paging::Paging,
     time::{parse_bound, rfc3339},
     work_order::{DeadlineStatus, Rating, State, Urgency},
@@ -417,8 +417,8 @@ impl ListFilter {
         Ok(CaseFilter {
             states,
             kind,
-            jurisdiction: given(&self.jurisdiction).map(String::from),
-            unit: given(&self.unit).map(String::from),
+            jurisdiction: given(&self.jurisdiction).map(|j| DivisionCode::parse("jurisdiction", j)).transpose()?,
+            unit: given(&self.unit).map(|u| UnitCode::parse("unit", u)).transpose()?,
             deadline_statuses,
             text: given(&self.q).map(String::from),
             received_from,

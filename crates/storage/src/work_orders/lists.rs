@@ -84,11 +84,11 @@ impl Store {
             w.cond(format!("w.kind = {p}"));
         }
         if let Some(j) = &f.jurisdiction {
-            let p = w.arg(Arg::Text(j.clone()));
+            let p = w.arg(Arg::Text(j.to_string()));
             w.cond(format!("w.jurisdiction = {p}"));
         }
         if let Some(u) = &f.unit {
-            let p = w.arg(Arg::Text(u.clone()));
+            let p = w.arg(Arg::Text(u.to_string()));
             w.cond(format!(
                 "EXISTS (SELECT 1 FROM work_order_units wu2 WHERE wu2.work_order_id = w.id AND wu2.unit = {p})"
             ));

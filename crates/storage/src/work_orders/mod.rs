@@ -12,7 +12,7 @@ mod read;
 
 use jiff::Timestamp;
 use zhitong_domain::{
-    org::{DivisionCode, Role},
+    org::{DivisionCode, Role, UnitCode},
     paging::Paging,
     work_order::{Action, Channel, DeadlineStatus, Kind, Lifecycle, Rating, State, Urgency},
 };
@@ -138,9 +138,9 @@ pub struct CaseFilter {
     pub states: Vec<State>,
     pub kind: Option<Kind>,
     /// Where the appeal was received.
-    pub jurisdiction: Option<String>,
+    pub jurisdiction: Option<DivisionCode>,
     /// On the case, lead or assisting.
-    pub unit: Option<String>,
+    pub unit: Option<UnitCode>,
     /// Any of these, at the time of listing.
     pub deadline_statuses: Vec<DeadlineStatus>,
     /// Text in the number, title or content.

@@ -99,10 +99,7 @@ pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
         max_kind: by_kind.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1),
         by_kind,
         overdue: overdue.iter().map(|o| row(o, &org, p.lang)).collect(),
-        archive: super::part_or_logged(
-            "archive",
-            s.store.archived_reports(&actor, p.user.jurisdiction.as_str(), 10).await,
-        ),
+        archive: super::part_or_logged("archive", s.store.archived_reports(&actor, &p.user.jurisdiction, 10).await),
         yesterday: local(now).date().yesterday().map(|d| d.to_string()).unwrap_or_default(),
         f: frame(&s, &p, "/leader").await,
     }

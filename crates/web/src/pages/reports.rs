@@ -33,7 +33,7 @@ pub struct ReportPage {
     /// Who published it, when (none: a draft).
     pub published: Option<String>,
     /// The live report's period, date and jurisdiction, for a supervisor to archive it (归档编辑).
-    pub archive_form: Option<(String, String, String)>,
+    pub archive_form: Option<(String, String, zhitong_domain::org::DivisionCode)>,
 }
 
 #[derive(Deserialize)]
@@ -64,10 +64,10 @@ pub async fn live(
     let j = match q.jurisdiction.as_deref().map(str::trim).filter(|j| !j.is_empty()) {
         // Parsed here: the code goes into the download links and the archive form.
         Some(j) => match zhitong_domain::org::DivisionCode::parse("jurisdiction", j) {
-            Ok(j) => j.to_string(),
+            Ok(j) => j,
             Err(e) => return error_page(&s, &p, e.into()).await,
         },
-        None => p.user.jurisdiction.to_string(),
+        None => p.user.jurisdiction.clone(),
     };
     let report = match zhitong_reports::build(&s.store, &p.user.actor(), kind, date, &j).await {
         Ok(r) => r,
@@ -157,11 +157,11 @@ pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
     }
     let today = local(jiff::Timestamp::now()).date();
     let actor = p.user.actor();
-    let j = p.user.jurisdiction.to_string();
+    let j = &p.user.jurisdiction;
     let built = async {
         Ok::<_, zhitong_reports::ReportError>((
-            zhitong_reports::build(&s.store, &actor, Period::Daily, today, &j).await?,
-            zhitong_reports::build(&s.store, &actor, Period::Weekly, today, &j).await?,
+            zhitong_reports::build(&s.store, &actor, Period::Daily, today, j).await?,
+            zhitong_reports::build(&s.store, &actor, Period::Weekly, today, j).await?,
         ))
     };
     let (day, week) = match built.await {
@@ -191,7 +191,7 @@ pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
     let bars: Vec<(String, f64, String)> =
         week.figures.by_jurisdiction.iter().map(|(c, x)| (jur(c), x.received as f64, x.received.to_string())).collect();
     DashboardPage {
-        jurisdiction: org.jurisdiction(&j).map(|x| x.name.clone()).unwrap_or_default(),
+        jurisdiction: org.jurisdiction(j.as_str()).map(|x| x.name.clone()).unwrap_or_default(),
         figures: vec![
             (t.received_today, seen(day.figures.received, day.withheld.received), ""),
             (t.closed_today, seen(day.figures.closed, day.withheld.closed), ""),
@@ -222,7 +222,7 @@ pub struct ReportsPage {
 /// The reports of the user's jurisdiction: the live ones, and the archive with drafts to edit and publish.
 pub async fn index(State(s): State<AppState>, p: PageUser) -> Response {
     let actor = p.user.actor();
-    let archive = match s.store.archived_reports(&actor, p.user.jurisdiction.as_str(), 60).await {
+    let archive = match s.store.archived_reports(&actor, &p.user.jurisdiction, 60).await {
         Ok(a) => a,
         Err(e) => return error_page(&s, &p, e.into()).await,
     };

@@ -962,7 +962,16 @@ async fn published_reports_reach_leaders_and_units(app: TestApp) {
     ] {
         old.as_object_mut().unwrap().remove(k);
     }
-    app.store.archive_report("weekly", "2001-01-01", "450103", &old, jiff::Timestamp::now()).await.unwrap();
+    app.store
+        .archive_report(
+            "weekly",
+            jiff::civil::date(2001, 1, 1),
+            &zhitong_domain::org::DivisionCode::parse("jurisdiction", "450103").unwrap(),
+            &old,
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
     let (_, list) = app.get(Some(&leader), "/api/v1/reports/archive").await;
     let old_id = list.as_array().unwrap().iter().find(|a| a["period_from"] == "2001-01-01").unwrap()["id"].clone();
     let (s, read) = app.get(Some(&leader), &format!("/api/v1/reports/archive/{old_id}")).await;

@@ -394,6 +394,13 @@ async fn lists_filter_paginate_and_sort(app: TestApp) {
     assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("state")));
     let (s, b) = app.get(Some(&p.sup), "/api/v1/work-orders?page=abc").await;
     assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("page")));
+    // The jurisdiction and the unit are codes, read as such (they used to be matched as text, finding nothing).
+    let (_, here) = app.get(Some(&p.sup), "/api/v1/work-orders?jurisdiction=%20450100%20").await;
+    assert_eq!(here["total"], 5, "a code with spaces around it is the code");
+    let (s, b) = app.get(Some(&p.sup), "/api/v1/work-orders?jurisdiction=4501").await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("jurisdiction")));
+    let (s, b) = app.get(Some(&p.sup), "/api/v1/work-orders?unit=a%01b").await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unit")));
     let (_, unit_list) = app.get(Some(&p.lead), "/api/v1/work-orders").await;
     assert_eq!(unit_list["total"], 0, "a unit sees only cases it is on");
 }
