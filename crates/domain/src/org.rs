@@ -392,7 +392,11 @@ mod tests {
             let e = serde_json::from_str::<T>("\"no_such_code\"").unwrap_err().to_string();
             assert!(e.starts_with("unknown variant"), "{e}");
         }
-        use crate::work_order::{Action, Channel, DeadlineStatus, Kind, Rating, State, UnitRole};
+        use crate::{
+            calendar::Clock,
+            notification::{DeliveryChannel, DeliveryStatus},
+            work_order::{Action, Channel, DeadlineStatus, Kind, Rating, State, Style, UnitRole, Urgency},
+        };
         check(State::ALL, |x| x.code(), &[("transferred12345", State::Transferred12345)]);
         check(UnitType::ALL, |x| x.code(), &[("hotline12345", UnitType::Hotline12345)]);
         check(Role::ALL, |x| x.code(), &[]);
@@ -403,7 +407,12 @@ mod tests {
         check(Rating::ALL, |x| x.code(), &[]);
         check(UnitRole::ALL, |x| x.code(), &[]);
         check(DeadlineStatus::ALL, |x| x.code(), &[]);
-        check(Action::ALL, |x| x.code(), &[]);
+        check(Action::ALL, |x| x.code(), &[("transfer12345", Action::Transfer12345)]);
+        check(Urgency::ALL, |x| x.code(), &[]);
+        check(Style::ALL, |x| x.code(), &[]);
+        check(Clock::ALL, |x| x.code(), &[]);
+        check(DeliveryChannel::ALL, |x| x.code(), &[]);
+        check(DeliveryStatus::ALL, |x| x.code(), &[]);
         assert_eq!(former_serde_name("Transferred12345"), "transferred12345");
         assert_eq!(former_serde_name("PendingDispatch"), "pending_dispatch");
     }

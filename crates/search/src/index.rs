@@ -546,11 +546,11 @@ impl SearchIndex {
         let term = |field: Field, v: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic))
         };
-        let knowledge = term(f.doc_type, "knowledge");
+        let knowledge = term(f.doc_type, HitType::Knowledge.code());
         let cases: Option<Box<dyn Query>> = match list_scope(actor, tree) {
             ListScope::Nothing => None,
             ListScope::Unit(u) => Some(Box::new(BooleanQuery::new(vec![
-                (Occur::Must, term(f.doc_type, "case")),
+                (Occur::Must, term(f.doc_type, HitType::Case.code())),
                 (Occur::Must, term(f.unit, &u)),
                 (Occur::MustNot, term(f.restricted, "1")),
             ]))),
@@ -558,8 +558,10 @@ impl SearchIndex {
                 let any_of = BooleanQuery::new(
                     codes.iter().map(|c| (Occur::Should, term(f.jurisdiction, c.as_str()))).collect(),
                 );
-                let mut parts =
-                    vec![(Occur::Must, term(f.doc_type, "case")), (Occur::Must, Box::new(any_of) as Box<dyn Query>)];
+                let mut parts = vec![
+                    (Occur::Must, term(f.doc_type, HitType::Case.code())),
+                    (Occur::Must, Box::new(any_of) as Box<dyn Query>),
+                ];
                 if !include_discipline_only {
                     parts.push((Occur::MustNot, term(f.restricted, "1")));
                 }

@@ -107,8 +107,8 @@ pub async fn archive(
     CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<ArchiveQuery>,
 ) -> ApiResult<Json<Vec<ArchivedReportView>>> {
-    let j = match q.jurisdiction {
-        Some(j) => DivisionCode::parse("jurisdiction", &j)?,
+    let j = match crate::views::given(&q.jurisdiction) {
+        Some(j) => DivisionCode::parse("jurisdiction", j)?,
         None => user.jurisdiction.clone(),
     };
     Ok(Json(

@@ -37,8 +37,9 @@ pub struct SearchParams {
 }
 
 impl SearchParams {
-    /// The query parsed into the index's typed query, naming the first parameter at fault (a kind, state,
-    /// jurisdiction or unit is refused as the case list refuses it, not searched for and never found).
+    /// The query parsed into the index's typed query, naming the first parameter at fault: a kind or state
+    /// the platform does not have, or a jurisdiction or unit that is not a code, is refused as the case list
+    /// refuses it (a well-formed code no case has finds nothing, as in the list).
     pub fn parse(self) -> Result<SearchQuery, FieldError> {
         let q = self.q.clone().unwrap_or_default();
         if q.trim().is_empty() {

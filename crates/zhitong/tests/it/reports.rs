@@ -779,6 +779,11 @@ async fn scheduled_reports_are_archived_and_reviewed(app: TestApp) {
     assert!(
         own.as_array().unwrap().iter().all(|a| a["jurisdiction"] == "450103") && !own.as_array().unwrap().is_empty()
     );
+    // A blank jurisdiction is the caller's, and a code with spaces around it is the code.
+    for query in ["?jurisdiction=", "?jurisdiction=%20450103%20"] {
+        let (s, same) = app.get(Some(&county), &format!("/api/v1/reports/archive{query}")).await;
+        assert_eq!((s, &same), (StatusCode::OK, &own), "{query}");
+    }
 }
 both!(scheduled_reports_are_archived_and_reviewed);
 
