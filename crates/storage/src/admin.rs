@@ -79,7 +79,7 @@ impl Store {
                     username: r.text("username")?,
                     display_name: r.text("display_name")?,
                     role: r.code("role", Role::from_code)?,
-                    jurisdiction: r.code("jurisdiction", |c| DivisionCode::parse("jurisdiction", c).ok())?,
+                    jurisdiction: r.code("jurisdiction", crate::rows::division)?,
                     unit: r.opt_text("unit")?,
                     active: r.flag("active")?,
                     email: r.opt_text("email")?,

@@ -61,7 +61,7 @@ fn archived(r: &sqlx::any::AnyRow, with_content: bool) -> Result<ArchivedReport>
         id: r.int("id")?,
         period: r.text("period")?,
         period_from: r.code("period_from", |d| d.parse().ok())?,
-        jurisdiction: r.code("jurisdiction", |j| DivisionCode::parse("jurisdiction", j).ok())?,
+        jurisdiction: r.code("jurisdiction", crate::rows::division)?,
         generated_at: from_millis(r.int("generated_at")?),
         // Who reviewed and who published are users (foreign keys), set with the time in one statement.
         review: match r.opt_int("reviewed_at")? {

@@ -77,7 +77,7 @@ fn user_from(r: &sqlx::any::AnyRow) -> Result<User> {
         username: r.text("username")?,
         display_name: r.text("display_name")?,
         role: crate::rows::stored("role", Role::from_code, &role)?,
-        jurisdiction: r.code("jurisdiction", |c| DivisionCode::parse("jurisdiction", c).ok())?,
+        jurisdiction: r.code("jurisdiction", crate::rows::division)?,
         unit: r.opt_text("unit")?,
         must_change_password: r.flag("must_change_password")?,
         totp_enabled: r.flag("totp_enabled")?,

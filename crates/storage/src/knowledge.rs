@@ -105,14 +105,14 @@ const COLUMNS: &str = "k.id, k.jurisdiction, k.status, k.version, k.title, k.bod
 
 /// A stored day (`YYYY-MM-DD`), if any.
 fn stored_day(r: &sqlx::any::AnyRow, col: &str) -> Result<Option<Date>> {
-    r.opt_text(col)?.map(|d| crate::rows::stored(col, |d| d.parse().ok(), &d)).transpose()
+    r.opt_code(col, |d| d.parse().ok())
 }
 
 fn entry(r: &sqlx::any::AnyRow, now: Timestamp) -> Result<KnowledgeEntry> {
     let expires_on = stored_day(r, "expires_on")?;
     Ok(KnowledgeEntry {
         id: r.int("id")?,
-        jurisdiction: r.code("jurisdiction", |j| DivisionCode::parse("jurisdiction", j).ok())?,
+        jurisdiction: r.code("jurisdiction", crate::rows::division)?,
         status: r.code("status", KnowledgeStatus::from_code)?,
         version: r.int("version")?,
         expired: expires_on.is_some_and(|d| d < local(now).date()),

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use sqlx::{Any, AnyPool, Transaction};
 use zhitong_domain::org::{DivisionCode, JurisdictionLevel, JurisdictionTree, Official, UnitCode, UnitType};
 
-use crate::{Result, rows::RowExt};
+use crate::{
+    Result,
+    rows::{RowExt, division, unit_code},
+};
 
 /// The organisation's records hold its codes and kinds as the domain's types, parsed once when the
 /// organisation is loaded, so no reader parses a stored code again. The API's shapes are
@@ -47,14 +50,6 @@ pub struct Topic {
     pub parent: Option<String>,
     /// The function of the unit usually responsible (e.g. `tax`).
     pub default_function: Option<String>,
-}
-
-/// Stored codes, as the domain's types; one that does not parse is corrupt data.
-fn division(code: &str) -> Option<DivisionCode> {
-    DivisionCode::parse("jurisdiction", code).ok()
-}
-fn unit_code(code: &str) -> Option<UnitCode> {
-    UnitCode::parse("unit", code).ok()
 }
 
 #[derive(Debug, Clone, Default)]
@@ -108,10 +103,7 @@ pub(crate) async fn load(pool: &AnyPool) -> Result<Org> {
                     code: r.code("code", division)?,
                     name: r.text("name")?,
                     level: r.code("level", JurisdictionLevel::from_code)?,
-                    parent: r
-                        .opt_text("parent_code")?
-                        .map(|p| crate::rows::stored("parent_code", division, &p))
-                        .transpose()?,
+                    parent: r.opt_code("parent_code", division)?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

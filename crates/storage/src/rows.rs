@@ -1,6 +1,7 @@
 //! Reading `Any` rows by column name.
 
 use sqlx::{Row, any::AnyRow};
+use zhitong_domain::org::{DivisionCode, UnitCode};
 
 use crate::{Result, StoreError};
 
@@ -8,6 +9,16 @@ use crate::{Result, StoreError};
 /// unknown code is corrupt data, not a user's mistake.
 pub(crate) fn stored<T>(what: &str, from_code: fn(&str) -> Option<T>, code: &str) -> Result<T> {
     from_code(code).ok_or_else(|| StoreError::Internal(format!("unknown {what} {code} in the database")))
+}
+
+/// A stored division code (for [`RowExt::code`]).
+pub(crate) fn division(code: &str) -> Option<DivisionCode> {
+    DivisionCode::parse("jurisdiction", code).ok()
+}
+
+/// A stored unit code (for [`RowExt::code`]).
+pub(crate) fn unit_code(code: &str) -> Option<UnitCode> {
+    UnitCode::parse("unit", code).ok()
 }
 
 pub(crate) trait RowExt {
@@ -21,6 +32,10 @@ pub(crate) trait RowExt {
     /// A column holding a code, as its domain type ([`stored`]).
     fn code<T>(&self, col: &str, from_code: fn(&str) -> Option<T>) -> Result<T> {
         stored(col, from_code, &self.text(col)?)
+    }
+    /// A column that may hold a code: none, or the code as its domain type ([`stored`]).
+    fn opt_code<T>(&self, col: &str, from_code: fn(&str) -> Option<T>) -> Result<Option<T>> {
+        self.opt_text(col)?.map(|c| stored(col, from_code, &c)).transpose()
     }
 }
 

@@ -92,10 +92,7 @@ impl Store {
                     actor: r.text("actor_name")?,
                     actor_role: r.code("actor_role", Role::from_code)?,
                     action,
-                    from_state: r
-                        .opt_text("from_state")?
-                        .map(|s| stored("from_state", State::from_code, &s))
-                        .transpose()?,
+                    from_state: r.opt_code("from_state", State::from_code)?,
                     to_state: r.code("to_state", State::from_code)?,
                     command,
                     details,
