@@ -622,8 +622,12 @@ impl SearchIndex {
             SearchScope::Knowledge => must.push((Occur::Must, term(f.doc_type, HitType::Knowledge.code()))),
             SearchScope::Both => {}
         }
-        let codes = [(f.kind, query.kind.map(Kind::code)), (f.state, query.state.map(State::code))];
-        for (field, code) in codes.into_iter().chain([(f.unit, query.unit.as_ref().map(UnitCode::as_str))]) {
+        let filters = [
+            (f.kind, query.kind.map(Kind::code)),
+            (f.state, query.state.map(State::code)),
+            (f.unit, query.unit.as_ref().map(UnitCode::as_str)),
+        ];
+        for (field, code) in filters {
             if let Some(code) = code {
                 must.push((Occur::Must, term(field, code)));
             }

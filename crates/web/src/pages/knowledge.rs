@@ -93,22 +93,16 @@ pub async fn search_page(
             page: None,
             per_page: Some(50),
         };
-        let found = match params.parse() {
-            Ok(query) => {
-                let query = SearchQuery {
-                    from_ms: day_ms(&page.form.from, false),
-                    to_ms: day_ms(&page.form.to, true),
-                    ..query
-                };
-                match s.search.index.sync(&s.store).await {
-                    Ok(_) => {
-                        s.search.index.search(&p.user.actor(), &s.store.org().tree, &query).map_err(ApiError::from)
-                    }
-                    Err(e) => Err(e.into()),
-                }
-            }
-            Err(e) => Err(e.into()),
-        };
+        let found = async {
+            let query = SearchQuery {
+                from_ms: day_ms(&page.form.from, false),
+                to_ms: day_ms(&page.form.to, true),
+                ..params.parse()?
+            };
+            s.search.index.sync(&s.store).await?;
+            Ok::<_, ApiError>(s.search.index.search(&p.user.actor(), &s.store.org().tree, &query)?)
+        }
+        .await;
         match found {
             Ok(r) => {
                 page.total = r.total;
