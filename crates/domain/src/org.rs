@@ -79,6 +79,17 @@ impl std::borrow::Borrow<str> for UnitCode {
         &self.0
     }
 }
+/// A unit is compared with a code as given (a form's, a lookup's) as text.
+impl PartialEq<str> for UnitCode {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+impl PartialEq<&str> for UnitCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
 impl std::borrow::Borrow<String> for UnitCode {
     fn borrow(&self) -> &String {
         &self.0

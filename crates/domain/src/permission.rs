@@ -21,7 +21,7 @@
 //! discipline-only ones); admins manage the organisation and see no cases.
 //! A case one may not see answers 404, as if it did not exist.
 
-use crate::org::{DivisionCode, JurisdictionTree, Role};
+use crate::org::{DivisionCode, JurisdictionTree, Role, UnitCode};
 use crate::work_order::{Action, Actor, Lifecycle, UnitRole};
 
 /// The role column of the matrix above.
@@ -60,7 +60,7 @@ pub enum ListScope {
     /// Nothing at all (admins).
     Nothing,
     /// Cases the unit is on, never discipline-only ones.
-    Unit(String),
+    Unit(UnitCode),
     /// Cases held in these jurisdictions.
     Jurisdictions { codes: Vec<DivisionCode>, include_discipline_only: bool },
 }

@@ -22,7 +22,7 @@ use zhitong_domain::{
     time::local,
     work_order::{Actor, Command},
 };
-use zhitong_storage::{DueCase, Message, NewNotification, Recipient, Store, StoreError};
+use zhitong_storage::{DueCase, Message, Recipient, Store, StoreError};
 
 pub use channels::{EmailChannel, SmsChannel};
 
@@ -241,30 +241,17 @@ impl Jobs {
                 c.redos,
             ),
         };
-        let mut messages = vec![];
-        for p in people {
-            let mut push = |channel: DeliveryChannel, recipient: Option<String>| {
-                messages.push(NewNotification {
-                    dedup_key: format!("{tag}:{}:{version}:{}:{channel}", c.id, p.user_id),
-                    user_id: p.user_id,
-                    message: Message {
-                        channel,
-                        recipient,
-                        work_order_id: Some(c.id),
-                        report_id: None,
-                        subject: subject.to_string(),
-                        body: body.clone(),
-                    },
-                });
-            };
-            push(DeliveryChannel::Inbox, None);
-            if self.settings.email.is_some() && p.email.is_some() {
-                push(DeliveryChannel::Email, p.email.clone());
-            }
-            if self.settings.sms.is_some() && p.mobile.is_some() {
-                push(DeliveryChannel::Sms, p.mobile.clone());
-            }
-        }
+        let about = Message {
+            channel: DeliveryChannel::Inbox,
+            recipient: None,
+            work_order_id: Some(c.id),
+            report_id: None,
+            subject: subject.to_string(),
+            body,
+        };
+        let key = format!("{tag}:{}:{version}", c.id);
+        let (email, sms) = (self.settings.email.is_some(), self.settings.sms.is_some());
+        let messages: Vec<_> = people.iter().flat_map(|p| p.messages(&key, &about, email, sms)).collect();
         self.store.queue_messages(&messages, now).await
     }
 

@@ -859,7 +859,7 @@ pub fn archived_for(
     let mut r = from_archive(a)?;
     match actor.role {
         Role::Handler => {
-            let own = actor.unit.as_deref().and_then(|u| org.units.get(u)).map(|u| u.name.clone());
+            let own = actor.unit.as_ref().and_then(|u| org.units.get(u)).map(|u| u.name.clone());
             let hide = |c: &mut CaseRef| {
                 if c.lead_unit.is_none() || c.lead_unit != own {
                     c.title = "（略）".into();

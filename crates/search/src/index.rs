@@ -551,7 +551,7 @@ impl SearchIndex {
             ListScope::Nothing => None,
             ListScope::Unit(u) => Some(Box::new(BooleanQuery::new(vec![
                 (Occur::Must, term(f.doc_type, HitType::Case.code())),
-                (Occur::Must, term(f.unit, &u)),
+                (Occur::Must, term(f.unit, u.as_str())),
                 (Occur::MustNot, term(f.restricted, "1")),
             ]))),
             ListScope::Jurisdictions { codes, include_discipline_only } => {

@@ -4,12 +4,12 @@
 
 use zhitong_domain::{
     FieldError,
-    org::{DivisionCode, Role, UnitType},
+    org::{DivisionCode, Role, UnitCode, UnitType},
     permission::may_administer,
     work_order::{Actor, Refusal},
 };
 
-use crate::{Result, Store, StoreError, hash_password, rows::RowExt};
+use crate::{Contact, Result, Store, StoreError, hash_password, rows::RowExt};
 
 /// An account as its admin sees it (the API's shape is `zhitong_http::views::accounts`).
 #[derive(Debug, Clone)]
@@ -19,10 +19,9 @@ pub struct UserAccount {
     pub display_name: String,
     pub role: Role,
     pub jurisdiction: DivisionCode,
-    pub unit: Option<String>,
+    pub unit: Option<UnitCode>,
     pub active: bool,
-    pub email: Option<String>,
-    pub mobile: Option<String>,
+    pub contact: Contact,
 }
 
 /// An account to create. The fields that need no organisation to check come parsed; the jurisdiction and
@@ -80,10 +79,9 @@ impl Store {
                     display_name: r.text("display_name")?,
                     role: r.code("role", Role::from_code)?,
                     jurisdiction: r.code("jurisdiction", crate::rows::division)?,
-                    unit: r.opt_text("unit")?,
+                    unit: r.opt_code("unit", crate::rows::unit_code)?,
                     active: r.flag("active")?,
-                    email: r.opt_text("email")?,
-                    mobile: r.opt_text("mobile")?,
+                    contact: Contact::read(r)?,
                 })
             })
             .collect()

@@ -10,7 +10,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Transaction};
 use zhitong_domain::{
-    org::{DivisionCode, Role},
+    org::{DivisionCode, Role, UnitCode},
     work_order::Actor,
 };
 
@@ -25,8 +25,8 @@ pub struct User {
     pub role: Role,
     /// The user's jurisdiction, parsed when the user is read (a stored code that does not parse is an error, never a panic).
     pub jurisdiction: DivisionCode,
-    /// Unit code, for handlers.
-    pub unit: Option<String>,
+    /// The unit, for handlers.
+    pub unit: Option<UnitCode>,
     /// An admin set the password: it must be changed before anything else.
     pub must_change_password: bool,
     pub totp_enabled: bool,
@@ -78,7 +78,7 @@ fn user_from(r: &sqlx::any::AnyRow) -> Result<User> {
         display_name: r.text("display_name")?,
         role: crate::rows::stored("role", Role::from_code, &role)?,
         jurisdiction: r.code("jurisdiction", crate::rows::division)?,
-        unit: r.opt_text("unit")?,
+        unit: r.opt_code("unit", crate::rows::unit_code)?,
         must_change_password: r.flag("must_change_password")?,
         totp_enabled: r.flag("totp_enabled")?,
     })

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use sqlx::{Any, Transaction, any::AnyArguments, query::Query};
 use zhitong_domain::{
     calendar::BusinessCalendar,
+    org::UnitCode,
     time::to_millis,
     work_order::{Command, Event, Lifecycle, UnitRole, Urgency},
 };
@@ -136,7 +137,7 @@ impl CaseColumns {
             handling_jurisdiction: case.handling_jurisdiction.as_str().to_string(),
             confidential: case.confidential as i64,
             discipline_only: case.discipline_only as i64,
-            lead_unit: case.lead_unit().map(String::from),
+            lead_unit: case.lead_unit().map(UnitCode::to_string),
             deadline: case.deadline.map(to_millis),
             warning_at: case.warning_at(calendar, warning_share).map(to_millis),
             paused_since: case.paused_since.map(to_millis),

@@ -94,7 +94,7 @@ impl Store {
             for a in &case.units {
                 sqlx::query("INSERT INTO work_order_units (work_order_id, unit, role) VALUES ($1, $2, $3)")
                     .bind(id)
-                    .bind(&a.unit)
+                    .bind(a.unit.as_str())
                     .bind(a.role.code())
                     .execute(&mut **tx)
                     .await?;

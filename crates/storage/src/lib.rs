@@ -51,7 +51,7 @@ pub use index_feed::{CaseDoc, SuggestionOutcome, TrainingCase};
 pub use install::Installation;
 pub use knowledge::{KnowledgeContent, KnowledgeEntry, KnowledgeLink, KnowledgeStatus, KnowledgeVersion};
 pub use migrate::MIGRATIONS;
-pub use notifications::{Message, NewNotification, Notification, Recipient};
+pub use notifications::{Contact, Message, NewNotification, Notification, Recipient};
 pub use org::{Jurisdiction, Line, Org, OrgSeed, Topic, Unit};
 pub use org_admin::LineEdit;
 pub use portal::{PortalRating, PublicRequest, PublicRequestFilter, PublicStatus, PublicStep, Receipt};

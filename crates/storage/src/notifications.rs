@@ -52,18 +52,49 @@ pub struct Notification {
     pub read_at: Option<Timestamp>,
 }
 
-/// Someone to tell, with the addresses they can be reached at.
-#[derive(Debug, Clone)]
-pub struct Recipient {
-    pub user_id: i64,
+/// Where someone can be reached beyond the inbox, as they gave it (none: not by that channel).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Contact {
     pub email: Option<String>,
     pub mobile: Option<String>,
 }
 
+impl Contact {
+    pub(crate) fn read(r: &sqlx::any::AnyRow) -> Result<Contact> {
+        Ok(Contact { email: r.opt_text("email")?, mobile: r.opt_text("mobile")? })
+    }
+}
+
+/// Someone to tell, with the addresses they can be reached at.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub user_id: i64,
+    pub contact: Contact,
+}
+
+impl Recipient {
+    /// The messages that tell this person `about` something: the in-app inbox always, e-mail when `email` (the
+    /// platform sends e-mail) and they gave an address, SMS likewise. Each is keyed `{key}:{user}:{channel}`,
+    /// so the same news is stored once however often it is told. The hand-offs and the scheduler both tell
+    /// people through this.
+    pub fn messages(&self, key: &str, about: &Message, email: bool, sms: bool) -> Vec<NewNotification> {
+        let Contact { email: address, mobile } = &self.contact;
+        let by_email = address.as_ref().filter(|_| email).map(|a| (DeliveryChannel::Email, Some(a.clone())));
+        let by_sms = mobile.as_ref().filter(|_| sms).map(|m| (DeliveryChannel::Sms, Some(m.clone())));
+        std::iter::once((DeliveryChannel::Inbox, None))
+            .chain(by_email)
+            .chain(by_sms)
+            .map(|(channel, recipient)| NewNotification {
+                dedup_key: format!("{key}:{}:{channel}", self.user_id),
+                user_id: self.user_id,
+                message: Message { channel, recipient, ..about.clone() },
+            })
+            .collect()
+    }
+}
+
 fn recipients(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<Recipient>> {
-    rows.iter()
-        .map(|r| Ok(Recipient { user_id: r.int("id")?, email: r.opt_text("email")?, mobile: r.opt_text("mobile")? }))
-        .collect()
+    rows.iter().map(|r| Ok(Recipient { user_id: r.int("id")?, contact: Contact::read(r)? })).collect()
 }
 
 /// Who is told, by the scheduler and by hand-offs alike: a unit's handlers; one role of one jurisdiction.
@@ -358,7 +389,7 @@ impl Store {
         let mut people: Vec<Recipient> = vec![];
         for a in audiences {
             let q = match a {
-                Audience::Unit(u) => sqlx::query(UNIT_PEOPLE).bind(u.clone()),
+                Audience::Unit(u) => sqlx::query(UNIT_PEOPLE).bind(u.to_string()),
                 Audience::Supervisors(j) => sqlx::query(ROLE_PEOPLE).bind(Role::Supervisor.code()).bind(j.to_string()),
                 Audience::Discipline(j) => sqlx::query(ROLE_PEOPLE).bind(Role::Discipline.code()).bind(j.to_string()),
             };
@@ -368,30 +399,15 @@ impl Store {
         people.sort_by_key(|p| p.user_id);
         people.dedup_by_key(|p| p.user_id);
         let (email_on, sms_on) = self.outbound();
-        let mut messages = vec![];
-        for p in people {
-            let mut push = |channel: DeliveryChannel, recipient: Option<String>| {
-                messages.push(NewNotification {
-                    dedup_key: format!("{key}:{}:{channel}", p.user_id),
-                    user_id: p.user_id,
-                    message: Message {
-                        channel,
-                        recipient,
-                        work_order_id: Some(work_order_id),
-                        report_id: None,
-                        subject: subject.clone(),
-                        body: body.clone(),
-                    },
-                });
-            };
-            push(DeliveryChannel::Inbox, None);
-            if email_on && p.email.is_some() {
-                push(DeliveryChannel::Email, p.email.clone());
-            }
-            if sms && sms_on && p.mobile.is_some() {
-                push(DeliveryChannel::Sms, p.mobile.clone());
-            }
-        }
+        let about = Message {
+            channel: DeliveryChannel::Inbox,
+            recipient: None,
+            work_order_id: Some(work_order_id),
+            report_id: None,
+            subject,
+            body,
+        };
+        let messages: Vec<_> = people.iter().flat_map(|p| p.messages(key, &about, email_on, sms && sms_on)).collect();
         self.enqueue(tx, &messages, now).await
     }
 
@@ -406,5 +422,55 @@ impl Store {
         .fetch_one(self.reader())
         .await?;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn about() -> Message {
+        Message {
+            channel: DeliveryChannel::Inbox,
+            recipient: None,
+            work_order_id: Some(7),
+            report_id: None,
+            subject: "【直通】新工单".into(),
+            body: "请签收".into(),
+        }
+    }
+
+    fn channels(m: &[NewNotification]) -> Vec<(String, Option<&str>, &str)> {
+        m.iter()
+            .map(|n| (n.message.channel.to_string(), n.message.recipient.as_deref(), n.dedup_key.as_str()))
+            .collect()
+    }
+
+    /// The inbox always; e-mail and SMS only where the platform sends them and the person gave an address;
+    /// each keyed by event, person and channel, and saying what it is about.
+    #[test]
+    fn a_recipient_is_told_on_every_channel_they_and_the_platform_have() {
+        let both = Recipient {
+            user_id: 3,
+            contact: Contact { email: Some("a@gov.cn".into()), mobile: Some("13800000000".into()) },
+        };
+        let all = both.messages("h:dispatch:7:2", &about(), true, true);
+        assert_eq!(
+            channels(&all),
+            [
+                ("inbox".into(), None, "h:dispatch:7:2:3:inbox"),
+                ("email".into(), Some("a@gov.cn"), "h:dispatch:7:2:3:email"),
+                ("sms".into(), Some("13800000000"), "h:dispatch:7:2:3:sms"),
+            ]
+        );
+        assert!(all.iter().all(|n| n.user_id == 3 && n.message.work_order_id == Some(7) && n.message.body == "请签收"));
+
+        assert_eq!(channels(&both.messages("k", &about(), false, false)), [("inbox".into(), None, "k:3:inbox")]);
+        assert_eq!(
+            channels(&both.messages("k", &about(), false, true)),
+            [("inbox".into(), None, "k:3:inbox"), ("sms".into(), Some("13800000000"), "k:3:sms")]
+        );
+        let no_address = Recipient { user_id: 4, contact: Contact::default() };
+        assert_eq!(channels(&no_address.messages("k", &about(), true, true)), [("inbox".into(), None, "k:4:inbox")]);
     }
 }

@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use zhitong::{config::Config, startup::Application};
 use zhitong_domain::{
     calendar::BusinessCalendar,
-    org::DivisionCode,
+    org::{DivisionCode, UnitCode},
     work_order::{Kind, Lifecycle, Registration},
 };
 
@@ -66,7 +66,7 @@ async fn run() {
                 let lead = (id % 3 == 0).then(|| format!("{j}-XZSP"));
                 if let Some(u) = &lead {
                     case.units = vec![zhitong_domain::work_order::Assignment {
-                        unit: u.clone(),
+                        unit: UnitCode::parse("unit", u).unwrap(),
                         role: zhitong_domain::work_order::UnitRole::Lead,
                     }];
                     case.state = zhitong_domain::work_order::State::Accepted;

@@ -5,13 +5,13 @@
 //! the event, so a hand-off is never recorded without its notice.
 
 use super::{Action, Command, Event, Lifecycle, Rating, UnitRole, Urgency};
-use crate::org::DivisionCode;
+use crate::org::{DivisionCode, UnitCode};
 
 /// A group of people to tell.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Audience {
     /// The handlers of a unit.
-    Unit(String),
+    Unit(UnitCode),
     /// The supervision team (工作专班) of a jurisdiction.
     Supervisors(DivisionCode),
     /// The discipline commission of a jurisdiction.
@@ -33,7 +33,7 @@ pub fn audiences(before: &Lifecycle, after: &Lifecycle, event: &Event) -> Vec<Au
         }
         return out;
     }
-    let lead = || after.lead_unit().or(before.lead_unit()).map(|u| Unit(u.to_string()));
+    let lead = || after.lead_unit().or(before.lead_unit()).map(|u| Unit(u.clone()));
     let all_units = || after.units.iter().map(|a| Unit(a.unit.clone())).collect::<Vec<_>>();
     match &event.command {
         Command::Dispatch { .. } if event.handling_jurisdiction.is_some() => out.push(Supervisors(here())),

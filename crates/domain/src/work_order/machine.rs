@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{Action, Assignment, DeadlineStatus, Kind, Rating, State, Style, UnitRole, Urgency};
 use crate::FieldError;
 use crate::calendar::{BusinessCalendar, SlaPolicy};
-use crate::org::{DivisionCode, JurisdictionTree, Role, UnitType, required_text};
+use crate::org::{DivisionCode, JurisdictionTree, Role, UnitCode, UnitType, required_text};
 use crate::permission::{can_view, role_may, unit_role};
 use crate::time::parse_instant;
 
@@ -21,8 +21,8 @@ pub struct Actor {
     pub username: String,
     pub role: Role,
     pub jurisdiction: DivisionCode,
-    /// The unit of a handler (unit code).
-    pub unit: Option<String>,
+    /// The unit of a handler.
+    pub unit: Option<UnitCode>,
 }
 
 /// Why an action was refused. Each maps to one HTTP status in the HTTP layer.
@@ -225,7 +225,7 @@ impl Command {
 pub struct Event {
     pub at: Timestamp,
     /// The acting handler's unit and its part on the case, when relevant.
-    pub unit: Option<String>,
+    pub unit: Option<UnitCode>,
     pub unit_role: Option<UnitRole>,
     pub command: Command,
     /// Where a dispatch sends the case down, or the deadline a resume or an
@@ -252,7 +252,7 @@ impl Event {
     pub fn counted_unit(&self) -> Option<&str> {
         match &self.command {
             Command::Dispatch { units, .. } => units.first().map(String::as_str),
-            Command::Return { .. } | Command::Accept => self.unit.as_deref(),
+            Command::Return { .. } | Command::Accept => self.unit.as_ref().map(UnitCode::as_str),
             _ => None,
         }
     }
@@ -354,8 +354,8 @@ impl Lifecycle {
         (self.unsatisfied || self.rating == Some(Rating::Unsatisfied)) && self.closed_at.is_none()
     }
 
-    pub fn lead_unit(&self) -> Option<&str> {
-        self.units.iter().find(|a| a.role == UnitRole::Lead).map(|a| a.unit.as_str())
+    pub fn lead_unit(&self) -> Option<&UnitCode> {
+        self.units.iter().find(|a| a.role == UnitRole::Lead).map(|a| &a.unit)
     }
 
     /// When the case enters its warning period: `share` of its counted time used.
@@ -673,11 +673,13 @@ pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
                 next.units = units
                     .iter()
                     .enumerate()
-                    .map(|(i, u)| Assignment {
-                        unit: u.clone(),
-                        role: if i == 0 { UnitRole::Lead } else { UnitRole::Assist },
+                    .map(|(i, u)| {
+                        Ok(Assignment {
+                            unit: UnitCode::parse(&format!("units[{i}]"), u)?,
+                            role: if i == 0 { UnitRole::Lead } else { UnitRole::Assist },
+                        })
                     })
-                    .collect();
+                    .collect::<Result<_, FieldError>>()?;
                 next.state = Dispatched;
             }
         },

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::calendar::{BusinessCalendar, Clock};
-use crate::org::{DivisionCode, JurisdictionTree, Role, UnitType};
+use crate::org::{DivisionCode, JurisdictionTree, Role, UnitCode, UnitType};
 use crate::work_order::{Action, Kind, Rating, State};
 
 fn d(s: &str) -> DivisionCode {
@@ -39,7 +39,13 @@ fn world() -> World {
 }
 
 fn actor(role: Role, j: &str, unit: Option<&str>) -> Actor {
-    Actor { user_id: 1, username: format!("{role}@{j}"), role, jurisdiction: d(j), unit: unit.map(String::from) }
+    Actor {
+        user_id: 1,
+        username: format!("{role}@{j}"),
+        role,
+        jurisdiction: d(j),
+        unit: unit.map(|u| UnitCode::parse("unit", u).unwrap()),
+    }
 }
 
 fn t0() -> Timestamp {
@@ -229,7 +235,7 @@ fn help_request_full_life_with_return_extension_redo() {
     assert_eq!(c2.state, State::Dispatched);
     let (accept, next) = run(&w, &c, &lead, Command::Accept).unwrap();
     // Dispatches, returns and acceptances (响应率) are counted by unit.
-    assert_eq!(accept.counted_unit(), lead.unit.as_deref(), "the accepting unit is counted");
+    assert_eq!(accept.counted_unit(), lead.unit.as_ref().map(UnitCode::as_str), "the accepting unit is counted");
     c = next;
     c = ok(&w, &c, &lead, sample(Action::RequestExtension));
     assert!(
@@ -296,7 +302,7 @@ fn dispatch_down_to_a_county_then_to_its_unit() {
         &county,
         Command::Dispatch { units: vec!["450103-SCJ".into()], jurisdiction: None, note: None, style: None },
     );
-    assert_eq!(c.lead_unit(), Some("450103-SCJ"));
+    assert_eq!(c.lead_unit().map(UnitCode::as_str), Some("450103-SCJ"));
 }
 
 #[test]
@@ -628,7 +634,7 @@ fn every_hand_off_reaches_its_receivers() {
     let leader = actor(Role::Leader, "450100", None);
     let agent = actor(Role::Agent, "450100", None);
     let team = || Audience::Supervisors(d("450100"));
-    let unit = |u: &str| Audience::Unit(u.into());
+    let unit = |u: &str| Audience::Unit(UnitCode::parse("unit", u).unwrap());
     let hand = |c: &Lifecycle, who: &Actor, cmd: Command| {
         let (e, next) = run(&w, c, who, cmd).unwrap();
         (audiences(c, &next, &e), next)
@@ -722,4 +728,26 @@ fn histories_recorded_under_the_earlier_rules_replay_as_they_happened() {
     let json = r#"{"at":"2024-03-04T02:00:00Z","unit":null,"unit_role":null,"command":{"action":"approve_extension"},"deadline":null,"handling_jurisdiction":null}"#;
     let e: Event = serde_json::from_str(json).unwrap();
     assert_eq!((e.rules, e.command), (0, Command::ApproveExtension { until: None, note: None }));
+}
+
+/// A case's units are unit codes in memory and plain text in the stored lifecycle, as before they were typed;
+/// a stored dispatch naming a unit that is no code is refused on replay, naming it, never a panic.
+#[test]
+fn assignments_are_stored_as_text_and_a_blank_unit_does_not_replay() {
+    let a = Assignment { unit: UnitCode::parse("unit", "450103-SCJ").unwrap(), role: UnitRole::Lead };
+    let json = serde_json::to_string(&a).unwrap();
+    assert_eq!(json, r#"{"unit":"450103-SCJ","role":"lead"}"#);
+    assert_eq!(serde_json::from_str::<Assignment>(&json).unwrap(), a);
+    assert!(serde_json::from_str::<Assignment>(r#"{"unit":" ","role":"lead"}"#).is_err());
+
+    let w = world();
+    let (dispatch, _) =
+        run(&w, &case_in(&w, State::PendingDispatch), &natural_actor(Action::Dispatch), sample(Action::Dispatch))
+            .unwrap();
+    let blank = Event {
+        command: Command::Dispatch { units: vec![" ".into()], jurisdiction: None, note: None, style: None },
+        ..dispatch
+    };
+    let err = apply(&case_in(&w, State::PendingDispatch), &blank).unwrap_err();
+    assert!(matches!(err, Refusal::Invalid(ref f) if f.field == "units[0]"), "{err:?}");
 }

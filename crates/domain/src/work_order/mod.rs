@@ -13,7 +13,7 @@ pub use number::{OrderNumber, Series};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Clock, SlaPolicy};
-use crate::org::string_enum;
+use crate::org::{UnitCode, string_enum};
 
 string_enum!(
     Kind {
@@ -187,6 +187,6 @@ string_enum!(
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assignment {
-    pub unit: String,
+    pub unit: UnitCode,
     pub role: UnitRole,
 }

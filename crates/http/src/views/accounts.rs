@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use zhitong_domain::{
     FieldError,
-    org::{Role, required_text},
+    org::{Role, UnitCode, required_text},
     time::{parse_bound, rfc3339},
 };
 use zhitong_storage::{AccountDraft, AuditAction, AuditFilter, AuditRecord, User, UserAccount};
@@ -37,7 +37,7 @@ impl From<&User> for UserView {
             display_name: display_name.clone(),
             role: role.code().into(),
             jurisdiction: jurisdiction.to_string(),
-            unit: unit.clone(),
+            unit: unit.as_ref().map(UnitCode::to_string),
             must_change_password: *must_change_password,
             totp_enabled: *totp_enabled,
         }
@@ -60,17 +60,17 @@ pub struct UserAccountView {
 
 impl From<&UserAccount> for UserAccountView {
     fn from(a: &UserAccount) -> Self {
-        let UserAccount { id, username, display_name, role, jurisdiction, unit, active, email, mobile } = a;
+        let UserAccount { id, username, display_name, role, jurisdiction, unit, active, contact } = a;
         Self {
             id: *id,
             username: username.clone(),
             display_name: display_name.clone(),
             role: role.code().into(),
             jurisdiction: jurisdiction.to_string(),
-            unit: unit.clone(),
+            unit: unit.as_ref().map(UnitCode::to_string),
             active: *active,
-            email: email.clone(),
-            mobile: mobile.clone(),
+            email: contact.email.clone(),
+            mobile: contact.mobile.clone(),
         }
     }
 }

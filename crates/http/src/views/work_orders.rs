@@ -240,8 +240,8 @@ impl WorkOrderView {
                 .units
                 .iter()
                 .map(|a| UnitOnCase {
-                    unit: a.unit.clone(),
-                    name: org.unit_name(&a.unit).unwrap_or_default().into(),
+                    unit: a.unit.to_string(),
+                    name: org.unit_name(a.unit.as_str()).unwrap_or_default().into(),
                     role: a.role.code().into(),
                 })
                 .collect(),

@@ -39,7 +39,7 @@ impl Store {
         match list_scope(actor, &org.tree) {
             ListScope::Nothing => return Ok(Page { items: vec![], total: 0, total_capped: false, page, per_page }),
             ListScope::Unit(u) => {
-                let p = w.arg(Arg::Text(u));
+                let p = w.arg(Arg::Text(u.into()));
                 w.cond(format!(
                     "w.discipline_only = 0 AND w.id IN (SELECT work_order_id FROM work_order_units WHERE unit = {p})"
                 ));

@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use jiff::Timestamp;
-use zhitong_domain::org::UnitType;
+use zhitong_domain::org::{UnitCode, UnitType};
 use zhitong_domain::{
     org::Role,
     time::local,
@@ -329,7 +329,7 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(i
         .filter(|j| j.parent.as_ref() == Some(handling))
         .map(|j| (j.code.to_string(), j.name.clone()))
         .collect();
-    let my_part = p.user.unit.as_deref().and_then(|u| c.units.iter().find(|x| x.unit == u)).map(|x| x.role);
+    let my_part = p.user.unit.as_ref().and_then(|u| c.units.iter().find(|x| &x.unit == u)).map(|x| x.role);
     let mut forms: Vec<ActionForm> = o.actions.iter().map(|a| form_for(*a, p.lang, &o, p.user.role, my_part)).collect();
     // The form a handler needs next opens first: after 签收, the reply.
     if let Some(i) = forms.iter().position(|f| f.code == "reply") {
@@ -341,7 +341,7 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(i
     let t = p.lang.t();
     let team = org.jurisdiction(handling.as_str()).map(|j| j.name.clone()).unwrap_or_default();
     let team = [data(team), word(t.team)];
-    let name = |code: &String| org.unit_name(code).unwrap_or_default().to_string();
+    let name = |code: &UnitCode| org.unit_name(code.as_str()).unwrap_or_default().to_string();
     let units: Vec<(String, bool)> = c.units.iter().map(|u| (name(&u.unit), u.role == UnitRole::Lead)).collect();
     let holder = if units.is_empty() {
         team.to_vec()

@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
-use zhitong_domain::org::UnitType;
+use zhitong_domain::org::{UnitCode, UnitType};
 use zhitong_domain::{org::Role, work_order::Action};
 use zhitong_domain::{
     paging::Paging,
@@ -59,7 +59,7 @@ pub(super) fn row(o: &WorkOrder, org: &zhitong_storage::Org, lang: Lang) -> Row 
     if let Some(r) = c.rating {
         note.push(vec![word(lang.label(r.label(), r.code()))]);
     }
-    let unit_name = |code: &String| org.unit_name(code).unwrap_or_default().to_string();
+    let unit_name = |code: &UnitCode| org.unit_name(code.as_str()).unwrap_or_default().to_string();
     Row {
         id: o.id,
         number: o.number.clone(),
