@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use zhitong_domain::{
-    org::{DivisionCode, JurisdictionTree, Role},
-    work_order::Actor,
+    org::{DivisionCode, JurisdictionTree, Role, UnitCode},
+    work_order::{Actor, Kind, State},
 };
 use zhitong_search::{
     SearchIndex, SearchQuery, Suggester,
@@ -71,13 +71,13 @@ fn synthetic(id: i64) -> (CaseDoc, &'static str, &'static str, String) {
         text: format!("{place}一家{industry}企业来电反映：{}。第{}次来电，联系人希望尽快答复。", m.4, id % 5 + 1),
         enterprise: format!("南宁{place}{industry}有限公司{}", id % 5000),
         enterprise_id: Some(id % 5000),
-        kind: m.0.into(),
-        state: ["pending_dispatch", "dispatched", "accepted", "closed"][(id % 4) as usize].into(),
+        kind: Kind::from_code(m.0).unwrap(),
+        state: [State::PendingDispatch, State::Dispatched, State::Accepted, State::Closed][(id % 4) as usize],
         topic: Some(m.1.into()),
-        handling_jurisdiction: j.into(),
+        handling_jurisdiction: DivisionCode::parse("jurisdiction", j).unwrap(),
         discipline_only: matches!(m.0, "complaint" | "report"),
-        units: vec![unit.clone()],
-        lead_unit: Some(unit.clone()),
+        units: vec![UnitCode::parse("unit", &unit).unwrap()],
+        lead_unit: Some(UnitCode::parse("unit", &unit).unwrap()),
     };
     (doc, m.0, m.1, unit)
 }

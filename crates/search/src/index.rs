@@ -391,17 +391,17 @@ impl SearchIndex {
         if let Some(e) = d.enterprise_id {
             doc.add_i64(f.enterprise_id, e);
         }
-        doc.add_text(f.kind, &d.kind);
-        doc.add_text(f.state, &d.state);
+        doc.add_text(f.kind, d.kind.code());
+        doc.add_text(f.state, d.state.code());
         if let Some(t) = &d.topic {
             doc.add_text(f.topic, t);
         }
-        doc.add_text(f.jurisdiction, &d.handling_jurisdiction);
+        doc.add_text(f.jurisdiction, d.handling_jurisdiction.as_str());
         for u in &d.units {
-            doc.add_text(f.unit, u);
+            doc.add_text(f.unit, u.as_str());
         }
         if let Some(u) = &d.lead_unit {
-            doc.add_text(f.lead_unit, u);
+            doc.add_text(f.lead_unit, u.as_str());
         }
         doc.add_text(f.restricted, if d.discipline_only { "1" } else { "0" });
         doc.add_i64(f.received, d.received_at);

@@ -7,7 +7,10 @@ use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 use utoipa::ToSchema;
-use zhitong_domain::{org::JurisdictionTree, work_order::Actor, work_order::Kind};
+use zhitong_domain::{
+    org::{JurisdictionTree, UnitCode},
+    work_order::{Actor, Kind},
+};
 use zhitong_storage::{REPEAT_WINDOW_MS, Store};
 
 use crate::classifier::{Classifier, ClassifierError, Text, TrainOptions};
@@ -191,9 +194,9 @@ impl Suggester {
                     .iter()
                     .filter_map(|c| {
                         let label = match name {
-                            "kind" => Some(c.kind.as_str()),
+                            "kind" => Some(c.kind.code()),
                             "topic" => c.topic.as_deref(),
-                            _ => c.accepted_unit.as_deref(),
+                            _ => c.accepted_unit.as_ref().map(UnitCode::as_str),
                         };
                         label.map(|l| (Text::new(&c.title, &c.content), l))
                     })

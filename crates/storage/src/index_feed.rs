@@ -3,7 +3,11 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use zhitong_domain::time::to_millis;
+use zhitong_domain::{
+    org::{DivisionCode, UnitCode},
+    time::to_millis,
+    work_order::{Kind, State},
+};
 
 use crate::{Result, Store, rows::RowExt};
 
@@ -19,13 +23,13 @@ pub struct CaseDoc {
     pub text: String,
     pub enterprise: String,
     pub enterprise_id: Option<i64>,
-    pub kind: String,
-    pub state: String,
+    pub kind: Kind,
+    pub state: State,
     pub topic: Option<String>,
-    pub handling_jurisdiction: String,
+    pub handling_jurisdiction: DivisionCode,
     pub discipline_only: bool,
-    pub units: Vec<String>,
-    pub lead_unit: Option<String>,
+    pub units: Vec<UnitCode>,
+    pub lead_unit: Option<UnitCode>,
     /// A discipline case's text, opened: for an index kept in memory only, never on disk (`text` is empty).
     pub sealed_text: String,
 }
@@ -35,10 +39,10 @@ pub struct CaseDoc {
 pub struct TrainingCase {
     pub title: String,
     pub content: String,
-    pub kind: String,
+    pub kind: Kind,
     pub topic: Option<String>,
     /// The lead unit that accepted the case (never one that returned it), once accepted.
-    pub accepted_unit: Option<String>,
+    pub accepted_unit: Option<UnitCode>,
 }
 
 /// How often one field's suggestions were taken.
@@ -113,19 +117,19 @@ impl Store {
                     text,
                     enterprise: r.opt_text("enterprise")?.unwrap_or_default(),
                     enterprise_id: r.opt_int("enterprise_id")?,
-                    kind: r.text("kind")?,
-                    state: r.text("state")?,
+                    kind: r.code("kind", Kind::from_code)?,
+                    state: r.code("state", State::from_code)?,
                     topic: r.opt_text("topic")?,
-                    handling_jurisdiction: r.text("handling_jurisdiction")?,
+                    handling_jurisdiction: r.code("handling_jurisdiction", crate::rows::division)?,
                     discipline_only: r.flag("discipline_only")?,
                     units: Vec::new(),
-                    lead_unit: r.opt_text("lead_unit")?,
+                    lead_unit: r.opt_code("lead_unit", crate::rows::unit_code)?,
                     sealed_text,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         let ids: Vec<i64> = docs.iter().map(|d| d.id).collect();
-        let mut by_case: HashMap<i64, Vec<String>> = HashMap::new();
+        let mut by_case: HashMap<i64, Vec<UnitCode>> = HashMap::new();
         for chunk in ids.chunks(500) {
             let list = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
             let sql = format!("SELECT work_order_id, unit FROM work_order_units WHERE work_order_id IN ({list})");
@@ -134,7 +138,7 @@ impl Store {
                 q = q.bind(*id);
             }
             for (id, unit) in q.fetch_all(self.reader()).await? {
-                by_case.entry(id).or_default().push(unit);
+                by_case.entry(id).or_default().push(crate::rows::stored("unit", crate::rows::unit_code, &unit)?);
             }
         }
         for d in &mut docs {
@@ -153,15 +157,16 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let state = r.text("state")?;
-                let accepted = matches!(state.as_str(), "accepted" | "replied" | "pending_follow_up" | "closed");
+                let state = r.code("state", State::from_code)?;
+                let accepted =
+                    matches!(state, State::Accepted | State::Replied | State::PendingFollowUp | State::Closed);
                 Ok(TrainingCase {
                     title: r.text("title")?,
                     // Sealed text teaches nothing and must not reach a model file.
                     content: Some(r.text("content")?).filter(|c| !crate::is_sealed(c)).unwrap_or_default(),
-                    kind: r.text("kind")?,
+                    kind: r.code("kind", Kind::from_code)?,
                     topic: r.opt_text("topic")?,
-                    accepted_unit: if accepted { r.opt_text("lead_unit")? } else { None },
+                    accepted_unit: if accepted { r.opt_code("lead_unit", crate::rows::unit_code)? } else { None },
                 })
             })
             .collect()

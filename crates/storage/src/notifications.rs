@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use sqlx::{Any, Transaction};
 use zhitong_domain::{
     notification::{DeliveryChannel, DeliveryStatus},
-    org::Role,
+    org::{DivisionCode, Role, UnitCode},
     time::{from_millis, to_millis},
     work_order::{Actor, Refusal},
 };
@@ -177,13 +177,15 @@ impl Store {
     }
 
     /// Handlers of a unit.
-    pub async fn unit_recipients(&self, unit: &str) -> Result<Vec<Recipient>> {
-        recipients(sqlx::query(UNIT_PEOPLE).bind(unit).fetch_all(self.reader()).await?)
+    pub async fn unit_recipients(&self, unit: &UnitCode) -> Result<Vec<Recipient>> {
+        recipients(sqlx::query(UNIT_PEOPLE).bind(unit.as_str()).fetch_all(self.reader()).await?)
     }
 
     /// People of one role in one jurisdiction (service users such as `system` excluded).
-    pub async fn role_recipients(&self, role: Role, jurisdiction: &str) -> Result<Vec<Recipient>> {
-        recipients(sqlx::query(ROLE_PEOPLE).bind(role.code()).bind(jurisdiction).fetch_all(self.reader()).await?)
+    pub async fn role_recipients(&self, role: Role, jurisdiction: &DivisionCode) -> Result<Vec<Recipient>> {
+        recipients(
+            sqlx::query(ROLE_PEOPLE).bind(role.code()).bind(jurisdiction.as_str()).fetch_all(self.reader()).await?,
+        )
     }
 
     /// Unread messages in a user's inbox.

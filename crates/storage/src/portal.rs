@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use zhitong_domain::{
     FieldError,
+    org::{DivisionCode, UnitCode},
     time::from_millis,
     work_order::{Channel, Command, Kind, Lifecycle, Rating, State},
 };
@@ -203,8 +204,8 @@ pub struct PublicRequest {
     pub number: String,
     pub topic: Option<String>,
     pub state: State,
-    pub jurisdiction: String,
-    pub lead_unit: Option<String>,
+    pub jurisdiction: DivisionCode,
+    pub lead_unit: Option<UnitCode>,
     pub received_at: Timestamp,
     pub updated_at: Timestamp,
     pub deadline: Option<Timestamp>,
@@ -273,8 +274,8 @@ impl Store {
                     number: r.text("number")?,
                     topic: r.opt_text("topic")?,
                     state: crate::rows::stored("state", State::from_code, &state)?,
-                    jurisdiction: r.text("jurisdiction")?,
-                    lead_unit: r.opt_text("lead_unit")?,
+                    jurisdiction: r.code("jurisdiction", crate::rows::division)?,
+                    lead_unit: r.opt_code("lead_unit", crate::rows::unit_code)?,
                     received_at: ms(r.int("received_at")?)?,
                     updated_at: ms(r.int("updated_at")?)?,
                     deadline: r.opt_int("deadline")?.map(ms).transpose()?,

@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 use zhitong_domain::{
+    org::{DivisionCode, UnitCode},
     time::{from_millis, to_millis},
     work_order::{Lifecycle, Rating},
 };
@@ -17,8 +18,8 @@ pub struct DueCase {
     pub number: String,
     pub title: String,
     pub deadline: Option<Timestamp>,
-    pub lead_unit: Option<String>,
-    pub handling_jurisdiction: String,
+    pub lead_unit: Option<UnitCode>,
+    pub handling_jurisdiction: DivisionCode,
     pub discipline_only: bool,
     pub redos: i64,
     pub warning_at: Option<Timestamp>,
@@ -50,8 +51,8 @@ fn due_from(r: &sqlx::any::AnyRow) -> Result<DueCase> {
         number: r.text("number")?,
         title: r.text("title")?,
         deadline: r.opt_int("deadline")?.map(from_millis),
-        lead_unit: r.opt_text("lead_unit")?,
-        handling_jurisdiction: r.text("handling_jurisdiction")?,
+        lead_unit: r.opt_code("lead_unit", crate::rows::unit_code)?,
+        handling_jurisdiction: r.code("handling_jurisdiction", crate::rows::division)?,
         discipline_only: r.flag("discipline_only")?,
         redos: i64::from(lifecycle.redos),
         warning_at: r.opt_int("warning_at")?.map(from_millis),
