@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use zhitong_domain::{
     org::{DivisionCode, Role},
     time::{instant, rfc3339},
-    work_order::{Actor, Rating},
+    work_order::{Action, Actor, Rating, Style},
 };
 use zhitong_storage::{CaseList, ClosedTally, DispatchTally, ListedCase, PeriodTallies, Store, StoreError};
 
@@ -367,11 +367,11 @@ pub fn figures(t: &PeriodTallies) -> Figures {
         repeat_appeals += r.repeats;
         *by_kind.entry(r.kind.code().to_string()).or_insert(0) += r.appeals;
         *by_line.entry(r.line.clone().unwrap_or_else(|| "none".into())).or_insert(0) += r.appeals;
-        by_jurisdiction.entry(r.jurisdiction.clone()).or_default().received += r.appeals;
+        by_jurisdiction.entry(r.jurisdiction.to_string()).or_default().received += r.appeals;
         *by_topic.entry(r.topic.clone().unwrap_or_else(|| "none".into())).or_insert(0) += r.appeals;
         let urgency = if r.urgent { "urgent" } else { "normal" };
         *by_urgency.entry(urgency.to_string()).or_insert(0) += r.appeals;
-        *by_style.entry(r.style.clone().unwrap_or_else(|| "none".into())).or_insert(0) += r.appeals;
+        *by_style.entry(r.style.map_or("none", Style::code).to_string()).or_insert(0) += r.appeals;
     }
     let sum = |f: &dyn Fn(&ClosedTally) -> bool| t.closed.iter().filter(|c| f(c)).map(|c| c.cases).sum::<i64>();
     let closed = sum(&|_| true);
@@ -380,7 +380,7 @@ pub fn figures(t: &PeriodTallies) -> Figures {
     let rating = |x: Rating| sum(&|c| c.rating == Some(x));
     let (satisfied, basically, unsatisfied) =
         (rating(Rating::Satisfied), rating(Rating::BasicallySatisfied), rating(Rating::Unsatisfied));
-    let events = |action: &str| t.events.iter().filter(|e| e.action == action).map(|e| e.events).sum::<i64>();
+    let events = |action: Action| t.events.iter().filter(|e| e.action == action).map(|e| e.events).sum::<i64>();
     let median_handling_hours = match t.middle_handling_ms.as_slice() {
         [m] => Some(*m as f64),
         [a, b] => Some((*a + *b) as f64 / 2.0),
@@ -391,30 +391,30 @@ pub fn figures(t: &PeriodTallies) -> Figures {
     let mut response_resolution = ResponseAndResolution::default();
     for e in &t.events {
         if let Some(u) = &e.unit {
-            let f = by_unit.entry(u.clone()).or_default();
-            match e.action.as_str() {
-                "dispatch" => f.assigned += e.events,
-                "return" => f.returned += e.events,
+            let f = by_unit.entry(u.to_string()).or_default();
+            match e.action {
+                Action::Dispatch => f.assigned += e.events,
+                Action::Return => f.returned += e.events,
                 _ => {}
             }
         }
     }
     for d in &t.dispatches {
-        by_unit.entry(d.unit.clone()).or_default().card.response_resolution.add_dispatches(d);
-        by_jurisdiction.entry(d.jurisdiction.clone()).or_default().card.response_resolution.add_dispatches(d);
+        by_unit.entry(d.unit.to_string()).or_default().card.response_resolution.add_dispatches(d);
+        by_jurisdiction.entry(d.jurisdiction.to_string()).or_default().card.response_resolution.add_dispatches(d);
         response_resolution.add_dispatches(d);
     }
     for c in &t.closed {
         response_resolution.add_closed(c);
-        by_jurisdiction.entry(c.jurisdiction.clone()).or_default().card.add_closed(c);
+        by_jurisdiction.entry(c.jurisdiction.to_string()).or_default().card.add_closed(c);
         if let Some(u) = &c.lead_unit {
-            by_unit.entry(u.clone()).or_default().card.add_closed(c);
+            by_unit.entry(u.to_string()).or_default().card.add_closed(c);
         }
     }
     for o in &t.overdue {
-        by_jurisdiction.entry(o.jurisdiction.clone()).or_default().card.overdue_open += o.cases;
+        by_jurisdiction.entry(o.jurisdiction.to_string()).or_default().card.overdue_open += o.cases;
         if let Some(u) = &o.lead_unit {
-            by_unit.entry(u.clone()).or_default().card.overdue_open += o.cases;
+            by_unit.entry(u.to_string()).or_default().card.overdue_open += o.cases;
         }
     }
     by_unit.values_mut().for_each(|f| f.card.rates());
@@ -439,8 +439,8 @@ pub fn figures(t: &PeriodTallies) -> Figures {
         satisfaction_rate: rate(satisfied + basically, rated),
         response_resolution,
         overdue_open: t.overdue_open,
-        extensions: events("approve_extension"),
-        returns: events("return"),
+        extensions: events(Action::ApproveExtension),
+        returns: events(Action::Return),
         repeat_appeals,
         median_handling_hours,
         by_unit,
@@ -448,10 +448,10 @@ pub fn figures(t: &PeriodTallies) -> Figures {
 }
 
 /// Jurisdictions by on-time rate in the period (all of `codes`, those with nothing closed last).
-fn jurisdiction_ranking(f: &Figures, codes: &[String]) -> Vec<(String, Option<f64>)> {
+fn jurisdiction_ranking(f: &Figures, codes: &[DivisionCode]) -> Vec<(String, Option<f64>)> {
     let mut ranking: Vec<(String, Option<f64>)> = codes
         .iter()
-        .map(|code| (code.clone(), f.by_jurisdiction.get(code).and_then(|j| j.card.on_time_rate)))
+        .map(|code| (code.to_string(), f.by_jurisdiction.get(code.as_str()).and_then(|j| j.card.on_time_rate)))
         .collect();
     ranking.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal).then(a.0.cmp(&b.0)));
     ranking
@@ -635,7 +635,7 @@ pub async fn build(
         ))));
     }
     let rules = store.report_rules();
-    let codes: Vec<String> = org.tree.subtree(j).into_iter().map(|c| c.to_string()).collect();
+    let codes: Vec<DivisionCode> = org.tree.subtree(j).into_iter().collect();
     // The top of the tree: no jurisdiction condition, so the queries stay on their time indexes.
     let scope = (codes.len() < org.jurisdictions.len()).then_some(codes.as_slice());
     let (from_d, to_d) = period.span(date);
@@ -693,7 +693,7 @@ pub async fn build(
     let case_ref = |c: ListedCase| CaseRef {
         number: c.number,
         title: c.title,
-        lead_unit: c.lead_unit.map(|u| unit_name(&u)),
+        lead_unit: c.lead_unit.map(|u| unit_name(u.as_str())),
         deadline: c.deadline.and_then(|d| jiff::Timestamp::from_millisecond(d).ok()).map(rfc3339),
     };
     // Admins keep the organisation and read the figures; case titles are not theirs to read, in any list.
@@ -973,24 +973,27 @@ mod tests {
     /// per-unit figures, and the jurisdiction ranking with a jurisdiction that closed nothing last.
     #[test]
     fn figures_from_tallies() {
+        use zhitong_domain::org::UnitCode;
         use zhitong_domain::work_order::Kind;
         use zhitong_storage::{EventTally, OverdueTally, ReceivedTally};
+        let d = |j: &str| DivisionCode::parse("jurisdiction", j).unwrap();
+        let u = |u: &str| UnitCode::parse("unit", u).unwrap();
         let received = |kind, line: Option<&str>, j: &str, appeals, repeats| ReceivedTally {
             kind,
             line: line.map(String::from),
-            jurisdiction: j.into(),
+            jurisdiction: d(j),
             topic: Some("XZSP".into()),
             // The first tally's cases are urgent and dispatched 马上办.
             urgent: repeats == 1,
-            style: (repeats == 1).then(|| "immediate".into()),
+            style: (repeats == 1).then_some(Style::Immediate),
             discipline_only: false,
             appeals,
             repeats,
             repeats_visible: repeats,
         };
         let closed = |j: &str, unit: Option<&str>, on_time, rating: Option<Rating>, cases| ClosedTally {
-            jurisdiction: j.into(),
-            lead_unit: unit.map(String::from),
+            jurisdiction: d(j),
+            lead_unit: unit.map(u),
             on_time,
             // Asked whenever rated; solved when satisfied.
             resolved: rating.map(|r| r == Rating::Satisfied),
@@ -999,15 +1002,15 @@ mod tests {
             cases,
         };
         let dispatch = |j: &str, unit: &str, due, responded| DispatchTally {
-            jurisdiction: j.into(),
-            unit: unit.into(),
+            jurisdiction: d(j),
+            unit: u(unit),
             discipline_only: false,
             due,
             responded,
         };
         let event = |action: &str, unit: Option<&str>, events| EventTally {
-            action: action.into(),
-            unit: unit.map(String::from),
+            action: Action::from_code(action).unwrap(),
+            unit: unit.map(u),
             discipline_only: false,
             events,
         };
@@ -1036,13 +1039,8 @@ mod tests {
                 dispatch("450103", "U2", 1, 0),
             ],
             overdue: vec![
-                OverdueTally {
-                    jurisdiction: "450100".into(),
-                    lead_unit: Some("U1".into()),
-                    discipline_only: false,
-                    cases: 4,
-                },
-                OverdueTally { jurisdiction: "450103".into(), lead_unit: None, discipline_only: false, cases: 3 },
+                OverdueTally { jurisdiction: d("450100"), lead_unit: Some(u("U1")), discipline_only: false, cases: 4 },
+                OverdueTally { jurisdiction: d("450103"), lead_unit: None, discipline_only: false, cases: 3 },
             ],
             dispatched_orders: 5,
             overdue_open: 7,
@@ -1122,7 +1120,7 @@ mod tests {
             (1, Some(0.0))
         );
         assert_eq!(f.by_unit["U2"].card.satisfaction_rate, Some(1.0), "basically satisfied counts as satisfied");
-        let codes = ["450100".to_string(), "450103".to_string(), "450105".to_string()];
+        let codes = [d("450100"), d("450103"), d("450105")];
         assert_eq!(
             jurisdiction_ranking(&f, &codes),
             [("450100".to_string(), Some(0.75)), ("450103".to_string(), Some(0.5)), ("450105".to_string(), None)]

@@ -9,11 +9,17 @@
 //! instant", `REPEAT`); the arithmetic over the tallies (sums, rates, the
 //! median, rankings) is `zhitong_reports::figures`.
 
-use zhitong_domain::work_order::{Kind, Rating};
+use zhitong_domain::{
+    org::{DivisionCode, UnitCode},
+    work_order::{Action, Kind, Rating, Style},
+};
 
 #[cfg(feature = "test-support")]
 use crate::rows::RowExt;
-use crate::{Result, Store, rows::stored};
+use crate::{
+    Result, Store,
+    rows::{division, stored, unit_code},
+};
 
 /// Appeals received in the period, by what they were and where they are handled.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,11 +28,11 @@ pub struct ReceivedTally {
     pub line: Option<String>,
     /// The jurisdiction handling the case (`handling_jurisdiction`): where it was received, or the county it
     /// was passed down to. Figures and lists scope by it alike (docs/metrics.md, "Scope").
-    pub jurisdiction: String,
+    pub jurisdiction: DivisionCode,
     pub topic: Option<String>,
     pub urgent: bool,
     /// The handling style of the case's last dispatch, if dispatched.
-    pub style: Option<String>,
+    pub style: Option<Style>,
     /// Only the discipline role may list these (complaints, reports, cases transferred to the commission).
     pub discipline_only: bool,
     pub appeals: i64,
@@ -40,8 +46,8 @@ pub struct ReceivedTally {
 /// Cases closed in the period, by jurisdiction, lead unit, timeliness and the follow-up's answers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClosedTally {
-    pub jurisdiction: String,
-    pub lead_unit: Option<String>,
+    pub jurisdiction: DivisionCode,
+    pub lead_unit: Option<UnitCode>,
     pub on_time: bool,
     pub rating: Option<Rating>,
     /// The follow-up's "was it solved" (解决率); `None` when not asked.
@@ -53,8 +59,8 @@ pub struct ClosedTally {
 /// Cases open at the end of the period and past their deadline, by jurisdiction and lead unit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OverdueTally {
-    pub jurisdiction: String,
-    pub lead_unit: Option<String>,
+    pub jurisdiction: DivisionCode,
+    pub lead_unit: Option<UnitCode>,
     pub discipline_only: bool,
     pub cases: i64,
 }
@@ -63,8 +69,8 @@ pub struct OverdueTally {
 /// handled and the unit dispatched to: a dispatch is judged once accepted or once its window has passed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DispatchTally {
-    pub jurisdiction: String,
-    pub unit: String,
+    pub jurisdiction: DivisionCode,
+    pub unit: UnitCode,
     /// The case is only the commission's now.
     pub discipline_only: bool,
     /// Judged by the end of the period (`response_due`).
@@ -76,9 +82,9 @@ pub struct DispatchTally {
 /// Dispatches, returns, approved extensions and supervision in the period, by the unit they concern.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventTally {
-    pub action: String,
+    pub action: Action,
     /// The lead unit a dispatch named, or the unit that returned the case.
-    pub unit: Option<String>,
+    pub unit: Option<UnitCode>,
     /// The case is only the commission's now.
     pub discipline_only: bool,
     pub events: i64,
@@ -126,7 +132,7 @@ pub enum CaseList {
 pub struct ListedCase {
     pub number: String,
     pub title: String,
-    pub lead_unit: Option<String>,
+    pub lead_unit: Option<UnitCode>,
     pub deadline: Option<i64>,
     /// Why a typical case is typical.
     pub note: Option<String>,
@@ -172,7 +178,7 @@ fn repeat(scope_p: &str, visible_only: bool) -> String {
 /// all) as a condition on `alias`, with placeholders from `$3` on. Written so that no index can serve it (`|| ''`): SQLite
 /// would otherwise read a county's whole history through the jurisdiction index instead of the
 /// period's range of a covering time index.
-fn scope(jurisdictions: Option<&[String]>, alias: &str) -> String {
+fn scope(jurisdictions: Option<&[DivisionCode]>, alias: &str) -> String {
     match jurisdictions {
         Some(codes) => {
             let list = (0..codes.len()).map(|i| format!("${}", 3 + i)).collect::<Vec<_>>().join(", ");
@@ -184,9 +190,20 @@ fn scope(jurisdictions: Option<&[String]>, alias: &str) -> String {
 
 type CaseRow = (String, String, Option<String>, Option<i64>, Option<String>);
 
+/// A stored unit code, where a row may hold one.
+fn unit(code: Option<String>) -> Result<Option<UnitCode>> {
+    code.map(|c| stored("unit", unit_code, &c)).transpose()
+}
+
 impl Store {
     /// Run a report query over the period `[from, to)` (`$1`, `$2`) and the scope's codes (`$3`…).
-    async fn fetch_period<O>(&self, sql: String, jurisdictions: Option<&[String]>, from: i64, to: i64) -> Result<Vec<O>>
+    async fn fetch_period<O>(
+        &self,
+        sql: String,
+        jurisdictions: Option<&[DivisionCode]>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<O>>
     where
         O: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
     {
@@ -195,13 +212,24 @@ impl Store {
         Ok(q.fetch_all(self.reader()).await?)
     }
 
-    async fn count_period(&self, sql: String, jurisdictions: Option<&[String]>, from: i64, to: i64) -> Result<i64> {
+    async fn count_period(
+        &self,
+        sql: String,
+        jurisdictions: Option<&[DivisionCode]>,
+        from: i64,
+        to: i64,
+    ) -> Result<i64> {
         let rows: Vec<(i64,)> = self.fetch_period(sql, jurisdictions, from, to).await?;
         Ok(rows.first().map(|r| r.0).unwrap_or(0))
     }
 
     /// The tallies of the period `[from, to)` for these jurisdictions (`None` = all).
-    pub async fn report_tallies(&self, jurisdictions: Option<&[String]>, from: i64, to: i64) -> Result<PeriodTallies> {
+    pub async fn report_tallies(
+        &self,
+        jurisdictions: Option<&[DivisionCode]>,
+        from: i64,
+        to: i64,
+    ) -> Result<PeriodTallies> {
         let (sw, sp) = (scope(jurisdictions, "w"), scope(jurisdictions, "p"));
         let sql = format!(
             "SELECT w.kind, w.line, w.handling_jurisdiction, w.topic, w.urgent, w.style, w.discipline_only, COUNT(*), \
@@ -220,10 +248,10 @@ impl Store {
                 Ok(ReceivedTally {
                     kind: stored("kind", Kind::from_code, &k)?,
                     line,
-                    jurisdiction,
+                    jurisdiction: stored("jurisdiction", division, &jurisdiction)?,
                     topic,
                     urgent: urgent != 0,
-                    style,
+                    style: style.map(|s| stored("style", Style::from_code, &s)).transpose()?,
                     discipline_only: discipline_only != 0,
                     appeals,
                     repeats,
@@ -244,8 +272,8 @@ impl Store {
             .into_iter()
             .map(|(jurisdiction, lead_unit, on_time, rating, resolved, discipline_only, cases)| {
                 Ok(ClosedTally {
-                    jurisdiction,
-                    lead_unit,
+                    jurisdiction: stored("jurisdiction", division, &jurisdiction)?,
+                    lead_unit: unit(lead_unit)?,
                     on_time: on_time != 0,
                     rating: rating.as_deref().map(|r| stored("rating", Rating::from_code, r)).transpose()?,
                     resolved: resolved.map(|r| r != 0),
@@ -276,7 +304,9 @@ impl Store {
             self.fetch_period::<EventRow>(sql, jurisdictions, from, to).await?
         {
             let discipline_only = discipline_only != 0;
-            if let Some(unit) = unit.as_ref().filter(|_| action == "dispatch" && due > 0) {
+            let (action, unit) = (stored("action", Action::from_code, &action)?, self::unit(unit)?);
+            if let Some(unit) = unit.as_ref().filter(|_| action == Action::Dispatch && due > 0) {
+                let jurisdiction = stored("jurisdiction", division, &jurisdiction)?;
                 dispatches.push(DispatchTally { jurisdiction, unit: unit.clone(), discipline_only, due, responded });
             }
             match events
@@ -305,6 +335,7 @@ impl Store {
             let rows = self.fetch_period::<(String, Option<String>, i64, i64)>(sql, jurisdictions, from, to).await?;
             for (jurisdiction, lead_unit, discipline_only, cases) in rows {
                 let discipline_only = discipline_only != 0;
+                let (jurisdiction, lead_unit) = (stored("jurisdiction", division, &jurisdiction)?, unit(lead_unit)?);
                 match overdue.iter_mut().find(|o| {
                     o.jurisdiction == jurisdiction && o.lead_unit == lead_unit && o.discipline_only == discipline_only
                 }) {
@@ -350,7 +381,7 @@ impl Store {
     /// none are left out. Complaints and reports are in, as in `received`.
     pub async fn received_by_day(
         &self,
-        jurisdictions: Option<&[String]>,
+        jurisdictions: Option<&[DivisionCode]>,
         from: i64,
         to: i64,
     ) -> Result<Vec<(i64, i64)>> {
@@ -366,7 +397,7 @@ impl Store {
     /// discipline role may see are left out unless `discipline` (they are still counted in the tallies).
     pub async fn report_list(
         &self,
-        jurisdictions: Option<&[String]>,
+        jurisdictions: Option<&[DivisionCode]>,
         list: CaseList,
         from: i64,
         to: i64,
@@ -451,13 +482,9 @@ impl Store {
         let mut out: Vec<ListedCase> = vec![];
         for sql in parts {
             let rows: Vec<CaseRow> = self.fetch_period(sql, jurisdictions, from, to).await?;
-            out.extend(rows.into_iter().map(|(number, title, lead_unit, deadline, note)| ListedCase {
-                number,
-                title,
-                lead_unit,
-                deadline,
-                note,
-            }));
+            for (number, title, lead_unit, deadline, note) in rows {
+                out.push(ListedCase { number, title, lead_unit: unit(lead_unit)?, deadline, note });
+            }
         }
         if by_deadline {
             out.sort_by(|a, b| (a.deadline, &a.number).cmp(&(b.deadline, &b.number)));
