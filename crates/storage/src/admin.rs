@@ -172,36 +172,24 @@ impl Store {
         let entry = crate::AuditEntry::new(Some(actor.user_id), &actor.username, crate::AuditAction::PasswordReset)
             .on(format!("user:{id}"));
         self.audit_in(&mut tx, &entry, now).await?;
-        // The user is told, in the inbox and wherever else they can be reached, so a reset they did not ask
-        // for does not go unnoticed.
-        let (email, mobile): (Option<String>, Option<String>) =
-            sqlx::query_as("SELECT email, mobile FROM users WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
-        let subject = "【直通】您的密码已被管理员重置".to_string();
-        let body = format!(
-            "管理员 {} 于 {} 重置了您的登录密码。下次登录时须设置新密码；如非您本人申请，请立即联系安全管理员。",
-            actor.username,
-            zhitong_domain::time::minutes(now)
-        );
-        let mut messages = vec![];
-        use zhitong_domain::notification::DeliveryChannel;
-        for (channel, to) in
-            [(DeliveryChannel::Inbox, None), (DeliveryChannel::Email, email), (DeliveryChannel::Sms, mobile)]
-        {
-            if channel == DeliveryChannel::Inbox || to.is_some() {
-                messages.push(crate::NewNotification {
-                    dedup_key: format!("password_reset:{id}:{}:{channel}", now.as_millisecond()),
-                    user_id: id,
-                    message: crate::Message {
-                        channel,
-                        recipient: to,
-                        work_order_id: None,
-                        report_id: None,
-                        subject: subject.clone(),
-                        body: body.clone(),
-                    },
-                });
-            }
-        }
+        // The user is told, in the inbox and wherever else the platform can reach them, so a reset they did not
+        // ask for does not go unnoticed.
+        let row = sqlx::query("SELECT email, mobile FROM users WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+        let user = crate::Recipient { user_id: id, contact: Contact::read(&row)? };
+        let about = crate::Message {
+            channel: zhitong_domain::notification::DeliveryChannel::Inbox,
+            recipient: None,
+            work_order_id: None,
+            report_id: None,
+            subject: "【直通】您的密码已被管理员重置".into(),
+            body: format!(
+                "管理员 {} 于 {} 重置了您的登录密码。下次登录时须设置新密码；如非您本人申请，请立即联系安全管理员。",
+                actor.username,
+                zhitong_domain::time::minutes(now)
+            ),
+        };
+        let (email, sms) = self.outbound();
+        let messages = user.messages(&format!("password_reset:{}", now.as_millisecond()), &about, email, sms);
         self.enqueue(&mut tx, &messages, now).await?;
         tx.commit().await?;
         Ok(())

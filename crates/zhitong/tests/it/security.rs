@@ -425,6 +425,54 @@ async fn password_resets_and_changes(app: TestApp) {
 }
 both!(password_resets_and_changes);
 
+/// A reset's notice goes where the platform can reach the user, as every other notice does: the inbox always,
+/// e-mail too where the platform sends e-mail; where it sends none, no e-mail is queued to fail. (The inbox:
+/// `password_resets_and_changes`.)
+async fn a_reset_is_told_where_the_platform_reaches(backend: Backend) {
+    for sends_email in [false, true] {
+        let mail = std::env::temp_dir().join(format!("zhitong-reset-mail-{}-{backend:?}", std::process::id()));
+        std::fs::create_dir_all(&mail).unwrap();
+        let url = format!("file://{}", mail.display());
+        let app = TestApp::spawn_configured(backend, |c| c.smtp_url = sends_email.then_some(url)).await;
+        let handler = app.login("handler@450100-XZSP").await;
+        let (s, _) = app.put(Some(&handler), "/api/v1/me/contact", json!({"email": "xzsp@example.gov.cn"})).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let admin = app.login("admin").await;
+        let (_, users) = app.get(Some(&admin), "/api/v1/admin/users").await;
+        let id =
+            users.as_array().unwrap().iter().find(|u| u["username"] == "handler@450100-XZSP").unwrap()["id"].clone();
+        let (s, v) = app
+            .post(Some(&admin), &format!("/api/v1/admin/users/{id}/password"), json!({"password": "Temp-Pass-2026"}))
+            .await;
+        assert!(s.is_success(), "{v}");
+        let (_, deliveries) = app.get(Some(&admin), "/api/v1/admin/notifications").await;
+        let to_user: Vec<&Value> =
+            deliveries.as_array().unwrap().iter().filter(|d| d["recipient"] == "xzsp@example.gov.cn").collect();
+        if sends_email {
+            assert_eq!(to_user.len(), 1, "{deliveries}");
+            assert_eq!(to_user[0]["channel"], "email");
+            assert!(to_user[0]["subject"].as_str().unwrap().contains("密码已被管理员重置"), "{deliveries}");
+        } else {
+            assert!(to_user.is_empty(), "no e-mail is queued where none is sent: {deliveries}");
+        }
+        let _ = std::fs::remove_dir_all(&mail);
+    }
+}
+
+mod reset_notice {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_reset_is_told_where_the_platform_reaches(super::Backend::Sqlite).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(zhitong_skip_postgres, ignore = "ZHITONG_TEST_POSTGRES=skip")]
+    async fn postgres() {
+        if crate::helpers::postgres_wanted() {
+            super::a_reset_is_told_where_the_platform_reaches(super::Backend::Postgres).await
+        }
+    }
+}
+
 /// Finding 12: Sign-in and the language switch send nobody to another site.
 async fn redirects_stay_on_site(app: TestApp) {
     let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
