@@ -164,14 +164,17 @@ macro_rules! string_enum {
 pub(crate) use string_enum;
 
 string_enum!(
-    /// One role per user (DOMAIN.md §1).
+    /// One role per user (DOMAIN.md §1), so no account holds two of the administrator's three duties
+    /// (三员分立: `admin`, `security_admin`, `auditor`; see `permission::Duty`).
     Role {
         Agent = "agent" / "座席员",
         Supervisor = "supervisor" / "工作专班",
         Handler = "handler" / "承办单位经办人",
         Discipline = "discipline" / "纪检监察",
         Leader = "leader" / "领导",
-        Admin = "admin" / "管理员",
+        Admin = "admin" / "系统管理员",
+        SecurityAdmin = "security_admin" / "安全管理员",
+        Auditor = "auditor" / "审计管理员",
     }
 );
 

@@ -34,6 +34,18 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // The access layer signed the caller in already (`access::layer`); the same once more otherwise.
+        if let Some(user) = parts.extensions.remove::<User>() {
+            return Ok(CurrentUser(user));
+        }
+        authenticate(state, parts).await.map(CurrentUser)
+    }
+}
+
+/// Who is calling, from the session's token, with the gates that come before anything else: a password an
+/// administrator set opens nothing but its change, and a second factor due opens nothing but its setup.
+pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<User, ApiError> {
+    {
         let token = token_from(parts).ok_or(ApiError::Unauthorized("请先登录"))?;
         let user = state.store.user_by_token(&token).await?.ok_or(ApiError::Unauthorized("登录已过期，请重新登录"))?;
         // A password an admin set opens nothing but the change of it.
@@ -42,10 +54,10 @@ impl FromRequestParts<AppState> for CurrentUser {
         }
         if must_set_up_totp(state, &user) && !TOTP_SETUP_PATHS.contains(&parts.uri.path()) {
             return Err(ApiError::Forbidden(
-                "您的角色须使用双因素认证：请先设置动态验证码（POST /api/v1/me/totp/setup）".into(),
+                "您的账号须使用双因素认证：请先设置动态验证码（POST /api/v1/me/totp/setup）".into(),
             ));
         }
-        Ok(CurrentUser(user))
+        Ok(user)
     }
 }
 
@@ -55,9 +67,10 @@ pub const PASSWORD_CHANGE_PATHS: [&str; 3] = ["/api/v1/me", "/api/v1/me/password
 pub const TOTP_SETUP_PATHS: [&str; 5] =
     ["/api/v1/me", "/api/v1/me/password", "/api/v1/me/totp/setup", "/api/v1/me/totp/enable", "/api/v1/auth/logout"];
 
-/// The user's role requires a second factor and they have none yet.
+/// The user must set up a second factor before anything else: their role requires one and they have none yet,
+/// or a security administrator acted on their (discipline) account and a new one is due.
 pub fn must_set_up_totp(state: &AppState, user: &User) -> bool {
-    !user.totp_enabled && state.settings.totp_required_roles.contains(&user.role)
+    user.must_set_up_totp || (!user.totp_enabled && state.settings.totp_required_roles.contains(&user.role))
 }
 
 /// The client's address: the peer, or the first address a trusted proxy reports.

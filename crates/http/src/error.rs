@@ -59,8 +59,21 @@ impl From<StoreError> for ApiError {
             StoreError::Refused(r) => r.into(),
             StoreError::Invalid(f) => ApiError::Invalid(f),
             StoreError::Database(e) => ApiError::Internal(e.to_string()),
+            StoreError::Locked(l) => ApiError::locked(&l),
             StoreError::Internal(m) => ApiError::Internal(m),
         }
+    }
+}
+
+impl ApiError {
+    /// What a locked attempt is told: that it is locked, and until when (Shanghai time).
+    pub fn locked(l: &zhitong_storage::Locked) -> ApiError {
+        let until = zhitong_domain::time::local(l.until).strftime("%H:%M").to_string();
+        ApiError::Locked(if l.account {
+            format!("密码或验证码错误次数过多，该账号已锁定，请于 {until} 后再试或联系安全管理员")
+        } else {
+            format!("来自该地址的登录失败次数过多，已暂停登录，请于 {until} 后再试")
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //! metrics; the web crate's pages are merged in. Handlers are thin: they parse, call storage
 //! (which calls the domain) and map errors in one place ([`error`]).
 
+pub mod access;
 pub mod auth;
 pub mod error;
 pub mod json;
@@ -21,7 +22,7 @@ use zhitong_storage::Store;
 pub use error::ApiError;
 pub use observability::metrics_handle;
 pub use openapi::api_doc;
-pub use routes::search::{SuggestionStats, stats as suggestion_stats};
+pub use routes::search::{SuggestionStats, audit_sealed_hits, stats as suggestion_stats};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -71,6 +72,8 @@ pub fn app(state: AppState, pages: Router<AppState>) -> Router {
     metrics_handle();
     let (api, doc) = openapi::api_router().split_for_parts();
     let doc = openapi::with_error_answers(doc);
+    // After routing, so the door knows the route as declared (`MatchedPath`).
+    let api = api.route_layer(axum::middleware::from_fn_with_state(state.clone(), access::layer));
     Router::new()
         .merge(api)
         .merge(routes::system::router(doc))

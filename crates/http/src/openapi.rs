@@ -80,6 +80,8 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::users, admin::create_user))
         .routes(routes!(admin::deactivate))
         .routes(routes!(admin::password))
+        .routes(routes!(admin::unlock))
+        .routes(routes!(admin::role))
         .routes(routes!(admin::save_jurisdiction))
         .routes(routes!(admin::save_unit))
         .routes(routes!(admin::save_line))

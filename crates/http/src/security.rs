@@ -28,7 +28,11 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
     if let Err(e) = cross_site_check(&req, &path, s.settings.trust_forwarded_for) {
         return e.into_response();
     }
-    let mut res = next.run(req).await;
+    // Every audit entry this request causes records where it came from.
+    let (parts, body) = req.into_parts();
+    let address = crate::auth::client_address(&parts, s.settings.trust_forwarded_for);
+    let req = Request::from_parts(parts, body);
+    let mut res = zhitong_storage::with_client_address(address, next.run(req)).await;
     if path.starts_with("/api/") && res.status().is_client_error() && !is_json(res.headers()) {
         // What a handler never saw (an unknown path, a wrong method, a body too large) still answers in the
         // API's one error shape.

@@ -277,6 +277,9 @@ pub struct SearchHit {
     pub expires_on: Option<String>,
     pub expired: bool,
     pub score: f32,
+    /// A discipline case found with its text (the commission's in-memory index): its reading is audited.
+    #[serde(skip)]
+    pub sealed: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -676,7 +679,8 @@ impl SearchIndex {
         let (top, n) = self.top(&searcher, &disk, 0, query.offset + limit, query.top_only)?;
         let (sealed_top, m) = self.top(&sealed_searcher, &full, 0, query.offset + limit, query.top_only)?;
         let mut items = self.hits(&searcher, &words_query, words.is_empty(), top)?;
-        items.extend(self.hits(&sealed_searcher, &words_query, words.is_empty(), sealed_top)?);
+        let sealed_items = self.hits(&sealed_searcher, &words_query, words.is_empty(), sealed_top)?;
+        items.extend(sealed_items.into_iter().map(|h| SearchHit { sealed: true, ..h }));
         items.sort_by(|a, b| b.score.partial_cmp(&a.score).unwrap_or(std::cmp::Ordering::Equal).then(b.id.cmp(&a.id)));
         let items = items.into_iter().skip(query.offset).take(limit).collect();
         Ok(SearchResults { total: n + m, items })
@@ -746,6 +750,7 @@ impl SearchIndex {
                 enterprise_id: doc.get_first(f.enterprise_id).and_then(|v| v.as_i64()),
                 received_at: doc.get_first(f.received).and_then(|v| v.as_i64()),
                 expired: expires_on.as_deref().is_some_and(|d| d < today.as_str()),
+                sealed: false,
                 expires_on,
                 score,
             });

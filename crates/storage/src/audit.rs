@@ -2,22 +2,33 @@
 //! sign-ins and lock-outs, password changes and resets, account changes,
 //! exports, and every view of a confidential case.
 //!
-//! Append-only and hash-chained: each entry's `hash` is SHA-256 over the
-//! previous entry's hash and this entry's fields, so an entry changed,
-//! removed or slipped in breaks the chain from there on, and
-//! [`Store::verify_audit`] names the first entry that does not fit.
+//! Append-only and hash-chained: each entry's `hash` is HMAC-SHA256, under a
+//! key kept outside the database ([`AuditKey`], like the encryption key), over
+//! the previous entry's hash and this entry's fields, so an entry changed,
+//! removed or slipped in breaks the chain from there on, and nobody without
+//! the key can write a chain that fits. Entries written before the key (plain
+//! SHA-256) still verify, but once a keyed entry appears every later one must
+//! be keyed.
+//!
+//! A chain alone cannot tell that its newest entries (or all of them) were
+//! cut off. So its head (the newest entry's id and hash) is copied outside the
+//! database as it moves, to a file beside the key ([`AuditAnchor`]), by every
+//! server ([`Store::anchor_audit_head`], each second). The copy only ever moves
+//! forward along the chain; a head that went back is not copied but logged as
+//! an error. [`Store::verify_audit`] fails, naming what is missing, when the
+//! anchored entry is no longer there.
 
+use hmac::{KeyInit, Mac};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Transaction};
 use zhitong_domain::{
     FieldError,
-    org::Role,
     time::{from_millis, rfc3339, to_millis},
     work_order::{Actor, Refusal},
 };
 
-use crate::{Backend, Result, Store, rows::RowExt, work_orders::Arg, work_orders::Where};
+use crate::{Backend, Result, Store, StoreError, rows::RowExt, work_orders::Arg, work_orders::Where};
 
 /// The hash the first entry chains to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -37,10 +48,20 @@ pub enum AuditAction {
     TotpEnable,
     TotpDisable,
     SessionEnd,
+    /// An attempt at a secret refused without looking at it (locked, or every allowed attempt taken).
+    AttemptRefused,
+    /// A wrong current password or TOTP code outside sign-in.
+    SecretFailed,
+    AccountUnlock,
+    RoleChange,
+    /// The auditor read the log (the auditor's own reads are on the record too).
+    AuditRead,
+    /// An account was made or reset on the server's command line.
+    CommandLine,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::Lockout,
@@ -53,6 +74,12 @@ impl AuditAction {
         AuditAction::TotpEnable,
         AuditAction::TotpDisable,
         AuditAction::SessionEnd,
+        AuditAction::AttemptRefused,
+        AuditAction::SecretFailed,
+        AuditAction::AccountUnlock,
+        AuditAction::RoleChange,
+        AuditAction::AuditRead,
+        AuditAction::CommandLine,
     ];
 
     pub fn code(self) -> &'static str {
@@ -69,6 +96,12 @@ impl AuditAction {
             AuditAction::TotpEnable => "totp_enable",
             AuditAction::TotpDisable => "totp_disable",
             AuditAction::SessionEnd => "session_end",
+            AuditAction::AttemptRefused => "attempt_refused",
+            AuditAction::SecretFailed => "secret_failed",
+            AuditAction::AccountUnlock => "account_unlock",
+            AuditAction::RoleChange => "role_change",
+            AuditAction::AuditRead => "audit_read",
+            AuditAction::CommandLine => "command_line",
         }
     }
 
@@ -86,6 +119,12 @@ impl AuditAction {
             AuditAction::TotpEnable => "启用双因素认证",
             AuditAction::TotpDisable => "停用双因素认证",
             AuditAction::SessionEnd => "结束会话",
+            AuditAction::AttemptRefused => "锁定期间的尝试被拒绝",
+            AuditAction::SecretFailed => "密码或动态验证码校验失败",
+            AuditAction::AccountUnlock => "解除锁定",
+            AuditAction::RoleChange => "变更角色",
+            AuditAction::AuditRead => "查阅审计日志",
+            AuditAction::CommandLine => "服务器命令行操作账号",
         }
     }
 
@@ -170,8 +209,95 @@ pub enum AuditCheck {
     },
 }
 
+/// The audit chain's key: 32 bytes, kept outside the database (a file beside the encryption key, or the
+/// environment), never printed.
+#[derive(Clone)]
+pub struct AuditKey([u8; 32]);
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(…)")
+    }
+}
+
+impl AuditKey {
+    /// A key file's text: one line of base64 (32 bytes); `#` starts a comment.
+    pub fn parse(text: &str) -> std::result::Result<AuditKey, String> {
+        use base64::Engine;
+        let line = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            .ok_or("审计密钥文件中没有密钥")?;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(line).map_err(|_| "审计密钥不是有效的 Base64")?;
+        Ok(AuditKey(bytes.try_into().map_err(|_| "审计密钥应为 32 字节")?))
+    }
+
+    /// The text of a new key file.
+    pub fn generate() -> String {
+        use base64::Engine;
+        let raw: [u8; 32] = rand::random();
+        format!(
+            "# Zhitong audit chain key (HMAC-SHA256). Keep it apart from the database and its backups.\n{}\n",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        )
+    }
+}
+
+/// Where the chain's head is copied outside the database: a file holding `{"id", "hash", "at"}`.
+#[derive(Debug, Clone)]
+pub struct AuditAnchor {
+    pub path: std::path::PathBuf,
+}
+
+/// The chain's newest entry, as anchored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditHead {
+    pub id: i64,
+    pub hash: String,
+    /// When it was anchored (RFC 3339), for people.
+    #[serde(default)]
+    pub at: String,
+}
+
+impl AuditAnchor {
+    /// The anchored head; none when nothing was anchored yet.
+    pub fn read(&self) -> std::result::Result<Option<AuditHead>, String> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(t) => serde_json::from_str(&t)
+                .map(Some)
+                .map_err(|e| format!("审计锚点文件无法读取 {}: {e}", self.path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("审计锚点文件无法读取 {}: {e}", self.path.display())),
+        }
+    }
+
+    /// Replace the anchored head, atomically (written beside, synced, renamed): a crash leaves the old or the new.
+    fn write(&self, head: &AuditHead) -> std::io::Result<()> {
+        use std::io::Write;
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = self.path.with_extension("tmp");
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(serde_json::to_string(head).unwrap_or_default().as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &self.path)
+    }
+}
+
+/// The key and the anchor of this store's audit chain.
+#[derive(Debug, Default)]
+pub(crate) struct AuditSeal {
+    key: Option<AuditKey>,
+    anchor: Option<AuditAnchor>,
+    /// One anchoring at a time in this process.
+    anchoring: tokio::sync::Mutex<()>,
+}
+
 #[allow(clippy::too_many_arguments)] // the hashed fields, in their order in the table, as in `verify_audit`
 fn entry_hash(
+    key: Option<&AuditKey>,
     prev: &str,
     at: i64,
     actor_id: Option<i64>,
@@ -181,8 +307,8 @@ fn entry_hash(
     address: Option<&str>,
     details: &str,
 ) -> String {
-    let mut h = Sha256::new();
     // Length-prefixed fields: no two different entries hash the same input.
+    let mut input = Vec::with_capacity(256);
     for part in [
         prev,
         &at.to_string(),
@@ -193,10 +319,18 @@ fn entry_hash(
         address.unwrap_or("\u{0}"),
         details,
     ] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
+        input.extend((part.len() as u64).to_be_bytes());
+        input.extend(part.as_bytes());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    let digest: Vec<u8> = match key {
+        Some(k) => {
+            let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&k.0).expect("HMAC takes any key length");
+            mac.update(&input);
+            mac.finalize().into_bytes().to_vec()
+        }
+        None => Sha256::digest(&input).to_vec(),
+    };
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Store {
@@ -216,14 +350,16 @@ impl Store {
         let prev = prev.map(|p| p.0).unwrap_or_else(|| GENESIS.to_string());
         let at = to_millis(now);
         let details = e.details.to_string();
+        let address = e.address.clone().or_else(client_address);
         let hash = entry_hash(
+            self.audit_seal.key.as_ref(),
             &prev,
             at,
             e.actor_id,
             &e.actor,
             e.action.code(),
             e.target.as_deref(),
-            e.address.as_deref(),
+            address.as_deref(),
             &details,
         );
         sqlx::query(
@@ -235,7 +371,7 @@ impl Store {
         .bind(&e.actor)
         .bind(e.action.code())
         .bind(&e.target)
-        .bind(&e.address)
+        .bind(&address)
         .bind(details)
         .bind(prev)
         .bind(hash)
@@ -252,11 +388,17 @@ impl Store {
         Ok(())
     }
 
-    /// The log, newest first, for admins (of the top jurisdiction: the log covers everyone).
+    /// The log, newest first, for the audit administrator (of the top jurisdiction: the log covers everyone).
+    /// The reading is itself recorded, with what was asked for.
     pub async fn audit_entries(&self, actor: &Actor, f: &AuditFilter) -> Result<Vec<AuditRecord>> {
-        if actor.role != Role::Admin || self.org().root() != Some(&actor.jurisdiction) {
-            return Err(Refusal::Forbidden("只有市级管理员可以查看安全审计日志".into()).into());
+        if !zhitong_domain::permission::may_read_audit(actor, &self.org().tree) {
+            return Err(Refusal::Forbidden("只有市级审计管理员可以查看安全审计日志".into()).into());
         }
+        let asked = serde_json::json!({
+            "from": f.from.map(rfc3339), "to": f.to.map(rfc3339), "actor": f.actor, "action": f.action.map(|a| a.code()),
+        });
+        let entry = AuditEntry::new(Some(actor.user_id), &actor.username, AuditAction::AuditRead).with(asked);
+        self.audit(&entry, Timestamp::now()).await?;
         let mut w = Where::default();
         if let Some(t) = f.from {
             let p = w.arg(Arg::Int(to_millis(t)));
@@ -300,11 +442,20 @@ impl Store {
             .collect()
     }
 
-    /// Walk the whole chain, oldest first.
+    /// Walk the whole chain, oldest first, under this store's key, then compare its end with the anchored
+    /// head: an entry changed, removed or inserted, a keyed chain continued without the key, the newest
+    /// entries cut off, or the whole log emptied, each fails, naming the entry.
     pub async fn verify_audit(&self) -> Result<AuditCheck> {
+        let key = self.audit_seal.key.as_ref();
+        let anchored = match &self.audit_seal.anchor {
+            Some(a) => a.read().map_err(StoreError::Internal)?,
+            None => None,
+        };
         let mut prev = GENESIS.to_string();
         let mut n = 0;
         let mut after = i64::MIN;
+        let mut keyed = false;
+        let mut anchored_seen = false;
         loop {
             // In pages by id, so a long log is checked in constant memory.
             let rows = sqlx::query(
@@ -326,130 +477,150 @@ impl Store {
                         reason: "与上一条记录的链接不符（记录被删除、插入或改动）".into(),
                     });
                 }
-                let want = entry_hash(
-                    &prev_hash,
-                    r.int("at")?,
-                    r.opt_int("actor_id")?,
-                    &r.text("actor")?,
-                    &r.text("action")?,
-                    r.opt_text("target")?.as_deref(),
-                    r.opt_text("address")?.as_deref(),
-                    &r.text("details")?,
-                );
-                if want != hash {
-                    return Ok(AuditCheck::Broken {
-                        id, reason: "记录内容与其哈希不符（记录被改动）".into()
-                    });
+                let (at, actor_id, actor, action) =
+                    (r.int("at")?, r.opt_int("actor_id")?, r.text("actor")?, r.text("action")?);
+                let (target, address, details) = (r.opt_text("target")?, r.opt_text("address")?, r.text("details")?);
+                let with = |k: Option<&AuditKey>| {
+                    entry_hash(
+                        k,
+                        &prev_hash,
+                        at,
+                        actor_id,
+                        &actor,
+                        &action,
+                        target.as_deref(),
+                        address.as_deref(),
+                        &details,
+                    )
+                };
+                if key.is_some() && with(key) == hash {
+                    keyed = true;
+                } else if keyed || with(None) != hash {
+                    let reason = match (key, keyed) {
+                        (None, _) => {
+                            "记录内容与其哈希不符（记录被改动），或日志以审计密钥签名而未提供密钥（audit_key_file）"
+                        }
+                        (Some(_), true) => "记录内容与其签名不符（记录被改动，或由不持有审计密钥者写入）",
+                        (Some(_), false) => "记录内容与其哈希不符（记录被改动）",
+                    };
+                    return Ok(AuditCheck::Broken { id, reason: reason.into() });
+                }
+                if let Some(h) = &anchored
+                    && h.id == id
+                {
+                    if h.hash != hash {
+                        return Ok(AuditCheck::Broken {
+                            id,
+                            reason: format!("与库外锚点记录的第 {id} 条不符（日志被改写）"),
+                        });
+                    }
+                    anchored_seen = true;
                 }
                 prev = hash;
                 n += 1;
                 after = id;
             }
         }
+        if let Some(h) = anchored
+            && !anchored_seen
+        {
+            return Ok(AuditCheck::Broken {
+                id: h.id,
+                reason: if n == 0 {
+                    format!("审计日志为空，但库外锚点记录它曾至少有第 {} 条记录（日志被清空）", h.id)
+                } else {
+                    format!(
+                        "日志末尾的记录缺失：最后一条是第 {after} 条，库外锚点记录的最新一条是第 {} 条（{}）（记录被删除）",
+                        h.id, h.at
+                    )
+                },
+            });
+        }
         Ok(AuditCheck::Intact { entries: n })
     }
-}
 
-// ---- sign-in throttling ----------------------------------------------------------
-
-/// Failures per account before it is locked, and for how long.
-pub const ACCOUNT_FAILURES: i64 = 5;
-pub const ACCOUNT_LOCK_MINUTES: i64 = 15;
-/// Failures per client address (any account) before it is refused for a while.
-pub const ADDRESS_FAILURES: i64 = 20;
-pub const ADDRESS_LOCK_MINUTES: i64 = 15;
-/// Failures older than this are forgotten.
-const WINDOW_MINUTES: i64 = 15;
-
-/// Why a sign-in is refused before the password is even checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Locked {
-    pub until: Timestamp,
-    pub account: bool,
-}
-
-impl Store {
-    /// Whether the account or the address is locked now.
-    pub async fn login_locked(&self, username: &str, address: Option<&str>, now: Timestamp) -> Result<Option<Locked>> {
-        let keys = throttle_keys(username, address);
-        for (key, account) in keys.iter().map(|k| (k.as_str(), k.starts_with("user:"))) {
-            let row: Option<(Option<i64>,)> = sqlx::query_as("SELECT locked_until FROM login_failures WHERE key = $1")
-                .bind(key)
+    /// Copy the chain's head to the anchor outside the database, if it moved forward along the chain. A head
+    /// that went back, or a chain that no longer holds the anchored entry, is not copied: it is logged as an
+    /// error and returned, so the anchor keeps the evidence. Every server runs this each second.
+    pub async fn anchor_audit_head(&self) -> Result<Option<AuditHead>> {
+        let Some(anchor) = &self.audit_seal.anchor else { return Ok(None) };
+        let _one = self.audit_seal.anchoring.lock().await;
+        let head: Option<(i64, String)> = sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+            .fetch_optional(self.reader())
+            .await?;
+        let Some((id, hash)) = head else {
+            if let Ok(Some(h)) = anchor.read() {
+                tracing::error!(
+                    anchored = h.id,
+                    "审计日志为空，但库外锚点记录了第 {} 条：日志可能被清空 (audit log emptied)",
+                    h.id
+                );
+            }
+            return Ok(None);
+        };
+        let current = anchor.read().map_err(StoreError::Internal)?;
+        if let Some(h) = &current {
+            if h.id == id && h.hash == hash {
+                return Ok(current);
+            }
+            let still: Option<(String,)> = sqlx::query_as("SELECT hash FROM audit_log WHERE id = $1")
+                .bind(h.id)
                 .fetch_optional(self.reader())
                 .await?;
-            if let Some((Some(until),)) = row
-                && until > to_millis(now)
-            {
-                return Ok(Some(Locked { until: from_millis(until), account }));
+            if h.id > id || still.as_ref().map(|s| &s.0) != Some(&h.hash) {
+                tracing::error!(
+                    anchored = h.id,
+                    head = id,
+                    "审计日志的最新记录早于库外锚点，或锚点记录已不在日志中：日志可能被截断或改写 (audit log cut or rewritten)"
+                );
+                return Ok(current);
             }
         }
-        Ok(None)
+        let head = AuditHead { id, hash, at: rfc3339(Timestamp::now()) };
+        anchor
+            .write(&head)
+            .map_err(|e| StoreError::Internal(format!("审计锚点文件无法写入 {}: {e}", anchor.path.display())))?;
+        tracing::debug!(id = head.id, hash = %head.hash, "audit head anchored");
+        Ok(Some(head))
     }
 
-    /// Count a failed sign-in, lock where the limit is reached, and record both in the audit log.
-    pub async fn login_failed(&self, username: &str, address: Option<&str>, now: Timestamp) -> Result<Option<Locked>> {
-        let mut tx = self.begin().await?;
-        let at = to_millis(now);
-        let mut locked = None;
-        for key in throttle_keys(username, address) {
-            let account = key.starts_with("user:");
-            let (limit, minutes) = if account {
-                (ACCOUNT_FAILURES, ACCOUNT_LOCK_MINUTES)
-            } else {
-                (ADDRESS_FAILURES, ADDRESS_LOCK_MINUTES)
-            };
-            // A failure after the window starts a new count.
-            let (failures,): (i64,) = sqlx::query_as(
-                "INSERT INTO login_failures (key, failures, first_at, locked_until) VALUES ($1, 1, $2, NULL) \
-                 ON CONFLICT (key) DO UPDATE SET \
-                 failures = CASE WHEN login_failures.first_at < $3 THEN 1 ELSE login_failures.failures + 1 END, \
-                 first_at = CASE WHEN login_failures.first_at < $3 THEN $2 ELSE login_failures.first_at END \
-                 RETURNING failures",
-            )
-            .bind(&key)
-            .bind(at)
-            .bind(at - WINDOW_MINUTES * 60_000)
-            .fetch_one(&mut *tx)
-            .await?;
-            if failures >= limit {
-                let until = now + jiff::SignedDuration::from_mins(minutes);
-                sqlx::query("UPDATE login_failures SET locked_until = $1, failures = 0, first_at = $2 WHERE key = $3")
-                    .bind(to_millis(until))
-                    .bind(at)
-                    .bind(&key)
-                    .execute(&mut *tx)
-                    .await?;
-                let entry = AuditEntry::new(None, username, AuditAction::Lockout)
-                    .on(key.clone())
-                    .from(address)
-                    .with(serde_json::json!({ "failures": failures, "until": rfc3339(until) }));
-                self.audit_in(&mut tx, &entry, now).await?;
-                locked = Some(Locked { until, account });
+    /// Keep the anchor up with the chain until `stop` turns true.
+    pub async fn follow_audit_head(self, every: std::time::Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            if let Err(e) = self.anchor_audit_head().await {
+                tracing::error!(error = %e, "audit head not anchored");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.changed() => {
+                    // One last copy, so a clean stop leaves the anchor at the head.
+                    let _ = self.anchor_audit_head().await;
+                    return;
+                }
             }
         }
-        let entry = AuditEntry::new(None, username, AuditAction::LoginFailed).from(address);
-        self.audit_in(&mut tx, &entry, now).await?;
-        tx.commit().await?;
-        Ok(locked)
     }
 
-    /// A successful sign-in clears the account's count (the address's stays: one right guess among many
-    /// wrong ones must not reset an attacker's count).
-    pub(crate) async fn login_succeeded(&self, tx: &mut Transaction<'static, Any>, username: &str) -> Result<()> {
-        sqlx::query("DELETE FROM login_failures WHERE key = $1")
-            .bind(format!("user:{username}"))
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
+    /// Sign the audit chain with this key from now on and copy its head to this anchor.
+    pub fn with_audit_seal(mut self, key: Option<AuditKey>, anchor: Option<AuditAnchor>) -> Self {
+        self.audit_seal = std::sync::Arc::new(AuditSeal { key, anchor, anchoring: Default::default() });
+        self
     }
 }
 
-fn throttle_keys(username: &str, address: Option<&str>) -> Vec<String> {
-    let mut keys = vec![format!("user:{}", username.chars().take(100).collect::<String>())];
-    if let Some(a) = address {
-        keys.push(format!("addr:{a}"));
-    }
-    keys
+tokio::task_local! {
+    /// The client's address of the request being served, for the audit entries it causes.
+    static CLIENT_ADDRESS: Option<String>;
+}
+
+/// Run `f` (a request's handling) with the client's address known to the audit log: every entry written
+/// inside it records the address (a view, an export, an action's answer), without each method carrying it.
+pub async fn with_client_address<F: std::future::Future>(address: Option<String>, f: F) -> F::Output {
+    CLIENT_ADDRESS.scope(address, f).await
+}
+
+fn client_address() -> Option<String> {
+    CLIENT_ADDRESS.try_with(Clone::clone).ok().flatten()
 }
 
 /// The password rule: at least 10 characters, three of four classes (lower,
@@ -502,10 +673,18 @@ mod tests {
 
     #[test]
     fn hashes_chain_and_differ() {
-        let a = entry_hash(GENESIS, 1, Some(1), "a", "login", None, None, "{}");
-        let b = entry_hash(GENESIS, 1, Some(1), "a", "login", Some(""), None, "{}");
+        let a = entry_hash(None, GENESIS, 1, Some(1), "a", "login", None, None, "{}");
+        let b = entry_hash(None, GENESIS, 1, Some(1), "a", "login", Some(""), None, "{}");
         assert_ne!(a, b, "an absent and an empty target differ");
-        assert_eq!(a, entry_hash(GENESIS, 1, Some(1), "a", "login", None, None, "{}"));
-        assert_ne!(a, entry_hash(&a, 1, Some(1), "a", "login", None, None, "{}"));
+        assert_eq!(a, entry_hash(None, GENESIS, 1, Some(1), "a", "login", None, None, "{}"));
+        assert_ne!(a, entry_hash(None, &a, 1, Some(1), "a", "login", None, None, "{}"));
+        let key = AuditKey::parse(&AuditKey::generate()).unwrap();
+        let other = AuditKey::parse(&AuditKey::generate()).unwrap();
+        let keyed = entry_hash(Some(&key), GENESIS, 1, Some(1), "a", "login", None, None, "{}");
+        assert_ne!(keyed, a, "the key changes the link");
+        assert_ne!(keyed, entry_hash(Some(&other), GENESIS, 1, Some(1), "a", "login", None, None, "{}"));
+        assert_eq!(keyed, entry_hash(Some(&key), GENESIS, 1, Some(1), "a", "login", None, None, "{}"));
+        assert!(AuditKey::parse("# only a comment").is_err());
+        assert!(AuditKey::parse("c2hvcnQ=").is_err(), "too short");
     }
 }

@@ -30,6 +30,8 @@ pub struct User {
     /// An admin set the password: it must be changed before anything else.
     pub must_change_password: bool,
     pub totp_enabled: bool,
+    /// A security administrator acted on this (discipline) account: it must set up a new second factor first.
+    pub must_set_up_totp: bool,
 }
 
 impl User {
@@ -64,11 +66,20 @@ fn verify_password(password: &str, phc: &str) -> bool {
 
 static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash_password("no such user"));
 
-fn token_hash(token: &str) -> String {
+/// Compare a password with its stored hash, off the async threads (Argon2 is slow on purpose).
+pub(crate) async fn check_password(password: &str, phc: String) -> Result<bool> {
+    let pw = password.to_string();
+    tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, role, jurisdiction, unit, must_change_password, totp_enabled";
+const USER_COLUMNS: &str =
+    "id, username, display_name, role, jurisdiction, unit, must_change_password, totp_enabled, must_set_up_totp";
 
 fn user_from(r: &sqlx::any::AnyRow) -> Result<User> {
     let role = r.text("role")?;
@@ -81,6 +92,7 @@ fn user_from(r: &sqlx::any::AnyRow) -> Result<User> {
         unit: r.opt_code("unit", crate::rows::unit_code)?,
         must_change_password: r.flag("must_change_password")?,
         totp_enabled: r.flag("totp_enabled")?,
+        must_set_up_totp: r.flag("must_set_up_totp")?,
     })
 }
 
@@ -138,8 +150,9 @@ impl Store {
         }
     }
 
-    /// Sign in from `address`: refused while the account or the address is locked; failures counted,
-    /// locked at the limit, and every attempt written to the audit log.
+    /// Sign in from `address`. The attempt is counted before the password is compared (refused while the
+    /// account or the address is locked, or has no attempt left); a wrong password or TOTP code keeps it
+    /// counted and locks at the limit; every outcome is written to the audit log.
     pub async fn sign_in(
         &self,
         username: &str,
@@ -153,9 +166,10 @@ impl Store {
         let username: String =
             username.chars().map(|c| if zhitong_domain::org::forbidden_char(c) { '?' } else { c }).take(100).collect();
         let username = username.as_str();
-        if let Some(locked) = self.login_locked(username, address, now).await? {
-            return Ok(SignIn::Locked(locked));
-        }
+        let attempt = match self.take_attempt(username, address, crate::Secret::SignIn, now).await? {
+            Ok(a) => a,
+            Err(locked) => return Ok(SignIn::Locked(locked)),
+        };
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1 AND active = 1"
         )))
@@ -167,18 +181,19 @@ impl Store {
             // Hash anyway so that a missing user takes as long as a wrong password.
             None => (None, DUMMY_HASH.clone()),
         };
-        let pw = password.to_string();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
-            .await
-            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let ok = check_password(password, phc).await?;
         let Some(user) = user.filter(|_| ok) else {
-            let locked = self.login_failed(username, address, now).await?;
+            let locked = self.attempt_failed(attempt, None, now).await?;
             return Ok(SignIn::Wrong { locked });
         };
         if user.totp_enabled {
-            let Some(code) = totp.map(str::trim).filter(|c| !c.is_empty()) else { return Ok(SignIn::TotpRequired) };
+            let Some(code) = totp.map(str::trim).filter(|c| !c.is_empty()) else {
+                // The password was right: its place is given back; the code comes with the next attempt.
+                self.attempt_done(attempt).await?;
+                return Ok(SignIn::TotpRequired);
+            };
             if !self.totp_check(user.id, &user.username, code, now).await? {
-                let locked = self.login_failed(username, address, now).await?;
+                let locked = self.attempt_failed(attempt, Some(user.id), now).await?;
                 return Ok(SignIn::Wrong { locked });
             }
         }
@@ -195,7 +210,7 @@ impl Store {
         .bind(address)
         .execute(&mut *tx)
         .await?;
-        self.login_succeeded(&mut tx, username).await?;
+        self.attempt_succeeded(&mut tx, attempt).await?;
         let entry = crate::AuditEntry::new(Some(user.id), &user.username, crate::AuditAction::Login).from(address);
         self.audit_in(&mut tx, &entry, now).await?;
         // Expired sessions are swept here rather than by a job: logins are rare enough.
@@ -237,30 +252,33 @@ impl Store {
         user_from(&row).map(Some)
     }
 
-    /// Change one's own password: the current one must be right, the new one must follow the rule.
-    /// Other sessions of the user end; this one stays.
+    /// Change one's own password: the current one must be right (an attempt at a secret, counted and locked
+    /// like a sign-in's), the new one must follow the rule. Other sessions of the user end; this one stays.
     pub async fn change_password(
         &self,
         user: &User,
         current: &str,
         new: &str,
         keep_token: Option<&str>,
+        address: Option<&str>,
         now: Timestamp,
     ) -> Result<()> {
+        // The rule first: a new password that breaks it costs no attempt.
+        crate::check_password_rule("new", &user.username, new)?;
+        if new == current {
+            return Err(zhitong_domain::FieldError::new("new", "新密码不能与当前密码相同").into());
+        }
+        let attempt = self
+            .take_attempt(&user.username, address, crate::Secret::CurrentPassword, now)
+            .await?
+            .map_err(StoreError::Locked)?;
         let (phc,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
             .bind(user.id)
             .fetch_one(self.reader())
             .await?;
-        let cur = current.to_string();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&cur, &phc))
-            .await
-            .map_err(|e| StoreError::Internal(e.to_string()))?;
-        if !ok {
+        if !check_password(current, phc).await? {
+            self.attempt_failed(attempt, Some(user.id), now).await?;
             return Err(zhitong_domain::FieldError::new("current", "当前密码不正确").into());
-        }
-        crate::check_password_rule("new", &user.username, new)?;
-        if new == current {
-            return Err(zhitong_domain::FieldError::new("new", "新密码不能与当前密码相同").into());
         }
         let pw = new.to_string();
         let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
@@ -277,8 +295,10 @@ impl Store {
             .bind(keep_token.map(token_hash).unwrap_or_default())
             .execute(&mut *tx)
             .await?;
+        self.attempt_succeeded(&mut tx, attempt).await?;
         let entry = crate::AuditEntry::new(Some(user.id), &user.username, crate::AuditAction::PasswordChange)
-            .on(format!("user:{}", user.id));
+            .on(format!("user:{}", user.id))
+            .from(address);
         self.audit_in(&mut tx, &entry, now).await?;
         tx.commit().await?;
         Ok(())

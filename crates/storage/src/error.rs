@@ -18,6 +18,9 @@ pub enum StoreError {
     Invalid(#[from] FieldError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// Too many wrong secrets: the account or the client's address is locked until then.
+    #[error("locked")]
+    Locked(crate::Locked),
     #[error("{0}")]
     Internal(String),
 }

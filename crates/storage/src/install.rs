@@ -13,6 +13,9 @@ pub struct Installation<'a> {
     pub enterprises: &'a [EnterpriseInput],
     /// A setting recording that this was done (e.g. `demo_loaded`), written in the same transaction.
     pub marker: Option<(&'a str, &'a str)>,
+    /// The users' passwords are one-time ones (a real installation's first administrators): changed at the
+    /// first sign-in. The demo's are not: they are printed for trying the product.
+    pub must_change_password: bool,
 }
 
 impl Store {
@@ -25,7 +28,14 @@ impl Store {
         }
         let mut ids = Vec::with_capacity(i.users.len());
         for u in i.users {
-            ids.push(self.insert_user(&mut tx, u).await?);
+            let id = self.insert_user(&mut tx, u).await?;
+            if i.must_change_password {
+                sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            ids.push(id);
         }
         for e in i.enterprises {
             self.save_enterprise(&mut tx, e).await?;

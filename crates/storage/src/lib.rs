@@ -31,6 +31,7 @@ mod reporting;
 mod responses;
 mod rows;
 mod scans;
+mod throttle;
 mod totp;
 mod work_orders;
 
@@ -40,7 +41,10 @@ use sqlx::{Any, AnyPool, Transaction, any::AnyPoolOptions};
 
 pub use admin::{AccountDraft, UserAccount};
 pub use archive::{ArchivedReport, Publication, Review};
-pub use audit::{AuditAction, AuditCheck, AuditEntry, AuditFilter, AuditRecord, Locked, check_password_rule};
+pub use audit::{
+    AuditAction, AuditAnchor, AuditCheck, AuditEntry, AuditFilter, AuditHead, AuditKey, AuditRecord,
+    check_password_rule, with_client_address,
+};
 pub use auth::{NewUser, PORTAL_USER, SYSTEM_USER, SessionInfo, SignIn, User, hash_password};
 pub use crypto::{Keyring, is_sealed};
 pub use deadlines::{CalendarYear, DeadlineBook, PolicyEntry, PolicySetting};
@@ -62,6 +66,7 @@ pub use reporting::{
     ReceivedTally,
 };
 pub use scans::DueCase;
+pub use throttle::{Attempt, Locked, Secret};
 pub use totp::{TotpSetup, totp_code_for};
 pub use work_orders::{
     Appeal, Caller, CaseFilter, CaseFlags, CaseOrder, HistoryEntry, Page, Pending, TOTAL_CAP, WorkOrder,
@@ -125,6 +130,8 @@ pub struct Store {
     keyring: Arc<Keyring>,
     /// Which outbound channels are configured (e-mail, SMS): hand-offs queue those messages only then.
     outbound: (bool, bool),
+    /// The audit chain's key and where its head is copied outside the database (see `audit`).
+    audit_seal: Arc<audit::AuditSeal>,
 }
 
 /// The settings key counting changes to the organisation, calendars, service hours and deadline policies.
@@ -176,6 +183,7 @@ impl Store {
             idle_timeout: jiff::SignedDuration::from_mins(30),
             keyring: Arc::new(Keyring::none()),
             outbound: (false, false),
+            audit_seal: Arc::new(audit::AuditSeal::default()),
         })
     }
 

@@ -33,6 +33,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_handoffs"),
     migration!(9, "0009_scorecards"),
     migration!(10, "0010_responses"),
+    migration!(11, "0011_duties"),
 ];
 
 impl Store {

@@ -42,8 +42,23 @@ fn secret_from(stored: &str) -> Result<Secret> {
 }
 
 impl Store {
-    /// Start setting up the second factor: a new secret, kept aside until a code from it is confirmed.
-    pub async fn totp_setup(&self, user: &User) -> Result<TotpSetup> {
+    /// Start setting up the second factor: a new secret, kept aside until a code from it is confirmed. One
+    /// already in use is replaced only with a code from it (`current`), checked as an attempt at a secret:
+    /// a live session alone cannot put its own phone in place of the owner's.
+    pub async fn totp_setup(
+        &self,
+        user: &User,
+        current: Option<&str>,
+        address: Option<&str>,
+        now: Timestamp,
+    ) -> Result<TotpSetup> {
+        if user.totp_enabled {
+            let Some(code) = current.map(str::trim).filter(|c| !c.is_empty()) else {
+                return Err(FieldError::new("code", "已启用双因素认证：更换密钥须先输入当前的动态验证码").into());
+            };
+            let attempt = self.checked_code(user, code, address, now).await?;
+            self.attempt_done(attempt).await?;
+        }
         let secret = Secret::generate();
         let base32 = secret.to_base32();
         let url = totp(&secret, &user.username)?.to_url().map_err(|e| StoreError::Internal(e.to_string()))?;
@@ -58,8 +73,16 @@ impl Store {
         Ok(TotpSetup { secret: grouped.join(" "), url })
     }
 
-    /// Confirm the new secret with a code from the app; from now on sign-in asks for a code.
-    pub async fn totp_enable(&self, user: &User, code: &str, now: Timestamp) -> Result<()> {
+    /// Confirm the new secret with a code from the app (an attempt at a secret, counted); from now on sign-in
+    /// asks for a code, and every other session of the user ends (they signed in without it).
+    pub async fn totp_enable(
+        &self,
+        user: &User,
+        code: &str,
+        keep_token: Option<&str>,
+        address: Option<&str>,
+        now: Timestamp,
+    ) -> Result<()> {
         let row =
             sqlx::query("SELECT totp_pending FROM users WHERE id = $1").bind(user.id).fetch_one(self.reader()).await?;
         let pending = self
@@ -67,43 +90,74 @@ impl Store {
             .open_opt(row.opt_text("totp_pending")?)?
             .ok_or_else(|| FieldError::new("code", "请先生成密钥（POST /api/v1/me/totp/setup）"))?;
         let secret = secret_from(&pending)?;
+        let attempt =
+            self.take_attempt(&user.username, address, crate::Secret::Totp, now).await?.map_err(StoreError::Locked)?;
         let Some(step) = matching_step(&secret, &user.username, code, now)? else {
+            self.attempt_failed(attempt, Some(user.id), now).await?;
             return Err(FieldError::new("code", "动态验证码不正确，请核对手机上的验证器后重试").into());
         };
         let mut tx = self.begin().await?;
         sqlx::query(
-            "UPDATE users SET totp_secret = $1, totp_pending = NULL, totp_enabled = 1, totp_last_step = $2 WHERE id = $3",
+            "UPDATE users SET totp_secret = $1, totp_pending = NULL, totp_enabled = 1, totp_last_step = $2, \
+             must_set_up_totp = 0 WHERE id = $3",
         )
         .bind(self.keyring().seal(&pending))
         .bind(step as i64)
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
-        let entry =
-            AuditEntry::new(Some(user.id), &user.username, AuditAction::TotpEnable).on(format!("user:{}", user.id));
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user.id)
+            .bind(keep_token.map(crate::auth::token_hash).unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+        self.attempt_succeeded(&mut tx, attempt).await?;
+        let entry = AuditEntry::new(Some(user.id), &user.username, AuditAction::TotpEnable)
+            .on(format!("user:{}", user.id))
+            .from(address);
         self.audit_in(&mut tx, &entry, now).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Turn the second factor off, with a current code (a lost phone: an admin's password reset clears it).
-    pub async fn totp_disable(&self, user: &User, code: &str, now: Timestamp) -> Result<()> {
-        if !self.totp_check(user.id, &user.username, code, now).await? {
-            return Err(FieldError::new("code", "动态验证码不正确").into());
-        }
+    /// Turn the second factor off, with a current code (a lost phone: a security administrator's reset clears it).
+    pub async fn totp_disable(&self, user: &User, code: &str, address: Option<&str>, now: Timestamp) -> Result<()> {
+        let attempt = self.checked_code(user, code, address, now).await?;
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_enabled = 0 WHERE id = $1")
             .bind(user.id)
             .execute(&mut *tx)
             .await?;
-        let entry =
-            AuditEntry::new(Some(user.id), &user.username, AuditAction::TotpDisable).on(format!("user:{}", user.id));
+        self.attempt_succeeded(&mut tx, attempt).await?;
+        let entry = AuditEntry::new(Some(user.id), &user.username, AuditAction::TotpDisable)
+            .on(format!("user:{}", user.id))
+            .from(address);
         self.audit_in(&mut tx, &entry, now).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Check a code against the user's secret, once: a code already used (or an earlier one) is refused.
+    /// A code from the user's current secret, outside sign-in: an attempt at a secret, counted before the code
+    /// is compared, refused while locked (429), audited when wrong (422 naming `code`). The attempt is returned
+    /// for the caller to settle with what it writes.
+    async fn checked_code(
+        &self,
+        user: &User,
+        code: &str,
+        address: Option<&str>,
+        now: Timestamp,
+    ) -> Result<crate::Attempt> {
+        let attempt =
+            self.take_attempt(&user.username, address, crate::Secret::Totp, now).await?.map_err(StoreError::Locked)?;
+        if !self.totp_check(user.id, &user.username, code, now).await? {
+            self.attempt_failed(attempt, Some(user.id), now).await?;
+            return Err(FieldError::new("code", "动态验证码不正确").into());
+        }
+        Ok(attempt)
+    }
+
+    /// Check a code against the user's secret, once: a code already used (or an earlier one) is refused. The
+    /// caller has counted the attempt.
     pub(crate) async fn totp_check(&self, user_id: i64, username: &str, code: &str, now: Timestamp) -> Result<bool> {
         let row = sqlx::query("SELECT totp_secret, totp_last_step FROM users WHERE id = $1")
             .bind(user_id)

@@ -36,6 +36,7 @@ pub fn router(trust_forwarded_for: bool) -> Router<AppState> {
         .route("/leader", get(pages::leader))
         .route("/admin", get(pages::admin))
         .route("/admin/audit", get(pages::audit_page))
+        .route("/admin/accounts", get(pages::accounts_page))
         .route("/messages", get(pages::messages))
         .route("/password", get(pages::password_page))
         .route("/search", get(pages::search_page))

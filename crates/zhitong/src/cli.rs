@@ -102,6 +102,34 @@ enum Command {
     /// Encryption keys (docs/security.md, "Rotating the key").
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Administrators' accounts and password recovery, on the server only (三员分立: no web role can make or
+    /// reset an administrator). Audited.
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create an administrator's account with a one-time password (printed once).
+    Create {
+        /// The user name.
+        name: String,
+        /// `admin` (系统管理员), `security_admin` (安全管理员) or `auditor` (审计管理员).
+        #[arg(long)]
+        role: String,
+        /// Division code (default: the top jurisdiction).
+        #[arg(long)]
+        jurisdiction: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Give an account a one-time password (printed once), clear its second factor, lift its lock and end its
+    /// sessions: recovery of any account, the administrators' included.
+    ResetPassword {
+        name: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -318,6 +346,49 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("已用最新密钥重新加密 resealed with the newest key: {} 项 values", n?);
             Ok(())
         }
+        Command::Users(command) => {
+            let (name, role, db) = match command {
+                UsersCommand::Create { name, role, jurisdiction, db } => {
+                    let role = zhitong_domain::org::Role::from_code(role.trim())
+                        .filter(|r| r.is_administrator())
+                        .ok_or_else(|| anyhow::anyhow!("--role 应为 admin、security_admin 或 auditor"))?;
+                    (name, Some((role, jurisdiction)), db)
+                }
+                UsersCommand::ResetPassword { name, db } => (name, None, db),
+            };
+            let config = Config::load(cli.config.as_deref(), &db.overrides())?;
+            init_logs(&config);
+            let store = open_store(&config).await?;
+            let role = match role {
+                Some((role, j)) => {
+                    let j = match j {
+                        Some(j) => zhitong_domain::org::DivisionCode::parse("jurisdiction", &j)
+                            .map_err(|f| anyhow::anyhow!("{}: {}", f.field, f.message))?,
+                        None => store
+                            .org()
+                            .root()
+                            .cloned()
+                            .ok_or_else(|| anyhow::anyhow!("还没有组织机构 no organisation yet"))?,
+                    };
+                    Some((role, j))
+                }
+                None => None,
+            };
+            let password = crate::startup::one_time_password(&name);
+            let operator = std::env::var("SUDO_USER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "?".into());
+            let done = store.command_line_account(&operator, name.trim(), role, &password).await;
+            // The anchor moves with the entry just written, before the command ends.
+            let anchored = store.anchor_audit_head().await;
+            store.close().await;
+            done.map_err(|e| match e {
+                zhitong_storage::StoreError::Invalid(f) => anyhow::anyhow!("{}: {}", f.field, f.message),
+                other => anyhow::anyhow!("{other}"),
+            })?;
+            anchored?;
+            println!("{name} 一次性密码 one-time password: {password}");
+            println!("（仅显示这一次，首次登录须修改 shown once; changed at the first sign-in）");
+            Ok(())
+        }
         Command::Migrate { db } => {
             let config = Config::load(cli.config.as_deref(), &db.overrides())?;
             init_logs(&config);
@@ -332,17 +403,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 fn print_bootstrap(b: &Bootstrap, demo_password: &str) {
     match b {
         Bootstrap::Existing => {}
-        Bootstrap::FirstAdmin { password } => {
-            println!("首次启动：已创建管理员账号 first start: admin account created");
-            println!("  用户名 username: admin");
-            println!("  密码 password:   {password}   （仅显示这一次，请登录后修改 shown once）");
+        Bootstrap::FirstAdmins(accounts) => {
+            println!("首次启动：已创建三员账号 first start: the three administrators' accounts created");
+            for (username, password) in accounts {
+                println!("  {username:<16} 一次性密码 one-time password: {password}");
+            }
+            println!("  （仅显示这一次，首次登录须修改 shown once; changed at the first sign-in）");
         }
         Bootstrap::Demo(accounts) => {
             println!("已载入南宁市演示数据 Nanning demo organisation loaded (demo mode: never for production)");
             println!("演示账号 demo accounts — 密码 password: {demo_password}");
-            println!("  admin");
+            println!("  admin  security_admin  auditor   （系统、安全、审计管理员 the three administrators）");
             let mut row = String::new();
-            for (username, _, role, _, _) in accounts.iter().filter(|a| a.4.is_none() && a.0 != "admin") {
+            for (username, _, role, _, _) in accounts.iter().filter(|a| a.4.is_none() && !a.2.is_administrator()) {
                 if role.code() == "agent" && !row.is_empty() {
                     println!("  {row}");
                     row.clear();

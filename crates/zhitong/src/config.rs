@@ -71,6 +71,14 @@ pub struct Config {
     pub encryption_key_file: Option<PathBuf>,
     /// Roles that must sign in with a second factor (TOTP), e.g. `["discipline", "admin"]`.
     pub totp_required_roles: Vec<String>,
+    /// The audit chain's key (one base64 line, 32 bytes), usually from `ZHITONG_AUDIT_KEY`.
+    pub audit_key: Option<String>,
+    /// A file holding it. Default: `DATA/keys/audit.key`, created on the first start; kept apart from the
+    /// database, like the encryption key.
+    pub audit_key_file: Option<PathBuf>,
+    /// Where this server copies the audit chain's head as it moves (outside the database). Default:
+    /// `DATA/keys/audit.head`, beside the default key files; each server keeps its own.
+    pub audit_anchor_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -104,6 +112,9 @@ impl Default for Config {
             encryption_key: None,
             encryption_key_file: None,
             totp_required_roles: vec![],
+            audit_key: None,
+            audit_key_file: None,
+            audit_anchor_file: None,
         }
     }
 }
@@ -147,7 +158,7 @@ impl Config {
             .map(|r| {
                 zhitong_domain::org::Role::from_code(r.trim()).ok_or_else(|| {
                     anyhow::anyhow!(
-                        "totp_required_roles: 没有角色 {r}（agent、supervisor、handler、discipline、leader、admin）"
+                        "totp_required_roles: 没有角色 {r}（agent、supervisor、handler、discipline、leader、admin、security_admin、auditor）"
                     )
                 })
             })
@@ -183,6 +194,42 @@ impl Config {
         Keyring::parse(&text).map_err(|e| anyhow::anyhow!("密钥文件 {}: {e}", file.display()))
     }
 
+    /// The audit key file in use (configured, or the default under the data folder).
+    fn audit_key_path(&self) -> PathBuf {
+        self.audit_key_file.clone().unwrap_or_else(|| self.data.join("keys").join("audit.key"))
+    }
+
+    /// The audit chain's key: from `audit_key`, else `audit_key_file`, else the default file (made when `create`
+    /// and it is missing; else none, and the chain is checked without a key, which a keyed chain fails).
+    pub fn audit_key(&self, create: bool) -> anyhow::Result<Option<zhitong_storage::AuditKey>> {
+        use zhitong_storage::AuditKey;
+        if let Some(text) = self.audit_key.as_deref().filter(|t| !t.trim().is_empty()) {
+            return AuditKey::parse(text).map(Some).map_err(|e| anyhow::anyhow!("audit_key: {e}"));
+        }
+        let file = self.audit_key_path();
+        if !file.exists() {
+            anyhow::ensure!(
+                self.audit_key_file.is_none(),
+                "审计密钥文件不存在 audit_key_file not found: {}",
+                file.display()
+            );
+            if !create {
+                return Ok(None);
+            }
+            write_private(&file, &AuditKey::generate())?;
+            tracing::warn!(file = %file.display(), "created a new audit key; keep a copy apart from the database");
+        }
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| anyhow::anyhow!("无法读取审计密钥文件 {}: {e}", file.display()))?;
+        AuditKey::parse(&text).map(Some).map_err(|e| anyhow::anyhow!("审计密钥文件 {}: {e}", file.display()))
+    }
+
+    /// Where the audit chain's head is anchored.
+    pub fn audit_anchor(&self) -> zhitong_storage::AuditAnchor {
+        let path = self.audit_anchor_file.clone().unwrap_or_else(|| self.data.join("keys").join("audit.head"));
+        zhitong_storage::AuditAnchor { path }
+    }
+
     pub fn job_settings(&self) -> anyhow::Result<zhitong_jobs::JobSettings> {
         let blank = |o: &Option<String>| o.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
         Ok(zhitong_jobs::JobSettings {
@@ -212,11 +259,16 @@ impl Config {
 
 /// A new key file, readable by its owner only.
 pub fn write_new_key(file: &Path) -> anyhow::Result<()> {
+    let id = format!("k{}", jiff::Timestamp::now().strftime("%Y%m%d%H%M%S"));
+    write_private(file, &zhitong_storage::Keyring::generate(&id))
+}
+
+/// A new file readable by its owner only (a key); refused if it exists.
+fn write_private(file: &Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let id = format!("k{}", jiff::Timestamp::now().strftime("%Y%m%d%H%M%S"));
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -225,7 +277,7 @@ pub fn write_new_key(file: &Path) -> anyhow::Result<()> {
         opts.mode(0o600);
     }
     let mut f = opts.open(file).map_err(|e| anyhow::anyhow!("无法创建密钥文件 {}: {e}", file.display()))?;
-    f.write_all(zhitong_storage::Keyring::generate(&id).as_bytes())?;
+    f.write_all(text.as_bytes())?;
     f.sync_all()?;
     Ok(())
 }

@@ -228,7 +228,11 @@ pub fn enterprises(n: usize, seed: u64) -> Vec<EnterpriseInput> {
 pub type Account = (String, String, Role, String, Option<String>);
 
 pub fn accounts(seed: &OrgSeed) -> Vec<Account> {
-    let mut out: Vec<Account> = vec![("admin".into(), "系统管理员".into(), Role::Admin, "450100".into(), None)];
+    // The three administrators (三员分立), in the top jurisdiction.
+    let mut out: Vec<Account> = [Role::Admin, Role::SecurityAdmin, Role::Auditor]
+        .into_iter()
+        .map(|r| (r.code().to_string(), r.label().to_string(), r, "450100".to_string(), None))
+        .collect();
     for j in &seed.jurisdictions {
         for (role, title) in [
             (Role::Agent, "座席员"),
@@ -286,6 +290,8 @@ pub async fn load(store: &Store, password: &str) -> anyhow::Result<Option<Vec<Ac
             users: &users,
             enterprises: &enterprises(240, 20_220_207),
             marker: Some(("demo_loaded", &loaded)),
+            // Demo accounts share the printed demo password, for trying the product.
+            must_change_password: false,
         })
         .await?;
     Ok(Some(list))

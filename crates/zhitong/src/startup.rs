@@ -16,8 +16,9 @@ pub enum Bootstrap {
     Existing,
     /// The demo organisation was loaded.
     Demo(Vec<demo::Account>),
-    /// A first admin was created with this password (shown once).
-    FirstAdmin { password: String },
+    /// The three administrators (系统、安全、审计管理员) were created with these one-time passwords (shown once,
+    /// changed at the first sign-in): (username, password).
+    FirstAdmins(Vec<(String, String)>),
 }
 
 pub struct Application {
@@ -68,6 +69,8 @@ pub async fn open_store_with(config: &Config, keys: Keys) -> anyhow::Result<Stor
         );
     // Dispatches recorded before migration 0010 get their response window's end (响应率), once.
     store.derive_response_deadlines().await.context("无法补算派单的响应时限")?;
+    // The audit chain is signed by every command that may write to it; `audit verify` reads the same key.
+    let store = store.with_audit_seal(config.audit_key(keys == Keys::Create)?, Some(config.audit_anchor()));
     if keys == Keys::Skip {
         return Ok(store);
     }
@@ -139,6 +142,9 @@ impl Application {
         let jobs = self.run_jobs.then(|| self.jobs.clone().spawn(stopped.clone()));
         // Organisation changes made through another server reach this one within this time.
         let org = tokio::spawn(self.store.clone().follow_org(std::time::Duration::from_secs(2), stopped.clone()));
+        // The audit chain's head is copied outside the database as it moves (a cut is then noticed).
+        let anchor =
+            tokio::spawn(self.store.clone().follow_audit_head(std::time::Duration::from_secs(1), stopped.clone()));
         let search =
             self.search_sync.map(|every| tokio::spawn(search_state.follow(self.store.clone(), every, stopped)));
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -152,6 +158,7 @@ impl Application {
             let _ = s.await;
         }
         let _ = org.await;
+        let _ = anchor.await;
         self.store.close().await;
         Ok(())
     }
@@ -167,18 +174,21 @@ async fn bootstrap(store: &Store, config: &Config, demo_password: Option<&str>) 
     if store.count_users().await? > 0 {
         return Ok(Bootstrap::Existing);
     }
-    // First start of a real installation: the top jurisdiction and one admin. The code is checked before
-    // the (slow) password hash, and the admin is placed in it as parsed.
+    // First start of a real installation: the top jurisdiction and its three administrators (三员分立), each
+    // with a one-time password. The code is checked before the (slow) password hashes, and the
+    // administrators are placed in it as parsed.
     let root = zhitong_domain::org::DivisionCode::parse("root_jurisdiction_code", &config.root_jurisdiction_code)
         .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
-    let password: String = {
-        use rand::RngExt as _;
-        let alphabet = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-        let mut rng = rand::rng();
-        (0..16).map(|_| alphabet[rng.random_range(0..alphabet.len())] as char).collect()
-    };
-    let pw = password.clone();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&pw)).await?;
+    use zhitong_domain::org::Role;
+    let admins = [("admin", Role::Admin), ("security_admin", Role::SecurityAdmin), ("auditor", Role::Auditor)];
+    let mut passwords = vec![];
+    let mut hashes = vec![];
+    for (name, _) in admins {
+        let password = one_time_password(name);
+        let pw = password.clone();
+        hashes.push(tokio::task::spawn_blocking(move || hash_password(&pw)).await?);
+        passwords.push((name.to_string(), password));
+    }
     let seed = store.org().jurisdictions.is_empty().then(|| OrgSeed {
         jurisdictions: vec![zhitong_storage::Jurisdiction {
             code: root.clone(),
@@ -188,14 +198,40 @@ async fn bootstrap(store: &Store, config: &Config, demo_password: Option<&str>) 
         }],
         ..OrgSeed::default()
     });
-    let admin = NewUser {
-        username: "admin",
-        display_name: "系统管理员",
-        role: zhitong_domain::org::Role::Admin,
-        jurisdiction: root.as_str(),
-        unit: None,
-        password_hash: &hash,
-    };
-    store.install(&Installation { seed: seed.as_ref(), users: &[admin], ..Installation::default() }).await?;
-    Ok(Bootstrap::FirstAdmin { password })
+    let users: Vec<NewUser> = admins
+        .iter()
+        .zip(&hashes)
+        .map(|((name, role), hash)| NewUser {
+            username: name,
+            display_name: role.label(),
+            role: *role,
+            jurisdiction: root.as_str(),
+            unit: None,
+            password_hash: hash,
+        })
+        .collect();
+    store
+        .install(&Installation {
+            seed: seed.as_ref(),
+            users: &users,
+            must_change_password: true,
+            ..Installation::default()
+        })
+        .await?;
+    Ok(Bootstrap::FirstAdmins(passwords))
+}
+
+/// A one-time password that follows the password rule (16 characters of letters, digits and a symbol, none
+/// easily confused), for an account made on the server: shown once, changed at the first sign-in.
+pub fn one_time_password(username: &str) -> String {
+    use rand::RngExt as _;
+    let alphabet = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    loop {
+        let mut p: String = (0..15).map(|_| alphabet[rng.random_range(0..alphabet.len())] as char).collect();
+        p.insert(rng.random_range(1..15), '-');
+        if zhitong_storage::check_password_rule("password", username, &p).is_ok() {
+            return p;
+        }
+    }
 }

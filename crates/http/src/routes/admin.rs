@@ -8,7 +8,7 @@ use crate::{
     error::{ApiResult, ErrorBody},
     json::{ApiJson, ApiQuery},
     views::{
-        accounts::{AuditEntryView, AuditQuery, NewAccount, NewPassword, UserAccountView, UsersQuery},
+        accounts::{AuditEntryView, AuditQuery, NewAccount, NewPassword, RoleChange, UserAccountView, UsersQuery},
         org::{JurisdictionInput, LineInput, TopicInput, UnitInput},
     },
 };
@@ -67,6 +67,34 @@ pub async fn password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Lift an account's lock-out (the security administrator's). On a discipline account the commission's other
+/// members are told.
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/unlock", tag = "admin", params(("id" = i64, Path, description = "编号 id", minimum = 1)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn unlock(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    crate::json::ApiPath(id): crate::json::ApiPath,
+) -> ApiResult<StatusCode> {
+    s.store.unlock_account(&user.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Grant an account another role (the security administrator's; never an administrator's role). Its sessions
+/// end; an account entering or leaving the commission sets a new password and second factor first.
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/role", tag = "admin", params(("id" = i64, Path, description = "编号 id", minimum = 1)), request_body = RoleChange,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn role(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    crate::json::ApiPath(id): crate::json::ApiPath,
+    ApiJson(body): ApiJson<RoleChange>,
+) -> ApiResult<StatusCode> {
+    let (role, unit) = body.parse()?;
+    s.store.change_role(&user.actor(), id, role, unit.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The organisation's edits share one shape: parse the input (422 names the field), then save it as
 /// the admin (403 outside what they administer). One macro writes the four handlers, each with its
 /// own OpenAPI path.
@@ -103,7 +131,8 @@ save_org_handler!(
     save_topic, "/api/v1/admin/topics", TopicInput
 );
 
-/// The security audit log, newest first (admins of the top jurisdiction).
+/// The security audit log, newest first (the audit administrator of the top jurisdiction; each reading is
+/// itself recorded).
 #[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", params(AuditQuery),
     responses((status = 200, body = Vec<AuditEntryView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn audit(

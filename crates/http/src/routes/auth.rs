@@ -65,7 +65,7 @@ pub async fn login(
         SignIn::Success { user, token } => (user, token),
         SignIn::TotpRequired => return Err(ApiError::TotpRequired),
         SignIn::Wrong { locked: None } => return Err(ApiError::Unauthorized("用户名或密码错误")),
-        SignIn::Wrong { locked: Some(l) } | SignIn::Locked(l) => return Err(locked(&l)),
+        SignIn::Wrong { locked: Some(l) } | SignIn::Locked(l) => return Err(ApiError::locked(&l)),
     };
     let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
@@ -75,16 +75,6 @@ pub async fn login(
     let mut headers = HeaderMap::new();
     headers.insert(SET_COOKIE, HeaderValue::from_str(&cookie).expect("cookie is ASCII"));
     Ok((headers, Json(LoginResponse { token, user: UserView::from(&user) })))
-}
-
-/// What a locked sign-in is told: that it is locked, and until when (Shanghai time).
-pub fn locked(l: &zhitong_storage::Locked) -> ApiError {
-    let until = zhitong_domain::time::local(l.until).strftime("%H:%M").to_string();
-    ApiError::Locked(if l.account {
-        format!("登录失败次数过多，该账号已锁定，请于 {until} 后再试或联系管理员")
-    } else {
-        format!("来自该地址的登录失败次数过多，已暂停登录，请于 {until} 后再试")
-    })
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -103,6 +93,7 @@ pub struct PasswordChange {
 pub async fn change_password(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientAddress(address): ClientAddress,
     req: axum::http::request::Parts,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> ApiResult<axum::http::StatusCode> {
@@ -110,7 +101,8 @@ pub async fn change_password(
         return Err(zhitong_domain::FieldError::new("current", "请输入当前密码").into());
     }
     let token = token_from(&req);
-    state.store.change_password(&user, &body.current, &body.new, token.as_deref(), jiff::Timestamp::now()).await?;
+    let now = jiff::Timestamp::now();
+    state.store.change_password(&user, &body.current, &body.new, token.as_deref(), address.as_deref(), now).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
@@ -148,41 +140,60 @@ pub struct TotpCode {
     pub code: String,
 }
 
-/// Start setting up the second factor: a new secret (confirmed with `enable`).
-#[utoipa::path(post, path = "/api/v1/me/totp/setup", tag = "auth",
-    responses((status = 200, body = TotpSetupView), (status = 401, body = ErrorBody)))]
+#[derive(Deserialize, ToSchema, Default)]
+pub struct TotpSetupRequest {
+    /// A code from the second factor in use, when one is: it is replaced only with it.
+    #[serde(default)]
+    #[schema(pattern = "^[0-9]{6}$")]
+    pub code: Option<String>,
+}
+
+/// Start setting up the second factor: a new secret (confirmed with `enable`). Replacing one in use takes a
+/// current code (`code`), counted like a password.
+#[utoipa::path(post, path = "/api/v1/me/totp/setup", tag = "auth", request_body = TotpSetupRequest,
+    responses((status = 200, body = TotpSetupView), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn totp_setup(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientAddress(address): ClientAddress,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<TotpSetupView>> {
-    let s = state.store.totp_setup(&user).await?;
+    // An empty body is a first setup (no code), as before.
+    let req: TotpSetupRequest =
+        if body.iter().all(u8::is_ascii_whitespace) { TotpSetupRequest::default() } else { crate::json::parse(&body)? };
+    let s = state.store.totp_setup(&user, req.code.as_deref(), address.as_deref(), jiff::Timestamp::now()).await?;
     Ok(Json(TotpSetupView { secret: s.secret, url: s.url }))
 }
 
-/// Confirm the second factor with a code from the app; sign-in then asks for a code.
+/// Confirm the second factor with a code from the app; sign-in then asks for a code, and the user's other
+/// sessions (signed in without it) end.
 #[utoipa::path(post, path = "/api/v1/me/totp/enable", tag = "auth", request_body = TotpCode,
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn totp_enable(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientAddress(address): ClientAddress,
+    req: axum::http::request::Parts,
     ApiJson(body): ApiJson<TotpCode>,
 ) -> ApiResult<axum::http::StatusCode> {
-    state.store.totp_enable(&user, &body.code, jiff::Timestamp::now()).await?;
+    let token = token_from(&req);
+    state.store.totp_enable(&user, &body.code, token.as_deref(), address.as_deref(), jiff::Timestamp::now()).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// Turn the second factor off, with a current code. Not allowed where the role requires it.
 #[utoipa::path(post, path = "/api/v1/me/totp/disable", tag = "auth", request_body = TotpCode,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn totp_disable(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<TotpCode>,
 ) -> ApiResult<axum::http::StatusCode> {
     if state.settings.totp_required_roles.contains(&user.role) {
         return Err(ApiError::Forbidden("您的角色须使用双因素认证，不能停用".into()));
     }
-    state.store.totp_disable(&user, &body.code, jiff::Timestamp::now()).await?;
+    state.store.totp_disable(&user, &body.code, address.as_deref(), jiff::Timestamp::now()).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 

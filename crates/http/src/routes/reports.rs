@@ -70,16 +70,16 @@ pub async fn report(
         None => user.jurisdiction.clone(),
     };
     let report = zhitong_reports::build(&s.store, &user.actor(), period, date, &j).await?;
+    // A report leaves the system in every format, JSON too: who took which one, from where, is on the record.
+    let entry = zhitong_storage::AuditEntry::new(Some(user.id), &user.username, zhitong_storage::AuditAction::Export)
+        .on(format!("report:{}:{date}:{j}", period.code()))
+        .with(serde_json::json!({ "format": format.extension() }));
+    s.store.audit(&entry, jiff::Timestamp::now()).await?;
     if format == ReportFormat::Json {
         return Ok(Json(report).into_response());
     }
     let bytes = zhitong_reports::render(&report, format, &s.store.org()).map_err(ApiError::Internal)?;
     let ext = format.extension();
-    // A document leaves the system: who took which one is on the record.
-    let entry = zhitong_storage::AuditEntry::new(Some(user.id), &user.username, zhitong_storage::AuditAction::Export)
-        .on(format!("report:{}:{date}:{j}", period.code()))
-        .with(serde_json::json!({ "format": ext }));
-    s.store.audit(&entry, jiff::Timestamp::now()).await?;
     let file = format!("attachment; filename=\"zhitong-{}-{date}-{j}.{ext}\"", period.code());
     let mut res = bytes.into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.media_type()));

@@ -35,7 +35,21 @@ pub async fn search(
     let query = p.parse()?;
     // Read-your-writes: a case changed a moment ago is found by its new text.
     s.search.index.sync(&s.store).await?;
-    Ok(Json(s.search.index.search(&user.actor(), &s.store.org().tree, &query)?))
+    let found = s.search.index.search(&user.actor(), &s.store.org().tree, &query)?;
+    audit_sealed_hits(&s, &user.actor(), &found).await?;
+    Ok(Json(found))
+}
+
+/// A hit on a discipline case carries its text in the snippet: reading it is on the record (the API and the
+/// search page alike).
+pub async fn audit_sealed_hits(
+    s: &AppState,
+    actor: &zhitong_domain::work_order::Actor,
+    found: &SearchResults,
+) -> ApiResult<()> {
+    let ids: Vec<i64> = found.items.iter().filter(|h| h.sealed).map(|h| h.id).collect();
+    s.store.audit_confidential_read(actor, &ids, "search").await?;
+    Ok(())
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -16,7 +16,7 @@ pub struct UserView {
     pub id: i64,
     pub username: String,
     pub display_name: String,
-    /// `agent|supervisor|handler|discipline|leader|admin`.
+    /// `agent|supervisor|handler|discipline|leader|admin|security_admin|auditor`.
     pub role: String,
     /// Division code of the user's jurisdiction.
     pub jurisdiction: String,
@@ -26,11 +26,23 @@ pub struct UserView {
     pub must_change_password: bool,
     /// Signs in with a second factor (TOTP).
     pub totp_enabled: bool,
+    /// A new second factor must be set up (`POST /api/v1/me/totp/setup`) before anything else.
+    pub must_set_up_totp: bool,
 }
 
 impl From<&User> for UserView {
     fn from(u: &User) -> Self {
-        let User { id, username, display_name, role, jurisdiction, unit, must_change_password, totp_enabled } = u;
+        let User {
+            id,
+            username,
+            display_name,
+            role,
+            jurisdiction,
+            unit,
+            must_change_password,
+            totp_enabled,
+            must_set_up_totp,
+        } = u;
         Self {
             id: *id,
             username: username.clone(),
@@ -40,6 +52,7 @@ impl From<&User> for UserView {
             unit: unit.as_ref().map(UnitCode::to_string),
             must_change_password: *must_change_password,
             totp_enabled: *totp_enabled,
+            must_set_up_totp: *must_set_up_totp,
         }
     }
 }
@@ -56,11 +69,13 @@ pub struct UserAccountView {
     pub active: bool,
     pub email: Option<String>,
     pub mobile: Option<String>,
+    /// Locked out after too many wrong secrets, until then (RFC 3339); a security administrator may unlock it.
+    pub locked_until: Option<String>,
 }
 
 impl From<&UserAccount> for UserAccountView {
     fn from(a: &UserAccount) -> Self {
-        let UserAccount { id, username, display_name, role, jurisdiction, unit, active, contact } = a;
+        let UserAccount { id, username, display_name, role, jurisdiction, unit, active, contact, locked_until } = a;
         Self {
             id: *id,
             username: username.clone(),
@@ -71,6 +86,7 @@ impl From<&UserAccount> for UserAccountView {
             active: *active,
             email: contact.email.clone(),
             mobile: contact.mobile.clone(),
+            locked_until: locked_until.map(rfc3339),
         }
     }
 }
@@ -81,16 +97,43 @@ pub struct NewAccount {
     pub username: String,
     #[serde(default)]
     pub display_name: String,
-    /// `agent|supervisor|handler|discipline|leader|admin`
+    /// `agent|supervisor|handler|discipline|leader` (administrators' accounts are made on the server's command
+    /// line; a discipline account only by the security administrator).
     #[serde(default)]
     pub role: String,
     #[serde(default)]
     pub jurisdiction: String,
     /// Required for handlers: the unit they act for.
     pub unit: Option<String>,
-    /// At least 10 characters.
+    /// A one-time password, changed at the first sign-in: at least 10 characters of three kinds, not the user
+    /// name, not a common password.
     #[serde(default)]
     pub password: String,
+}
+
+fn parse_role(field: &str, code: &str) -> Result<Role, FieldError> {
+    Role::from_code(code.trim()).ok_or_else(|| {
+        FieldError::new(
+            field,
+            "角色应为座席员、工作专班、承办单位经办人、纪检监察、领导、系统管理员、安全管理员或审计管理员",
+        )
+    })
+}
+
+/// A role to grant an account (the security administrator's), with the unit a handler acts for.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct RoleChange {
+    /// `agent|supervisor|handler|discipline|leader`
+    #[serde(default)]
+    pub role: String,
+    /// Required for handlers.
+    pub unit: Option<String>,
+}
+
+impl RoleChange {
+    pub fn parse(&self) -> Result<(Role, Option<String>), FieldError> {
+        Ok((parse_role("role", &self.role)?, super::given(&self.unit).map(String::from)))
+    }
 }
 
 impl NewAccount {
@@ -106,9 +149,7 @@ impl NewAccount {
         Ok(AccountDraft {
             username: username.to_string(),
             display_name: required_text("display_name", "姓名", &self.display_name, 50)?,
-            role: Role::from_code(self.role.trim()).ok_or_else(|| {
-                FieldError::new("role", "角色应为座席员、工作专班、承办单位经办人、纪检监察、领导或管理员")
-            })?,
+            role: parse_role("role", &self.role)?,
             jurisdiction: self.jurisdiction.trim().to_string(),
             unit: super::given(&self.unit).map(String::from),
             password: self.password.clone(),

@@ -136,6 +136,14 @@ impl Store {
             let key = format!("h:{}:{id}:{}", action.code(), version + 1);
             self.hand_off(&mut tx, &key, id, &to, actor, text, handoff::by_sms(&next), now).await?;
         }
+        if next.confidential {
+            // The answer carries the whole case back: its reading is on the record, like a view.
+            let entry =
+                crate::AuditEntry::new(Some(actor.user_id), &actor.username, crate::AuditAction::ViewConfidential)
+                    .on(format!("work_order:{id}"))
+                    .with(serde_json::json!({ "read": "action", "action": event.command.action().code() }));
+            self.audit_in(&mut tx, &entry, now).await?;
+        }
         tx.commit().await?;
         self.receipt(id, actor, now).await
     }

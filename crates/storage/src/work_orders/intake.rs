@@ -159,7 +159,7 @@ impl Store {
         if let Some(key) = &intake.idempotency_key
             && let Some(id) = self.by_idempotency_key(key, actor, &intake).await?
         {
-            return self.receipt(id, actor, now).await;
+            return self.intake_receipt(id, actor, now).await;
         }
         match self.insert_work_order(actor, &intake, now).await {
             Ok(id) => self.receipt(id, actor, now).await,
@@ -171,10 +171,36 @@ impl Store {
                     .by_idempotency_key(intake.idempotency_key.as_deref().unwrap_or_default(), actor, &intake)
                     .await?
                     .ok_or(StoreError::NotFound)?;
-                self.receipt(id, actor, now).await
+                self.intake_receipt(id, actor, now).await
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// A retried intake's answer: what was received, as it stood at intake (the registration replayed alone,
+    /// version 1, no answer, no reply, nothing to do), never what has happened to the case since.
+    async fn intake_receipt(&self, id: i64, actor: &Actor, now: Timestamp) -> Result<WorkOrder> {
+        let order = self.receipt(id, actor, now).await?;
+        let (details,): (String,) = sqlx::query_as(
+            "SELECT details FROM work_order_events WHERE work_order_id = $1 AND action = 'register' ORDER BY id LIMIT 1",
+        )
+        .bind(id)
+        .fetch_one(self.reader())
+        .await?;
+        let mut v: serde_json::Value = serde_json::from_str(&self.keyring().open(&details)?)?;
+        let registration: Registration = serde_json::from_value(v["registration"].take())?;
+        let case = Lifecycle::register(&registration);
+        let deadline_status = case.deadline_status(now, order.warning_at);
+        Ok(WorkOrder {
+            version: 1,
+            case,
+            deadline_status,
+            unsatisfied: false,
+            answer: None,
+            reply: None,
+            actions: vec![],
+            ..order
+        })
     }
 
     /// What the person who recorded a case (or just acted on it) gets back,

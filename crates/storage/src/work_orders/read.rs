@@ -66,6 +66,10 @@ impl Store {
         if !can_view(actor, &case, &self.org().tree) {
             return Err(StoreError::NotFound);
         }
+        if case.confidential {
+            // The history holds what the commission found: reading it is on the record, like the case.
+            self.audit_confidential_read(actor, &[id], "history").await?;
+        }
         let rows = sqlx::query(
             "SELECT id, at, actor_name, actor_role, action, from_state, to_state, details FROM work_order_events \
              WHERE work_order_id = $1 ORDER BY id",
@@ -99,6 +103,22 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Record that `actor` read the content of these confidential cases (`what`: `history`, `search`, `action`,
+    /// `export`), with the client's address, in one audit entry.
+    pub async fn audit_confidential_read(&self, actor: &Actor, ids: &[i64], what: &str) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let target = match ids {
+            [one] => format!("work_order:{one}"),
+            _ => format!("work_orders:{}", ids.len()),
+        };
+        let entry = crate::AuditEntry::new(Some(actor.user_id), &actor.username, crate::AuditAction::ViewConfidential)
+            .on(target)
+            .with(serde_json::json!({ "read": what, "work_orders": ids }));
+        self.audit(&entry, Timestamp::now()).await
     }
 
     /// Rebuild the case from its history, for checking that the history is complete.

@@ -147,7 +147,20 @@ pub async fn admin(
         ),
         unit_types: choices(UnitType::ALL, lang, |x| (x.code(), x.label())),
         officials: choices(Official::ALL, lang, |x| (x.code(), x.label())),
-        roles: choices(Role::ALL, lang, |x| (x.code(), x.label())),
+        // The roles this administrator may give (三员分立: not the administrators', not the commission's).
+        roles: choices(Role::ALL, lang, |x| (x.code(), x.label()))
+            .into_iter()
+            .filter(|(code, _)| {
+                Role::from_code(code).is_some_and(|r| {
+                    zhitong_domain::permission::may_manage_account(
+                        p.user.role,
+                        zhitong_domain::permission::AccountAct::Create,
+                        r,
+                    )
+                    .is_ok()
+                })
+            })
+            .collect(),
         unit_rows: org.units.values().filter(|u| u.jurisdiction.as_str() == j).cloned().collect(),
         line_rows: org.lines.iter().filter(|l| l.jurisdiction.as_str() == j).cloned().collect(),
         f: frame(&s, &p, "/admin").await,

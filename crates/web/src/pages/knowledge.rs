@@ -100,7 +100,9 @@ pub async fn search_page(
                 ..params.parse()?
             };
             s.search.index.sync(&s.store).await?;
-            Ok::<_, ApiError>(s.search.index.search(&p.user.actor(), &s.store.org().tree, &query)?)
+            let found = s.search.index.search(&p.user.actor(), &s.store.org().tree, &query)?;
+            zhitong_http::audit_sealed_hits(&s, &p.user.actor(), &found).await?;
+            Ok::<_, ApiError>(found)
         }
         .await;
         match found {

@@ -2,6 +2,7 @@
 //! module per screen.
 
 mod account;
+mod accounts;
 mod admin;
 mod audit;
 mod case;
@@ -14,6 +15,7 @@ mod reports;
 mod sign_in;
 
 pub use account::password_page;
+pub use accounts::accounts_page;
 pub use admin::admin;
 pub use audit::audit_page;
 pub use case::case_page;
@@ -85,7 +87,9 @@ pub(crate) async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
             ("/queue/all", t.all_cases),
             ("/search", t.full_search),
         ],
-        Role::Admin => vec![("/admin/audit", t.audit_log), ("/admin", t.admin), ("/knowledge", t.knowledge)],
+        Role::Admin => vec![("/admin", t.admin), ("/admin/accounts", t.accounts), ("/knowledge", t.knowledge)],
+        Role::SecurityAdmin => vec![("/admin/accounts", t.accounts)],
+        Role::Auditor => vec![("/admin/audit", t.audit_log)],
     };
     let unread = s.store.unread_count(p.user.id).await.unwrap_or(0);
     Frame {

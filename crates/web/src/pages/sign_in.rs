@@ -158,6 +158,8 @@ pub async fn home(p: Result<PageUser, crate::ToLogin>) -> Response {
         Role::Discipline => "/queue/discipline",
         Role::Leader => "/leader",
         Role::Admin => "/admin",
+        Role::SecurityAdmin => "/admin/accounts",
+        Role::Auditor => "/admin/audit",
     };
     Redirect::to(to).into_response()
 }

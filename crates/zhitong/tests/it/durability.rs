@@ -112,24 +112,34 @@ async fn acknowledged_writes_survive_a_kill() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// Without `--demo`, the first start creates the top jurisdiction and an
-/// admin whose password is shown once; later starts create nothing.
+/// Without `--demo`, the first start creates the top jurisdiction and the three administrators (三员), each
+/// with a one-time password shown once, following the password rule, to be changed at the first sign-in;
+/// later starts create nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn first_start_creates_one_admin() {
+async fn first_start_creates_the_three_administrators() {
     let dir = std::env::temp_dir().join(format!("zhitong-first-{}", std::process::id()));
     let config = Config { listen: "127.0.0.1:0".into(), data: dir.clone(), ..Config::default() };
     let app = Application::build(&config, None).await.unwrap();
-    let zhitong::startup::Bootstrap::FirstAdmin { password } = &app.bootstrap else { panic!("expected a first admin") };
-    assert!(password.len() >= 16);
+    let zhitong::startup::Bootstrap::FirstAdmins(accounts) = &app.bootstrap else {
+        panic!("expected the administrators")
+    };
+    let names: Vec<&str> = accounts.iter().map(|a| a.0.as_str()).collect();
+    assert_eq!(names, ["admin", "security_admin", "auditor"]);
     let store = app.store().clone();
     let ttl = jiff::SignedDuration::from_hours(1);
-    assert!(store.login("admin", password, ttl).await.unwrap().is_some());
+    for (name, password) in accounts {
+        assert!(password.len() >= 16);
+        zhitong_storage::check_password_rule("password", name, password).expect("the rule");
+        let (user, _) = store.login(name, password, ttl).await.unwrap().expect("signs in");
+        assert!(user.must_change_password, "{name}: a one-time password");
+        assert!(user.role.is_administrator());
+    }
     assert!(store.login("admin", PASSWORD, ttl).await.unwrap().is_none());
     assert_eq!(store.org().jurisdictions.len(), 1);
     store.close().await;
     drop(app);
     let again = Application::build(&config, None).await.unwrap();
     assert!(matches!(again.bootstrap, zhitong::startup::Bootstrap::Existing));
-    assert_eq!(again.store().count_rows("users").await.unwrap(), 1);
+    assert_eq!(again.store().count_rows("users").await.unwrap(), 3);
     let _ = std::fs::remove_dir_all(dir);
 }

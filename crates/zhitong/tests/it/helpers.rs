@@ -12,6 +12,8 @@ pub enum Backend {
 }
 
 pub const PASSWORD: &str = "zhitong-demo";
+/// A password that follows the rule (an administrator's one-time ones must).
+pub const STRONG_PASSWORD: &str = "Kx7#mQ2vLp-9";
 
 /// Run a test body against each backend: `both!(name)` makes
 /// `name::sqlite` and `name::postgres`.
@@ -127,10 +129,14 @@ impl TestApp {
     }
 
     /// A second server with its own data folder on this server's database (demo already loaded), sharing its
-    /// encryption key as every server of one installation must.
+    /// encryption key and audit key as every server of one installation must.
     pub async fn spawn_beside(&self) -> TestApp {
-        let key = self.data_dir().join("keys").join("zhitong.key");
-        Self::spawn_changed(Some(self.database_url.clone()), |c| c.encryption_key_file = Some(key)).await
+        let keys = self.data_dir().join("keys");
+        Self::spawn_changed(Some(self.database_url.clone()), |c| {
+            c.encryption_key_file = Some(keys.join("zhitong.key"));
+            c.audit_key_file = Some(keys.join("audit.key"));
+        })
+        .await
     }
 
     /// A server whose configuration a test changes (e.g. an Open311 key).
@@ -235,27 +241,43 @@ impl TestApp {
     /// The same, with environment variables (`ZHITONG_*` configuration).
     pub fn cli_env(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_zhitong"));
-        cmd.args(args).env_remove("ZHITONG_CONFIG").envs(env.iter().copied());
+        cmd.args(args).env_remove("ZHITONG_CONFIG");
         if self.database_url.starts_with("postgres") {
             cmd.args(["--database-url", &self.database_url]);
+            // This server's keys and audit anchor, as every command on its machine would be configured.
+            let keys = self.data_dir().join("keys");
+            cmd.env("ZHITONG_AUDIT_KEY_FILE", keys.join("audit.key"));
+            cmd.env("ZHITONG_AUDIT_ANCHOR_FILE", keys.join("audit.head"));
+            cmd.env("ZHITONG_ENCRYPTION_KEY_FILE", keys.join("zhitong.key"));
         } else {
             cmd.arg("--data").arg(self.data_dir());
         }
+        cmd.envs(env.iter().copied());
         cmd.output().expect("zhitong runs")
     }
 
-    /// An admin of a county (450103), created by the city's admin.
+    /// An admin of a county (450103), made as administrators are: on the server's command line.
     pub async fn county_admin(&self) -> String {
-        let admin = self.login("admin").await;
+        self.administrator("admin@450103", zhitong_domain::org::Role::Admin, "450103").await
+    }
+
+    /// An administrator's account made as on the server's command line (`zhitong users create`), its one-time
+    /// password already changed to the demo password; signed in.
+    pub async fn administrator(&self, name: &str, role: zhitong_domain::org::Role, jurisdiction: &str) -> String {
+        let j = zhitong_domain::org::DivisionCode::parse("jurisdiction", jurisdiction).unwrap();
+        self.store.command_line_account("test", name, Some((role, j)), STRONG_PASSWORD).await.unwrap();
+        let (s, v) =
+            self.post(None, "/api/v1/auth/login", json!({"username": name, "password": STRONG_PASSWORD})).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let token = v["token"].as_str().unwrap().to_string();
         let (s, v) = self
-            .post(
-                Some(&admin),
-                "/api/v1/admin/users",
-                json!({"username": "admin@450103", "display_name": "城区管理员", "role": "admin", "jurisdiction": "450103", "password": PASSWORD}),
-            )
+            .post(Some(&token), "/api/v1/me/password", json!({"current": STRONG_PASSWORD, "new": "Demo-Pass-2026x"}))
             .await;
-        assert!(s.is_success(), "{v}");
-        self.login("admin@450103").await
+        assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+        let (s, v) =
+            self.post(None, "/api/v1/auth/login", json!({"username": name, "password": "Demo-Pass-2026x"})).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["token"].as_str().unwrap().to_string()
     }
 
     pub async fn count(&self, table: &str) -> i64 {

@@ -9,6 +9,7 @@ mod cli;
 mod deadlines;
 mod demo;
 mod durability;
+mod duties;
 mod figures;
 mod handoffs;
 mod office;

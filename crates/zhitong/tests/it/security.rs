@@ -66,6 +66,8 @@ async fn idempotency_replay_reveals_nothing(app: TestApp) {
     let (s, replay) = app.post(Some(&agent), "/api/v1/work-orders", body.clone()).await;
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(replay["id"], first["id"], "the same order");
+    assert_eq!(replay["version"], 1, "as it stood at intake, not as it is now: {replay}");
+    assert_eq!(replay["state"], first["state"]);
     assert!(replay["reply"].is_null(), "no findings: {replay}");
     assert!(!replay.to_string().contains("索要好处费"), "{replay}");
     assert_eq!(replay["actions"], json!([]));
@@ -345,8 +347,8 @@ async fn confidential_callers_are_redacted(app: TestApp) {
     assert_eq!(item["caller"]["name"], "");
     let (_, one) = app.get(Some(&discipline), &format!("/api/v1/work-orders/{}", item["id"])).await;
     assert!(!one["content"].as_str().unwrap().is_empty(), "read on the case, where the view is recorded");
-    let admin = app.login("admin").await;
-    let (_, views) = app.get(Some(&admin), "/api/v1/admin/audit?action=view_confidential").await;
+    let auditor = app.login("auditor").await;
+    let (_, views) = app.get(Some(&auditor), "/api/v1/admin/audit?action=view_confidential").await;
     assert!(views.as_array().unwrap().iter().any(|e| e["actor"] == "discipline@450100"), "{views}");
 }
 both!(confidential_callers_are_redacted);
@@ -363,8 +365,8 @@ async fn brute_force_locks_out(app: TestApp) {
         .await;
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("locked")), "{v}");
     assert!(v["error"]["message"].as_str().unwrap().contains("锁定"));
-    let admin = app.login("admin").await;
-    let (_, log) = app.get(Some(&admin), "/api/v1/admin/audit?actor=leader%40450100").await;
+    let auditor = app.login("auditor").await;
+    let (_, log) = app.get(Some(&auditor), "/api/v1/admin/audit?actor=leader%40450100").await;
     let actions: Vec<&str> = log.as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
     assert!(actions.contains(&"lockout") && actions.contains(&"login_failed"), "{actions:?}");
     // Another account from the same address still signs in (the address limit is higher).
@@ -377,14 +379,13 @@ both!(brute_force_locks_out);
 async fn password_resets_and_changes(app: TestApp) {
     let admin = app.login("admin").await;
     let (_, users) = app.get(Some(&admin), "/api/v1/admin/users").await;
-    let id = users.as_array().unwrap().iter().find(|u| u["username"] == "discipline@450100").unwrap()["id"].clone();
+    let id = users.as_array().unwrap().iter().find(|u| u["username"] == "leader@450100").unwrap()["id"].clone();
     let (s, v) = app
         .post(Some(&admin), &format!("/api/v1/admin/users/{id}/password"), json!({"password": "Temp-Pass-2026"}))
         .await;
     assert!(s.is_success(), "{v}");
-    let (s, v) = app
-        .post(None, "/api/v1/auth/login", json!({"username": "discipline@450100", "password": "Temp-Pass-2026"}))
-        .await;
+    let (s, v) =
+        app.post(None, "/api/v1/auth/login", json!({"username": "leader@450100", "password": "Temp-Pass-2026"})).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["user"]["must_change_password"], true);
     let token = v["token"].as_str().unwrap().to_string();
@@ -393,7 +394,7 @@ async fn password_resets_and_changes(app: TestApp) {
     for (new, why) in [
         ("short", "too short"),
         ("alllowercaseletters", "one class"),
-        ("Discipline@450100!", "the name"),
+        ("Leader@450100!x", "the name"),
         ("Password-2026x", "common"),
     ] {
         let (s, v) =
@@ -409,7 +410,8 @@ async fn password_resets_and_changes(app: TestApp) {
     assert_eq!(s, StatusCode::OK, "this session goes on");
     let (_, inbox) = app.get(Some(&token), "/api/v1/notifications").await;
     assert!(inbox.to_string().contains("密码已被管理员重置"), "the user is told: {inbox}");
-    let (_, log) = app.get(Some(&admin), "/api/v1/admin/audit").await;
+    let auditor = app.login("auditor").await;
+    let (_, log) = app.get(Some(&auditor), "/api/v1/admin/audit").await;
     let actions: Vec<&str> = log.as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
     assert!(actions.contains(&"password_reset") && actions.contains(&"password_change"), "{actions:?}");
 
@@ -603,10 +605,11 @@ async fn errors_are_json_and_name_the_field(app: TestApp) {
     let r = app.client.delete(format!("{}/api/v1/work-orders", app.base)).bearer_auth(&agent).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert!(r.json::<Value>().await.unwrap()["error"]["message"].is_string(), "a wrong method answers JSON");
+    let admin = app.login("admin").await;
     let r = app
         .client
         .post(format!("{}/api/v1/calendar/import", app.base))
-        .bearer_auth(&agent)
+        .bearer_auth(&admin)
         .header("content-type", "application/json")
         .body(vec![0xC7u8, 0x74, 0xFF])
         .send()
@@ -645,8 +648,8 @@ async fn audit_chain_detects_tampering(app: TestApp) {
     let out = app.cli(&["audit", "verify"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("第 2 条"), "{}", String::from_utf8_lossy(&out.stderr));
-    // Only the top jurisdiction's admins read the log, in the API and on its page.
-    let county_admin = app.county_admin().await;
+    // Only the top jurisdiction's auditor reads the log, in the API and on its page; no system administrator.
+    let county_admin = app.administrator("auditor@450103", zhitong_domain::org::Role::Auditor, "450103").await;
     let (s, _) = app.get(Some(&county_admin), "/api/v1/admin/audit").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let page = |token: String, q: &'static str| {
@@ -655,7 +658,14 @@ async fn audit_chain_detects_tampering(app: TestApp) {
     let r = page(county_admin.clone(), "").await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let admin = app.login("admin").await;
-    let html = page(admin.clone(), "?action=login_failed").await.unwrap().text().await.unwrap();
+    assert_eq!(
+        app.get(Some(&admin), "/api/v1/admin/audit").await.0,
+        StatusCode::FORBIDDEN,
+        "not the system administrator"
+    );
+    assert_eq!(page(admin.clone(), "").await.unwrap().status(), StatusCode::FORBIDDEN);
+    let auditor = app.login("auditor").await;
+    let html = page(auditor.clone(), "?action=login_failed").await.unwrap().text().await.unwrap();
     assert!(html.contains("登录失败") && html.contains("agent@450100"), "the failed sign-in is listed");
     assert!(!html.contains("<td>登录</td>"), "filtered to failures");
 }
@@ -897,12 +907,12 @@ async fn second_factor_and_sessions(backend: Backend) {
     let (s, _) = app.get(Some(&token), "/api/v1/me").await;
     assert_eq!(s, StatusCode::OK);
 
-    // An admin's reset clears the second factor (a lost phone); the user sets it up again.
-    let admin = app.login("admin").await;
-    let (_, users) = app.get(Some(&admin), "/api/v1/admin/users").await;
+    // A security administrator's reset clears the second factor (a lost phone); the user sets it up again.
+    let security = app.login("security_admin").await;
+    let (_, users) = app.get(Some(&security), "/api/v1/admin/users").await;
     let id = users.as_array().unwrap().iter().find(|u| u["username"] == "discipline@450100").unwrap()["id"].clone();
     let (s, _) = app
-        .post(Some(&admin), &format!("/api/v1/admin/users/{id}/password"), json!({"password": "Temp-Pass-2026"}))
+        .post(Some(&security), &format!("/api/v1/admin/users/{id}/password"), json!({"password": "Temp-Pass-2026"}))
         .await;
     assert!(s.is_success());
     let (s, v) = app
@@ -910,7 +920,9 @@ async fn second_factor_and_sessions(backend: Backend) {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["user"]["totp_enabled"], false);
-    let (_, log) = app.get(Some(&admin), "/api/v1/admin/audit").await;
+    assert_eq!(v["user"]["must_set_up_totp"], true);
+    let auditor = app.login("auditor").await;
+    let (_, log) = app.get(Some(&auditor), "/api/v1/admin/audit").await;
     let actions: Vec<&str> = log.as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
     assert!(actions.contains(&"totp_enable") && actions.contains(&"session_end"), "{actions:?}");
 }

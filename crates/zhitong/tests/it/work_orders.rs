@@ -241,7 +241,7 @@ async fn refusals_write_nothing(app: TestApp) {
     let (s, _) = try_act(&app, &other_unit, &o, json!({"action": "accept"})).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "a unit not on the case cannot see it");
     let (s, _) = app.get(Some(&admin), &format!("/api/v1/work-orders/{}", o["id"])).await;
-    assert_eq!(s, StatusCode::NOT_FOUND, "admins do not handle cases");
+    assert_eq!(s, StatusCode::FORBIDDEN, "administrators do not handle cases: the door refuses any id alike");
     let (s, b) = try_act(&app, &p.agent, &o, json!({"action": "accept"})).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
     assert!(b["error"]["message"].as_str().unwrap().contains("签收"));
