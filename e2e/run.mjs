@@ -7,6 +7,7 @@
 // E2E_DATABASE_URL runs the server on that PostgreSQL database instead (no screenshots then);
 // E2E_ONLY=regex runs only the journeys whose names match.
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -205,12 +206,15 @@ await test('a help request through its whole life, in the UI', async () => {
   await create.locator('input[name=password]').fill('short');
   await create.locator('button[type=submit]').click();
   await create.locator('.error', { hasText: '密码至少10位' }).waitFor();
-  await create.locator('input[name=password]').fill('a-long-password');
+  await create.locator('input[name=password]').fill('aaaaaaaaaa');
+  await create.locator('button[type=submit]').click();
+  await create.locator('.error', { hasText: '至少三类' }).waitFor();
+  await create.locator('input[name=password]').fill('Li-Agent-2026x');
   await submitAndReload(admin, create);
   await admin.locator('td', { hasText: 'li.agent' }).waitFor();
   await shot(admin, 'admin');
-  const li = await as('li.agent', 'a-long-password');
-  assert.match(li.url(), /\/agent$/, 'the new account signs in');
+  const li = await as('li.agent', 'Li-Agent-2026x');
+  assert.match(li.url(), /\/password$/, 'the new account signs in, and first sets its own password');
   await li.context().close();
   for (const p of [agent, sup, wrong, unit, leader, admin]) await p.context().close();
 });
@@ -389,14 +393,49 @@ await test('a hostile unit name runs no script, and the pages allow no inline sc
   await agent.context().close(); await admin.context().close();
 });
 
-await test('an admin resets a password: the user must choose a new one, is told, and sees their sessions', async () => {
+/// The code an authenticator app shows now for a base32 secret (RFC 6238: HMAC-SHA1, 6 digits, 30 s).
+function totpCode(secret, at = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret.replace(/\s|=/g, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30000)));
+  const h = createHmac('sha1', key).update(counter).digest();
+  const o = h[h.length - 1] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+await test('the security administrator resets a discipline account: the commission is told, the account sets a password and a second factor first', async () => {
+  // The system administrator cannot: the page offers no reset of a discipline account, and the API refuses it.
   const admin = await as('admin');
   const users = await admin.evaluate(async () => (await fetch('/api/v1/admin/users?jurisdiction=450102')).json());
   const target = users.find((u) => u.username === 'discipline@450102');
-  const reset = await admin.evaluate(async (id) => (await fetch(`/api/v1/admin/users/${id}/password`, {
+  const refused = await admin.evaluate(async (id) => (await fetch(`/api/v1/admin/users/${id}/password`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ password: 'Temp-Pass-2026' }),
   })).status, target.id);
-  assert.ok(reset < 300, 'reset ' + reset);
+  assert.equal(refused, 403);
+  await admin.goto(base + '/admin/accounts?jurisdiction=450102');
+  assert.equal(await admin.locator('tr[data-username="discipline@450102"]').count(), 1);
+  assert.equal(await admin.locator('tr[data-username="discipline@450102"] form.reset').count(), 0, 'no reset offered');
+  assert.equal(await admin.locator('nav.main a[href="/admin/audit"]').count(), 0, 'the audit log is not the system administrator\'s');
+
+  // The security administrator does it on the accounts page.
+  const sec = await as('security_admin');
+  assert.match(sec.url(), /\/admin\/accounts$/);
+  await sec.goto(base + '/admin/accounts?jurisdiction=450102');
+  const form = sec.locator('tr[data-username="discipline@450102"] form.reset');
+  await form.locator('[name=password]').fill('Temp-Pass-2026');
+  await submitAndReload(sec, form);
+  await shot(sec, 'security-admin-accounts');
+
+  // The commission's member above is told at once, in the inbox.
+  const city = await as('discipline@450100');
+  await city.goto(base + '/messages');
+  assert.match(await city.textContent('main'), /纪检监察账号变动：discipline@450102/);
+  assert.match(await city.textContent('main'), /security_admin/);
+
+  // The account: a new password, then a new second factor, before anything else.
   const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
   const page = await ctx.newPage();
   page.setDefaultTimeout(10000);
@@ -406,7 +445,6 @@ await test('an admin resets a password: the user must choose a new one, is told,
   await page.click('button[type=submit]');
   await page.waitForURL(/\/password$/);
   assert.match(await page.textContent('main'), /管理员重置了您的密码/);
-  // Any other page sends them back here until the password is theirs.
   await page.goto(base + '/queue/discipline');
   await page.waitForURL(/\/password$/);
   assert.ok(await page.locator('table.list td', { hasText: '当前' }).count(), 'the session list shows this one');
@@ -417,9 +455,29 @@ await test('an admin resets a password: the user must choose a new one, is told,
   await page.fill('#new', 'Jw-Secure#2026');
   await page.click('#password-form button[type=submit]');
   await page.waitForFunction(() => !document.body.textContent.includes('管理员重置了您的密码'));
+  // Still nothing else until the second factor is set up.
+  await page.goto(base + '/queue/discipline');
+  await page.waitForURL(/\/password$/);
+  await page.click('#totp-setup');
+  await page.locator('#totp-secret:not([hidden])').waitFor();
+  const secret = await page.textContent('#totp-secret');
+  await page.fill('#code', totpCode(secret));
+  await page.click('#totp-enable button[type=submit]');
+  await page.waitForURL(/\/queue\/discipline/);
   await page.goto(base + '/messages');
   assert.match(await page.textContent('main'), /您的密码已被管理员重置/);
-  await ctx.close(); await admin.context().close();
+  await ctx.close(); await admin.context().close(); await sec.context().close(); await city.context().close();
+});
+
+await test('the audit administrator reads the audit log, which records the reading', async () => {
+  const auditor = await as('auditor');
+  assert.match(auditor.url(), /\/admin\/audit$/);
+  assert.deepEqual(await auditor.$$eval('nav.main a', (as) => as.map((a) => a.getAttribute('href'))), ['/admin/audit']);
+  await auditor.goto(base + '/admin/audit?action=audit_read');
+  assert.ok(await auditor.locator('table.list td', { hasText: 'auditor' }).count(), 'the reading itself is listed');
+  await auditor.goto(base + '/queue/all');
+  assert.equal(await auditor.locator('table.list a[href^="/cases/"]').count(), 0, 'no case');
+  await auditor.context().close();
 });
 
 await test('the console: ?line= pre-fills the dialled line, and a draft survives a reload until saved', async () => {

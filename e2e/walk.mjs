@@ -14,7 +14,7 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const targetDir = process.env.CARGO_TARGET_DIR || join(root, 'target');
 export const bin = process.env.ZHITONG_BIN || join(targetDir, 'debug', 'zhitong');
 
-export const users = ['agent@450100', 'supervisor@450100', 'handler@450100-XZSP', 'discipline@450100', 'leader@450100', 'admin'];
+export const users = ['agent@450100', 'supervisor@450100', 'handler@450100-XZSP', 'discipline@450100', 'leader@450100', 'admin', 'security_admin', 'auditor'];
 
 /// `zhitong serve` on a free loopback port with these further arguments (and environment), once it answers
 /// `/healthz`: `{ base, server }`. Every browser check starts its server here.

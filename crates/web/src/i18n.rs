@@ -490,7 +490,7 @@ words! {
     change_role: "变更角色" / "Change role",
     unlock: "解除锁定" / "Unlock",
     locked_until_short: "锁定至" / "locked until",
-    audit_intro: "登录、登录失败与锁定、修改和重置密码、账号变更、导出、查看保密工单。每条记录与上一条以 SHA-256 相连；用" / "Sign-ins, failed sign-ins and lock-outs, password changes and resets, account changes, exports and views of confidential cases. Each entry is chained to the one before by SHA-256;",
+    audit_intro: "登录、登录失败与锁定、修改和重置密码、账号与角色变更、导出、查看保密工单，以及对本日志的查阅，均记有来源地址。每条记录以审计密钥（HMAC-SHA256）与上一条相连，最新一条另记于库外的锚点文件；用" / "Sign-ins, failed sign-ins and lock-outs, password changes and resets, account and role changes, exports, views of confidential cases and readings of this log, each with its address. Each entry is chained to the one before under the audit key (HMAC-SHA256), and the newest is also kept in an anchor file outside the database;",
     audit_intro_end: "校验整条链。" / "checks the whole chain.",
     from: "自" / "From",
     user: "用户" / "User",
