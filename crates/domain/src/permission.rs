@@ -154,8 +154,9 @@ pub enum AccountAct {
 /// - an administrator's account (系统、安全、审计管理员) is nobody's through the web: only the server's command
 ///   line makes or resets one, or the separation of duties would be one request away from undone;
 /// - a discipline account is the security administrator's alone (the commission is told of every such act);
-/// - ordinary accounts are the system administrator's and the security administrator's; changing a role
-///   is the security administrator's alone.
+/// - ordinary accounts are made and deactivated by the system administrator and the security administrator;
+///   resetting a password (and second factor), unlocking and changing a role are the security
+///   administrator's alone.
 pub fn may_manage_account(actor: Role, act: AccountAct, target: Role) -> Result<(), &'static str> {
     if !has_duty(actor, Duty::Accounts) {
         return Err("只有系统管理员和安全管理员可以管理账号");
@@ -163,11 +164,16 @@ pub fn may_manage_account(actor: Role, act: AccountAct, target: Role) -> Result<
     if target.is_administrator() {
         return Err("管理员账号（系统、安全、审计管理员）只能在服务器命令行上创建和重置（zhitong users）");
     }
+    // Credentials and roles are the security administrator's (三员分立): the system administrator who could set
+    // someone's password could sign in as them.
     if act == AccountAct::ChangeRole && actor != Role::SecurityAdmin {
         return Err("只有安全管理员可以授予或收回角色");
     }
     if act == AccountAct::Unlock && actor != Role::SecurityAdmin {
         return Err("只有安全管理员可以解除账号锁定");
+    }
+    if act == AccountAct::ResetPassword && actor != Role::SecurityAdmin {
+        return Err("只有安全管理员可以重置密码和动态验证码");
     }
     if target == Role::Discipline && actor != Role::SecurityAdmin {
         return Err("纪检监察账号只能由安全管理员管理");
@@ -326,7 +332,7 @@ mod tests {
                         (_, t) if t.is_administrator() => false,
                         (Role::SecurityAdmin, _) => true,
                         (Role::Admin, Role::Discipline) => false,
-                        (Role::Admin, _) => !matches!(act, AccountAct::ChangeRole | AccountAct::Unlock),
+                        (Role::Admin, _) => matches!(act, AccountAct::Create | AccountAct::Deactivate),
                         _ => false,
                     };
                     assert_eq!(ok, want, "{actor} {act:?} {target}");

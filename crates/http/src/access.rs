@@ -24,7 +24,8 @@ use crate::{AppState, auth::authenticate, error::ApiError};
 /// `Some(&[])` is a route open without signing in.
 pub fn route_duties(method: &Method, path: &str) -> Option<&'static [Duty]> {
     use Duty::*;
-    let m = method.as_str();
+    // HEAD is answered by the GET handler (axum): the same door.
+    let m = if method == Method::HEAD { "GET" } else { method.as_str() };
     Some(match (m, path) {
         ("POST", "/api/v1/auth/login") => &[],
         ("POST", "/api/v1/auth/logout") => &[Own],

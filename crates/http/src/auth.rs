@@ -73,13 +73,14 @@ pub fn must_set_up_totp(state: &AppState, user: &User) -> bool {
     user.must_set_up_totp || (!user.totp_enabled && state.settings.totp_required_roles.contains(&user.role))
 }
 
-/// The client's address: the peer, or the first address a trusted proxy reports.
+/// The client's address: the peer, or, behind the trusted proxy, the address it appended last to
+/// `X-Forwarded-For` (the one it saw; what comes before is whatever the client wrote, and chosen by it).
 pub fn client_address(parts: &Parts, trust_forwarded: bool) -> Option<String> {
     if trust_forwarded
-        && let Some(f) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
-        && let Some(first) = f.split(',').next().map(str::trim).filter(|a| a.parse::<std::net::IpAddr>().is_ok())
+        && let Some(f) = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).next_back()
+        && let Some(last) = f.rsplit(',').next().map(str::trim).filter(|a| a.parse::<std::net::IpAddr>().is_ok())
     {
-        return Some(first.to_string());
+        return Some(last.to_string());
     }
     parts
         .extensions
@@ -95,5 +96,18 @@ impl FromRequestParts<AppState> for ClientAddress {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         Ok(ClientAddress(client_address(parts, state.settings.trust_forwarded_for)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Behind the trusted proxy, the address is the one the proxy appended (the last), never what the client
+    /// wrote before it; without the proxy the header is ignored.
+    #[test]
+    fn the_proxy_appends_the_address() {
+        let req = axum::http::Request::builder().header("x-forwarded-for", "203.0.113.9, 10.1.2.3").body(()).unwrap();
+        let (parts, _) = req.into_parts();
+        assert_eq!(super::client_address(&parts, true).as_deref(), Some("10.1.2.3"));
+        assert_eq!(super::client_address(&parts, false), None, "no peer in a bare request, and no trust");
     }
 }

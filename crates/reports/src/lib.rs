@@ -703,9 +703,10 @@ pub async fn build(
         lead_unit: c.lead_unit.map(|u| unit_name(u.as_str())),
         deadline: c.deadline.and_then(|d| jiff::Timestamp::from_millisecond(d).ok()).map(rfc3339),
     };
-    // Admins keep the organisation and read the figures; case titles are not theirs to read, in any list.
+    // Administrators keep the organisation and read the figures; case titles are not theirs to read, in any
+    // list (nor anyone's whose duties do not include cases).
     let list = |which: CaseList, limit: i64| async move {
-        if actor.role == Role::Admin {
+        if !zhitong_domain::permission::has_duty(actor.role, zhitong_domain::permission::Duty::Cases) {
             return Ok(vec![]);
         }
         store.report_list(scope, which, from, to, discipline, limit).await
@@ -890,7 +891,7 @@ pub fn archived_for(
             }
             r.hot_spots.iter_mut().flat_map(|h| h.cases.iter_mut()).for_each(hide);
         }
-        Role::Admin => {
+        role if !zhitong_domain::permission::has_duty(role, zhitong_domain::permission::Duty::Cases) => {
             r.overdue_list.clear();
             r.near_deadline_list.clear();
             r.unsatisfied_list.clear();

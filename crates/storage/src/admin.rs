@@ -50,6 +50,15 @@ struct Target {
     jurisdiction: DivisionCode,
 }
 
+/// Whether an act on a discipline account must reach another member of the commission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Over the web: refused when nobody else would hear of it.
+    Required,
+    /// On the server's command line (recovery): done, and logged, even when nobody else is there.
+    BestEffort,
+}
+
 /// What is told to the commission's other members when a security administrator acts on one of its accounts.
 fn commission_notice(act: AccountAct) -> &'static str {
     match act {
@@ -92,28 +101,50 @@ impl Store {
         Ok(t)
     }
 
-    /// A security administrator acted on a discipline account: the commission's other members of that
-    /// jurisdiction and above are told in their inbox, in the act's transaction, so that nobody becomes the
-    /// commission unnoticed.
+    /// An act on a discipline account: the commission's other active members of that jurisdiction, above it
+    /// and below it are told, in the act's transaction (inbox, and e-mail and SMS where the platform sends
+    /// them), so that nobody becomes the commission unnoticed. Over the web the act is refused when nobody
+    /// else would hear of it (the top jurisdiction's only member, or the others deactivated first): then only
+    /// the server's command line may do it (`reach: Reach::Required`).
+    #[allow(clippy::too_many_arguments)] // the act, who did it, to whom, where, and whether someone must hear
     async fn tell_commission(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        actor: &Actor,
+        by: &str,
         act: AccountAct,
         target: (i64, &str),
         jurisdiction: &DivisionCode,
+        reach: Reach,
         now: jiff::Timestamp,
     ) -> Result<()> {
-        let codes: Vec<String> = self.org().tree.path_from_root(jurisdiction).iter().map(|c| c.to_string()).collect();
+        let tree = &self.org().tree;
+        let mut codes: Vec<String> = tree.path_from_root(jurisdiction).iter().map(|c| c.to_string()).collect();
+        codes.extend(tree.subtree(jurisdiction).into_iter().map(|c| c.to_string()));
+        codes.sort();
+        codes.dedup();
         let list = (3..codes.len() + 3).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
         let sql = format!(
-            "SELECT id FROM users WHERE role = $1 AND active = 1 AND id <> $2 AND password_hash <> '!' AND jurisdiction IN ({list})"
+            "SELECT id, email, mobile FROM users WHERE role = $1 AND active = 1 AND id <> $2 AND password_hash <> '!' \
+             AND jurisdiction IN ({list})"
         );
-        let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(Role::Discipline.code()).bind(target.0);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(Role::Discipline.code()).bind(target.0);
         for c in &codes {
             q = q.bind(c.clone());
         }
         let members = q.fetch_all(&mut **tx).await?;
+        if members.is_empty() {
+            if reach == Reach::Required {
+                return Err(Refusal::Forbidden(
+                    "纪委监委没有其他在用的纪检监察账号可被告知此项变动：请在服务器命令行上操作（zhitong users）"
+                        .into(),
+                )
+                .into());
+            }
+            tracing::warn!(
+                account = target.1,
+                "discipline account changed on the command line; no other member to tell"
+            );
+        }
         let about = crate::Message {
             channel: zhitong_domain::notification::DeliveryChannel::Inbox,
             recipient: None,
@@ -121,20 +152,19 @@ impl Store {
             report_id: None,
             subject: format!("【直通】纪检监察账号变动：{}", target.1),
             body: format!(
-                "安全管理员 {} 于 {} {} {}。如非本委知悉的安排，请立即核实并联系审计管理员查阅审计日志。",
-                actor.username,
+                "{by} 于 {} {} {}。如非本委知悉的安排，请立即核实并联系审计管理员查阅审计日志。",
                 zhitong_domain::time::minutes(now),
                 commission_notice(act),
                 target.1
             ),
         };
         let key = format!("discipline_account:{}:{}:{}", target.0, act_code(act), now.as_millisecond());
-        let messages: Vec<_> = members
-            .into_iter()
-            .flat_map(|(id,)| {
-                crate::Recipient { user_id: id, contact: Contact::default() }.messages(&key, &about, false, false)
-            })
-            .collect();
+        let (email, sms) = self.outbound();
+        let mut messages = vec![];
+        for r in &members {
+            let member = crate::Recipient { user_id: r.int("id")?, contact: Contact::read(r)? };
+            messages.extend(member.messages(&key, &about, email, sms));
+        }
         self.enqueue(tx, &messages, now).await?;
         Ok(())
     }
@@ -205,7 +235,16 @@ impl Store {
             .with(serde_json::json!({ "username": username, "role": role.code(), "jurisdiction": j.as_str(), "unit": unit }));
         self.audit_in(&mut tx, &entry, now).await?;
         if discipline {
-            self.tell_commission(&mut tx, actor, AccountAct::Create, (id, username), &j, now).await?;
+            self.tell_commission(
+                &mut tx,
+                &format!("安全管理员 {}", actor.username),
+                AccountAct::Create,
+                (id, username),
+                &j,
+                Reach::Required,
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(id)
@@ -233,15 +272,31 @@ impl Store {
         let t = self.target(actor, id, AccountAct::Deactivate).await?;
         let now = jiff::Timestamp::now();
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE users SET active = 0 WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        let done = sqlx::query("UPDATE users SET active = 0 WHERE id = $1 AND role = $2")
+            .bind(id)
+            .bind(t.role.code())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if done == 0 {
+            return Err(role_moved());
+        }
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         let entry = crate::AuditEntry::new(Some(actor.user_id), &actor.username, crate::AuditAction::AccountDeactivate)
             .on(format!("user:{id}"))
             .with(serde_json::json!({ "username": t.username, "role": t.role.code() }));
         self.audit_in(&mut tx, &entry, now).await?;
         if t.role == Role::Discipline {
-            self.tell_commission(&mut tx, actor, AccountAct::Deactivate, (id, &t.username), &t.jurisdiction, now)
-                .await?;
+            self.tell_commission(
+                &mut tx,
+                &format!("安全管理员 {}", actor.username),
+                AccountAct::Deactivate,
+                (id, &t.username),
+                &t.jurisdiction,
+                Reach::Required,
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -258,43 +313,83 @@ impl Store {
             .with(serde_json::json!({ "username": t.username, "had_failures": was_locked }));
         self.audit_in(&mut tx, &entry, now).await?;
         if t.role == Role::Discipline {
-            self.tell_commission(&mut tx, actor, AccountAct::Unlock, (id, &t.username), &t.jurisdiction, now).await?;
+            self.tell_commission(
+                &mut tx,
+                &format!("安全管理员 {}", actor.username),
+                AccountAct::Unlock,
+                (id, &t.username),
+                &t.jurisdiction,
+                Reach::Required,
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
-    /// Grant another role (the security administrator's alone; never an administrator's role). The account
-    /// signs in again; one that enters or leaves the commission sets a new password and second factor first.
-    pub async fn change_role(&self, actor: &Actor, id: i64, role: Role, unit: Option<&str>) -> Result<()> {
+    /// Grant another role (the security administrator's alone; never an administrator's role). The account's
+    /// sessions end. An account entering the commission gets a one-time password from the security
+    /// administrator (`password`, required then) and must set its own and a new second factor first: whoever
+    /// knew its old password (the system administrator who made it, say) knows nothing that opens it now.
+    pub async fn change_role(
+        &self,
+        actor: &Actor,
+        id: i64,
+        role: Role,
+        unit: Option<&str>,
+        password: Option<&str>,
+    ) -> Result<()> {
         let t = self.target(actor, id, AccountAct::ChangeRole).await?;
         may_manage_account(actor.role, AccountAct::ChangeRole, role).map_err(|m| Refusal::Forbidden(m.into()))?;
         let unit = self.unit_for(role, unit, &t.jurisdiction)?;
-        let discipline = role == Role::Discipline || t.role == Role::Discipline;
+        let entering = role == Role::Discipline && t.role != Role::Discipline;
+        let hash = match (entering, password.filter(|p| !p.is_empty())) {
+            (false, _) => None,
+            (true, None) => {
+                return Err(FieldError::new("password", "授予纪检监察角色须同时设置一次性密码").into());
+            }
+            (true, Some(p)) => {
+                crate::check_password_rule("password", &t.username, p)?;
+                Some(hashed(p).await?)
+            }
+        };
         let now = jiff::Timestamp::now();
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "UPDATE users SET role = $1, unit = $2, must_change_password = CASE WHEN $3 = 1 THEN 1 ELSE must_change_password END, \
-             must_set_up_totp = CASE WHEN $3 = 1 THEN 1 ELSE must_set_up_totp END, \
-             totp_enabled = CASE WHEN $3 = 1 THEN 0 ELSE totp_enabled END, \
-             totp_secret = CASE WHEN $3 = 1 THEN NULL ELSE totp_secret END WHERE id = $4",
-        )
-        .bind(role.code())
-        .bind(unit)
-        .bind(i64::from(discipline))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        let done = sqlx::query("UPDATE users SET role = $1, unit = $2 WHERE id = $3 AND role = $4")
+            .bind(role.code())
+            .bind(unit)
+            .bind(id)
+            .bind(t.role.code())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if done == 0 {
+            return Err(role_moved());
+        }
+        match &hash {
+            Some(hash) => self.write_reset(&mut tx, id, hash, true).await?,
+            None => {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            }
+        }
         let entry = crate::AuditEntry::new(Some(actor.user_id), &actor.username, crate::AuditAction::RoleChange)
             .on(format!("user:{id}"))
-            .with(
-                serde_json::json!({ "username": t.username, "from": t.role.code(), "to": role.code(), "unit": unit }),
-            );
+            .with(serde_json::json!({
+                "username": t.username, "from": t.role.code(), "to": role.code(), "unit": unit, "password_reset": hash.is_some(),
+            }));
         self.audit_in(&mut tx, &entry, now).await?;
-        if discipline {
-            self.tell_commission(&mut tx, actor, AccountAct::ChangeRole, (id, &t.username), &t.jurisdiction, now)
-                .await?;
+        if role == Role::Discipline || t.role == Role::Discipline {
+            self.tell_commission(
+                &mut tx,
+                &format!("安全管理员 {}", actor.username),
+                AccountAct::ChangeRole,
+                (id, &t.username),
+                &t.jurisdiction,
+                Reach::Required,
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -310,6 +405,15 @@ impl Store {
         let now = jiff::Timestamp::now();
         let mut tx = self.begin().await?;
         let discipline = t.role == Role::Discipline;
+        // The role checked is still the role held (a change between the check and this write is refused).
+        let still: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1 AND role = $2")
+            .bind(id)
+            .bind(t.role.code())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if still.is_none() {
+            return Err(role_moved());
+        }
         self.write_reset(&mut tx, id, &hash, discipline).await?;
         let entry = crate::AuditEntry::new(Some(actor.user_id), &actor.username, crate::AuditAction::PasswordReset)
             .on(format!("user:{id}"))
@@ -335,8 +439,16 @@ impl Store {
         let messages = user.messages(&format!("password_reset:{}", now.as_millisecond()), &about, email, sms);
         self.enqueue(&mut tx, &messages, now).await?;
         if discipline {
-            self.tell_commission(&mut tx, actor, AccountAct::ResetPassword, (id, &t.username), &t.jurisdiction, now)
-                .await?;
+            self.tell_commission(
+                &mut tx,
+                &format!("安全管理员 {}", actor.username),
+                AccountAct::ResetPassword,
+                (id, &t.username),
+                &t.jurisdiction,
+                Reach::Required,
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -409,7 +521,28 @@ impl Store {
             }
             (None, Some((id, role))) => {
                 sqlx::query("UPDATE users SET active = 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
-                self.write_reset(&mut tx, id, &hash, role == Role::Discipline.code()).await?;
+                let discipline = role == Role::Discipline.code();
+                self.write_reset(&mut tx, id, &hash, discipline).await?;
+                if discipline {
+                    // The commission hears of it as of the security administrator's resets.
+                    let (j,): (String,) = sqlx::query_as("SELECT jurisdiction FROM users WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    let j = crate::rows::division(&j)
+                        .ok_or_else(|| StoreError::Internal(format!("stored jurisdiction {j}")))?;
+                    let by = format!("服务器命令行（{operator}）");
+                    self.tell_commission(
+                        &mut tx,
+                        &by,
+                        AccountAct::ResetPassword,
+                        (id, username),
+                        &j,
+                        Reach::BestEffort,
+                        now,
+                    )
+                    .await?;
+                }
                 (id, serde_json::json!({ "reset_password": username }))
             }
             (None, None) => return Err(FieldError::new("username", "没有这个用户").into()),
@@ -421,6 +554,10 @@ impl Store {
         tx.commit().await?;
         Ok(id)
     }
+}
+
+fn role_moved() -> StoreError {
+    Refusal::Forbidden("该账号的角色刚刚变动，请刷新后重试".into()).into()
 }
 
 async fn hashed(password: &str) -> Result<String> {

@@ -258,6 +258,10 @@ pub struct AuditHead {
     /// When it was anchored (RFC 3339), for people.
     #[serde(default)]
     pub at: String,
+    /// An entry known to be keyed: from it on, every entry must be (a chain rewritten without the key, even
+    /// from its start, is refused).
+    #[serde(default)]
+    pub keyed_from: Option<i64>,
 }
 
 impl AuditAnchor {
@@ -362,9 +366,10 @@ impl Store {
             address.as_deref(),
             &details,
         );
-        sqlx::query(
+        // RETURNING: an entry that a trigger or rule swallowed fails what it records, instead of vanishing.
+        let written: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO audit_log (at, actor_id, actor, action, target, address, details, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(at)
         .bind(e.actor_id)
@@ -375,8 +380,11 @@ impl Store {
         .bind(details)
         .bind(prev)
         .bind(hash)
-        .execute(&mut **tx)
+        .fetch_optional(&mut **tx)
         .await?;
+        if written.is_none() {
+            return Err(StoreError::Internal("审计日志未写入记录 (audit entry not written)".into()));
+        }
         Ok(())
     }
 
@@ -493,9 +501,10 @@ impl Store {
                         &details,
                     )
                 };
+                let must_be_keyed = keyed || anchored.as_ref().and_then(|h| h.keyed_from).is_some_and(|k| id >= k);
                 if key.is_some() && with(key) == hash {
                     keyed = true;
-                } else if keyed || with(None) != hash {
+                } else if must_be_keyed || with(None) != hash {
                     let reason = match (key, keyed) {
                         (None, _) => {
                             "记录内容与其哈希不符（记录被改动），或日志以审计密钥签名而未提供密钥（audit_key_file）"
@@ -520,6 +529,16 @@ impl Store {
                 n += 1;
                 after = id;
             }
+        }
+        if anchored.is_none() && keyed {
+            // Signed entries, but nothing outside the database says where the log ended.
+            let path = self.audit_seal.anchor.as_ref().map(|a| a.path.display().to_string()).unwrap_or_default();
+            return Ok(AuditCheck::Broken {
+                id: after,
+                reason: format!(
+                    "库外锚点文件缺失（{path}，audit_anchor_file）：无法确认日志末尾的记录未被删除；请使用服务器的锚点文件校验"
+                ),
+            });
         }
         if let Some(h) = anchored
             && !anchored_seen
@@ -576,12 +595,45 @@ impl Store {
                 return Ok(current);
             }
         }
-        let head = AuditHead { id, hash, at: rfc3339(Timestamp::now()) };
+        if current.is_none() && id > 1 {
+            // A new anchor on a log that already has entries: the first start after an upgrade, or the file was
+            // removed. Said loudly, since a removed anchor hides a cut made before it.
+            tracing::warn!(id, file = %anchor.path.display(), "审计锚点文件不存在，自第 {id} 条起新建 (audit anchor created)");
+        }
+        let keyed_from = match current.as_ref().and_then(|h| h.keyed_from) {
+            Some(k) => Some(k),
+            None => self.entry_is_keyed(id).await?.then_some(id),
+        };
+        let head = AuditHead { id, hash, at: rfc3339(Timestamp::now()), keyed_from };
         anchor
             .write(&head)
             .map_err(|e| StoreError::Internal(format!("审计锚点文件无法写入 {}: {e}", anchor.path.display())))?;
-        tracing::debug!(id = head.id, hash = %head.hash, "audit head anchored");
+        // The head in the server's log as well: a second copy outside the database.
+        tracing::info!(id = head.id, hash = %head.hash, "audit head anchored");
         Ok(Some(head))
+    }
+
+    /// Whether entry `id` is signed with this store's key.
+    async fn entry_is_keyed(&self, id: i64) -> Result<bool> {
+        let Some(key) = self.audit_seal.key.as_ref() else { return Ok(false) };
+        let r = sqlx::query(
+            "SELECT at, actor_id, actor, action, target, address, details, prev_hash, hash FROM audit_log WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(self.reader())
+        .await?;
+        let want = entry_hash(
+            Some(key),
+            &r.text("prev_hash")?,
+            r.int("at")?,
+            r.opt_int("actor_id")?,
+            &r.text("actor")?,
+            &r.text("action")?,
+            r.opt_text("target")?.as_deref(),
+            r.opt_text("address")?.as_deref(),
+            &r.text("details")?,
+        );
+        Ok(want == r.text("hash")?)
     }
 
     /// Keep the anchor up with the chain until `stop` turns true.

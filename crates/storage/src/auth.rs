@@ -213,8 +213,9 @@ impl Store {
         self.attempt_succeeded(&mut tx, attempt).await?;
         let entry = crate::AuditEntry::new(Some(user.id), &user.username, crate::AuditAction::Login).from(address);
         self.audit_in(&mut tx, &entry, now).await?;
-        // Expired sessions are swept here rather than by a job: logins are rare enough.
+        // Expired sessions and forgotten counts are swept here rather than by a job: logins are rare enough.
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now.as_millisecond()).execute(&mut *tx).await?;
+        self.sweep_attempts(&mut tx, now).await?;
         tx.commit().await?;
         Ok(SignIn::Success { user, token })
     }

@@ -16,7 +16,7 @@ use crate::{AuditAction, AuditEntry, Result, Store};
 /// Attempts per account before it is locked, and for how long.
 pub const ACCOUNT_FAILURES: i64 = 5;
 pub const ACCOUNT_LOCK_MINUTES: i64 = 15;
-/// Attempts per client address (any account) before it is refused for a while.
+/// Sign-in attempts per client address (any account) before it is refused for a while.
 pub const ADDRESS_FAILURES: i64 = 20;
 pub const ADDRESS_LOCK_MINUTES: i64 = 15;
 /// Failures older than this are forgotten.
@@ -63,6 +63,17 @@ pub struct Attempt {
     secret: Secret,
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_ipv6_client_is_its_64() {
+        assert_eq!(super::address_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(super::address_key("2001:db8:1:2:bbbb::9"), super::address_key("2001:db8:1:2:aaaa::1"));
+        assert_eq!(super::address_key("10.0.0.7"), "10.0.0.7");
+        assert_eq!(super::address_key("::ffff:10.0.0.7"), "::ffff:10.0.0.7");
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Key {
     key: String,
@@ -81,9 +92,21 @@ impl Key {
 fn keys(username: &str, address: Option<&str>) -> Vec<Key> {
     let mut keys = vec![Key { key: format!("user:{}", username.chars().take(100).collect::<String>()), account: true }];
     if let Some(a) = address {
-        keys.push(Key { key: format!("addr:{a}"), account: false });
+        keys.push(Key { key: format!("addr:{}", address_key(a)), account: false });
     }
     keys
+}
+
+/// The part of an address that names one client: an IPv4 address, or an IPv6 address's /64 (one host is given
+/// a whole /64, and could otherwise take a fresh address for every guess).
+fn address_key(a: &str) -> String {
+    match a.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => a.to_string(),
+    }
 }
 
 /// Take one attempt for a key, in one statement: a new count when the lock is over or the window has passed;
@@ -131,6 +154,8 @@ impl Store {
         let mut tx = self.begin().await?;
         let mut taken = vec![];
         let mut refused = None;
+        // Every row first, then the audit entries: the same order in every transaction that touches both (the
+        // audit chain's lock comes last), so two of them never wait on each other.
         for key in keys(username, address) {
             let (failures, first_at, locked_until, refusals, grant): (i64, i64, Option<i64>, i64, Option<String>) =
                 sqlx::query_as(TAKE)
@@ -147,24 +172,33 @@ impl Store {
             }
             // Every attempt allowed is taken (some still being checked) or the key is locked: no secret is compared.
             let until = locked_until.map(from_millis).unwrap_or(now + key.lock());
+            refused = Some((key, until, refusals, failures));
+            // The address's count is not taken when the account already refuses.
+            break;
+        }
+        let Some((key, until, refusals, failures)) = refused else {
+            tx.commit().await?;
+            return Ok(Ok(Attempt {
+                username: username.to_string(),
+                address: address.map(String::from),
+                taken,
+                secret,
+            }));
+        };
+        // A place taken on an earlier key is given back: no secret will be compared.
+        for (k, first_at) in &taken {
+            give_back(&mut tx, k, *first_at).await?;
+        }
+        // The first refusals of a lock are each on the record, then every time their count doubles: a flood of
+        // them cannot bury the log, and the running count (`refused`) is in every entry.
+        if refusals <= 5 || (refusals as u64).is_power_of_two() {
             let entry = AuditEntry::new(None, username, AuditAction::AttemptRefused).on(key.key.clone()).from(address).with(
                 serde_json::json!({ "secret": secret.code(), "refused": refusals, "failures": failures, "until": rfc3339(until) }),
             );
             self.audit_in(&mut tx, &entry, now).await?;
-            refused = Some(Locked { until, account: key.account });
-            // The address's count is not taken when the account already refuses.
-            break;
-        }
-        if let Some(locked) = refused {
-            // A place taken on an earlier key is given back: no secret will be compared.
-            for (key, first_at) in &taken {
-                give_back(&mut tx, key, *first_at).await?;
-            }
-            tx.commit().await?;
-            return Ok(Err(locked));
         }
         tx.commit().await?;
-        Ok(Ok(Attempt { username: username.to_string(), address: address.map(String::from), taken, secret }))
+        Ok(Err(Locked { until, account: key.account }))
     }
 
     /// The secret was wrong: the attempt stays counted; at the limit the key is locked. Both are audited.
@@ -177,6 +211,7 @@ impl Store {
     ) -> Result<Option<Locked>> {
         let mut tx = self.begin().await?;
         let mut locked = None;
+        let mut lockouts = vec![];
         for (key, _) in &attempt.taken {
             let until = now + key.lock();
             let hit: Option<(i64,)> = sqlx::query_as(
@@ -190,13 +225,17 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             if let Some((failures,)) = hit {
-                let entry = AuditEntry::new(actor_id, &attempt.username, AuditAction::Lockout)
-                    .on(key.key.clone())
-                    .from(attempt.address.as_deref())
-                    .with(serde_json::json!({ "failures": failures, "until": rfc3339(until) }));
-                self.audit_in(&mut tx, &entry, now).await?;
+                lockouts.push((key.key.clone(), failures, until));
                 locked = Some(Locked { until, account: key.account });
             }
+        }
+        // The audit entries after every row (see `take_attempt`).
+        for (key, failures, until) in lockouts {
+            let entry = AuditEntry::new(actor_id, &attempt.username, AuditAction::Lockout)
+                .on(key)
+                .from(attempt.address.as_deref())
+                .with(serde_json::json!({ "failures": failures, "until": rfc3339(until) }));
+            self.audit_in(&mut tx, &entry, now).await?;
         }
         let action =
             if attempt.secret == Secret::SignIn { AuditAction::LoginFailed } else { AuditAction::SecretFailed };
@@ -241,6 +280,22 @@ impl Store {
             .await?
             .rows_affected();
         Ok(cleared > 0)
+    }
+
+    /// Forget counts whose window has passed and whose lock is over (swept at sign-in, like sessions), so that
+    /// made-up names and addresses do not pile up.
+    pub(crate) async fn sweep_attempts(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let at = to_millis(now);
+        sqlx::query("DELETE FROM login_failures WHERE first_at < $1 AND (locked_until IS NULL OR locked_until <= $2)")
+            .bind(at - WINDOW_MINUTES * 60_000)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
     }
 
     /// Whether the account is locked now (for the accounts list).

@@ -18,6 +18,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
+use zhitong_domain::permission::{Duty, has_duty};
 use zhitong_http::{AppState, auth::token_from};
 use zhitong_storage::User;
 
@@ -77,16 +78,51 @@ impl IntoResponse for ToLogin {
 }
 
 impl FromRequestParts<AppState> for PageUser {
-    type Rejection = ToLogin;
+    type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ToLogin> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let path = parts.uri.path().to_string();
-        let token = token_from(parts).ok_or_else(|| ToLogin::sign_in(&path))?;
-        let user = state.store.user_by_token(&token).await.ok().flatten().ok_or_else(|| ToLogin::sign_in(&path))?;
+        let to_login = || ToLogin::sign_in(&path).into_response();
+        let token = token_from(parts).ok_or_else(to_login)?;
+        let user = state.store.user_by_token(&token).await.ok().flatten().ok_or_else(to_login)?;
         if (user.must_change_password || zhitong_http::auth::must_set_up_totp(state, &user)) && path != "/password" {
-            return Err(ToLogin("/password".into()));
+            return Err(ToLogin("/password".into()).into_response());
         }
-        Ok(PageUser { user, lang: Lang::from_cookie(&parts.headers) })
+        let p = PageUser { user, lang: Lang::from_cookie(&parts.headers) };
+        // The pages' door, as the API's (`zhitong_http::access`): a role whose duties do not open the page
+        // gets the 403 page in the layout, before the page reads anything.
+        let (duties, why) = page_duties(&path);
+        if !duties.iter().any(|d| has_duty(p.user.role, *d)) {
+            tracing::info!(user = %p.user.username, role = %p.user.role, path, "page refused: no duty");
+            let e = zhitong_http::ApiError::Forbidden(why(p.lang.t()).into());
+            return Err(pages::error_page_in_words(state, &p, e).await);
+        }
+        Ok(p)
+    }
+}
+
+/// What a page says to a role it refuses, in the page's language.
+type Why = fn(&'static i18n::Words) -> &'static str;
+
+/// The duties that open a page (any one of them), by its address, and what it says to a role without one.
+pub(crate) fn page_duties(path: &str) -> (&'static [Duty], Why) {
+    use Duty::*;
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    if under("/admin/accounts") {
+        (&[Accounts], |t| t.accounts_forbidden)
+    } else if under("/admin/audit") {
+        (&[Audit], |t| t.audit_forbidden)
+    } else if under("/admin") {
+        (&[Organisation], |t| t.admin_forbidden)
+    } else if under("/reports") {
+        (&[Cases, Organisation], |t| t.cases_forbidden)
+    } else if under("/knowledge") {
+        (&[Cases, Knowledge], |t| t.cases_forbidden)
+    } else if ["/agent", "/queue", "/cases", "/leader", "/search", "/dashboard"].iter().any(|p| under(p)) {
+        (&[Cases], |t| t.cases_forbidden)
+    } else {
+        // Home, messages, one's account, an address no page has.
+        (&[Own], |t| t.forbidden)
     }
 }
 

@@ -358,7 +358,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let config = Config::load(cli.config.as_deref(), &db.overrides())?;
             init_logs(&config);
-            let store = open_store(&config).await?;
+            // The server's keys, never new ones: an entry signed with a key of this command's own making would
+            // break the server's chain (run it where the server's key files are, or point at them).
+            anyhow::ensure!(
+                config.audit_key(false)?.is_some(),
+                "找不到服务器的审计密钥（audit_key_file / ZHITONG_AUDIT_KEY）：请在服务器上运行，或指向其密钥文件"
+            );
+            let store = open_store_with(&config, Keys::Load).await?;
             let role = match role {
                 Some((role, j)) => {
                     let j = match j {

@@ -91,7 +91,7 @@ pub async fn role(
     ApiJson(body): ApiJson<RoleChange>,
 ) -> ApiResult<StatusCode> {
     let (role, unit) = body.parse()?;
-    s.store.change_role(&user.actor(), id, role, unit.as_deref()).await?;
+    s.store.change_role(&user.actor(), id, role, unit.as_deref(), body.password.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -99,6 +99,9 @@ pub async fn suggestions(
         jiff::Timestamp::now().as_millisecond(),
         known,
     )?;
+    // Similar cases of the commission's carry their text too: on the record, like a search hit.
+    let sealed: Vec<i64> = found.similar.iter().filter(|c| c.hit.sealed).map(|c| c.hit.id).collect();
+    s.store.audit_confidential_read(&user.actor(), &sealed, "suggestions").await?;
     Ok(Json(found))
 }
 

@@ -128,6 +128,9 @@ pub struct RoleChange {
     pub role: String,
     /// Required for handlers.
     pub unit: Option<String>,
+    /// Required when the account enters the discipline commission: a one-time password (the rule applies),
+    /// so that nobody who knew the old one can open the account.
+    pub password: Option<String>,
 }
 
 impl RoleChange {

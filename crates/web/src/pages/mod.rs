@@ -221,7 +221,7 @@ async fn refused(parts: &mut axum::http::request::Parts, s: &AppState, e: zhiton
 pub async fn not_found(
     axum::extract::State(s): axum::extract::State<AppState>,
     uri: axum::http::Uri,
-    p: Result<PageUser, crate::ToLogin>,
+    p: Result<PageUser, Response>,
 ) -> Response {
     let not_found = zhitong_http::ApiError::NotFound;
     match p {

@@ -149,7 +149,7 @@ pub async fn switch_lang(Path(lang): Path<String>, headers: HeaderMap) -> Respon
     res
 }
 
-pub async fn home(p: Result<PageUser, crate::ToLogin>) -> Response {
+pub async fn home(p: Result<PageUser, Response>) -> Response {
     let Ok(p) = p else { return Redirect::to("/login").into_response() };
     let to = match p.user.role {
         Role::Agent => "/agent",

@@ -41,8 +41,14 @@ async fn admins_manage_accounts(app: TestApp) {
     assert!(list.as_array().unwrap().iter().any(|u| u["username"] == "wang.xzsp" && u["active"] == true));
     assert!(!list.as_array().unwrap().iter().any(|u| u["username"] == "system" || u["username"] == "portal"));
 
+    // Resets are the security administrator's (三员分立): the system administrator is refused.
     let (s, _) = app
         .post(Some(&admin), &format!("/api/v1/admin/users/{id}/password"), json!({"password": "Another-Pass-77"}))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let security = app.login("security_admin").await;
+    let (s, _) = app
+        .post(Some(&security), &format!("/api/v1/admin/users/{id}/password"), json!({"password": "Another-Pass-77"}))
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, _) = app.get(Some(&token), "/api/v1/me").await;

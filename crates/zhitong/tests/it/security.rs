@@ -377,7 +377,7 @@ both!(brute_force_locks_out);
 /// Findings 11 and 15: An admin's reset forces a change, tells the user and is audited; users change their own
 /// passwords under a rule; idle sessions end.
 async fn password_resets_and_changes(app: TestApp) {
-    let admin = app.login("admin").await;
+    let admin = app.login("security_admin").await;
     let (_, users) = app.get(Some(&admin), "/api/v1/admin/users").await;
     let id = users.as_array().unwrap().iter().find(|u| u["username"] == "leader@450100").unwrap()["id"].clone();
     let (s, v) = app
@@ -440,11 +440,12 @@ async fn a_reset_is_told_where_the_platform_reaches(backend: Backend) {
         let (s, _) = app.put(Some(&handler), "/api/v1/me/contact", json!({"email": "xzsp@example.gov.cn"})).await;
         assert_eq!(s, StatusCode::NO_CONTENT);
         let admin = app.login("admin").await;
-        let (_, users) = app.get(Some(&admin), "/api/v1/admin/users").await;
+        let security = app.login("security_admin").await;
+        let (_, users) = app.get(Some(&security), "/api/v1/admin/users").await;
         let id =
             users.as_array().unwrap().iter().find(|u| u["username"] == "handler@450100-XZSP").unwrap()["id"].clone();
         let (s, v) = app
-            .post(Some(&admin), &format!("/api/v1/admin/users/{id}/password"), json!({"password": "Temp-Pass-2026"}))
+            .post(Some(&security), &format!("/api/v1/admin/users/{id}/password"), json!({"password": "Temp-Pass-2026"}))
             .await;
         assert!(s.is_success(), "{v}");
         let (_, deliveries) = app.get(Some(&admin), "/api/v1/admin/notifications").await;
@@ -637,6 +638,7 @@ async fn audit_chain_detects_tampering(app: TestApp) {
     app.login("supervisor@450100").await;
     let (s, _) = app.post(None, "/api/v1/auth/login", json!({"username": "agent@450100", "password": "nope"})).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+    app.store.anchor_audit_head().await.unwrap();
     let check = app.store.verify_audit().await.unwrap();
     let zhitong_storage::AuditCheck::Intact { entries } = check else { panic!("{check:?}") };
     assert!(entries >= 3);

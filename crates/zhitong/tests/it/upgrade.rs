@@ -80,6 +80,19 @@ async fn every_fixture_upgrades(backend: Backend) {
         let applied = app.store.debug_texts("SELECT CAST(MAX(version) AS TEXT) FROM zhitong_migrations").await.unwrap();
         assert_eq!(applied, [zhitong_storage::MIGRATIONS.len().to_string()], "{what}: migrated");
 
+        // Discipline accounts from before the separation of duties set their own password and a new second
+        // factor at their next sign-in (an administrator may have made or reset them).
+        let (s, v) = app
+            .post(
+                None,
+                "/api/v1/auth/login",
+                serde_json::json!({"username": "discipline@450100", "password": crate::helpers::PASSWORD}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{what}: {v}");
+        assert_eq!(v["user"]["must_change_password"], true, "{what}");
+        assert_eq!(v["user"]["must_set_up_totp"], true, "{what}");
+
         // Every history replays to the stored case.
         let rows = app.store.debug_rows().await.unwrap();
         assert!(rows.len() >= 100, "{what}: the fixture has data ({} cases)", rows.len());
