@@ -480,6 +480,51 @@ await test('the audit administrator reads the audit log, which records the readi
   await auditor.context().close();
 });
 
+await test('day one: the console promises the deadline an urgent help request gets, and Ctrl+Enter saves from any field', async () => {
+  const agent = await as('agent@450100');
+  await agent.selectOption('#line', '450100-2');
+  await agent.check('input[name=kind][value=help]');
+  await agent.waitForFunction(() => /\d{4}-\d\d-\d\d \d\d:\d\d/.test(document.querySelector('#preview').textContent));
+  const normal = await agent.textContent('#preview');
+  await agent.check('input[name=urgency][value=urgent]');
+  await agent.waitForFunction((before) => document.querySelector('#preview').textContent !== before, normal);
+  const promised = (await agent.textContent('#preview')).slice(0, 16);
+  await agent.fill('#ename', '南宁市紧急测试有限公司');
+  await agent.fill('#uscc', '91450107MA5KE0EQ2B');
+  await agent.fill('#cname', '黄建华');
+  await agent.fill('#cphone', '13807710001');
+  await agent.selectOption('#topic', 'XZSP');
+  await agent.fill('#title', '生产线停电急需抢修');
+  await agent.fill('#content', '企业反映厂区突然停电，生产线停摆，请求紧急协调供电部门抢修。');
+  // Ctrl+Enter in a text field saves the appeal, as the button does.
+  await agent.focus('#content');
+  await agent.keyboard.press('Control+Enter');
+  await agent.waitForSelector('#created:not([hidden])');
+  const saved = await agent.textContent('#created-deadline');
+  assert.ok(saved.includes(promised), `the preview promised ${promised}; the case got ${saved}`);
+  await agent.context().close();
+});
+
+await test('day one: a case at 待回访 closes without a rating only with a reason', async () => {
+  const sup = await apiLogin('supervisor@450100');
+  const unit = await apiLogin('handler@450100-XZSP');
+  let o = await newHelp('回访打不通的求助');
+  o = await apiAct(sup, o, { action: 'dispatch', units: ['450100-XZSP'] });
+  o = await apiAct(unit, o, { action: 'accept' });
+  o = await apiAct(unit, o, { action: 'reply', text: '已协调办结。' });
+  o = await apiAct(sup, o, { action: 'approve_reply' });
+  assert.equal(o.state, 'pending_follow_up');
+  const agent = await as('agent@450100');
+  await agent.goto(base + `/cases/${o.id}`);
+  const box = agent.locator('details', { has: agent.locator('summary', { hasText: /^办结$/ }) });
+  await box.locator('summary').click();
+  assert.equal(await box.locator('[name=reason]').getAttribute('required'), '', 'the reason is required');
+  await act(agent, '办结', async (b) => { await b.locator('[name=reason]').fill('企业无法联系，已三次回访未接通'); });
+  assert.equal((await agent.textContent('.state')).trim(), '已办结');
+  assert.match(await agent.textContent('main'), /企业无法联系，已三次回访未接通/);
+  await agent.context().close();
+});
+
 await test('the console: ?line= pre-fills the dialled line, and a draft survives a reload until saved', async () => {
   const agent = await as('agent@450100');
   await agent.goto(base + '/agent?line=450100-3');

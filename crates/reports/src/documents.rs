@@ -119,6 +119,7 @@ pub fn summary(r: &Report) -> Vec<SummaryRow> {
         rate("响应率", |x| x.response_resolution.response_rate),
         rate("解决率", |x| x.response_resolution.resolution_rate),
         count("回访评价量", |x| x.rated),
+        count("未经回访评价办结", |x| x.closed_unrated),
         rate("满意率", |x| x.satisfaction_rate),
         count("超期未办结", |x| x.overdue_open),
         count("退单", |x| x.returns),

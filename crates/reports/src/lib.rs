@@ -217,6 +217,10 @@ pub struct Figures {
     pub closed_on_time: i64,
     pub on_time_rate: Option<f64>,
     pub rated: i64,
+    /// Cases handled by a unit and closed without a follow-up rating (the follow-up could not be made; the
+    /// close says why): every case is meant to end with one, so these are counted apart.
+    #[serde(default)]
+    pub closed_unrated: i64,
     pub satisfied: i64,
     pub basically_satisfied: i64,
     pub unsatisfied: i64,
@@ -377,6 +381,7 @@ pub fn figures(t: &PeriodTallies) -> Figures {
     let closed = sum(&|_| true);
     let closed_on_time = sum(&|c| c.on_time);
     let rated = sum(&|c| c.rating.is_some());
+    let closed_unrated = sum(&|c| c.lead_unit.is_some() && c.rating.is_none() && !c.discipline_only);
     let rating = |x: Rating| sum(&|c| c.rating == Some(x));
     let (satisfied, basically, unsatisfied) =
         (rating(Rating::Satisfied), rating(Rating::BasicallySatisfied), rating(Rating::Unsatisfied));
@@ -433,6 +438,7 @@ pub fn figures(t: &PeriodTallies) -> Figures {
         closed_on_time,
         on_time_rate: rate(closed_on_time, closed),
         rated,
+        closed_unrated,
         satisfied,
         basically_satisfied: basically,
         unsatisfied,

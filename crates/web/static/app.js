@@ -182,13 +182,14 @@
 
     async function preview() {
       const kind = (intake.querySelector('[name=kind]:checked') || {}).value;
-      const q = new URLSearchParams({ kind, regular: $('#regular').checked, jurisdiction: jur.value });
+      const urgency = (intake.querySelector('[name=urgency]:checked') || {}).value || 'normal';
+      const q = new URLSearchParams({ kind, urgency, regular: $('#regular').checked, jurisdiction: jur.value });
       try {
         const d = await api('GET', '/api/v1/deadline?' + q);
         $('#preview').textContent = d.deadline ? d.deadline.replace('T', ' ').slice(0, 16) + W.open_paren + policyWords(d.policy) + W.close_paren : W.to_12345;
       } catch (_) { $('#preview').textContent = '—'; }
     }
-    $$('[name=kind], #regular, #jurisdiction', intake).forEach((el) => el.addEventListener('change', preview));
+    $$('[name=kind], [name=urgency], #regular, #jurisdiction', intake).forEach((el) => el.addEventListener('change', preview));
     preview();
 
     const list = $('#lookup');
@@ -232,7 +233,7 @@
           ev.preventDefault();
           active = (active + (ev.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length;
           items.forEach((li, i) => li.setAttribute('aria-selected', i === active));
-        } else if (ev.key === 'Enter' && active >= 0) { ev.preventDefault(); choose(active); }
+        } else if (ev.key === 'Enter' && !ev.ctrlKey && !ev.metaKey && active >= 0) { ev.preventDefault(); choose(active); }
         else if (ev.key === 'Escape') list.hidden = true;
       });
       el.addEventListener('blur', () => setTimeout(() => { list.hidden = true; }, 150));
@@ -327,7 +328,10 @@
       $('#kb-q').value = '';
     }
 
-    intake.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) intake.requestSubmit(); });
+    // Ctrl+Enter saves the appeal from any field of the console (inside the form or beside it, a look-up open or not).
+    document.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); intake.requestSubmit(); }
+    });
     intake.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const body = collect(intake);

@@ -152,7 +152,7 @@ fn one(
                         Command::FollowUp { rating: Some(rating), resolved: Some(true), note: None },
                     );
                 } else {
-                    let close = Command::Close { note: Some("企业无需回访".into()), reason: None };
+                    let close = Command::Close { note: None, reason: Some("企业表示无需回访".into()) };
                     sim.step(rng.random_range(5..120), &agent, close);
                 }
             }
@@ -240,8 +240,16 @@ fn one(
                 break 'life;
             }
             let rating = satisfied(rng);
+            let wait = rng.random_range(60..1440);
+            if wait % 20 == 0 {
+                // One in twenty enterprises cannot be reached for the follow-up: closed without a rating, saying why
+                // (drawn from the wait already drawn, so the rest of the demo stays as it was).
+                let reason = Some("企业无法联系，已三次回访未接通".into());
+                let _ = sim.step(wait, &agent, Command::Close { note: None, reason });
+                break 'life;
+            }
             if !sim.step(
-                rng.random_range(60..1440),
+                wait,
                 &agent,
                 Command::FollowUp { rating: Some(rating), resolved: Some(rating != Rating::Unsatisfied), note: None },
             ) {

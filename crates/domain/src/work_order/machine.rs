@@ -590,6 +590,14 @@ pub fn decide(case: &Lifecycle, command: Command, ctx: &Context<'_>) -> Result<(
             if case.in_unsatisfied_loop() && case.state != State::WithDiscipline && reason.is_none() {
                 return Err(FieldError::new("reason", "回访不满意的工单须写明办结理由").into());
             }
+            // Every case ends with a follow-up: closed from 待回访 without a rating (`follow_up`), it says why.
+            if case.state == State::PendingFollowUp && reason.is_none() {
+                return Err(FieldError::new(
+                    "reason",
+                    "未经回访评价办结须写明理由（如：企业无法联系，已多次回访未接通）",
+                )
+                .into());
+            }
             Command::Close { note: opt_text("note", &note)?, reason }
         }
         Command::TransferDiscipline { note } => Command::TransferDiscipline { note: opt_text("note", &note)? },

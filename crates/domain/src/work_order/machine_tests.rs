@@ -116,7 +116,7 @@ fn sample(action: Action) -> Command {
         Action::RejectReply => Command::RejectReply { reason: "答复不完整".into() },
         Action::FollowUp => Command::FollowUp { rating: Some(Rating::Satisfied), resolved: Some(true), note: None },
         Action::Redo => Command::Redo { reason: None },
-        Action::Close => Command::Close { note: None, reason: None },
+        Action::Close => Command::Close { note: None, reason: s("企业无法联系，已三次回访未接通") },
         Action::TransferDiscipline => Command::TransferDiscipline { note: s("涉嫌吃拿卡要") },
         Action::DisciplineFeedback => Command::DisciplineFeedback { text: "已立案调查".into(), close: false },
         Action::Transfer12345 => Command::Transfer12345 { note: s("个人事项") },
@@ -513,7 +513,8 @@ fn the_unsatisfied_loop_is_supervised_and_closed_only_by_a_supervisor_with_a_rea
     assert_eq!((c.state, c.supervised, c.unsatisfied), (State::PendingFollowUp, true, true));
     assert!(!available_actions(&c, &agent, &w.tree).contains(&Action::Close), "the agent is not offered 办结");
     assert!(matches!(run(&w, &c, &agent, sample(Action::Close)), Err(Refusal::Forbidden(_))));
-    let Err(Refusal::Invalid(f)) = run(&w, &c, &sup, sample(Action::Close)) else { panic!("a reason is required") };
+    let no_reason = Command::Close { note: None, reason: None };
+    let Err(Refusal::Invalid(f)) = run(&w, &c, &sup, no_reason) else { panic!("a reason is required") };
     assert_eq!(f.field, "reason");
     let closed = ok(&w, &c, &sup, Command::Close { note: None, reason: Some("企业诉求超出政策范围，已解释".into()) });
     assert_eq!(closed.state, State::Closed);
@@ -750,4 +751,21 @@ fn assignments_are_stored_as_text_and_a_blank_unit_does_not_replay() {
     };
     let err = apply(&case_in(&w, State::PendingDispatch), &blank).unwrap_err();
     assert!(matches!(err, Refusal::Invalid(ref f) if f.field == "units[0]"), "{err:?}");
+}
+
+/// Issue 26: every case ends with a follow-up. At 待回访 a close without a rating (the follow-up could not be
+/// made) needs a reason; with one it closes, rating none; a follow-up rates it as before.
+#[test]
+fn a_close_without_a_rating_says_why() {
+    let w = world();
+    let c = case_in(&w, State::PendingFollowUp);
+    let agent = natural_actor(Action::Close);
+    let refused = run(&w, &c, &agent, Command::Close { note: Some("已回访".into()), reason: None });
+    assert!(matches!(refused, Err(Refusal::Invalid(ref f)) if f.field == "reason"), "{refused:?}");
+    let closed = ok(&w, &c, &agent, Command::Close { note: None, reason: Some("企业无法联系".into()) });
+    assert_eq!((closed.state, closed.rating), (State::Closed, None));
+    // Closing an answered consultation (no follow-up was asked for) needs no reason.
+    let answered = case_in(&w, State::Answered);
+    let closed = ok(&w, &answered, &agent, Command::Close { note: None, reason: None });
+    assert_eq!(closed.state, State::Closed);
 }

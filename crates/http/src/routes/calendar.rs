@@ -2,7 +2,7 @@ use crate::views::work_orders::PolicyView;
 use axum::{Json, extract::State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use zhitong_domain::{FieldError, org::DivisionCode, time};
+use zhitong_domain::{FieldError, org::DivisionCode, time, work_order::Urgency};
 
 use crate::{
     AppState,
@@ -19,6 +19,8 @@ pub struct DeadlineQuery {
     pub start: Option<String>,
     pub kind: String,
     pub regular: Option<bool>,
+    /// `urgent|normal` (default `normal`), as intake takes it: an urgent appeal has its own policy.
+    pub urgency: Option<String>,
     /// Division code whose calendar and policy apply; default the caller's.
     pub jurisdiction: Option<String>,
 }
@@ -50,8 +52,13 @@ pub async fn deadline(
     if !s.store.org().tree.contains(&j) {
         return Err(FieldError::new("jurisdiction", "没有这个辖区").into());
     }
+    let urgency = match q.urgency.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        None => Urgency::Normal,
+        Some(u) => Urgency::from_code(u).ok_or_else(|| FieldError::new("urgency", "紧急程度应为 urgent 或 normal"))?,
+    };
     let book = s.store.deadlines();
-    let policy = book.policy(&j, kind, q.regular.unwrap_or(true));
+    // The policy intake will use (`policy_at`), so the console promises the deadline the case will get.
+    let policy = book.policy_at(&j, kind, q.regular.unwrap_or(true), urgency);
     let calendar = book.calendar(&j);
     Ok(Json(DeadlineAnswer {
         deadline: policy.map(|p| time::rfc3339(calendar.deadline(p.clock, start, p.duration()))),

@@ -133,6 +133,10 @@ fn form_for(action: Action, lang: Lang, o: &WorkOrder, role: Role, my_part: Opti
         Action::Close if o.unsatisfied => {
             vec![f("reason", t.close_unsatisfied_reason, FieldKind::Textarea, true)]
         }
+        // Closing without a rating (the follow-up could not be made): say why.
+        Action::Close if o.case.state == zhitong_domain::work_order::State::PendingFollowUp => {
+            vec![f("reason", t.close_unrated_reason, FieldKind::Text, true), f("note", t.note, FieldKind::Text, false)]
+        }
         Action::RejectReturn => vec![f("reason", t.rejection_reason, FieldKind::Textarea, true)],
         Action::MarkTypical | Action::UnmarkTypical => vec![f("reason", t.reason, FieldKind::Text, true)],
         Action::SetUrgency => {

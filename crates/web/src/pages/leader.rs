@@ -38,6 +38,11 @@ pub struct LeaderPage {
 }
 
 pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
+    // The leader's view is the leaders' (their instructions, their archive); the others have their own screens.
+    if p.user.role != zhitong_domain::org::Role::Leader {
+        let e = zhitong_http::ApiError::Forbidden(p.lang.t().leader_forbidden.into());
+        return super::error_page_in_words(&s, &p, e).await;
+    }
     let actor = p.user.actor();
     let now = jiff::Timestamp::now();
     let today = local(now).date().to_string();

@@ -233,9 +233,19 @@ pub async fn not_found(
 
 /// A part of a page beside its main content (a side list, a count): when it cannot be read the page
 /// still shows, with the part empty, and the cause goes to the log — never silently dropped.
-pub(crate) fn part_or_logged<T: Default, E: std::fmt::Debug>(part: &str, r: Result<T, E>) -> T {
+pub(crate) fn part_or_logged<T: Default, E: std::fmt::Debug + Into<zhitong_http::ApiError>>(
+    part: &str,
+    r: Result<T, E>,
+) -> T {
     r.unwrap_or_else(|e| {
-        tracing::error!(part, error = ?e, "a part of a page could not be read");
+        let detail = format!("{e:?}");
+        // A refusal is the rules working (info); anything else is a fault (error, with its cause).
+        let (status, ..) = e.into().parts();
+        if status.is_client_error() {
+            tracing::info!(part, status = status.as_u16(), "a part of a page was refused");
+        } else {
+            tracing::error!(part, error = %detail, "a part of a page could not be read");
+        }
         T::default()
     })
 }

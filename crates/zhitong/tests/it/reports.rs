@@ -118,6 +118,8 @@ fn check_as(
     let rated: Vec<&&Raw> = seen_closed.iter().filter(|r| r.rating.is_some()).collect();
     let good = rated.iter().filter(|r| r.rating.as_deref() != Some("unsatisfied")).count();
     assert_eq!(report["rated"], rated.len() as i64, "{what}: rated");
+    let unrated = seen_closed.iter().filter(|r| r.lead.is_some() && r.rating.is_none() && !r.discipline_only).count();
+    assert_eq!(report["closed_unrated"], unrated as i64, "{what}: closed_unrated");
     if !rated.is_empty() {
         let r = report["satisfaction_rate"].as_f64().unwrap();
         assert!((r - good as f64 / rated.len() as f64).abs() < 0.0001, "{what}: satisfaction_rate");

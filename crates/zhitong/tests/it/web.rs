@@ -249,6 +249,10 @@ async fn refusals_are_error_pages_not_redirects(app: TestApp) {
     let (s, html) = page(&app, &handler, "/agent").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert!(in_layout(&html) && html.contains("您无权访问此页面") && html.contains("座席受理台供"), "{html}");
+    // Issue 26: the leader's view is the leaders' (it showed a handler the page, its archive refused).
+    let (s, html) = page(&app, &handler, "/leader").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(in_layout(&html) && html.contains("领导视图供领导使用"), "{html}");
     let (agent, _) = sign_in(&app, "agent@450100").await;
     let (s, html) = page(&app, &agent, "/admin").await;
     assert_eq!(s, StatusCode::FORBIDDEN);

@@ -140,8 +140,14 @@ async fn consultation_suggestion_out_of_scope(app: TestApp) {
     let s = act(&app, &lead, &s, json!({"action": "accept"})).await;
     let s = act(&app, &lead, &s, json!({"action": "reply", "text": "建议已采纳"})).await;
     let s = act(&app, &p.sup, &s, json!({"action": "approve_reply"})).await;
-    let s = act(&app, &p.agent, &s, json!({"action": "close", "note": "企业表示无需回访"})).await;
+    // Issue 26: every case ends with a follow-up; closed without a rating, it says why, else nothing is written.
+    let events = app.count("work_order_events").await;
+    let (st, b) = try_act(&app, &p.agent, &s, json!({"action": "close", "note": "企业表示无需回访"})).await;
+    assert_eq!((st, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")), "{b}");
+    assert_eq!(app.count("work_order_events").await, events, "nothing written");
+    let s = act(&app, &p.agent, &s, json!({"action": "close", "reason": "企业表示无需回访"})).await;
     assert_eq!(s["state"], "closed");
+    assert!(s["rating"].is_null());
 
     let o = create(&app, &p.agent, intake("out_of_scope")).await;
     assert_eq!(o["state"], "transferred_12345");
@@ -477,3 +483,51 @@ async fn deadline_endpoint(app: TestApp) {
     assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("kind")));
 }
 both!(deadline_endpoint);
+
+/// Issue 26: the console promises the deadline the case will get: the preview (`GET /api/v1/deadline`, with the
+/// urgency the page sends) equals the saved deadline, for every kind, urgency and regularity, on two lines'
+/// jurisdictions, at a time of day where the policies differ (a Friday evening).
+async fn the_preview_is_the_saved_deadline(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let start = "2026-12-04T19:30:00+08:00";
+    let mut compared = 0;
+    for (line, jurisdiction) in [(Some("450100-2"), "450100"), (None, "450103")] {
+        for kind in ["consultation", "help", "suggestion", "complaint", "report", "out_of_scope"] {
+            for urgency in ["normal", "urgent"] {
+                for regular in [true, false] {
+                    let q = format!(
+                        "/api/v1/deadline?start={}&kind={kind}&urgency={urgency}&regular={regular}&jurisdiction={jurisdiction}",
+                        start.replace('+', "%2B")
+                    );
+                    let (s, preview) = app.get(Some(&agent), &q).await;
+                    assert_eq!(s, StatusCode::OK, "{preview}");
+                    let mut body = intake(kind);
+                    body["jurisdiction"] = json!(jurisdiction);
+                    body["line"] = json!(line);
+                    body["urgency"] = json!(urgency);
+                    body["regular"] = json!(regular);
+                    body["received_at"] = json!(start);
+                    if kind == "out_of_scope" {
+                        body.as_object_mut().unwrap().remove("enterprise");
+                    }
+                    let (s, saved) = app.post(Some(&agent), "/api/v1/work-orders", body).await;
+                    assert_eq!(s, StatusCode::CREATED, "{saved}");
+                    assert_eq!(
+                        preview["deadline"], saved["deadline"],
+                        "{kind} {urgency} regular={regular} in {jurisdiction}"
+                    );
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(compared, 48);
+    // The urgent policy is not the normal one: the preview would have lied before.
+    let ask = |u: &str| format!("/api/v1/deadline?start={}&kind=help&urgency={u}", start.replace('+', "%2B"));
+    let (_, normal) = app.get(Some(&agent), &ask("normal")).await;
+    let (_, urgent) = app.get(Some(&agent), &ask("urgent")).await;
+    assert_ne!(normal["deadline"], urgent["deadline"]);
+    let (s, b) = app.get(Some(&agent), &ask("soon")).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("urgency")));
+}
+both!(the_preview_is_the_saved_deadline);
