@@ -719,12 +719,30 @@ await test('hand-off: an unsatisfied follow-up stays on the board until redone a
   for (const p of [agent, supPage, handler]) await p.context().close();
 });
 
+await test('hand-off: a city takes back a case it passed down; the county team is told and no longer dispatches it', async () => {
+  const o = await newHelp('交接测试：下派后收回');
+  const city = await as('supervisor@450100');
+  await openCase(city, '/queue/dispatch', o.number);
+  await act(city, '派单', (b) => b.locator('select[name=jurisdiction]').selectOption('450103'));
+  await act(city, '收回下派', (b) => b.locator('[name=reason]').fill('涉及市级多个部门，由市专班派单'));
+  assert.equal(await city.locator('summary', { hasText: /^派单$/ }).count(), 1, 'the city dispatches it again');
+  const county = await as('supervisor@450103');
+  await findMessage(county, '下派工单已收回', o.number);
+  await county.goto(base + '/queue/dispatch');
+  assert.equal(await county.locator('tr', { hasText: o.number }).count(), 0, 'not in the county\'s dispatch queue');
+  for (const p of [city, county]) await p.context().close();
+});
+
 await test('hand-off: a city passes a case down; the county team finds it, the city keeps sight of it', async () => {
   const o = await newHelp('交接测试：下派青秀区');
   const city = await as('supervisor@450100');
   await openCase(city, '/queue/dispatch', o.number);
   await act(city, '派单', (b) => b.locator('select[name=jurisdiction]').selectOption('450103'));
   assert.match(await city.textContent('.holder'), /青秀区/);
+  // The county's now: the city is offered no dispatch, only taking it back; the timeline says 下派 to whom.
+  assert.equal(await city.locator('summary', { hasText: /^派单$/ }).count(), 0, 'no dispatch form for the city');
+  assert.equal(await city.locator('summary', { hasText: /^收回下派$/ }).count(), 1);
+  assert.ok(await city.locator('ol.timeline li', { hasText: '下派' }).filter({ hasText: '青秀区' }).count(), 'the timeline says 下派 青秀区');
   await city.goto(base + '/queue/dispatch');
   assert.equal(await city.locator('tr', { hasText: o.number }).count(), 0, 'no longer in the city\'s dispatch queue');
   const county = await as('supervisor@450103');

@@ -5,6 +5,7 @@
 //! | answer, follow_up | agent | case in the agent's jurisdiction or below |
 //! | dispatch, approve/reject_extension, approve/reject_reply, reject_return, set_urgency | supervisor | same |
 //! | dispatch (pass a discipline case down) | discipline | its own cases |
+//! | take_back (a case passed down, not yet dispatched there) | supervisor, discipline | a jurisdiction above the one it was passed to |
 //! | mark/unmark_typical | supervisor | |
 //! | accept, return, request_extension | handler | the handler's unit leads the case |
 //! | reply | handler | the unit leads or assists |
@@ -47,6 +48,7 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         Close => &[Agent, Supervisor, Discipline],
         DisciplineFeedback => &[Discipline],
         Urge | Supervise => &[Supervisor, Discipline],
+        TakeBack => &[Supervisor, Discipline],
         Instruct => &[Leader],
     }
 }

@@ -29,6 +29,8 @@ pub fn audiences(before: &Lifecycle, after: &Lifecycle, event: &Event) -> Vec<Au
             Action::Dispatch | Action::TransferDiscipline | Action::Urge | Action::Supervise | Action::Instruct => {
                 out.push(Discipline(here()))
             }
+            // The county's commission hears that the case went back up.
+            Action::TakeBack => out.push(Discipline(before.handling_jurisdiction.clone())),
             _ => {}
         }
         return out;
@@ -37,6 +39,8 @@ pub fn audiences(before: &Lifecycle, after: &Lifecycle, event: &Event) -> Vec<Au
     let all_units = || after.units.iter().map(|a| Unit(a.unit.clone())).collect::<Vec<_>>();
     match &event.command {
         Command::Dispatch { .. } if event.handling_jurisdiction.is_some() => out.push(Supervisors(here())),
+        // The county's team hears that the case was taken back from it.
+        Command::TakeBack { .. } => out.push(Supervisors(before.handling_jurisdiction.clone())),
         Command::Dispatch { .. } | Command::SetUrgency { .. } => out.extend(all_units()),
         Command::Return { .. } | Command::RequestExtension { .. } => out.push(Supervisors(here())),
         Command::Reply { .. } if event.unit_role == Some(UnitRole::Lead) => out.push(Supervisors(here())),
@@ -106,6 +110,7 @@ pub fn message(action: Action, case: &Lifecycle, named: &str, deadline: &str, te
             ("紧急程度调整", format!("{named} 已调整为“{}”，办理时限 {deadline}。", case.urgency.label()))
         }
         Action::TransferDiscipline => ("转来纪检监察件", format!("{named} 已转纪检监察机关办理。")),
+        Action::TakeBack => ("下派工单已收回", format!("{named} 已由上级收回{said}，无需再派单。")),
         other => ("工单动态", format!("{named}：{}。", other.label())),
     };
     (format!("【直通】{urgent}{subject}"), body)

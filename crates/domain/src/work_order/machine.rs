@@ -186,6 +186,12 @@ pub enum Command {
         #[serde(default)]
         reason: Option<String>,
     },
+    /// A jurisdiction above takes back a case it passed down, before the county dispatched it: from then on it
+    /// dispatches the case itself (a passed-down case is the county's to dispatch until then).
+    TakeBack {
+        #[serde(default)]
+        reason: String,
+    },
 }
 
 impl Command {
@@ -216,6 +222,7 @@ impl Command {
             Command::MarkTypical { .. } => Action::MarkTypical,
             Command::UnmarkTypical { .. } => Action::UnmarkTypical,
             Command::SetUrgency { .. } => Action::SetUrgency,
+            Command::TakeBack { .. } => Action::TakeBack,
         }
     }
 }
@@ -555,6 +562,11 @@ pub fn decide(case: &Lifecycle, command: Command, ctx: &Context<'_>) -> Result<(
         Command::UnmarkTypical { reason } => {
             Command::UnmarkTypical { reason: text("reason", "取消理由", &reason)? }
         }
+        Command::TakeBack { reason } => {
+            // Taken back to the taker's own jurisdiction (which `permitted` checked holds the county's).
+            event.handling_jurisdiction = Some(ctx.actor.jurisdiction.clone());
+            Command::TakeBack { reason: text("reason", "收回理由", &reason)? }
+        }
         Command::SetUrgency { urgency, reason } => {
             let Some(urgency) = urgency else {
                 return Err(FieldError::new("urgency", "请选择紧急程度：紧急或一般").into());
@@ -620,6 +632,8 @@ pub fn check_state(case: &Lifecycle, action: Action, lead: bool) -> Result<(), R
     let allowed = match (action, case.state) {
         (A::Answer, Registered) => true,
         (A::Dispatch, PendingDispatch | WithDiscipline) => true,
+        // Only a case passed down (handled below where it was received) and not dispatched there yet.
+        (A::TakeBack, PendingDispatch | WithDiscipline) => case.handling_jurisdiction != case.jurisdiction,
         (A::RejectReturn, PendingDispatch) => !case.returned_units.is_empty(),
         (A::MarkTypical, _) => !case.typical,
         (A::UnmarkTypical, _) => case.typical,
@@ -691,6 +705,13 @@ pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
                 next.state = Dispatched;
             }
         },
+        Command::TakeBack { .. } => {
+            let Some(j) = &event.handling_jurisdiction else {
+                return Err(FieldError::new("jurisdiction", "收回须记录收回到的辖区").into());
+            };
+            next.handling_jurisdiction = j.clone();
+            next.returned_units.clear();
+        }
         Command::Accept => next.state = Accepted,
         Command::Return { reason } => {
             next.last_return_reason = Some(reason.clone());
@@ -823,8 +844,21 @@ fn permitted(case: &Lifecycle, actor: &Actor, action: Action, tree: &Jurisdictio
         return Err(forbid("回访不满意的工单只能由工作专班写明理由后办结"));
     }
     // Supervisors dispatch to units; a discipline commission passes its own cases down to a county's commission.
-    if action == Action::Dispatch && (actor.role == Role::Discipline) != case.discipline_only {
-        return Err(forbid("纪检监察案件只能由纪检监察机关下派"));
+    if matches!(action, Action::Dispatch | Action::TakeBack) && (actor.role == Role::Discipline) != case.discipline_only
+    {
+        return Err(forbid("纪检监察案件只能由纪检监察机关下派或收回"));
+    }
+    // A case passed down is the county's to dispatch: the jurisdiction above takes it back first (a recorded
+    // action), or the two would both dispatch it.
+    let passed_down = case.handling_jurisdiction != case.jurisdiction;
+    if action == Action::Dispatch && passed_down && actor.jurisdiction != case.handling_jurisdiction {
+        return Err(forbid("该工单已下派，由承接辖区派单；如需由本级办理，请先收回"));
+    }
+    if action == Action::TakeBack
+        && (actor.jurisdiction == case.handling_jurisdiction
+            || !tree.is_within(&case.handling_jurisdiction, &actor.jurisdiction))
+    {
+        return Err(forbid("只有下派该工单的上级辖区可以收回"));
     }
     Ok(())
 }

@@ -131,6 +131,7 @@ fn sample(action: Action) -> Command {
         Action::SetUrgency => {
             Command::SetUrgency { urgency: Some(crate::work_order::Urgency::Urgent), reason: s("停产在即") }
         }
+        Action::TakeBack => Command::TakeBack { reason: "涉及多个县区，由市级统一派单".into() },
     }
 }
 
@@ -205,7 +206,7 @@ fn every_state_and_action() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 10 * 25);
+    assert_eq!(checked, 10 * 26);
 }
 
 #[test]
@@ -768,4 +769,40 @@ fn a_close_without_a_rating_says_why() {
     let answered = case_in(&w, State::Answered);
     let closed = ok(&w, &answered, &agent, Command::Close { note: None, reason: None });
     assert_eq!(closed.state, State::Closed);
+}
+
+/// Issue 26: a passed-down case belongs to the county. The city cannot dispatch it (its units or the county's)
+/// until it takes it back, a recorded action that only a jurisdiction above may take, before the county
+/// dispatched it; then the city dispatches and the county no longer does.
+#[test]
+fn a_passed_down_case_is_the_countys_until_taken_back() {
+    let w = world();
+    let city = actor(Role::Supervisor, "450100", None);
+    let county = actor(Role::Supervisor, "450103", None);
+    let other = actor(Role::Supervisor, "450105", None);
+    let c = case_in(&w, State::PendingDispatch);
+    assert!(!available_actions(&c, &city, &w.tree).contains(&Action::TakeBack), "nothing passed down yet");
+    let pass = Command::Dispatch { units: vec![], jurisdiction: Some("450103".into()), note: None, style: None };
+    let down = ok(&w, &c, &city, pass);
+    assert_eq!(down.handling_jurisdiction.as_str(), "450103");
+    let to_unit = |u: &str| Command::Dispatch { units: vec![u.into()], jurisdiction: None, note: None, style: None };
+    for unit in ["450100-SWJ", "450103-SCJ"] {
+        assert!(matches!(run(&w, &down, &city, to_unit(unit)), Err(Refusal::Forbidden(_))), "the city: {unit}");
+    }
+    assert!(!available_actions(&down, &city, &w.tree).contains(&Action::Dispatch));
+    assert!(available_actions(&down, &city, &w.tree).contains(&Action::TakeBack));
+    assert!(matches!(run(&w, &down, &county, sample(Action::TakeBack)), Err(Refusal::Forbidden(_))), "not its own");
+    assert!(run(&w, &down, &other, sample(Action::TakeBack)).is_err(), "nor another county");
+    let no_reason = Command::TakeBack { reason: " ".into() };
+    assert!(matches!(run(&w, &down, &city, no_reason), Err(Refusal::Invalid(ref f)) if f.field == "reason"));
+    // The county dispatches its own units.
+    let dispatched = ok(&w, &down, &county, to_unit("450103-SCJ"));
+    assert_eq!(dispatched.state, State::Dispatched);
+    assert!(run(&w, &dispatched, &city, sample(Action::TakeBack)).is_err(), "too late once dispatched");
+    // Taken back: the city's again, the county is refused.
+    let back = ok(&w, &down, &city, sample(Action::TakeBack));
+    assert_eq!((back.handling_jurisdiction.as_str(), back.state), ("450100", State::PendingDispatch));
+    assert!(matches!(run(&w, &back, &county, to_unit("450103-SCJ")), Err(Refusal::NotFound | Refusal::Forbidden(_))));
+    let mine = ok(&w, &back, &city, to_unit("450100-SWJ"));
+    assert_eq!(mine.state, State::Dispatched);
 }

@@ -155,6 +155,7 @@ string_enum!(
         MarkTypical = "mark_typical" / "标记典型案例",
         UnmarkTypical = "unmark_typical" / "取消典型案例",
         SetUrgency = "set_urgency" / "调整紧急程度",
+        TakeBack = "take_back" / "收回下派",
     }
 );
 

@@ -124,7 +124,8 @@ impl Store {
                 Command::Return { reason }
                 | Command::RejectReply { reason }
                 | Command::RejectReturn { reason }
-                | Command::RequestExtension { reason, .. } => Some(reason.as_str()),
+                | Command::RequestExtension { reason, .. }
+                | Command::TakeBack { reason } => Some(reason.as_str()),
                 Command::Instruct { text } | Command::Reply { text } => Some(text.as_str()),
                 Command::Urge { note } | Command::Supervise { note } => note.as_deref(),
                 Command::Redo { reason } | Command::RejectExtension { reason } => reason.as_deref(),

@@ -139,6 +139,7 @@ fn form_for(action: Action, lang: Lang, o: &WorkOrder, role: Role, my_part: Opti
         }
         Action::RejectReturn => vec![f("reason", t.rejection_reason, FieldKind::Textarea, true)],
         Action::MarkTypical | Action::UnmarkTypical => vec![f("reason", t.reason, FieldKind::Text, true)],
+        Action::TakeBack => vec![f("reason", t.take_back_reason, FieldKind::Text, true)],
         Action::SetUrgency => {
             vec![f("urgency", t.urgency, FieldKind::Urgency, true), f("reason", t.reason, FieldKind::Text, false)]
         }
@@ -196,7 +197,8 @@ impl<'a> Said<'a> {
             | C::Pause { reason }
             | C::RejectReturn { reason }
             | C::MarkTypical { reason }
-            | C::UnmarkTypical { reason } => Said { texts: one(reason), ..Said::default() },
+            | C::UnmarkTypical { reason }
+            | C::TakeBack { reason } => Said { texts: one(reason), ..Said::default() },
             C::RequestExtension { until, reason } => Said { texts: [Some(reason), Some(until)], ..Said::default() },
             C::ApproveExtension { until, note } => {
                 Said { texts: [note.as_deref(), until.as_deref()], ..Said::default() }
@@ -249,7 +251,12 @@ fn step(e: &HistoryEntry, lang: Lang, org: &zhitong_storage::Org) -> Step {
         let name = |code: &String| org.unit_name(code).unwrap_or(code).to_string();
         parts.push(data(said.units.iter().map(name).collect::<Vec<_>>().join(t.list_sep)));
     }
-    let action = e.action.map(|a| lang.label(a.label(), a.code())).unwrap_or(t.viewed.into());
+    let action = match (&e.command, e.action) {
+        // A dispatch to a jurisdiction below is a pass-down (下派), to whom is in the detail.
+        (Some(Command::Dispatch { jurisdiction: Some(_), .. }), _) => t.passed_down.to_string(),
+        (_, Some(a)) => lang.label(a.label(), a.code()),
+        (_, None) => t.viewed.into(),
+    };
     let detail = parts.into_iter().map(|x| vec![x]).collect::<Vec<_>>().join(&word(t.semicolon));
     Step { at: ymdhm(e.at), actor: e.actor.clone(), action, change, detail }
 }

@@ -416,3 +416,39 @@ async fn a_receipt_keeps_the_unsatisfied_flag_of_the_whole_case(app: TestApp) {
     assert_eq!(s, StatusCode::NOT_FOUND, "out of sight after the return");
 }
 both!(a_receipt_keeps_the_unsatisfied_flag_of_the_whole_case);
+
+/// Issue 26: a passed-down case belongs to the county. The city's dispatch of it is refused (nothing written)
+/// until the city takes it back (recorded, the county's team told); then the county's is refused.
+async fn a_passed_down_case_is_the_countys(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let city = app.login("supervisor@450100").await;
+    let county = app.login("supervisor@450103").await;
+    let (_, o) = app.post(Some(&agent), "/api/v1/work-orders", crate::helpers::intake("help")).await;
+    let o = app.act(&city, &o, json!({"action": "dispatch", "jurisdiction": "450103"})).await;
+    let events = app.count("work_order_events").await;
+    for units in [json!(["450100-XZSP"]), json!(["450103-SCJG"])] {
+        let mut body = json!({"action": "dispatch", "units": units});
+        body["version"] = o["version"].clone();
+        let (s, v) = app.post(Some(&city), &format!("/api/v1/work-orders/{}/actions", o["id"]), body).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+        assert!(v["error"]["message"].as_str().unwrap().contains("收回"), "{v}");
+    }
+    assert_eq!(app.count("work_order_events").await, events, "nothing written");
+    let (_, seen) = app.get(Some(&city), &format!("/api/v1/work-orders/{}", o["id"])).await;
+    let offered: Vec<&str> = seen["actions"].as_array().unwrap().iter().filter_map(|a| a.as_str()).collect();
+    assert!(offered.contains(&"take_back") && !offered.contains(&"dispatch"), "{offered:?}");
+    let (_, history) = app.get(Some(&city), &format!("/api/v1/work-orders/{}/history", o["id"])).await;
+    assert!(history.to_string().contains("450103"), "the pass-down names the county: {history}");
+
+    let back = app.act(&city, &o, json!({"action": "take_back", "reason": "涉及市级多个部门，由市专班派单"})).await;
+    assert_eq!(back["handling_jurisdiction"], "450100", "{back}");
+    let (_, told) = app.get(Some(&county), "/api/v1/notifications").await;
+    assert!(told.to_string().contains("已由上级收回"), "the county's team is told: {told}");
+    let mut body = json!({"action": "dispatch", "units": ["450103-SCJG"]});
+    body["version"] = back["version"].clone();
+    let (s, _) = app.post(Some(&county), &format!("/api/v1/work-orders/{}/actions", o["id"]), body).await;
+    assert!(s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND, "the county no longer dispatches it: {s}");
+    let done = app.act(&city, &back, json!({"action": "dispatch", "units": ["450100-XZSP"]})).await;
+    assert_eq!(done["state"], "dispatched");
+}
+both!(a_passed_down_case_is_the_countys);
