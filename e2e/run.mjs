@@ -696,7 +696,7 @@ await test('hand-off: a return goes to the team, which rejects it back to the un
 await test('hand-off: an unsatisfied follow-up stays on the board until redone and closed', async () => {
   const sup = await apiLogin('supervisor@450100');
   const unitToken = await apiLogin('handler@450100-XZSP');
-  let o = await newHelp('交接测试：回访不满意');
+  let o = await newHelp('交接测试：评价之后重新办理');
   o = await apiAct(sup, o, { action: 'dispatch', units: ['450100-XZSP'] });
   o = await apiAct(unitToken, o, { action: 'accept' });
   o = await apiAct(unitToken, o, { action: 'reply', text: '已办理' });
@@ -708,14 +708,30 @@ await test('hand-off: an unsatisfied follow-up stays on the board until redone a
   assert.equal(await agent.locator('summary', { hasText: /^办结$/ }).count(), 0, 'the agent is not offered 办结');
   const supPage = await as('supervisor@450100');
   await findMessage(supPage, '回访不满意', o.number);
+  // The unit is not told to redo before anyone decided it (its 退回重办 tab is empty until then).
+  const handler = await as('handler@450100-XZSP');
+  await handler.goto(base + '/messages');
+  assert.equal(await handler.locator('ul.messages li', { hasText: '回访不满意' }).filter({ hasText: o.number }).count(), 0);
+  await handler.goto(base + '/queue/unit?tab=redo');
+  assert.equal(await handler.locator('tr', { hasText: o.number }).count(), 0);
   await queueRow(supPage, '/queue/supervision?tab=unsatisfied', o.number);
   await shot(supPage, 'supervision-unsatisfied');
   await openCase(supPage, '/queue/supervision?tab=unsatisfied', o.number);
   await act(supPage, '重办', (b) => b.locator('input[name=reason]').fill('请重新研究解决'));
-  const handler = await as('handler@450100-XZSP');
   await findMessage(handler, '工单重办', o.number);
   await queueRow(handler, '/queue/unit?tab=redo', o.number);
   await queueRow(supPage, '/queue/supervision?tab=unsatisfied', o.number);
+  // Another unsatisfied case the team closes with a reason: closed, it is no longer 督办中.
+  let c = await newHelp('交接测试：不满意后办结');
+  c = await apiAct(sup, c, { action: 'dispatch', units: ['450100-XZSP'] });
+  c = await apiAct(unitToken, c, { action: 'accept' });
+  c = await apiAct(unitToken, c, { action: 'reply', text: '已办理' });
+  c = await apiAct(sup, c, { action: 'approve_reply' });
+  c = await apiAct(await apiLogin('agent@450100'), c, { action: 'follow_up', rating: 'unsatisfied' });
+  await openCase(supPage, '/queue/supervision?tab=unsatisfied', c.number);
+  await act(supPage, '办结', (b) => b.locator('[name=reason]').fill('诉求超出政策范围，已当面解释'));
+  assert.equal((await supPage.textContent('.state')).trim(), '已办结');
+  assert.doesNotMatch(await supPage.textContent('.bar'), /督办中/, 'a closed case is not 督办中');
   for (const p of [agent, supPage, handler]) await p.context().close();
 });
 

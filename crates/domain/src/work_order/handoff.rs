@@ -56,9 +56,10 @@ pub fn audiences(before: &Lifecycle, after: &Lifecycle, event: &Event) -> Vec<Au
             out.extend(all_units());
             out.push(Supervisors(here()));
         }
+        // Rated unsatisfied: the supervision team decides (a redo, or closing with a reason); the unit hears
+        // of it only when a redo is decided, so that its 退回重办 work and its message arrive together.
         Command::FollowUp { rating: Some(Rating::Unsatisfied), .. } if after.closed_at.is_none() => {
             out.push(Supervisors(here()));
-            out.extend(lead());
         }
         _ => {}
     }
@@ -105,7 +106,9 @@ pub fn message(action: Action, case: &Lifecycle, named: &str, deadline: &str, te
         Action::Urge => ("催办", format!("{named} 被催办{said}，请抓紧办理（时限 {deadline}）。")),
         Action::Supervise => ("督办", format!("{named} 已列入专班督办{said}。")),
         Action::Instruct => ("领导批示", format!("{named} 有领导批示{said}")),
-        Action::FollowUp => ("回访不满意", format!("{named} 回访不满意{said}，已转入督办，请研究重办。")),
+        Action::FollowUp => {
+            ("回访不满意", format!("{named} 回访不满意{said}，已转入督办：请决定重办，或写明理由后办结。"))
+        }
         Action::SetUrgency => {
             ("紧急程度调整", format!("{named} 已调整为“{}”，办理时限 {deadline}。", case.urgency.label()))
         }

@@ -669,7 +669,7 @@ fn every_hand_off_reaches_its_receivers() {
     let (_, follow) = hand(&replied, &sup, Command::ApproveReply);
     let unsatisfied = Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: None, note: None };
     let (to, unhappy) = hand(&follow, &agent, unsatisfied);
-    assert_eq!(to, vec![unit("450100-SWJ"), team()]);
+    assert_eq!(to, vec![team()], "the team decides; the unit hears of a redo, not before");
     assert_eq!(hand(&unhappy, &agent, sample(Action::Redo)).0, vec![unit("450100-SWJ")]);
     assert!(hand(&follow, &agent, sample(Action::FollowUp)).0.is_empty(), "a satisfied close tells nobody");
     let (_, returned) = hand(&dispatched, &lead, sample(Action::Return));

@@ -47,7 +47,8 @@ pub(super) fn row(o: &WorkOrder, org: &zhitong_storage::Org, lang: Lang) -> Row 
     if let Some(r) = &c.last_return_reason {
         note.push(vec![word(t.return_reason_note), word(t.colon), data(r)]);
     }
-    if c.supervised {
+    // Supervision ends with the case: a closed case is no longer 督办中.
+    if c.supervised && c.closed_at.is_none() {
         note.push(vec![word(t.supervised)]);
     }
     if let Some(style) = c.style {

@@ -100,7 +100,9 @@ async fn every_hand_off_tells_its_receivers(app: TestApp) {
     let o = a(&o, &sup, json!({"action": "approve_reply"})).await;
     let o = a(&o, &agent, json!({"action": "follow_up", "rating": "unsatisfied", "note": "企业称仍未拿到执照"})).await;
     assert_eq!(subjects(&told(&app, SUP, &o).await).last(), Some(&"回访不满意"));
-    let o = a(&o, &agent, json!({"action": "redo", "reason": "请重新办理"})).await;
+    // Issue 26: the unit is not told "请研究重办" while nothing is in its 退回重办 tab; it hears of the redo.
+    assert!(!subjects(&told(&app, LEAD, &o).await).contains(&"回访不满意"), "the unit waits for the decision");
+    let o = a(&o, &sup, json!({"action": "redo", "reason": "请重新办理"})).await;
     assert_eq!(subjects(&told(&app, LEAD, &o).await).last(), Some(&"工单重办"));
     // A return goes to the team of the jurisdiction holding the case, not to another county's.
     let o = a(&o, &lead, json!({"action": "return", "reason": "非本单位职责"})).await;
