@@ -232,12 +232,13 @@ await test('a complaint only the discipline commission sees', async () => {
   await agent.fill('#content', '办理许可时被暗示需要请客送礼。');
   await agent.click('#intake button[type=submit]');
   await agent.waitForSelector('#created:not([hidden])');
-  const link = await agent.getAttribute('#created-link', 'href');
+  assert.equal(await agent.getAttribute('#created-link', 'href'), null, 'no link to a page the agent may not open');
   const number = (await agent.textContent('#created-link')).split(' ')[0];
 
   const disc = await as('discipline@450100');
   assert.match(disc.url(), /\/queue\/discipline/);
   await disc.locator('tr', { hasText: number }).waitFor();
+  const link = await disc.locator('tr', { hasText: number }).locator('a[href^="/cases/"]').first().getAttribute('href');
   await shot(disc, 'discipline-inbox');
 
   const sup = await as('supervisor@450100');
@@ -774,7 +775,7 @@ await test('hand-off: a city passes a case down; the county team finds it, the c
   for (const p of [city, county, handler]) await p.context().close();
 });
 
-await test('a leader\'s instruction is highlighted on the case until its receivers have read it', async () => {
+await test('a leader\'s instruction stays on the case, signed and dated; opening the case is reading it', async () => {
   const sup = await apiLogin('supervisor@450100');
   let o = await newHelp('交接测试：领导批示');
   o = await apiAct(sup, o, { action: 'dispatch', units: ['450100-XZSP'] });
@@ -783,15 +784,22 @@ await test('a leader\'s instruction is highlighted on the case until its receive
   await act(leader, '批示', (b) => b.locator('textarea[name=text]').fill('请行政审批局主要负责同志亲自协调'));
   const handler = await as('handler@450100-XZSP');
   await handler.goto(base + '/cases/' + o.id);
-  assert.match(await handler.textContent('.card.instruction'), /亲自协调/);
+  const card = await handler.textContent('.card.instruction');
+  assert.match(card, /亲自协调/);
+  assert.match(card, /南宁市领导/, 'the leader\'s name');
+  assert.match(card, /（领导）/, 'and title');
+  assert.match(card, /\d{4}-\d\d-\d\d \d\d:\d\d/, 'and when');
+  assert.match(card, /1\s*人未读|1 .*unread/, 'the supervisor has not read it yet: ' + card);
   await shot(handler, 'case-instruction');
-  const msg = await findMessage(handler, '领导批示', o.number);
-  await submitAndReload(handler, msg.locator('form'));
+  // The supervisor opens the case: that is reading it. The card stays, with nobody left to read it.
   const supPage = await as('supervisor@450100');
-  const supMsg = await findMessage(supPage, '领导批示', o.number);
-  await submitAndReload(supPage, supMsg.locator('form'));
+  await supPage.goto(base + '/cases/' + o.id);
   await handler.goto(base + '/cases/' + o.id);
-  assert.equal(await handler.locator('.card.instruction').count(), 0, 'read by all: no longer highlighted');
+  const after = await handler.textContent('.card.instruction');
+  assert.match(after, /亲自协调/, 'it stays for good');
+  assert.doesNotMatch(after, /未读/, 'read by all: ' + after);
+  const msg = await findMessage(handler, '领导批示', o.number);
+  assert.equal(await msg.locator('form').count(), 0, 'opening the case marked the message read');
   for (const p of [leader, handler, supPage]) await p.context().close();
 });
 

@@ -131,6 +131,21 @@ impl Store {
         Ok(id)
     }
 
+    /// People's names by user name (for a timeline, an instruction's signature); unknown names are left out.
+    pub async fn display_names(&self, usernames: &[String]) -> Result<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in usernames.chunks(200) {
+            let list = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            let sql = format!("SELECT username, display_name FROM users WHERE username IN ({list})");
+            let mut q = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+            for u in chunk {
+                q = q.bind(u.clone());
+            }
+            out.extend(q.fetch_all(self.reader()).await?);
+        }
+        Ok(out)
+    }
+
     pub async fn count_users(&self) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(self.reader()).await?;
         Ok(n)

@@ -415,6 +415,24 @@ impl Store {
 
     /// A leader's instructions (批示) on a case that some receiver has not read yet: the case page
     /// highlights them until everyone has.
+    /// Opening a case is reading its leaders' instructions, for that person: their instruction messages about
+    /// it are marked read (the card stays on the case for good; the unread count is of the others).
+    pub async fn read_instructions(&self, user_id: i64, work_order_id: i64, now: Timestamp) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let n = sqlx::query(
+            "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND work_order_id = $3 AND channel = 'inbox' \
+             AND read_at IS NULL AND dedup_key LIKE 'h:instruct:%'",
+        )
+        .bind(to_millis(now))
+        .bind(user_id)
+        .bind(work_order_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
     pub async fn unread_instructions(&self, work_order_id: i64) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM notifications WHERE work_order_id = $1 AND channel = 'inbox' AND read_at IS NULL \

@@ -347,7 +347,9 @@
         $('#created').hidden = false;
         // The number stays large at the top, to be read out to the caller.
         $('#created-number').textContent = o.number;
-        const a = $('#created-link'); a.href = '/cases/' + o.id; a.replaceChildren(o.number + ' ', dataSpan(o.title));
+        const a = $('#created-link'); a.replaceChildren(o.number + ' ', dataSpan(o.title));
+        // A complaint or report is the discipline commission's alone: no link to a page the agent may not open.
+        if (o.state === 'with_discipline') a.removeAttribute('href'); else a.href = '/cases/' + o.id;
         $('#created-deadline').textContent = o.deadline ? W.due + o.deadline.replace('T', ' ').slice(0, 16) : stateName(o.state);
         const af = $('#answer-form');
         af.hidden = !(o.actions || []).includes('answer');

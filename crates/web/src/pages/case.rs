@@ -261,6 +261,16 @@ fn step(e: &HistoryEntry, lang: Lang, org: &zhitong_storage::Org) -> Step {
     Step { at: ymdhm(e.at), actor: e.actor.clone(), action, change, detail }
 }
 
+/// A leader's instruction as the case page shows it.
+pub struct Instruction {
+    pub at: String,
+    /// The leader's name.
+    pub by: String,
+    /// The leader's title (their role).
+    pub title: String,
+    pub text: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "case.html")]
 pub struct CasePage {
@@ -290,8 +300,8 @@ pub struct CasePage {
     pub urgency: String,
     pub style: Option<String>,
     pub extension_until: String,
-    /// Leaders' instructions some receiver has not read yet: shown highlighted, with how many have not.
-    pub instructions: Vec<(String, String)>,
+    /// Leaders' instructions, for good, with how many receivers have not read them yet.
+    pub instructions: Vec<Instruction>,
     pub unread_instructions: i64,
     pub styles: Vec<(&'static str, String)>,
     pub urgencies: Vec<(&'static str, String)>,
@@ -360,15 +370,39 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(i
         let units: Vec<String> = units.iter().map(|(name, _)| name.clone()).collect();
         [vec![data(units.join(t.list_sep)), word(t.open_paren)], team.to_vec(), vec![word(t.close_paren)]].concat()
     };
-    let instructions: Vec<(String, String)> = history
+    // A leader's instruction (批示) stays on the case for good, signed with the leader's name and title and
+    // dated; opening the case is reading it, for this person; the count is of those who have not yet.
+    let signers: Vec<String> = history
+        .iter()
+        .filter(|e| matches!(e.command, Some(Command::Instruct { .. })))
+        .map(|e| e.actor.clone())
+        .collect();
+    let names = if signers.is_empty() {
+        Default::default()
+    } else {
+        super::part_or_logged("instruction_signers", s.store.display_names(&signers).await)
+    };
+    let instructions: Vec<Instruction> = history
         .iter()
         .filter_map(|e| match &e.command {
-            Some(Command::Instruct { text }) => Some((ymdhm(e.at), text.clone())),
+            Some(Command::Instruct { text }) => Some(Instruction {
+                at: ymdhm(e.at),
+                by: names.get(&e.actor).cloned().unwrap_or_else(|| e.actor.clone()),
+                title: p.lang.label(e.actor_role.label(), e.actor_role.code()),
+                text: text.clone(),
+            }),
             _ => None,
         })
         .collect();
-    let unread_instructions =
-        if instructions.is_empty() { 0 } else { s.store.unread_instructions(id).await.unwrap_or(0) };
+    let unread_instructions = if instructions.is_empty() {
+        0
+    } else {
+        super::part_or_logged(
+            "instructions_read",
+            s.store.read_instructions(p.user.id, id, jiff::Timestamp::now()).await,
+        );
+        s.store.unread_instructions(id).await.unwrap_or(0)
+    };
     let urgency = p.lang.label(c.urgency.label(), c.urgency.code());
     let style = c.style.map(|x| p.lang.label(x.label(), x.code()));
     let page = CasePage {
@@ -390,7 +424,7 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(i
         urgency,
         style,
         extension_until: c.extension_request.as_ref().map(|x| ymdhm(x.until)).unwrap_or_default(),
-        instructions: if unread_instructions > 0 { instructions } else { vec![] },
+        instructions,
         unread_instructions,
         styles: choices(Style::ALL, p.lang, |x| (x.code(), x.label())),
         urgencies: choices(Urgency::ALL, p.lang, |x| (x.code(), x.label())),

@@ -454,3 +454,27 @@ async fn a_passed_down_case_is_the_countys(app: TestApp) {
     assert_eq!(done["state"], "dispatched");
 }
 both!(a_passed_down_case_is_the_countys);
+
+/// Issue 26: a 批示 stays on the case page for good, signed with the leader's name and title; opening the case is
+/// reading it, for that person; the unread count is of those who have not opened it.
+async fn an_instruction_stays_and_opening_the_case_reads_it(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let sup = app.login("supervisor@450100").await;
+    let (_, o) = app.post(Some(&agent), "/api/v1/work-orders", intake("help")).await;
+    let o = app.act(&sup, &o, json!({"action": "dispatch", "units": ["450100-XZSP"]})).await;
+    let leader = app.login("leader@450100").await;
+    let o = app.act(&leader, &o, json!({"action": "instruct", "text": "请主要负责同志亲自协调"})).await;
+    let id = o["id"].as_i64().unwrap();
+    let before = app.store.unread_instructions(id).await.unwrap();
+    assert!(before >= 2, "the unit's handler and the team: {before}");
+    let (cookie, _) = crate::web::sign_in(&app, "handler@450100-XZSP").await;
+    let (s, html) = crate::web::page(&app, &cookie, &format!("/cases/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("请主要负责同志亲自协调") && html.contains("南宁市领导"), "signed: {html}");
+    assert_eq!(app.store.unread_instructions(id).await.unwrap(), before - 1, "opening the case read it");
+    let (cookie, _) = crate::web::sign_in(&app, "supervisor@450100").await;
+    crate::web::page(&app, &cookie, &format!("/cases/{id}")).await;
+    let (_, html) = crate::web::page(&app, &cookie, &format!("/cases/{id}")).await;
+    assert!(html.contains("请主要负责同志亲自协调"), "it stays once read by all");
+}
+both!(an_instruction_stays_and_opening_the_case_reads_it);
