@@ -486,6 +486,7 @@ words! {
     accounts_intro: "重置密码、解除锁定、授予角色。纪检监察账号的每项变动都会即时通知纪委监委的其他人员；管理员账号只能在服务器命令行上创建和重置。" / "Reset passwords, lift lock-outs, grant roles. Every change to a discipline account is told at once to the commission's other members; administrators' accounts are made and reset only on the server's command line.",
     close_unrated_reason: "未回访评价的理由（如：企业无法联系）" / "Why there is no rating (e.g. the enterprise could not be reached)",
     passed_down: "下派" / "Passed down",
+    commission: "纪委监委" / " discipline commission",
     take_back_reason: "收回理由" / "Why it is taken back",
     leader_forbidden: "领导视图供领导使用" / "The leader's view is for leaders",
     audit_forbidden: "安全审计日志供审计管理员使用" / "The audit log is for the audit administrator",

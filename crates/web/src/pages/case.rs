@@ -360,8 +360,19 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(i
     // Handlers see what they need to answer, not who called about a confidential matter.
     let show_caller = !(c.confidential && p.user.role == Role::Handler);
     let t = p.lang.t();
-    let team = org.jurisdiction(handling.as_str()).map(|j| j.name.clone()).unwrap_or_default();
-    let team = [data(team), word(t.team)];
+    let place = org.jurisdiction(handling.as_str()).map(|j| j.name.clone()).unwrap_or_default();
+    // A complaint or report is held by the discipline commission, not by the jurisdiction's team.
+    let commission = (c.discipline_only || c.state == zhitong_domain::work_order::State::WithDiscipline).then(|| {
+        org.units
+            .values()
+            .find(|u| u.jurisdiction == *handling && u.unit_type == zhitong_domain::org::UnitType::Discipline)
+            .map(|u| u.name.clone())
+    });
+    let team = match commission {
+        Some(Some(name)) => [data(name), word("")],
+        Some(None) => [data(place), word(t.commission)],
+        None => [data(place), word(t.team)],
+    };
     let name = |code: &UnitCode| org.unit_name(code.as_str()).unwrap_or_default().to_string();
     let units: Vec<(String, bool)> = c.units.iter().map(|u| (name(&u.unit), u.role == UnitRole::Lead)).collect();
     let holder = if units.is_empty() {

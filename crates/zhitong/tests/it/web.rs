@@ -377,3 +377,16 @@ async fn internal_errors_are_logged_never_shown(app: TestApp) {
     );
 }
 both!(internal_errors_are_logged_never_shown);
+
+/// Issue 26: a complaint's 当前承办 names the discipline commission, not the jurisdiction's team.
+async fn a_complaint_is_held_by_the_commission(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let (s, c) = app.post(Some(&agent), "/api/v1/work-orders", intake("complaint")).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (cookie, _) = sign_in(&app, "discipline@450100").await;
+    let (s, html) = page(&app, &cookie, &format!("/cases/{}", c["id"])).await;
+    assert_eq!(s, StatusCode::OK);
+    let holder = html.split("class=\"holder\"").nth(1).unwrap_or_default().split("</dd>").next().unwrap_or_default();
+    assert!(holder.contains("南宁市纪委监委") && !holder.contains("专班"), "当前承办: {holder}");
+}
+both!(a_complaint_is_held_by_the_commission);
