@@ -526,6 +526,34 @@ await test('day one: a case at 待回访 closes without a rating only with a rea
   await agent.context().close();
 });
 
+await test('day one: 协办 — the unit filter hides assisting units too, the queue row offers 协办, and the assisting unit signs for nothing', async () => {
+  const o = await newHelp('协办测试：两个单位共同办理');
+  const sup = await as('supervisor@450100');
+  await openCase(sup, '/queue/dispatch', o.number);
+  const box = sup.locator('details', { has: sup.locator('summary', { hasText: /^派单$/ }) });
+  if ((await box.getAttribute('open')) === null) await box.locator('summary').click();
+  await box.locator('input.unit-filter').fill('税务');
+  const visible = await box.locator('fieldset.assist label').evaluateAll((ls) => ls.filter((l) => l.offsetParent !== null).map((l) => l.textContent));
+  assert.ok(visible.length > 0 && visible.every((t) => t.includes('税务')), 'only matching assisting units show: ' + visible.join(','));
+  // The one-step row on the queue offers 协办.
+  await sup.goto(base + '/queue/dispatch');
+  const row = sup.locator('tr', { hasText: o.number });
+  await row.locator('select[name=lead]').selectOption('450100-XZSP');
+  await row.locator('select[name=assist]').selectOption('450100-SW');
+  const loaded = sup.waitForEvent('load');
+  await row.locator('form.act button[type=submit]').click();
+  await loaded;
+  const assist = await as('handler@450100-SW');
+  await assist.goto(base + '/queue/unit');
+  assert.equal(await assist.locator('tr', { hasText: o.number }).count(), 0, 'the assisting unit is not asked to 签收');
+  await queueRow(assist, '/queue/unit?tab=assist', o.number);
+  await openCase(assist, '/queue/unit?tab=assist', o.number);
+  assert.equal(await assist.locator('summary', { hasText: /^签收$/ }).count(), 0);
+  await act(assist, '协办意见', (b) => b.locator('textarea[name=text]').fill('本单位配合提供纳税材料'));
+  assert.ok(await assist.locator('ol.timeline li strong', { hasText: '协办意见' }).count(), 'the timeline says 协办意见');
+  for (const p of [sup, assist]) await p.context().close();
+});
+
 await test('the console: ?line= pre-fills the dialled line, and a draft survives a reload until saved', async () => {
   const agent = await as('agent@450100');
   await agent.goto(base + '/agent?line=450100-3');

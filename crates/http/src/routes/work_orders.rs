@@ -83,12 +83,13 @@ pub async fn get(
 /// `redo` reason; `discipline_feedback` text; `instruct` text; `pause` reason;
 /// `close`, `transfer_discipline`, `transfer_12345`, `urge`, `supervise` note;
 /// `answer` follow_up (keep a consultation open for a follow-up call); `dispatch` style;
-/// `close` reason (required for a case rated unsatisfied; supervisors only); `discipline_feedback` close;
-/// `reject_return`, `mark_typical`, `unmark_typical` reason; `set_urgency` urgency, reason.
+/// `close` reason (required for a case rated unsatisfied, supervisors only; and to close from 待回访 without a
+/// rating); `discipline_feedback` close; `reject_return`, `mark_typical`, `unmark_typical` reason;
+/// `set_urgency` urgency, reason; `take_back` reason (a case passed down, by the jurisdiction above).
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct ActionRequest {
-    /// `answer|dispatch|accept|return|request_extension|approve_extension|reject_extension|reply|approve_reply|reject_reply|follow_up|redo|close|transfer_discipline|discipline_feedback|transfer_12345|urge|supervise|instruct|pause|resume|reject_return|mark_typical|unmark_typical|set_urgency`
+    /// `answer|dispatch|accept|return|request_extension|approve_extension|reject_extension|reply|approve_reply|reject_reply|follow_up|redo|close|transfer_discipline|discipline_feedback|transfer_12345|urge|supervise|instruct|pause|resume|reject_return|mark_typical|unmark_typical|set_urgency|take_back`
     action: String,
     /// The version the caller saw; a stale one gets 409 and changes nothing.
     version: i64,

@@ -285,7 +285,8 @@ pub struct EventView {
 
 impl From<&HistoryEntry> for EventView {
     fn from(e: &HistoryEntry) -> Self {
-        let HistoryEntry { id, at, actor, actor_role, action, from_state, to_state, details, command: _ } = e;
+        let HistoryEntry { id, at, actor, actor_role, action, from_state, to_state, details, command: _, unit_role: _ } =
+            e;
         EventView {
             id: *id,
             at: rfc3339(*at),
@@ -330,6 +331,8 @@ pub struct ListFilter {
     pub jurisdiction: Option<String>,
     /// Unit code on the case (lead or assisting).
     pub unit: Option<String>,
+    /// With `unit`: `lead` (the cases it leads) or `assist` (those it assists on).
+    pub part: Option<String>,
     pub deadline_status: Option<String>,
     /// Text in the number, title or content.
     pub q: Option<String>,
@@ -419,6 +422,12 @@ impl ListFilter {
             kind,
             jurisdiction: given(&self.jurisdiction).map(|j| DivisionCode::parse("jurisdiction", j)).transpose()?,
             unit: given(&self.unit).map(|u| UnitCode::parse("unit", u)).transpose()?,
+            part: given(&self.part)
+                .map(|p| {
+                    zhitong_domain::work_order::UnitRole::from_code(p)
+                        .ok_or_else(|| FieldError::new("part", "part 应为 lead（主办）或 assist（协办）"))
+                })
+                .transpose()?,
             deadline_statuses,
             text: given(&self.q).map(String::from),
             received_from,

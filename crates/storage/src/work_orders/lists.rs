@@ -89,9 +89,16 @@ impl Store {
         }
         if let Some(u) = &f.unit {
             let p = w.arg(Arg::Text(u.to_string()));
-            w.cond(format!(
-                "EXISTS (SELECT 1 FROM work_order_units wu2 WHERE wu2.work_order_id = w.id AND wu2.unit = {p})"
-            ));
+            w.cond(match f.part {
+                None => format!(
+                    "EXISTS (SELECT 1 FROM work_order_units wu2 WHERE wu2.work_order_id = w.id AND wu2.unit = {p})"
+                ),
+                Some(zhitong_domain::work_order::UnitRole::Lead) => format!("w.lead_unit = {p}"),
+                Some(zhitong_domain::work_order::UnitRole::Assist) => format!(
+                    "EXISTS (SELECT 1 FROM work_order_units wu2 WHERE wu2.work_order_id = w.id AND wu2.unit = {p} \
+                     AND wu2.role = 'assist')"
+                ),
+            });
         }
         if let Some(e) = f.enterprise {
             let p = w.arg(Arg::Int(e));

@@ -98,6 +98,9 @@ pub struct HistoryEntry {
     /// What was asked, as the domain's command (none for the registration and for a view), read once here so
     /// that no reader digs it out of `details` by key.
     pub command: Option<zhitong_domain::work_order::Command>,
+    /// The acting unit's part on the case (a lead unit's reply answers the case; an assisting unit's is its
+    /// opinion to the lead), read with the command.
+    pub unit_role: Option<zhitong_domain::work_order::UnitRole>,
     /// The event as recorded (opened when sealed): the API shows it as it is.
     pub details: serde_json::Value,
 }
@@ -139,8 +142,10 @@ pub struct CaseFilter {
     pub kind: Option<Kind>,
     /// Where the appeal was received.
     pub jurisdiction: Option<DivisionCode>,
-    /// On the case, lead or assisting.
+    /// On the case, lead or assisting (or, with `part`, only as that).
     pub unit: Option<UnitCode>,
+    /// With `unit`: only the cases the unit leads, or only those it assists.
+    pub part: Option<zhitong_domain::work_order::UnitRole>,
     /// Any of these, at the time of listing.
     pub deadline_statuses: Vec<DeadlineStatus>,
     /// Text in the number, title or content.

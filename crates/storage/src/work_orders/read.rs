@@ -7,7 +7,9 @@ use zhitong_domain::{
     org::Role,
     permission::can_view,
     time::from_millis,
-    work_order::{Action, Actor, Channel, Command, Event, Lifecycle, Registration, State, available_actions, replay},
+    work_order::{
+        Action, Actor, Channel, Command, Event, Lifecycle, Registration, State, UnitRole, available_actions, replay,
+    },
 };
 
 use super::*;
@@ -90,6 +92,10 @@ impl Store {
                     None | Some(Action::Register) => None,
                     Some(_) => Some(Command::deserialize(&details["event"]["command"])?),
                 };
+                let unit_role = match action {
+                    None | Some(Action::Register) => None,
+                    Some(_) => Option::<UnitRole>::deserialize(&details["event"]["unit_role"]).unwrap_or(None),
+                };
                 Ok(HistoryEntry {
                     id: r.int("id")?,
                     at: from_millis(r.int("at")?),
@@ -99,6 +105,7 @@ impl Store {
                     from_state: r.opt_code("from_state", State::from_code)?,
                     to_state: r.code("to_state", State::from_code)?,
                     command,
+                    unit_role,
                     details,
                 })
             })

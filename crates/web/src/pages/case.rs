@@ -254,6 +254,8 @@ fn step(e: &HistoryEntry, lang: Lang, org: &zhitong_storage::Org) -> Step {
     let action = match (&e.command, e.action) {
         // A dispatch to a jurisdiction below is a pass-down (下派), to whom is in the detail.
         (Some(Command::Dispatch { jurisdiction: Some(_), .. }), _) => t.passed_down.to_string(),
+        // An assisting unit's reply is its opinion to the lead unit (协办意见), not the case's answer.
+        (Some(Command::Reply { .. }), _) if e.unit_role == Some(UnitRole::Assist) => t.assist_opinion.to_string(),
         (_, Some(a)) => lang.label(a.label(), a.code()),
         (_, None) => t.viewed.into(),
     };

@@ -185,10 +185,22 @@ pub async fn queue(
             t.dispatch_queue
         }
         "unit" => {
-            tabs = vec![("accept", t.to_accept), ("doing", t.in_progress), ("due", t.due_soon), ("redo", t.sent_back)];
+            tabs = vec![
+                ("accept", t.to_accept),
+                ("doing", t.in_progress),
+                ("assist", t.assist),
+                ("due", t.due_soon),
+                ("redo", t.sent_back),
+            ];
             // A unit's own work only: cases waiting for review or follow-up are no longer in its hands.
             match tab.as_str() {
                 "doing" => filter.states = vec![CaseState::Accepted],
+                // Cases the unit assists on (协办): it gives its opinion to the lead unit, and signs for nothing.
+                "assist" => {
+                    filter.states = vec![CaseState::Dispatched, CaseState::Accepted];
+                    filter.unit = p.user.unit.clone();
+                    filter.part = Some(zhitong_domain::work_order::UnitRole::Assist);
+                }
                 "due" => {
                     filter.states = vec![CaseState::Dispatched, CaseState::Accepted];
                     filter.deadline_statuses = vec![DeadlineStatus::Warning, DeadlineStatus::Overdue];
@@ -197,7 +209,12 @@ pub async fn queue(
                     filter.states = vec![CaseState::Accepted];
                     filter.flags.redone = Some(true);
                 }
-                _ => filter.states = vec![CaseState::Dispatched],
+                // 待签收: only what the unit leads; an assisting unit is not asked to sign for the case.
+                _ => {
+                    filter.states = vec![CaseState::Dispatched];
+                    filter.unit = p.user.unit.clone();
+                    filter.part = Some(zhitong_domain::work_order::UnitRole::Lead);
+                }
             }
             t.unit_inbox
         }

@@ -390,3 +390,31 @@ async fn a_complaint_is_held_by_the_commission(app: TestApp) {
     assert!(holder.contains("南宁市纪委监委") && !holder.contains("专班"), "当前承办: {holder}");
 }
 both!(a_complaint_is_held_by_the_commission);
+
+/// Issue 26: dispatch with an assisting unit (协办): the assisting unit is not asked to 签收 (its 待签收 tab does
+/// not hold the case; its 协办 tab does), and its opinion is 协办意见 in the timeline, not 答复.
+async fn an_assisting_unit_signs_for_nothing(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let sup = app.login("supervisor@450100").await;
+    let (_, o) = app.post(Some(&agent), "/api/v1/work-orders", intake("help")).await;
+    let o = app.act(&sup, &o, json!({"action": "dispatch", "units": ["450100-XZSP", "450100-SW"]})).await;
+    let number = o["number"].as_str().unwrap().to_string();
+    let (lead, _) = sign_in(&app, "handler@450100-XZSP").await;
+    let (assist, _) = sign_in(&app, "handler@450100-SW").await;
+    let (_, html) = page(&app, &lead, "/queue/unit").await;
+    assert!(html.contains(&number), "the lead unit signs for it");
+    let (_, html) = page(&app, &assist, "/queue/unit").await;
+    assert!(!html.contains(&number), "the assisting unit is not asked to 签收");
+    let (_, html) = page(&app, &assist, "/queue/unit?tab=assist").await;
+    assert!(html.contains(&number), "it is in the assisting unit's 协办 tab");
+    let helper = app.login("handler@450100-SW").await;
+    let (_, seen) = app.get(Some(&helper), &format!("/api/v1/work-orders/{}", o["id"])).await;
+    let offered: Vec<&str> = seen["actions"].as_array().unwrap().iter().filter_map(|a| a.as_str()).collect();
+    assert!(!offered.contains(&"accept"), "{offered:?}");
+    app.act(&helper, &seen, json!({"action": "reply", "text": "建议由行政审批局牵头，本单位配合提供材料"})).await;
+    let (_, html) = page(&app, &lead, &format!("/cases/{}", o["id"])).await;
+    let timeline = html.split("class=\"timeline\"").nth(1).unwrap_or_default();
+    assert!(timeline.contains("<strong>协办意见</strong>"), "the opinion is labelled 协办意见");
+    assert!(!timeline.contains("<strong>答复</strong>"), "not 答复: {timeline}");
+}
+both!(an_assisting_unit_signs_for_nothing);
