@@ -7,11 +7,11 @@
 //
 // Run: node e2e/reports.mjs   (ZHITONG_BIN defaults to target/debug/zhitong)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { root, bin, serve, launch } from './walk.mjs';
+import { root, bin, serve, launch, stop } from './walk.mjs';
 
 const shots = join(root, 'docs', 'screenshots');
 mkdirSync(shots, { recursive: true });
@@ -79,8 +79,7 @@ try {
   console.error(`FAIL reports with demo data: ${e.stack || e}`);
 } finally {
   await browser.close();
-  server.kill();
-  rmSync(data, { recursive: true, force: true });
+  await stop(server, data);
 }
 if (failed) process.exit(1);
 console.log('the three reports with demo data passed; screenshots in docs/screenshots/report-*.png');

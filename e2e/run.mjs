@@ -6,12 +6,12 @@
 // Run: node e2e/run.mjs   (ZHITONG_BIN defaults to target/debug/zhitong)
 // E2E_DATABASE_URL runs the server on that PostgreSQL database instead (no screenshots then);
 // E2E_ONLY=regex runs only the journeys whose names match.
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { root, serve, launch } from './walk.mjs';
+import { root, serve, launch, stop } from './walk.mjs';
 
 const shots = join(root, 'docs', 'screenshots');
 mkdirSync(shots, { recursive: true });
@@ -677,7 +677,12 @@ await test('hand-off: an extension request reaches the supervisors, who approve 
   });
   const supPage = await as('supervisor@450100');
   await findMessage(supPage, '延期申请待审批', o.number);
-  await queueRow(supPage, '/queue/supervision?tab=extension', o.number);
+  // The 延期审批 tab holds what the decision needs: the date asked for and the reason, approve and reject.
+  const row = await queueRow(supPage, '/queue/supervision?tab=extension', o.number);
+  assert.match(await row.textContent(), /01-08 17:30/);
+  assert.match(await row.textContent(), /需省级部门批复/);
+  assert.equal(await row.locator('form[data-action=approve_extension]').count(), 1);
+  assert.equal(await row.locator('form[data-action=reject_extension]').count(), 1);
   await shot(supPage, 'supervision-extensions');
   await openCase(supPage, '/queue/supervision?tab=extension', o.number);
   // Shown in local time, never as RFC 3339.
@@ -816,7 +821,7 @@ await test('a leader\'s instruction stays on the case, signed and dated; opening
   assert.match(card, /亲自协调/);
   assert.match(card, /南宁市领导/, 'the leader\'s name');
   assert.match(card, /（领导）/, 'and title');
-  assert.match(card, /\d{4}-\d\d-\d\d \d\d:\d\d/, 'and when');
+  assert.match(card, /\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d/, 'and when, as dates are written');
   assert.match(card, /1\s*人未读|1 .*unread/, 'the supervisor has not read it yet: ' + card);
   await shot(handler, 'case-instruction');
   // The supervisor opens the case: that is reading it. The card stays, with nobody left to read it.
@@ -927,8 +932,7 @@ await test('the daily report, the weekly analysis and the monthly bulletin, each
 });
 
 await browser.close();
-server.kill();
-rmSync(data, { recursive: true, force: true });
+await stop(server, data);
 console.log(results.join('\n'));
 if (failures) { console.error(`${failures} end-to-end test(s) failed`); process.exit(1); }
 if (!results.length) { console.error('no end-to-end test matched E2E_ONLY'); process.exit(1); }

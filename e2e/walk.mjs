@@ -30,6 +30,16 @@ export async function serve(args, env = {}) {
   return { base, server };
 }
 
+/// Stop a server and wait until it has exited (it writes the audit anchor as it stops), then remove its folder.
+export async function stop(server, data) {
+  if (server.exitCode === null && server.signalCode === null) {
+    const exited = new Promise((res) => server.once('exit', res));
+    server.kill();
+    await exited;
+  }
+  if (data) rmSync(data, { recursive: true, force: true, maxRetries: 5 });
+}
+
 /// Debian's Chromium (never a downloaded browser), headless.
 export function launch() {
   return chromium.launch({
@@ -45,7 +55,7 @@ export async function demo(orders = 300) {
   execFileSync(bin, ['demo', '--orders', String(orders), '--days', '30', '--data', data], { stdio: 'ignore' });
   const { base, server } = await serve(['--data', data], { ZHITONG_JOBS_ENABLED: 'false' });
   const browser = await launch();
-  const close = async () => { await browser.close(); server.kill(); rmSync(data, { recursive: true, force: true }); };
+  const close = async () => { await browser.close(); await stop(server, data); };
   return { base, browser, close };
 }
 

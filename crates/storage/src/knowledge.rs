@@ -388,10 +388,12 @@ impl Store {
         Ok(())
     }
 
-    /// Knowledge-base answers used on a case: (entry id, version, title).
+    /// Knowledge-base answers used on a case, each as the version read out: (entry id, version, that version's
+    /// title).
     pub async fn knowledge_used_on(&self, work_order_id: i64) -> Result<Vec<(i64, i64, String)>> {
         Ok(sqlx::query_as(
-            "SELECT k.id, u.version, k.title FROM knowledge_uses u JOIN knowledge_entries k ON k.id = u.entry_id \
+            "SELECT u.entry_id, u.version, v.title FROM knowledge_uses u \
+             JOIN knowledge_versions v ON v.entry_id = u.entry_id AND v.version = u.version \
              WHERE u.work_order_id = $1 ORDER BY u.used_at",
         )
         .bind(work_order_id)

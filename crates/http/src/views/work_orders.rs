@@ -285,8 +285,19 @@ pub struct EventView {
 
 impl From<&HistoryEntry> for EventView {
     fn from(e: &HistoryEntry) -> Self {
-        let HistoryEntry { id, at, actor, actor_role, action, from_state, to_state, details, command: _, unit_role: _ } =
-            e;
+        let HistoryEntry {
+            id,
+            at,
+            actor,
+            actor_role,
+            action,
+            from_state,
+            to_state,
+            details,
+            command: _,
+            unit_role: _,
+            unit: _,
+        } = e;
         EventView {
             id: *id,
             at: rfc3339(*at),

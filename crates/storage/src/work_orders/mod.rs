@@ -101,6 +101,8 @@ pub struct HistoryEntry {
     /// The acting unit's part on the case (a lead unit's reply answers the case; an assisting unit's is its
     /// opinion to the lead), read with the command.
     pub unit_role: Option<zhitong_domain::work_order::UnitRole>,
+    /// The acting handler's unit, when a unit acted.
+    pub unit: Option<zhitong_domain::org::UnitCode>,
     /// The event as recorded (opened when sealed): the API shows it as it is.
     pub details: serde_json::Value,
 }

@@ -92,9 +92,12 @@ impl Store {
                     None | Some(Action::Register) => None,
                     Some(_) => Some(Command::deserialize(&details["event"]["command"])?),
                 };
-                let unit_role = match action {
-                    None | Some(Action::Register) => None,
-                    Some(_) => Option::<UnitRole>::deserialize(&details["event"]["unit_role"]).unwrap_or(None),
+                let (unit_role, unit) = match action {
+                    None | Some(Action::Register) => (None, None),
+                    Some(_) => (
+                        Option::<UnitRole>::deserialize(&details["event"]["unit_role"]).unwrap_or(None),
+                        Option::<zhitong_domain::org::UnitCode>::deserialize(&details["event"]["unit"]).unwrap_or(None),
+                    ),
                 };
                 Ok(HistoryEntry {
                     id: r.int("id")?,
@@ -106,6 +109,7 @@ impl Store {
                     to_state: r.code("to_state", State::from_code)?,
                     command,
                     unit_role,
+                    unit,
                     details,
                 })
             })

@@ -222,7 +222,21 @@ impl<'a> Said<'a> {
     }
 }
 
-fn step(e: &HistoryEntry, lang: Lang, org: &zhitong_storage::Org) -> Step {
+/// Who acted, as people know them: the person's name, and their unit for a unit's handler (never the user name).
+fn who(e: &HistoryEntry, names: &std::collections::HashMap<String, String>, org: &zhitong_storage::Org) -> String {
+    let name = names.get(&e.actor).cloned().unwrap_or_else(|| e.actor.clone());
+    match e.unit.as_ref().and_then(|u| org.unit_name(u.as_str())) {
+        Some(unit) if !name.contains(unit) => format!("{name}（{unit}）"),
+        _ => name,
+    }
+}
+
+fn step(
+    e: &HistoryEntry,
+    lang: Lang,
+    org: &zhitong_storage::Org,
+    names: &std::collections::HashMap<String, String>,
+) -> Step {
     let state = |s: zhitong_domain::work_order::State| lang.label(s.label(), s.code());
     let change = match e.from_state {
         Some(f) if f != e.to_state => format!("{} → {}", state(f), state(e.to_state)),
@@ -260,7 +274,7 @@ fn step(e: &HistoryEntry, lang: Lang, org: &zhitong_storage::Org) -> Step {
         (_, None) => t.viewed.into(),
     };
     let detail = parts.into_iter().map(|x| vec![x]).collect::<Vec<_>>().join(&word(t.semicolon));
-    Step { at: ymdhm(e.at), actor: e.actor.clone(), action, change, detail }
+    Step { at: super::when(e.at, lang), actor: who(e, names, org), action, change, detail }
 }
 
 /// A leader's instruction as the case page shows it.
@@ -302,6 +316,8 @@ pub struct CasePage {
     pub urgency: String,
     pub style: Option<String>,
     pub extension_until: String,
+    /// The knowledge-base answers the case quoted: (entry id, title, which version, in words).
+    pub quoted: Vec<(i64, String, String)>,
     /// Leaders' instructions, for good, with how many receivers have not read them yet.
     pub instructions: Vec<Instruction>,
     pub unread_instructions: i64,
@@ -383,23 +399,22 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(i
         let units: Vec<String> = units.iter().map(|(name, _)| name.clone()).collect();
         [vec![data(units.join(t.list_sep)), word(t.open_paren)], team.to_vec(), vec![word(t.close_paren)]].concat()
     };
+    // The timeline names people, not user names.
+    let actors: Vec<String> = {
+        let mut a: Vec<String> = history.iter().map(|e| e.actor.clone()).collect();
+        a.sort();
+        a.dedup();
+        a
+    };
+    let people = super::part_or_logged("timeline_names", s.store.display_names(&actors).await);
     // A leader's instruction (批示) stays on the case for good, signed with the leader's name and title and
     // dated; opening the case is reading it, for this person; the count is of those who have not yet.
-    let signers: Vec<String> = history
-        .iter()
-        .filter(|e| matches!(e.command, Some(Command::Instruct { .. })))
-        .map(|e| e.actor.clone())
-        .collect();
-    let names = if signers.is_empty() {
-        Default::default()
-    } else {
-        super::part_or_logged("instruction_signers", s.store.display_names(&signers).await)
-    };
+    let names = &people;
     let instructions: Vec<Instruction> = history
         .iter()
         .filter_map(|e| match &e.command {
             Some(Command::Instruct { text }) => Some(Instruction {
-                at: ymdhm(e.at),
+                at: super::when(e.at, p.lang),
                 by: names.get(&e.actor).cloned().unwrap_or_else(|| e.actor.clone()),
                 title: p.lang.label(e.actor_role.label(), e.actor_role.code()),
                 text: text.clone(),
@@ -422,7 +437,7 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(i
         r: row(&o, &org, p.lang),
         received: ymdhm(c.received_at),
         late_entry: late_entry(c.received_at, o.created_at, p.lang),
-        steps: history.iter().map(|e| step(e, p.lang, &org)).collect(),
+        steps: history.iter().map(|e| step(e, p.lang, &org, &people)).collect(),
         channel: p.lang.label(o.channel.label(), o.channel.code()),
         forms,
         unit_groups,
@@ -438,6 +453,10 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(i
         style,
         extension_until: c.extension_request.as_ref().map(|x| ymdhm(x.until)).unwrap_or_default(),
         instructions,
+        quoted: super::part_or_logged("knowledge_used_on", s.store.knowledge_used_on(id).await)
+            .into_iter()
+            .map(|(entry, v, title)| (entry, title, crate::i18n::fill(p.lang.t().version_n, &[("n", &v)])))
+            .collect(),
         unread_instructions,
         styles: choices(Style::ALL, p.lang, |x| (x.code(), x.label())),
         urgencies: choices(Urgency::ALL, p.lang, |x| (x.code(), x.label())),

@@ -38,8 +38,10 @@ pub struct LeaderPage {
 }
 
 pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
-    // The leader's view is the leaders' (their instructions, their archive); the others have their own screens.
-    if p.user.role != zhitong_domain::org::Role::Leader {
+    // The leader's view is for those who answer for a jurisdiction's figures (leaders, its team, its
+    // commission); a unit's handler or an agent has their own screens.
+    use zhitong_domain::org::Role;
+    if !matches!(p.user.role, Role::Leader | Role::Supervisor | Role::Discipline) {
         let e = zhitong_http::ApiError::Forbidden(p.lang.t().leader_forbidden.into());
         return super::error_page_in_words(&s, &p, e).await;
     }

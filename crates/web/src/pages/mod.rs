@@ -133,6 +133,15 @@ fn choices<T: Copy>(
     all.iter().map(|x| named(*x)).map(|(code, zh)| (code, lang.label(zh, code))).collect()
 }
 
+/// A moment as people read it: 2026年12月7日 10:05 in Chinese, 2026-12-07 10:05 in English (Shanghai time).
+pub(crate) fn when(t: jiff::Timestamp, lang: Lang) -> String {
+    let l = local(t);
+    match lang {
+        Lang::Zh => format!("{}年{}月{}日 {}", l.year(), l.month(), l.day(), l.strftime("%H:%M")),
+        Lang::En => ymdhm(t),
+    }
+}
+
 pub(crate) fn ymdhm(t: jiff::Timestamp) -> String {
     zhitong_domain::time::minutes(t)
 }

@@ -38,6 +38,8 @@ pub struct Row {
     pub urgent: bool,
     /// Closed or passed on: no countdown.
     pub finished: bool,
+    /// An extension waits for the team's decision: the row offers approve and reject.
+    pub extension: bool,
 }
 
 pub(super) fn row(o: &WorkOrder, org: &zhitong_storage::Org, lang: Lang) -> Row {
@@ -46,6 +48,10 @@ pub(super) fn row(o: &WorkOrder, org: &zhitong_storage::Org, lang: Lang) -> Row 
     let mut note: Vec<Vec<Part>> = vec![];
     if let Some(r) = &c.last_return_reason {
         note.push(vec![word(t.return_reason_note), word(t.colon), data(r)]);
+    }
+    // What the team decides on: the date asked for and why.
+    if let Some(x) = &c.extension_request {
+        note.push(vec![word(t.extension_asked), word(t.colon), word(hm(x.until)), word(t.semicolon), data(&x.reason)]);
     }
     // Supervision ends with the case: a closed case is no longer 督办中.
     if c.supervised && c.closed_at.is_none() {
@@ -78,6 +84,7 @@ pub(super) fn row(o: &WorkOrder, org: &zhitong_storage::Org, lang: Lang) -> Row 
         received: hm(c.received_at),
         urgent: c.urgency == Urgency::Urgent,
         finished: c.closed_at.is_some(),
+        extension: c.extension_request.is_some(),
     }
 }
 
@@ -142,6 +149,10 @@ pub struct QueuePage {
     /// Handling styles to dispatch with (code, label).
     pub styles: Vec<(&'static str, String)>,
     pub inline_supervision: bool,
+    /// The 延期审批 tab: approve or reject in the row.
+    pub decide_extensions: bool,
+    pub approve_label: String,
+    pub reject_label: String,
     /// The actions taken from the list, by their names.
     pub dispatch_label: String,
     pub urge_label: String,
@@ -324,6 +335,9 @@ pub async fn queue(
         dispatch_units,
         styles: choices(zhitong_domain::work_order::Style::ALL, p.lang, |x| (x.code(), x.label())),
         inline_supervision: name == "supervision" && matches!(p.user.role, Role::Supervisor | Role::Discipline),
+        decide_extensions: name == "supervision" && current_tab == "extension" && p.user.role == Role::Supervisor,
+        approve_label: p.lang.label(Action::ApproveExtension.label(), Action::ApproveExtension.code()),
+        reject_label: p.lang.label(Action::RejectExtension.label(), Action::RejectExtension.code()),
         dispatch_label: p.lang.label(Action::Dispatch.label(), Action::Dispatch.code()),
         urge_label: p.lang.label(Action::Urge.label(), Action::Urge.code()),
         f: frame(&s, &p, &format!("/queue/{name}")).await,

@@ -171,6 +171,11 @@ async fn knowledge_base_life(app: TestApp) {
     app.act(&agent, &c, json!({"action": "answer", "text": "可在政务服务网全程网办。", "article": id})).await;
     let uses = app.store.knowledge_used_on(c["id"].as_i64().unwrap()).await.unwrap();
     assert_eq!(uses, vec![(id, 3, "营业执照变更办理指南".to_string())]);
+    // Issue 26: the case page says which entry, and which version, the answer quoted.
+    let (cookie, _) = crate::web::sign_in(&app, "agent@450100").await;
+    let (_, html) = crate::web::page(&app, &cookie, &format!("/cases/{}", c["id"])).await;
+    let quoted = html.split("class=\"quoted\"").nth(1).unwrap_or_default().split("</dd>").next().unwrap_or_default();
+    assert!(quoted.contains("营业执照变更办理指南") && quoted.contains("第3版"), "the answer quoted: {quoted}");
 
     // An expired entry is marked and never suggested; a withdrawn one leaves the index.
     let mut old = entry("旧版营业执照年检政策");

@@ -252,7 +252,7 @@ async fn refusals_are_error_pages_not_redirects(app: TestApp) {
     // Issue 26: the leader's view is the leaders' (it showed a handler the page, its archive refused).
     let (s, html) = page(&app, &handler, "/leader").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    assert!(in_layout(&html) && html.contains("领导视图供领导使用"), "{html}");
+    assert!(in_layout(&html) && html.contains("领导视图供领导、工作专班和纪检监察机关使用"), "{html}");
     let (agent, _) = sign_in(&app, "agent@450100").await;
     let (s, html) = page(&app, &agent, "/admin").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -416,5 +416,36 @@ async fn an_assisting_unit_signs_for_nothing(app: TestApp) {
     let timeline = html.split("class=\"timeline\"").nth(1).unwrap_or_default();
     assert!(timeline.contains("<strong>协办意见</strong>"), "the opinion is labelled 协办意见");
     assert!(!timeline.contains("<strong>答复</strong>"), "not 答复: {timeline}");
+    // Names, not codes: people and their units, dates as written in Chinese.
+    assert!(!timeline.contains("handler@450100-SW") && !timeline.contains("supervisor@450100"), "{timeline}");
+    assert!(timeline.contains("经办人") && timeline.contains("年") && timeline.contains("月"), "{timeline}");
 }
 both!(an_assisting_unit_signs_for_nothing);
+
+/// Issue 26: the 延期审批 tab holds what the decision needs: the date asked for and the reason, with approve and
+/// reject in the row.
+async fn the_extension_tab_holds_the_decision(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let sup = app.login("supervisor@450100").await;
+    let unit = app.login("handler@450100-XZSP").await;
+    let (_, o) = app.post(Some(&agent), "/api/v1/work-orders", intake("help")).await;
+    let o = app.act(&sup, &o, json!({"action": "dispatch", "units": ["450100-XZSP"]})).await;
+    let o = app.act(&unit, &o, json!({"action": "accept"})).await;
+    let until = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 20)).to_string();
+    let o = app
+        .act(&unit, &o, json!({"action": "request_extension", "until": until, "reason": "需等待省厅批复意见"}))
+        .await;
+    let (cookie, _) = sign_in(&app, "supervisor@450100").await;
+    let (s, html) = page(&app, &cookie, "/queue/supervision?tab=extension").await;
+    assert_eq!(s, StatusCode::OK);
+    let row =
+        html.split(o["number"].as_str().unwrap()).nth(1).unwrap_or_default().split("</tr>").next().unwrap_or_default();
+    assert!(row.contains("需等待省厅批复意见"), "the reason: {row}");
+    let asked = zhitong_domain::time::local(until.parse().unwrap()).strftime("%m-%d").to_string();
+    assert!(row.contains(&asked), "the date asked for ({asked}): {row}");
+    assert!(
+        row.contains("data-action=\"approve_extension\"") && row.contains("data-action=\"reject_extension\""),
+        "{row}"
+    );
+}
+both!(the_extension_tab_holds_the_decision);
