@@ -41,11 +41,12 @@ impl Lang {
         }
     }
 
-    /// A domain code's label: the domain's Chinese, or the code in words.
+    /// A domain code's label: the domain's Chinese, or its English name (the code in words for one the
+    /// catalogue does not name; a test keeps every domain code named).
     pub fn label(self, zh: &str, code: &str) -> String {
         match self {
             Lang::Zh => zh.to_string(),
-            Lang::En => code.replace('_', " "),
+            Lang::En => english(code).map(String::from).unwrap_or_else(|| code.replace('_', " ")),
         }
     }
 
@@ -536,9 +537,150 @@ words! {
     opinion: "意见" / "Comment",
 }
 
+/// The English names of the domain's codes (kinds, states, actions, roles, …): the English interface says
+/// "Help request", not "help".
+fn english(code: &str) -> Option<&'static str> {
+    Some(match code {
+        // Kinds
+        "consultation" => "Consultation",
+        "help" => "Help request",
+        "suggestion" => "Suggestion",
+        "complaint" => "Complaint",
+        "report" => "Report (whistleblowing)",
+        "out_of_scope" => "Outside business matters",
+        // States
+        "registered" => "Registered",
+        "answered" => "Answered",
+        "pending_dispatch" => "Awaiting dispatch",
+        "dispatched" => "Dispatched",
+        "accepted" => "In progress",
+        "replied" => "Replied, awaiting review",
+        "pending_follow_up" => "Awaiting follow-up",
+        "closed" => "Closed",
+        "with_discipline" => "With the discipline commission",
+        "transferred_12345" => "Transferred to 12345",
+        // Channels
+        "phone" => "Phone",
+        "web" => "Web",
+        "walk_in" => "Walk-in",
+        "letter" => "Letter",
+        "open311" => "Open311",
+        // Ratings, parts, deadline statuses, urgency, styles
+        "satisfied" => "Satisfied",
+        "basically_satisfied" => "Basically satisfied",
+        "unsatisfied" => "Unsatisfied",
+        "lead" => "Lead",
+        "assist" => "Assisting",
+        "ok" => "On track",
+        "warning" => "Due soon",
+        "overdue" => "Overdue",
+        "paused" => "Paused",
+        "met" => "Closed on time",
+        "missed" => "Closed late",
+        "normal" => "Normal",
+        "urgent" => "Urgent",
+        "immediate" => "Immediate",
+        "fast" => "Fast",
+        "supervised" => "Supervised",
+        // Actions
+        "register" => "Register",
+        "answer" => "Answer",
+        "dispatch" => "Dispatch",
+        "accept" => "Accept",
+        "return" => "Return",
+        "request_extension" => "Request an extension",
+        "approve_extension" => "Approve the extension",
+        "reject_extension" => "Reject the extension",
+        "reply" => "Reply",
+        "approve_reply" => "Approve the reply",
+        "reject_reply" => "Reject the reply",
+        "follow_up" => "Follow-up",
+        "redo" => "Redo",
+        "close" => "Close",
+        "transfer_discipline" => "Transfer to the discipline commission",
+        "discipline_feedback" => "Discipline feedback",
+        "transfer_12345" => "Transfer to 12345",
+        "urge" => "Urge",
+        "supervise" => "Supervise",
+        "instruct" => "Instruction",
+        "pause" => "Pause the clock",
+        "resume" => "Resume the clock",
+        "reject_return" => "Reject the return",
+        "mark_typical" => "Mark as typical",
+        "unmark_typical" => "Unmark as typical",
+        "set_urgency" => "Change urgency",
+        "take_back" => "Take back",
+        // Roles
+        "agent" => "Agent",
+        "supervisor" => "Supervision team",
+        "handler" => "Unit handler",
+        "discipline" => "Discipline commission",
+        "leader" => "Leader",
+        "admin" => "System administrator",
+        "security_admin" => "Security administrator",
+        "auditor" => "Audit administrator",
+        // Units, officials, levels
+        "department" => "Department",
+        "supervision" => "Supervision team",
+        "hotline_12345" => "12345 hotline",
+        "party_secretary" => "Party secretary",
+        "government_head" => "Head of government",
+        "discipline_secretary" => "Discipline secretary",
+        "city" => "City",
+        "county" => "County",
+        "development_zone" => "Development zone",
+        // Clocks, delivery
+        // Said inside parentheses ("24 h (working days)"), so in lower case.
+        "natural" => "calendar days",
+        "working_days" => "working days",
+        "service_hours" => "service hours",
+        "inbox" => "Inbox",
+        "email" => "E-mail",
+        "sms" => "SMS",
+        "pending" => "Pending",
+        "sending" => "Sending",
+        "sent" => "Sent",
+        "failed" => "Failed",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use zhitong_domain::calendar::{Clock, SlaPolicy};
+
+    /// Every code of every domain enum has its English name (a new one shows here first).
+    #[test]
+    fn every_domain_code_is_named_in_english() {
+        use zhitong_domain::{
+            notification::{DeliveryChannel, DeliveryStatus},
+            org::{JurisdictionLevel, Official, Role, UnitType},
+            work_order::{Action, Channel, DeadlineStatus, Kind, Rating, State, Style, UnitRole, Urgency},
+        };
+        let mut codes: Vec<&str> = vec![];
+        codes.extend(Kind::ALL.iter().map(|x| x.code()));
+        codes.extend(State::ALL.iter().map(|x| x.code()));
+        codes.extend(Channel::ALL.iter().map(|x| x.code()));
+        codes.extend(Rating::ALL.iter().map(|x| x.code()));
+        codes.extend(UnitRole::ALL.iter().map(|x| x.code()));
+        codes.extend(DeadlineStatus::ALL.iter().map(|x| x.code()));
+        codes.extend(Action::ALL.iter().map(|x| x.code()));
+        codes.extend(Urgency::ALL.iter().map(|x| x.code()));
+        codes.extend(Style::ALL.iter().map(|x| x.code()));
+        codes.extend(Role::ALL.iter().map(|x| x.code()));
+        codes.extend(UnitType::ALL.iter().map(|x| x.code()));
+        codes.extend(Official::ALL.iter().map(|x| x.code()));
+        codes.extend(JurisdictionLevel::ALL.iter().map(|x| x.code()));
+        codes.extend(Clock::ALL.iter().map(|x| x.code()));
+        codes.extend(DeliveryChannel::ALL.iter().map(|x| x.code()));
+        codes.extend(DeliveryStatus::ALL.iter().map(|x| x.code()));
+        for code in codes {
+            let name = super::english(code).unwrap_or_else(|| panic!("{code} has no English name"));
+            assert!(name.is_ascii() && !name.is_empty(), "{code}: {name}");
+        }
+        assert_eq!(Lang::En.label("求助", "help"), "Help request");
+        assert_eq!(Lang::Zh.label("求助", "help"), "求助");
+    }
 
     use super::{EN, Lang, SCRIPT_WORDS, ZH, script_words};
 
@@ -578,7 +720,7 @@ mod tests {
     fn the_script_has_its_words() {
         for lang in [Lang::Zh, Lang::En] {
             let json: serde_json::Value = serde_json::from_str(&script_words(lang)).unwrap();
-            assert_eq!(json["states"]["closed"], if lang == Lang::Zh { "已办结" } else { "closed" });
+            assert_eq!(json["states"]["closed"], if lang == Lang::Zh { "已办结" } else { "Closed" });
         }
     }
 }

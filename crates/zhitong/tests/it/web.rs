@@ -170,7 +170,10 @@ async fn the_timeline_says_what_each_step_carried(app: TestApp) {
     let (s, html) = page(&app, &format!("{cookie}; lang=en"), &format!("/cases/{}", o["id"])).await;
     assert_eq!(s, StatusCode::OK);
     let timeline = &html[html.find("class=\"timeline").expect("a timeline")..];
-    assert!(timeline.contains("fast") && timeline.contains("urgent"), "the chosen words in English: {timeline}");
+    assert!(timeline.contains("Fast") && timeline.contains("Urgent"), "the chosen words in English: {timeline}");
+    // Issue 26: values in English, not codes ("Help request", not "help").
+    let (_, html) = page(&app, &format!("{cookie}; lang=en"), &format!("/cases/{}", o["id"])).await;
+    assert!(html.contains("Help request") && !html.contains(">help<"), "the kind in English");
 }
 both!(the_timeline_says_what_each_step_carried);
 
