@@ -71,6 +71,31 @@ fn commission_notice(act: AccountAct) -> &'static str {
 }
 
 impl Store {
+    /// An account act on the record, in its transaction: the audit entry, and, when the account is or becomes a
+    /// discipline one, the commission told (`tell_commission`, refused when nobody else would hear of it).
+    #[allow(clippy::too_many_arguments)] // the act, by whom, on which account, what to record, whether to tell
+    async fn record_act(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        actor: &Actor,
+        act: AccountAct,
+        audit: crate::AuditAction,
+        account: (i64, &str, &DivisionCode),
+        details: serde_json::Value,
+        discipline: bool,
+        now: jiff::Timestamp,
+    ) -> Result<()> {
+        let (id, username, jurisdiction) = account;
+        let entry =
+            crate::AuditEntry::new(Some(actor.user_id), &actor.username, audit).on(format!("user:{id}")).with(details);
+        self.audit_in(tx, &entry, now).await?;
+        if discipline {
+            let by = format!("安全管理员 {}", actor.username);
+            self.tell_commission(tx, &by, act, (id, username), jurisdiction, Reach::Required, now).await?;
+        }
+        Ok(())
+    }
+
     /// The jurisdiction an account act is done in, checked against the actor's reach.
     fn manage(&self, actor: &Actor, jurisdiction: &str) -> Result<DivisionCode> {
         let j = DivisionCode::parse("jurisdiction", jurisdiction)?;
@@ -230,22 +255,19 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let entry = crate::AuditEntry::new(Some(actor.user_id), &actor.username, crate::AuditAction::AccountCreate)
-            .on(format!("user:{id}"))
-            .with(serde_json::json!({ "username": username, "role": role.code(), "jurisdiction": j.as_str(), "unit": unit }));
-        self.audit_in(&mut tx, &entry, now).await?;
-        if discipline {
-            self.tell_commission(
-                &mut tx,
-                &format!("安全管理员 {}", actor.username),
-                AccountAct::Create,
-                (id, username),
-                &j,
-                Reach::Required,
-                now,
-            )
-            .await?;
-        }
+        let details =
+            serde_json::json!({ "username": username, "role": role.code(), "jurisdiction": j.as_str(), "unit": unit });
+        self.record_act(
+            &mut tx,
+            actor,
+            AccountAct::Create,
+            crate::AuditAction::AccountCreate,
+            (id, username, &j),
+            details,
+            discipline,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -282,22 +304,18 @@ impl Store {
             return Err(role_moved());
         }
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-        let entry = crate::AuditEntry::new(Some(actor.user_id), &actor.username, crate::AuditAction::AccountDeactivate)
-            .on(format!("user:{id}"))
-            .with(serde_json::json!({ "username": t.username, "role": t.role.code() }));
-        self.audit_in(&mut tx, &entry, now).await?;
-        if t.role == Role::Discipline {
-            self.tell_commission(
-                &mut tx,
-                &format!("安全管理员 {}", actor.username),
-                AccountAct::Deactivate,
-                (id, &t.username),
-                &t.jurisdiction,
-                Reach::Required,
-                now,
-            )
-            .await?;
-        }
+        let details = serde_json::json!({ "username": t.username, "role": t.role.code() });
+        self.record_act(
+            &mut tx,
+            actor,
+            AccountAct::Deactivate,
+            crate::AuditAction::AccountDeactivate,
+            (id, &t.username, &t.jurisdiction),
+            details,
+            t.role == Role::Discipline,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -308,22 +326,18 @@ impl Store {
         let now = jiff::Timestamp::now();
         let mut tx = self.begin().await?;
         let was_locked = self.clear_attempts(&mut tx, &t.username).await?;
-        let entry = crate::AuditEntry::new(Some(actor.user_id), &actor.username, crate::AuditAction::AccountUnlock)
-            .on(format!("user:{id}"))
-            .with(serde_json::json!({ "username": t.username, "had_failures": was_locked }));
-        self.audit_in(&mut tx, &entry, now).await?;
-        if t.role == Role::Discipline {
-            self.tell_commission(
-                &mut tx,
-                &format!("安全管理员 {}", actor.username),
-                AccountAct::Unlock,
-                (id, &t.username),
-                &t.jurisdiction,
-                Reach::Required,
-                now,
-            )
-            .await?;
-        }
+        let details = serde_json::json!({ "username": t.username, "had_failures": was_locked });
+        self.record_act(
+            &mut tx,
+            actor,
+            AccountAct::Unlock,
+            crate::AuditAction::AccountUnlock,
+            (id, &t.username, &t.jurisdiction),
+            details,
+            t.role == Role::Discipline,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -368,29 +382,25 @@ impl Store {
             return Err(role_moved());
         }
         match &hash {
-            Some(hash) => self.write_reset(&mut tx, id, hash, true).await?,
+            Some(hash) => self.write_reset(&mut tx, (id, &t.username, role.code()), hash, true).await?,
             None => {
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
             }
         }
-        let entry = crate::AuditEntry::new(Some(actor.user_id), &actor.username, crate::AuditAction::RoleChange)
-            .on(format!("user:{id}"))
-            .with(serde_json::json!({
-                "username": t.username, "from": t.role.code(), "to": role.code(), "unit": unit, "password_reset": hash.is_some(),
-            }));
-        self.audit_in(&mut tx, &entry, now).await?;
-        if role == Role::Discipline || t.role == Role::Discipline {
-            self.tell_commission(
-                &mut tx,
-                &format!("安全管理员 {}", actor.username),
-                AccountAct::ChangeRole,
-                (id, &t.username),
-                &t.jurisdiction,
-                Reach::Required,
-                now,
-            )
-            .await?;
-        }
+        let details = serde_json::json!({
+            "username": t.username, "from": t.role.code(), "to": role.code(), "unit": unit, "password_reset": hash.is_some(),
+        });
+        self.record_act(
+            &mut tx,
+            actor,
+            AccountAct::ChangeRole,
+            crate::AuditAction::RoleChange,
+            (id, &t.username, &t.jurisdiction),
+            details,
+            role == Role::Discipline || t.role == Role::Discipline,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -405,20 +415,7 @@ impl Store {
         let now = jiff::Timestamp::now();
         let mut tx = self.begin().await?;
         let discipline = t.role == Role::Discipline;
-        // The role checked is still the role held (a change between the check and this write is refused).
-        let still: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1 AND role = $2")
-            .bind(id)
-            .bind(t.role.code())
-            .fetch_optional(&mut *tx)
-            .await?;
-        if still.is_none() {
-            return Err(role_moved());
-        }
-        self.write_reset(&mut tx, id, &hash, discipline).await?;
-        let entry = crate::AuditEntry::new(Some(actor.user_id), &actor.username, crate::AuditAction::PasswordReset)
-            .on(format!("user:{id}"))
-            .with(serde_json::json!({ "username": t.username }));
-        self.audit_in(&mut tx, &entry, now).await?;
+        self.write_reset(&mut tx, (id, &t.username, t.role.code()), &hash, discipline).await?;
         // The user is told, in the inbox and wherever else the platform can reach them, so a reset they did not
         // ask for does not go unnoticed.
         let row = sqlx::query("SELECT email, mobile FROM users WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
@@ -438,44 +435,49 @@ impl Store {
         let (email, sms) = self.outbound();
         let messages = user.messages(&format!("password_reset:{}", now.as_millisecond()), &about, email, sms);
         self.enqueue(&mut tx, &messages, now).await?;
-        if discipline {
-            self.tell_commission(
-                &mut tx,
-                &format!("安全管理员 {}", actor.username),
-                AccountAct::ResetPassword,
-                (id, &t.username),
-                &t.jurisdiction,
-                Reach::Required,
-                now,
-            )
-            .await?;
-        }
+        let details = serde_json::json!({ "username": t.username });
+        self.record_act(
+            &mut tx,
+            actor,
+            AccountAct::ResetPassword,
+            crate::AuditAction::PasswordReset,
+            (id, &t.username, &t.jurisdiction),
+            details,
+            discipline,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// A reset's writes: the one-time password, the second factor cleared (the usual reason is a lost phone),
-    /// the lock lifted, every session ended.
+    /// the lock lifted, every session ended. Only while the account still holds the role it was checked
+    /// with (`account`: id, user name, role code); a change in between is refused.
     async fn write_reset(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        id: i64,
+        account: (i64, &str, &str),
         hash: &str,
         new_second_factor: bool,
     ) -> Result<()> {
-        sqlx::query(
+        let (id, username, role) = account;
+        let done = sqlx::query(
             "UPDATE users SET password_hash = $1, must_change_password = 1, totp_enabled = 0, totp_secret = NULL, \
-             totp_pending = NULL, must_set_up_totp = $2 WHERE id = $3",
+             totp_pending = NULL, must_set_up_totp = $2 WHERE id = $3 AND role = $4",
         )
         .bind(hash)
         .bind(i64::from(new_second_factor))
         .bind(id)
+        .bind(role)
         .execute(&mut **tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if done == 0 {
+            return Err(role_moved());
+        }
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut **tx).await?;
-        let (username,): (String,) =
-            sqlx::query_as("SELECT username FROM users WHERE id = $1").bind(id).fetch_one(&mut **tx).await?;
-        self.clear_attempts(tx, &username).await?;
+        self.clear_attempts(tx, username).await?;
         Ok(())
     }
 
@@ -522,7 +524,7 @@ impl Store {
             (None, Some((id, role))) => {
                 sqlx::query("UPDATE users SET active = 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
                 let discipline = role == Role::Discipline.code();
-                self.write_reset(&mut tx, id, &hash, discipline).await?;
+                self.write_reset(&mut tx, (id, username, &role), &hash, discipline).await?;
                 if discipline {
                     // The commission hears of it as of the security administrator's resets.
                     let (j,): (String,) = sqlx::query_as("SELECT jurisdiction FROM users WHERE id = $1")

@@ -74,6 +74,21 @@ pub(crate) async fn check_password(password: &str, phc: String) -> Result<bool> 
         .map_err(|e| StoreError::Internal(e.to_string()))
 }
 
+/// End every session of the user but the one with `keep` (a password changed, a second factor turned on: the
+/// other sessions were opened without it).
+pub(crate) async fn end_other_sessions(
+    tx: &mut Transaction<'static, Any>,
+    user_id: i64,
+    keep: Option<&str>,
+) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(user_id)
+        .bind(keep.map(token_hash).unwrap_or_default())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -306,11 +321,7 @@ impl Store {
             .bind(user.id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
-            .bind(user.id)
-            .bind(keep_token.map(token_hash).unwrap_or_default())
-            .execute(&mut *tx)
-            .await?;
+        end_other_sessions(&mut tx, user.id, keep_token).await?;
         self.attempt_succeeded(&mut tx, attempt).await?;
         let entry = crate::AuditEntry::new(Some(user.id), &user.username, crate::AuditAction::PasswordChange)
             .on(format!("user:{}", user.id))

@@ -106,11 +106,7 @@ impl Store {
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
-            .bind(user.id)
-            .bind(keep_token.map(crate::auth::token_hash).unwrap_or_default())
-            .execute(&mut *tx)
-            .await?;
+        crate::auth::end_other_sessions(&mut tx, user.id, keep_token).await?;
         self.attempt_succeeded(&mut tx, attempt).await?;
         let entry = AuditEntry::new(Some(user.id), &user.username, AuditAction::TotpEnable)
             .on(format!("user:{}", user.id))

@@ -9,10 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
-use zhitong_domain::{
-    org::Role,
-    permission::{AccountAct, Duty, has_duty, may_manage_account},
-};
+use zhitong_domain::permission::{AccountAct, Duty, has_duty, may_manage_account};
 use zhitong_http::AppState;
 
 use super::{Frame, frame, ymdhm};
@@ -77,17 +74,8 @@ pub async fn accounts_page(
                 a,
             })
             .collect(),
-        roles: Role::ALL
-            .iter()
-            .filter(|r| may(AccountAct::Create, **r))
-            .map(|r| (r.code(), lang.label(r.label(), r.code())))
-            .collect(),
-        unit_options: org
-            .units
-            .values()
-            .filter(|u| u.jurisdiction.as_str() == j)
-            .map(|u| (u.code.to_string(), u.name.clone()))
-            .collect(),
+        roles: super::creatable_roles(me, lang),
+        unit_options: super::unit_options(&org, &j),
         jurisdictions: org
             .jurisdictions
             .iter()

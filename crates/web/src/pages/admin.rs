@@ -106,12 +106,7 @@ pub async fn admin(
             .into_iter()
             .take(400)
             .collect(),
-        unit_options: org
-            .units
-            .values()
-            .filter(|u| u.jurisdiction.as_str() == j)
-            .map(|u| (u.code.to_string(), u.name.clone()))
-            .collect(),
+        unit_options: super::unit_options(&org, &j),
         outcomes: stats
             .outcomes
             .iter()
@@ -147,20 +142,7 @@ pub async fn admin(
         ),
         unit_types: choices(UnitType::ALL, lang, |x| (x.code(), x.label())),
         officials: choices(Official::ALL, lang, |x| (x.code(), x.label())),
-        // The roles this administrator may give (三员分立: not the administrators', not the commission's).
-        roles: choices(Role::ALL, lang, |x| (x.code(), x.label()))
-            .into_iter()
-            .filter(|(code, _)| {
-                Role::from_code(code).is_some_and(|r| {
-                    zhitong_domain::permission::may_manage_account(
-                        p.user.role,
-                        zhitong_domain::permission::AccountAct::Create,
-                        r,
-                    )
-                    .is_ok()
-                })
-            })
-            .collect(),
+        roles: super::creatable_roles(p.user.role, lang),
         unit_rows: org.units.values().filter(|u| u.jurisdiction.as_str() == j).cloned().collect(),
         line_rows: org.lines.iter().filter(|l| l.jurisdiction.as_str() == j).cloned().collect(),
         f: frame(&s, &p, "/admin").await,

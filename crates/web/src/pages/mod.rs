@@ -133,6 +133,25 @@ fn choices<T: Copy>(
     all.iter().map(|x| named(*x)).map(|(code, zh)| (code, lang.label(zh, code))).collect()
 }
 
+/// The units of a jurisdiction, for a select: (code, name).
+pub(crate) fn unit_options(org: &zhitong_storage::Org, jurisdiction: &str) -> Vec<(String, String)> {
+    org.units
+        .values()
+        .filter(|u| u.jurisdiction.as_str() == jurisdiction)
+        .map(|u| (u.code.to_string(), u.name.clone()))
+        .collect()
+}
+
+/// The roles an administrator may give a new account (三员分立: `permission::may_manage_account`): (code, label).
+pub(crate) fn creatable_roles(actor: Role, lang: Lang) -> Vec<(&'static str, String)> {
+    use zhitong_domain::permission::{AccountAct, may_manage_account};
+    Role::ALL
+        .iter()
+        .filter(|r| may_manage_account(actor, AccountAct::Create, **r).is_ok())
+        .map(|r| (r.code(), lang.label(r.label(), r.code())))
+        .collect()
+}
+
 /// A moment as people read it: 2026年12月7日 10:05 in Chinese, 2026-12-07 10:05 in English (Shanghai time).
 pub(crate) fn when(t: jiff::Timestamp, lang: Lang) -> String {
     let l = local(t);
