@@ -506,7 +506,7 @@ await test('day one: the console promises the deadline an urgent help request ge
   await agent.context().close();
 });
 
-await test('day one: a case at 待回访 closes without a rating only with a reason', async () => {
+await test('day one: a case at 待回访 closes without a rating only with a reason, after the unanswered calls are recorded', async () => {
   const sup = await apiLogin('supervisor@450100');
   const unit = await apiLogin('handler@450100-XZSP');
   let o = await newHelp('回访打不通的求助');
@@ -520,6 +520,17 @@ await test('day one: a case at 待回访 closes without a rating only with a rea
   const box = agent.locator('details', { has: agent.locator('summary', { hasText: /^办结$/ }) });
   await box.locator('summary').click();
   assert.equal(await box.locator('[name=reason]').getAttribute('required'), '', 'the reason is required');
+  // Before three unanswered calls are recorded, the close is refused, saying how many are on record.
+  await box.locator('[name=reason]').fill('企业无法联系');
+  await box.locator('button[type=submit], button').first().click();
+  await box.locator('.error').filter({ hasText: /回访3次未接通.*已记录0次/ }).waitFor();
+  assert.equal((await agent.textContent('.state')).trim(), '待回访', 'nothing closed');
+  // Each call that reaches nobody is recorded, and counted on the case.
+  for (let n = 1; n <= 3; n++) {
+    await act(agent, '回访未接通', async (b) => { await b.locator('[name=note]').fill(`第${n}次，无人接听`); });
+    assert.equal((await agent.textContent('dd.attempts')).trim(), String(n));
+  }
+  assert.equal(await agent.locator('ol.timeline li', { hasText: '回访未接通' }).count(), 3, 'each call in the timeline');
   await act(agent, '办结', async (b) => { await b.locator('[name=reason]').fill('企业无法联系，已三次回访未接通'); });
   assert.equal((await agent.textContent('.state')).trim(), '已办结');
   assert.match(await agent.textContent('main'), /企业无法联系，已三次回访未接通/);
@@ -847,6 +858,8 @@ await test('figure screens: each leader figure equals the list it opens, and the
     })));
     assert.equal(figures.length, 5, user);
     assert.ok(figures.some((f) => f.n > 0), `${user}: the journeys above left something to count`);
+    // The card that counts open cases says so (it was labelled 全部工单).
+    assert.match(figures.find((f) => f.href.includes('open=true')).label, /在办工单/, `${user}: the open-cases card`);
     for (const f of figures) {
       await page.goto(base + f.href);
       const total = Number((await page.textContent('h1 small')).replace(/\D/g, ''));

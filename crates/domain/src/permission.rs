@@ -38,7 +38,7 @@ pub fn roles_for(action: Action) -> &'static [Role] {
     use Role::*;
     match action {
         Register => &[Agent, Supervisor],
-        Answer | FollowUp => &[Agent],
+        Answer | FollowUp | FollowUpAttempt => &[Agent],
         Dispatch => &[Supervisor, Discipline],
         ApproveExtension | RejectExtension | ApproveReply | RejectReply | RejectReturn | SetUrgency => &[Supervisor],
         MarkTypical | UnmarkTypical => &[Supervisor],

@@ -7,7 +7,10 @@
 //! leaders, the weekly analysis looks at hot spots, repeats and laggards and
 //! ends with 问题与建议, the monthly bulletin (通报) ranks and names units.
 
-use docx_rs::{AlignmentType, Docx, Paragraph, Run, RunFonts, Table, TableCell, TableRow};
+use docx_rs::{
+    AlignmentType, BorderType, Docx, Paragraph, ParagraphBorder, ParagraphBorderPosition, ParagraphBorders, Run,
+    RunFonts, Table, TableCell, TableRow,
+};
 use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, XlsxError};
 use zhitong_domain::org::Official;
 
@@ -59,12 +62,41 @@ pub fn title(r: &Report) -> String {
     format!("{}{}", r.jurisdiction_name, what)
 }
 
-/// The period in words: one date for one day, else from … to ….
+fn day(s: &str) -> Option<jiff::civil::Date> {
+    jiff::civil::Date::strptime("%Y-%m-%d", s.get(..10)?).ok()
+}
+
+fn moment(s: &str) -> Option<jiff::Timestamp> {
+    s.parse().ok()
+}
+
+/// The period in words, dated as official documents are: one date for one day, else from … to …, and what a
+/// running period is counted up to (截至).
 pub fn period_words(r: &Report) -> String {
-    if r.period.from[..10] == r.period.last_day {
-        r.period.last_day.clone()
-    } else {
-        format!("{} 至 {}", &r.period.from[..10], r.period.last_day)
+    match (day(&r.period.from), day(&r.period.last_day)) {
+        (Some(from), Some(last)) => crate::period_words(from, last, r.period.as_of.as_deref().and_then(moment)),
+        _ => r.period.last_day.clone(),
+    }
+}
+
+/// What the "before" column holds: the whole period before, or the same stretch of it for a running period.
+pub fn before_label(r: &Report) -> &'static str {
+    if r.period.running() { "上期同期" } else { "上期" }
+}
+
+/// A day of the trend as a table heads it: `12月1日`.
+pub fn short_day(d: &str) -> String {
+    day(d).map(|d| format!("{}月{}日", d.month(), d.day())).unwrap_or_else(|| d.to_string())
+}
+
+/// An instant in a table, as documents date it (`2026年11月30日 09:00`), or a date as it came.
+fn dated(s: &str) -> String {
+    match moment(s) {
+        Some(t) => {
+            let l = zhitong_domain::time::local(t);
+            format!("{} {:02}:{:02}", crate::chinese_date(l.date()), l.hour(), l.minute())
+        }
+        None => s.to_string(),
     }
 }
 
@@ -73,13 +105,14 @@ pub fn issuer(r: &Report) -> String {
     format!("{}优化营商环境服务企业直通车工作专班", r.jurisdiction_name)
 }
 
-/// The date under the text: the day after the period, when the document is issued (YYYY年M月D日).
+/// The date under the text (YYYY年M月D日): the day after the period, when the document is issued; a running
+/// period's, the day it is counted up to.
 pub fn issued(r: &Report) -> String {
-    jiff::civil::Date::strptime("%Y-%m-%d", &r.period.last_day)
-        .ok()
-        .and_then(|d| d.tomorrow().ok())
-        .map(|d| format!("{}年{}月{}日", d.year(), d.month(), d.day()))
-        .unwrap_or_default()
+    let date = match r.period.as_of.as_deref().and_then(moment) {
+        Some(t) => Some(zhitong_domain::time::local(t).date()),
+        None => day(&r.period.last_day).and_then(|d| d.tomorrow().ok()),
+    };
+    date.map(crate::chinese_date).unwrap_or_default()
 }
 
 /// A count's change from the period before.
@@ -170,7 +203,7 @@ fn case_rows(list: &[CaseRef], limit: usize) -> Vec<Vec<String>> {
                 c.number.clone(),
                 c.title.clone(),
                 c.lead_unit.clone().unwrap_or_else(|| "—".into()),
-                c.deadline.as_deref().map(|d| d[..16].replace('T', " ")).unwrap_or_else(|| "—".into()),
+                c.deadline.as_deref().map(dated).unwrap_or_else(|| "—".into()),
             ]
         })
         .collect()
@@ -252,14 +285,14 @@ pub fn sections(r: &Report, names: &Names) -> Vec<Section> {
     let f = &r.figures;
     let mut out: Vec<(&str, Vec<Block>)> = vec![];
     let mut overall = vec![Block::Table {
-        head: vec!["指标", "本期", "上期", "增减"],
+        head: vec!["指标", "本期", before_label(r), "增减"],
         rows: summary(r).into_iter().map(|(a, b, c, d)| vec![a.to_string(), b, c, d]).collect(),
         dates: vec![],
         sheet: "汇总",
     }];
     if r.withheld != crate::Withheld::default() {
         overall.push(Block::Text(format!(
-            "注：受理量、办结量、超期未办结含纪检监察机关办理的投诉、举报（受理{}件、办结{}件、超期{}件），不列入分项统计和工单清单。",
+            "注：受理量、办结量、超期未办结含纪检监察机关办理的投诉、举报（受理{}件、办结{}件、超期{}件），不列入分项统计、工单清单和各项比率。",
             r.withheld.received, r.withheld.closed, r.withheld.overdue_open
         )));
     }
@@ -336,7 +369,13 @@ pub fn sections(r: &Report, names: &Names) -> Vec<Section> {
         Period::Weekly => {
             let mut hot = vec![];
             for h in &r.hot_spots {
-                hot.push(Block::Text(format!("“{}”类诉求{}件（上期{}件）。", h.name, h.appeals, h.previous)));
+                hot.push(Block::Text(format!(
+                    "“{}”类诉求{}件（{}{}件）。",
+                    h.name,
+                    h.appeals,
+                    before_label(r),
+                    h.previous
+                )));
                 hot.push(cases("热点工单", &h.cases));
             }
             if hot.is_empty() {
@@ -354,7 +393,12 @@ pub fn sections(r: &Report, names: &Names) -> Vec<Section> {
             out.push((
                 "重复诉求",
                 vec![
-                    Block::Text(format!("本期重复诉求{}件（上期{}件）。", f.repeat_appeals, r.previous.repeat_appeals)),
+                    Block::Text(format!(
+                        "本期重复诉求{}件（{}{}件）。",
+                        f.repeat_appeals,
+                        before_label(r),
+                        r.previous.repeat_appeals
+                    )),
                     cases("重复诉求", &r.repeat_list),
                 ],
             ));
@@ -539,38 +583,77 @@ fn unbroken(s: &str) -> String {
 }
 
 fn cell(s: &str, bold: bool) -> TableCell {
-    let mut run = text(s, 21, "仿宋_GB2312");
+    let mut run = text(s, 21, TEXT_FONT);
     if bold {
         run = run.bold();
     }
     TableCell::new().add_paragraph(Paragraph::new().add_run(run).align(AlignmentType::Center))
 }
 
+/// The fonts 公文 are set in (GB/T 9704-2012 §7): 小标宋 for the issuing body and the title, 仿宋_GB2312 for
+/// the text, 黑体 for first-level headings. A machine without them substitutes free fonts by the names
+/// `packaging/fonts/65-zhitong-gongwen.conf` gives fontconfig (Noto Serif CJK for the first two, Noto Sans CJK
+/// for 黑体); Windows and WPS have them all.
+pub const TITLE_FONT: &str = "方正小标宋简体";
+pub const TEXT_FONT: &str = "仿宋_GB2312";
+pub const HEADING_FONT: &str = "黑体";
+
+/// GB/T 9704-2012 §5.2.1: A4, the text block 156 mm × 225 mm, 天头 37 mm, 订口 28 mm (1 mm = 56.7 twips).
+fn gongwen_margins() -> docx_rs::PageMargin {
+    let twips = |mm: f64| (mm * 1440.0 / 25.4).round() as i32;
+    docx_rs::PageMargin {
+        top: twips(37.0),
+        left: twips(28.0),
+        bottom: twips(297.0 - 37.0 - 225.0),
+        right: twips(210.0 - 28.0 - 156.0),
+        header: twips(15.0),
+        footer: twips(28.0),
+        gutter: 0,
+    }
+}
+
+/// The issuing body's red heading is set on one line (GB/T 9704-2012 §7.2.3, "narrowed if it must be"): 22 pt,
+/// or smaller so that the name fills at most 95 % of the 156 mm (442 pt) line. Half-points, as Word counts.
+pub fn heading_half_points(name: &str) -> usize {
+    let chars = name.chars().count().max(1);
+    (2 * 420 / chars).min(44)
+}
+
 /// The report as an official document, editable in Word or WPS.
 pub fn docx(r: &Report, names: &Names) -> Result<Vec<u8>, String> {
     let body = |s: &str| {
-        Paragraph::new().add_run(text(s, 32, "仿宋_GB2312")).indent(
+        Paragraph::new().add_run(text(s, 32, TEXT_FONT)).indent(
             None,
             Some(docx_rs::SpecialIndentType::FirstLine(640)),
             None,
             None,
         )
     };
-    let heading = |s: &str| Paragraph::new().add_run(text(s, 32, "黑体"));
-    // The issuing body's red heading on one line: 22 pt, smaller for a long name (a line holds about
-    // 450 pt; sizes are in half-points).
-    let red = (900 / issuer(r).chars().count().max(1)).min(44);
+    let heading = |s: &str| Paragraph::new().add_run(text(s, 32, HEADING_FONT));
+    // Under the 发文字号, 4 mm below, a red rule as wide as the text block (GB/T 9704-2012 §7.2.4): the
+    // paragraph's bottom border, which spans the line (size in eighths of a point, space in points).
+    let red_rule = ParagraphBorders::with_empty().set(
+        ParagraphBorder::new(ParagraphBorderPosition::Bottom)
+            .val(BorderType::Single)
+            .size(12)
+            .space(11)
+            .color("C00000"),
+    );
     let mut doc = Docx::new()
+        .page_margin(gongwen_margins())
         .add_paragraph(
             Paragraph::new()
-                .add_run(text(&issuer(r), red, "方正小标宋简体").color("C00000"))
+                .add_run(text(&issuer(r), heading_half_points(&issuer(r)), TITLE_FONT).color("C00000"))
                 .align(AlignmentType::Center),
         )
         .add_paragraph(
-            Paragraph::new().add_run(text(&r.document_number, 32, "仿宋_GB2312")).align(AlignmentType::Center),
+            Paragraph::new()
+                .add_run(text(&r.document_number, 32, TEXT_FONT))
+                .align(AlignmentType::Center)
+                .set_borders(red_rule),
         )
-        .add_paragraph(Paragraph::new().add_run(text(&title(r), 44, "方正小标宋简体")).align(AlignmentType::Center))
-        .add_paragraph(Paragraph::new().add_run(text(addressee(r), 32, "仿宋_GB2312")))
+        .add_paragraph(Paragraph::new().add_run(text(&title(r), 44, TITLE_FONT)).align(AlignmentType::Center))
+        .add_paragraph(Paragraph::new().add_run(text(addressee(r), 32, TEXT_FONT)))
         .add_paragraph(body(&r.narrative));
     for section in sections(r, names) {
         doc = doc.add_paragraph(heading(&section.heading));
@@ -605,7 +688,7 @@ pub fn docx(r: &Report, names: &Names) -> Result<Vec<u8>, String> {
                         let mut head = vec![cell("日期", true)];
                         let mut values = vec![cell("受理量", true)];
                         for (d, n) in chunk {
-                            head.push(cell(d.get(5..).unwrap_or(d), true));
+                            head.push(cell(&short_day(d), true));
                             values.push(cell(&n.to_string(), false));
                         }
                         rows.push(TableRow::new(head));
@@ -618,8 +701,8 @@ pub fn docx(r: &Report, names: &Names) -> Result<Vec<u8>, String> {
     }
     doc = doc
         .add_paragraph(body(closing(r)))
-        .add_paragraph(Paragraph::new().add_run(text(&issuer(r), 32, "仿宋_GB2312")).align(AlignmentType::Right))
-        .add_paragraph(Paragraph::new().add_run(text(&issued(r), 32, "仿宋_GB2312")).align(AlignmentType::Right));
+        .add_paragraph(Paragraph::new().add_run(text(&issuer(r), 32, TEXT_FONT)).align(AlignmentType::Right))
+        .add_paragraph(Paragraph::new().add_run(text(&issued(r), 32, TEXT_FONT)).align(AlignmentType::Right));
     let mut out = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut out).map_err(|e| e.to_string())?;
     Ok(out.into_inner())

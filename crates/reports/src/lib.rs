@@ -86,6 +86,34 @@ pub struct PeriodView {
     pub to: String,
     /// The last day, `YYYY-MM-DD`.
     pub last_day: String,
+    /// A period still running is counted up to this moment (截至; RFC 3339, to the millisecond), and `previous` is
+    /// the same stretch of the period before. Absent for a period that has ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+    /// What `previous` counts: from (RFC 3339)…
+    #[serde(default)]
+    pub previous_from: String,
+    /// …to (exclusive): the whole period before, or as much of it as has passed of this one.
+    #[serde(default)]
+    pub previous_to: String,
+}
+
+impl PeriodView {
+    /// Whether the period was still running when counted.
+    pub fn running(&self) -> bool {
+        self.as_of.is_some()
+    }
+}
+
+/// A date as official documents write it: `2026年12月7日`.
+pub fn chinese_date(d: Date) -> String {
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+}
+
+/// An instant as official documents write it: `2026年12月7日14时05分`.
+pub fn chinese_moment(ts: jiff::Timestamp) -> String {
+    let t = zhitong_domain::time::local(ts);
+    format!("{}{}时{:02}分", chinese_date(t.date()), t.hour(), t.minute())
 }
 
 /// The figures a unit and a jurisdiction are both assessed by (三率, on time, overdue; docs/metrics.md),
@@ -612,6 +640,29 @@ impl From<zhitong_domain::FieldError> for ReportError {
     }
 }
 
+/// The period in words, as official documents write dates: one day is one date, a longer period is from … to …;
+/// a running one says what it is counted up to (截至).
+fn period_words(from: Date, last: Date, as_of: Option<jiff::Timestamp>) -> String {
+    let span = if from == last {
+        chinese_date(from)
+    } else if from.year() == last.year() {
+        format!("{}至{}月{}日", chinese_date(from), last.month(), last.day())
+    } else {
+        format!("{}至{}", chinese_date(from), chinese_date(last))
+    };
+    match as_of {
+        Some(t) => format!("{span}（截至{}）", chinese_moment(t)),
+        None => span,
+    }
+}
+
+/// RFC 3339 to the millisecond, so that a running period's figures can be recounted from exactly where they
+/// stopped.
+fn precise(ms: i64) -> String {
+    let t = jiff::Timestamp::from_millisecond(ms).expect("instant in range");
+    zhitong_domain::time::zoned(t).strftime("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
+}
+
 fn midnight(d: Date) -> i64 {
     instant(d.to_datetime(Time::midnight())).as_millisecond()
 }
@@ -646,10 +697,15 @@ pub async fn build(
     let scope = (codes.len() < org.jurisdictions.len()).then_some(codes.as_slice());
     let (from_d, to_d) = period.span(date);
     let prev_d = period.previous(from_d);
-    let (from, to, prev) = (midnight(from_d), midnight(to_d), midnight(prev_d));
-    // A period still running is counted as of now: "overdue at its end" must not count what falls due
-    // later today, so the live dashboard and the lists agree (docs/metrics.md).
-    let to = to.min(jiff::Timestamp::now().as_millisecond().max(from));
+    let (from, end, prev) = (midnight(from_d), midnight(to_d), midnight(prev_d));
+    // A period still running is counted as of now: "overdue at its end" must not count what falls due later
+    // today, so the live dashboard and the lists agree (docs/metrics.md).
+    let now = jiff::Timestamp::now().as_millisecond();
+    let to = end.min(now.max(from));
+    let running = to < end;
+    // …and compared with as long a stretch of the period before, not with all of it (7 days against 30 would
+    // always look like a fall).
+    let prev_to = if running { (prev + (to - from)).min(from) } else { from };
     let discipline = actor.role == Role::Discipline;
     // Outside the discipline role, what only the commission may list counts in the totals, as one number
     // (`withheld`), and in no breakdown: kind, line, jurisdiction, topic, unit, repeats (docs/permissions.md).
@@ -689,11 +745,16 @@ pub async fn build(
     // (docs/benchmarks.md).
     let (tallies_now, tallies_before, per_day) = futures::try_join!(
         store.report_tallies(scope, from, to),
-        store.report_tallies(scope, prev, from),
+        store.report_tallies(scope, prev, prev_to),
         store.received_by_day(scope, midnight(chart_from), to),
     )?;
-    let (figures_now, withheld) = seen(tallies_now);
-    let (previous, _) = seen(tallies_before);
+    let (mut figures_now, withheld) = seen(tallies_now);
+    let (mut previous, _) = seen(tallies_before);
+    // Every jurisdiction of the scope has a row, zeros included, as the dashboard lists them.
+    for code in &codes {
+        figures_now.by_jurisdiction.entry(code.to_string()).or_default();
+        previous.by_jurisdiction.entry(code.to_string()).or_default();
+    }
     let per_day: BTreeMap<i64, i64> = per_day.into_iter().collect();
     let mut daily_volume = vec![];
     let mut d = chart_from;
@@ -763,10 +824,11 @@ pub async fn build(
         });
     }
     let name = org.jurisdiction(jurisdiction.as_str()).map(|x| x.name.clone()).unwrap_or_default();
-    let trend = |now: i64, before: i64| match now.cmp(&before) {
-        std::cmp::Ordering::Greater => format!("比上期增加{}件", now - before),
-        std::cmp::Ordering::Less => format!("比上期减少{}件", before - now),
-        std::cmp::Ordering::Equal => "与上期持平".to_string(),
+    let before = if running { "上期同期" } else { "上期" };
+    let trend = |now: i64, was: i64| match now.cmp(&was) {
+        std::cmp::Ordering::Greater => format!("比{before}增加{}件", now - was),
+        std::cmp::Ordering::Less => format!("比{before}减少{}件", was - now),
+        std::cmp::Ordering::Equal => format!("与{before}持平"),
     };
     let f = &figures_now;
     // A topic-less appeal is no topic to name in the text.
@@ -778,11 +840,24 @@ pub async fn build(
             format!("“{label}”类诉求上升最多（{b}件→{n}件）。")
         })
         .unwrap_or_default();
-    // One day is one date; a longer period is from … to ….
     let last_d = to_d.yesterday().expect("date in range");
-    let when = if from_d == last_d { from_d.to_string() } else { format!("{from_d}至{last_d}") };
+    let as_of = running.then(|| jiff::Timestamp::from_millisecond(to).expect("instant in range"));
+    let when = period_words(from_d, last_d, as_of);
+    // Each rate beside the counts it divides, so that a reader can check it; the commission's cases, counted in
+    // the totals, are named as left out of the rates (docs/metrics.md).
+    let closed_withheld = if withheld.closed > 0 && !discipline {
+        format!("（其中纪检监察机关办理{}件，不计入以下比率）", withheld.closed)
+    } else {
+        String::new()
+    };
+    let overdue_withheld = if withheld.overdue_open > 0 && !discipline {
+        format!("（其中纪检监察机关办理{}件）", withheld.overdue_open)
+    } else {
+        String::new()
+    };
+    let rr = &f.response_resolution;
     let narrative = format!(
-        "{name}{}共受理企业诉求{}件，{}；其中咨询{}件、求助{}件、建议{}件、{}{}件。派单{}件，办结{}件，按时办结率{}；响应率{}，解决率{}，回访评价{}件，满意率{}。期末超期未办结{}件，退单{}次，延期{}次，重复诉求{}件。{}",
+        "{name}{}共受理企业诉求{}件，{}；其中咨询{}件、求助{}件、建议{}件、{}{}件。派单{}件，办结{}件{}，按时办结{}件，按时办结率{}；应签收{}件、按时签收{}件，响应率{}；回访询问是否解决{}件、已解决{}件，解决率{}；回访评价{}件、满意和基本满意{}件，满意率{}。{}超期未办结{}件{}，退单{}次，延期{}次，重复诉求{}件。{}",
         when,
         f.received,
         trend(f.received, previous.received),
@@ -797,12 +872,21 @@ pub async fn build(
         },
         f.dispatched,
         f.closed,
+        closed_withheld,
+        f.closed_on_time,
         pct(f.on_time_rate),
-        pct(f.response_resolution.response_rate),
-        pct(f.response_resolution.resolution_rate),
+        rr.response_due,
+        rr.responded,
+        pct(rr.response_rate),
+        rr.resolution_asked,
+        rr.resolved,
+        pct(rr.resolution_rate),
         f.rated,
+        f.satisfied + f.basically_satisfied,
         pct(f.satisfaction_rate),
+        if running { "目前" } else { "期末" },
         f.overdue_open,
+        overdue_withheld,
         f.returns,
         f.extensions,
         f.repeat_appeals,
@@ -828,6 +912,9 @@ pub async fn build(
             from: rfc3339(instant(from_d.to_datetime(Time::midnight()))),
             to: rfc3339(instant(to_d.to_datetime(Time::midnight()))),
             last_day: last_d.to_string(),
+            as_of: as_of.map(|t| precise(t.as_millisecond())),
+            previous_from: precise(prev),
+            previous_to: precise(prev_to),
         },
         previous,
         withheld,

@@ -123,6 +123,8 @@ pub struct Store {
     /// The organisation revision the cached org and deadline book were loaded at (see `refresh_org`).
     org_revision: Arc<std::sync::atomic::AtomicI64>,
     warning_share: f64,
+    /// Unanswered follow-up calls before an agent may close a case without a rating (configuration).
+    follow_up_attempts: u32,
     report_rules: ReportRules,
     /// A session unused this long ends (configuration `session_idle_minutes`).
     idle_timeout: jiff::SignedDuration,
@@ -179,6 +181,7 @@ impl Store {
             deadlines: Arc::new(RwLock::new(Arc::new(DeadlineBook::default()))),
             org_revision: Arc::new(std::sync::atomic::AtomicI64::new(-1)),
             warning_share: 0.75,
+            follow_up_attempts: zhitong_domain::work_order::DEFAULT_FOLLOW_UP_ATTEMPTS,
             report_rules: ReportRules::default(),
             idle_timeout: jiff::SignedDuration::from_mins(30),
             keyring: Arc::new(Keyring::none()),
@@ -265,6 +268,16 @@ impl Store {
     }
 
     /// The response window of 响应率 and the fewest cases a unit needs to be ranked (configuration).
+    /// How many unanswered follow-up calls an agent records before closing a case without a rating.
+    pub fn with_follow_up_attempts(mut self, n: u32) -> Self {
+        self.follow_up_attempts = n;
+        self
+    }
+
+    pub fn follow_up_attempts(&self) -> u32 {
+        self.follow_up_attempts
+    }
+
     pub fn with_report_rules(mut self, rules: ReportRules) -> Self {
         self.report_rules = rules;
         self

@@ -39,6 +39,9 @@ pub struct Config {
     pub response_window_minutes: i64,
     /// Rankings, 通报表扬 and 通报批评 cover units with at least this many cases closed in the period.
     pub ranking_min_cases: i64,
+    /// Unanswered follow-up calls (回访未接通) an agent records, each one, before closing a case without a
+    /// rating ("企业无法联系").
+    pub follow_up_attempts: u32,
     /// `text` or `json` logs.
     pub log_format: String,
     /// The top jurisdiction created on a first start without `--demo`.
@@ -96,6 +99,7 @@ impl Default for Config {
             warning_share: 0.75,
             response_window_minutes: 120,
             ranking_min_cases: 5,
+            follow_up_attempts: zhitong_domain::work_order::DEFAULT_FOLLOW_UP_ATTEMPTS,
             log_format: "text".into(),
             root_jurisdiction_code: "450100".into(),
             root_jurisdiction_name: "南宁市".into(),
@@ -145,6 +149,11 @@ impl Config {
             (1..=10_000).contains(&config.ranking_min_cases),
             "ranking_min_cases 应在 1 与 10000 之间（当前 {}）",
             config.ranking_min_cases
+        );
+        anyhow::ensure!(
+            (1..=10).contains(&config.follow_up_attempts),
+            "follow_up_attempts 应在 1 与 10 之间（当前 {}）",
+            config.follow_up_attempts
         );
         anyhow::ensure!(config.scheduler_interval_seconds >= 1, "scheduler_interval_seconds 至少为 1");
         config.totp_roles()?;

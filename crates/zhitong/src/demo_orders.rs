@@ -245,7 +245,10 @@ fn one(
                 // One in twenty enterprises cannot be reached for the follow-up: closed without a rating, saying why
                 // (drawn from the wait already drawn, so the rest of the demo stays as it was).
                 let reason = Some("企业无法联系，已三次回访未接通".into());
-                let _ = sim.step(wait, &agent, Command::Close { note: None, reason });
+                for _ in 0..zhitong_domain::work_order::DEFAULT_FOLLOW_UP_ATTEMPTS {
+                    let _ = sim.step(wait / 4, &agent, Command::FollowUpAttempt { note: Some("无人接听".into()) });
+                }
+                let _ = sim.step(wait / 4, &agent, Command::Close { note: None, reason });
                 break 'life;
             }
             if !sim.step(
@@ -366,6 +369,7 @@ impl Sim<'_> {
             calendar: self.calendar,
             unit: &lookup,
             policy_for: &policy_for,
+            follow_up_attempts: zhitong_domain::work_order::DEFAULT_FOLLOW_UP_ATTEMPTS,
         };
         match decide(&self.case, command, &ctx) {
             Ok((event, next)) => {

@@ -59,6 +59,7 @@ pub async fn open_store_with(config: &Config, keys: Keys) -> anyhow::Result<Stor
         .with_warning_share(config.warning_share)
         .await?
         .with_idle_timeout(jiff::SignedDuration::from_mins(config.session_idle_minutes.max(1)))
+        .with_follow_up_attempts(config.follow_up_attempts)
         .with_report_rules(zhitong_storage::ReportRules {
             response_minutes: config.response_window_minutes,
             ranking_min_cases: config.ranking_min_cases,

@@ -123,6 +123,12 @@ pub enum Command {
         #[serde(default)]
         note: Option<String>,
     },
+    /// A follow-up call that reached nobody (回访未接通): counted, so that closing without a rating comes only
+    /// after the configured number of tries.
+    FollowUpAttempt {
+        #[serde(default)]
+        note: Option<String>,
+    },
     Redo {
         #[serde(default)]
         reason: Option<String>,
@@ -208,6 +214,7 @@ impl Command {
             Command::ApproveReply => Action::ApproveReply,
             Command::RejectReply { .. } => Action::RejectReply,
             Command::FollowUp { .. } => Action::FollowUp,
+            Command::FollowUpAttempt { .. } => Action::FollowUpAttempt,
             Command::Redo { .. } => Action::Redo,
             Command::Close { .. } => Action::Close,
             Command::TransferDiscipline { .. } => Action::TransferDiscipline,
@@ -318,6 +325,9 @@ pub struct Lifecycle {
     /// board's 不满意 list until it is closed, through any redo.
     #[serde(default)]
     pub unsatisfied: bool,
+    /// Follow-up calls that reached nobody (回访未接通) since the case last awaited one.
+    #[serde(default)]
+    pub follow_up_attempts: u32,
 }
 
 impl Lifecycle {
@@ -351,6 +361,7 @@ impl Lifecycle {
             typical: false,
             returned_units: vec![],
             unsatisfied: false,
+            follow_up_attempts: 0,
         }
     }
 
@@ -395,6 +406,10 @@ impl Lifecycle {
     }
 }
 
+/// Unanswered follow-up calls an agent records before closing a case without a rating, unless configured
+/// otherwise (`follow_up_attempts`).
+pub const DEFAULT_FOLLOW_UP_ATTEMPTS: u32 = 3;
+
 /// What `decide` needs to know beyond the case and the command.
 pub struct Context<'a> {
     pub now: Timestamp,
@@ -405,6 +420,9 @@ pub struct Context<'a> {
     pub unit: &'a (dyn Fn(&str) -> Option<(DivisionCode, UnitType)> + Sync),
     /// The SLA policy this case would have at an urgency (its jurisdiction's, kind's and regularity's).
     pub policy_for: &'a (dyn Fn(Urgency) -> Option<SlaPolicy> + Sync),
+    /// How many unanswered follow-up calls an agent records before closing a case without a rating
+    /// (configuration `follow_up_attempts`).
+    pub follow_up_attempts: u32,
 }
 
 fn wrong_state(action: Action, state: State) -> Refusal {
@@ -597,16 +615,33 @@ pub fn decide(case: &Lifecycle, command: Command, ctx: &Context<'_>) -> Result<(
             Command::Resume
         }
         Command::Redo { reason } => Command::Redo { reason: opt_text("reason", &reason)? },
+        Command::FollowUpAttempt { note } => Command::FollowUpAttempt { note: opt_text("note", &note)? },
         Command::Close { note, reason } => {
             let reason = opt_text("reason", &reason)?;
             if case.in_unsatisfied_loop() && case.state != State::WithDiscipline && reason.is_none() {
                 return Err(FieldError::new("reason", "回访不满意的工单须写明办结理由").into());
             }
-            // Every case ends with a follow-up: closed from 待回访 without a rating (`follow_up`), it says why.
+            // Every case ends with a follow-up: closed from 待回访 without a rating (`follow_up`), it says why…
             if case.state == State::PendingFollowUp && reason.is_none() {
                 return Err(FieldError::new(
                     "reason",
                     "未经回访评价办结须写明理由（如：企业无法联系，已多次回访未接通）",
+                )
+                .into());
+            }
+            // …and an agent first tries the configured number of times (回访未接通, each recorded). The
+            // supervision team may decide otherwise (an appeal withdrawn), with its reason on record.
+            if case.state == State::PendingFollowUp
+                && case.rating.is_none()
+                && actor.role == Role::Agent
+                && case.follow_up_attempts < ctx.follow_up_attempts
+            {
+                return Err(FieldError::new(
+                    "reason",
+                    format!(
+                        "未经回访评价办结前须回访{}次未接通并逐次记录（已记录{}次）",
+                        ctx.follow_up_attempts, case.follow_up_attempts
+                    ),
                 )
                 .into());
             }
@@ -646,7 +681,7 @@ pub fn check_state(case: &Lifecycle, action: Action, lead: bool) -> Result<(), R
         (A::Reply, Dispatched | Accepted) if !lead => true,
         (A::Reply, Accepted) => case.paused_since.is_none(),
         (A::ApproveReply | A::RejectReply, Replied) => true,
-        (A::FollowUp, Answered | PendingFollowUp) => true,
+        (A::FollowUp | A::FollowUpAttempt, Answered | PendingFollowUp) => true,
         (A::Redo, PendingFollowUp) => true,
         (A::Close, Answered | PendingFollowUp) => true,
         (A::Close, WithDiscipline) => case.discipline_feedback,
@@ -739,7 +774,12 @@ pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
             next.extension_request = None;
             next.state = Replied;
         }
-        Command::ApproveReply => next.state = PendingFollowUp,
+        Command::ApproveReply => {
+            // A new answer, a new round of follow-up calls.
+            next.follow_up_attempts = 0;
+            next.state = PendingFollowUp;
+        }
+        Command::FollowUpAttempt { .. } => next.follow_up_attempts += 1,
         Command::RejectReply { .. } => {
             next.redos += 1;
             next.state = Accepted;

@@ -82,6 +82,7 @@ fn run(w: &World, case: &Lifecycle, who: &Actor, cmd: Command) -> Result<(Event,
         calendar: &w.calendar,
         unit: &lookup,
         policy_for: &policy_for,
+        follow_up_attempts: 3,
     };
     decide(case, cmd, &ctx)
 }
@@ -115,6 +116,7 @@ fn sample(action: Action) -> Command {
         Action::ApproveReply => Command::ApproveReply,
         Action::RejectReply => Command::RejectReply { reason: "答复不完整".into() },
         Action::FollowUp => Command::FollowUp { rating: Some(Rating::Satisfied), resolved: Some(true), note: None },
+        Action::FollowUpAttempt => Command::FollowUpAttempt { note: s("无人接听") },
         Action::Redo => Command::Redo { reason: None },
         Action::Close => Command::Close { note: None, reason: s("企业无法联系，已三次回访未接通") },
         Action::TransferDiscipline => Command::TransferDiscipline { note: s("涉嫌吃拿卡要") },
@@ -167,7 +169,7 @@ fn every_state_and_action() {
     // What the natural actor may do in each state with nothing pending.
     let allowed: &[(State, &[Action])] = &[
         (State::Registered, &[Answer, TransferDiscipline, Transfer12345, Supervise, MarkTypical, SetUrgency]),
-        (State::Answered, &[FollowUp, Close, Supervise, MarkTypical, SetUrgency]),
+        (State::Answered, &[FollowUp, FollowUpAttempt, Close, Supervise, MarkTypical, SetUrgency]),
         (
             State::PendingDispatch,
             &[Dispatch, TransferDiscipline, Transfer12345, Supervise, Instruct, MarkTypical, SetUrgency],
@@ -178,7 +180,10 @@ fn every_state_and_action() {
             &[Return, RequestExtension, Reply, Urge, Supervise, Instruct, Pause, MarkTypical, SetUrgency],
         ),
         (State::Replied, &[ApproveReply, RejectReply, Urge, Supervise, Instruct, MarkTypical, SetUrgency]),
-        (State::PendingFollowUp, &[FollowUp, Redo, Close, Supervise, Instruct, MarkTypical, SetUrgency]),
+        (
+            State::PendingFollowUp,
+            &[FollowUp, FollowUpAttempt, Redo, Close, Supervise, Instruct, MarkTypical, SetUrgency],
+        ),
         (State::Closed, &[Instruct, MarkTypical]),
         (State::WithDiscipline, &[DisciplineFeedback]),
         (State::Transferred12345, &[Instruct, MarkTypical]),
@@ -196,6 +201,10 @@ fn every_state_and_action() {
                 || (action == Instruct && matches!(state, State::Registered | State::Answered));
             match (&result, expect_ok) {
                 (Ok(_), true) => {}
+                // Allowed in the state, but an agent's close without a rating first records the unanswered
+                // calls (a_close_without_a_rating_says_why).
+                (Err(Refusal::Invalid(f)), true)
+                    if action == Close && *state == State::PendingFollowUp && f.field == "reason" => {}
                 (Err(Refusal::WrongState { .. }), false) => {}
                 // Whoever cannot see the case (a discipline case; a unit not on it) gets 404, not a hint.
                 (Err(Refusal::NotFound), false) if !crate::permission::can_view(&who, &case, &w.tree) => {}
@@ -206,7 +215,7 @@ fn every_state_and_action() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 10 * 26);
+    assert_eq!(checked, 10 * 27);
 }
 
 #[test]
@@ -379,6 +388,7 @@ fn pause_and_resume_move_the_deadline_by_the_paused_working_time() {
         calendar: &w.calendar,
         unit: &lookup,
         policy_for: &policy_for,
+        follow_up_attempts: 3,
     };
     let (_, c) = decide(&c, Command::Resume, &ctx).unwrap();
     assert_eq!(c.deadline.unwrap(), before + jiff::SignedDuration::from_hours(2));
@@ -763,8 +773,30 @@ fn a_close_without_a_rating_says_why() {
     let agent = natural_actor(Action::Close);
     let refused = run(&w, &c, &agent, Command::Close { note: Some("已回访".into()), reason: None });
     assert!(matches!(refused, Err(Refusal::Invalid(ref f)) if f.field == "reason"), "{refused:?}");
-    let closed = ok(&w, &c, &agent, Command::Close { note: None, reason: Some("企业无法联系".into()) });
+    // An agent first records the configured number of unanswered calls (3 here), each one counted.
+    let unreachable = || Command::Close { note: None, reason: Some("企业无法联系".into()) };
+    let mut tried = c.clone();
+    for n in 0..3 {
+        let early = run(&w, &tried, &agent, unreachable());
+        assert!(
+            matches!(early, Err(Refusal::Invalid(ref f)) if f.field == "reason" && f.message.contains(&format!("已记录{n}次"))),
+            "{early:?}"
+        );
+        tried = ok(&w, &tried, &agent, Command::FollowUpAttempt { note: Some("无人接听".into()) });
+        assert_eq!((tried.state, tried.follow_up_attempts), (State::PendingFollowUp, n + 1));
+    }
+    let closed = ok(&w, &tried, &agent, unreachable());
     assert_eq!((closed.state, closed.rating), (State::Closed, None));
+    // The supervision team may close with a reason without the calls (an appeal withdrawn).
+    let sup = actor(Role::Supervisor, "450100", None);
+    let closed = ok(&w, &c, &sup, Command::Close { note: None, reason: Some("企业已撤回诉求".into()) });
+    assert_eq!(closed.state, State::Closed);
+    // A redo brings a new answer and a new round of calls.
+    let redone = ok(&w, &tried, &agent, Command::Redo { reason: None });
+    let lead = natural_actor(Action::Reply);
+    let replied = ok(&w, &redone, &lead, sample(Action::Reply));
+    let again = ok(&w, &replied, &natural_actor(Action::ApproveReply), Command::ApproveReply);
+    assert_eq!((again.state, again.follow_up_attempts), (State::PendingFollowUp, 0));
     // Closing an answered consultation (no follow-up was asked for) needs no reason.
     let answered = case_in(&w, State::Answered);
     let closed = ok(&w, &answered, &agent, Command::Close { note: None, reason: None });

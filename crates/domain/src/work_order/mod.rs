@@ -5,8 +5,8 @@ mod machine;
 mod number;
 
 pub use machine::{
-    Actor, Command, Context, Event, ExtensionRequest, Lifecycle, RULES, Refusal, Registration, apply,
-    available_actions, check_state, decide, replay,
+    Actor, Command, Context, DEFAULT_FOLLOW_UP_ATTEMPTS, Event, ExtensionRequest, Lifecycle, RULES, Refusal,
+    Registration, apply, available_actions, check_state, decide, replay,
 };
 pub use number::{OrderNumber, Series};
 
@@ -141,6 +141,7 @@ string_enum!(
         ApproveReply = "approve_reply" / "审核通过",
         RejectReply = "reject_reply" / "审核不通过",
         FollowUp = "follow_up" / "回访",
+        FollowUpAttempt = "follow_up_attempt" / "回访未接通",
         Redo = "redo" / "重办",
         Close = "close" / "办结",
         TransferDiscipline = "transfer_discipline" / "转纪检监察",

@@ -79,17 +79,19 @@ pub async fn get(
 /// The body of an action. Which fields an action reads:
 /// `answer` text, article; `dispatch` units (lead first) or jurisdiction;
 /// `return` reason; `request_extension` until, reason; `reject_extension` reason;
-/// `reply` text; `reject_reply` reason; `follow_up` rating, resolved, note;
+/// `reply` text; `reject_reply` reason; `follow_up` rating, resolved, note; `follow_up_attempt` note (a follow-up
+/// call that reached nobody, counted);
 /// `redo` reason; `discipline_feedback` text; `instruct` text; `pause` reason;
 /// `close`, `transfer_discipline`, `transfer_12345`, `urge`, `supervise` note;
 /// `answer` follow_up (keep a consultation open for a follow-up call); `dispatch` style;
 /// `close` reason (required for a case rated unsatisfied, supervisors only; and to close from 待回访 without a
-/// rating); `discipline_feedback` close; `reject_return`, `mark_typical`, `unmark_typical` reason;
+/// rating, and for an agent only after `follow_up_attempt` was recorded the configured number of times);
+/// `discipline_feedback` close; `reject_return`, `mark_typical`, `unmark_typical` reason;
 /// `set_urgency` urgency, reason; `take_back` reason (a case passed down, by the jurisdiction above).
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct ActionRequest {
-    /// `answer|dispatch|accept|return|request_extension|approve_extension|reject_extension|reply|approve_reply|reject_reply|follow_up|redo|close|transfer_discipline|discipline_feedback|transfer_12345|urge|supervise|instruct|pause|resume|reject_return|mark_typical|unmark_typical|set_urgency|take_back`
+    /// `answer|dispatch|accept|return|request_extension|approve_extension|reject_extension|reply|approve_reply|reject_reply|follow_up|follow_up_attempt|redo|close|transfer_discipline|discipline_feedback|transfer_12345|urge|supervise|instruct|pause|resume|reject_return|mark_typical|unmark_typical|set_urgency|take_back`
     action: String,
     /// The version the caller saw; a stale one gets 409 and changes nothing.
     version: i64,

@@ -190,6 +190,8 @@ pub struct WorkOrderView {
     pub extensions: u32,
     pub redos: u32,
     pub urges: u32,
+    /// Follow-up calls that reached nobody (回访未接通) since the case last awaited one.
+    pub follow_up_attempts: u32,
     /// The consultation's answer.
     pub answer: Option<String>,
     /// The lead unit's (or discipline commission's) latest reply.
@@ -258,6 +260,7 @@ impl WorkOrderView {
             extensions: c.extensions,
             redos: c.redos,
             urges: c.urges,
+            follow_up_attempts: c.follow_up_attempts,
             answer: o.answer.clone(),
             reply: o.reply.clone(),
             urgency: c.urgency.code().into(),

@@ -48,7 +48,15 @@ impl Store {
         let book = self.deadlines();
         let regular = row.flag("regular")?;
         let policy_for = |u: Urgency| book.policy_at(&case.jurisdiction, case.kind, regular, u);
-        let ctx = Context { now, actor, tree: &org.tree, calendar: &calendar, unit: &lookup, policy_for: &policy_for };
+        let ctx = Context {
+            now,
+            actor,
+            tree: &org.tree,
+            calendar: &calendar,
+            unit: &lookup,
+            policy_for: &policy_for,
+            follow_up_attempts: self.follow_up_attempts,
+        };
         let (event, next) = decide(&case, command, &ctx)?;
         let none = crate::Keyring::none();
         let sealer = if next.discipline_only { self.keyring() } else { &none };

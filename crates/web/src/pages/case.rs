@@ -129,6 +129,7 @@ fn form_for(action: Action, lang: Lang, o: &WorkOrder, role: Role, my_part: Opti
         Action::Instruct => vec![f("text", t.instruction_text, FieldKind::Textarea, true)],
         Action::Pause => vec![f("reason", t.pause_reason, FieldKind::Text, true)],
         Action::Redo => vec![f("reason", t.redo_reason, FieldKind::Text, false)],
+        Action::FollowUpAttempt => vec![f("note", t.note, FieldKind::Text, false)],
         // Closing a case rated unsatisfied ends the loop without a redo: say why.
         Action::Close if o.unsatisfied => {
             vec![f("reason", t.close_unsatisfied_reason, FieldKind::Textarea, true)]
@@ -205,9 +206,11 @@ impl<'a> Said<'a> {
             }
             C::Close { note, reason } => Said { texts: [reason.as_deref(), note.as_deref()], ..Said::default() },
             C::RejectExtension { reason } | C::Redo { reason } => Said { texts: maybe(reason), ..Said::default() },
-            C::TransferDiscipline { note } | C::Transfer12345 { note } | C::Urge { note } | C::Supervise { note } => {
-                Said { texts: maybe(note), ..Said::default() }
-            }
+            C::TransferDiscipline { note }
+            | C::Transfer12345 { note }
+            | C::Urge { note }
+            | C::Supervise { note }
+            | C::FollowUpAttempt { note } => Said { texts: maybe(note), ..Said::default() },
             C::FollowUp { rating, note, .. } => Said { texts: maybe(note), rating: *rating, ..Said::default() },
             C::SetUrgency { urgency, reason } => Said { texts: maybe(reason), urgency: *urgency, ..Said::default() },
             C::Dispatch { units, jurisdiction, note, style } => Said {

@@ -93,7 +93,7 @@ pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
         jurisdiction: org.jurisdiction(p.user.jurisdiction.as_str()).map(|j| j.name.clone()).unwrap_or_default(),
         figures: vec![
             Figure { label: t.today, value: received, href: format!("/queue/all?from={today}"), tone: "" },
-            Figure { label: t.all_cases, value: open, href: "/queue/all?open=true".into(), tone: "" },
+            Figure { label: t.open_cases, value: open, href: "/queue/all?open=true".into(), tone: "" },
             Figure { label: t.warning, value: warning, href: "/queue/supervision?tab=warning".into(), tone: "warn" },
             Figure { label: t.overdue, value: overdue_n, href: "/queue/supervision?tab=overdue".into(), tone: "bad" },
             Figure {

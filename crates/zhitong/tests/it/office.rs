@@ -2,7 +2,9 @@
 //! converted to PDF by LibreOffice (`soffice --headless`, Debian's `libreoffice-writer-nogui`; installed by
 //! `scripts/office-up`), and the PDF's text (`pdftotext -layout`) checked as a reader sees it: the 发文字号,
 //! the date under the issuing body in Chinese form, and no codes (`450100`, `450100-1`) or `none` where names
-//! belong. On SQLite only: one backend is enough for a document.
+//! belong. Its first page is also looked at as a picture (`pdftoppm`) and by position (`pdftotext -bbox`): the
+//! red issuing body on one line, the red rule as wide as the text under the 发文字号, the fonts 公文 name or
+//! their free substitutes (`packaging/fonts`). On SQLite only: one backend is enough for a document.
 
 use std::{
     path::{Path, PathBuf},
@@ -23,7 +25,7 @@ const CONVERSION_TIMEOUT: Duration = Duration::from_secs(120);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(zhitong_no_office, ignore = "LibreOffice or pdftotext not installed: run scripts/office-up")]
 async fn reports_converted_by_libreoffice_carry_number_and_date_and_no_codes() {
-    for tool in ["soffice", "pdftotext", "pdffonts", "fc-list"] {
+    for tool in ["soffice", "pdftotext", "pdffonts", "pdftoppm", "fc-list"] {
         require(tool);
     }
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -114,13 +116,132 @@ fn check_document(period: &str, report: &Value, docx: &Path, codes: &[String], c
     std::fs::write(docx.with_extension("txt"), &text).unwrap();
     let what = format!("{period} ({}; the text is beside it)", pdf.display());
     check_text(&text, report, period, codes, &what);
-    // The Chinese is set in a Chinese font, not shown as boxes (pdftotext gives the text back either way).
+    check_first_page(&pdf, report, &what);
+    // The Chinese is set in a Chinese font, not shown as boxes (pdftotext gives the text back either way)…
     let fonts = run(Command::new("pdffonts").arg(&pdf), Duration::from_secs(60));
+    let used = pdf_fonts(&fonts);
     assert!(
-        pdf_fonts(&fonts).iter().any(|f| cjk_families.iter().any(|c| f.starts_with(c.as_str()))),
+        used.iter().any(|f| cjk_families.iter().any(|c| f.starts_with(c.as_str()))),
         "{what}: no Chinese font in the PDF (install fonts-noto-cjk: scripts/office-up)\n{fonts}"
     );
+    // …a serif one for 小标宋 and 仿宋_GB2312 and a sans-serif one for 黑体, as packaging/fonts substitutes them.
+    for (style, font) in [("serifcjk", "仿宋_GB2312 / 方正小标宋简体"), ("sanscjk", "黑体")] {
+        assert!(
+            used.iter().any(|f| f.contains(style)),
+            "{what}: {font} is not set in its substitute ({style})\n{fonts}"
+        );
+    }
     eprintln!("{period}: {} → PDF, {} lines of text, checked", docx.display(), text.lines().count());
+}
+
+/// The first page as GB/T 9704-2012 lays it out: the issuing body in red on ONE line (a wrapped heading left the
+/// single character 班 on a second line), under it the 发文字号, and under that, within a few millimetres, a red
+/// rule as wide as the 156 mm text block; the title below the rule. Read from the page rendered at 72 dpi (one
+/// pixel is one point) and from the words' boxes.
+fn check_first_page(pdf: &Path, report: &Value, what: &str) {
+    let stem = pdf.with_extension("page1");
+    run(
+        Command::new("pdftoppm").args(["-r", "72", "-f", "1", "-l", "1", "-singlefile"]).arg(pdf).arg(&stem),
+        Duration::from_secs(60),
+    );
+    let (width, height, pixels) = read_ppm(&stem.with_extension("page1.ppm"));
+    let red = |x: usize, y: usize| {
+        let p = &pixels[(y * width + x) * 3..][..3];
+        p[0] > 140 && p[1] < 100 && p[2] < 100
+    };
+    // Per row: how many red pixels, and the longest unbroken red run.
+    let rows: Vec<(usize, usize)> = (0..height)
+        .map(|y| {
+            let (mut n, mut run, mut longest) = (0, 0, 0);
+            for x in 0..width {
+                if red(x, y) {
+                    n += 1;
+                    run += 1;
+                    longest = longest.max(run);
+                } else {
+                    run = 0;
+                }
+            }
+            (n, longest)
+        })
+        .collect();
+    // The rule: rows whose red runs across most of the 442 pt text block.
+    let rule: Vec<usize> = (0..height).filter(|y| rows[*y].1 >= 400).collect();
+    assert!(!rule.is_empty(), "{what}: no red rule as wide as the text block on the first page");
+    assert!(rule.len() <= 4, "{what}: the red rule is a thin line, not {} rows", rule.len());
+    let rule_y = rule[0];
+    // The red heading: red rows above the rule, in one band (one line of at most 22 pt).
+    let heading: Vec<usize> = (0..rule_y).filter(|y| rows[*y].0 > 0).collect();
+    assert!(!heading.is_empty(), "{what}: no red issuing body above the rule");
+    let bands = 1 + heading.windows(2).filter(|w| w[1] - w[0] > 3).count();
+    let tall = heading.last().unwrap() - heading[0] + 1;
+    assert!(bands == 1 && tall <= 26, "{what}: the red issuing body is on one line ({bands} bands, {tall} pt tall)");
+    assert!(
+        (0..height).filter(|y| rows[*y].0 > 0 && *y > rule.last().unwrap() + 2).count() == 0,
+        "{what}: red below the rule"
+    );
+    // The 发文字号 lies between the heading and the rule, the rule within about 4 mm (11 pt, with the line's
+    // own descent) under it; the title lies below the rule.
+    let boxes =
+        run(Command::new("pdftotext").args(["-bbox", "-f", "1", "-l", "1"]).arg(pdf).arg("-"), Duration::from_secs(60));
+    let words = words(&boxes);
+    let number = words
+        .iter()
+        .find(|w| w.text.contains("直通〔"))
+        .unwrap_or_else(|| panic!("{what}: no 发文字号 on the first page"));
+    assert!(number.y_min > *heading.last().unwrap() as f64, "{what}: the 发文字号 is under the issuing body");
+    let gap = rule_y as f64 - number.y_max;
+    assert!((0.0..=24.0).contains(&gap), "{what}: the rule lies {gap:.0} pt under the 发文字号 (about 4 mm is right)");
+    let name = report["jurisdiction_name"].as_str().unwrap();
+    let title =
+        words.iter().find(|w| w.text.starts_with(name) && w.text.contains("服务企业直通车") && w.y_min > number.y_max);
+    let title = title.unwrap_or_else(|| panic!("{what}: no title under the 发文字号"));
+    assert!(title.y_min > rule_y as f64, "{what}: the title is under the red rule");
+}
+
+/// A word of `pdftotext -bbox`: its text and its vertical extent, in points from the top of the page.
+struct Word {
+    text: String,
+    y_min: f64,
+    y_max: f64,
+}
+
+fn words(html: &str) -> Vec<Word> {
+    let attr = |tag: &str, name: &str| -> f64 {
+        let start = tag.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        tag[start..].split('"').next().unwrap().parse().unwrap()
+    };
+    html.split("<word ")
+        .skip(1)
+        .map(|w| {
+            let (tag, rest) = w.split_once('>').unwrap();
+            let text = rest.split("</word>").next().unwrap().to_string();
+            Word { text, y_min: attr(tag, "yMin"), y_max: attr(tag, "yMax") }
+        })
+        .collect()
+}
+
+/// A binary PPM (P6, 8 bits): width, height, RGB bytes.
+fn read_ppm(path: &Path) -> (usize, usize, Vec<u8>) {
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    // The header: four whitespace-separated fields, then one whitespace byte.
+    let mut fields = vec![];
+    let mut i = 0;
+    while fields.len() < 4 {
+        while data[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while !data[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        fields.push(std::str::from_utf8(&data[start..i]).unwrap().to_string());
+    }
+    assert_eq!((fields[0].as_str(), fields[3].as_str()), ("P6", "255"), "{}: not an 8-bit PPM", path.display());
+    let (w, h): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    let pixels = data[i + 1..].to_vec();
+    assert_eq!(pixels.len(), w * h * 3, "{}: truncated", path.display());
+    (w, h, pixels)
 }
 
 /// What a reader of the PDF must see, and must not.
@@ -141,6 +262,12 @@ fn check_text(text: &str, report: &Value, period: &str, codes: &[String], what: 
         all.contains(&squeeze(report["narrative"].as_str().unwrap())),
         "{what}: the narrative, word for word\n{text}"
     );
+    // The issuing body on the first line, whole: a heading that wraps leaves a character on a line of its own.
+    assert_eq!(
+        lines[0],
+        format!("{}优化营商环境服务企业直通车工作专班", report["jurisdiction_name"].as_str().unwrap()),
+        "{what}: the issuing body on one line\n{text}"
+    );
     let salutation = if period == "daily" { "各位领导：" } else { "各有关单位：" };
     assert!(lines.iter().any(|l| l == salutation), "{what}: {salutation}\n{text}");
 
@@ -150,14 +277,19 @@ fn check_text(text: &str, report: &Value, period: &str, codes: &[String], what: 
     assert_eq!(numbers[0], report["document_number"].as_str().unwrap(), "{what}: the 发文字号");
     assert!(lines.iter().any(|l| *l == numbers[0]), "{what}: the 发文字号 on a line of its own\n{text}");
 
-    // The last lines: the issuing body, and under it the date of issue (the day after the period) as YYYY年M月D日.
+    // The last lines: the issuing body, and under it the date of issue as YYYY年M月D日 (the day after the period;
+    // for a period still running, the day it is counted up to).
     let [.., body, date] = lines.as_slice() else { panic!("{what}: too short\n{text}") };
     assert!(
         body.ends_with("优化营商环境服务企业直通车工作专班"),
         "{what}: the issuing body above the date: {body}\n{text}"
     );
-    let issued =
-        report["period"]["last_day"].as_str().unwrap().parse::<jiff::civil::Date>().unwrap().tomorrow().unwrap();
+    let issued = match report["period"]["as_of"].as_str() {
+        Some(t) => local(t.parse().unwrap()).date(),
+        None => {
+            report["period"]["last_day"].as_str().unwrap().parse::<jiff::civil::Date>().unwrap().tomorrow().unwrap()
+        }
+    };
     assert_eq!(
         chinese_date(date),
         Some((issued.year(), issued.month(), issued.day())),
@@ -250,12 +382,24 @@ fn cjk_families() -> Vec<String> {
     families
 }
 
-/// A DOCX to PDF in `out`, by a headless LibreOffice with a profile of its own (test runs never share one).
+/// A DOCX to PDF in `out`, by a headless LibreOffice with a profile of its own (test runs never share one), and
+/// the system's fonts with the substitutes for 公文's fonts this project ships (packaging/fonts).
 fn convert(docx: &Path, out: &Path) {
+    let substitutes = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../packaging/fonts/65-zhitong-gongwen.conf");
+    let fonts_conf = out.join("fonts.conf");
+    std::fs::write(
+        &fonts_conf,
+        format!(
+            "<?xml version=\"1.0\"?>\n<!DOCTYPE fontconfig SYSTEM \"urn:fontconfig:fonts.dtd\">\n<fontconfig>\n  <include ignore_missing=\"no\">/etc/fonts/fonts.conf</include>\n  <include ignore_missing=\"no\">{}</include>\n</fontconfig>\n",
+            substitutes.canonicalize().unwrap().display()
+        ),
+    )
+    .unwrap();
     let profile = out.join("profile");
     let url = format!("file://{}", profile.display()).replace(' ', "%20");
     let mut cmd = Command::new("soffice");
-    cmd.arg(format!("-env:UserInstallation={url}"))
+    cmd.env("FONTCONFIG_FILE", &fonts_conf)
+        .arg(format!("-env:UserInstallation={url}"))
         .args(["--headless", "--norestore", "--convert-to", "pdf", "--outdir"])
         .arg(out)
         .arg(docx);

@@ -270,11 +270,14 @@ fn check_as(
             assert_eq!(got[k], v, "{what}: {who}.{k}");
         }
     };
+    // Every jurisdiction of the scope has a row; those with nothing in the period have zeros.
     let by_j = report["by_jurisdiction"].as_object().unwrap();
-    assert_eq!(by_j.keys().collect::<Vec<_>>(), js.keys().collect::<Vec<_>>(), "{what}: jurisdictions");
-    for (j, c) in &js {
-        assert_eq!(by_j[j]["received"], c.received, "{what}: {j}.received");
-        compare(&by_j[j], c, j);
+    assert!(js.keys().all(|j| by_j.contains_key(j)), "{what}: jurisdictions {:?} in {:?}", js.keys(), by_j.keys());
+    let zero = Card::default();
+    for (j, got) in by_j {
+        let c = js.get(j).unwrap_or(&zero);
+        assert_eq!(got["received"], c.received, "{what}: {j}.received");
+        compare(got, c, j);
     }
     let by_unit = report["by_unit"].as_object().unwrap();
     assert_eq!(by_unit.keys().collect::<Vec<_>>(), units.keys().collect::<Vec<_>>(), "{what}: units");
@@ -483,7 +486,7 @@ async fn report_figures_agree_with_the_rows(app: TestApp) {
     let date = today - 20.days();
     let (s, r) = app.get(Some(&county), &format!("/api/v1/reports/monthly?date={date}&jurisdiction=450103")).await;
     assert_eq!(s, StatusCode::OK, "{r}");
-    assert!(!r["by_jurisdiction"].as_object().unwrap().is_empty(), "the county received appeals that month");
+    assert!(r["by_jurisdiction"]["450103"]["received"].as_i64().unwrap() > 0, "the county received appeals that month");
     assert!(r["by_jurisdiction"].as_object().unwrap().keys().all(|k| k == "450103"), "{}", r["by_jurisdiction"]);
     // Recomputed from the county's own rows, like the city's.
     let code = zhitong_domain::org::DivisionCode::parse("j", "450103").unwrap();
@@ -536,6 +539,17 @@ async fn report_figures_agree_with_the_rows(app: TestApp) {
         city["narrative"].as_str().unwrap().contains(&format!("纪检监察机关办理{}件", city["withheld"]["received"]))
     );
     assert!(!city["narrative"].as_str().unwrap().contains("投诉举报"));
+    // Each rate is printed beside the counts it divides, and the commission's cases, in the total closed, are
+    // named as left out of it: the reader can check 按时办结 ÷ (办结 − 纪检监察机关办理).
+    let n = |v: &Value| v.as_i64().unwrap();
+    let (closed, withheld, on_time) = (n(&city["closed"]), n(&city["withheld"]["closed"]), n(&city["closed_on_time"]));
+    assert!(withheld > 0, "the month closed some of the commission's cases");
+    let printed =
+        format!("办结{closed}件（其中纪检监察机关办理{withheld}件，不计入以下比率），按时办结{on_time}件，按时办结率");
+    assert!(city["narrative"].as_str().unwrap().contains(&printed), "{printed} in {}", city["narrative"]);
+    assert_eq!(city["on_time_rate"], rate(on_time, closed - withheld), "the printed counts give the printed rate");
+    let printed = format!("应签收{}件、按时签收{}件，响应率", city["response_due"], city["responded"]);
+    assert!(city["narrative"].as_str().unwrap().contains(&printed), "{printed} in {}", city["narrative"]);
     let (from, to) = (
         ms(seen["period"]["from"].as_str().unwrap()[..10].parse().unwrap()),
         ms(seen["period"]["to"].as_str().unwrap()[..10].parse().unwrap()),
@@ -559,6 +573,59 @@ async fn report_figures_agree_with_the_rows(app: TestApp) {
     assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("period")));
 }
 both!(report_figures_agree_with_the_rows);
+
+/// A period still running is counted up to now and says so (截至), and it is compared with the same stretch of
+/// the period before — not with all of it, which set 7 days against 30. A period that has ended is compared with
+/// the whole period before.
+async fn a_running_period_is_compared_with_the_same_stretch_before(app: TestApp) {
+    zhitong::demo_orders::generate(&app.store, 4_000, 7, 90, |_| {}).await.unwrap();
+    let (rows, events) = raw(&app).await;
+    let book = app.store.deadlines();
+    let leader = app.login("leader@450100").await;
+    let today = local(jiff::Timestamp::now()).date();
+    let at = |v: &Value| v.as_str().unwrap().parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    for period in ["daily", "weekly", "monthly"] {
+        let (s, r) =
+            app.get(Some(&leader), &format!("/api/v1/reports/{period}?date={today}&jurisdiction=450100")).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        let p = &r["period"];
+        assert!(p["as_of"].is_string(), "{period}: today's period is running: {p}");
+        let from = ms(p["from"].as_str().unwrap()[..10].parse().unwrap());
+        let to = at(&p["as_of"]);
+        assert!(to <= jiff::Timestamp::now().as_millisecond() && to > from, "{period}: counted up to now");
+        check(&r, &rows, &events, &book, from, to, &format!("{period} (running)"));
+        let (prev_from, prev_to) = (at(&p["previous_from"]), at(&p["previous_to"]));
+        assert!(prev_from < from, "{period}: the period before starts before");
+        assert_eq!(prev_to, (prev_from + (to - from)).min(from), "{period}: as long a stretch of the period before");
+        check(
+            &r["previous"],
+            &rows,
+            &events,
+            &book,
+            prev_from,
+            prev_to,
+            &format!("{period} (the same stretch before)"),
+        );
+        let narrative = r["narrative"].as_str().unwrap();
+        assert!(narrative.contains("（截至") && narrative.contains("上期同期"), "{period}: {narrative}");
+        assert!(!narrative.contains(&today.to_string()), "{period}: dates in Chinese form: {narrative}");
+        assert!(narrative.contains(&format!("{}年{}月", today.year(), today.month())), "{period}: {narrative}");
+    }
+    let date = today - 40.days();
+    let (_, past) = app.get(Some(&leader), &format!("/api/v1/reports/monthly?date={date}&jurisdiction=450100")).await;
+    let p = &past["period"];
+    assert!(p.get("as_of").is_none_or(Value::is_null), "an ended period is not running: {p}");
+    assert_eq!(
+        (at(&p["previous_to"]), at(&p["previous_from"])),
+        (at(&p["from"]), ms(date.first_of_month() - 1.month()))
+    );
+    let narrative = past["narrative"].as_str().unwrap();
+    assert!(
+        !narrative.contains("截至") && (narrative.contains("比上期") || narrative.contains("与上期持平")),
+        "{narrative}"
+    );
+}
+both!(a_running_period_is_compared_with_the_same_stretch_before);
 
 /// The spreadsheet and the Word bulletin carry the JSON's numbers.
 async fn documents_carry_the_same_numbers(app: TestApp) {
@@ -702,7 +769,8 @@ async fn documents_carry_the_same_numbers(app: TestApp) {
     let (_, daily) = app.get(Some(&leader), &format!("/api/v1/reports/daily?date={date}")).await;
     assert_eq!(daily["document_number"], format!("直通〔{}〕{}号", date.year(), date.day_of_year()));
     let narrative = daily["narrative"].as_str().unwrap();
-    assert!(narrative.contains(&date.to_string()) && !narrative.contains("至"), "{narrative}");
+    let chinese = format!("{}年{}月{}日", date.year(), date.month(), date.day());
+    assert!(narrative.contains(&chinese) && !narrative.contains("至"), "{narrative}");
     assert!(!narrative.contains("none") && !json["narrative"].as_str().unwrap().contains("none"));
     let r = app
         .client

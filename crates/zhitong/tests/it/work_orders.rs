@@ -145,9 +145,29 @@ async fn consultation_suggestion_out_of_scope(app: TestApp) {
     let (st, b) = try_act(&app, &p.agent, &s, json!({"action": "close", "note": "企业表示无需回访"})).await;
     assert_eq!((st, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")), "{b}");
     assert_eq!(app.count("work_order_events").await, events, "nothing written");
-    let s = act(&app, &p.agent, &s, json!({"action": "close", "reason": "企业表示无需回访"})).await;
+    // With a reason, an agent first records the configured unanswered calls (3 by default): before that the
+    // close is refused, naming the reason field and the count on record, and nothing is written.
+    let unreachable = json!({"action": "close", "reason": "企业无法联系，已三次回访未接通"});
+    let mut s = s;
+    for n in 0..3 {
+        let (st, b) = try_act(&app, &p.agent, &s, unreachable.clone()).await;
+        assert_eq!((st, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")), "{b}");
+        assert!(b["error"]["message"].as_str().unwrap().contains(&format!("已记录{n}次")), "{b}");
+        assert_eq!(app.count("work_order_events").await, events + n, "nothing written by the refusal");
+        s = act(&app, &p.agent, &s, json!({"action": "follow_up_attempt", "note": format!("第{}次无人接听", n + 1)}))
+            .await;
+        assert_eq!(
+            (s["state"].as_str(), s["follow_up_attempts"].as_i64()),
+            (Some("pending_follow_up"), Some(n + 1))
+        );
+    }
+    let s = act(&app, &p.agent, &s, unreachable).await;
     assert_eq!(s["state"], "closed");
     assert!(s["rating"].is_null());
+    let (_, history) = app.get(Some(&p.agent), &format!("/api/v1/work-orders/{}/history", s["id"])).await;
+    let attempts = history.as_array().unwrap().iter().filter(|e| e["action"] == "follow_up_attempt").count();
+    assert_eq!(attempts, 3, "each call on record: {history}");
+    assert_history_replays(&app, &s).await;
 
     let o = create(&app, &p.agent, intake("out_of_scope")).await;
     assert_eq!(o["state"], "transferred_12345");
