@@ -70,9 +70,27 @@ try {
       assert.ok(praise.length >= 2, 'units praised and criticised by name, with why');
       assert.ok(await page.locator('article.report', { hasText: '（二）通报批评' }).count());
     }
+    // Each rate beside the counts it divides; the commission's closed cases named as left out of the rates.
+    const narrative = await page.locator('article.report p.narrative').first().innerText();
+    const withheld = period === 'monthly' ? '（其中纪检监察机关办理\\d+件，不计入以下比率）' : '(（其中纪检监察机关办理\\d+件，不计入以下比率）)?';
+    assert.match(narrative, new RegExp(`办结\\d+件${withheld}，按时办结\\d+件，按时办结率`), `${period}: the counts beside the rate: ${narrative}`);
+    assert.match(narrative, /应签收\d+件、按时签收\d+件，响应率/, `${period}: 响应率 with its counts`);
+    // The jurisdiction table lists every jurisdiction, zeros included, as the dashboard does (daily report).
+    if (period === 'daily') {
+      const rows = await after('分类和分辖区受理情况').locator('xpath=following-sibling::table[1]').locator('tr').count();
+      assert.equal(rows - 1, 16, 'the city and its 15 counties, each with a row');
+    }
     await page.screenshot({ path: join(shots, `report-${period}.png`), fullPage: true });
     console.log(`ok   the ${period} report with demo data`);
   }
+  // A period still running (this month) says what it is counted up to, and compares with the same stretch of
+  // the month before (上期同期), not with the whole month.
+  await page.goto(base + `/reports/monthly?date=${day(now)}`);
+  const running = await page.locator('article.report').innerText();
+  assert.match(running, /（截至\d{4}年\d{1,2}月\d{1,2}日\d{1,2}时\d{2}分）/, 'a running period says 截至…');
+  assert.deepEqual(await page.locator('article.report table').first().locator('tr').first().locator('th').allTextContents(), ['指标', '本期', '上期同期', '增减']);
+  assert.match(running, /比上期同期(增加|减少)\d+件|与上期同期持平/, 'compared with the same stretch before');
+  console.log('ok   a running period is counted up to now and compared with the same stretch before');
   await ctx.close();
 } catch (e) {
   failed = true;
