@@ -34,6 +34,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(9, "0009_scorecards"),
     migration!(10, "0010_responses"),
     migration!(11, "0011_duties"),
+    migration!(12, "0012_queues"),
 ];
 
 impl Store {

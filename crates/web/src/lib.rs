@@ -23,6 +23,7 @@ use zhitong_http::{AppState, auth::token_from};
 use zhitong_storage::User;
 
 pub use i18n::Lang;
+pub use pages::{QUEUES, queue_filter};
 
 /// The pages; `trust_forwarded_for` as in `HttpSettings` (the portal's rate limit).
 pub fn router(trust_forwarded_for: bool) -> Router<AppState> {

@@ -9,10 +9,15 @@ use zhitong_domain::{
 };
 
 use super::{read::VIEW_COLUMNS, *};
-use crate::{Enterprise, Result, Store};
+use crate::{Enterprise, Result, Store, rows::RowExt};
 
 /// Lists count their matches up to this many.
 pub const TOTAL_CAP: i64 = 1_000;
+
+/// How a list's range terms name the deadline and the warning time: the column, except in the page query on
+/// SQLite (see [`Where::page_clause`]).
+const DEADLINE: &str = "\u{1}deadline\u{1}";
+const WARNING_AT: &str = "\u{1}warning_at\u{1}";
 
 impl CaseFlags {
     /// Each question asked, as its condition on the case's row.
@@ -31,13 +36,22 @@ impl CaseFlags {
     }
 }
 
+/// The order of a list, as the indexes of migration 0012 hold it.
+fn order_by(order: CaseOrder) -> &'static str {
+    match order {
+        // Only out-of-scope calls have no deadline; they come first. Urgent cases first in every queue.
+        CaseOrder::Deadline => "w.urgent DESC, w.deadline NULLS FIRST, w.id",
+        CaseOrder::NewestFirst => "w.received_at DESC, w.id DESC",
+    }
+}
+
 impl Store {
-    pub async fn list_work_orders(&self, actor: &Actor, f: &CaseFilter, now: Timestamp) -> Result<Page<WorkOrder>> {
-        let (page, per_page) = (f.paging.page, f.paging.per_page);
+    /// The WHERE clause of a list for this actor, or None when the actor may list nothing.
+    fn list_where(&self, actor: &Actor, f: &CaseFilter, now: Timestamp) -> Option<Where> {
         let org = self.org();
         let mut w = Where::default();
         match list_scope(actor, &org.tree) {
-            ListScope::Nothing => return Ok(Page { items: vec![], total: 0, total_capped: false, page, per_page }),
+            ListScope::Nothing => return None,
             ListScope::Unit(u) => {
                 let p = w.arg(Arg::Text(u.into()));
                 w.cond(format!(
@@ -117,17 +131,27 @@ impl Store {
             w.cond(format!("w.received_at < {p}"));
         }
         if !f.deadline_statuses.is_empty() {
-            // One status, or several (临期/超期: warning or overdue).
+            // One status, or several (临期/超期: warning or overdue). What the open statuses share stands outside
+            // the OR, where the indexes over open cases can use it.
             let n = w.arg(Arg::Int(to_millis(now)));
-            let open = "w.closed_at IS NULL AND w.paused_since IS NULL";
+            let running = |s: &DeadlineStatus| {
+                matches!(s, DeadlineStatus::Ok | DeadlineStatus::Warning | DeadlineStatus::Overdue)
+            };
+            let open = if f.deadline_statuses.iter().all(running) {
+                w.cond("w.closed_at IS NULL AND w.paused_since IS NULL".into());
+                "1 = 1"
+            } else {
+                "w.closed_at IS NULL AND w.paused_since IS NULL"
+            };
             let mut any = vec![];
             for status in &f.deadline_statuses {
+                // The range terms name their columns through DEADLINE and WARNING_AT (see `Where::page_clause`).
                 any.push(match status {
                     DeadlineStatus::Ok => format!(
-                        "{open} AND (w.deadline IS NULL OR ({n} <= w.deadline AND (w.warning_at IS NULL OR {n} < w.warning_at)))"
+                        "{open} AND (w.deadline IS NULL OR ({n} <= {DEADLINE} AND (w.warning_at IS NULL OR {n} < {WARNING_AT})))"
                     ),
-                    DeadlineStatus::Warning => format!("{open} AND {n} >= w.warning_at AND {n} <= w.deadline"),
-                    DeadlineStatus::Overdue => format!("{open} AND w.deadline < {n}"),
+                    DeadlineStatus::Warning => format!("{open} AND {n} >= {WARNING_AT} AND {n} <= {DEADLINE}"),
+                    DeadlineStatus::Overdue => format!("{open} AND {DEADLINE} < {n}"),
                     DeadlineStatus::Paused => "w.closed_at IS NULL AND w.paused_since IS NOT NULL".into(),
                     DeadlineStatus::Met => {
                         "w.closed_at IS NOT NULL AND (w.deadline IS NULL OR w.closed_at <= w.deadline)".into()
@@ -141,26 +165,99 @@ impl Store {
                 _ => w.cond(format!("(({}))", any.join(") OR ("))),
             }
         }
-        let order = match f.order {
-            // Only out-of-scope calls have no deadline; they come first, and the order can use the deadline indexes.
-            // Urgent cases first in every queue.
-            CaseOrder::Deadline => "w.urgent DESC, w.deadline NULLS FIRST, w.id",
-            CaseOrder::NewestFirst => "w.received_at DESC, w.id DESC",
+        Some(w)
+    }
+
+    /// Counting stops past TOTAL_CAP: an exact count of a huge list costs more than it tells.
+    fn count_sql(clause: &str) -> String {
+        format!("SELECT COUNT(*) FROM (SELECT 1 FROM work_orders w WHERE {clause} LIMIT {}) AS matched", TOTAL_CAP + 1)
+    }
+
+    /// The page's ids in order: the index walk reads no case row it does not show.
+    fn page_sql(clause: &str, f: &CaseFilter) -> String {
+        format!(
+            "SELECT w.id FROM work_orders w WHERE {clause} ORDER BY {} LIMIT {} OFFSET {}",
+            order_by(f.order),
+            f.paging.per_page,
+            f.paging.offset()
+        )
+    }
+
+    /// How many cases a list holds, counted up to [`TOTAL_CAP`] (and whether it stopped there), without
+    /// reading any: the board's tabs and the leader's figures.
+    pub async fn count_work_orders(&self, actor: &Actor, f: &CaseFilter, now: Timestamp) -> Result<(i64, bool)> {
+        let Some(w) = self.list_where(actor, f, now) else { return Ok((0, false)) };
+        let counted: i64 = sqlx::Row::try_get(&w.query(Self::count_sql(&w.sql())).fetch_one(self.reader()).await?, 0)?;
+        Ok(if counted > TOTAL_CAP { (TOTAL_CAP, true) } else { (counted, false) })
+    }
+
+    /// The plans of a list's two queries (its count and its page), as the backend would run them on a large
+    /// table: SQLite's `EXPLAIN QUERY PLAN`; PostgreSQL's `EXPLAIN` with sequential scans and sorts priced out,
+    /// so that a plan still holding one shows that no index serves the list (a test database is too small
+    /// for the planner to prefer an index otherwise).
+    #[cfg(feature = "test-support")]
+    pub async fn list_plans(&self, actor: &Actor, f: &CaseFilter, now: Timestamp) -> Result<Vec<String>> {
+        let Some(w) = self.list_where(actor, f, now) else { return Ok(vec![]) };
+        let clause = w.sql();
+        let mut plans = vec![];
+        for sql in [Self::count_sql(&clause), Self::page_sql(&w.page_clause(self.backend()), f)] {
+            let mut tx = self.begin().await?;
+            let lines: Vec<String> = match self.backend() {
+                crate::Backend::Sqlite => {
+                    let rows = w.query(format!("EXPLAIN QUERY PLAN {sql}")).fetch_all(&mut *tx).await?;
+                    rows.iter().map(|r| r.text("detail")).collect::<Result<_>>()?
+                }
+                crate::Backend::Postgres => {
+                    for set in ["SET LOCAL enable_seqscan = off", "SET LOCAL enable_sort = off"] {
+                        sqlx::query(set).execute(&mut *tx).await?;
+                    }
+                    let rows = w.query(format!("EXPLAIN {sql}")).fetch_all(&mut *tx).await?;
+                    rows.iter()
+                        .map(|r| sqlx::Row::try_get::<String, _>(r, 0).map_err(Into::into))
+                        .collect::<Result<_>>()?
+                }
+            };
+            tx.rollback().await?;
+            plans.push(lines.join("\n"));
+        }
+        Ok(plans)
+    }
+
+    pub async fn list_work_orders(&self, actor: &Actor, f: &CaseFilter, now: Timestamp) -> Result<Page<WorkOrder>> {
+        let (page, per_page) = (f.paging.page, f.paging.per_page);
+        let Some(w) = self.list_where(actor, f, now) else {
+            return Ok(Page { items: vec![], total: 0, total_capped: false, page, per_page });
         };
         let clause = w.sql();
-        // Counting stops past TOTAL_CAP: an exact count of a huge list costs more than it tells.
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM work_orders w WHERE {clause} LIMIT {}) AS matched",
-            TOTAL_CAP + 1
-        );
-        let counted: i64 = sqlx::Row::try_get(&w.query(count_sql).fetch_one(self.reader()).await?, 0)?;
+        let counted: i64 = sqlx::Row::try_get(&w.query(Self::count_sql(&clause)).fetch_one(self.reader()).await?, 0)?;
         let (total, total_capped) = if counted > TOTAL_CAP { (TOTAL_CAP, true) } else { (counted, false) };
-        let list_sql = format!(
-            "SELECT {VIEW_COLUMNS} FROM work_orders w LEFT JOIN enterprises e ON e.id = w.enterprise_id \
-             WHERE {clause} ORDER BY {order} LIMIT {per_page} OFFSET {}",
-            f.paging.offset()
-        );
-        let rows = w.query(list_sql).fetch_all(self.reader()).await?;
+        let ids: Vec<i64> = w
+            .query(Self::page_sql(&w.page_clause(self.backend()), f))
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(|r| r.int("id"))
+            .collect::<Result<_>>()?;
+        let rows = if ids.is_empty() {
+            vec![]
+        } else {
+            // Ids are integers read from the database: written into the statement, not bound.
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            let sql = format!(
+                "SELECT {VIEW_COLUMNS} FROM work_orders w LEFT JOIN enterprises e ON e.id = w.enterprise_id \
+                 WHERE w.id IN ({})",
+                list.join(", ")
+            );
+            let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.reader()).await?;
+            let position: std::collections::HashMap<i64, usize> =
+                ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+            let mut keyed = rows
+                .drain(..)
+                .map(|r| Ok((position.get(&r.int("id")?).copied().unwrap_or(usize::MAX), r)))
+                .collect::<Result<Vec<_>>>()?;
+            keyed.sort_by_key(|(i, _)| *i);
+            keyed.into_iter().map(|(_, r)| r).collect()
+        };
         // A list shows what a list needs. The text of a confidential case and who called are read on its
         // own page, where every view is recorded; a bulk read of complaints yields titles and numbers only.
         let items = rows
@@ -207,7 +304,23 @@ impl Where {
         self.conds.push(c);
     }
     pub(crate) fn sql(&self) -> String {
-        if self.conds.is_empty() { "1 = 1".into() } else { self.conds.join(" AND ") }
+        let clause = if self.conds.is_empty() { "1 = 1".into() } else { self.conds.join(" AND ") };
+        clause.replace(DEADLINE, "w.deadline").replace(WARNING_AT, "w.warning_at")
+    }
+
+    /// The clause for a list's page. A count wants the range on the deadline or the warning time (its index
+    /// stops after the cap), a page wants its order; SQLite, with no statistics to weigh the two, takes the
+    /// range and sorts every open case it matches. On SQLite the range terms of a page are written `+column`,
+    /// which keeps them off any index, so the walk in the list's order is taken (the indexes of migration
+    /// 0012); PostgreSQL weighs both by its statistics.
+    pub(crate) fn page_clause(&self, backend: crate::Backend) -> String {
+        match backend {
+            crate::Backend::Sqlite => {
+                let clause = if self.conds.is_empty() { "1 = 1".into() } else { self.conds.join(" AND ") };
+                clause.replace(DEADLINE, "+w.deadline").replace(WARNING_AT, "+w.warning_at")
+            }
+            crate::Backend::Postgres => self.sql(),
+        }
     }
 
     /// `sql` (which uses this clause) with the arguments bound in order.

@@ -19,7 +19,8 @@ use crate::PageUser;
 
 pub struct Figure {
     pub label: &'static str,
-    pub value: i64,
+    /// The count, or the cap followed by "+" when there are more (as the lists say it).
+    pub value: String,
     pub href: String,
     pub tone: &'static str,
 }
@@ -52,23 +53,22 @@ pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
     // From the start of today in Shanghai (the figure links to `from=<today>`, which the list reads the same way).
     let today_start = zhitong_domain::time::start_of(local(now).date());
     let all = CaseFilter::default;
-    let count = |f: CaseFilter| {
+    // Counted as the lists count (up to their cap), reading no case.
+    let counted = |f: CaseFilter| {
         let (s, actor) = (s.clone(), actor.clone());
-        async move {
-            s.store
-                .list_work_orders(&actor, &CaseFilter { paging: Paging { page: 1, per_page: 1 }, ..f }, now)
-                .await
-                .map(|p| p.total)
-                .unwrap_or(0)
-        }
+        async move { s.store.count_work_orders(&actor, &f, now).await.unwrap_or((0, false)) }
     };
-    let received = count(CaseFilter { received_from: Some(today_start), ..all() }).await;
-    let open = count(CaseFilter { flags: CaseFlags { open: Some(true), ..CaseFlags::default() }, ..all() }).await;
-    let overdue_n = count(CaseFilter { deadline_statuses: vec![DeadlineStatus::Overdue], ..all() }).await;
-    let warning = count(CaseFilter { deadline_statuses: vec![DeadlineStatus::Warning], ..all() }).await;
+    let shown = |(n, capped): (i64, bool)| if capped { format!("{n}+") } else { n.to_string() };
+    let count = |f: CaseFilter| async move { counted(f).await.0 };
+    let received = shown(counted(CaseFilter { received_from: Some(today_start), ..all() }).await);
+    let open =
+        shown(counted(CaseFilter { flags: CaseFlags { open: Some(true), ..CaseFlags::default() }, ..all() }).await);
+    let overdue_n = shown(counted(CaseFilter { deadline_statuses: vec![DeadlineStatus::Overdue], ..all() }).await);
+    let warning = shown(counted(CaseFilter { deadline_statuses: vec![DeadlineStatus::Warning], ..all() }).await);
     // The same filters as the lists each figure links to, so a figure and its list always agree.
-    let unsatisfied =
-        count(CaseFilter { flags: CaseFlags { unsatisfied: Some(true), ..CaseFlags::default() }, ..all() }).await;
+    let unsatisfied = shown(
+        counted(CaseFilter { flags: CaseFlags { unsatisfied: Some(true), ..CaseFlags::default() }, ..all() }).await,
+    );
     let mut by_kind = vec![];
     for k in Kind::ALL {
         let n = count(CaseFilter { received_from: Some(today_start), kind: Some(*k), ..all() }).await;

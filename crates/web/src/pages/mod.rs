@@ -11,6 +11,7 @@ mod knowledge;
 mod leader;
 mod messages;
 mod queue;
+pub use queue::{QUEUES, queue_filter};
 mod reports;
 mod sign_in;
 

@@ -93,7 +93,7 @@ pub struct Tab {
     pub label: &'static str,
     pub active: bool,
     /// How many cases the tab lists (the supervision board's tabs), the same count as the list's total.
-    pub count: Option<i64>,
+    pub count: Option<String>,
 }
 
 const SUPERVISION_TABS: [&str; 7] =
@@ -172,6 +172,68 @@ pub struct QueueQuery {
     pub open: Option<bool>,
 }
 
+/// Every work queue and its tabs (the first tab is the default): with [`queue_filter`], what each opens, so the
+/// plan tests and the page bench read the same lists the pages do.
+pub const QUEUES: [(&str, &[&str]); 6] = [
+    ("dispatch", &[""]),
+    ("unit", &["accept", "doing", "assist", "due", "redo"]),
+    ("review", &[""]),
+    ("follow-up", &[""]),
+    ("discipline", &["new", "doing", "overdue"]),
+    ("supervision", &SUPERVISION_TABS),
+];
+
+/// The filter of a work queue's tab for this actor (no paging, no text): None for `all`, which reads the
+/// address, and for a queue that does not exist.
+pub fn queue_filter(name: &str, tab: &str, actor: &zhitong_domain::work_order::Actor) -> Option<CaseFilter> {
+    let mut filter = CaseFilter::default();
+    match name {
+        "dispatch" => {
+            filter.states = vec![CaseState::PendingDispatch];
+            // The team's own queue: a case passed down to a county is the county team's to dispatch.
+            filter.handling = Some(actor.jurisdiction.clone());
+        }
+        // A unit's own work only: cases waiting for review or follow-up are no longer in its hands.
+        "unit" => match tab {
+            "doing" => filter.states = vec![CaseState::Accepted],
+            // Cases the unit assists on (协办): it gives its opinion to the lead unit, and signs for nothing.
+            "assist" => {
+                filter.states = vec![CaseState::Dispatched, CaseState::Accepted];
+                filter.unit = actor.unit.clone();
+                filter.part = Some(zhitong_domain::work_order::UnitRole::Assist);
+            }
+            "due" => {
+                filter.states = vec![CaseState::Dispatched, CaseState::Accepted];
+                filter.deadline_statuses = vec![DeadlineStatus::Warning, DeadlineStatus::Overdue];
+            }
+            "redo" => {
+                filter.states = vec![CaseState::Accepted];
+                filter.flags.redone = Some(true);
+            }
+            // 待签收: only what the unit leads; an assisting unit is not asked to sign for the case.
+            _ => {
+                filter.states = vec![CaseState::Dispatched];
+                filter.unit = actor.unit.clone();
+                filter.part = Some(zhitong_domain::work_order::UnitRole::Lead);
+            }
+        },
+        "review" => filter.states = vec![CaseState::Replied],
+        "follow-up" => filter.states = vec![CaseState::Answered, CaseState::PendingFollowUp],
+        "discipline" => {
+            filter.states = vec![CaseState::WithDiscipline];
+            filter.order = CaseOrder::NewestFirst;
+            match tab {
+                "doing" => filter.flags.has_reply = Some(true),
+                "overdue" => filter.deadline_statuses = vec![DeadlineStatus::Overdue],
+                _ => filter.flags.has_reply = Some(false),
+            }
+        }
+        "supervision" => supervision_filter(tab, &mut filter),
+        _ => return None,
+    }
+    Some(filter)
+}
+
 pub async fn queue(
     State(s): State<AppState>,
     p: PageUser,
@@ -186,15 +248,13 @@ pub async fn queue(
     let text = q.q.as_deref().map(str::trim).filter(|x| !x.is_empty()).map(String::from);
     let mut filter = CaseFilter { paging, text, ..CaseFilter::default() };
     let tab = q.tab.clone().unwrap_or_default();
-    let mut tabs: Vec<(&str, &'static str)> = vec![];
     let actor = p.user.actor();
+    if let Some(f) = queue_filter(&name, &tab, &actor) {
+        filter = CaseFilter { paging, text: filter.text, ..f };
+    }
+    let mut tabs: Vec<(&str, &'static str)> = vec![];
     let heading = match name.as_str() {
-        "dispatch" => {
-            filter.states = vec![CaseState::PendingDispatch];
-            // The team's own queue: a case passed down to a county is the county team's to dispatch.
-            filter.handling = Some(actor.jurisdiction.clone());
-            t.dispatch_queue
-        }
+        "dispatch" => t.dispatch_queue,
         "unit" => {
             tabs = vec![
                 ("accept", t.to_accept),
@@ -203,54 +263,16 @@ pub async fn queue(
                 ("due", t.due_soon),
                 ("redo", t.sent_back),
             ];
-            // A unit's own work only: cases waiting for review or follow-up are no longer in its hands.
-            match tab.as_str() {
-                "doing" => filter.states = vec![CaseState::Accepted],
-                // Cases the unit assists on (协办): it gives its opinion to the lead unit, and signs for nothing.
-                "assist" => {
-                    filter.states = vec![CaseState::Dispatched, CaseState::Accepted];
-                    filter.unit = p.user.unit.clone();
-                    filter.part = Some(zhitong_domain::work_order::UnitRole::Assist);
-                }
-                "due" => {
-                    filter.states = vec![CaseState::Dispatched, CaseState::Accepted];
-                    filter.deadline_statuses = vec![DeadlineStatus::Warning, DeadlineStatus::Overdue];
-                }
-                "redo" => {
-                    filter.states = vec![CaseState::Accepted];
-                    filter.flags.redone = Some(true);
-                }
-                // 待签收: only what the unit leads; an assisting unit is not asked to sign for the case.
-                _ => {
-                    filter.states = vec![CaseState::Dispatched];
-                    filter.unit = p.user.unit.clone();
-                    filter.part = Some(zhitong_domain::work_order::UnitRole::Lead);
-                }
-            }
             t.unit_inbox
         }
-        "review" => {
-            filter.states = vec![CaseState::Replied];
-            t.review
-        }
-        "follow-up" => {
-            filter.states = vec![CaseState::Answered, CaseState::PendingFollowUp];
-            t.follow_up_queue
-        }
+        "review" => t.review,
+        "follow-up" => t.follow_up_queue,
         "discipline" => {
             tabs = vec![("new", t.new_cases), ("doing", t.in_progress), ("overdue", t.overdue)];
-            filter.states = vec![CaseState::WithDiscipline];
-            filter.order = CaseOrder::NewestFirst;
-            match tab.as_str() {
-                "doing" => filter.flags.has_reply = Some(true),
-                "overdue" => filter.deadline_statuses = vec![DeadlineStatus::Overdue],
-                _ => filter.flags.has_reply = Some(false),
-            }
             t.discipline_inbox
         }
         "supervision" => {
             tabs = SUPERVISION_TABS.iter().map(|k| (*k, supervision_label(t, k))).collect();
-            supervision_filter(&tab, &mut filter);
             t.supervision
         }
         "all" => {
@@ -314,9 +336,14 @@ pub async fn queue(
     for (k, label) in tabs {
         // The board's tabs show their counts, counted by the same filter as the list.
         let count = if name == "supervision" {
-            let mut f = CaseFilter { paging: Paging { page: 1, per_page: 1 }, ..CaseFilter::default() };
+            let mut f = CaseFilter::default();
             supervision_filter(k, &mut f);
-            s.store.list_work_orders(&actor, &f, jiff::Timestamp::now()).await.ok().map(|p| p.total)
+            // Counted up to the lists' cap, reading no case ("1000+" beyond).
+            s.store
+                .count_work_orders(&actor, &f, jiff::Timestamp::now())
+                .await
+                .ok()
+                .map(|(n, capped)| if capped { format!("{n}+") } else { n.to_string() })
         } else {
             None
         };

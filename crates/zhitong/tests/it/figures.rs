@@ -7,7 +7,7 @@
 
 use jiff::ToSpan;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 use zhitong_domain::time::local;
 
 use crate::{
@@ -181,10 +181,20 @@ async fn figures_agree_on_every_surface(app: TestApp) {
         assert_eq!(for_admin[k], city[k], "admin vs leader: {k}");
     }
     assert!(for_admin["overdue_list"].as_array().unwrap().is_empty());
-    // Yesterday's figures were final: the same for the leader as on the day before's report.
-    let (_, y) = app
-        .get(Some(&app.login("leader@450100").await), &format!("/api/v1/reports/daily?date={}", today - 1.days()))
-        .await;
-    assert_eq!(city["previous"]["received"], y["received"], "the period before is the day before's report");
+    // Yesterday's figures were final: yesterday's report compares with the whole day before, as that day's own
+    // report counts it; today's, still running, with as much of yesterday as has passed of today.
+    let leader = app.login("leader@450100").await;
+    let daily = |d: jiff::civil::Date| {
+        let (app, leader) = (&app, &leader);
+        async move { app.get(Some(leader), &format!("/api/v1/reports/daily?date={d}")).await.1 }
+    };
+    let (y, before) = (daily(today - 1.days()).await, daily(today - 2.days()).await);
+    assert_eq!(
+        y["previous"]["received"], before["received"],
+        "an ended day's period before is the day before's report"
+    );
+    assert!(y["period"].get("as_of").is_none_or(Value::is_null), "yesterday has ended");
+    assert!(city["period"]["as_of"].is_string(), "today is running");
+    assert!(city["previous"]["received"].as_i64().unwrap() <= y["received"].as_i64().unwrap(), "part of yesterday");
 }
 both!(figures_agree_on_every_surface);

@@ -16,6 +16,7 @@ mod office;
 mod open311;
 mod org;
 mod reports;
+mod scale;
 mod schema;
 mod search;
 mod security;

@@ -156,10 +156,7 @@ async fn consultation_suggestion_out_of_scope(app: TestApp) {
         assert_eq!(app.count("work_order_events").await, events + n, "nothing written by the refusal");
         s = act(&app, &p.agent, &s, json!({"action": "follow_up_attempt", "note": format!("第{}次无人接听", n + 1)}))
             .await;
-        assert_eq!(
-            (s["state"].as_str(), s["follow_up_attempts"].as_i64()),
-            (Some("pending_follow_up"), Some(n + 1))
-        );
+        assert_eq!((s["state"].as_str(), s["follow_up_attempts"].as_i64()), (Some("pending_follow_up"), Some(n + 1)));
     }
     let s = act(&app, &p.agent, &s, unreachable).await;
     assert_eq!(s["state"], "closed");
