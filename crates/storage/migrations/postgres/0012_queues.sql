@@ -35,6 +35,8 @@ CREATE INDEX work_orders_state_order ON work_orders (state, urgent DESC, deadlin
 CREATE INDEX work_orders_state_received ON work_orders (state, received_at, id);
 CREATE INDEX work_orders_handling_received ON work_orders (handling_jurisdiction, received_at, id);
 CREATE INDEX work_orders_received_order ON work_orders (received_at, id);
+-- The commission's 办理中 tab: its cases with a reply, newest first.
+CREATE INDEX work_orders_replied ON work_orders (state, received_at, id) WHERE reply IS NOT NULL;
 CREATE INDEX work_orders_lead_queue ON work_orders (lead_unit, state, urgent DESC, deadline NULLS FIRST, id);
 CREATE INDEX work_orders_open_queue ON work_orders
   (closed_at, urgent DESC, deadline NULLS FIRST, id, paused_since, warning_at, handling_jurisdiction, discipline_only)

@@ -36,12 +36,16 @@ impl CaseFlags {
     }
 }
 
-/// The order of a list, as the indexes of migration 0012 hold it.
-fn order_by(order: CaseOrder) -> &'static str {
-    match order {
+/// The order of a list, as the indexes of migration 0012 hold it. A list of open cases only (`open`) names
+/// `closed_at` first: it is NULL in every row, so the order is the same, and it is the first column of the
+/// indexes over open cases, which PostgreSQL can then walk in order (it does not take `closed_at IS NULL` for
+/// a constant, as it does `state = …`).
+fn order_by(order: CaseOrder, open: bool) -> &'static str {
+    match (order, open) {
         // Only out-of-scope calls have no deadline; they come first. Urgent cases first in every queue.
-        CaseOrder::Deadline => "w.urgent DESC, w.deadline NULLS FIRST, w.id",
-        CaseOrder::NewestFirst => "w.received_at DESC, w.id DESC",
+        (CaseOrder::Deadline, false) => "w.urgent DESC, w.deadline NULLS FIRST, w.id",
+        (CaseOrder::Deadline, true) => "w.closed_at, w.urgent DESC, w.deadline NULLS FIRST, w.id",
+        (CaseOrder::NewestFirst, _) => "w.received_at DESC, w.id DESC",
     }
 }
 
@@ -175,9 +179,14 @@ impl Store {
 
     /// The page's ids in order: the index walk reads no case row it does not show.
     fn page_sql(clause: &str, f: &CaseFilter) -> String {
+        // Open cases only: asked for, or implied by a deadline status that only an open case has.
+        let running =
+            |s: &DeadlineStatus| matches!(s, DeadlineStatus::Ok | DeadlineStatus::Warning | DeadlineStatus::Overdue);
+        let open =
+            f.flags.open == Some(true) || (!f.deadline_statuses.is_empty() && f.deadline_statuses.iter().all(running));
         format!(
             "SELECT w.id FROM work_orders w WHERE {clause} ORDER BY {} LIMIT {} OFFSET {}",
-            order_by(f.order),
+            order_by(f.order, open),
             f.paging.per_page,
             f.paging.offset()
         )

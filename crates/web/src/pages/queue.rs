@@ -332,23 +332,33 @@ pub async fn queue(
     };
     let current_tab =
         if tab.is_empty() { tabs.first().map(|(k, _)| k.to_string()).unwrap_or_default() } else { tab.clone() };
-    let mut tab_list = vec![];
-    for (k, label) in tabs {
-        // The board's tabs show their counts, counted by the same filter as the list.
-        let count = if name == "supervision" {
+    // The board's tabs show their counts, counted by the same filter as the list, up to the lists' cap and
+    // reading no case ("1000+" beyond); side by side, each on a connection of its own.
+    let now = jiff::Timestamp::now();
+    let board = name == "supervision";
+    let counts = futures::future::join_all(tabs.iter().map(|(k, _)| {
+        let (store, actor) = (&s.store, &actor);
+        async move {
+            if !board {
+                return None;
+            }
             let mut f = CaseFilter::default();
             supervision_filter(k, &mut f);
-            // Counted up to the lists' cap, reading no case ("1000+" beyond).
-            s.store
-                .count_work_orders(&actor, &f, jiff::Timestamp::now())
-                .await
-                .ok()
-                .map(|(n, capped)| if capped { format!("{n}+") } else { n.to_string() })
-        } else {
-            None
-        };
-        tab_list.push(Tab { href: format!("/queue/{name}?tab={k}"), label, active: k == current_tab, count });
-    }
+            let counted = store.count_work_orders(actor, &f, now).await.ok()?;
+            Some(if counted.1 { format!("{}+", counted.0) } else { counted.0.to_string() })
+        }
+    }))
+    .await;
+    let tab_list: Vec<Tab> = tabs
+        .into_iter()
+        .zip(counts)
+        .map(|((k, label), count)| Tab {
+            href: format!("/queue/{name}?tab={k}"),
+            label,
+            active: k == current_tab,
+            count,
+        })
+        .collect();
     QueuePage {
         heading,
         tabs: tab_list,

@@ -60,14 +60,16 @@ fn first_screens(now: jiff::Timestamp) -> Vec<(String, CaseFilter)> {
 /// Each list's page is read through an index in the list's own order, and neither query reads the whole table;
 /// the board's tabs read only open cases (their partial indexes; on SQLite, see below). A list over several states (the follow-up
 /// queue: 已答复 and 待回访; a unit's 临期 tab) is sorted: no index holds two states in one order, and those
-/// states hold open cases only.
+/// states hold open cases only; so is what an index of open cases gives, when the planner finds it small.
 async fn every_first_screen_reads_an_index(app: TestApp) {
     // Cases as the demo spreads them (most closed, some open, overdue, unsatisfied…). PostgreSQL plans by its
     // statistics, as its autovacuum keeps them in production; SQLite keeps none, so its plans are its own rules'.
     zhitong::demo_orders::generate(&app.store, 3_000, 7, 90, |_| {}).await.unwrap();
     let sqlite = app.store.backend() == zhitong_storage::Backend::Sqlite;
     if !sqlite {
-        app.store.debug_execute("ANALYZE").await.unwrap();
+        for table in ["work_orders", "work_order_units", "notifications"] {
+            app.store.debug_execute(&format!("ANALYZE {table}")).await.unwrap();
+        }
     }
     let now = jiff::Timestamp::now();
     let mut failures = vec![];
@@ -104,7 +106,15 @@ async fn every_first_screen_reads_an_index(app: TestApp) {
                     failures.push(format!("{what} [{part}] reads the whole table:\n{plan}"));
                 }
             }
-            if sorted(page) && filter.states.len() < 2 && !name.starts_with("leader: ") {
+            // A sort is allowed over open cases only: what an index of open cases gives (PostgreSQL sorts the
+            // few cases a warning range matches rather than walk every open one).
+            let over_open = ["open_", "unsatisfied_queue", "extension_queue", "supervised_queue", "returned_queue"]
+                .iter()
+                .any(|i| page.contains(&format!("work_orders_{i}")))
+                // …or any index searched from `closed_at IS NULL`, its first column.
+                || page.contains("Index Cond: ((closed_at IS NULL)")
+                || page.contains("(closed_at=?");
+            if sorted(page) && filter.states.len() < 2 && !name.starts_with("leader: ") && !over_open {
                 failures
                     .push(format!("{what} [page] sorts what it matched instead of reading an index in order:\n{page}"));
             }
