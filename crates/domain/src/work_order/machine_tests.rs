@@ -838,3 +838,13 @@ fn a_passed_down_case_is_the_countys_until_taken_back() {
     let mine = ok(&w, &back, &city, to_unit("450100-SWJ"));
     assert_eq!(mine.state, State::Dispatched);
 }
+
+/// Storage writes state, kind and rating codes into its list statements (so that PostgreSQL plans each list for
+/// its states): every code is lower-case letters, digits and underscores, nothing that could end a literal.
+#[test]
+fn codes_written_into_statements_are_plain() {
+    let plain = |c: &str| !c.is_empty() && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    assert!(State::ALL.iter().all(|s| plain(s.code())));
+    assert!(Kind::ALL.iter().all(|k| plain(k.code())));
+    assert!(Rating::ALL.iter().all(|r| plain(r.code())));
+}

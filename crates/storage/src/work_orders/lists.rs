@@ -73,13 +73,15 @@ impl Store {
                 }
             }
         }
+        // States, ratings and kinds are the domain's own codes (letters and underscores, never what someone
+        // typed), written into the statement: PostgreSQL then plans each list for its states, instead of reusing
+        // a plan made for any state after a few runs (a state's share of the cases varies from 0.1 % to 90 %).
         if !f.states.is_empty() {
-            let ps: Vec<String> = f.states.iter().map(|s| w.arg(Arg::Text(s.code().to_string()))).collect();
-            w.cond(format!("w.state IN ({})", ps.join(", ")));
+            let codes: Vec<String> = f.states.iter().map(|s| format!("'{}'", s.code())).collect();
+            w.cond(format!("w.state IN ({})", codes.join(", ")));
         }
         if let Some(r) = f.rating {
-            let p = w.arg(Arg::Text(r.code().to_string()));
-            w.cond(format!("w.rating = {p}"));
+            w.cond(format!("w.rating = '{}'", r.code()));
         }
         for condition in f.flags.conditions() {
             w.cond(condition.into());
@@ -98,8 +100,7 @@ impl Store {
             w.cond(format!("w.urgent = {}", (u == Urgency::Urgent) as i64));
         }
         if let Some(k) = f.kind {
-            let p = w.arg(Arg::Text(k.code().to_string()));
-            w.cond(format!("w.kind = {p}"));
+            w.cond(format!("w.kind = '{}'", k.code()));
         }
         if let Some(j) = &f.jurisdiction {
             let p = w.arg(Arg::Text(j.to_string()));
