@@ -19,6 +19,20 @@ pub const TOTAL_CAP: i64 = 1_000;
 const DEADLINE: &str = "\u{1}deadline\u{1}";
 const WARNING_AT: &str = "\u{1}warning_at\u{1}";
 
+impl CaseFilter {
+    /// Whether every deadline status asked for is one only an open, running case has (正常, 临期, 超期).
+    fn running_statuses_only(&self) -> bool {
+        let running =
+            |s: &DeadlineStatus| matches!(s, DeadlineStatus::Ok | DeadlineStatus::Warning | DeadlineStatus::Overdue);
+        !self.deadline_statuses.is_empty() && self.deadline_statuses.iter().all(running)
+    }
+
+    /// Whether the list holds open cases only: asked for, or implied by its deadline statuses.
+    fn open_only(&self) -> bool {
+        self.flags.open == Some(true) || self.running_statuses_only()
+    }
+}
+
 impl CaseFlags {
     /// Each question asked, as its condition on the case's row.
     fn conditions(&self) -> impl Iterator<Item = &'static str> {
@@ -139,10 +153,7 @@ impl Store {
             // One status, or several (临期/超期: warning or overdue). What the open statuses share stands outside
             // the OR, where the indexes over open cases can use it.
             let n = w.arg(Arg::Int(to_millis(now)));
-            let running = |s: &DeadlineStatus| {
-                matches!(s, DeadlineStatus::Ok | DeadlineStatus::Warning | DeadlineStatus::Overdue)
-            };
-            let open = if f.deadline_statuses.iter().all(running) {
+            let open = if f.running_statuses_only() {
                 w.cond("w.closed_at IS NULL AND w.paused_since IS NULL".into());
                 "1 = 1"
             } else {
@@ -180,14 +191,9 @@ impl Store {
 
     /// The page's ids in order: the index walk reads no case row it does not show.
     fn page_sql(clause: &str, f: &CaseFilter) -> String {
-        // Open cases only: asked for, or implied by a deadline status that only an open case has.
-        let running =
-            |s: &DeadlineStatus| matches!(s, DeadlineStatus::Ok | DeadlineStatus::Warning | DeadlineStatus::Overdue);
-        let open =
-            f.flags.open == Some(true) || (!f.deadline_statuses.is_empty() && f.deadline_statuses.iter().all(running));
         format!(
             "SELECT w.id FROM work_orders w WHERE {clause} ORDER BY {} LIMIT {} OFFSET {}",
-            order_by(f.order, open),
+            order_by(f.order, f.open_only()),
             f.paging.per_page,
             f.paging.offset()
         )
@@ -196,7 +202,14 @@ impl Store {
     /// How many cases a list holds, counted up to [`TOTAL_CAP`] (and whether it stopped there), without
     /// reading any: the board's tabs and the leader's figures.
     pub async fn count_work_orders(&self, actor: &Actor, f: &CaseFilter, now: Timestamp) -> Result<(i64, bool)> {
-        let Some(w) = self.list_where(actor, f, now) else { return Ok((0, false)) };
+        match self.list_where(actor, f, now) {
+            Some(w) => self.count_capped(&w).await,
+            None => Ok((0, false)),
+        }
+    }
+
+    /// The count of a list's clause, up to [`TOTAL_CAP`], and whether it stopped there.
+    async fn count_capped(&self, w: &Where) -> Result<(i64, bool)> {
         let counted: i64 = sqlx::Row::try_get(&w.query(Self::count_sql(&w.sql())).fetch_one(self.reader()).await?, 0)?;
         Ok(if counted > TOTAL_CAP { (TOTAL_CAP, true) } else { (counted, false) })
     }
@@ -238,9 +251,7 @@ impl Store {
         let Some(w) = self.list_where(actor, f, now) else {
             return Ok(Page { items: vec![], total: 0, total_capped: false, page, per_page });
         };
-        let clause = w.sql();
-        let counted: i64 = sqlx::Row::try_get(&w.query(Self::count_sql(&clause)).fetch_one(self.reader()).await?, 0)?;
-        let (total, total_capped) = if counted > TOTAL_CAP { (TOTAL_CAP, true) } else { (counted, false) };
+        let (total, total_capped) = self.count_capped(&w).await?;
         let ids: Vec<i64> = w
             .query(Self::page_sql(&w.page_clause(self.backend()), f))
             .fetch_all(self.reader())
@@ -258,15 +269,12 @@ impl Store {
                  WHERE w.id IN ({})",
                 list.join(", ")
             );
+            // Back in the page's order.
             let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.reader()).await?;
             let position: std::collections::HashMap<i64, usize> =
                 ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-            let mut keyed = rows
-                .drain(..)
-                .map(|r| Ok((position.get(&r.int("id")?).copied().unwrap_or(usize::MAX), r)))
-                .collect::<Result<Vec<_>>>()?;
-            keyed.sort_by_key(|(i, _)| *i);
-            keyed.into_iter().map(|(_, r)| r).collect()
+            rows.sort_by_cached_key(|r| r.int("id").ok().and_then(|id| position.get(&id).copied()));
+            rows
         };
         // A list shows what a list needs. The text of a confidential case and who called are read on its
         // own page, where every view is recorded; a bulk read of complaints yields titles and numbers only.
@@ -314,8 +322,13 @@ impl Where {
         self.conds.push(c);
     }
     pub(crate) fn sql(&self) -> String {
+        self.named("w.deadline", "w.warning_at")
+    }
+
+    /// The clause with its range terms naming the deadline and the warning time as given.
+    fn named(&self, deadline: &str, warning_at: &str) -> String {
         let clause = if self.conds.is_empty() { "1 = 1".into() } else { self.conds.join(" AND ") };
-        clause.replace(DEADLINE, "w.deadline").replace(WARNING_AT, "w.warning_at")
+        clause.replace(DEADLINE, deadline).replace(WARNING_AT, warning_at)
     }
 
     /// The clause for a list's page. A count wants the range on the deadline or the warning time (its index
@@ -325,10 +338,7 @@ impl Where {
     /// 0012); PostgreSQL weighs both by its statistics.
     pub(crate) fn page_clause(&self, backend: crate::Backend) -> String {
         match backend {
-            crate::Backend::Sqlite => {
-                let clause = if self.conds.is_empty() { "1 = 1".into() } else { self.conds.join(" AND ") };
-                clause.replace(DEADLINE, "+w.deadline").replace(WARNING_AT, "+w.warning_at")
-            }
+            crate::Backend::Sqlite => self.named("+w.deadline", "+w.warning_at"),
             crate::Backend::Postgres => self.sql(),
         }
     }

@@ -58,15 +58,17 @@ pub async fn leader(State(s): State<AppState>, p: PageUser) -> Response {
         let (s, actor) = (s.clone(), actor.clone());
         async move { s.store.count_work_orders(&actor, &f, now).await.unwrap_or((0, false)) }
     };
-    let shown = |(n, capped): (i64, bool)| if capped { format!("{n}+") } else { n.to_string() };
     let count = |f: CaseFilter| async move { counted(f).await.0 };
-    let received = shown(counted(CaseFilter { received_from: Some(today_start), ..all() }).await);
-    let open =
-        shown(counted(CaseFilter { flags: CaseFlags { open: Some(true), ..CaseFlags::default() }, ..all() }).await);
-    let overdue_n = shown(counted(CaseFilter { deadline_statuses: vec![DeadlineStatus::Overdue], ..all() }).await);
-    let warning = shown(counted(CaseFilter { deadline_statuses: vec![DeadlineStatus::Warning], ..all() }).await);
+    let received = super::count_shown(counted(CaseFilter { received_from: Some(today_start), ..all() }).await);
+    let open = super::count_shown(
+        counted(CaseFilter { flags: CaseFlags { open: Some(true), ..CaseFlags::default() }, ..all() }).await,
+    );
+    let overdue_n =
+        super::count_shown(counted(CaseFilter { deadline_statuses: vec![DeadlineStatus::Overdue], ..all() }).await);
+    let warning =
+        super::count_shown(counted(CaseFilter { deadline_statuses: vec![DeadlineStatus::Warning], ..all() }).await);
     // The same filters as the lists each figure links to, so a figure and its list always agree.
-    let unsatisfied = shown(
+    let unsatisfied = super::count_shown(
         counted(CaseFilter { flags: CaseFlags { unsatisfied: Some(true), ..CaseFlags::default() }, ..all() }).await,
     );
     let mut by_kind = vec![];

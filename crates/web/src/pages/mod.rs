@@ -294,3 +294,8 @@ async fn render_error(s: &AppState, p: &PageUser, e: zhitong_http::ApiError, mes
     let page = ErrorPage { f: frame(s, p, "").await, heading, message, message_lang, field };
     (status, page).into_response()
 }
+
+/// A list's count as every page says it: the number, or the lists' cap followed by "+" when it stopped there.
+pub(crate) fn count_shown((n, capped): (i64, bool)) -> String {
+    if capped { format!("{n}+") } else { n.to_string() }
+}

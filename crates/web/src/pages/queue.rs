@@ -345,7 +345,7 @@ pub async fn queue(
             let mut f = CaseFilter::default();
             supervision_filter(k, &mut f);
             let counted = store.count_work_orders(actor, &f, now).await.ok()?;
-            Some(if counted.1 { format!("{}+", counted.0) } else { counted.0.to_string() })
+            Some(super::count_shown(counted))
         }
     }))
     .await;
@@ -363,7 +363,7 @@ pub async fn queue(
         heading,
         tabs: tab_list,
         rows: page.items.iter().map(|o| row(o, &org, p.lang)).collect(),
-        total: if page.total_capped { format!("{}+", page.total) } else { page.total.to_string() },
+        total: super::count_shown((page.total, page.total_capped)),
         page: page.page,
         pages: pages.max(1),
         prev: (page.page > 1).then(|| link(page.page - 1)),
