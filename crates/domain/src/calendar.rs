@@ -110,6 +110,11 @@ impl BusinessCalendar {
         self.special.get(&date).map(|(_, n)| n.as_str())
     }
 
+    /// Whether `ts` falls in service hours on a working day.
+    pub fn is_service_time(&self, ts: Timestamp) -> bool {
+        self.in_service(local(ts))
+    }
+
     fn in_service(&self, dt: DateTime) -> bool {
         self.is_working_day(dt.date()) && dt.time() >= self.service_start && dt.time() < self.service_end
     }

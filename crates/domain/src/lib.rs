@@ -12,6 +12,7 @@ pub mod paging;
 pub mod permission;
 #[cfg(test)]
 pub(crate) mod shared_data;
+pub mod telephony;
 pub mod time;
 pub mod uscc;
 pub mod work_order;

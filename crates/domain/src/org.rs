@@ -35,6 +35,7 @@ macro_rules! text_value {
         }
     };
 }
+pub(crate) use text_value;
 
 /// A 6-digit division code (GB/T 2260 for the city, districts and counties;
 /// locally assigned codes for development zones).

@@ -343,3 +343,38 @@ mod tests {
         }
     }
 }
+
+/// Who reads the call log (来电记录) and its figures: the seats, the supervision team, leaders and the
+/// discipline commission, each for the calls of their jurisdiction and below. A unit's handlers and the
+/// administrators never see who called.
+pub fn may_read_calls(role: Role) -> bool {
+    matches!(role, Role::Agent | Role::Supervisor | Role::Leader | Role::Discipline)
+}
+
+/// Who calls back a call nobody answered, and sits at a seat the telephone system rings.
+pub fn may_call_back(role: Role) -> bool {
+    matches!(role, Role::Agent | Role::Supervisor)
+}
+
+/// Whether the call log may name a case recorded from a call: a complaint or report only to the
+/// discipline commission; other roles see the call itself (time, line, outcome), never which case it became.
+pub fn may_see_call_case(role: Role, discipline_only: bool) -> bool {
+    !discipline_only || role == Role::Discipline
+}
+
+#[cfg(test)]
+mod telephony_tests {
+    use super::*;
+
+    #[test]
+    fn who_hears_of_calls() {
+        for role in Role::ALL {
+            let reads = may_read_calls(*role);
+            assert_eq!(reads, matches!(role, Role::Agent | Role::Supervisor | Role::Leader | Role::Discipline));
+            // Calling back needs the log; no administrator does either.
+            assert!(!may_call_back(*role) || reads, "{role}");
+            assert!(may_see_call_case(*role, false));
+            assert_eq!(may_see_call_case(*role, true), *role == Role::Discipline, "{role}");
+        }
+    }
+}

@@ -70,7 +70,12 @@ pub fn parse_instant(s: &str) -> Option<Timestamp> {
 
 /// Parse a `YYYY-MM-DD` day within [`FIRST_DAY`] ..= [`LAST_DAY`].
 pub fn parse_date(s: &str) -> Option<Date> {
-    let d = s.trim().parse::<Date>().ok()?;
+    // Ten characters exactly: jiff would also read a date out of a whole instant, dropping its time.
+    let s = s.trim();
+    if s.len() != 10 {
+        return None;
+    }
+    let d = s.parse::<Date>().ok()?;
     (FIRST_DAY..=LAST_DAY).contains(&d).then_some(d)
 }
 

@@ -67,6 +67,13 @@ pub fn route_duties(method: &Method, path: &str) -> Option<&'static [Duty]> {
         ("POST", "/api/v1/admin/users/{id}/deactivate" | "/api/v1/admin/users/{id}/password") => &[Accounts],
         ("POST", "/api/v1/admin/users/{id}/unlock" | "/api/v1/admin/users/{id}/role") => &[Security],
         ("GET", "/api/v1/admin/audit") => &[Audit],
+        // The telephone system signs in with its own token (checked, and audited when wrong, by the handler).
+        ("POST", "/api/v1/telephony/events") => &[],
+        // Seats, the call log and call-backs: the finer rule (agents, supervisors, leaders, the commission)
+        // is `permission::may_read_calls` / `may_call_back`, applied by storage.
+        ("PUT", "/api/v1/me/seat") | ("GET", "/api/v1/telephony/stream" | "/api/v1/calls") => &[Cases],
+        ("POST", "/api/v1/calls/{call_id}/callback") => &[Cases],
+        ("PUT", "/api/v1/admin/callback-policy") => &[Organisation],
         _ => return None,
     })
 }

@@ -9,6 +9,7 @@ pub mod json;
 mod observability;
 mod openapi;
 mod routes;
+pub use routes::telephony::{Ring, Telephony, accept_event};
 pub mod security;
 pub mod views;
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub settings: HttpSettings,
     /// This server's search index and routing models.
     pub search: std::sync::Arc<zhitong_search::Search>,
+    /// The telephone system's token and the ringing calls on their way to the consoles.
+    pub telephony: Telephony,
 }
 
 #[derive(Debug, Clone)]

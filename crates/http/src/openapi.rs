@@ -97,6 +97,12 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(knowledge::list, knowledge::create))
         .routes(routes!(knowledge::get, knowledge::update))
         .routes(routes!(knowledge::set_status))
+        .routes(routes!(telephony::event))
+        .routes(routes!(telephony::stream))
+        .routes(routes!(telephony::set_seat))
+        .routes(routes!(telephony::calls))
+        .routes(routes!(telephony::callback))
+        .routes(routes!(telephony::set_callback_policy))
         .routes(routes!(knowledge::versions))
         .routes(routes!(knowledge::link))
 }

@@ -62,6 +62,8 @@ pub struct TickReport {
     pub notifications: u64,
     /// Reports generated and archived.
     pub reports: usize,
+    /// Messages about call-backs due soon or overdue.
+    pub callback_reminders: u64,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -135,6 +137,7 @@ impl Jobs {
                 report.supervised_unsatisfied += 1;
             }
         }
+        report.callback_reminders = self.remind_callbacks(now).await?;
         report.reports = self.archive_reports(now).await?;
         if report.supervised_overdue + report.supervised_unsatisfied + report.warned + report.reports > 0 {
             tracing::info!(?report, "scheduler tick");
@@ -190,6 +193,44 @@ impl Jobs {
         }
         *self.reports_checked.lock().expect("lock") = Some(today.date());
         Ok(made)
+    }
+
+    /// Calls nobody answered whose call-back is due within ten minutes, or overdue (for a day): the
+    /// jurisdiction's agents and supervisors are told, once for "due soon" and once for "overdue". The call's
+    /// number is told, never a case: a missed call has none yet.
+    async fn remind_callbacks(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let mut told = 0;
+        let due = self
+            .store
+            .callbacks_due(now - SignedDuration::from_hours(24), now + SignedDuration::from_mins(10), BATCH)
+            .await?;
+        for (call_id, jurisdiction, due_at) in due {
+            let overdue = due_at <= now;
+            let when = zhitong_domain::time::minutes(due_at);
+            let (tag, subject, body) = if overdue {
+                (
+                    "overdue",
+                    "【直通】来电回拨已超时",
+                    format!("来电 {call_id} 未接通，应于 {when} 前回拨，现已超时，请立即回拨。"),
+                )
+            } else {
+                ("soon", "【直通】来电回拨即将到期", format!("来电 {call_id} 未接通，请于 {when} 前回拨。"))
+            };
+            let about = Message {
+                channel: DeliveryChannel::Inbox,
+                recipient: None,
+                work_order_id: None,
+                report_id: None,
+                subject: subject.into(),
+                body,
+            };
+            let mut people = self.store.role_recipients(Role::Agent, &jurisdiction).await?;
+            people.extend(self.store.role_recipients(Role::Supervisor, &jurisdiction).await?);
+            let key = format!("cb:{tag}:{call_id}");
+            let messages: Vec<_> = people.iter().flat_map(|p| p.messages(&key, &about, false, false)).collect();
+            told += self.store.queue_messages(&messages, now).await?;
+        }
+        Ok(told)
     }
 
     async fn supervise(&self, c: &DueCase, system: &Actor, note: &str, now: Timestamp) -> Result<bool, StoreError> {

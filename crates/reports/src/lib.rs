@@ -378,6 +378,83 @@ pub struct Report {
     /// of the year, the weekly analysis by its ISO week, the monthly bulletin by its month.
     #[serde(default)]
     pub document_number: String,
+    /// Calls to the hotline's lines in the period (docs/metrics.md, "Calls").
+    #[serde(default)]
+    pub calls: CallFigures,
+}
+
+/// The calls of a period: counted from the call log, defined once (docs/metrics.md, "Calls").
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct CallFigures {
+    /// Calls that rang on the scope's lines.
+    pub received: i64,
+    pub answered: i64,
+    /// 接通率: answered ÷ received.
+    pub answer_rate: Option<f64>,
+    pub missed: i64,
+    pub abandoned: i64,
+    pub outside_hours: i64,
+    /// Calls nobody answered (missed, abandoned, outside hours): each is to be called back.
+    pub callback_needed: i64,
+    pub called_back: i64,
+    pub called_back_on_time: i64,
+    /// Seconds from ringing to answer, averaged over answered calls.
+    pub average_wait_seconds: Option<f64>,
+    /// Calls no case was recorded from (consultations answered on the call, wrong numbers, …).
+    pub without_case: i64,
+    /// Per line, with its official.
+    pub by_line: Vec<CallBreakdown>,
+    /// Per seat (extension).
+    pub by_seat: Vec<CallBreakdown>,
+    /// Per day (`YYYY-MM-DD`).
+    pub by_day: Vec<CallBreakdown>,
+}
+
+/// One row of a call breakdown.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct CallBreakdown {
+    /// The line's id, the seat or the day.
+    pub key: String,
+    /// The line's name and official; empty for seats and days.
+    pub name: String,
+    pub received: i64,
+    pub answered: i64,
+    pub answer_rate: Option<f64>,
+    pub callback_needed: i64,
+    pub called_back_on_time: i64,
+}
+
+impl CallFigures {
+    /// The figures of a call tally (the counting is storage's `call_tally`; the arithmetic is here, once).
+    pub fn of(t: &zhitong_storage::CallTally, line_name: impl Fn(&str) -> String) -> Self {
+        let c = &t.total;
+        let row = |key: &str, name: String, c: &zhitong_storage::CallCounts| CallBreakdown {
+            key: key.to_string(),
+            name,
+            received: c.received,
+            answered: c.answered,
+            answer_rate: rate(c.answered, c.received),
+            callback_needed: c.callback_needed,
+            called_back_on_time: c.called_back_on_time,
+        };
+        CallFigures {
+            received: c.received,
+            answered: c.answered,
+            answer_rate: rate(c.answered, c.received),
+            missed: c.missed,
+            abandoned: c.abandoned,
+            outside_hours: c.outside_hours,
+            callback_needed: c.callback_needed,
+            called_back: c.called_back,
+            called_back_on_time: c.called_back_on_time,
+            average_wait_seconds: (c.answered > 0)
+                .then(|| (c.answered_wait_seconds as f64 / c.answered as f64 * 10.0).round() / 10.0),
+            without_case: c.without_case,
+            by_line: t.by_line.iter().map(|(k, c)| row(k, line_name(k), c)).collect(),
+            by_seat: t.by_seat.iter().map(|(k, c)| row(k, String::new(), c)).collect(),
+            by_day: t.by_day.iter().map(|(k, c)| row(k, String::new(), c)).collect(),
+        }
+    }
 }
 
 fn rate(n: i64, d: i64) -> Option<f64> {
@@ -743,11 +820,16 @@ pub async fn build(
     // The two periods' tallies and the daily volume are independent reads, each bound by one core: read side by
     // side, on their own connections, a bulletin takes a fifth to a quarter less time on 2 cores
     // (docs/benchmarks.md).
-    let (tallies_now, tallies_before, per_day) = futures::try_join!(
+    let ms = |t: i64| jiff::Timestamp::from_millisecond(t).expect("instant in range");
+    let (tallies_now, tallies_before, per_day, call_tally) = futures::try_join!(
         store.report_tallies(scope, from, to),
         store.report_tallies(scope, prev, prev_to),
         store.received_by_day(scope, midnight(chart_from), to),
+        store.call_tally(&codes, ms(from), ms(to)),
     )?;
+    let calls = CallFigures::of(&call_tally, |id| {
+        org.line(id).map(|l| format!("{}（{}）", l.name, l.official.label())).unwrap_or_else(|| id.to_string())
+    });
     let (mut figures_now, withheld) = seen(tallies_now);
     let (mut previous, _) = seen(tallies_before);
     // Every jurisdiction of the scope has a row, zeros included, as the dashboard lists them.
@@ -892,6 +974,20 @@ pub async fn build(
         f.repeat_appeals,
         rising,
     );
+    let narrative = if calls.received > 0 {
+        format!(
+            "{narrative}专线来电{}个，接通{}个，接通率{}；未接通{}个（其中非服务时间{}个），应回拨{}个、按时回拨{}个。",
+            calls.received,
+            calls.answered,
+            pct(calls.answer_rate),
+            calls.missed + calls.abandoned + calls.outside_hours,
+            calls.outside_hours,
+            calls.callback_needed,
+            calls.called_back_on_time,
+        )
+    } else {
+        narrative
+    };
     let document_number = format!(
         "直通〔{}〕{}号",
         from_d.year(),
@@ -938,6 +1034,7 @@ pub async fn build(
         suggestions: String::new(),
         commentary: None,
         figures: figures_now,
+        calls,
     };
     report.suggestions = draft_suggestions(&report, &unit_name);
     Ok(report)

@@ -238,6 +238,18 @@ impl Store {
 }
 
 impl Store {
+    /// The enterprises that gave this phone number (a ringing call's caller), under `find_enterprises`' rule.
+    pub async fn enterprises_by_phone(&self, phone: &str, limit: i64) -> Result<Vec<Enterprise>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM enterprises e WHERE phone = $1 \
+             AND (NOT EXISTS (SELECT 1 FROM work_orders w WHERE w.enterprise_id = e.id) \
+                  OR EXISTS (SELECT 1 FROM work_orders w WHERE w.enterprise_id = e.id AND w.confidential = 0)) \
+             ORDER BY name LIMIT $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(phone).bind(limit).fetch_all(self.reader()).await?;
+        rows.iter().map(enterprise_from).collect()
+    }
+
     /// The enterprise registered under this credit code, if any.
     pub async fn enterprise_id_by_uscc(&self, uscc: &str) -> Result<Option<i64>> {
         let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM enterprises WHERE uscc = $1")

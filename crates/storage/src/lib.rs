@@ -31,6 +31,7 @@ mod reporting;
 mod responses;
 mod rows;
 mod scans;
+mod telephony;
 mod throttle;
 mod totp;
 mod work_orders;
@@ -66,6 +67,7 @@ pub use reporting::{
     ReceivedTally,
 };
 pub use scans::DueCase;
+pub use telephony::{Call, CallCounts, CallFilter, CallTally, RecordedEvent};
 pub use throttle::{Attempt, Locked, Secret};
 pub use totp::{TotpSetup, totp_code_for};
 pub use work_orders::{

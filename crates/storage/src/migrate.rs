@@ -35,6 +35,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(10, "0010_responses"),
     migration!(11, "0011_duties"),
     migration!(12, "0012_queues"),
+    migration!(13, "0013_calls"),
 ];
 
 impl Store {

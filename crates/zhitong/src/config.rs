@@ -65,6 +65,9 @@ pub struct Config {
     pub search_sync_seconds: u64,
     /// `/metrics` is served to a request with `Authorization: Bearer <metrics_token>`…
     pub metrics_token: Option<String>,
+    /// The telephone system posts call events with `Authorization: Bearer <telephony_token>` (unset: refused).
+    /// Usually from `ZHITONG_TELEPHONY_TOKEN`; the server keeps only its SHA-256 digest.
+    pub telephony_token: Option<String>,
     /// …or from these addresses (default: this host only).
     pub metrics_allow: Vec<std::net::IpAddr>,
     /// The encryption keys as text (`ID:BASE64` lines, newest first), usually from `ZHITONG_ENCRYPTION_KEY`.
@@ -112,6 +115,7 @@ impl Default for Config {
             daily_report_time: "07:00".into(),
             search_sync_seconds: 2,
             metrics_token: None,
+            telephony_token: None,
             metrics_allow: vec![std::net::Ipv4Addr::LOCALHOST.into(), std::net::Ipv6Addr::LOCALHOST.into()],
             encryption_key: None,
             encryption_key_file: None,

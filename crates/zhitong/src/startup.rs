@@ -111,7 +111,8 @@ impl Application {
         };
         let search = zhitong_search::Search::open(&config.data)
             .with_context(|| format!("无法打开搜索索引 {}", config.data.join("search").display()))?;
-        let state = AppState { store: store.clone(), settings, search: Arc::new(search) };
+        let telephony = zhitong_http::Telephony::new(config.telephony_token.as_deref());
+        let state = AppState { store: store.clone(), settings, search: Arc::new(search), telephony };
         let jobs = Arc::new(Jobs::new(store.clone(), config.job_settings()?));
         let search_sync =
             (config.search_sync_seconds > 0).then(|| std::time::Duration::from_secs(config.search_sync_seconds));

@@ -7,4 +7,5 @@ pub mod org;
 pub mod reports;
 pub mod search;
 pub mod system;
+pub mod telephony;
 pub mod work_orders;

@@ -72,8 +72,13 @@ pub async fn get(
     CurrentUser(user): CurrentUser,
     crate::json::ApiPath(id): crate::json::ApiPath,
 ) -> ApiResult<Json<WorkOrderView>> {
-    let order = s.store.work_order(id, &user.actor(), jiff::Timestamp::now()).await?;
-    Ok(Json(WorkOrderView::present(&order, &s.store.org())))
+    let actor = user.actor();
+    let order = s.store.work_order(id, &actor, jiff::Timestamp::now()).await?;
+    let mut view = WorkOrderView::present(&order, &s.store.org());
+    // The calls it was recorded from (read after the case, whose visibility `work_order` checked).
+    let calls = s.store.calls_of_work_order(&actor, id).await?;
+    view.calls = Some(calls.iter().map(crate::views::telephony::CallView::from).collect());
+    Ok(Json(view))
 }
 
 /// The body of an action. Which fields an action reads:

@@ -12,6 +12,7 @@ pub mod knowledge;
 pub mod notifications;
 pub mod org;
 pub mod search;
+pub mod telephony;
 pub mod work_orders;
 
 /// An optional text field or query value, trimmed: left out, empty and blank all mean none.

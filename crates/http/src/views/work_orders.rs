@@ -58,6 +58,8 @@ pub struct NewWorkOrder {
     pub received_at: Option<String>,
     /// What the console's suggestions proposed when the agent saved: measured against what was chosen.
     pub suggested: Option<Suggested>,
+    /// The call (the telephone system's `call_id`) the appeal was recorded from: the case then shows the call.
+    pub call_id: Option<String>,
 }
 
 impl NewWorkOrder {
@@ -79,6 +81,7 @@ impl NewWorkOrder {
             idempotency_key,
             received_at,
             suggested,
+            call_id,
         } = self;
         let appeal = storage::Appeal {
             enterprise: enterprise.map(Into::into),
@@ -95,6 +98,7 @@ impl NewWorkOrder {
             urgency,
             idempotency_key,
             received_at,
+            call_id,
         };
         (appeal, suggested)
     }
@@ -206,6 +210,9 @@ pub struct WorkOrderView {
     pub unsatisfied: bool,
     /// Actions the requesting user may take now.
     pub actions: Vec<String>,
+    /// The calls the appeal was recorded from (in `GET /api/v1/work-orders/{id}` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calls: Option<Vec<super::telephony::CallView>>,
 }
 
 impl WorkOrderView {
@@ -268,6 +275,7 @@ impl WorkOrderView {
             typical: c.typical,
             unsatisfied: o.unsatisfied,
             actions: o.actions.iter().map(|a| a.code().to_string()).collect(),
+            calls: None,
         }
     }
 }

@@ -36,6 +36,7 @@ pub(super) struct Intake {
     confidential: bool,
     idempotency_key: Option<String>,
     received_at: Timestamp,
+    call: Option<zhitong_domain::telephony::CallId>,
 }
 
 impl Store {
@@ -98,7 +99,12 @@ impl Store {
                 }
             },
         };
+        let call = match input.call_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(c) => Some(zhitong_domain::telephony::CallId::parse("call_id", c)?),
+        };
         Ok(Intake {
+            call,
             kind,
             channel,
             regular: input.regular.unwrap_or(true),
@@ -155,6 +161,11 @@ impl Store {
         let org = self.org();
         if !org.tree.is_within(&intake.jurisdiction, &actor.jurisdiction) {
             return Err(Refusal::Forbidden("只能登记本辖区及下级辖区的诉求".into()).into());
+        }
+        if let Some(call) = &intake.call
+            && !self.call_exists(call).await?
+        {
+            return Err(FieldError::new("call_id", "没有这通来电的记录").into());
         }
         if let Some(key) = &intake.idempotency_key
             && let Some(id) = self.by_idempotency_key(key, actor, &intake).await?
@@ -301,6 +312,9 @@ impl Store {
         let id = CaseColumns::of(&case, &calendar, self.warning_share(), (None, None), sealer)?
             .insert(&mut tx, &new_case)
             .await?;
+        if let Some(call) = &i.call {
+            Store::link_call(&mut tx, call, id).await?;
+        }
         let details = serde_json::json!({ "registration": registration });
         insert_event(&mut tx, id, now, actor, Action::Register.code(), None, case.state, &details, None, sealer)
             .await?;

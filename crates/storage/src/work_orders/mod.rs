@@ -49,6 +49,8 @@ pub struct Appeal {
     pub urgency: Option<String>,
     pub idempotency_key: Option<String>,
     pub received_at: Option<String>,
+    /// The call (its PBX id) the appeal was recorded from.
+    pub call_id: Option<String>,
 }
 
 /// One work order as a user may see it: the case as the domain holds it, and what intake recorded around it.

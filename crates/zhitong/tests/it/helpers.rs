@@ -15,6 +15,9 @@ pub const PASSWORD: &str = "zhitong-demo";
 /// A password that follows the rule (an administrator's one-time ones must).
 pub const STRONG_PASSWORD: &str = "Kx7#mQ2vLp-9";
 
+/// The telephone system's token every test server is configured with.
+pub const TELEPHONY_TOKEN: &str = "pbx-test-token-5f2c";
+
 /// Run a test body against each backend: `both!(name)` makes
 /// `name::sqlite` and `name::postgres`.
 #[macro_export]
@@ -162,6 +165,7 @@ impl TestApp {
             jobs_enabled: false,
             // Tests search through the API, which catches the index up first; no background loop.
             search_sync_seconds: 0,
+            telephony_token: Some(TELEPHONY_TOKEN.into()),
             ..Config::default()
         };
         let mut config = config;

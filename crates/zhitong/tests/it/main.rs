@@ -21,6 +21,7 @@ mod schema;
 mod search;
 mod security;
 mod system;
+mod telephony;
 mod upgrade;
 mod web;
 mod work_orders;

@@ -1,0 +1,492 @@
+//! Calls (issue 28): the telephone system's event interface, the call log, call-backs over the calendar,
+//! the link from a call to its cases, the screen-pop at a seat, and the answer rate in the reports.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use zhitong_domain::time::parse_instant;
+
+use crate::{
+    both,
+    helpers::{TELEPHONY_TOKEN, TestApp, intake},
+};
+
+/// A city line (450100) as the lines list gives it: (id, number).
+async fn city_line(app: &TestApp, token: &str) -> (String, String) {
+    let (_, lines) = app.get(Some(token), "/api/v1/lines").await;
+    let l = lines.as_array().unwrap().iter().find(|l| l["jurisdiction"] == "450100").expect("a city line").clone();
+    (l["id"].as_str().unwrap().to_string(), l["number"].as_str().unwrap().to_string())
+}
+
+async fn send(app: &TestApp, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+    app.post(token, "/api/v1/telephony/events", body).await
+}
+
+fn event(call: &str, kind: &str, at: &str, caller: &str, line: &str, seat: Option<&str>) -> Value {
+    json!({"call_id": call, "event": kind, "at": at, "caller": caller, "line": line, "seat": seat})
+}
+
+async fn accepted(app: &TestApp, body: Value) -> Value {
+    let (s, v) = send(app, Some(TELEPHONY_TOKEN), body.clone()).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{body} → {v}");
+    v
+}
+
+async fn call(app: &TestApp, token: &str, id: &str) -> Value {
+    let (s, v) = app.get(Some(token), "/api/v1/calls?per_page=500").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["items"].as_array().unwrap().iter().find(|c| c["call_id"] == id).cloned().unwrap_or(Value::Null)
+}
+
+async fn the_event_interface(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let (_, number) = city_line(&app, &agent).await;
+    let good = event("c-1", "ringing", "2026-12-07T10:00:00+08:00", "13800138000", &number, Some("8001"));
+
+    // No token, a wrong one: 401, nothing written, and the wrong one is on the audit record.
+    let audit_before = app.count("audit_log").await;
+    let (s, _) = send(&app, None, good.clone()).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, v) = send(&app, Some("guess"), good.clone()).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    assert_eq!(app.count("audit_log").await, audit_before + 2, "each refused token is audited");
+    // A staff member's session is not the telephone system's token.
+    let (s, _) = send(&app, Some(&agent), good.clone()).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    // Bad input: a 4xx naming the field, and nothing written.
+    let mut unknown_line = good.clone();
+    unknown_line["line"] = json!("0771-1234567");
+    let cases = [
+        (
+            "call_id",
+            json!({"event": "ringing", "at": "2026-12-07T10:00:00+08:00", "caller": "13800138000", "line": number}),
+        ),
+        ("call_id", {
+            let mut b = good.clone();
+            b["call_id"] = json!("a b<script>");
+            b
+        }),
+        ("event", {
+            let mut b = good.clone();
+            b["event"] = json!("picked_up");
+            b
+        }),
+        ("at", {
+            let mut b = good.clone();
+            b["at"] = json!("yesterday");
+            b
+        }),
+        ("caller", {
+            let mut b = good.clone();
+            b["caller"] = json!("anonymous");
+            b
+        }),
+        ("seat", {
+            let mut b = good.clone();
+            b["seat"] = json!("80 01");
+            b
+        }),
+        ("recording_url", {
+            let mut b = good.clone();
+            b["recording_url"] = json!("javascript:alert(1)");
+            b
+        }),
+        ("line", unknown_line),
+    ];
+    for (field, body) in cases {
+        let (s, v) = send(&app, Some(TELEPHONY_TOKEN), body.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body} → {v}");
+        assert_eq!(v["error"]["field"], field, "{v}");
+        assert!(v["error"]["message"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)));
+    }
+    let res = app
+        .client
+        .post(format!("{}/api/v1/telephony/events", app.base))
+        .bearer_auth(TELEPHONY_TOKEN)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!((app.count("call_events").await, app.count("calls").await), (0, 0), "nothing written on bad input");
+
+    // A call answered and hung up; the same event again is a no-op.
+    let v = accepted(&app, good.clone()).await;
+    assert_eq!((v["duplicate"].as_bool(), v["outcome"].is_null()), (Some(false), true), "ringing: no outcome yet");
+    let again = accepted(&app, good.clone()).await;
+    assert_eq!(again["duplicate"], true);
+    accepted(&app, event("c-1", "answered", "2026-12-07T10:00:12+08:00", "13800138000", &number, Some("8001"))).await;
+    let v = accepted(&app, event("c-1", "hangup", "2026-12-07T10:05:00+08:00", "13800138000", &number, None)).await;
+    assert_eq!(v["outcome"], "answered");
+    assert_eq!(app.count("call_events").await, 3);
+
+    // Out of order: the hang-up first, then the answer, then the ringing, add up to the same call.
+    accepted(&app, event("c-2", "hangup", "2026-12-07T11:05:00+08:00", "0771-5551234", &number, None)).await;
+    accepted(&app, event("c-2", "answered", "2026-12-07T11:00:20+08:00", "0771-5551234", &number, Some("8002"))).await;
+    accepted(&app, event("c-2", "ringing", "2026-12-07T11:00:00+08:00", "0771-5551234", &number, Some("8002"))).await;
+    let (c1, c2) = (call(&app, &agent, "c-1").await, call(&app, &agent, "c-2").await);
+    for (c, wait) in [(&c1, 12), (&c2, 20)] {
+        assert_eq!(c["outcome"], "answered", "{c}");
+        assert_eq!(c["wait_seconds"], wait, "{c}");
+        assert!(c["callback_due"].is_null());
+        assert_eq!(c["line"], number.as_str());
+    }
+    assert_eq!(c2["ringing_at"], "2026-12-07T11:00:00+08:00");
+    assert_eq!(c2["ended_at"], "2026-12-07T11:05:00+08:00");
+    assert_eq!(c2["seat"], "8002");
+    assert_eq!(c2["caller"], "07715551234");
+
+    // A call stays on the line it rang on.
+    let (_, lines) = app.get(Some(&agent), "/api/v1/lines").await;
+    let other = lines.as_array().unwrap().iter().find(|l| l["number"] != number.as_str()).unwrap()["number"].clone();
+    let (s, v) = send(
+        &app,
+        Some(TELEPHONY_TOKEN),
+        event("c-1", "missed", "2026-12-07T10:06:00+08:00", "13800138000", other.as_str().unwrap(), None),
+    )
+    .await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("line")), "{v}");
+
+    // Who reads the call log: not a unit's handler, not an administrator.
+    for who in ["handler@450100-XZSP", "admin"] {
+        let t = app.login(who).await;
+        let (s, _) = app.get(Some(&t), "/api/v1/calls").await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{who}");
+    }
+    // A county agent sees only the county's calls.
+    let county = app.login("agent@450103").await;
+    let (_, v) = app.get(Some(&county), "/api/v1/calls").await;
+    assert_eq!(v["total"], 0, "{v}");
+    // Filters.
+    let (_, v) = app.get(Some(&agent), "/api/v1/calls?from=2026-12-07T10:30:00%2B08:00&outcome=answered").await;
+    assert_eq!(v["total"], 1, "{v}");
+    let (s, v) = app.get(Some(&agent), "/api/v1/calls?outcome=lost").await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("outcome")));
+}
+both!(the_event_interface);
+
+async fn call_backs_follow_the_calendar(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let (_, number) = city_line(&app, &agent).await;
+    // In service hours (Monday 10:00): called back within 30 minutes.
+    let v =
+        accepted(&app, event("m-1", "missed", "2026-12-07T10:00:00+08:00", "13900000001", &number, Some("8001"))).await;
+    assert_eq!(
+        (v["outcome"].as_str(), v["callback_due"].as_str()),
+        (Some("missed"), Some("2026-12-07T10:30:00+08:00"))
+    );
+    // Hung up while ringing: abandoned.
+    accepted(&app, event("m-2", "ringing", "2026-12-07T10:10:00+08:00", "13900000002", &number, None)).await;
+    let v = accepted(&app, event("m-2", "hangup", "2026-12-07T10:10:40+08:00", "13900000002", &number, None)).await;
+    assert_eq!(
+        (v["outcome"].as_str(), v["callback_due"].as_str()),
+        (Some("abandoned"), Some("2026-12-07T10:40:00+08:00"))
+    );
+    // At night: outside hours, due in the first hour of the next service period.
+    let v = accepted(&app, event("m-3", "abandoned", "2026-12-07T23:30:00+08:00", "13900000003", &number, None)).await;
+    assert_eq!(
+        (v["outcome"].as_str(), v["callback_due"].as_str()),
+        (Some("outside_hours"), Some("2026-12-08T09:00:00+08:00"))
+    );
+    // At the weekend: Monday morning.
+    let v = accepted(&app, event("m-4", "missed", "2026-12-05T11:00:00+08:00", "13900000004", &number, None)).await;
+    assert_eq!(
+        (v["outcome"].as_str(), v["callback_due"].as_str()),
+        (Some("outside_hours"), Some("2026-12-07T09:00:00+08:00"))
+    );
+    // On a statutory holiday (National Day): the first working day after it.
+    let v = accepted(&app, event("m-5", "missed", "2026-10-03T11:00:00+08:00", "13900000005", &number, None)).await;
+    let due = parse_instant(v["callback_due"].as_str().unwrap()).unwrap();
+    assert!(due > parse_instant("2026-10-07T23:59:00+08:00").unwrap(), "after the holiday: {v}");
+
+    // A county sets its own limits; the city's calls keep the defaults.
+    let admin = app.login("admin").await;
+    let (s, v) = app
+        .put(
+            Some(&admin),
+            "/api/v1/admin/callback-policy",
+            json!({"jurisdiction": "450100", "within_service_minutes": 0, "next_period_minutes": 60}),
+        )
+        .await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("within_service_minutes")));
+    let (s, _) = app
+        .put(
+            Some(&agent),
+            "/api/v1/admin/callback-policy",
+            json!({"jurisdiction": "450100", "within_service_minutes": 15, "next_period_minutes": 60}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = app
+        .put(
+            Some(&admin),
+            "/api/v1/admin/callback-policy",
+            json!({"jurisdiction": "450100", "within_service_minutes": 15, "next_period_minutes": 120}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let v = accepted(&app, event("m-6", "missed", "2026-12-07T14:00:00+08:00", "13900000006", &number, None)).await;
+    assert_eq!(v["callback_due"], "2026-12-07T14:15:00+08:00");
+
+    // The queue: oldest due first.
+    let (_, q) = app.get(Some(&agent), "/api/v1/calls?awaiting_callback=true").await;
+    let ids: Vec<&str> = q["items"].as_array().unwrap().iter().map(|c| c["call_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["m-5", "m-4", "m-1", "m-2", "m-6", "m-3"], "{q}");
+
+    // An attempt that did not reach the caller, then one that did.
+    let (s, v) =
+        app.post(Some(&agent), "/api/v1/calls/m-1/callback", json!({"note": "无人接听", "reached": false})).await;
+    assert_eq!(
+        (s, v["callback_attempts"].as_i64(), v["called_back_at"].is_null()),
+        (StatusCode::OK, Some(1), true),
+        "{v}"
+    );
+    let (s, v) = app
+        .post(
+            Some(&agent),
+            "/api/v1/calls/m-1/callback",
+            json!({"note": "已回拨，企业咨询社保缴费基数", "reached": true}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["callback_attempts"].as_i64(), v["called_back_at"].is_null()),
+        (StatusCode::OK, Some(2), false),
+        "{v}"
+    );
+    let (s, v) = app.post(Some(&agent), "/api/v1/calls/m-1/callback", json!({"note": "x\u{0}", "reached": true})).await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("note")));
+    let (s, _) = app.post(Some(&agent), "/api/v1/calls/nope/callback", json!({"note": "", "reached": true})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let leader = app.login("leader@450100").await;
+    let (s, _) = app.post(Some(&leader), "/api/v1/calls/m-2/callback", json!({"note": "", "reached": true})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "leaders read the log, they do not call back");
+
+    // The caller of m-2 rings again and is answered: the call-back is done by itself.
+    accepted(&app, event("m-7", "answered", "2026-12-07T10:20:00+08:00", "13900000002", &number, Some("8001"))).await;
+    let m2 = call(&app, &agent, "m-2").await;
+    assert_eq!(m2["called_back_at"], "2026-12-07T10:20:00+08:00", "{m2}");
+    let (_, q) = app.get(Some(&agent), "/api/v1/calls?awaiting_callback=true").await;
+    let ids: Vec<&str> = q["items"].as_array().unwrap().iter().map(|c| c["call_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["m-5", "m-4", "m-6", "m-3"]);
+
+    // The scheduler tells the city's agents and supervisors of a call-back due soon, once, then when overdue.
+    let before = |s: &str| parse_instant(s).unwrap();
+    let r = app.jobs.tick(before("2026-12-07T14:08:00+08:00")).await.unwrap();
+    assert!(r.callback_reminders > 0, "{r:?}");
+    let (_, inbox) = app.get(Some(&agent), "/api/v1/notifications").await;
+    let soon = inbox.as_array().unwrap().iter().filter(|n| n["subject"] == "【直通】来电回拨即将到期").count();
+    assert_eq!(soon, 1, "{inbox}");
+    assert!(inbox.to_string().contains("m-6"));
+    let r = app.jobs.tick(before("2026-12-07T14:09:00+08:00")).await.unwrap();
+    assert_eq!(r.callback_reminders, 0, "told once");
+    app.jobs.tick(before("2026-12-07T14:20:00+08:00")).await.unwrap();
+    let (_, inbox) = app.get(Some(&agent), "/api/v1/notifications").await;
+    assert!(inbox.as_array().unwrap().iter().any(|n| n["subject"] == "【直通】来电回拨已超时"), "{inbox}");
+    let county = app.login("agent@450103").await;
+    let (_, inbox) = app.get(Some(&county), "/api/v1/notifications").await;
+    assert!(!inbox.to_string().contains("来电回拨"), "another jurisdiction's agents are not told");
+}
+both!(call_backs_follow_the_calendar);
+
+async fn a_case_recorded_from_a_call(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let (_, number) = city_line(&app, &agent).await;
+    let mut rec = event("r-1", "ringing", "2026-12-07T09:00:00+08:00", "13807710001", &number, Some("8001"));
+    rec["recording_url"] = json!("https://pbx.example.gov/rec/r-1.wav");
+    accepted(&app, rec).await;
+    accepted(&app, event("r-1", "answered", "2026-12-07T09:00:05+08:00", "13807710001", &number, Some("8001"))).await;
+
+    // An unknown call: refused, nothing written.
+    let before = app.count("work_orders").await;
+    let mut body = intake("help");
+    body["call_id"] = json!("no-such-call");
+    let (s, v) = app.post(Some(&agent), "/api/v1/work-orders", body).await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("call_id")), "{v}");
+    assert_eq!(app.count("work_orders").await, before);
+
+    let mut body = intake("help");
+    body["call_id"] = json!("r-1");
+    let (s, help) = app.post(Some(&agent), "/api/v1/work-orders", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{help}");
+    let mut body = intake("complaint");
+    body["call_id"] = json!("r-1");
+    body["title"] = json!("执法人员索要好处");
+    let (s, complaint) = app.post(Some(&agent), "/api/v1/work-orders", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{complaint}");
+
+    // The case shows its call to those who may see the case.
+    let (_, order) = app.get(Some(&agent), &format!("/api/v1/work-orders/{}", help["id"])).await;
+    assert_eq!(order["calls"][0]["call_id"], "r-1", "{order}");
+    assert_eq!(
+        order["calls"][0]["recording_url"].as_str(),
+        None,
+        "a call that became a complaint: the commission hears it"
+    );
+    // The call log: the agent sees the help request, never the complaint; the commission sees both.
+    let c = call(&app, &agent, "r-1").await;
+    assert_eq!(c["work_orders"], json!([help["id"]]), "{c}");
+    assert!(c["recording_url"].is_null());
+    let discipline = app.login("discipline@450100").await;
+    let c = call(&app, &discipline, "r-1").await;
+    assert_eq!(c["work_orders"], json!([help["id"], complaint["id"]]), "{c}");
+    assert_eq!(c["recording_url"], "https://pbx.example.gov/rec/r-1.wav");
+    let (_, order) = app.get(Some(&discipline), &format!("/api/v1/work-orders/{}", complaint["id"])).await;
+    assert_eq!(order["calls"][0]["recording_url"], "https://pbx.example.gov/rec/r-1.wav", "{order}");
+
+    // A plain call's recording is heard by those who see its case.
+    let mut rec = event("r-2", "answered", "2026-12-07T09:30:00+08:00", "13807710001", &number, Some("8001"));
+    rec["recording_url"] = json!("https://pbx.example.gov/rec/r-2.wav");
+    accepted(&app, rec).await;
+    let mut body = intake("consultation");
+    body["call_id"] = json!("r-2");
+    let (_, consult) = app.post(Some(&agent), "/api/v1/work-orders", body).await;
+    let (_, order) = app.get(Some(&agent), &format!("/api/v1/work-orders/{}", consult["id"])).await;
+    assert_eq!(order["calls"][0]["recording_url"], "https://pbx.example.gov/rec/r-2.wav", "{order}");
+    let handler = app.login("handler@450100-XZSP").await;
+    let (s, _) = app.get(Some(&handler), &format!("/api/v1/work-orders/{}", consult["id"])).await;
+    assert_ne!(s, StatusCode::OK, "the unit was never given the consultation");
+}
+both!(a_case_recorded_from_a_call);
+
+async fn the_answer_rate_in_a_report_is_the_call_log_recounted(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let (line_id, number) = city_line(&app, &agent).await;
+    let day = "2026-12-07";
+    let mut n = 0;
+    for (kind, hour, seat) in [
+        ("answered", 9, "8001"),
+        ("answered", 10, "8002"),
+        ("answered", 11, "8001"),
+        ("missed", 12, "8001"),
+        ("abandoned", 13, ""),
+        ("abandoned", 23, ""),
+    ] {
+        n += 1;
+        let at = format!("{day}T{hour:02}:00:00+08:00");
+        let seat = (!seat.is_empty()).then_some(seat);
+        accepted(&app, event(&format!("d-{n}"), "ringing", &at, &format!("1390000{n:04}"), &number, seat)).await;
+        accepted(&app, event(&format!("d-{n}"), kind, &at, &format!("1390000{n:04}"), &number, seat)).await;
+        if kind == "answered" {
+            accepted(
+                &app,
+                event(
+                    &format!("d-{n}"),
+                    "hangup",
+                    &format!("{day}T{hour:02}:03:00+08:00"),
+                    &format!("1390000{n:04}"),
+                    &number,
+                    None,
+                ),
+            )
+            .await;
+        }
+    }
+    // The day before and the day after: not in the day's report.
+    accepted(&app, event("d-x", "answered", "2026-12-06T10:00:00+08:00", "13900009999", &number, None)).await;
+    accepted(&app, event("d-y", "missed", "2026-12-08T10:00:00+08:00", "13900009998", &number, None)).await;
+    app.post(Some(&agent), "/api/v1/calls/d-4/callback", json!({"note": "已回拨", "reached": true})).await;
+
+    let leader = app.login("leader@450100").await;
+    let (s, r) = app.get(Some(&leader), &format!("/api/v1/reports/daily?date={day}&jurisdiction=450100")).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let calls = &r["calls"];
+    // The recount, from the call log.
+    let (_, log) = app.get(Some(&leader), &format!("/api/v1/calls?from={day}&to={day}&per_page=500")).await;
+    let items = log["items"].as_array().unwrap();
+    let count = |o: &str| items.iter().filter(|c| c["outcome"] == o).count() as i64;
+    assert_eq!(calls["received"].as_i64(), Some(items.len() as i64), "{calls}");
+    assert_eq!(calls["received"], 6);
+    assert_eq!(calls["answered"].as_i64(), Some(count("answered")));
+    assert_eq!(calls["missed"].as_i64(), Some(count("missed")));
+    assert_eq!(calls["abandoned"].as_i64(), Some(count("abandoned")));
+    assert_eq!(calls["outside_hours"].as_i64(), Some(count("outside_hours")));
+    assert_eq!(calls["answer_rate"].as_f64(), Some(0.5));
+    assert_eq!(calls["callback_needed"], 3);
+    assert_eq!(calls["without_case"], 6, "no case was recorded from any");
+    let on_time = items
+        .iter()
+        .filter(|c| {
+            c["called_back_at"]
+                .as_str()
+                .zip(c["callback_due"].as_str())
+                .is_some_and(|(a, d)| parse_instant(a).unwrap() <= parse_instant(d).unwrap())
+        })
+        .count() as i64;
+    assert_eq!(calls["called_back_on_time"].as_i64(), Some(on_time));
+    let line = calls["by_line"].as_array().unwrap().iter().find(|l| l["key"] == line_id.as_str()).unwrap();
+    assert_eq!((line["received"].as_i64(), line["answered"].as_i64()), (Some(6), Some(3)), "{calls}");
+    assert!(line["name"].as_str().unwrap().contains('（'), "the line's official is named: {line}");
+    let seat = calls["by_seat"].as_array().unwrap().iter().find(|s| s["key"] == "8001").unwrap();
+    assert_eq!((seat["received"].as_i64(), seat["answered"].as_i64()), (Some(3), Some(2)));
+    assert_eq!(calls["by_day"][0]["key"], day);
+    assert_eq!(calls["average_wait_seconds"].as_f64(), Some(0.0));
+    let text = r["narrative"].as_str().unwrap();
+    assert!(text.contains("专线来电6个，接通3个，接通率50.0%"), "{text}");
+    // The county's report has none of the city's calls.
+    let (_, county) = app.get(Some(&leader), &format!("/api/v1/reports/daily?date={day}&jurisdiction=450103")).await;
+    assert_eq!(county["calls"]["received"], 0);
+}
+both!(the_answer_rate_in_a_report_is_the_call_log_recounted);
+
+async fn a_ringing_call_pops_up_at_the_seat(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let (_, number) = city_line(&app, &agent).await;
+    // An earlier appeal of the enterprise whose number is calling.
+    let (s, earlier) = app.post(Some(&agent), "/api/v1/work-orders", intake("help")).await;
+    assert_eq!(s, StatusCode::CREATED, "{earlier}");
+
+    // No seat yet: the stream says what is missing.
+    let (s, v) = app.get(Some(&agent), "/api/v1/telephony/stream").await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("seat")), "{v}");
+    let (s, v) = app.put(Some(&agent), "/api/v1/me/seat", json!({"seat": "PJSIP/8001"})).await;
+    assert_eq!((s, v["seat"].as_str()), (StatusCode::OK, Some("8001")), "{v}");
+    let supervisor = app.login("supervisor@450100").await;
+    let (s, v) = app.put(Some(&supervisor), "/api/v1/me/seat", json!({"seat": "8001"})).await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("seat")), "one agent a seat");
+    let handler = app.login("handler@450100-XZSP").await;
+    let (s, _) = app.put(Some(&handler), "/api/v1/me/seat", json!({"seat": "8009"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    let mut stream =
+        app.client.get(format!("{}/api/v1/telephony/stream", app.base)).bearer_auth(&agent).send().await.unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(stream.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let mut seen = String::new();
+    let mut next_event = async |seen: &mut String, name: &str| -> Value {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(start) = seen.find(&format!("event: {name}\n")) {
+                let rest = &seen[start..];
+                if let Some(end) = rest.find("\n\n") {
+                    let block = rest[..end].to_string();
+                    *seen = seen[start + end + 2..].to_string();
+                    let data: String =
+                        block.lines().filter_map(|l| l.strip_prefix("data: ").or(l.strip_prefix("data:"))).collect();
+                    return serde_json::from_str(&data).unwrap_or(Value::String(data));
+                }
+            }
+            let chunk =
+                tokio::time::timeout_at(deadline, stream.chunk()).await.expect("event in time").unwrap().unwrap();
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    };
+    assert_eq!(next_event(&mut seen, "ready").await, json!(8001));
+    // A call at another seat does not pop up here.
+    accepted(&app, event("p-0", "ringing", "2026-12-07T10:00:00+08:00", "13911112222", &number, Some("8002"))).await;
+    let now = jiff::Timestamp::now().to_string();
+    accepted(&app, event("p-1", "ringing", &now, "+86 138 0771 0001", &number, Some("8001"))).await;
+    let pop = next_event(&mut seen, "ringing").await;
+    assert_eq!(pop["call_id"], "p-1", "{pop}");
+    assert_eq!(pop["caller"], "13807710001");
+    assert_eq!(pop["line"], number.as_str());
+    assert_eq!(pop["jurisdiction"], "450100");
+    assert!(!pop["jurisdiction_name"].as_str().unwrap().is_empty());
+    assert!(!pop["official_label"].as_str().unwrap().is_empty());
+    assert!(pop["enterprises"].as_array().unwrap().iter().any(|e| e["name"] == "南宁市绿城科技有限公司"), "{pop}");
+    assert!(pop["cases"].as_array().unwrap().iter().any(|c| c["id"] == earlier["id"] && c["open"] == true), "{pop}");
+    // Leaving the seat: the next call is not this agent's.
+    let (s, v) = app.put(Some(&agent), "/api/v1/me/seat", json!({"seat": null})).await;
+    assert_eq!((s, v["seat"].is_null()), (StatusCode::OK, true));
+}
+both!(a_ringing_call_pops_up_at_the_seat);
