@@ -68,6 +68,16 @@ pub struct Config {
     /// The telephone system posts call events with `Authorization: Bearer <telephony_token>` (unset: refused).
     /// Usually from `ZHITONG_TELEPHONY_TOKEN`; the server keeps only its SHA-256 digest.
     pub telephony_token: Option<String>,
+    /// Asterisk's manager interface (AMI), as `host:port` (unset: no AMI adapter; the PBX may still post
+    /// events to `/api/v1/telephony/events`).
+    pub ami_address: Option<String>,
+    pub ami_username: String,
+    /// Usually from `ZHITONG_AMI_SECRET`.
+    pub ami_secret: Option<String>,
+    /// The dialplan context that holds the hotline lines' inbound numbers.
+    pub ami_context: String,
+    /// The channel technology a seat is rung with for a follow-up call (`PJSIP` rings `PJSIP/8001`).
+    pub ami_seat_technology: String,
     /// …or from these addresses (default: this host only).
     pub metrics_allow: Vec<std::net::IpAddr>,
     /// The encryption keys as text (`ID:BASE64` lines, newest first), usually from `ZHITONG_ENCRYPTION_KEY`.
@@ -116,6 +126,11 @@ impl Default for Config {
             search_sync_seconds: 2,
             metrics_token: None,
             telephony_token: None,
+            ami_address: None,
+            ami_username: "zhitong".into(),
+            ami_secret: None,
+            ami_context: "from-hotline".into(),
+            ami_seat_technology: "PJSIP".into(),
             metrics_allow: vec![std::net::Ipv4Addr::LOCALHOST.into(), std::net::Ipv6Addr::LOCALHOST.into()],
             encryption_key: None,
             encryption_key_file: None,
@@ -161,6 +176,7 @@ impl Config {
         );
         anyhow::ensure!(config.scheduler_interval_seconds >= 1, "scheduler_interval_seconds 至少为 1");
         config.totp_roles()?;
+        config.ami()?;
         Ok(config)
     }
 
@@ -259,6 +275,23 @@ impl Config {
                 .map_err(|_| anyhow::anyhow!("daily_report_time 应为 HH:MM，例如 07:00"))?,
             ..zhitong_jobs::JobSettings::default()
         })
+    }
+
+    /// The AMI adapter's settings, when an address is configured.
+    pub fn ami(&self) -> anyhow::Result<Option<zhitong_connectors::ami::AmiConfig>> {
+        let Some(address) = self.ami_address.as_deref().map(str::trim).filter(|a| !a.is_empty()) else {
+            return Ok(None);
+        };
+        let (host, port) = match address.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse::<u16>().map_err(|_| anyhow::anyhow!("ami_address 的端口不正确：{address}"))?),
+            None => (address, 5038),
+        };
+        let secret = self.ami_secret.as_deref().unwrap_or("");
+        anyhow::ensure!(!secret.is_empty(), "配置了 ami_address 时必须同时配置 ami_secret（ZHITONG_AMI_SECRET）");
+        let mut c = zhitong_connectors::ami::AmiConfig::new(host, &self.ami_username, secret, &self.ami_context);
+        c.port = port;
+        c.seat_technology = self.ami_seat_technology.clone();
+        Ok(Some(c))
     }
 
     /// The database URL: PostgreSQL if given, else SQLite under `data`.

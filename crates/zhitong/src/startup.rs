@@ -28,7 +28,33 @@ pub struct Application {
     jobs: Arc<Jobs>,
     run_jobs: bool,
     search_sync: Option<std::time::Duration>,
+    /// Asterisk's manager interface, when configured.
+    ami: Option<zhitong_connectors::ami::AmiConfig>,
     pub bootstrap: Bootstrap,
+}
+
+/// Where the AMI adapter's call events go: the same path as the HTTP event interface
+/// (`zhitong_http::accept_event`), so a call looks the same whichever way it came.
+struct RecordCalls {
+    store: Store,
+    telephony: zhitong_http::Telephony,
+}
+
+impl zhitong_connectors::pbx::CallEventSink for RecordCalls {
+    async fn deliver(
+        &self,
+        event: zhitong_domain::telephony::CallEvent,
+    ) -> Result<(), zhitong_connectors::pbx::SinkError> {
+        match zhitong_http::accept_event(&self.store, &self.telephony, &event, jiff::Timestamp::now()).await {
+            Ok(_) => Ok(()),
+            // Bad data (a number that is no hotline line) will not get better by retrying.
+            Err(zhitong_storage::StoreError::Invalid(e)) => {
+                tracing::warn!(%event, field = %e.field, message = %e.message, "call event refused");
+                Ok(())
+            }
+            Err(e) => Err(zhitong_connectors::pbx::SinkError::new(e.to_string())),
+        }
+    }
 }
 
 /// Open the database (creating the data folder for SQLite) and migrate; load the encryption keys,
@@ -116,7 +142,16 @@ impl Application {
         let jobs = Arc::new(Jobs::new(store.clone(), config.job_settings()?));
         let search_sync =
             (config.search_sync_seconds > 0).then(|| std::time::Duration::from_secs(config.search_sync_seconds));
-        Ok(Self { listener, store, state, jobs, run_jobs: config.jobs_enabled, search_sync, bootstrap })
+        Ok(Self {
+            listener,
+            store,
+            state,
+            jobs,
+            run_jobs: config.jobs_enabled,
+            search_sync,
+            ami: config.ami()?,
+            bootstrap,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -138,6 +173,11 @@ impl Application {
 
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let search_state = self.state.search.clone();
+        let ami = self.ami.clone().map(|c| {
+            tracing::info!(host = %c.host, port = c.port, "connecting to Asterisk's manager interface");
+            let sink = RecordCalls { store: self.store.clone(), telephony: self.state.telephony.clone() };
+            zhitong_connectors::ami::AmiClient::spawn(c, sink)
+        });
         let pages = zhitong_web::router(self.state.settings.trust_forwarded_for);
         let app = zhitong_http::app(self.state, pages);
         let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
@@ -158,6 +198,9 @@ impl Application {
         }
         if let Some(s) = search {
             let _ = s.await;
+        }
+        if let Some(a) = ami {
+            a.shutdown().await;
         }
         let _ = org.await;
         let _ = anchor.await;

@@ -490,3 +490,76 @@ async fn a_ringing_call_pops_up_at_the_seat(app: TestApp) {
     assert_eq!((s, v["seat"].is_null()), (StatusCode::OK, true));
 }
 both!(a_ringing_call_pops_up_at_the_seat);
+
+#[path = "../../../connectors/tests/fake_ami/mod.rs"]
+#[allow(dead_code)]
+mod fake_ami;
+
+/// Asterisk's manager interface, end to end: the server's AMI adapter logs in to a fake Asterisk that replays a
+/// day's transcript (an answered queue call, one abandoned, one transferred between seats, one at 22:30 nobody
+/// answered, an internal call), loses the connection half-way, and the calls land in the call log as if the PBX
+/// had posted them.
+async fn the_ami_adapter_fills_the_call_log(backend: crate::helpers::Backend) {
+    const SECRET: &str = "ami-secret-for-tests";
+    // The transcript's two hotline numbers, as the demo city's first two lines.
+    let text = include_str!("../../../connectors/tests/fixtures/ami-hotline.txt")
+        .replace("07715551234", "07715550001")
+        .replace("07715551235", "07715550002");
+    let fake = fake_ami::FakeAmi::start(SECRET, fake_ami::transcript(&text)).await;
+    fake.drop_at(30);
+    let addr = fake.addr;
+    let app = TestApp::spawn_configured(backend, move |c| {
+        c.ami_address = Some(addr.to_string());
+        c.ami_username = fake_ami::USERNAME.into();
+        c.ami_secret = Some(SECRET.into());
+        c.ami_context = "from-hotline".into();
+    })
+    .await;
+    let agent = app.login("agent@450100").await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let calls = loop {
+        let (_, v) = app.get(Some(&agent), "/api/v1/calls?from=2024-12-09&to=2024-12-09").await;
+        let done = v["items"].as_array().unwrap().iter().filter(|c| !c["outcome"].is_null()).count() == 4;
+        if done {
+            break v;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the four calls in time: {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(fake.logins() >= 2, "logged in again after the dropped connection");
+    let by_id = |id: &str| calls["items"].as_array().unwrap().iter().find(|c| c["call_id"] == id).unwrap().clone();
+    let a = by_id("1733709600.1");
+    assert_eq!(
+        (a["outcome"].as_str(), a["seat"].as_str(), a["line_id"].as_str()),
+        (Some("answered"), Some("8001"), Some("450100-1"))
+    );
+    assert_eq!(a["recording_url"], "https://pbx.example.cn/recordings/2024/12/09/1733709600.1.wav");
+    let b = by_id("1733709900.3");
+    assert_eq!((b["outcome"].as_str(), b["line_id"].as_str()), (Some("abandoned"), Some("450100-2")));
+    assert_eq!(b["callback_due"], "2024-12-09T10:35:01+08:00", "{b}");
+    assert_eq!(b["caller"], "13900139000");
+    let d = by_id("1733710200.5");
+    assert_eq!(
+        (d["outcome"].as_str(), d["seat"].as_str()),
+        (Some("answered"), Some("8001")),
+        "the seat that answered first"
+    );
+    let c = by_id("1733754600.12");
+    assert_eq!(c["outcome"], "outside_hours");
+    assert_eq!(c["callback_due"], "2024-12-10T09:00:00+08:00");
+    assert_eq!(calls["total"], 4, "the internal call is not the hotline's");
+}
+
+mod the_ami_adapter_fills_the_call_log {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::the_ami_adapter_fills_the_call_log(crate::helpers::Backend::Sqlite).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(zhitong_skip_postgres, ignore = "ZHITONG_TEST_POSTGRES=skip")]
+    async fn postgres() {
+        if crate::helpers::postgres_wanted() {
+            super::the_ami_adapter_fills_the_call_log(crate::helpers::Backend::Postgres).await
+        }
+    }
+}
