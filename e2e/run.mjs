@@ -19,7 +19,9 @@ mkdirSync(shots, { recursive: true });
 const data = mkdtempSync(join(tmpdir(), 'zhitong-e2e-'));
 const dbUrl = process.env.E2E_DATABASE_URL || '';
 const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
-const { base, server } = await serve(['--demo', '--data', data, ...(dbUrl ? ['--database-url', dbUrl] : [])]);
+// The telephone system's token: the PBX (here, the test) posts call events with it.
+const pbxToken = 'e2e-pbx-token';
+const { base, server } = await serve(['--demo', '--data', data, ...(dbUrl ? ['--database-url', dbUrl] : [])], { ZHITONG_TELEPHONY_TOKEN: pbxToken });
 const browser = await launch();
 let failures = 0;
 const results = [];
@@ -942,6 +944,82 @@ await test('the daily report, the weekly analysis and the monthly bulletin, each
     assert.equal(split, 0, `${period}: dates on one line`);
   }
   await leader.context().close();
+});
+
+await test('a call rings at the agent\'s seat: the console opens on the caller, and the case shows the call', async () => {
+  const pbx = async (body) => {
+    const r = await fetch(base + '/api/v1/telephony/events', { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + pbxToken }, body: JSON.stringify(body) });
+    assert.equal(r.status, 202, JSON.stringify(await r.json()));
+  };
+  // An enterprise the hotline knows by its number, with an earlier appeal.
+  const phone = '13907719876';
+  const earlier = await newHelp('来电弹屏测试：此前反映的用地审批问题', {
+    enterprise: { name: '南宁市来电弹屏测试有限公司', contact: '陆海', phone }, caller: { name: '陆海', phone },
+  });
+  const token = await apiLogin('agent@450100');
+  const lines = await apiCall(token, 'GET', '/api/v1/lines');
+  const line = lines.find((l) => l.id === '450100-1');
+
+  const agent = await as('agent@450100');
+  await agent.goto(base + '/agent');
+  await agent.fill('#seat', '8101');
+  await agent.click('#seat-form button[type=submit]');
+  await agent.locator('#seat-status', { hasText: '已就座' }).waitFor();
+  // The stream is open when the server says so; the call rings after that.
+  await agent.waitForFunction(() => document.querySelector('#seat-status').textContent.includes('等待来电'));
+  const callId = 'e2e-' + Date.now();
+  await pbx({ call_id: callId, event: 'ringing', at: new Date().toISOString(), caller: phone, line: line.number, seat: '8101' });
+  await agent.locator('#ringing', { hasText: phone }).waitFor();
+  assert.match(await agent.locator('#ringing').innerText(), new RegExp(line.name));
+  assert.equal(await agent.inputValue('#line'), '450100-1', 'the dialed line is chosen');
+  assert.equal(await agent.inputValue('#jurisdiction'), '450100', 'and its jurisdiction');
+  assert.equal(await agent.inputValue('#ename'), '南宁市来电弹屏测试有限公司', 'the enterprise found by its number');
+  assert.equal(await agent.inputValue('#cphone'), phone);
+  assert.equal(await agent.inputValue('#cname'), '陆海');
+  assert.equal(await agent.inputValue('#call-id'), callId);
+  await agent.locator('#earlier li', { hasText: earlier.number }).waitFor();
+  await shot(agent, 'console-ringing');
+  await pbx({ call_id: callId, event: 'answered', at: new Date().toISOString(), caller: phone, line: line.number, seat: '8101' });
+
+  // The agent records the appeal while talking; it is linked to the call.
+  await agent.check('input[name=kind][value=help]');
+  await agent.selectOption('#topic', 'XZSP');
+  await agent.fill('#title', '来电登记：厂房消防验收排期');
+  await agent.fill('#content', '企业来电反映新建厂房消防验收排期较晚，影响投产，希望协调尽快安排。');
+  await agent.click('#intake button[type=submit]');
+  await agent.locator('#created').waitFor({ state: 'visible' });
+  const number = (await agent.textContent('#created-number')).trim();
+  assert.equal(await agent.inputValue('#call-id'), '', 'the next appeal starts without a call');
+  await pbx({ call_id: callId, event: 'hangup', at: new Date().toISOString(), caller: phone, line: line.number, recording_url: `https://pbx.example.gov/rec/${callId}.wav` });
+
+  // The case shows the call and its recording.
+  await agent.click('#created-link');
+  await agent.waitForURL(/\/cases\//);
+  const calls = agent.locator('dd.calls');
+  await calls.waitFor();
+  assert.match(await calls.innerText(), new RegExp(line.name));
+  assert.equal(await calls.locator('a').getAttribute('href'), `https://pbx.example.gov/rec/${callId}.wav`);
+  assert.match(await agent.locator('h1').innerText(), new RegExp(number));
+
+  // The call log lists it with the case it became; a supervisor sees it too.
+  const supervisor = await as('supervisor@450100');
+  await supervisor.goto(base + '/calls?tab=all');
+  const row = supervisor.locator(`tr[data-call="${callId}"]`);
+  await row.waitFor();
+  assert.match(await row.innerText(), /已接听/);
+  assert.equal(await row.locator('a[href^="/cases/"]').count(), 1);
+  // A missed call waits in the call-back queue until someone calls back.
+  const missed = 'e2e-missed-' + Date.now();
+  await pbx({ call_id: missed, event: 'missed', at: new Date().toISOString(), caller: '13907710000', line: line.number });
+  await supervisor.goto(base + '/calls?tab=awaiting');
+  await supervisor.locator(`tr[data-call="${missed}"]`).waitFor();
+  const form = supervisor.locator(`form[data-url="/api/v1/calls/${missed}/callback"]`);
+  await form.locator('input[name=note]').fill('已回拨，企业咨询消防验收材料');
+  await form.locator('input[name=reached]').check();
+  await submitAndReload(supervisor, form);
+  assert.equal(await supervisor.locator(`tr[data-call="${missed}"]`).count(), 0, 'called back: out of the queue');
+  await agent.context().close();
+  await supervisor.context().close();
 });
 
 await browser.close();

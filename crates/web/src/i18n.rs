@@ -64,6 +64,21 @@ impl Lang {
         format!("{amount}{}{}{}", t.open_paren, self.label(clock.label(), clock.code()), t.close_paren)
     }
 
+    /// How a call ended, in words ("missed" is a deadline status's code too, so calls have their own).
+    pub fn call_outcome(self, o: zhitong_domain::telephony::CallOutcome) -> String {
+        use zhitong_domain::telephony::CallOutcome::*;
+        match self {
+            Lang::Zh => o.label().to_string(),
+            Lang::En => match o {
+                Answered => "Answered",
+                Missed => "Not answered",
+                Abandoned => "Abandoned by the caller",
+                OutsideHours => "Outside service hours",
+            }
+            .to_string(),
+        }
+    }
+
     /// `policy` from a stored clock code; a code this release does not know is shown as it is.
     pub fn policy_of(self, clock: &str, minutes: i64) -> String {
         Clock::from_code(clock).map(|c| self.policy(c, minutes)).unwrap_or_else(|| clock.to_string())
@@ -121,6 +136,11 @@ const SCRIPT_WORDS: &[&str] = &[
     "open_paren",
     "close_paren",
     "colon",
+    "waiting_for_calls",
+    "stream_lost",
+    "incoming_call",
+    "call_linked",
+    "seat_hint",
 ];
 
 fn script_words(lang: Lang) -> String {
@@ -310,6 +330,40 @@ words! {
     console_forbidden: "座席受理台供座席和工作专班使用" / "The call console is for agents and supervision teams",
     admin_forbidden: "系统管理供系统管理员使用" / "Administration is for administrators",
     date_out_of_range: "日期应为 1990-01-01 至 2199-12-31 之间的 YYYY-MM-DD" / "The date must be YYYY-MM-DD, between 1990-01-01 and 2199-12-31",
+
+    // Calls: the seat, the screen-pop, the call log and call-backs.
+    seat: "座席分机" / "Seat (extension)",
+    sit_down: "就座" / "Take the seat",
+    seat_hint: "填写分机号并就座后，来电将自动弹屏" / "Enter your extension and take the seat: ringing calls then open here",
+    waiting_for_calls: "已就座，等待来电" / "At your seat, waiting for calls",
+    stream_lost: "来电连接中断，正在重连…" / "Lost the call connection; reconnecting…",
+    incoming_call: "来电 {caller}" / "Call from {caller}",
+    call_linked: "本次登记将关联该来电" / "The appeal will be linked to this call",
+    calls_log: "来电记录" / "Call log",
+    awaiting_callback: "待回拨" / "To call back",
+    all_calls: "全部来电" / "All calls",
+    rang_at: "来电时间" / "Rang at",
+    caller_number: "来电号码" / "Caller",
+    call_outcome: "结果" / "Outcome",
+    call_in_progress: "通话中" / "Call in progress",
+    wait_seconds: "等待（秒）" / "Wait (s)",
+    callback_due: "回拨时限" / "Call back by",
+    called_back_at: "回拨时间" / "Called back",
+    callback_attempts: "回拨次数" / "Attempts",
+    record_callback: "登记回拨" / "Record call-back",
+    reached: "已联系上" / "Reached",
+    callback_note: "回拨情况" / "What happened",
+    recording: "录音" / "Recording",
+    listen: "收听" / "Listen",
+    export_csv: "导出 CSV" / "Export CSV",
+    cases_from_call: "关联工单" / "Cases",
+    calls_forbidden: "来电记录供座席、工作专班、领导和纪检监察机关使用" / "The call log is for agents, supervision teams, leaders and the discipline commission",
+    calls_total: "共 {n} 个来电" / "{n} calls",
+    calls_on_case: "来电" / "Calls",
+    calls_today: "今日来电" / "Calls today",
+    answer_rate_today: "今日接通率" / "Answered today",
+    unanswered_today: "今日未接通" / "Unanswered today",
+    week_calls_chart: "本周各专线来电" / "Calls this week, by line",
 
     // The agent console and its script.
     suggestions_hint: "仅供参考，不会自动填写" / "for reference only: nothing is filled in for you",

@@ -40,6 +40,8 @@ pub fn router(trust_forwarded_for: bool) -> Router<AppState> {
         .route("/admin/audit", get(pages::audit_page))
         .route("/admin/accounts", get(pages::accounts_page))
         .route("/messages", get(pages::messages))
+        .route("/calls", get(pages::calls_page))
+        .route("/calls/export", get(pages::calls_export))
         .route("/password", get(pages::password_page))
         .route("/search", get(pages::search_page))
         .route("/knowledge", get(pages::knowledge_page))

@@ -174,6 +174,8 @@
   const intake = $('#intake');
   if (intake) {
     const clearDraft = keepDraft(intake);
+    // A draft never carries a call: the call it was typed for has ended.
+    $('#call-id').value = '';
     let idem = 'web-' + Date.now() + '-' + Math.random().toString(36).slice(2);
     const line = $('#line'), jur = $('#jurisdiction');
     const syncLine = () => { const o = line.selectedOptions[0]; if (o && o.dataset.j) jur.value = o.dataset.j; };
@@ -328,6 +330,59 @@
       $('#kb-q').value = '';
     }
 
+    // ---- the seat: ringing calls open the console on the caller (server-sent events) ----
+    const seatForm = $('#seat-form');
+    let calls = null;
+    function listen() {
+      if (calls) calls.close();
+      const status = $('#seat-status');
+      calls = new EventSource('/api/v1/telephony/stream');
+      calls.addEventListener('ready', () => { status.textContent = W.waiting_for_calls; });
+      calls.addEventListener('ringing', (ev) => { try { ring(JSON.parse(ev.data)); } catch (_) { /* a broken event is skipped */ } });
+      // EventSource reconnects by itself; say so meanwhile.
+      calls.onerror = () => { status.textContent = W.stream_lost; };
+    }
+    function ring(pop) {
+      const banner = $('#ringing');
+      const strong = document.createElement('strong');
+      strong.textContent = fill(W.incoming_call, { caller: pop.caller });
+      banner.replaceChildren(strong, ' ', dataSpan(`${pop.jurisdiction_name} ${pop.line_name}${W.open_paren}${pop.official_label}${W.close_paren}`),
+        document.createElement('br'), dataSpan(pop.enterprises.map((e) => e.name).join('、')), ' ', W.call_linked);
+      banner.hidden = false;
+      clearSidePanel();
+      const known = Array.from(line.options).some((o) => o.value === pop.line_id);
+      if (known) { line.value = pop.line_id; syncLine(); preview(); }
+      $('#call-id').value = pop.call_id;
+      $('#cphone').value = pop.caller; $('#ephone').value = pop.caller;
+      if (pop.enterprises.length === 1) {
+        const e = pop.enterprises[0];
+        $('#uscc').value = e.uscc || ''; $('#ename').value = e.name || ''; $('#econtact').value = e.contact || '';
+        if (!$('#cname').value) $('#cname').value = e.contact || '';
+      }
+      const ul = $('#earlier'); ul.innerHTML = '';
+      pop.cases.forEach((o) => {
+        const li = document.createElement('li');
+        const a = document.createElement('a'); a.href = '/cases/' + o.id; a.textContent = o.number;
+        li.append(a, ' ', dataSpan(o.title), W.open_paren + stateName(o.state) + W.close_paren);
+        ul.appendChild(li);
+      });
+      if (!pop.cases.length) ul.replaceChildren(noneItem());
+      $('#title').focus();
+    }
+    if (seatForm) {
+      if (seatForm.dataset.seat) listen();
+      seatForm.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        try {
+          const r = await api('PUT', '/api/v1/me/seat', { seat: $('#seat').value.trim() || null });
+          $('.error', seatForm).textContent = '';
+          $('#seat').classList.remove('invalid');
+          if (r.seat) { $('#seat').value = r.seat; listen(); }
+          else { if (calls) calls.close(); calls = null; $('#seat-status').textContent = W.seat_hint; }
+        } catch (err) { showError(seatForm, err); }
+      });
+    }
+
     // Ctrl+Enter saves the appeal from any field of the console (inside the form or beside it, a look-up open or not).
     document.addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); intake.requestSubmit(); }
@@ -337,6 +392,7 @@
       const body = collect(intake);
       if (!body.line) delete body.line;
       if (!body.topic) delete body.topic;
+      if (!body.call_id) delete body.call_id;
       body.idempotency_key = idem;
       if (shown.kind || shown.topic || shown.unit) body.suggested = shown;
       const btn = $('button[type=submit]', intake); btn.disabled = true;
@@ -356,6 +412,7 @@
         af.dataset.id = o.id; af.dataset.version = o.version;
         clearDraft();
         intake.reset(); syncLine(); preview(); shown = {};
+        $('#call-id').value = ''; $('#ringing').hidden = true;
         idem = 'web-' + Date.now() + '-' + Math.random().toString(36).slice(2);
         // The side panel is for the next call, unless this one is answered on the spot from it.
         if (af.hidden) clearSidePanel(); else $('#answer-text').focus();

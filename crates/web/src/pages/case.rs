@@ -327,6 +327,9 @@ pub struct CasePage {
     pub styles: Vec<(&'static str, String)>,
     pub urgencies: Vec<(&'static str, String)>,
     pub ratings: Vec<(&'static str, String)>,
+    /// The calls the appeal was recorded from: when, the line, the outcome in words, the recording where the
+    /// reader may hear it.
+    pub calls: Vec<(String, String, String, Option<String>)>,
 }
 
 pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(id): super::PagePath) -> Response {
@@ -436,7 +439,15 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(i
     };
     let urgency = p.lang.label(c.urgency.label(), c.urgency.code());
     let style = c.style.map(|x| p.lang.label(x.label(), x.code()));
+    let calls = super::part_or_logged("calls", s.store.calls_of_work_order(&actor, id).await)
+        .into_iter()
+        .map(|c| {
+            let outcome = c.outcome.map(|x| p.lang.call_outcome(x)).unwrap_or_default();
+            (ymdhm(c.ringing_at), c.line.name.clone(), outcome, c.recording_url.map(|u| u.to_string()))
+        })
+        .collect();
     let page = CasePage {
+        calls,
         r: row(&o, &org, p.lang),
         received: ymdhm(c.received_at),
         late_entry: late_entry(c.received_at, o.created_at, p.lang),

@@ -24,6 +24,8 @@ pub struct ConsolePage {
     pub topics: Vec<(String, String)>,
     pub kinds: Vec<(String, String)>,
     pub dialed: String,
+    /// The extension the agent sits at (empty: none).
+    pub seat: String,
 }
 
 #[derive(Deserialize)]
@@ -51,7 +53,9 @@ pub async fn console(
         .map(|l| (l.id.clone(), format!("{} {}", l.number, l.name), l.jurisdiction.to_string()))
         .collect();
     let dialed = q.line.as_deref().and_then(|d| org.line(d)).map(|l| l.id.clone()).unwrap_or_default();
+    let seat = s.store.seat_of(actor.user_id).await.ok().flatten().map(|s| s.to_string()).unwrap_or_default();
     let page = ConsolePage {
+        seat,
         org_json: script_json(&serde_json::json!({
             "lines": lines,
             "units": org.units.values().filter(|u| u.active).map(|u| (u.code.as_str(), u.name.as_str())).collect::<std::collections::BTreeMap<_, _>>(),

@@ -5,6 +5,7 @@ mod account;
 mod accounts;
 mod admin;
 mod audit;
+mod calls;
 mod case;
 mod console;
 mod knowledge;
@@ -19,6 +20,7 @@ pub use account::password_page;
 pub use accounts::accounts_page;
 pub use admin::admin;
 pub use audit::audit_page;
+pub use calls::{calls_export, calls_page};
 pub use case::case_page;
 pub use console::console;
 pub use knowledge::{knowledge_page, search_page};
@@ -60,6 +62,7 @@ pub(crate) async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
         Role::Agent => vec![
             ("/agent", t.console),
             ("/queue/follow-up", t.follow_up_queue),
+            ("/calls", t.calls_log),
             ("/queue/all", t.all_cases),
             ("/search", t.full_search),
             ("/knowledge", t.knowledge),
@@ -71,6 +74,7 @@ pub(crate) async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
             ("/dashboard", t.dashboard),
             ("/reports", t.reports),
             ("/agent", t.console),
+            ("/calls", t.calls_log),
             ("/queue/all", t.all_cases),
             ("/search", t.full_search),
             ("/knowledge", t.knowledge),
@@ -85,6 +89,7 @@ pub(crate) async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
         Role::Leader => vec![
             ("/leader", t.leader),
             ("/queue/supervision", t.supervision),
+            ("/calls", t.calls_log),
             ("/queue/all", t.all_cases),
             ("/search", t.full_search),
         ],

@@ -145,6 +145,8 @@ pub struct DashboardPage {
     pub figures: Vec<(&'static str, String, &'static str)>,
     pub rows: Vec<(String, i64, i64, String)>,
     pub chart: String,
+    /// This week's calls per line (empty when no line was called).
+    pub calls_chart: String,
     /// Outside the discipline role the counts leave complaints and reports out, and say so.
     pub leaves_out: bool,
 }
@@ -199,7 +201,27 @@ pub async fn dashboard(State(s): State<AppState>, p: PageUser) -> Response {
             (t.on_time_this_week, pct(week.figures.on_time_rate), ""),
             (t.satisfied_this_week, pct(week.figures.satisfaction_rate), ""),
             (t.overdue_now, seen(day.figures.overdue_open, day.withheld.overdue_open), "bad"),
+            (t.calls_today, day.calls.received.to_string(), ""),
+            (t.answer_rate_today, pct(day.calls.answer_rate), ""),
+            (
+                t.unanswered_today,
+                day.calls.callback_needed.to_string(),
+                if day.calls.callback_needed > 0 { "warn" } else { "" },
+            ),
         ],
+        calls_chart: if week.calls.by_line.is_empty() {
+            String::new()
+        } else {
+            zhitong_reports::html::bars(
+                t.week_calls_chart,
+                &week
+                    .calls
+                    .by_line
+                    .iter()
+                    .map(|l| (l.name.clone(), l.received as f64, l.received.to_string()))
+                    .collect::<Vec<_>>(),
+            )
+        },
         rows,
         chart: zhitong_reports::html::bars(t.week_volume_chart, &bars),
         leaves_out: p.user.role != Role::Discipline,
