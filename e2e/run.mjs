@@ -959,6 +959,8 @@ await test('a call rings at the agent\'s seat: the console opens on the caller, 
   const token = await apiLogin('agent@450100');
   const lines = await apiCall(token, 'GET', '/api/v1/lines');
   const line = lines.find((l) => l.id === '450100-1');
+  // It rang yesterday too, and nobody answered.
+  await pbx({ call_id: 'e2e-yesterday-' + Date.now(), event: 'missed', at: new Date(Date.now() - 86400000).toISOString(), caller: phone, line: line.number });
 
   const agent = await as('agent@450100');
   await agent.goto(base + '/agent');
@@ -978,6 +980,7 @@ await test('a call rings at the agent\'s seat: the console opens on the caller, 
   assert.equal(await agent.inputValue('#cname'), '陆海');
   assert.equal(await agent.inputValue('#call-id'), callId);
   await agent.locator('#earlier li', { hasText: earlier.number }).waitFor();
+  await agent.locator('#earlier li.earlier-call', { hasText: line.name }).waitFor();
   await shot(agent, 'console-ringing');
   await pbx({ call_id: callId, event: 'answered', at: new Date().toISOString(), caller: phone, line: line.number, seat: '8101' });
 

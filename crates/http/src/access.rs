@@ -72,7 +72,7 @@ pub fn route_duties(method: &Method, path: &str) -> Option<&'static [Duty]> {
         // Seats, the call log and call-backs: the finer rule (agents, supervisors, leaders, the commission)
         // is `permission::may_read_calls` / `may_call_back`, applied by storage.
         ("PUT", "/api/v1/me/seat") | ("GET", "/api/v1/telephony/stream" | "/api/v1/calls") => &[Cases],
-        ("POST", "/api/v1/calls/{call_id}/callback") => &[Cases],
+        ("POST", "/api/v1/calls/{call_id}/callback" | "/api/v1/work-orders/{id}/follow-up-call") => &[Cases],
         ("PUT", "/api/v1/admin/callback-policy") => &[Organisation],
         _ => return None,
     })

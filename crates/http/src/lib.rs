@@ -9,7 +9,7 @@ pub mod json;
 mod observability;
 mod openapi;
 mod routes;
-pub use routes::telephony::{Ring, Telephony, accept_event};
+pub use routes::telephony::{Dialer, Ring, Telephony, accept_event};
 pub mod security;
 pub mod views;
 

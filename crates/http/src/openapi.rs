@@ -103,6 +103,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(telephony::calls))
         .routes(routes!(telephony::callback))
         .routes(routes!(telephony::set_callback_policy))
+        .routes(routes!(telephony::follow_up_call))
         .routes(routes!(knowledge::versions))
         .routes(routes!(knowledge::link))
 }

@@ -67,7 +67,7 @@ pub use reporting::{
     ReceivedTally,
 };
 pub use scans::DueCase;
-pub use telephony::{Call, CallCounts, CallFilter, CallTally, RecordedEvent};
+pub use telephony::{Call, CallCounts, CallFilter, CallTally, FollowUpCall, RecordedEvent};
 pub use throttle::{Attempt, Locked, Secret};
 pub use totp::{TotpSetup, totp_code_for};
 pub use work_orders::{

@@ -610,6 +610,65 @@ async fn events_of(tx: &mut Transaction<'static, Any>, call_id: &CallId) -> Resu
         .collect()
 }
 
+/// A follow-up call placed from a case through the telephone system.
+#[derive(Debug, Clone)]
+pub struct FollowUpCall {
+    pub at: Timestamp,
+    /// Who placed it (display name).
+    pub by: String,
+    pub seat: Seat,
+    /// The telephone system's id of the request (Asterisk's ActionID).
+    pub request_id: String,
+}
+
+impl Store {
+    /// Record a follow-up call the telephone system accepted to place (the case's visibility and state were
+    /// checked by the caller, with the case).
+    pub async fn record_follow_up_call(
+        &self,
+        actor: &Actor,
+        work_order_id: i64,
+        seat: &Seat,
+        request_id: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO follow_up_calls (work_order_id, user_id, seat, request_id, at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(work_order_id)
+        .bind(actor.user_id)
+        .bind(seat.as_str())
+        .bind(request_id)
+        .bind(to_millis(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The follow-up calls placed from a case, oldest first.
+    pub async fn follow_up_calls(&self, work_order_id: i64) -> Result<Vec<FollowUpCall>> {
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT f.at, u.display_name, f.seat, f.request_id FROM follow_up_calls f JOIN users u ON u.id = f.user_id \
+             WHERE f.work_order_id = $1 ORDER BY f.at, f.id",
+        )
+        .bind(work_order_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.into_iter()
+            .map(|(at, by, seat, request_id)| {
+                Ok(FollowUpCall {
+                    at: from_millis(at),
+                    by,
+                    seat: Seat::parse("seat", &seat).map_err(|e| StoreError::Internal(e.to_string()))?,
+                    request_id,
+                })
+            })
+            .collect()
+    }
+}
+
 enum Bind {
     Int(i64),
     Text(String),

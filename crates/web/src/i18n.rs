@@ -141,6 +141,8 @@ const SCRIPT_WORDS: &[&str] = &[
     "incoming_call",
     "call_linked",
     "seat_hint",
+    "earlier_call",
+    "called_back_short",
 ];
 
 fn script_words(lang: Lang) -> String {
@@ -155,6 +157,11 @@ fn script_words(lang: Lang) -> String {
             .collect::<serde_json::Map<_, _>>()
     };
     words.insert("states".into(), labels(CaseState::ALL.iter().map(|s| (s.code(), s.label())).collect()).into());
+    let outcomes: serde_json::Map<_, _> = zhitong_domain::telephony::CallOutcome::ALL
+        .iter()
+        .map(|o| (o.code().to_string(), lang.call_outcome(*o).into()))
+        .collect();
+    words.insert("call_outcomes".into(), outcomes.into());
     words.insert("clocks".into(), labels(Clock::ALL.iter().map(|c| (c.code(), c.label())).collect()).into());
     crate::pages::script_json(&serde_json::Value::Object(words))
 }
@@ -360,6 +367,8 @@ words! {
     calls_forbidden: "来电记录供座席、工作专班、领导和纪检监察机关使用" / "The call log is for agents, supervision teams, leaders and the discipline commission",
     calls_total: "共 {n} 个来电" / "{n} calls",
     calls_on_case: "来电" / "Calls",
+    earlier_call: "此前来电" / "Earlier call",
+    called_back_short: "已回拨" / "called back",
     calls_today: "今日来电" / "Calls today",
     answer_rate_today: "今日接通率" / "Answered today",
     unanswered_today: "今日未接通" / "Unanswered today",
@@ -541,6 +550,8 @@ words! {
     accounts: "账号与安全" / "Accounts and security",
     accounts_intro: "重置密码、解除锁定、授予角色。纪检监察账号的每项变动都会即时通知纪委监委的其他人员；管理员账号只能在服务器命令行上创建和重置。" / "Reset passwords, lift lock-outs, grant roles. Every change to a discipline account is told at once to the commission's other members; administrators' accounts are made and reset only on the server's command line.",
     follow_up_attempts: "回访未接通（次）" / "Follow-up calls unanswered",
+    place_follow_up_call: "拨打回访电话（先振铃本座席）" / "Place the follow-up call (your seat rings first)",
+    follow_up_calls: "回访去电" / "Follow-up calls placed",
     close_unrated_reason: "未回访评价的理由（如：企业无法联系）" / "Why there is no rating (e.g. the enterprise could not be reached)",
     passed_down: "下派" / "Passed down",
     quoted: "引用知识库" / "Knowledge quoted",

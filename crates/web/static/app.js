@@ -366,7 +366,14 @@
         li.append(a, ' ', dataSpan(o.title), W.open_paren + stateName(o.state) + W.close_paren);
         ul.appendChild(li);
       });
-      if (!pop.cases.length) ul.replaceChildren(noneItem());
+      (pop.calls || []).forEach((c) => {
+        const li = document.createElement('li'); li.className = 'earlier-call';
+        const outcome = c.outcome ? ((W.call_outcomes || {})[c.outcome] || c.outcome) : '';
+        li.append(W.earlier_call + ' ' + c.ringing_at.replace('T', ' ').slice(5, 16) + ' ', dataSpan(c.line_name),
+          W.open_paren + outcome + (c.called_back ? ' · ' + W.called_back_short : '') + W.close_paren);
+        ul.appendChild(li);
+      });
+      if (!pop.cases.length && !(pop.calls || []).length) ul.replaceChildren(noneItem());
       $('#title').focus();
     }
     if (seatForm) {

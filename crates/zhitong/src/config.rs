@@ -78,6 +78,8 @@ pub struct Config {
     pub ami_context: String,
     /// The channel technology a seat is rung with for a follow-up call (`PJSIP` rings `PJSIP/8001`).
     pub ami_seat_technology: String,
+    /// The dialplan context a follow-up call dials the enterprise's number in (one allowed to call out).
+    pub ami_outbound_context: String,
     /// …or from these addresses (default: this host only).
     pub metrics_allow: Vec<std::net::IpAddr>,
     /// The encryption keys as text (`ID:BASE64` lines, newest first), usually from `ZHITONG_ENCRYPTION_KEY`.
@@ -131,6 +133,7 @@ impl Default for Config {
             ami_secret: None,
             ami_context: "from-hotline".into(),
             ami_seat_technology: "PJSIP".into(),
+            ami_outbound_context: "from-internal".into(),
             metrics_allow: vec![std::net::Ipv4Addr::LOCALHOST.into(), std::net::Ipv6Addr::LOCALHOST.into()],
             encryption_key: None,
             encryption_key_file: None,

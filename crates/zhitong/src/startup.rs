@@ -28,8 +28,8 @@ pub struct Application {
     jobs: Arc<Jobs>,
     run_jobs: bool,
     search_sync: Option<std::time::Duration>,
-    /// Asterisk's manager interface, when configured.
-    ami: Option<zhitong_connectors::ami::AmiConfig>,
+    /// Asterisk's manager interface, when configured: the running client (it also places follow-up calls).
+    ami: Option<Arc<zhitong_connectors::ami::AmiHandle>>,
     pub bootstrap: Bootstrap,
 }
 
@@ -54,6 +54,27 @@ impl zhitong_connectors::pbx::CallEventSink for RecordCalls {
             }
             Err(e) => Err(zhitong_connectors::pbx::SinkError::new(e.to_string())),
         }
+    }
+}
+
+/// Follow-up calls placed through Asterisk: the seat rings first, then the number is dialed in `context`.
+struct AmiDialer {
+    ami: Arc<zhitong_connectors::ami::AmiHandle>,
+    context: String,
+}
+
+impl zhitong_http::Dialer for AmiDialer {
+    fn dial(
+        &self,
+        seat: zhitong_domain::telephony::Seat,
+        number: zhitong_domain::telephony::CallerNumber,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<String, String>> + Send + '_>> {
+        Box::pin(async move {
+            let caller_id = format!("\"回访\" <{number}>");
+            let request =
+                zhitong_connectors::ami::OriginateRequest { seat, number, context: self.context.clone(), caller_id };
+            self.ami.originate(request).await.map_err(|e| e.to_string())
+        })
     }
 }
 
@@ -137,21 +158,21 @@ impl Application {
         };
         let search = zhitong_search::Search::open(&config.data)
             .with_context(|| format!("无法打开搜索索引 {}", config.data.join("search").display()))?;
-        let telephony = zhitong_http::Telephony::new(config.telephony_token.as_deref());
+        let mut telephony = zhitong_http::Telephony::new(config.telephony_token.as_deref());
+        let ami = config.ami()?.map(|c| {
+            tracing::info!(host = %c.host, port = c.port, "connecting to Asterisk's manager interface");
+            let sink = RecordCalls { store: store.clone(), telephony: telephony.clone() };
+            Arc::new(zhitong_connectors::ami::AmiClient::spawn(c, sink))
+        });
+        if let Some(a) = &ami {
+            telephony = telephony
+                .with_dialer(Arc::new(AmiDialer { ami: a.clone(), context: config.ami_outbound_context.clone() }));
+        }
         let state = AppState { store: store.clone(), settings, search: Arc::new(search), telephony };
         let jobs = Arc::new(Jobs::new(store.clone(), config.job_settings()?));
         let search_sync =
             (config.search_sync_seconds > 0).then(|| std::time::Duration::from_secs(config.search_sync_seconds));
-        Ok(Self {
-            listener,
-            store,
-            state,
-            jobs,
-            run_jobs: config.jobs_enabled,
-            search_sync,
-            ami: config.ami()?,
-            bootstrap,
-        })
+        Ok(Self { listener, store, state, jobs, run_jobs: config.jobs_enabled, search_sync, ami, bootstrap })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -173,11 +194,6 @@ impl Application {
 
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let search_state = self.state.search.clone();
-        let ami = self.ami.clone().map(|c| {
-            tracing::info!(host = %c.host, port = c.port, "connecting to Asterisk's manager interface");
-            let sink = RecordCalls { store: self.store.clone(), telephony: self.state.telephony.clone() };
-            zhitong_connectors::ami::AmiClient::spawn(c, sink)
-        });
         let pages = zhitong_web::router(self.state.settings.trust_forwarded_for);
         let app = zhitong_http::app(self.state, pages);
         let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
@@ -199,9 +215,8 @@ impl Application {
         if let Some(s) = search {
             let _ = s.await;
         }
-        if let Some(a) = ami {
-            a.shutdown().await;
-        }
+        // The AMI client stops when its last handle goes (this one, and the dialer's in the router's state).
+        drop(self.ami);
         let _ = org.await;
         let _ = anchor.await;
         self.store.close().await;

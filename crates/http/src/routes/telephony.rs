@@ -28,7 +28,7 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     json::{ApiJson, ApiQuery},
     views::telephony::{
-        CallEventAccepted, CallEventInput, CallPage, CallView, CallbackInput, CallbackPolicyInput, PopCase,
+        CallEventAccepted, CallEventInput, CallPage, CallView, CallbackInput, CallbackPolicyInput, PopCall, PopCase,
         PopEnterprise, ScreenPop, SeatInput,
     },
 };
@@ -42,18 +42,45 @@ pub struct Ring {
     pub line_id: String,
 }
 
-/// The telephone system's side of the server: its token (kept as a SHA-256 digest, never as given) and the
-/// channel that carries ringing calls to the agents' consoles.
-#[derive(Debug, Clone)]
+/// What places calls through the telephone system (the binary's AMI adapter): ring the seat, then connect
+/// it to the number. Answers the telephone system's id of the request, or why it could not.
+pub trait Dialer: Send + Sync + 'static {
+    fn dial(
+        &self,
+        seat: Seat,
+        number: CallerNumber,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<String, String>> + Send + '_>>;
+}
+
+/// The telephone system's side of the server: its token (kept as a SHA-256 digest, never as given), the
+/// channel that carries ringing calls to the agents' consoles, and what places follow-up calls.
+#[derive(Clone)]
 pub struct Telephony {
     token_digest: Option<[u8; 32]>,
     rings: tokio::sync::broadcast::Sender<Ring>,
+    dialer: Option<std::sync::Arc<dyn Dialer>>,
+}
+
+impl std::fmt::Debug for Telephony {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Telephony").field("dialer", &self.dialer.is_some()).finish_non_exhaustive()
+    }
 }
 
 impl Telephony {
     pub fn new(token: Option<&str>) -> Self {
         let token_digest = token.map(str::trim).filter(|t| !t.is_empty()).map(digest);
-        Self { token_digest, rings: tokio::sync::broadcast::channel(1024).0 }
+        Self { token_digest, rings: tokio::sync::broadcast::channel(1024).0, dialer: None }
+    }
+
+    /// Whether follow-up calls can be placed through the telephone system.
+    pub fn can_dial(&self) -> bool {
+        self.dialer.is_some()
+    }
+
+    /// Follow-up calls placed through this dialer.
+    pub fn with_dialer(self, dialer: std::sync::Arc<dyn Dialer>) -> Self {
+        Self { dialer: Some(dialer), ..self }
     }
 
     /// Whether `given` is the token, compared in constant time (of the digests, which have one length).
@@ -230,6 +257,56 @@ pub async fn set_callback_policy(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Place a follow-up call (回访去电) for a case awaiting its follow-up: the telephone system rings the agent's
+/// seat, then the caller's number. Needs the AMI adapter (`ami_address`); without it, a 409.
+#[utoipa::path(post, path = "/api/v1/work-orders/{id}/follow-up-call", tag = "telephony",
+    params(("id" = i64, Path, description = "编号 id", minimum = 1)),
+    responses((status = 202, body = FollowUpCallPlaced), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn follow_up_call(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    crate::json::ApiPath(id): crate::json::ApiPath,
+) -> ApiResult<(StatusCode, Json<FollowUpCallPlaced>)> {
+    let actor = user.actor();
+    if !zhitong_domain::permission::may_call_back(actor.role) {
+        return Err(ApiError::Forbidden("只有座席员和工作专班可以发起回访电话".into()));
+    }
+    let now = jiff::Timestamp::now();
+    let order = s.store.work_order(id, &actor, now).await?;
+    if !matches!(order.case.state, CaseState::Answered | CaseState::PendingFollowUp) || order.case.confidential {
+        return Err(FieldError::new("id", "只有待回访的工单可以发起回访电话").into());
+    }
+    let seat = s
+        .store
+        .seat_of(actor.user_id)
+        .await?
+        .ok_or_else(|| FieldError::new("seat", "请先在座席受理台设置座席分机号"))?;
+    let number = CallerNumber::parse("caller.phone", &order.caller.phone)?;
+    let Some(dialer) = &s.telephony.dialer else {
+        return Err(ApiError::Conflict {
+            code: "no_telephone_system",
+            message: "未连接电话系统（ami_address），请直接拨打企业电话并登记回访".into(),
+        });
+    };
+    let request_id =
+        dialer.dial(seat.clone(), number).await.map_err(|e| ApiError::Conflict {
+            code: "telephone_system",
+            message: format!("电话系统未能发起呼叫：{e}"),
+        })?;
+    s.store.record_follow_up_call(&actor, id, &seat, &request_id, now).await?;
+    Ok((StatusCode::ACCEPTED, Json(FollowUpCallPlaced { request_id, seat: seat.to_string() })))
+}
+
+/// A follow-up call the telephone system accepted to place.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct FollowUpCallPlaced {
+    /// The telephone system's id of the request (Asterisk's ActionID).
+    pub request_id: String,
+    /// The seat it rings first.
+    pub seat: String,
+}
+
 /// Ringing calls at the caller's seat, as server-sent events (`event: ringing`, data a [`ScreenPop`]).
 #[utoipa::path(get, path = "/api/v1/telephony/stream", tag = "telephony",
     responses((status = 200, description = "text/event-stream of ScreenPop", content_type = "text/event-stream", body = String),
@@ -317,6 +394,26 @@ pub async fn screen_pop(store: &Store, actor: &Actor, ring: &Ring) -> Result<Scr
     }
     cases.sort_by_key(|c| (!c.open, std::cmp::Reverse(c.received_at.clone())));
     cases.truncate(10);
+    let earlier = CallFilter {
+        caller: Some(ring.caller.clone()),
+        paging: Paging { page: 1, per_page: 6 },
+        ..CallFilter::default()
+    };
+    let calls = store
+        .calls(actor, &earlier)
+        .await?
+        .0
+        .into_iter()
+        .filter(|c| c.call_id != ring.call_id)
+        .take(5)
+        .map(|c| PopCall {
+            call_id: c.call_id.to_string(),
+            ringing_at: rfc3339(c.ringing_at),
+            line_name: c.line.name.clone(),
+            outcome: c.outcome.map(|o| o.code().into()),
+            called_back: c.called_back_at.is_some(),
+        })
+        .collect();
     Ok(ScreenPop {
         call_id: ring.call_id.to_string(),
         caller: ring.caller.to_string(),
@@ -332,5 +429,6 @@ pub async fn screen_pop(store: &Store, actor: &Actor, ring: &Ring) -> Result<Scr
             .map(|e| PopEnterprise { id: e.id, name: e.name.clone(), uscc: e.uscc.clone(), contact: e.contact.clone() })
             .collect(),
         cases,
+        calls,
     })
 }

@@ -179,6 +179,19 @@ pub struct ScreenPop {
     pub enterprises: Vec<PopEnterprise>,
     /// Their earlier appeals the agent may see, open ones first.
     pub cases: Vec<PopCase>,
+    /// The number's earlier calls (at most 5, newest first).
+    pub calls: Vec<PopCall>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PopCall {
+    pub call_id: String,
+    pub ringing_at: String,
+    pub line_name: String,
+    /// `answered|missed|abandoned|outside_hours`; none while in progress.
+    pub outcome: Option<String>,
+    /// Whether a call nobody answered has been called back.
+    pub called_back: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -68,3 +68,14 @@ CREATE TABLE callback_policies (
     next_period_minutes    BIGINT NOT NULL,
     updated_at             BIGINT NOT NULL
 );
+
+-- Follow-up calls placed through the telephone system (回访去电) from a case.
+CREATE TABLE follow_up_calls (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    work_order_id BIGINT NOT NULL REFERENCES work_orders (id),
+    user_id       BIGINT NOT NULL REFERENCES users (id),
+    seat          TEXT NOT NULL,
+    request_id    TEXT NOT NULL,
+    at            BIGINT NOT NULL
+);
+CREATE INDEX follow_up_calls_case ON follow_up_calls (work_order_id, at);

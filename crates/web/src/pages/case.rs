@@ -330,6 +330,10 @@ pub struct CasePage {
     /// The calls the appeal was recorded from: when, the line, the outcome in words, the recording where the
     /// reader may hear it.
     pub calls: Vec<(String, String, String, Option<String>)>,
+    /// Follow-up calls placed from the case: when, by whom, from which seat.
+    pub follow_up_calls: Vec<(String, String, String)>,
+    /// The telephone system can place the follow-up call for this reader now.
+    pub can_dial: bool,
 }
 
 pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(id): super::PagePath) -> Response {
@@ -446,8 +450,21 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(i
             (ymdhm(c.ringing_at), c.line.name.clone(), outcome, c.recording_url.map(|u| u.to_string()))
         })
         .collect();
+    let follow_up_calls = super::part_or_logged("follow-up calls", s.store.follow_up_calls(id).await)
+        .into_iter()
+        .map(|c| (ymdhm(c.at), c.by, c.seat.to_string()))
+        .collect();
+    let can_dial = s.telephony.can_dial()
+        && zhitong_domain::permission::may_call_back(actor.role)
+        && !o.case.confidential
+        && matches!(
+            o.case.state,
+            zhitong_domain::work_order::State::Answered | zhitong_domain::work_order::State::PendingFollowUp
+        );
     let page = CasePage {
         calls,
+        follow_up_calls,
+        can_dial,
         r: row(&o, &org, p.lang),
         received: ymdhm(c.received_at),
         late_entry: late_entry(c.received_at, o.created_at, p.lang),

@@ -2,6 +2,7 @@
 //! against a fresh database, on SQLite and on PostgreSQL alike.
 
 mod helpers;
+mod layers;
 
 mod admin;
 mod auth;

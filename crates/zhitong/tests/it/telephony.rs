@@ -436,6 +436,8 @@ async fn a_ringing_call_pops_up_at_the_seat(app: TestApp) {
     let (s, earlier) = app.post(Some(&agent), "/api/v1/work-orders", intake("help")).await;
     assert_eq!(s, StatusCode::CREATED, "{earlier}");
 
+    // An earlier call from the same number, nobody answered.
+    accepted(&app, event("p-old", "missed", "2026-12-07T09:00:00+08:00", "13807710001", &number, None)).await;
     // No seat yet: the stream says what is missing.
     let (s, v) = app.get(Some(&agent), "/api/v1/telephony/stream").await;
     assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("seat")), "{v}");
@@ -485,6 +487,9 @@ async fn a_ringing_call_pops_up_at_the_seat(app: TestApp) {
     assert!(!pop["official_label"].as_str().unwrap().is_empty());
     assert!(pop["enterprises"].as_array().unwrap().iter().any(|e| e["name"] == "南宁市绿城科技有限公司"), "{pop}");
     assert!(pop["cases"].as_array().unwrap().iter().any(|c| c["id"] == earlier["id"] && c["open"] == true), "{pop}");
+    let calls = pop["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 1, "the earlier call, not this one: {pop}");
+    assert_eq!((calls[0]["call_id"].as_str(), calls[0]["outcome"].as_str()), (Some("p-old"), Some("missed")));
     // Leaving the seat: the next call is not this agent's.
     let (s, v) = app.put(Some(&agent), "/api/v1/me/seat", json!({"seat": null})).await;
     assert_eq!((s, v["seat"].is_null()), (StatusCode::OK, true));
@@ -563,3 +568,84 @@ mod the_ami_adapter_fills_the_call_log {
         }
     }
 }
+
+/// Follow-up by phone: where the AMI adapter is connected, an agent at a seat places the follow-up call from
+/// the case; Asterisk is asked to ring the seat, then the caller; the case records it. Without a telephone
+/// system the API says so (409).
+async fn a_follow_up_call_through_the_pbx(backend: crate::helpers::Backend) {
+    const SECRET: &str = "ami-secret-for-tests";
+    let fake = fake_ami::FakeAmi::start(SECRET, vec![]).await;
+    let addr = fake.addr;
+    let app = TestApp::spawn_configured(backend, move |c| {
+        c.ami_address = Some(addr.to_string());
+        c.ami_username = fake_ami::USERNAME.into();
+        c.ami_secret = Some(SECRET.into());
+        c.ami_outbound_context = "hotline-out".into();
+    })
+    .await;
+    let agent = app.login("agent@450100").await;
+    let (s, order) = app.post(Some(&agent), "/api/v1/work-orders", intake("consultation")).await;
+    assert_eq!(s, StatusCode::CREATED, "{order}");
+    let path = format!("/api/v1/work-orders/{}/follow-up-call", order["id"]);
+    // Not yet awaiting a follow-up.
+    let (s, v) = app.post(Some(&agent), &path, json!({})).await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("id")), "{v}");
+    let order = app.act(&agent, &order, json!({"action": "answer", "text": "已电话解答。", "follow_up": true})).await;
+    // No seat: say so.
+    let (s, v) = app.post(Some(&agent), &path, json!({})).await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("seat")), "{v}: {order}");
+    app.put(Some(&agent), "/api/v1/me/seat", json!({"seat": "8101"})).await;
+    let handler = app.login("handler@450100-XZSP").await;
+    let (s, _) = app.post(Some(&handler), &path, json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Placed once the adapter has logged in.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let placed = loop {
+        let (s, v) = app.post(Some(&agent), &path, json!({})).await;
+        if s == StatusCode::ACCEPTED {
+            break v;
+        }
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        assert!(tokio::time::Instant::now() < deadline, "the adapter logs in: {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(placed["seat"], "8101");
+    let originate = fake
+        .actions()
+        .into_iter()
+        .find(|a| fake_ami::header(a, "Action") == Some("Originate"))
+        .expect("an Originate action");
+    assert_eq!(fake_ami::header(&originate, "Channel"), Some("PJSIP/8101"));
+    assert_eq!(fake_ami::header(&originate, "Exten"), Some("13807710001"));
+    assert_eq!(fake_ami::header(&originate, "Context"), Some("hotline-out"));
+    assert_eq!(fake_ami::header(&originate, "ActionID"), placed["request_id"].as_str());
+    let calls = app.store.follow_up_calls(order["id"].as_i64().unwrap()).await.unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].request_id, placed["request_id"].as_str().unwrap());
+}
+
+mod a_follow_up_call_through_the_pbx {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_follow_up_call_through_the_pbx(crate::helpers::Backend::Sqlite).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(zhitong_skip_postgres, ignore = "ZHITONG_TEST_POSTGRES=skip")]
+    async fn postgres() {
+        if crate::helpers::postgres_wanted() {
+            super::a_follow_up_call_through_the_pbx(crate::helpers::Backend::Postgres).await
+        }
+    }
+}
+
+async fn no_telephone_system_no_follow_up_call(app: TestApp) {
+    let agent = app.login("agent@450100").await;
+    let (_, order) = app.post(Some(&agent), "/api/v1/work-orders", intake("consultation")).await;
+    let order = app.act(&agent, &order, json!({"action": "answer", "text": "已电话解答。", "follow_up": true})).await;
+    app.put(Some(&agent), "/api/v1/me/seat", json!({"seat": "8101"})).await;
+    let (s, v) =
+        app.post(Some(&agent), &format!("/api/v1/work-orders/{}/follow-up-call", order["id"]), json!({})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("no_telephone_system")), "{v}");
+    assert_eq!(app.count("follow_up_calls").await, 0);
+}
+both!(no_telephone_system_no_follow_up_call);
