@@ -298,6 +298,55 @@ pub fn sections(r: &Report, names: &Names) -> Vec<Section> {
     }
     overall.push(Block::Trend(r.daily_volume.clone()));
     out.push(("总体情况", overall));
+    // Calls to the lines (来电全接听), only where the telephone system reports them.
+    if r.calls.received > 0 {
+        let c = &r.calls;
+        let mut rows: Vec<Vec<String>> = c
+            .by_line
+            .iter()
+            .map(|l| {
+                let (line, who) = names.line(&l.key);
+                vec![
+                    line,
+                    who,
+                    l.received.to_string(),
+                    l.answered.to_string(),
+                    pct(l.answer_rate),
+                    l.callback_needed.to_string(),
+                    l.called_back_on_time.to_string(),
+                ]
+            })
+            .collect();
+        rows.push(vec![
+            "合计".into(),
+            String::new(),
+            c.received.to_string(),
+            c.answered.to_string(),
+            pct(c.answer_rate),
+            c.callback_needed.to_string(),
+            c.called_back_on_time.to_string(),
+        ]);
+        out.push((
+            "来电接听情况",
+            vec![
+                Block::Table {
+                    head: vec!["专线", "对应领导", "来电", "接通", "接通率", "应回拨", "按时回拨"],
+                    rows,
+                    dates: vec![],
+                    sheet: "来电",
+                },
+                Block::Text(format!(
+                    "平均等待{}秒；未接通来电中呼损{}个、非服务时间{}个、无人接听{}个，已回拨{}个；未形成工单的来电{}个。",
+                    c.average_wait_seconds.map(|w| format!("{w:.0}")).unwrap_or_else(|| "—".into()),
+                    c.abandoned,
+                    c.outside_hours,
+                    c.missed,
+                    c.called_back,
+                    c.without_case
+                )),
+            ],
+        ));
+    }
     let lines = Block::Table {
         head: vec!["专线", "对应领导", "受理量"],
         rows: f

@@ -225,6 +225,19 @@
         ul.appendChild(li);
       });
       if (!page.items.length) ul.replaceChildren(noneItem());
+      // The enterprise's calls as well as its cases.
+      if (e.phone) {
+        const calls = await api('GET', '/api/v1/calls?per_page=5&caller=' + encodeURIComponent(e.phone)).catch(() => ({ items: [] }));
+        if (calls.items.length && !page.items.length) ul.replaceChildren();
+        calls.items.forEach((c) => ul.appendChild(earlierCall({ ...c, called_back: !!c.called_back_at })));
+      }
+    }
+    function earlierCall(c) {
+      const li = document.createElement('li'); li.className = 'earlier-call';
+      const outcome = c.outcome ? ((W.call_outcomes || {})[c.outcome] || c.outcome) : '';
+      li.append(W.earlier_call + ' ' + c.ringing_at.replace('T', ' ').slice(5, 16) + ' ', dataSpan(c.line_name),
+        W.open_paren + outcome + (c.called_back ? ' · ' + W.called_back_short : '') + W.close_paren);
+      return li;
     }
     $$('[data-lookup]', intake).forEach((el) => {
       el.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(() => lookup(el.value.trim()), 200); });
@@ -366,13 +379,7 @@
         li.append(a, ' ', dataSpan(o.title), W.open_paren + stateName(o.state) + W.close_paren);
         ul.appendChild(li);
       });
-      (pop.calls || []).forEach((c) => {
-        const li = document.createElement('li'); li.className = 'earlier-call';
-        const outcome = c.outcome ? ((W.call_outcomes || {})[c.outcome] || c.outcome) : '';
-        li.append(W.earlier_call + ' ' + c.ringing_at.replace('T', ' ').slice(5, 16) + ' ', dataSpan(c.line_name),
-          W.open_paren + outcome + (c.called_back ? ' · ' + W.called_back_short : '') + W.close_paren);
-        ul.appendChild(li);
-      });
+      (pop.calls || []).forEach((c) => ul.appendChild(earlierCall(c)));
       if (!pop.cases.length && !(pop.calls || []).length) ul.replaceChildren(noneItem());
       $('#title').focus();
     }

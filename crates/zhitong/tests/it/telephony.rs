@@ -200,8 +200,23 @@ async fn call_backs_follow_the_calendar(app: TestApp) {
     let due = parse_instant(v["callback_due"].as_str().unwrap()).unwrap();
     assert!(due > parse_instant("2026-10-07T23:59:00+08:00").unwrap(), "after the holiday: {v}");
 
-    // A county sets its own limits; the city's calls keep the defaults.
+    // A 调休 Sunday is a working day: 30 minutes, as on any working day.
     let admin = app.login("admin").await;
+    let (s, v) = app
+        .put(
+            Some(&admin),
+            "/api/v1/calendar/days",
+            json!({"jurisdiction": "450100", "days": [{"date": "2026-11-29", "name": "调休上班", "off_day": false}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = accepted(&app, event("m-8", "missed", "2026-11-29T11:00:00+08:00", "13900000008", &number, None)).await;
+    assert_eq!(
+        (v["outcome"].as_str(), v["callback_due"].as_str()),
+        (Some("missed"), Some("2026-11-29T11:30:00+08:00"))
+    );
+
+    // A county sets its own limits; the city's calls keep the defaults.
     let (s, v) = app
         .put(
             Some(&admin),
@@ -232,7 +247,7 @@ async fn call_backs_follow_the_calendar(app: TestApp) {
     // The queue: oldest due first.
     let (_, q) = app.get(Some(&agent), "/api/v1/calls?awaiting_callback=true").await;
     let ids: Vec<&str> = q["items"].as_array().unwrap().iter().map(|c| c["call_id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["m-5", "m-4", "m-1", "m-2", "m-6", "m-3"], "{q}");
+    assert_eq!(ids, ["m-5", "m-8", "m-4", "m-1", "m-2", "m-6", "m-3"], "{q}");
 
     // An attempt that did not reach the caller, then one that did.
     let (s, v) =
@@ -268,7 +283,26 @@ async fn call_backs_follow_the_calendar(app: TestApp) {
     assert_eq!(m2["called_back_at"], "2026-12-07T10:20:00+08:00", "{m2}");
     let (_, q) = app.get(Some(&agent), "/api/v1/calls?awaiting_callback=true").await;
     let ids: Vec<&str> = q["items"].as_array().unwrap().iter().map(|c| c["call_id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["m-5", "m-4", "m-6", "m-3"]);
+    assert_eq!(ids, ["m-5", "m-8", "m-4", "m-6", "m-3"]);
+
+    // The pages: the call-back queue with its forms, the whole log, and its export with the same filter.
+    let (cookie, _) = crate::web::sign_in(&app, "agent@450100").await;
+    let (s, html) = crate::web::page(&app, &cookie, "/calls").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("data-call=\"m-6\"") && !html.contains("data-call=\"m-2\""), "the queue: {html}");
+    assert!(html.contains("/api/v1/calls/m-6/callback"), "each with its call-back form");
+    let (_, html) = crate::web::page(&app, &cookie, "/calls?tab=all&outcome=abandoned").await;
+    assert!(html.contains("data-call=\"m-2\"") && !html.contains("data-call=\"m-6\""), "{html}");
+    let (s, csv) = crate::web::page(&app, &cookie, "/calls/export?tab=all&from=2026-12-07&to=2026-12-07").await;
+    assert_eq!(s, StatusCode::OK);
+    let rows: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert!(rows[0].starts_with("call_id,line,line_name,caller,seat,ringing_at"), "{csv}");
+    let (_, log) = app.get(Some(&agent), "/api/v1/calls?from=2026-12-07&to=2026-12-07&per_page=500").await;
+    assert_eq!(rows.len() as i64 - 1, log["total"].as_i64().unwrap(), "the export is the filtered log: {csv}");
+    assert!(rows.iter().any(|r| r.starts_with("m-2,") && r.contains(",abandoned,")), "{csv}");
+    let (cookie, _) = crate::web::sign_in(&app, "handler@450100-XZSP").await;
+    let (s, _) = crate::web::page(&app, &cookie, "/calls").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
 
     // The scheduler tells the city's agents and supervisors of a call-back due soon, once, then when overdue.
     let before = |s: &str| parse_instant(s).unwrap();
@@ -423,6 +457,18 @@ async fn the_answer_rate_in_a_report_is_the_call_log_recounted(app: TestApp) {
     assert_eq!(calls["average_wait_seconds"].as_f64(), Some(0.0));
     let text = r["narrative"].as_str().unwrap();
     assert!(text.contains("专线来电6个，接通3个，接通率50.0%"), "{text}");
+    // The printable report (and so the Word document and the workbook, built from the same sections) has its
+    // table of calls per line, with the totals the JSON gives.
+    let res = app
+        .client
+        .get(format!("{}/api/v1/reports/daily?date={day}&jurisdiction=450100&format=html", app.base))
+        .bearer_auth(&leader)
+        .send()
+        .await
+        .unwrap();
+    let html = res.text().await.unwrap();
+    assert!(html.contains("来电接听情况"), "{html}");
+    assert!(html.contains("<td>合计</td><td></td><td>6</td><td>3</td><td>50.0%</td><td>3</td>"), "{html}");
     // The county's report has none of the city's calls.
     let (_, county) = app.get(Some(&leader), &format!("/api/v1/reports/daily?date={day}&jurisdiction=450103")).await;
     assert_eq!(county["calls"]["received"], 0);
