@@ -1,5 +1,5 @@
 //! Connectors: the parts of Zhitong that talk to the outside world's systems
-//! (today the telephone system, through the Asterisk Manager Interface).
+//! (the telephone system, through the Asterisk Manager Interface; the 12345 centre's signed JSON).
 //!
 //! Architecture invariant: a connector depends on the domain only, never on
 //! storage or HTTP. What it hears is turned into domain values (a
@@ -9,4 +9,5 @@
 //! the server is idempotent per (call, event), so a connector may resend.
 
 pub mod ami;
+pub mod hotline_12345;
 pub mod pbx;

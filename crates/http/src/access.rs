@@ -69,6 +69,8 @@ pub fn route_duties(method: &Method, path: &str) -> Option<&'static [Duty]> {
         ("GET", "/api/v1/admin/audit") => &[Audit],
         // The telephone system signs in with its own token (checked, and audited when wrong, by the handler).
         ("POST", "/api/v1/telephony/events") => &[],
+        // The 12345 centre signs its requests (checked, and audited when wrong, by the handler).
+        ("POST", "/api/v1/connectors/12345/cases") => &[],
         // Seats, the call log and call-backs: the finer rule (agents, supervisors, leaders, the commission)
         // is `permission::may_read_calls` / `may_call_back`, applied by storage.
         ("PUT", "/api/v1/me/seat") | ("GET", "/api/v1/telephony/stream" | "/api/v1/calls") => &[Cases],

@@ -51,6 +51,8 @@ pub struct HttpSettings {
     pub metrics_allow: Vec<std::net::IpAddr>,
     /// Roles that must sign in with a second factor (TOTP): until they set it up, they can do nothing else.
     pub totp_required_roles: Vec<zhitong_domain::org::Role>,
+    /// The key the 12345 centre signs its requests with (none: they are refused).
+    pub connector_12345_secret: Option<Vec<u8>>,
 }
 
 impl Default for HttpSettings {
@@ -64,6 +66,7 @@ impl Default for HttpSettings {
             metrics_token: None,
             metrics_allow: vec![std::net::Ipv4Addr::LOCALHOST.into(), std::net::Ipv6Addr::LOCALHOST.into()],
             totp_required_roles: vec![],
+            connector_12345_secret: None,
         }
     }
 }

@@ -104,6 +104,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(telephony::callback))
         .routes(routes!(telephony::set_callback_policy))
         .routes(routes!(telephony::follow_up_call))
+        .routes(routes!(connectors::handover))
         .routes(routes!(knowledge::versions))
         .routes(routes!(knowledge::link))
 }

@@ -412,6 +412,8 @@ impl Store {
 pub const SYSTEM_USER: &str = "system";
 /// Appeals submitted on the public enterprise portal are recorded by this user.
 pub const PORTAL_USER: &str = "portal";
+/// Enterprise matters handed over by the 12345 centre are recorded by this user.
+pub const HOTLINE_12345_USER: &str = "hotline_12345";
 
 impl Store {
     /// A user that code acts as (the scheduler, the public portal), created on
@@ -421,6 +423,7 @@ impl Store {
         let (display_name, role) = match username {
             SYSTEM_USER => ("系统（自动督办）", Role::Supervisor),
             PORTAL_USER => ("企业服务网上受理", Role::Agent),
+            HOTLINE_12345_USER => ("12345热线转办", Role::Agent),
             _ => return Err(StoreError::Internal(format!("unknown service user {username}"))),
         };
         let find = || async {

@@ -46,7 +46,7 @@ pub use audit::{
     AuditAction, AuditAnchor, AuditCheck, AuditEntry, AuditFilter, AuditHead, AuditKey, AuditRecord,
     check_password_rule, with_client_address,
 };
-pub use auth::{NewUser, PORTAL_USER, SYSTEM_USER, SessionInfo, SignIn, User, hash_password};
+pub use auth::{HOTLINE_12345_USER, NewUser, PORTAL_USER, SYSTEM_USER, SessionInfo, SignIn, User, hash_password};
 pub use crypto::{Keyring, is_sealed};
 pub use deadlines::{CalendarYear, DeadlineBook, PolicyEntry, PolicySetting};
 pub use enterprises::{Enterprise, EnterpriseInput};

@@ -68,6 +68,9 @@ pub struct Config {
     /// The telephone system posts call events with `Authorization: Bearer <telephony_token>` (unset: refused).
     /// Usually from `ZHITONG_TELEPHONY_TOKEN`; the server keeps only its SHA-256 digest.
     pub telephony_token: Option<String>,
+    /// The key the 12345 centre and this server sign their JSON with (HMAC-SHA256, `X-Zhitong-Signature`);
+    /// usually from `ZHITONG_CONNECTOR_12345_SECRET`. Unset: 12345's requests are refused.
+    pub connector_12345_secret: Option<String>,
     /// Asterisk's manager interface (AMI), as `host:port` (unset: no AMI adapter; the PBX may still post
     /// events to `/api/v1/telephony/events`).
     pub ami_address: Option<String>,
@@ -128,6 +131,7 @@ impl Default for Config {
             search_sync_seconds: 2,
             metrics_token: None,
             telephony_token: None,
+            connector_12345_secret: None,
             ami_address: None,
             ami_username: "zhitong".into(),
             ami_secret: None,

@@ -154,6 +154,12 @@ impl Application {
             metrics_token: config.metrics_token.clone().filter(|k| !k.is_empty()),
             metrics_allow: config.metrics_allow.clone(),
             totp_required_roles: config.totp_roles()?,
+            connector_12345_secret: config
+                .connector_12345_secret
+                .as_deref()
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(|k| k.as_bytes().to_vec()),
             ..HttpSettings::default()
         };
         let search = zhitong_search::Search::open(&config.data)

@@ -96,6 +96,7 @@ string_enum!(
         WalkIn = "walk_in" / "来访",
         Letter = "letter" / "来信",
         Open311 = "open311" / "Open311接口",
+        Hotline12345 = "hotline_12345" / "12345热线转办",
     }
 );
 

@@ -1,6 +1,7 @@
 pub mod admin;
 pub mod auth;
 pub mod calendar;
+pub mod connectors;
 pub mod knowledge;
 pub mod notifications;
 pub mod org;

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod archive;
 pub mod calendar;
+pub mod connectors;
 pub mod enterprises;
 pub mod knowledge;
 pub mod notifications;

@@ -158,6 +158,9 @@ impl Store {
             return Err(Refusal::Forbidden(format!("“{}”角色不能登记诉求", actor.role.label())).into());
         }
         let intake = self.parse_intake(input, now)?;
+        if intake.channel == Channel::Hotline12345 && actor.username != crate::HOTLINE_12345_USER {
+            return Err(FieldError::new("channel", "12345转办的诉求只能由12345接口登记").into());
+        }
         let org = self.org();
         if !org.tree.is_within(&intake.jurisdiction, &actor.jurisdiction) {
             return Err(Refusal::Forbidden("只能登记本辖区及下级辖区的诉求".into()).into());

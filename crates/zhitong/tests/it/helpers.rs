@@ -18,6 +18,9 @@ pub const STRONG_PASSWORD: &str = "Kx7#mQ2vLp-9";
 /// The telephone system's token every test server is configured with.
 pub const TELEPHONY_TOKEN: &str = "pbx-test-token-5f2c";
 
+/// The key the 12345 centre signs with, on every test server.
+pub const CONNECTOR_12345_SECRET: &str = "12345-shared-secret-for-tests";
+
 /// Run a test body against each backend: `both!(name)` makes
 /// `name::sqlite` and `name::postgres`.
 #[macro_export]
@@ -166,6 +169,7 @@ impl TestApp {
             // Tests search through the API, which catches the index up first; no background loop.
             search_sync_seconds: 0,
             telephony_token: Some(TELEPHONY_TOKEN.into()),
+            connector_12345_secret: Some(CONNECTOR_12345_SECRET.into()),
             ..Config::default()
         };
         let mut config = config;

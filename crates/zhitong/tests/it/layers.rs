@@ -13,7 +13,7 @@ fn every_arrow_points_down() {
         ("search", &["domain", "storage"][..]),
         ("reports", &["domain", "storage"][..]),
         ("jobs", &["domain", "storage", "reports", "connectors"][..]),
-        ("http", &["domain", "storage", "reports", "search"][..]),
+        ("http", &["domain", "storage", "reports", "search", "connectors"][..]),
         ("web", &["domain", "storage", "reports", "search", "http"][..]),
         ("zhitong", &["domain", "storage", "reports", "search", "http", "web", "jobs", "connectors"][..]),
     ]);

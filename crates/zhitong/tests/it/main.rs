@@ -7,6 +7,7 @@ mod layers;
 mod admin;
 mod auth;
 mod cli;
+mod connectors;
 mod deadlines;
 mod demo;
 mod durability;
