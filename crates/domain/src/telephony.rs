@@ -89,6 +89,11 @@ impl CallerNumber {
         }
     }
 
+    /// A number shown masked (`138****8000`) to a reader who may not call it back; it never parses back.
+    pub fn masked(shown: String) -> Self {
+        Self(shown)
+    }
+
     /// A number that can be called back (not a withheld or internal short number).
     pub fn callable(&self) -> bool {
         self.0.len() >= 7

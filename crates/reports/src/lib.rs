@@ -827,9 +827,14 @@ pub async fn build(
         store.received_by_day(scope, midnight(chart_from), to),
         store.call_tally(&codes, ms(from), ms(to)),
     )?;
-    let calls = CallFigures::of(&call_tally, |id| {
-        org.line(id).map(|l| format!("{}（{}）", l.name, l.official.label())).unwrap_or_else(|| id.to_string())
-    });
+    // Call figures for those who read the call log (not the system administrator).
+    let calls = if zhitong_domain::permission::may_read_calls(actor.role) {
+        CallFigures::of(&call_tally, |id| {
+            org.line(id).map(|l| format!("{}（{}）", l.name, l.official.label())).unwrap_or_else(|| id.to_string())
+        })
+    } else {
+        CallFigures::default()
+    };
     let (mut figures_now, withheld) = seen(tallies_now);
     let (mut previous, _) = seen(tallies_before);
     // Every jurisdiction of the scope has a row, zeros included, as the dashboard lists them.

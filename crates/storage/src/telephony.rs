@@ -200,6 +200,14 @@ impl Store {
         let calendar = self.deadlines().calendar(&line.jurisdiction);
         let policy = self.callback_policy(&line.jurisdiction).await?;
         let mut tx = self.begin().await?;
+        // Two events of one call at once: on PostgreSQL each transaction would fold only the events it sees and
+        // the last write could be the staler one; a lock per call orders them (SQLite has one writer anyway).
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind(event.call_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
         // A call stays on the line it first rang on: a later event naming another line is bad data.
         let known: Option<(String,)> = sqlx::query_as("SELECT line_id FROM calls WHERE call_id = $1")
             .bind(event.call_id.as_str())
@@ -259,12 +267,13 @@ impl Store {
             // The caller rang again and got through: the earlier calls are answered by this one.
             sqlx::query(
                 "UPDATE calls SET called_back_at = $1, updated_at = $2 WHERE caller = $3 AND call_id <> $4 \
-                 AND callback_due IS NOT NULL AND called_back_at IS NULL AND ringing_at < $1",
+                 AND jurisdiction = $5 AND callback_due IS NOT NULL AND called_back_at IS NULL AND ringing_at < $1",
             )
             .bind(to_millis(answered))
             .bind(to_millis(now))
             .bind(caller.as_str())
             .bind(event.call_id.as_str())
+            .bind(line.jurisdiction.as_str())
             .execute(&mut *tx)
             .await?;
         }
@@ -345,13 +354,17 @@ impl Store {
         let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds).fetch_all(self.reader()).await?;
         let mut calls = Vec::with_capacity(rows.len());
         for r in &rows {
-            calls.push(self.call_of(r, actor).await?);
+            calls.push(for_the_log(self.call_of(r, actor).await?, actor));
         }
         Ok((calls, total))
     }
 
-    /// One call, if the reader may see it.
+    /// One call, if the reader may see it (as the call log shows it).
     pub async fn call(&self, actor: &Actor, call_id: &CallId) -> Result<Call> {
+        self.call_in_scope(actor, call_id).await.map(|c| for_the_log(c, actor))
+    }
+
+    async fn call_in_scope(&self, actor: &Actor, call_id: &CallId) -> Result<Call> {
         let codes = self.call_scope(actor)?;
         let sql = format!("SELECT {CALL_COLUMNS}, c.jurisdiction FROM calls c WHERE c.call_id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -367,7 +380,14 @@ impl Store {
 
     /// The calls a case was recorded from, for a reader who may see the case (checked by the caller): each
     /// with the cases the reader may know it became, and its recording only where the reader may hear it.
-    pub async fn calls_of_work_order(&self, actor: &Actor, work_order_id: i64) -> Result<Vec<Call>> {
+    pub async fn calls_of_work_order(&self, actor: &Actor, order: &crate::WorkOrder) -> Result<Vec<Call>> {
+        // Who called is the caller's identity: not for a unit's handlers (nor anyone the call log is not for),
+        // and a confidential case's caller only where `may_see_caller` allows.
+        if !may_read_calls(actor.role) || !zhitong_domain::permission::may_see_caller(actor, &order.case) {
+            return Ok(vec![]);
+        }
+        let work_order_id = order.id;
+        let scope = self.call_scope(actor)?;
         let sql = format!(
             "SELECT {CALL_COLUMNS} FROM calls c JOIN call_work_orders l ON l.call_id = c.call_id \
              WHERE l.work_order_id = $1 ORDER BY c.ringing_at"
@@ -375,7 +395,10 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(work_order_id).fetch_all(self.reader()).await?;
         let mut calls = Vec::with_capacity(rows.len());
         for r in &rows {
-            calls.push(self.call_of(r, actor).await?);
+            let call = self.call_of(r, actor).await?;
+            if scope.contains(&call.line.jurisdiction) {
+                calls.push(call);
+            }
         }
         Ok(calls)
     }
@@ -510,13 +533,13 @@ impl Store {
         Ok(())
     }
 
-    /// Whether a call exists (intake checks it before writing).
-    pub(crate) async fn call_exists(&self, call_id: &CallId) -> Result<bool> {
-        let n: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM calls WHERE call_id = $1")
-            .bind(call_id.as_str())
-            .fetch_optional(self.reader())
-            .await?;
-        Ok(n.is_some())
+    /// Whether a call is one `actor` may see (intake checks it before writing).
+    pub(crate) async fn call_visible(&self, actor: &Actor, call_id: &CallId) -> Result<bool> {
+        match self.call_in_scope(actor, call_id).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::NotFound | StoreError::Refused(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     fn call_scope(&self, actor: &Actor) -> Result<Vec<DivisionCode>> {
@@ -667,6 +690,27 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// A call as the call log shows it. Recordings are heard through the case a reader may open, never from the
+/// log: a recording withheld from some calls would mark those that became complaints or reports. Leaders
+/// read the log for its figures and outcomes; who called stays with the seats and the commission.
+fn for_the_log(mut call: Call, actor: &Actor) -> Call {
+    use zhitong_domain::org::Role;
+    if actor.role != Role::Discipline {
+        call.recording_url = None;
+    }
+    if actor.role == Role::Leader {
+        call.caller = masked(&call.caller);
+    }
+    call
+}
+
+/// `13800138000` → `138****8000`: enough to tell calls apart, not to call back.
+fn masked(n: &CallerNumber) -> CallerNumber {
+    let s = n.as_str();
+    let shown = if s.len() > 7 { format!("{}****{}", &s[..3], &s[s.len() - 4..]) } else { "****".into() };
+    CallerNumber::masked(shown)
 }
 
 enum Bind {

@@ -329,8 +329,18 @@ pub async fn stream(
     let stream = async_stream_of(move |tx| async move {
         let _ = tx.send(Event::default().event("ready").data(seat.to_string())).await;
         loop {
-            match rings.recv().await {
+            // The console may go away between calls: stop then, not at the next ring.
+            let next = tokio::select! {
+                r = rings.recv() => r,
+                () = tx.closed() => break,
+            };
+            match next {
                 Ok(ring) if ring.seat == seat => {
+                    // Left the seat (or signed out and another sits there): this stream is no longer the seat's.
+                    match store.seat_of(actor.user_id).await {
+                        Ok(Some(now)) if now == seat => {}
+                        _ => break,
+                    }
                     let pop = match screen_pop(&store, &actor, &ring).await {
                         Ok(p) => p,
                         Err(e) => {
@@ -370,6 +380,10 @@ where
 pub async fn screen_pop(store: &Store, actor: &Actor, ring: &Ring) -> Result<ScreenPop, StoreError> {
     let org = store.org();
     let line = org.line(&ring.line_id).cloned().ok_or(StoreError::NotFound)?;
+    // A seat is only an extension: a call on another jurisdiction's line pops up nothing of it here.
+    if !org.tree.is_within(&line.jurisdiction, &actor.jurisdiction) {
+        return Err(StoreError::NotFound);
+    }
     let jurisdiction_name = org.jurisdiction(line.jurisdiction.as_str()).map(|j| j.name.clone()).unwrap_or_default();
     let enterprises = store.enterprises_by_phone(ring.caller.as_str(), 5).await?;
     let mut cases = vec![];

@@ -76,7 +76,7 @@ pub async fn get(
     let order = s.store.work_order(id, &actor, jiff::Timestamp::now()).await?;
     let mut view = WorkOrderView::present(&order, &s.store.org());
     // The calls it was recorded from (read after the case, whose visibility `work_order` checked).
-    let calls = s.store.calls_of_work_order(&actor, id).await?;
+    let calls = s.store.calls_of_work_order(&actor, &order).await?;
     view.calls = Some(calls.iter().map(crate::views::telephony::CallView::from).collect());
     Ok(Json(view))
 }

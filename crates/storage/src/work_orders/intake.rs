@@ -165,8 +165,9 @@ impl Store {
         if !org.tree.is_within(&intake.jurisdiction, &actor.jurisdiction) {
             return Err(Refusal::Forbidden("只能登记本辖区及下级辖区的诉求".into()).into());
         }
+        // The call must be one the agent may see: a call of another jurisdiction is "not there".
         if let Some(call) = &intake.call
-            && !self.call_exists(call).await?
+            && !self.call_visible(actor, call).await?
         {
             return Err(FieldError::new("call_id", "没有这通来电的记录").into());
         }

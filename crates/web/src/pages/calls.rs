@@ -137,6 +137,11 @@ pub async fn calls_page(
     .into_response()
 }
 
+/// A cell Excel and WPS will not read as a formula: one starting with `= + - @`, a tab or a return gets a `'`.
+fn inert(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_string() }
+}
+
 /// The filtered call log as CSV (UTF-8 with a byte-order mark, so that Excel and WPS read the Chinese).
 pub async fn calls_export(
     State(s): State<AppState>,
@@ -175,22 +180,25 @@ pub async fn calls_export(
         };
         for c in &calls {
             let ts = |t: Option<jiff::Timestamp>| t.map(rfc3339).unwrap_or_default();
-            let _ = out.write_record([
-                c.call_id.to_string(),
-                c.line.number.clone(),
-                c.line.name.clone(),
-                c.caller.to_string(),
-                c.seat.as_ref().map(ToString::to_string).unwrap_or_default(),
-                rfc3339(c.ringing_at),
-                ts(c.answered_at),
-                ts(c.ended_at),
-                c.outcome.map(|o| o.code().to_string()).unwrap_or_default(),
-                c.wait_seconds.map(|w| w.to_string()).unwrap_or_default(),
-                ts(c.callback_due),
-                ts(c.called_back_at),
-                c.callback_attempts.to_string(),
-                c.work_orders.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
-            ]);
+            let _ = out.write_record(
+                [
+                    c.call_id.to_string(),
+                    c.line.number.clone(),
+                    c.line.name.clone(),
+                    c.caller.to_string(),
+                    c.seat.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    rfc3339(c.ringing_at),
+                    ts(c.answered_at),
+                    ts(c.ended_at),
+                    c.outcome.map(|o| o.code().to_string()).unwrap_or_default(),
+                    c.wait_seconds.map(|w| w.to_string()).unwrap_or_default(),
+                    ts(c.callback_due),
+                    ts(c.called_back_at),
+                    c.callback_attempts.to_string(),
+                    c.work_orders.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
+                ]
+                .map(|cell| inert(&cell)),
+            );
         }
         // The paging limit (10,000 rows) bounds an export too: narrow the dates for more.
         if calls.len() < 500 || page * 500 >= total || (page * 500) >= zhitong_domain::paging::MAX_OFFSET {

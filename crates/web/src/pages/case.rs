@@ -443,7 +443,7 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(i
     };
     let urgency = p.lang.label(c.urgency.label(), c.urgency.code());
     let style = c.style.map(|x| p.lang.label(x.label(), x.code()));
-    let calls = super::part_or_logged("calls", s.store.calls_of_work_order(&actor, id).await)
+    let calls = super::part_or_logged("calls", s.store.calls_of_work_order(&actor, &o).await)
         .into_iter()
         .map(|c| {
             let outcome = c.outcome.map(|x| p.lang.call_outcome(x)).unwrap_or_default();

@@ -349,6 +349,15 @@ async fn a_case_recorded_from_a_call(app: TestApp) {
     let (s, complaint) = app.post(Some(&agent), "/api/v1/work-orders", body).await;
     assert_eq!(s, StatusCode::CREATED, "{complaint}");
 
+    // Another jurisdiction's call cannot be linked (it is "not there" for a county agent).
+    let county = app.login("agent@450103").await;
+    let mut body = intake("help");
+    body["jurisdiction"] = json!("450103");
+    body["line"] = json!("");
+    body["call_id"] = json!("r-1");
+    let (s, v) = app.post(Some(&county), "/api/v1/work-orders", body).await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("call_id")), "{v}");
+
     // The case shows its call to those who may see the case.
     let (_, order) = app.get(Some(&agent), &format!("/api/v1/work-orders/{}", help["id"])).await;
     assert_eq!(order["calls"][0]["call_id"], "r-1", "{order}");
@@ -380,6 +389,13 @@ async fn a_case_recorded_from_a_call(app: TestApp) {
     let handler = app.login("handler@450100-XZSP").await;
     let (s, _) = app.get(Some(&handler), &format!("/api/v1/work-orders/{}", consult["id"])).await;
     assert_ne!(s, StatusCode::OK, "the unit was never given the consultation");
+    // A unit given the case reads it, never who called or the recording.
+    let supervisor = app.login("supervisor@450100").await;
+    let (_, fresh) = app.get(Some(&supervisor), &format!("/api/v1/work-orders/{}", help["id"])).await;
+    app.act(&supervisor, &fresh, json!({"action": "dispatch", "units": ["450100-XZSP"]})).await;
+    let (s, order) = app.get(Some(&handler), &format!("/api/v1/work-orders/{}", help["id"])).await;
+    assert_eq!(s, StatusCode::OK, "{order}");
+    assert_eq!(order["calls"], json!([]), "{order}");
 }
 both!(a_case_recorded_from_a_call);
 
@@ -428,6 +444,7 @@ async fn the_answer_rate_in_a_report_is_the_call_log_recounted(app: TestApp) {
     // The recount, from the call log.
     let (_, log) = app.get(Some(&leader), &format!("/api/v1/calls?from={day}&to={day}&per_page=500")).await;
     let items = log["items"].as_array().unwrap();
+    assert!(items.iter().all(|c| c["caller"].as_str().unwrap().contains("****")), "leaders read no numbers: {log}");
     let count = |o: &str| items.iter().filter(|c| c["outcome"] == o).count() as i64;
     assert_eq!(calls["received"].as_i64(), Some(items.len() as i64), "{calls}");
     assert_eq!(calls["received"], 6);
@@ -566,7 +583,8 @@ async fn the_ami_adapter_fills_the_call_log(backend: crate::helpers::Backend) {
         c.ami_context = "from-hotline".into();
     })
     .await;
-    let agent = app.login("agent@450100").await;
+    // The commission reads recordings in the log; the seats hear them through the case.
+    let agent = app.login("discipline@450100").await;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     let calls = loop {
         let (_, v) = app.get(Some(&agent), "/api/v1/calls?from=2024-12-09&to=2024-12-09").await;
