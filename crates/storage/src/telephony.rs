@@ -352,11 +352,9 @@ impl Store {
             f.paging.offset()
         );
         let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds).fetch_all(self.reader()).await?;
-        let mut calls = Vec::with_capacity(rows.len());
-        for r in &rows {
-            calls.push(for_the_log(self.call_of(r, actor).await?, actor));
-        }
-        Ok((calls, total))
+        let mut calls = rows.iter().map(|r| self.call_row(r)).collect::<Result<Vec<_>>>()?;
+        self.attach_cases(&mut calls, actor).await?;
+        Ok((calls.into_iter().map(|c| for_the_log(c, actor)).collect(), total))
     }
 
     /// One call, if the reader may see it (as the call log shows it).
@@ -578,6 +576,33 @@ impl Store {
                 .map_err(bad)?,
             work_orders: vec![],
         })
+    }
+
+    /// The cases each call of a page became, as far as the reader may know them: one query for the page.
+    async fn attach_cases(&self, calls: &mut [Call], actor: &Actor) -> Result<()> {
+        if calls.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = calls.iter().map(|c| c.call_id.to_string()).collect();
+        let marks = (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT l.call_id, w.id, w.discipline_only FROM call_work_orders l JOIN work_orders w ON w.id = l.work_order_id \
+             WHERE l.call_id IN ({marks}) ORDER BY w.id"
+        );
+        let mut q = sqlx::query_as::<_, (String, i64, i64)>(sqlx::AssertSqlSafe(sql));
+        for id in &ids {
+            q = q.bind(id.as_str());
+        }
+        let mut linked: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        for (call, id, discipline_only) in q.fetch_all(self.reader()).await? {
+            if may_see_call_case(actor.role, discipline_only != 0) {
+                linked.entry(call).or_default().push(id);
+            }
+        }
+        for c in calls.iter_mut() {
+            c.work_orders = linked.remove(c.call_id.as_str()).unwrap_or_default();
+        }
+        Ok(())
     }
 
     async fn call_of(&self, r: &sqlx::any::AnyRow, actor: &Actor) -> Result<Call> {
