@@ -20,7 +20,11 @@ use zhitong_domain::{
     work_order::{Actor, Refusal},
 };
 
-use crate::{Line, Result, Store, StoreError, rows::RowExt};
+use crate::{
+    Line, Result, Store, StoreError,
+    rows::RowExt,
+    work_orders::{Arg, Where},
+};
 
 /// A call as the call log shows it. `work_orders` holds only the cases the reader may know it became.
 #[derive(Debug, Clone)]
@@ -315,43 +319,43 @@ impl Store {
 
     /// The call log, newest first (the call-back queue: oldest due first), within the reader's jurisdiction.
     pub async fn calls(&self, actor: &Actor, f: &CallFilter) -> Result<(Vec<Call>, i64)> {
-        let codes = self.call_scope(actor)?;
-        let mut binds: Vec<Bind> = vec![];
-        let mut cond = vec![format!("c.jurisdiction IN ({})", placeholders(&mut binds, &codes))];
+        let mut w = in_scope(&self.call_scope(actor)?);
         if let Some(t) = f.from {
-            binds.push(Bind::Int(to_millis(t)));
-            cond.push(format!("c.ringing_at >= ${}", binds.len()));
+            let p = w.arg(Arg::Int(to_millis(t)));
+            w.cond(format!("c.ringing_at >= {p}"));
         }
         if let Some(t) = f.to {
-            binds.push(Bind::Int(to_millis(t)));
-            cond.push(format!("c.ringing_at < ${}", binds.len()));
+            let p = w.arg(Arg::Int(to_millis(t)));
+            w.cond(format!("c.ringing_at < {p}"));
         }
         if let Some(l) = &f.line {
             let line = self.line_dialled(l).ok_or_else(|| FieldError::new("line", "没有这条专线"))?;
-            binds.push(Bind::Text(line.id));
-            cond.push(format!("c.line_id = ${}", binds.len()));
+            let p = w.arg(Arg::Text(line.id));
+            w.cond(format!("c.line_id = {p}"));
         }
         if let Some(o) = f.outcome {
-            cond.push(format!("c.outcome = '{}'", o.code()));
+            w.cond(format!("c.outcome = '{}'", o.code()));
         }
         if let Some(c) = &f.caller {
-            binds.push(Bind::Text(c.as_str().to_string()));
-            cond.push(format!("c.caller = ${}", binds.len()));
+            let p = w.arg(Arg::Text(c.as_str().to_string()));
+            w.cond(format!("c.caller = {p}"));
         }
         if f.awaiting_callback {
-            cond.push("c.callback_due IS NOT NULL AND c.called_back_at IS NULL".into());
+            w.cond("c.callback_due IS NOT NULL AND c.called_back_at IS NULL".into());
         }
-        let wher = cond.join(" AND ");
+        let wher = w.sql();
         let order = if f.awaiting_callback { "c.callback_due, c.call_id" } else { "c.ringing_at DESC, c.call_id" };
-        let count_sql = format!("SELECT COUNT(*) AS n FROM calls c WHERE {wher}");
-        let total =
-            bind_all(sqlx::query(sqlx::AssertSqlSafe(count_sql)), &binds).fetch_one(self.reader()).await?.int("n")?;
+        let total = w
+            .query(format!("SELECT COUNT(*) AS n FROM calls c WHERE {wher}"))
+            .fetch_one(self.reader())
+            .await?
+            .int("n")?;
         let sql = format!(
             "SELECT {CALL_COLUMNS} FROM calls c WHERE {wher} ORDER BY {order} LIMIT {} OFFSET {}",
             f.paging.per_page,
             f.paging.offset()
         );
-        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds).fetch_all(self.reader()).await?;
+        let rows = w.query(sql).fetch_all(self.reader()).await?;
         let mut calls = rows.iter().map(|r| self.call_row(r)).collect::<Result<Vec<_>>>()?;
         self.attach_cases(&mut calls, actor).await?;
         Ok((calls.into_iter().map(|c| for_the_log(c, actor)).collect(), total))
@@ -484,14 +488,15 @@ impl Store {
         if jurisdictions.is_empty() {
             return Ok(tally);
         }
-        let mut binds = vec![Bind::Int(to_millis(from)), Bind::Int(to_millis(to))];
-        let codes = placeholders(&mut binds, jurisdictions);
-        let wher = format!("c.ringing_at >= $1 AND c.ringing_at < $2 AND c.jurisdiction IN ({codes})");
+        let mut w = in_scope(jurisdictions);
+        let (a, b) = (w.arg(Arg::Int(to_millis(from))), w.arg(Arg::Int(to_millis(to))));
+        w.cond(format!("c.ringing_at >= {a} AND c.ringing_at < {b}"));
+        let wher = w.sql();
         // Days in Shanghai (+08:00, no daylight saving): epoch milliseconds shifted by eight hours.
         let day = "((c.ringing_at + 28800000) / 86400000)";
         for (key, target) in [("c.line_id", 0), ("COALESCE(c.seat, '')", 1), (day, 2)] {
             let sql = format!("SELECT {key} AS k, {COUNTS} FROM calls c WHERE {wher} GROUP BY {key}");
-            let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds).fetch_all(self.reader()).await?;
+            let rows = w.query(sql).fetch_all(self.reader()).await?;
             for r in &rows {
                 let k = match target {
                     2 => {
@@ -738,31 +743,10 @@ fn masked(n: &CallerNumber) -> CallerNumber {
     CallerNumber::masked(shown)
 }
 
-enum Bind {
-    Int(i64),
-    Text(String),
-}
-
-fn placeholders(binds: &mut Vec<Bind>, codes: &[DivisionCode]) -> String {
-    codes
-        .iter()
-        .map(|c| {
-            binds.push(Bind::Text(c.as_str().to_string()));
-            format!("${}", binds.len())
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn bind_all<'q>(
-    mut q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
-    binds: &'q [Bind],
-) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
-    for b in binds {
-        q = match b {
-            Bind::Int(i) => q.bind(*i),
-            Bind::Text(t) => q.bind(t.as_str()),
-        };
-    }
-    q
+/// The calls of these jurisdictions, in the lists' one WHERE builder (`work_orders::Where`).
+fn in_scope(codes: &[DivisionCode]) -> Where {
+    let mut w = Where::default();
+    let marks: Vec<String> = codes.iter().map(|c| w.arg(Arg::Text(c.to_string()))).collect();
+    w.cond(format!("c.jurisdiction IN ({})", marks.join(", ")));
+    w
 }
