@@ -26,6 +26,65 @@ pub fn verify(secret: &[u8], header: Option<&str>, body: &[u8]) -> bool {
     mac.verify_slice(&given).is_ok()
 }
 
+/// The 12345 platform's receiving end (`connector_12345_url`): each transfer is POSTed as the signed JSON
+/// document. A 2xx accepts it, optionally answering `{"ticket": "<12345's number>"}`; anything else, or no
+/// answer within 15 seconds, is a failure that the outbox retries.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    url: String,
+    secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The secret stays out of logs.
+        f.debug_struct("hotline_12345::Client").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// `url`: http address of the 12345 platform's receiver; `secret`: the shared signing key.
+    pub fn new(url: &str, secret: &[u8]) -> Result<Client, String> {
+        // The platforms sit on the government intranet and speak plain HTTP; this build carries no TLS client.
+        if !url.starts_with("http://") {
+            return Err("connector_12345_url 应以 http:// 开头（内网12345平台）".into());
+        }
+        if secret.is_empty() {
+            return Err("配置了 connector_12345_url 时须同时配置 connector_12345_secret".into());
+        }
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(15))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Client { http, url: url.to_string(), secret: secret.to_vec() })
+    }
+
+    /// Send one document (its JSON as stored): the 12345 ticket when the platform gave a well-formed one.
+    pub async fn send(&self, body: &str) -> Result<Option<String>, String> {
+        let res = self
+            .http
+            .post(&self.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(SIGNATURE_HEADER, sign(&self.secret, body.as_bytes()))
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| format!("12345平台无法连接: {e}"))?;
+        let status = res.status();
+        if !status.is_success() {
+            return Err(format!("12345平台返回 {status}"));
+        }
+        let answer: serde_json::Value = res.json().await.unwrap_or(serde_json::Value::Null);
+        Ok(answer["ticket"].as_str().filter(|t| is_ticket(t)).map(str::to_string))
+    }
+}
+
+/// A 12345 ticket as the hotline keeps it: 1 to 64 letters, digits, `-`, `_` or `.`.
+pub fn is_ticket(t: &str) -> bool {
+    !t.is_empty() && t.len() <= 64 && t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 
 pub mod calendar;
 pub mod error;
+pub mod hotline_12345;
 pub mod notification;
 pub mod org;
 pub mod paging;

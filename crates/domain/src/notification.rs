@@ -9,6 +9,8 @@ string_enum!(
         Inbox = "inbox" / "站内消息",
         Email = "email" / "电子邮件",
         Sms = "sms" / "短信",
+        // A case sent to the 12345 centre (the body is its `TransferDocument`).
+        Hotline12345 = "hotline_12345" / "12345热线",
     }
 );
 

@@ -50,6 +50,8 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         Urge | Supervise => &[Supervisor, Discipline],
         TakeBack => &[Supervisor, Discipline],
         Instruct => &[Leader],
+        // Recorded by the 12345 connector's service account, never taken by a person.
+        Progress12345 => &[],
     }
 }
 

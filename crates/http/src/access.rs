@@ -62,7 +62,8 @@ pub fn route_duties(method: &Method, path: &str) -> Option<&'static [Duty]> {
             "PUT",
             "/api/v1/admin/jurisdictions" | "/api/v1/admin/units" | "/api/v1/admin/lines" | "/api/v1/admin/topics",
         ) => &[Organisation],
-        ("GET", "/api/v1/admin/notifications") => &[Organisation],
+        ("GET", "/api/v1/admin/notifications" | "/api/v1/admin/deliveries") => &[Organisation],
+        ("POST", "/api/v1/admin/deliveries/{id}/resend") => &[Organisation],
         ("GET" | "POST", "/api/v1/admin/users") => &[Accounts],
         ("POST", "/api/v1/admin/users/{id}/deactivate" | "/api/v1/admin/users/{id}/password") => &[Accounts],
         ("POST", "/api/v1/admin/users/{id}/unlock" | "/api/v1/admin/users/{id}/role") => &[Security],
@@ -70,7 +71,7 @@ pub fn route_duties(method: &Method, path: &str) -> Option<&'static [Duty]> {
         // The telephone system signs in with its own token (checked, and audited when wrong, by the handler).
         ("POST", "/api/v1/telephony/events") => &[],
         // The 12345 centre signs its requests (checked, and audited when wrong, by the handler).
-        ("POST", "/api/v1/connectors/12345/cases") => &[],
+        ("POST", "/api/v1/connectors/12345/cases" | "/api/v1/connectors/12345/status") => &[],
         // Seats, the call log and call-backs: the finer rule (agents, supervisors, leaders, the commission)
         // is `permission::may_read_calls` / `may_call_back`, applied by storage.
         ("PUT", "/api/v1/me/seat") | ("GET", "/api/v1/telephony/stream" | "/api/v1/calls") => &[Cases],

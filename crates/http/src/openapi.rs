@@ -18,7 +18,8 @@ use crate::{AppState, routes::*};
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    components(schemas(crate::error::ErrorBody)),
+    // The document sent to the 12345 platform is no route of ours; the receiver's contract is described here.
+    components(schemas(crate::error::ErrorBody, zhitong_domain::hotline_12345::TransferDocument)),
     tags(
         (name = "auth", description = "登录 Sign-in"),
         (name = "organisation", description = "组织机构 Organisation"),
@@ -76,6 +77,8 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::inbox))
         .routes(routes!(notifications::mark_read))
         .routes(routes!(notifications::deliveries))
+        .routes(routes!(notifications::failed_deliveries))
+        .routes(routes!(notifications::resend))
         .routes(routes!(notifications::set_contact))
         .routes(routes!(admin::users, admin::create_user))
         .routes(routes!(admin::deactivate))
@@ -105,6 +108,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(telephony::set_callback_policy))
         .routes(routes!(telephony::follow_up_call))
         .routes(routes!(connectors::handover))
+        .routes(routes!(connectors::status))
         .routes(routes!(knowledge::versions))
         .routes(routes!(knowledge::link))
 }

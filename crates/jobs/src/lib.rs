@@ -31,6 +31,10 @@ pub struct JobSettings {
     pub interval: Duration,
     pub email: Option<EmailChannel>,
     pub sms: Option<SmsChannel>,
+    /// The 12345 platform that transfers are sent to (`connector_12345_url`).
+    pub hotline_12345: Option<zhitong_connectors::hotline_12345::Client>,
+    /// Days without news from 12345 after which a transfer is flagged to supervisors.
+    pub quiet_12345_days: u32,
     /// Who holds the scheduler lease (host and process by default).
     pub holder: String,
     /// Delivery attempts before a message is marked failed.
@@ -45,6 +49,8 @@ impl Default for JobSettings {
             interval: Duration::from_secs(60),
             email: None,
             sms: None,
+            hotline_12345: None,
+            quiet_12345_days: 5,
             holder: format!("pid-{}-{}", std::process::id(), Timestamp::now().as_millisecond()),
             max_attempts: 6,
             report_time: jiff::civil::Time::constant(7, 0, 0, 0),
@@ -64,6 +70,8 @@ pub struct TickReport {
     pub reports: usize,
     /// Messages about call-backs due soon or overdue.
     pub callback_reminders: u64,
+    /// Transfers to 12345 flagged to supervisors for going quiet.
+    pub quiet_transfers: usize,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -138,6 +146,13 @@ impl Jobs {
             }
         }
         report.callback_reminders = self.remind_callbacks(now).await?;
+        // Transfers that 12345 has said nothing of for too long are put before supervisors, once until news.
+        let days = self.settings.quiet_12345_days.max(1);
+        let before = now - SignedDuration::from_hours(24 * i64::from(days));
+        for quiet in self.store.quiet_transfers(before, BATCH).await? {
+            report.notifications += self.store.flag_quiet_transfer(&quiet, days, now).await?;
+            report.quiet_transfers += 1;
+        }
         report.reports = self.archive_reports(now).await?;
         if report.supervised_overdue + report.supervised_unsatisfied + report.warned + report.reports > 0 {
             tracing::info!(?report, "scheduler tick");
@@ -311,6 +326,18 @@ impl Jobs {
                 (DeliveryChannel::Sms, Some(to)) => match &self.settings.sms {
                     Some(ch) => ch.send(to, &format!("{}{}", n.message.subject, n.message.body)).await,
                     None => Err("未配置短信网关 (sms_url)".into()),
+                },
+                (DeliveryChannel::Hotline12345, _) => match &self.settings.hotline_12345 {
+                    // Delivered is recorded with 12345's ticket, in the case's history.
+                    Some(c) => match c.send(&n.message.body).await {
+                        Ok(ticket) => {
+                            self.store.transfer_12345_delivered(n.id, ticket.as_deref(), now).await?;
+                            report.sent += 1;
+                            continue;
+                        }
+                        Err(e) => Err(e),
+                    },
+                    None => Err("未配置12345平台 (connector_12345_url)".into()),
                 },
                 _ => Err(format!("无法投递：渠道 {} 缺少收件人", n.message.channel)),
             };

@@ -347,6 +347,28 @@ pub fn sections(r: &Report, names: &Names) -> Vec<Section> {
             ],
         ));
     }
+    // The 12345 link (issue 29): what went to 12345 and how it stands, and what came from it.
+    let h = &r.hotline_12345;
+    if h.transferred + h.received > 0 {
+        let n = |x: i64| x.to_string();
+        out.push((
+            "与12345热线互转情况",
+            vec![Block::Table {
+                head: vec!["转12345热线", "已送达", "12345已办结", "12345退回", "无进展", "待送达", "12345转入"],
+                rows: vec![vec![
+                    n(h.transferred),
+                    n(h.delivered),
+                    n(h.closed),
+                    n(h.returned),
+                    n(h.quiet),
+                    n(h.failed + h.queued),
+                    n(h.received),
+                ]],
+                dates: vec![],
+                sheet: "12345",
+            }],
+        ));
+    }
     let lines = Block::Table {
         head: vec!["专线", "对应领导", "受理量"],
         rows: f

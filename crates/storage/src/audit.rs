@@ -58,10 +58,12 @@ pub enum AuditAction {
     AuditRead,
     /// An account was made or reset on the server's command line.
     CommandLine,
+    /// An admin sent a failed delivery (an e-mail, an SMS, a transfer to 12345) again.
+    DeliveryResend,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 19] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::Lockout,
@@ -80,6 +82,7 @@ impl AuditAction {
         AuditAction::RoleChange,
         AuditAction::AuditRead,
         AuditAction::CommandLine,
+        AuditAction::DeliveryResend,
     ];
 
     pub fn code(self) -> &'static str {
@@ -102,6 +105,7 @@ impl AuditAction {
             AuditAction::RoleChange => "role_change",
             AuditAction::AuditRead => "audit_read",
             AuditAction::CommandLine => "command_line",
+            AuditAction::DeliveryResend => "delivery_resend",
         }
     }
 
@@ -125,6 +129,7 @@ impl AuditAction {
             AuditAction::RoleChange => "变更角色",
             AuditAction::AuditRead => "查阅审计日志",
             AuditAction::CommandLine => "服务器命令行操作账号",
+            AuditAction::DeliveryResend => "重新发送投递失败的消息",
         }
     }
 

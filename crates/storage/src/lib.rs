@@ -18,6 +18,7 @@ mod crypto;
 mod deadlines;
 mod enterprises;
 mod error;
+mod hotline_12345;
 mod import;
 mod index_feed;
 mod install;
@@ -51,6 +52,7 @@ pub use crypto::{Keyring, is_sealed};
 pub use deadlines::{CalendarYear, DeadlineBook, PolicyEntry, PolicySetting};
 pub use enterprises::{Enterprise, EnterpriseInput};
 pub use error::StoreError;
+pub use hotline_12345::{ProgressNote, ProgressReport, QuietTransfer, Transfer12345, TransferTally};
 pub use import::ImportedOrder;
 pub use index_feed::{CaseDoc, SuggestionOutcome, TrainingCase};
 pub use install::Installation;
@@ -134,6 +136,8 @@ pub struct Store {
     keyring: Arc<Keyring>,
     /// Which outbound channels are configured (e-mail, SMS): hand-offs queue those messages only then.
     outbound: (bool, bool),
+    /// Whether a 12345 platform is configured (`connector_12345_url`): transfers are then sent to it.
+    connector_12345: bool,
     /// The audit chain's key and where its head is copied outside the database (see `audit`).
     audit_seal: Arc<audit::AuditSeal>,
 }
@@ -188,6 +192,7 @@ impl Store {
             idle_timeout: jiff::SignedDuration::from_mins(30),
             keyring: Arc::new(Keyring::none()),
             outbound: (false, false),
+            connector_12345: false,
             audit_seal: Arc::new(audit::AuditSeal::default()),
         })
     }
@@ -254,6 +259,12 @@ impl Store {
     /// E-mail and SMS are configured (`smtp_url`, `sms_url`): hand-offs also go out by them.
     pub fn with_outbound(mut self, email: bool, sms: bool) -> Self {
         self.outbound = (email, sms);
+        self
+    }
+
+    /// Send cases transferred to 12345 to its platform (the binary sets this when `connector_12345_url` is).
+    pub fn with_connector_12345(mut self, on: bool) -> Self {
+        self.connector_12345 = on;
         self
     }
 
@@ -397,6 +408,15 @@ impl Store {
 }
 
 impl Store {
+    /// How many messages of one channel the outbox holds, whatever their status (tests and diagnostics).
+    pub async fn outbox_count(&self, channel: zhitong_domain::notification::DeliveryChannel) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE channel = $1")
+            .bind(channel.code())
+            .fetch_one(self.reader())
+            .await?;
+        Ok(n)
+    }
+
     /// How many rows a table has (for tests and diagnostics; the name is checked).
     pub async fn count_rows(&self, table: &str) -> Result<i64> {
         if !table.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {

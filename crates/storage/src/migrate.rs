@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(11, "0011_duties"),
     migration!(12, "0012_queues"),
     migration!(13, "0013_calls"),
+    migration!(14, "0014_transfers_12345"),
 ];
 
 impl Store {

@@ -253,6 +253,7 @@ impl Store {
         &self,
         actor: &Actor,
         status: Option<DeliveryStatus>,
+        channel: Option<DeliveryChannel>,
         limit: i64,
     ) -> Result<Vec<Notification>> {
         if actor.role != Role::Admin {
@@ -266,6 +267,10 @@ impl Store {
         if let Some(s) = status {
             let p = w.arg(crate::work_orders::Arg::Text(s.code().to_string()));
             w.cond(format!("n.status = {p}"));
+        }
+        if let Some(c) = channel {
+            let p = w.arg(crate::work_orders::Arg::Text(c.code().to_string()));
+            w.cond(format!("n.channel = {p}"));
         }
         let ps: Vec<String> = codes.into_iter().map(|c| w.arg(crate::work_orders::Arg::Text(c))).collect();
         w.cond(format!("u.jurisdiction IN ({})", ps.join(", ")));
@@ -348,6 +353,15 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        if retry_at.is_none() {
+            // A transfer to 12345 given up on is listed as failed until an admin sends it again.
+            sqlx::query(
+                "UPDATE transfers_12345 SET status = 'failed' WHERE notification_id = $1 AND status = 'queued'",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -64,6 +64,25 @@ impl Lang {
         format!("{amount}{}{}{}", t.open_paren, self.label(clock.label(), clock.code()), t.close_paren)
     }
 
+    /// Where a transfer to 12345 stands, in words ("accepted" and "replied" are case states' codes too).
+    pub fn transfer_status(self, x: zhitong_domain::hotline_12345::TransferStatus) -> String {
+        use zhitong_domain::hotline_12345::TransferStatus::*;
+        match self {
+            Lang::Zh => x.label().to_string(),
+            Lang::En => match x {
+                Queued => "Waiting to be sent",
+                Delivered => "Delivered to 12345",
+                Accepted => "Accepted by 12345",
+                Processing => "In progress at 12345",
+                Replied => "Answered by 12345",
+                Closed => "Closed by 12345",
+                Returned => "Sent back by 12345",
+                Failed => "Could not be delivered",
+            }
+            .to_string(),
+        }
+    }
+
     /// How a call ended, in words ("missed" is a deadline status's code too, so calls have their own).
     pub fn call_outcome(self, o: zhitong_domain::telephony::CallOutcome) -> String {
         use zhitong_domain::telephony::CallOutcome::*;
@@ -367,6 +386,10 @@ words! {
     calls_forbidden: "来电记录供座席、工作专班、领导和纪检监察机关使用" / "The call log is for agents, supervision teams, leaders and the discipline commission",
     calls_total: "共 {n} 个来电" / "{n} calls",
     calls_on_case: "来电" / "Calls",
+    transfer_12345: "转12345热线" / "Sent to 12345",
+    ticket_12345: "12345工单编号" / "12345 ticket",
+    transfer_quiet: "已超期无进展，已提醒专班" / "No news for too long; supervisors told",
+    resend: "重新发送" / "Send again",
     earlier_call: "此前来电" / "Earlier call",
     called_back_short: "已回拨" / "called back",
     calls_today: "今日来电" / "Calls today",
@@ -691,6 +714,7 @@ fn english(code: &str) -> Option<&'static str> {
         "department" => "Department",
         "supervision" => "Supervision team",
         "hotline_12345" => "12345 hotline",
+        "progress_12345" => "12345 progress",
         "party_secretary" => "Party secretary",
         "government_head" => "Head of government",
         "discipline_secretary" => "Discipline secretary",

@@ -71,6 +71,11 @@ pub struct Config {
     /// The key the 12345 centre and this server sign their JSON with (HMAC-SHA256, `X-Zhitong-Signature`);
     /// usually from `ZHITONG_CONNECTOR_12345_SECRET`. Unset: 12345's requests are refused.
     pub connector_12345_secret: Option<String>,
+    /// Where cases transferred to 12345 are sent (the platform's receiver, `http://…`); unset: a transfer only
+    /// changes the case's state.
+    pub connector_12345_url: Option<String>,
+    /// Days without news from 12345 after which a transfer is flagged to supervisors.
+    pub connector_12345_quiet_days: u32,
     /// Asterisk's manager interface (AMI), as `host:port` (unset: no AMI adapter; the PBX may still post
     /// events to `/api/v1/telephony/events`).
     pub ami_address: Option<String>,
@@ -132,6 +137,8 @@ impl Default for Config {
             metrics_token: None,
             telephony_token: None,
             connector_12345_secret: None,
+            connector_12345_url: None,
+            connector_12345_quiet_days: 5,
             ami_address: None,
             ami_username: "zhitong".into(),
             ami_secret: None,
@@ -182,8 +189,14 @@ impl Config {
             config.follow_up_attempts
         );
         anyhow::ensure!(config.scheduler_interval_seconds >= 1, "scheduler_interval_seconds 至少为 1");
+        anyhow::ensure!(
+            (1..=365).contains(&config.connector_12345_quiet_days),
+            "connector_12345_quiet_days 应在 1 与 365 之间（当前 {}）",
+            config.connector_12345_quiet_days
+        );
         config.totp_roles()?;
         config.ami()?;
+        config.hotline_12345()?;
         Ok(config)
     }
 
@@ -278,10 +291,20 @@ impl Config {
                 .map(|u| zhitong_jobs::SmsChannel::new(&u, blank(&self.sms_token)))
                 .transpose()
                 .map_err(anyhow::Error::msg)?,
+            hotline_12345: self.hotline_12345()?,
+            quiet_12345_days: self.connector_12345_quiet_days,
             report_time: jiff::civil::Time::strptime("%H:%M", self.daily_report_time.trim())
                 .map_err(|_| anyhow::anyhow!("daily_report_time 应为 HH:MM，例如 07:00"))?,
             ..zhitong_jobs::JobSettings::default()
         })
+    }
+
+    /// The 12345 platform's client, when `connector_12345_url` is set (it needs the secret too).
+    pub fn hotline_12345(&self) -> anyhow::Result<Option<zhitong_connectors::hotline_12345::Client>> {
+        let blank = |o: &Option<String>| o.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        let Some(url) = blank(&self.connector_12345_url) else { return Ok(None) };
+        let secret = blank(&self.connector_12345_secret).unwrap_or_default();
+        zhitong_connectors::hotline_12345::Client::new(&url, secret.as_bytes()).map(Some).map_err(anyhow::Error::msg)
     }
 
     /// The AMI adapter's settings, when an address is configured.

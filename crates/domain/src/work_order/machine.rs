@@ -844,7 +844,7 @@ pub fn available_actions(case: &Lifecycle, actor: &Actor, tree: &JurisdictionTre
     Action::ALL
         .iter()
         .copied()
-        .filter(|a| *a != Action::Register)
+        .filter(|a| !a.is_history_only())
         .filter(|a| permitted(case, actor, *a, tree).is_ok())
         .filter(|a| check_state(case, *a, unit_role(actor, case) == Some(UnitRole::Lead)).is_ok())
         .collect()

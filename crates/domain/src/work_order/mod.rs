@@ -26,6 +26,13 @@ string_enum!(
     }
 );
 
+impl Action {
+    /// Recorded in a case's history but never asked for as a command: the registration, and what 12345 reports.
+    pub fn is_history_only(self) -> bool {
+        matches!(self, Action::Register | Action::Progress12345)
+    }
+}
+
 impl Kind {
     /// Where intake sends a new appeal of this kind (DOMAIN.md §3).
     pub fn initial_state(self) -> State {
@@ -158,6 +165,8 @@ string_enum!(
         UnmarkTypical = "unmark_typical" / "取消典型案例",
         SetUrgency = "set_urgency" / "调整紧急程度",
         TakeBack = "take_back" / "收回下派",
+        // What 12345 reported on a case transferred to it; only appears in the history, like `register`.
+        Progress12345 = "progress_12345" / "12345办理进展",
     }
 );
 

@@ -9,7 +9,7 @@ use zhitong_storage::{AuditAction, AuditEntry, HOTLINE_12345_USER};
 use crate::{
     AppState,
     error::{ApiError, ApiResult, ErrorBody},
-    views::connectors::{HandoverAccepted, HandoverInput},
+    views::connectors::{HandoverAccepted, HandoverInput, StatusInput, TransferView},
 };
 
 /// The request's signature checked against `connector_12345_secret`; a refusal is audited.
@@ -53,4 +53,19 @@ pub async fn handover(State(s): State<AppState>, headers: HeaderMap, body: Bytes
         number: order.number.clone(),
         deadline: order.case.deadline.map(zhitong_domain::time::rfc3339),
     }))
+}
+
+/// 12345 reports progress on a case the hotline transferred to it: the status and its words go into the case's
+/// history; a case sent back is put before supervisors. A report naming a case never sent to 12345 is a 422
+/// (`number`), one under another ticket a 422 (`ticket`).
+#[utoipa::path(post, path = "/api/v1/connectors/12345/status", tag = "connectors", request_body = StatusInput,
+    params(("X-Zhitong-Signature" = String, Header, description = "sha256=<hex HMAC-SHA256 of the body with connector_12345_secret>")),
+    responses((status = 200, body = TransferView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn status(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<Json<TransferView>> {
+    signed(&s, &headers, &body, "connector_12345:status").await?;
+    let input: StatusInput = crate::json::parse(&body)?;
+    let report = input.parse()?;
+    let transfer = s.store.record_12345_progress(&report, jiff::Timestamp::now()).await?;
+    Ok(Json(TransferView::from(&transfer)))
 }

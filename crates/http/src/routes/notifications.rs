@@ -7,7 +7,7 @@ use crate::{
     auth::CurrentUser,
     error::{ApiResult, ErrorBody},
     json::{ApiJson, ApiQuery},
-    views::notifications::{ContactInput, DeliveryQuery, NotificationView},
+    views::notifications::{ContactInput, DeliveryQuery, FailedQuery, NotificationView},
 };
 
 #[derive(Deserialize, IntoParams)]
@@ -48,8 +48,36 @@ pub async fn deliveries(
     CurrentUser(user): CurrentUser,
     ApiQuery(q): ApiQuery<DeliveryQuery>,
 ) -> ApiResult<Json<Vec<NotificationView>>> {
-    let deliveries = s.store.notifications_for_admin(&user.actor(), q.status()?, 500).await?;
+    let deliveries = s.store.notifications_for_admin(&user.actor(), q.status()?, None, 500).await?;
     Ok(Json(deliveries.iter().map(NotificationView::from).collect()))
+}
+
+/// Deliveries by channel (e-mail, SMS, transfers to 12345), e.g. `?failed=true` for the ones given up on
+/// (admins, for their jurisdiction and below). A transfer's body (the case) is not shown.
+#[utoipa::path(get, path = "/api/v1/admin/deliveries", tag = "notifications", params(FailedQuery),
+    responses((status = 200, body = Vec<NotificationView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn failed_deliveries(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiQuery(q): ApiQuery<FailedQuery>,
+) -> ApiResult<Json<Vec<NotificationView>>> {
+    let status = q.failed.unwrap_or(false).then_some(zhitong_domain::notification::DeliveryStatus::Failed);
+    let deliveries = s.store.notifications_for_admin(&user.actor(), status, q.channel()?, 500).await?;
+    Ok(Json(deliveries.iter().map(NotificationView::from).collect()))
+}
+
+/// Send a failed delivery again, with fresh attempts (admins; audited). 404 for one that is not failed or not
+/// theirs to see.
+#[utoipa::path(post, path = "/api/v1/admin/deliveries/{id}/resend", tag = "notifications",
+    params(("id" = i64, Path, description = "编号 id", minimum = 1)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn resend(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    crate::json::ApiPath(id): crate::json::ApiPath,
+) -> ApiResult<StatusCode> {
+    s.store.resend_delivery(&user.actor(), id, jiff::Timestamp::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Set the caller's e-mail and mobile for notifications.

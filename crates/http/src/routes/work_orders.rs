@@ -78,6 +78,7 @@ pub async fn get(
     // The calls it was recorded from (read after the case, whose visibility `work_order` checked).
     let calls = s.store.calls_of_work_order(&actor, &order).await?;
     view.calls = Some(calls.iter().map(crate::views::telephony::CallView::from).collect());
+    view.transfer_12345 = s.store.transfer_12345_of(order.id).await?.as_ref().map(Into::into);
     Ok(Json(view))
 }
 
@@ -258,7 +259,7 @@ mod tests {
             },
         };
         let mut documented = 0;
-        for action in Action::ALL.iter().filter(|a| **a != Action::Register) {
+        for action in Action::ALL.iter().filter(|a| !a.is_history_only()) {
             assert!(listed.contains(&action.code()), "{} is not in ActionRequest's action list", action.code());
             let mut body = serde_json::Map::new();
             for (name, p) in properties.iter().filter(|(n, _)| *n != "action" && *n != "version") {

@@ -35,10 +35,7 @@ impl HandoverInput {
     /// The appeal for intake: channel `hotline_12345`, keyed on the ticket.
     pub fn into_appeal(self, root: &str) -> Result<(String, storage::Appeal), FieldError> {
         let ticket = self.ticket.trim().to_string();
-        let ok = !ticket.is_empty()
-            && ticket.len() <= 64
-            && ticket.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-        if !ok {
+        if !zhitong_connectors::hotline_12345::is_ticket(&ticket) {
             return Err(FieldError::new("ticket", "12345工单编号须为1至64个字母、数字、- _ ."));
         }
         let kind = given(&self.kind).unwrap_or("help").to_string();
@@ -84,4 +81,72 @@ pub struct HandoverAccepted {
     pub number: String,
     /// RFC 3339; absent for a kind without one.
     pub deadline: Option<String>,
+}
+
+/// Where a case's transfer to the 12345 platform stands.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TransferView {
+    /// `queued|delivered|accepted|processing|replied|closed|returned|failed`.
+    pub status: String,
+    /// The status in Chinese (已受理…).
+    pub status_name: String,
+    /// 12345's number of the case, once it gave one.
+    pub ticket: Option<String>,
+    /// RFC 3339.
+    pub queued_at: String,
+    pub delivered_at: Option<String>,
+    /// The last news of it (RFC 3339).
+    pub news_at: String,
+    /// Supervisors were told 12345 had gone quiet on it, and nothing came since.
+    pub quiet: bool,
+}
+
+impl From<&storage::Transfer12345> for TransferView {
+    fn from(t: &storage::Transfer12345) -> Self {
+        use zhitong_domain::time::rfc3339;
+        TransferView {
+            status: t.status.code().to_string(),
+            status_name: t.status.label().to_string(),
+            ticket: t.ticket.clone(),
+            queued_at: rfc3339(t.queued_at),
+            delivered_at: t.delivered_at.map(rfc3339),
+            news_at: rfc3339(t.news_at),
+            quiet: t.flagged,
+        }
+    }
+}
+
+/// What 12345 reports on a case the hotline sent it (signed, `X-Zhitong-Signature`).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct StatusInput {
+    /// The hotline's number of the case (`number` of the transfer document).
+    #[serde(default)]
+    pub number: String,
+    /// 12345's ticket number of it.
+    #[serde(default)]
+    pub ticket: String,
+    /// `accepted|processing|replied|closed|returned`.
+    #[serde(default)]
+    pub status: String,
+    /// What 12345 says (at most 2,000 characters).
+    pub text: Option<String>,
+}
+
+impl StatusInput {
+    pub fn parse(self) -> Result<storage::ProgressReport, FieldError> {
+        let number = self.number.trim().to_string();
+        if number.is_empty() || number.len() > 64 {
+            return Err(FieldError::new("number", "请填写直通车工单编号"));
+        }
+        let ticket = self.ticket.trim().to_string();
+        if !zhitong_connectors::hotline_12345::is_ticket(&ticket) {
+            return Err(FieldError::new("ticket", "12345工单编号须为1至64个字母、数字、- _ ."));
+        }
+        let status = zhitong_domain::hotline_12345::TransferStatus::reported(&self.status)?;
+        let text = given(&self.text).map(str::to_string);
+        if text.as_ref().is_some_and(|t| t.chars().count() > 2000) {
+            return Err(FieldError::new("text", "办理情况不能超过2000字"));
+        }
+        Ok(storage::ProgressReport { number, ticket, status, text })
+    }
 }

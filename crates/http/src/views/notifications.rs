@@ -2,7 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use zhitong_domain::{FieldError, notification::DeliveryStatus, time::rfc3339};
+use zhitong_domain::{
+    FieldError,
+    notification::{DeliveryChannel, DeliveryStatus},
+    time::rfc3339,
+};
 use zhitong_storage::{Message, Notification};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -11,7 +15,7 @@ pub struct NotificationView {
     pub id: i64,
     /// Username of the person it is for.
     pub user: String,
-    /// `inbox|email|sms`.
+    /// `inbox|email|sms|hotline_12345`.
     pub channel: String,
     pub recipient: Option<String>,
     pub work_order_id: Option<i64>,
@@ -63,6 +67,27 @@ pub struct ContactInput {
 pub struct DeliveryQuery {
     /// `pending|sending|sent|failed`; default all.
     pub status: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FailedQuery {
+    /// Only the deliveries given up on.
+    pub failed: Option<bool>,
+    /// `email|sms|hotline_12345`; default all.
+    pub channel: Option<String>,
+}
+
+impl FailedQuery {
+    pub fn channel(&self) -> Result<Option<DeliveryChannel>, FieldError> {
+        match self.channel.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(c) => DeliveryChannel::from_code(c)
+                .filter(|c| *c != DeliveryChannel::Inbox)
+                .map(Some)
+                .ok_or_else(|| FieldError::new("channel", "渠道应为 email、sms 或 hotline_12345")),
+        }
+    }
 }
 
 impl DeliveryQuery {

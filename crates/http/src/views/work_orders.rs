@@ -213,6 +213,10 @@ pub struct WorkOrderView {
     /// The calls the appeal was recorded from (in `GET /api/v1/work-orders/{id}` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub calls: Option<Vec<super::telephony::CallView>>,
+    /// Where its transfer to the 12345 platform stands, when it was sent there (in `GET /api/v1/work-orders/{id}`
+    /// only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfer_12345: Option<super::connectors::TransferView>,
 }
 
 impl WorkOrderView {
@@ -276,6 +280,7 @@ impl WorkOrderView {
             unsatisfied: o.unsatisfied,
             actions: o.actions.iter().map(|a| a.code().to_string()).collect(),
             calls: None,
+            transfer_12345: None,
         }
     }
 }
@@ -308,6 +313,8 @@ impl From<&HistoryEntry> for EventView {
             command: _,
             unit_role: _,
             unit: _,
+            // Shown as recorded, in `details`.
+            progress_12345: _,
         } = e;
         EventView {
             id: *id,

@@ -28,6 +28,13 @@ impl Store {
         now: Timestamp,
     ) -> Result<WorkOrder> {
         let org = self.org();
+        // The 12345 platform's addressee, read before the transaction (a second writer waits on SQLite).
+        let to_12345 = match &command {
+            Command::Transfer12345 { .. } if self.sends_to_12345() => {
+                Some(self.service_user(crate::HOTLINE_12345_USER).await?.id)
+            }
+            _ => None,
+        };
         let mut tx = self.begin().await?;
         let row = sqlx::query("SELECT version, lifecycle, regular, number, title FROM work_orders WHERE id = $1")
             .bind(id)
@@ -120,6 +127,10 @@ impl Store {
         )
         .await?;
         self.record_response(&mut tx, id, &event, &next.handling_jurisdiction).await?;
+        if let (Some(to), Command::Transfer12345 { note }) = (to_12345, &event.command) {
+            // Sent to the 12345 platform by the outbox: queued in this transaction, so a transfer is never lost.
+            self.queue_transfer_12345(&mut tx, id, to, note.as_deref(), now).await?;
+        }
         // The hand-off's receivers are told in the same transaction. The scheduler's own acts (overdue and
         // unsatisfied cases put under supervision) are told by the scheduler, in its words.
         let to = handoff::audiences(&case, &next, &event);

@@ -270,6 +270,12 @@ impl Store {
             deadline: policy.map(|p| calendar.deadline(p.clock, i.received_at, p.duration())),
         };
         let case = Lifecycle::register(&registration);
+        // An out-of-scope appeal goes to 12345 as it is recorded; its addressee is read before the transaction.
+        let to_12345 = if case.state == zhitong_domain::work_order::State::Transferred12345 && self.sends_to_12345() {
+            Some(self.service_user(crate::HOTLINE_12345_USER).await?.id)
+        } else {
+            None
+        };
         // What the discipline commission holds is sealed; a confidential case's caller identity too.
         let none = crate::Keyring::none();
         let sealer = if case.discipline_only { self.keyring() } else { &none };
@@ -322,6 +328,9 @@ impl Store {
         let details = serde_json::json!({ "registration": registration });
         insert_event(&mut tx, id, now, actor, Action::Register.code(), None, case.state, &details, None, sealer)
             .await?;
+        if let Some(to) = to_12345 {
+            self.queue_transfer_12345(&mut tx, id, to, None, now).await?;
+        }
         // A complaint or report reaches the discipline commission the moment it is recorded.
         let to = handoff::on_intake(&case);
         if !to.is_empty() {

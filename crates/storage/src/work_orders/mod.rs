@@ -107,6 +107,8 @@ pub struct HistoryEntry {
     pub unit: Option<zhitong_domain::org::UnitCode>,
     /// The event as recorded (opened when sealed): the API shows it as it is.
     pub details: serde_json::Value,
+    /// What 12345 reported (`progress_12345`), read once here.
+    pub progress_12345: Option<crate::ProgressNote>,
 }
 
 /// One page of a list.

@@ -89,17 +89,22 @@ impl Store {
                 let details: serde_json::Value = serde_json::from_str(&self.keyring().open(&r.text("details")?)?)?;
                 // An event's command, as the domain's type; the registration has none.
                 let command = match action {
-                    None | Some(Action::Register) => None,
+                    None | Some(Action::Register | Action::Progress12345) => None,
                     Some(_) => Some(Command::deserialize(&details["event"]["command"])?),
                 };
                 let (unit_role, unit) = match action {
-                    None | Some(Action::Register) => (None, None),
+                    None | Some(Action::Register | Action::Progress12345) => (None, None),
                     Some(_) => (
                         Option::<UnitRole>::deserialize(&details["event"]["unit_role"]).unwrap_or(None),
                         Option::<zhitong_domain::org::UnitCode>::deserialize(&details["event"]["unit"]).unwrap_or(None),
                     ),
                 };
+                let progress_12345 = match action {
+                    Some(Action::Progress12345) => Some(crate::ProgressNote::deserialize(&details)?),
+                    _ => None,
+                };
                 Ok(HistoryEntry {
+                    progress_12345,
                     id: r.int("id")?,
                     at: from_millis(r.int("at")?),
                     actor: r.text("actor_name")?,

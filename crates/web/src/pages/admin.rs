@@ -30,7 +30,8 @@ pub struct AdminPage {
     pub lines: usize,
     pub users: usize,
     pub topics: Vec<(String, String, String)>,
-    pub failed: Vec<zhitong_storage::Notification>,
+    /// Deliveries given up on: id, channel in words, to whom, subject, last error.
+    pub failed: Vec<(i64, String, String, String, Option<String>)>,
     pub accounts: Vec<zhitong_storage::UserAccount>,
     pub unit_options: Vec<(String, String)>,
     /// Suggestions taken per field (last 30 days) and the routing models loaded.
@@ -100,8 +101,14 @@ pub async fn admin(
             .collect(),
         failed: super::part_or_logged(
             "failed_deliveries",
-            s.store.notifications_for_admin(&p.user.actor(), Some(DeliveryStatus::Failed), 20).await,
-        ),
+            s.store.notifications_for_admin(&p.user.actor(), Some(DeliveryStatus::Failed), None, 20).await,
+        )
+        .into_iter()
+        .map(|n| {
+            let c = n.message.channel;
+            (n.id, p.lang.label(c.label(), c.code()), n.user, n.message.subject, n.last_error)
+        })
+        .collect(),
         accounts: super::part_or_logged("accounts", s.store.accounts(&p.user.actor(), &j).await)
             .into_iter()
             .take(400)

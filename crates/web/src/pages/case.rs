@@ -268,6 +268,15 @@ fn step(
         let name = |code: &String| org.unit_name(code).unwrap_or(code).to_string();
         parts.push(data(said.units.iter().map(name).collect::<Vec<_>>().join(t.list_sep)));
     }
+    if let Some(n) = &e.progress_12345 {
+        parts.push(word(lang.transfer_status(n.status)));
+        if let Some(ticket) = &n.ticket {
+            parts.push(data(format!("{}{}{ticket}", t.ticket_12345, t.colon)));
+        }
+        if let Some(text) = n.text.as_ref().filter(|x| !x.is_empty()) {
+            parts.push(data(text.clone()));
+        }
+    }
     let action = match (&e.command, e.action) {
         // A dispatch to a jurisdiction below is a pass-down (下派), to whom is in the detail.
         (Some(Command::Dispatch { jurisdiction: Some(_), .. }), _) => t.passed_down.to_string(),
@@ -334,6 +343,8 @@ pub struct CasePage {
     pub follow_up_calls: Vec<(String, String, String)>,
     /// The telephone system can place the follow-up call for this reader now.
     pub can_dial: bool,
+    /// Its transfer to the 12345 platform: the status in words, 12345's ticket, and whether it went quiet.
+    pub transfer_12345: Option<(String, Option<String>, bool)>,
 }
 
 pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(id): super::PagePath) -> Response {
@@ -461,7 +472,10 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(i
             o.case.state,
             zhitong_domain::work_order::State::Answered | zhitong_domain::work_order::State::PendingFollowUp
         );
+    let transfer_12345 = super::part_or_logged("transfer_12345", s.store.transfer_12345_of(id).await)
+        .map(|t| (p.lang.transfer_status(t.status), t.ticket, t.flagged));
     let page = CasePage {
+        transfer_12345,
         calls,
         follow_up_calls,
         can_dial,

@@ -109,6 +109,14 @@ async fn matters_handed_over_by_12345(app: TestApp) {
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("ticket_conflict")), "{v}");
     assert_eq!(app.count("work_orders").await, before + 1);
 
+    // The day's report counts what 12345 handed over.
+    let leader = app.login("leader@450100").await;
+    let day = zhitong_domain::time::local(jiff::Timestamp::now()).date();
+    let (s, r) = app.get(Some(&leader), &format!("/api/v1/reports/daily?date={day}&jurisdiction=450100")).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["hotline_12345"]["received"], 1, "{}", r["hotline_12345"]);
+    assert!(r["narrative"].as_str().unwrap().contains("12345热线转入1件"), "{}", r["narrative"]);
+
     // Staff cannot pose as 12345.
     let agent = app.login("agent@450100").await;
     let mut body = crate::helpers::intake("help");

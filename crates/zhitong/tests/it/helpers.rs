@@ -42,6 +42,27 @@ macro_rules! both {
     };
 }
 
+/// Like `both!`, for a test that starts its own server(s) from a backend (e.g. with its configuration changed):
+/// `name(Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(zhitong_skip_postgres, ignore = "ZHITONG_TEST_POSTGRES=skip")]
+            async fn postgres() {
+                if $crate::helpers::postgres_wanted() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        }
+    };
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,

@@ -24,6 +24,7 @@ mod search;
 mod security;
 mod system;
 mod telephony;
+mod transfers_12345;
 mod upgrade;
 mod web;
 mod work_orders;
