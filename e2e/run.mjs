@@ -11,6 +11,8 @@ import { createHmac } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
 import { root, serve, launch, stop } from './walk.mjs';
 
 const shots = join(root, 'docs', 'screenshots');
@@ -21,7 +23,33 @@ const dbUrl = process.env.E2E_DATABASE_URL || '';
 const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
 // The telephone system's token: the PBX (here, the test) posts call events with it.
 const pbxToken = 'e2e-pbx-token';
-const { base, server } = await serve(['--demo', '--data', data, ...(dbUrl ? ['--database-url', dbUrl] : [])], { ZHITONG_TELEPHONY_TOKEN: pbxToken });
+// An SMS centre (npm's smpp server, the integration tests' fake): enterprises' text messages go to it, and a
+// journey reads the survey link it was sent.
+const smscProcess = spawn('node', ['fake-smsc.mjs'], { cwd: join(root, 'crates', 'zhitong', 'tests', 'smsc'), stdio: ['pipe', 'pipe', 'inherit'] });
+const smscSaid = [];
+const smscPort = await new Promise((res, rej) => {
+  readline.createInterface({ input: smscProcess.stdout }).on('line', (line) => {
+    const e = JSON.parse(line);
+    if (e.event === 'listening') res(e.port);
+    else smscSaid.push(e);
+  });
+  smscProcess.once('exit', () => rej(new Error('the fake SMS centre did not start (scripts/smsc-up)')));
+});
+/// The first message the SMS centre took that matches, waited for (the server delivers every second here).
+async function smsTo(match, ms = 15000) {
+  for (const t0 = Date.now(); Date.now() - t0 < ms;) {
+    const found = smscSaid.find((e) => e.event === 'submit' && match(e));
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('no such SMS reached the SMS centre');
+}
+const { base, server } = await serve(['--demo', '--data', data, ...(dbUrl ? ['--database-url', dbUrl] : [])], {
+  ZHITONG_TELEPHONY_TOKEN: pbxToken,
+  ZHITONG_SMS_URL: `smpp://zhitong:smscpass@127.0.0.1:${smscPort}?source=10690001`,
+  ZHITONG_PUBLIC_URL: 'http://hotline.example',
+  ZHITONG_DELIVERY_INTERVAL_SECONDS: '1',
+});
 const browser = await launch();
 let failures = 0;
 const results = [];
@@ -1025,8 +1053,55 @@ await test('a call rings at the agent\'s seat: the console opens on the caller, 
   await supervisor.context().close();
 });
 
+await test('an enterprise rates the answer from its SMS link on a phone, and the agent sees the rating by SMS', async () => {
+  const phone = '13907713344';
+  const o = await newHelp('短信评价测试：新办企业刻制印章费用', {
+    enterprise: { name: '南宁市短信评价测试有限公司', contact: '覃丽', phone }, caller: { name: '覃丽', phone },
+  });
+  // The receipt reaches the enterprise's phone with its number and tracking code, and nothing of the matter.
+  const receipt = await smsTo((e) => e.to === phone && e.text.includes('查询码'));
+  assert.match(receipt.text, new RegExp(o.number));
+  assert.doesNotMatch(receipt.text, /刻制印章/);
+  const sup = await apiLogin('supervisor@450100');
+  const handler = await apiLogin('handler@450100-XZSP');
+  let c = await apiAct(sup, o, { action: 'dispatch', units: ['450100-XZSP'] });
+  c = await apiAct(handler, c, { action: 'accept' });
+  c = await apiAct(handler, c, { action: 'reply', text: '已为企业免费刻制首套印章，费用由财政承担。' });
+  c = await apiAct(sup, c, { action: 'approve_reply' });
+  const survey = await smsTo((e) => e.to === phone && e.text.includes('/s/'));
+  const path = new URL(survey.text.match(/http:\/\/hotline\.example\S+/)[0]).pathname;
+
+  // On a phone-sized screen: the number, the answer, three ratings, and no sideways scrolling.
+  const ctx = await browser.newContext({ viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const page = await ctx.newPage();
+  await page.goto(base + path);
+  assert.equal((await page.textContent('#s-number')).trim(), o.number);
+  await page.locator('dd', { hasText: '费用由财政承担' }).waitFor();
+  assert.equal(await page.locator('input[name=rating]').count(), 3);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'fits the phone');
+  await page.locator('label', { hasText: /^\s*基本满意\s*$/ }).tap();
+  await page.fill('#s-note', '办理很快，谢谢');
+  await shot(page, 'sms-survey-phone');
+  await Promise.all([page.waitForURL(base + path), page.locator('#survey button[type=submit]').tap()]);
+  await page.locator('#s-thanks').waitFor();
+  assert.match(await page.textContent('#s-rating'), /基本满意/);
+  await ctx.close();
+
+  // The agent finds the case closed, rated by SMS, in its history.
+  const agent = await as('agent@450100');
+  await agent.goto(base + '/cases/' + c.id);
+  const step = agent.locator('ol.timeline li', { hasText: '短信评价' });
+  await step.first().waitFor();
+  assert.match(await step.first().innerText(), /基本满意/);
+  const viewed = await apiCall(await apiLogin('agent@450100'), 'GET', `/api/v1/work-orders/${c.id}`);
+  assert.equal(viewed.rating_channel, 'sms');
+  assert.equal(viewed.state, 'closed');
+  await agent.context().close();
+});
+
 await browser.close();
 await stop(server, data);
+smscProcess.kill();
 console.log(results.join('\n'));
 if (failures) { console.error(`${failures} end-to-end test(s) failed`); process.exit(1); }
 if (!results.length) { console.error('no end-to-end test matched E2E_ONLY'); process.exit(1); }

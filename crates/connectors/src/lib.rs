@@ -1,5 +1,6 @@
 //! Connectors: the parts of Zhitong that talk to the outside world's systems
-//! (the telephone system, through the Asterisk Manager Interface; the 12345 centre's signed JSON).
+//! (the telephone system, through the Asterisk Manager Interface; the 12345 centre's signed JSON; SMS gateways,
+//! over HTTP or SMPP 3.4).
 //!
 //! Architecture invariant: a connector depends on the domain only, never on
 //! storage or HTTP. What it hears is turned into domain values (a
@@ -11,3 +12,4 @@
 pub mod ami;
 pub mod hotline_12345;
 pub mod pbx;
+pub mod sms;

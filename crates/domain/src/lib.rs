@@ -13,6 +13,7 @@ pub mod paging;
 pub mod permission;
 #[cfg(test)]
 pub(crate) mod shared_data;
+pub mod sms;
 pub mod telephony;
 pub mod time;
 pub mod uscc;

@@ -64,6 +64,7 @@ pub fn route_duties(method: &Method, path: &str) -> Option<&'static [Duty]> {
         ) => &[Organisation],
         ("GET", "/api/v1/admin/notifications" | "/api/v1/admin/deliveries") => &[Organisation],
         ("POST", "/api/v1/admin/deliveries/{id}/resend") => &[Organisation],
+        ("GET", "/api/v1/admin/sms-templates") | ("PUT", "/api/v1/admin/sms-templates/{kind}") => &[Organisation],
         ("GET" | "POST", "/api/v1/admin/users") => &[Accounts],
         ("POST", "/api/v1/admin/users/{id}/deactivate" | "/api/v1/admin/users/{id}/password") => &[Accounts],
         ("POST", "/api/v1/admin/users/{id}/unlock" | "/api/v1/admin/users/{id}/role") => &[Security],

@@ -79,6 +79,8 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::deliveries))
         .routes(routes!(notifications::failed_deliveries))
         .routes(routes!(notifications::resend))
+        .routes(routes!(notifications::sms_templates))
+        .routes(routes!(notifications::set_sms_template))
         .routes(routes!(notifications::set_contact))
         .routes(routes!(admin::users, admin::create_user))
         .routes(routes!(admin::deactivate))

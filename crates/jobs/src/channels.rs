@@ -1,4 +1,4 @@
-//! Delivery channels: SMTP e-mail (lettre) and an SMS HTTP gateway.
+//! E-mail delivery (lettre). SMS gateways are connectors (`zhitong_connectors::sms`).
 
 use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor, message::header::ContentType,
@@ -53,37 +53,5 @@ impl EmailChannel {
             Transport::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
             Transport::File(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
         }
-    }
-}
-
-/// An SMS gateway on the intranet: `POST url` with `{"to", "text"}` and,
-/// when configured, `Authorization: Bearer <token>`; any 2xx is success.
-#[derive(Debug, Clone)]
-pub struct SmsChannel {
-    client: reqwest::Client,
-    url: String,
-    token: Option<String>,
-}
-
-impl SmsChannel {
-    pub fn new(url: &str, token: Option<String>) -> Result<Self, String> {
-        // Intranet gateways speak plain HTTP; this build carries no TLS client for them.
-        if !url.starts_with("http://") {
-            return Err("sms_url 应以 http:// 开头（内网短信网关）".into());
-        }
-        let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
-            .build()
-            .map_err(|e| e.to_string())?;
-        Ok(Self { client, url: url.to_string(), token })
-    }
-
-    pub async fn send(&self, to: &str, text: &str) -> Result<(), String> {
-        let mut req = self.client.post(&self.url).json(&serde_json::json!({"to": to, "text": text}));
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t);
-        }
-        let res = req.send().await.map_err(|e| format!("短信网关无法连接: {e}"))?;
-        if res.status().is_success() { Ok(()) } else { Err(format!("短信网关返回 {}", res.status())) }
     }
 }

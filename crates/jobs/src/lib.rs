@@ -24,13 +24,18 @@ use zhitong_domain::{
 };
 use zhitong_storage::{DueCase, Message, Recipient, Store, StoreError};
 
-pub use channels::{EmailChannel, SmsChannel};
+pub use channels::EmailChannel;
+pub use zhitong_connectors::sms::Sms;
+use zhitong_connectors::sms::{SmsEvent, SmsGateway};
 
 #[derive(Debug, Clone)]
 pub struct JobSettings {
     pub interval: Duration,
+    /// How often the outbox is delivered (e-mail, SMS, 12345) and the SMS centre's receipts recorded.
+    pub delivery_interval: Duration,
     pub email: Option<EmailChannel>,
-    pub sms: Option<SmsChannel>,
+    /// The SMS gateway (HTTP or an SMPP SMS centre).
+    pub sms: Option<Sms>,
     /// The 12345 platform that transfers are sent to (`connector_12345_url`).
     pub hotline_12345: Option<zhitong_connectors::hotline_12345::Client>,
     /// Days without news from 12345 after which a transfer is flagged to supervisors.
@@ -47,6 +52,7 @@ impl Default for JobSettings {
     fn default() -> Self {
         Self {
             interval: Duration::from_secs(60),
+            delivery_interval: Duration::from_secs(5),
             email: None,
             sms: None,
             hotline_12345: None,
@@ -79,6 +85,10 @@ pub struct DeliveryReport {
     pub sent: usize,
     pub retrying: usize,
     pub failed: usize,
+    /// SMS delivery receipts recorded.
+    pub receipts: u64,
+    /// Numbers that replied to stop messages.
+    pub opted_out: usize,
 }
 
 pub struct Jobs {
@@ -311,9 +321,31 @@ impl Jobs {
         self.store.queue_messages(&messages, now).await
     }
 
-    /// Deliver e-mail and SMS that are due at `now`.
+    /// Deliver e-mail and SMS that are due at `now`, after recording what the SMS centre told since the last
+    /// pass (delivery receipts, and replies asking for no more messages).
     pub async fn deliver(&self, now: Timestamp) -> Result<DeliveryReport, StoreError> {
         let mut report = DeliveryReport::default();
+        if let Some(sms) = &self.settings.sms {
+            // Each event on its own: one that cannot be recorded (a malformed number) is logged, not allowed to
+            // lose the others.
+            for event in sms.take_events().await {
+                let recorded = match &event {
+                    SmsEvent::Receipt { message_id, delivered, state } => {
+                        self.store.sms_receipt(message_id, *delivered, state, now).await.map(|n| report.receipts += n)
+                    }
+                    SmsEvent::Reply { from, text } if zhitong_domain::sms::is_opt_out(text) => {
+                        self.store.sms_opt_out(from, "reply", now).await.map(|()| report.opted_out += 1)
+                    }
+                    SmsEvent::Reply { text, .. } => {
+                        tracing::info!(chars = text.chars().count(), "an SMS reply that is not an opt-out, ignored");
+                        Ok(())
+                    }
+                };
+                if let Err(e) = recorded {
+                    tracing::warn!(error = %e, ?event, "an SMS centre's event could not be recorded");
+                }
+            }
+        }
         for (n, seen) in self.store.due_notifications(now, 100).await? {
             if !self.store.claim_notification(n.id, seen, now + SignedDuration::from_mins(5)).await? {
                 continue; // another server took it
@@ -323,8 +355,22 @@ impl Jobs {
                     Some(ch) => ch.send(to, &n.message.subject, &n.message.body).await,
                     None => Err("未配置邮件服务器 (smtp_url)".into()),
                 },
+                // A number that opted out since the message was queued is sent nothing.
+                (DeliveryChannel::Sms, Some(to)) if self.store.sms_opted_out(to).await? => {
+                    self.store.notification_failed(n.id, "对方已退订短信", None).await?;
+                    report.failed += 1;
+                    continue;
+                }
                 (DeliveryChannel::Sms, Some(to)) => match &self.settings.sms {
-                    Some(ch) => ch.send(to, &format!("{}{}", n.message.subject, n.message.body)).await,
+                    // The centre's id of the message is kept, for its delivery receipt.
+                    Some(ch) => match ch.send(to, &format!("{}{}", n.message.subject, n.message.body)).await {
+                        Ok(external_id) => {
+                            self.store.notification_sent_as(n.id, external_id.as_deref(), now).await?;
+                            report.sent += 1;
+                            continue;
+                        }
+                        Err(e) => Err(e),
+                    },
                     None => Err("未配置短信网关 (sms_url)".into()),
                 },
                 (DeliveryChannel::Hotline12345, _) => match &self.settings.hotline_12345 {
@@ -363,22 +409,27 @@ impl Jobs {
         Ok(report)
     }
 
-    /// Run the scheduler and delivery every `interval` until `shutdown` fires.
+    /// Run the scheduler every `interval` and delivery every `delivery_interval` (an enterprise's receipt should
+    /// not wait for the scheduler's minute) until `shutdown` fires.
     pub fn spawn(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(self.settings.interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut scheduler = tokio::time::interval(self.settings.interval);
+            scheduler.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut delivery = tokio::time::interval(self.settings.delivery_interval);
+            delivery.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
-                    _ = ticker.tick() => {}
+                    _ = scheduler.tick() => {
+                        if let Err(e) = self.tick(Timestamp::now()).await {
+                            tracing::error!(error = %e, "scheduler tick failed");
+                        }
+                    }
+                    _ = delivery.tick() => {
+                        if let Err(e) = self.deliver(Timestamp::now()).await {
+                            tracing::error!(error = %e, "notification delivery failed");
+                        }
+                    }
                     _ = shutdown.changed() => break,
-                }
-                let now = Timestamp::now();
-                if let Err(e) = self.tick(now).await {
-                    tracing::error!(error = %e, "scheduler tick failed");
-                }
-                if let Err(e) = self.deliver(now).await {
-                    tracing::error!(error = %e, "notification delivery failed");
                 }
             }
         })

@@ -369,6 +369,41 @@ pub fn sections(r: &Report, names: &Names) -> Vec<Section> {
             }],
         ));
     }
+    // Enterprises' text messages and the ratings by channel (issue 29).
+    let m = &r.sms;
+    // Only where enterprises are texted or rate on the web: otherwise every rating is an agent's call.
+    if m.messages + m.sms_ratings + m.web_ratings > 0 {
+        let n = |x: i64| x.to_string();
+        out.push((
+            "短信服务与回访评价情况",
+            vec![Block::Table {
+                head: vec![
+                    "企业短信",
+                    "已送达",
+                    "未送达",
+                    "短信评价发出",
+                    "短信评价回复",
+                    "回复率",
+                    "短信评价",
+                    "电话回访",
+                    "网上评价",
+                ],
+                rows: vec![vec![
+                    n(m.messages),
+                    n(m.delivered),
+                    n(m.failed),
+                    n(m.surveys_sent),
+                    n(m.surveys_answered),
+                    pct(m.response_rate),
+                    n(m.sms_ratings),
+                    n(m.phone_ratings),
+                    n(m.web_ratings),
+                ]],
+                dates: vec![],
+                sheet: "短信",
+            }],
+        ));
+    }
     let lines = Block::Table {
         head: vec!["专线", "对应领导", "受理量"],
         rows: f

@@ -384,6 +384,47 @@ pub struct Report {
     /// The 12345 link in the period (docs/metrics.md, "12345").
     #[serde(default)]
     pub hotline_12345: Hotline12345Figures,
+    /// Text messages to enterprises, SMS surveys and ratings by channel (docs/metrics.md, "SMS").
+    #[serde(default)]
+    pub sms: SmsFigures,
+}
+
+/// Enterprises' text messages and how follow-ups were rated, in the period (docs/metrics.md, "SMS").
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct SmsFigures {
+    /// Messages to enterprises (receipts, notices, surveys).
+    pub messages: i64,
+    /// … on the phone, by the SMS centre's receipt.
+    pub delivered: i64,
+    /// … that could not be delivered.
+    pub failed: i64,
+    pub surveys_sent: i64,
+    /// … answered through their link.
+    pub surveys_answered: i64,
+    /// 短信评价回复率: surveys answered ÷ surveys sent.
+    pub response_rate: Option<f64>,
+    /// Follow-ups rated through an SMS link.
+    pub sms_ratings: i64,
+    /// … on the portal.
+    pub web_ratings: i64,
+    /// … by an agent's follow-up call.
+    pub phone_ratings: i64,
+}
+
+impl From<&zhitong_storage::SmsTally> for SmsFigures {
+    fn from(t: &zhitong_storage::SmsTally) -> Self {
+        SmsFigures {
+            messages: t.messages,
+            delivered: t.delivered,
+            failed: t.failed,
+            surveys_sent: t.surveys_sent,
+            surveys_answered: t.surveys_answered,
+            response_rate: rate(t.surveys_answered, t.surveys_sent),
+            sms_ratings: t.sms_ratings,
+            web_ratings: t.web_ratings,
+            phone_ratings: t.phone_ratings,
+        }
+    }
 }
 
 /// Cases the hotline and the 12345 centre handed each other, of those received in the period (docs/metrics.md,
@@ -862,14 +903,16 @@ pub async fn build(
     // side, on their own connections, a bulletin takes a fifth to a quarter less time on 2 cores
     // (docs/benchmarks.md).
     let ms = |t: i64| jiff::Timestamp::from_millisecond(t).expect("instant in range");
-    let (tallies_now, tallies_before, per_day, call_tally, transfer_tally) = futures::try_join!(
+    let (tallies_now, tallies_before, per_day, call_tally, transfer_tally, sms_tally) = futures::try_join!(
         store.report_tallies(scope, from, to),
         store.report_tallies(scope, prev, prev_to),
         store.received_by_day(scope, midnight(chart_from), to),
         store.call_tally(&codes, ms(from), ms(to)),
         store.transfer_tally(&codes, ms(from), ms(to)),
+        store.sms_tally(&codes, ms(from), ms(to)),
     )?;
     let hotline_12345 = Hotline12345Figures::from(&transfer_tally);
+    let sms = SmsFigures::from(&sms_tally);
     // Call figures for those who read the call log (not the system administrator).
     let calls = if zhitong_domain::permission::may_read_calls(actor.role) {
         CallFigures::of(&call_tally, |id| {
@@ -1050,6 +1093,19 @@ pub async fn build(
     } else {
         narrative
     };
+    let narrative = if sms.surveys_sent + sms.sms_ratings > 0 {
+        format!(
+            "{narrative}短信满意度评价发出{}条，回复{}条，回复率{}；回访评价中短信评价{}件、电话回访{}件、网上评价{}件。",
+            sms.surveys_sent,
+            sms.surveys_answered,
+            pct(sms.response_rate),
+            sms.sms_ratings,
+            sms.phone_ratings,
+            sms.web_ratings
+        )
+    } else {
+        narrative
+    };
     let document_number = format!(
         "直通〔{}〕{}号",
         from_d.year(),
@@ -1098,6 +1154,7 @@ pub async fn build(
         figures: figures_now,
         calls,
         hotline_12345,
+        sms,
     };
     report.suggestions = draft_suggestions(&report, &unit_name);
     Ok(report)

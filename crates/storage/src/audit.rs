@@ -60,10 +60,12 @@ pub enum AuditAction {
     CommandLine,
     /// An admin sent a failed delivery (an e-mail, an SMS, a transfer to 12345) again.
     DeliveryResend,
+    /// An admin worded a text message to enterprises.
+    SmsTemplateChange,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 19] = [
+    pub const ALL: [AuditAction; 20] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::Lockout,
@@ -83,6 +85,7 @@ impl AuditAction {
         AuditAction::AuditRead,
         AuditAction::CommandLine,
         AuditAction::DeliveryResend,
+        AuditAction::SmsTemplateChange,
     ];
 
     pub fn code(self) -> &'static str {
@@ -106,6 +109,7 @@ impl AuditAction {
             AuditAction::AuditRead => "audit_read",
             AuditAction::CommandLine => "command_line",
             AuditAction::DeliveryResend => "delivery_resend",
+            AuditAction::SmsTemplateChange => "sms_template_change",
         }
     }
 
@@ -130,6 +134,7 @@ impl AuditAction {
             AuditAction::AuditRead => "查阅审计日志",
             AuditAction::CommandLine => "服务器命令行操作账号",
             AuditAction::DeliveryResend => "重新发送投递失败的消息",
+            AuditAction::SmsTemplateChange => "修改企业短信模板",
         }
     }
 

@@ -185,18 +185,25 @@ impl Store {
             let id = row.int("work_order_id")?;
             // A ticket once given stays: a resend that 12345 answers again does not renumber the case.
             let ticket = row.opt_text("ticket")?.or(ticket.map(str::to_string));
-            sqlx::query(
+            // Only a transfer not yet heard of moves to `delivered`: 12345 may have reported on it before its
+            // answer to the POST arrived, and a later status is not taken back.
+            let moved = sqlx::query(
                 "UPDATE transfers_12345 SET status = $1, ticket = $2, delivered_at = COALESCE(delivered_at, $3), \
-                 news_at = $3, flagged_at = NULL WHERE work_order_id = $4",
+                 news_at = $3, flagged_at = NULL WHERE work_order_id = $4 AND status IN ($5, $6)",
             )
             .bind(TransferStatus::Delivered.code())
             .bind(&ticket)
             .bind(to_millis(now))
             .bind(id)
+            .bind(TransferStatus::Queued.code())
+            .bind(TransferStatus::Failed.code())
             .execute(&mut *tx)
-            .await?;
-            let details = serde_json::json!({ "status": TransferStatus::Delivered.code(), "ticket": ticket });
-            self.progress_event(&mut tx, id, &actor, &details, now).await?;
+            .await?
+            .rows_affected();
+            if moved == 1 {
+                let details = serde_json::json!({ "status": TransferStatus::Delivered.code(), "ticket": ticket });
+                self.progress_event(&mut tx, id, &actor, &details, now).await?;
+            }
         }
         tx.commit().await?;
         Ok(())
@@ -278,7 +285,7 @@ impl Store {
         // A message still waiting in the outbox is moot once 12345 reports on the case.
         sqlx::query(
             "UPDATE notifications SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = \
-             (SELECT notification_id FROM transfers_12345 WHERE work_order_id = $2) AND status <> 'sent'",
+             (SELECT notification_id FROM transfers_12345 WHERE work_order_id = $2) AND status IN ('pending', 'failed')",
         )
         .bind(to_millis(now))
         .bind(id)
@@ -380,6 +387,16 @@ impl Store {
             .is_some_and(|j: zhitong_domain::org::DivisionCode| self.org().tree.is_within(&j, &actor.jurisdiction));
         if !within {
             return Err(StoreError::NotFound);
+        }
+        let sms: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT recipient FROM notifications WHERE id = $1 AND channel = 'sms'")
+                .bind(id)
+                .fetch_optional(self.reader())
+                .await?;
+        if let Some((Some(phone),)) = sms
+            && self.sms_opted_out(&phone).await?
+        {
+            return Err(zhitong_domain::FieldError::new("id", "对方已退订短信，不能重新发送").into());
         }
         let mut tx = self.begin().await?;
         let r = sqlx::query(

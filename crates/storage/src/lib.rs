@@ -32,6 +32,7 @@ mod reporting;
 mod responses;
 mod rows;
 mod scans;
+mod sms;
 mod telephony;
 mod throttle;
 mod totp;
@@ -69,6 +70,7 @@ pub use reporting::{
     ReceivedTally,
 };
 pub use scans::DueCase;
+pub use sms::{SmsSurvey, SmsTally, SmsTemplateEntry};
 pub use telephony::{Call, CallCounts, CallFilter, CallTally, FollowUpCall, RecordedEvent};
 pub use throttle::{Attempt, Locked, Secret};
 pub use totp::{TotpSetup, totp_code_for};
@@ -138,6 +140,8 @@ pub struct Store {
     outbound: (bool, bool),
     /// Whether a 12345 platform is configured (`connector_12345_url`): transfers are then sent to it.
     connector_12345: bool,
+    /// Where enterprises' SMS links lead, and how long an SMS survey waits.
+    sms: sms::SmsSettings,
     /// The audit chain's key and where its head is copied outside the database (see `audit`).
     audit_seal: Arc<audit::AuditSeal>,
 }
@@ -193,6 +197,7 @@ impl Store {
             keyring: Arc::new(Keyring::none()),
             outbound: (false, false),
             connector_12345: false,
+            sms: sms::SmsSettings::default(),
             audit_seal: Arc::new(audit::AuditSeal::default()),
         })
     }

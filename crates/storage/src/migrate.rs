@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(12, "0012_queues"),
     migration!(13, "0013_calls"),
     migration!(14, "0014_transfers_12345"),
+    migration!(15, "0015_sms"),
 ];
 
 impl Store {

@@ -47,6 +47,8 @@ pub struct Notification {
     pub status: DeliveryStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
+    /// An SMS's delivery receipt state (`DELIVRD`, `UNDELIV`…), when the SMS centre sent one.
+    pub receipt: Option<String>,
     pub created_at: Timestamp,
     pub sent_at: Option<Timestamp>,
     pub read_at: Option<Timestamp>,
@@ -102,10 +104,10 @@ const UNIT_PEOPLE: &str = "SELECT id, email, mobile FROM users WHERE active = 1 
 const ROLE_PEOPLE: &str =
     "SELECT id, email, mobile FROM users WHERE active = 1 AND role = $1 AND jurisdiction = $2 AND password_hash <> '!'";
 
-const COLUMNS: &str = "n.id, u.username, n.channel, n.recipient, n.work_order_id, n.report_id, n.subject, n.body, n.status, n.attempts, \
-     n.last_error, n.created_at, n.sent_at, n.read_at";
+pub(crate) const COLUMNS: &str = "n.id, u.username, n.channel, n.recipient, n.work_order_id, n.report_id, n.subject, n.body, n.status, n.attempts, \
+     n.last_error, n.receipt_state, n.created_at, n.sent_at, n.read_at";
 
-fn notification_from(r: &sqlx::any::AnyRow) -> Result<Notification> {
+pub(crate) fn notification_from(r: &sqlx::any::AnyRow) -> Result<Notification> {
     let ts = |c: &str| -> Result<Option<Timestamp>> { Ok(r.opt_int(c)?.map(from_millis)) };
     Ok(Notification {
         id: r.int("id")?,
@@ -121,6 +123,7 @@ fn notification_from(r: &sqlx::any::AnyRow) -> Result<Notification> {
         status: r.code("status", DeliveryStatus::from_code)?,
         attempts: r.int("attempts")?,
         last_error: r.opt_text("last_error")?,
+        receipt: r.opt_text("receipt_state")?,
         created_at: from_millis(r.int("created_at")?),
         sent_at: ts("sent_at")?,
         read_at: ts("read_at")?,

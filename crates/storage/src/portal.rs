@@ -74,11 +74,11 @@ pub struct PortalRating {
     pub note: Option<String>,
 }
 
-fn hash(code: &str) -> String {
+pub(crate) fn hash(code: &str) -> String {
     Sha256::digest(code.trim().to_uppercase().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn new_code() -> String {
+pub(crate) fn new_code() -> String {
     // No 0/O/1/I: the code is read out on the phone and typed by hand.
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     rand::random::<[u8; 8]>().iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
@@ -191,7 +191,12 @@ impl Store {
             return Err(FieldError::new("rating", "该诉求当前不能评价").into());
         }
         let portal = self.service_user(PORTAL_USER).await?;
-        let command = Command::FollowUp { rating: Some(rating), resolved: None, note: r.note.clone() };
+        let command = Command::FollowUp {
+            rating: Some(rating),
+            resolved: None,
+            note: r.note.clone(),
+            channel: Some(zhitong_domain::sms::RatingChannel::Web),
+        };
         self.act(id, version, &portal.actor(), command, now).await?;
         self.portal_status(&r.number, &r.code).await
     }

@@ -390,6 +390,8 @@ words! {
     ticket_12345: "12345工单编号" / "12345 ticket",
     transfer_quiet: "已超期无进展，已提醒专班" / "No news for too long; supervisors told",
     resend: "重新发送" / "Send again",
+    sms_templates: "企业短信模板" / "Text messages to enterprises",
+    variables: "可用变量" / "Variables",
     earlier_call: "此前来电" / "Earlier call",
     called_back_short: "已回拨" / "called back",
     calls_today: "今日来电" / "Calls today",
@@ -625,6 +627,14 @@ words! {
     receipt_keep: "。请妥善保存，凭编号和查询码查询办理进度并评价。" / ". Keep them: with the number and the code you can follow the appeal and rate it.",
     receipt_not_found: "未找到：请核对工单编号和查询码" / "Not found: check the case number and the receipt code",
     opinion: "意见" / "Comment",
+    sms_survey: "诉求办理满意度评价" / "How was your appeal handled?",
+    sms_survey_ask: "您对办理结果是否满意？" / "Are you satisfied with the result?",
+    submit_rating: "提交评价" / "Send my rating",
+    sms_survey_thanks: "感谢您的评价！" / "Thank you for your rating.",
+    sms_survey_closed: "该诉求当前无需评价。" / "This appeal needs no rating now.",
+    sms_survey_not_found: "链接无效或已过期" / "This link is not valid",
+    sms_opt_out: "不再接收短信" / "Send me no more text messages",
+    sms_opted_out: "已退订，本号码不再接收直通车短信。" / "Unsubscribed: this number gets no more messages.",
 }
 
 /// The English names of the domain's codes (kinds, states, actions, roles, …): the English interface says
@@ -715,6 +725,8 @@ fn english(code: &str) -> Option<&'static str> {
         "supervision" => "Supervision team",
         "hotline_12345" => "12345 hotline",
         "progress_12345" => "12345 progress",
+        "receipt" => "Receipt",
+        "survey" => "Satisfaction survey",
         "party_secretary" => "Party secretary",
         "government_head" => "Head of government",
         "discipline_secretary" => "Discipline secretary",

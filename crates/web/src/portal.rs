@@ -39,6 +39,8 @@ pub fn router(trust_forwarded_for: bool) -> Router<AppState> {
         .route("/portal/track", get(track))
         .route("/portal/api/submit", post(submit))
         .route("/portal/api/rate", post(rate))
+        .route("/s/{token}", get(survey_page).post(survey_rate))
+        .route("/s/{token}/opt-out", post(survey_opt_out))
         .merge(crate::open311::routes());
     // 30 requests at once per client, then one every 2 seconds.
     let mut limit = GovernorConfigBuilder::default();
@@ -241,4 +243,97 @@ async fn rate(State(s): State<AppState>, ApiJson(body): ApiJson<PortalRating>) -
     let PortalRating { number, code, rating, note } = body;
     let rating = storage::PortalRating { number, code, rating, note };
     Ok(Json(StatusView::from(&s.store.rate_from_portal(&rating, jiff::Timestamp::now()).await?)))
+}
+
+/// The SMS survey's page (`/s/{token}`, the link in the text message): rate the answer, once, and opt out.
+#[derive(Template, WebTemplate)]
+#[template(path = "survey.html")]
+pub struct SurveyPage {
+    pub t: &'static Words,
+    pub lang: &'static str,
+    pub token: String,
+    pub survey: Option<storage::SmsSurvey>,
+    pub rating: Option<String>,
+    pub ratings: Vec<(&'static str, String)>,
+    pub error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SurveyForm {
+    #[serde(default)]
+    pub rating: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A link's token as typed: letters and digits only, or it is not one of ours.
+fn token_of(raw: &str) -> Option<String> {
+    (raw.len() <= 64 && !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| raw.to_string())
+}
+
+fn survey_response(
+    lang: crate::i18n::Lang,
+    token: String,
+    result: Result<storage::SmsSurvey, zhitong_storage::StoreError>,
+) -> (StatusCode, SurveyPage) {
+    let t = lang.t();
+    let (survey, error, status) = match result {
+        Ok(s) => (Some(s), None, StatusCode::OK),
+        Err(e) => match ApiError::from(e).parts() {
+            (StatusCode::NOT_FOUND, ..) => (None, Some(t.sms_survey_not_found.to_string()), StatusCode::NOT_FOUND),
+            (status, _, message, _) if status.is_client_error() => (None, Some(message), status),
+            (status, ..) => (None, Some(t.server_error.to_string()), status),
+        },
+    };
+    let rating = survey.as_ref().and_then(|s| s.rating).map(|r| lang.label(r.label(), r.code()));
+    let ratings = Rating::ALL.iter().map(|r| (r.code(), lang.label(r.label(), r.code()))).collect();
+    (status, SurveyPage { t, lang: lang.code(), token, survey, rating, ratings, error })
+}
+
+async fn survey_page(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(raw): axum::extract::Path<String>,
+) -> (StatusCode, SurveyPage) {
+    let lang = lang_of(&headers);
+    let Some(token) = token_of(&raw) else {
+        return survey_response(lang, String::new(), Err(zhitong_storage::StoreError::NotFound));
+    };
+    let result = s.store.sms_survey(&token).await;
+    survey_response(lang, token, result)
+}
+
+async fn survey_rate(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(raw): axum::extract::Path<String>,
+    axum::Form(form): axum::Form<SurveyForm>,
+) -> (StatusCode, SurveyPage) {
+    let lang = lang_of(&headers);
+    let Some(token) = token_of(&raw) else {
+        return survey_response(lang, String::new(), Err(zhitong_storage::StoreError::NotFound));
+    };
+    let result = s.store.rate_by_sms(&token, &form.rating, form.note.as_deref(), jiff::Timestamp::now()).await;
+    // A refused rating shows the survey again, with why.
+    match result {
+        Err(e @ zhitong_storage::StoreError::Invalid(_)) => {
+            let (status, mut page) = survey_response(lang, token.clone(), s.store.sms_survey(&token).await);
+            page.error = Some(ApiError::from(e).parts().2);
+            (if status == StatusCode::OK { StatusCode::UNPROCESSABLE_ENTITY } else { status }, page)
+        }
+        other => survey_response(lang, token, other),
+    }
+}
+
+async fn survey_opt_out(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(raw): axum::extract::Path<String>,
+) -> (StatusCode, SurveyPage) {
+    let lang = lang_of(&headers);
+    let Some(token) = token_of(&raw) else {
+        return survey_response(lang, String::new(), Err(zhitong_storage::StoreError::NotFound));
+    };
+    let result = s.store.opt_out_by_link(&token, jiff::Timestamp::now()).await;
+    survey_response(lang, token, result)
 }

@@ -51,13 +51,21 @@ pub struct Config {
     pub jobs_enabled: bool,
     /// How often the scheduler looks at deadlines (seconds).
     pub scheduler_interval_seconds: u64,
+    /// How often the outbox is delivered: e-mail, SMS and transfers to 12345 (seconds).
+    pub delivery_interval_seconds: u64,
     /// E-mail notifications: `smtp://user:pass@host:25`, `smtps://host:465`,
     /// `smtp://host:587?tls=required`, or `file:///dir` (write .eml files).
     pub smtp_url: Option<String>,
     pub smtp_from: String,
-    /// SMS notifications: an intranet gateway taking `POST {"to","text"}`.
+    /// SMS: an intranet gateway taking `POST {"to","text"}` (`http://…`), or an SMS centre spoken to in SMPP 3.4
+    /// (`smpp://system_id:password@host:2775?source=10690001`). Staff are told of urgent hand-offs by SMS, and
+    /// enterprises get a receipt, the answer's notice and a satisfaction survey.
     pub sms_url: Option<String>,
     pub sms_token: Option<String>,
+    /// The address enterprises reach the portal at (`http://…`), for the links in their SMS.
+    pub public_url: Option<String>,
+    /// Hours an SMS survey waits for the enterprise's rating before the case goes to the agents' phone follow-up.
+    pub sms_survey_hours: u32,
     /// When (HH:MM, Shanghai) the daily report of the day before is generated.
     pub daily_report_time: String,
     /// How often this server's search index catches up with the database (seconds; 0: only when searching).
@@ -128,10 +136,13 @@ impl Default for Config {
             root_jurisdiction_name: "南宁市".into(),
             jobs_enabled: true,
             scheduler_interval_seconds: 60,
+            delivery_interval_seconds: 5,
             smtp_url: None,
             smtp_from: "直通 Zhitong <zhitong@localhost>".into(),
             sms_url: None,
             sms_token: None,
+            public_url: None,
+            sms_survey_hours: 48,
             daily_report_time: "07:00".into(),
             search_sync_seconds: 2,
             metrics_token: None,
@@ -189,6 +200,18 @@ impl Config {
             config.follow_up_attempts
         );
         anyhow::ensure!(config.scheduler_interval_seconds >= 1, "scheduler_interval_seconds 至少为 1");
+        anyhow::ensure!(config.delivery_interval_seconds >= 1, "delivery_interval_seconds 至少为 1");
+        anyhow::ensure!(
+            (1..=24 * 30).contains(&config.sms_survey_hours),
+            "sms_survey_hours 应在 1 与 720 之间（当前 {}）",
+            config.sms_survey_hours
+        );
+        if let Some(u) = config.public_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            anyhow::ensure!(
+                u.starts_with("http://") || u.starts_with("https://"),
+                "public_url 应以 http:// 或 https:// 开头（当前 {u}）"
+            );
+        }
         anyhow::ensure!(
             (1..=365).contains(&config.connector_12345_quiet_days),
             "connector_12345_quiet_days 应在 1 与 365 之间（当前 {}）",
@@ -279,16 +302,25 @@ impl Config {
         zhitong_storage::AuditAnchor { path }
     }
 
+    /// The portal's address for links sent by SMS: `public_url`, or this server's listening address.
+    pub fn public_url(&self) -> String {
+        match self.public_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
     pub fn job_settings(&self) -> anyhow::Result<zhitong_jobs::JobSettings> {
         let blank = |o: &Option<String>| o.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
         Ok(zhitong_jobs::JobSettings {
             interval: std::time::Duration::from_secs(self.scheduler_interval_seconds),
+            delivery_interval: std::time::Duration::from_secs(self.delivery_interval_seconds),
             email: blank(&self.smtp_url)
                 .map(|u| zhitong_jobs::EmailChannel::new(&u, &self.smtp_from))
                 .transpose()
                 .map_err(anyhow::Error::msg)?,
             sms: blank(&self.sms_url)
-                .map(|u| zhitong_jobs::SmsChannel::new(&u, blank(&self.sms_token)))
+                .map(|u| zhitong_jobs::Sms::from_url(&u, blank(&self.sms_token)))
                 .transpose()
                 .map_err(anyhow::Error::msg)?,
             hotline_12345: self.hotline_12345()?,

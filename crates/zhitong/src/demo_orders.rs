@@ -149,7 +149,7 @@ fn one(
                     sim.step(
                         rng.random_range(10..180),
                         &agent,
-                        Command::FollowUp { rating: Some(rating), resolved: Some(true), note: None },
+                        Command::FollowUp { rating: Some(rating), resolved: Some(true), note: None, channel: None },
                     );
                 } else {
                     let close = Command::Close { note: None, reason: Some("企业表示无需回访".into()) };
@@ -254,7 +254,12 @@ fn one(
             if !sim.step(
                 wait,
                 &agent,
-                Command::FollowUp { rating: Some(rating), resolved: Some(rating != Rating::Unsatisfied), note: None },
+                Command::FollowUp {
+                    rating: Some(rating),
+                    resolved: Some(rating != Rating::Unsatisfied),
+                    note: None,
+                    channel: None,
+                },
             ) {
                 break 'life;
             }
@@ -273,6 +278,7 @@ fn one(
                                 rating: Some(Rating::BasicallySatisfied),
                                 resolved: Some(true),
                                 note: None,
+                                channel: None,
                             },
                         );
                 } else {

@@ -115,7 +115,8 @@ pub async fn open_store_with(config: &Config, keys: Keys) -> anyhow::Result<Stor
             config.smtp_url.as_deref().is_some_and(|u| !u.trim().is_empty()),
             config.sms_url.as_deref().is_some_and(|u| !u.trim().is_empty()),
         )
-        .with_connector_12345(config.connector_12345_url.as_deref().is_some_and(|u| !u.trim().is_empty()));
+        .with_connector_12345(config.connector_12345_url.as_deref().is_some_and(|u| !u.trim().is_empty()))
+        .with_sms_surveys(config.public_url(), jiff::SignedDuration::from_hours(i64::from(config.sms_survey_hours)));
     // Dispatches recorded before migration 0010 get their response window's end (响应率), once.
     store.derive_response_deadlines().await.context("无法补算派单的响应时限")?;
     // The audit chain is signed by every command that may write to it; `audit verify` reads the same key.

@@ -122,6 +122,10 @@ pub enum Command {
         resolved: Option<bool>,
         #[serde(default)]
         note: Option<String>,
+        /// How the rating was given: by phone when not said; `sms` and `web` only through the enterprise's own
+        /// link or the portal (storage's `act` refuses them from anyone else).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<crate::sms::RatingChannel>,
     },
     /// A follow-up call that reached nobody (回访未接通): counted, so that closing without a rating comes only
     /// after the configured number of tries.
@@ -299,6 +303,9 @@ pub struct Lifecycle {
     pub extension_request: Option<ExtensionRequest>,
     pub supervised: bool,
     pub rating: Option<Rating>,
+    /// How the latest rating was given, when not by an agent's call (`RatingChannel::Phone` is the default).
+    #[serde(default)]
+    pub rating_channel: Option<crate::sms::RatingChannel>,
     pub resolved: Option<bool>,
     pub discipline_feedback: bool,
     pub closed_at: Option<Timestamp>,
@@ -348,6 +355,7 @@ impl Lifecycle {
             extension_request: None,
             supervised: false,
             rating: None,
+            rating_channel: None,
             resolved: None,
             discipline_feedback: false,
             closed_at: state.is_terminal().then_some(r.received_at),
@@ -454,6 +462,12 @@ pub fn decide(case: &Lifecycle, command: Command, ctx: &Context<'_>) -> Result<(
     let my_part = unit_role(actor, case);
     // The state first: a refused transition is reported as such, whatever the parameters.
     check_state(case, action, my_part == Some(UnitRole::Lead))?;
+    // A confidential caller's appeal stays with the hotline: 12345 would be told who called.
+    if action == Action::Transfer12345
+        && !crate::hotline_12345::may_leave(case.kind, case.discipline_only, case.confidential)
+    {
+        return Err(forbid("保密来电人的诉求不能转12345热线"));
+    }
 
     let mut event = Event {
         at: ctx.now,
@@ -564,11 +578,11 @@ pub fn decide(case: &Lifecycle, command: Command, ctx: &Context<'_>) -> Result<(
         Command::RejectReply { reason } => {
             Command::RejectReply { reason: text("reason", "审核不通过的原因", &reason)? }
         }
-        Command::FollowUp { rating, resolved, note } => {
+        Command::FollowUp { rating, resolved, note, channel } => {
             let Some(rating) = rating else {
                 return Err(FieldError::new("rating", "请选择满意度：满意、基本满意或不满意").into());
             };
-            Command::FollowUp { rating: Some(rating), resolved, note: opt_text("note", &note)? }
+            Command::FollowUp { rating: Some(rating), resolved, note: opt_text("note", &note)?, channel }
         }
         Command::DisciplineFeedback { text: t, close } => {
             Command::DisciplineFeedback { text: text("text", "反馈内容", &t)?, close }
@@ -784,9 +798,12 @@ pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
             next.redos += 1;
             next.state = Accepted;
         }
-        Command::FollowUp { rating, resolved, .. } => {
+        Command::FollowUp { rating, resolved, channel, .. } => {
             next.rating = *rating;
             next.resolved = *resolved;
+            // As given: none is an agent's call (and every rating recorded before channels were kept, so an old
+            // history replays to its stored case).
+            next.rating_channel = *channel;
             // An unsatisfied work order waits for redo or a supervisor's decision to close, under supervision.
             if *rating != Some(Rating::Unsatisfied) || case.state == Answered {
                 close(&mut next);
@@ -798,6 +815,7 @@ pub fn apply(case: &Lifecycle, event: &Event) -> Result<Lifecycle, Refusal> {
         Command::Redo { .. } => {
             next.redos += 1;
             next.rating = None;
+            next.rating_channel = None;
             next.state = Accepted;
         }
         Command::Close { .. } => close(&mut next),

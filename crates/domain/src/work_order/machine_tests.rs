@@ -115,7 +115,9 @@ fn sample(action: Action) -> Command {
         Action::Reply => Command::Reply { text: "已协调解决".into() },
         Action::ApproveReply => Command::ApproveReply,
         Action::RejectReply => Command::RejectReply { reason: "答复不完整".into() },
-        Action::FollowUp => Command::FollowUp { rating: Some(Rating::Satisfied), resolved: Some(true), note: None },
+        Action::FollowUp => {
+            Command::FollowUp { rating: Some(Rating::Satisfied), resolved: Some(true), note: None, channel: None }
+        }
         Action::FollowUpAttempt => Command::FollowUpAttempt { note: s("无人接听") },
         Action::Redo => Command::Redo { reason: None },
         Action::Close => Command::Close { note: None, reason: s("企业无法联系，已三次回访未接通") },
@@ -274,7 +276,8 @@ fn help_request_full_life_with_return_extension_redo() {
     assert_eq!(c.state, State::Accepted);
     c = ok(&w, &c, &lead, sample(Action::Reply));
     c = ok(&w, &c, &sup, Command::ApproveReply);
-    let unsatisfied = Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: Some(false), note: None };
+    let unsatisfied =
+        Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: Some(false), note: None, channel: None };
     c = ok(&w, &c, &agent, unsatisfied);
     assert_eq!((c.state, c.rating), (State::PendingFollowUp, Some(Rating::Unsatisfied)));
     c = ok(&w, &c, &agent, sample(Action::Redo));
@@ -434,7 +437,7 @@ fn any_command() -> impl Strategy<Value = Command> {
             Command::Dispatch { units: vec!["450103-SCJ".into()], jurisdiction: None, note: None, style: None }
         }
         (Action::FollowUp, 1 | 2) => {
-            Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: None, note: None }
+            Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: None, note: None, channel: None }
         }
         (Action::Reply, 3) => Command::Reply { text: String::new() },
         (Action::Dispatch, 3) => Command::Dispatch {
@@ -519,7 +522,8 @@ fn the_unsatisfied_loop_is_supervised_and_closed_only_by_a_supervisor_with_a_rea
     let agent = actor(Role::Agent, "450100", None);
     let sup = actor(Role::Supervisor, "450100", None);
     let c = case_in(&w, State::PendingFollowUp);
-    let unsatisfied = Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: Some(false), note: None };
+    let unsatisfied =
+        Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: Some(false), note: None, channel: None };
     let c = ok(&w, &c, &agent, unsatisfied);
     assert_eq!((c.state, c.supervised, c.unsatisfied), (State::PendingFollowUp, true, true));
     assert!(!available_actions(&c, &agent, &w.tree).contains(&Action::Close), "the agent is not offered 办结");
@@ -677,7 +681,8 @@ fn every_hand_off_reaches_its_receivers() {
     assert_eq!(to, vec![team()]);
     assert_eq!(hand(&replied, &sup, sample(Action::RejectReply)).0, vec![unit("450100-SWJ")]);
     let (_, follow) = hand(&replied, &sup, Command::ApproveReply);
-    let unsatisfied = Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: None, note: None };
+    let unsatisfied =
+        Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: None, note: None, channel: None };
     let (to, unhappy) = hand(&follow, &agent, unsatisfied);
     assert_eq!(to, vec![team()], "the team decides; the unit hears of a redo, not before");
     assert_eq!(hand(&unhappy, &agent, sample(Action::Redo)).0, vec![unit("450100-SWJ")]);
@@ -729,7 +734,8 @@ fn histories_recorded_under_the_earlier_rules_replay_as_they_happened() {
     assert_eq!(replay(&reg, &[e1, e2]).unwrap(), c);
     // An unsatisfied follow-up was supervised by a separate step, and a return kept no units.
     let mut c = case_in(&w, State::PendingFollowUp);
-    let unsatisfied = Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: None, note: None };
+    let unsatisfied =
+        Command::FollowUp { rating: Some(Rating::Unsatisfied), resolved: None, note: None, channel: None };
     (_, c) = step(&c, &agent, unsatisfied);
     assert!(!c.supervised && !c.unsatisfied);
     (_, c) = step(&c, &sup, sample(Action::Supervise));

@@ -7,7 +7,9 @@ use crate::{
     auth::CurrentUser,
     error::{ApiResult, ErrorBody},
     json::{ApiJson, ApiQuery},
-    views::notifications::{ContactInput, DeliveryQuery, FailedQuery, NotificationView},
+    views::notifications::{
+        ContactInput, DeliveryQuery, FailedQuery, NotificationView, SmsTemplateInput, SmsTemplateView,
+    },
 };
 
 #[derive(Deserialize, IntoParams)]
@@ -89,5 +91,32 @@ pub async fn set_contact(
     ApiJson(b): ApiJson<ContactInput>,
 ) -> ApiResult<StatusCode> {
     s.store.set_contact(user.id, b.email.as_deref(), b.mobile.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The text messages enterprises are sent (受理回执, 答复通知, 满意度评价), as worded now, with the variables each
+/// may use (admins).
+#[utoipa::path(get, path = "/api/v1/admin/sms-templates", tag = "notifications",
+    responses((status = 200, body = Vec<SmsTemplateView>), (status = 403, body = ErrorBody)))]
+pub async fn sms_templates(
+    State(s): State<AppState>,
+    CurrentUser(_user): CurrentUser,
+) -> ApiResult<Json<Vec<SmsTemplateView>>> {
+    Ok(Json(s.store.sms_templates().await?.iter().map(SmsTemplateView::from).collect()))
+}
+
+/// Word a message kind (`receipt|answered|survey`): only its variables, at most 300 characters; a survey keeps
+/// its `{link}`. Blank restores the default (admins).
+#[utoipa::path(put, path = "/api/v1/admin/sms-templates/{kind}", tag = "notifications", request_body = SmsTemplateInput,
+    params(("kind" = String, Path, description = "receipt|answered|survey")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_sms_template(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    axum::extract::Path(kind): axum::extract::Path<String>,
+    ApiJson(b): ApiJson<SmsTemplateInput>,
+) -> ApiResult<StatusCode> {
+    let kind = zhitong_domain::sms::SmsKind::from_code(&kind).ok_or(crate::error::ApiError::NotFound)?;
+    s.store.set_sms_template(&user.actor(), kind, &b.text, jiff::Timestamp::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

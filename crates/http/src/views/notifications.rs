@@ -27,6 +27,8 @@ pub struct NotificationView {
     pub status: String,
     pub attempts: i64,
     pub last_error: Option<String>,
+    /// An SMS's delivery receipt from the SMS centre: `DELIVRD` (on the phone), `UNDELIV`, `EXPIRED`…
+    pub receipt: Option<String>,
     pub created_at: String,
     pub sent_at: Option<String>,
     pub read_at: Option<String>,
@@ -34,7 +36,7 @@ pub struct NotificationView {
 
 impl From<&Notification> for NotificationView {
     fn from(n: &Notification) -> Self {
-        let Notification { id, user, message, status, attempts, last_error, created_at, sent_at, read_at } = n;
+        let Notification { id, user, message, status, attempts, last_error, receipt, created_at, sent_at, read_at } = n;
         let Message { channel, recipient, work_order_id, report_id, subject, body } = message;
         Self {
             id: *id,
@@ -48,6 +50,7 @@ impl From<&Notification> for NotificationView {
             status: status.code().into(),
             attempts: *attempts,
             last_error: last_error.clone(),
+            receipt: receipt.clone(),
             created_at: rfc3339(*created_at),
             sent_at: sent_at.map(rfc3339),
             read_at: read_at.map(rfc3339),
@@ -100,4 +103,40 @@ impl DeliveryQuery {
                 .ok_or_else(|| FieldError::new("status", "状态应为 pending、sending、sent 或 failed")),
         }
     }
+}
+
+/// A message kind's wording.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SmsTemplateView {
+    /// `receipt|answered|survey`.
+    pub kind: String,
+    /// 受理回执, 答复通知, 满意度评价.
+    pub name: String,
+    pub text: String,
+    /// The variables it may use, e.g. `{number}`.
+    pub variables: Vec<String>,
+    /// An admin's wording (false: the default).
+    pub custom: bool,
+    pub updated_at: Option<String>,
+}
+
+impl From<&zhitong_storage::SmsTemplateEntry> for SmsTemplateView {
+    fn from(e: &zhitong_storage::SmsTemplateEntry) -> Self {
+        let kind = e.template.kind();
+        SmsTemplateView {
+            kind: kind.code().into(),
+            name: kind.label().into(),
+            text: e.template.text().into(),
+            variables: kind.variables().iter().map(|v| format!("{{{v}}}")).collect(),
+            custom: e.custom,
+            updated_at: e.updated_at.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SmsTemplateInput {
+    /// The wording; blank restores the default.
+    #[serde(default)]
+    pub text: String,
 }

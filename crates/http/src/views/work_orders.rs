@@ -184,6 +184,9 @@ pub struct WorkOrderView {
     pub units: Vec<UnitOnCase>,
     /// `satisfied|basically_satisfied|unsatisfied`.
     pub rating: Option<String>,
+    /// How the rating was given: `phone` (an agent's follow-up call), `sms` (the enterprise, through its SMS
+    /// survey link) or `web` (on the portal).
+    pub rating_channel: Option<String>,
     pub resolved: Option<bool>,
     pub supervised: bool,
     pub paused: bool,
@@ -259,6 +262,9 @@ impl WorkOrderView {
                 })
                 .collect(),
             rating: c.rating.map(|r| r.code().into()),
+            rating_channel: c
+                .rating
+                .map(|_| c.rating_channel.unwrap_or(zhitong_domain::sms::RatingChannel::Phone).code().into()),
             resolved: c.resolved,
             supervised: c.supervised,
             paused: c.paused_since.is_some(),
@@ -390,6 +396,9 @@ pub struct ListFilter {
     /// Open (not closed, not transferred) or closed cases only.
     pub open: Option<bool>,
     pub enterprise: Option<i64>,
+    /// Waiting (`true`) or not (`false`) for the enterprise's answer to its SMS survey: the agents' phone
+    /// follow-up asks `false`.
+    pub sms_survey_open: Option<bool>,
     /// `deadline` (default) or `-received_at` (newest first).
     pub sort: Option<String>,
     /// From 1; at most 10,000 results deep.
@@ -474,6 +483,7 @@ impl ListFilter {
                 returned: self.returned,
                 open: self.open,
             },
+            sms_survey_open: self.sms_survey_open,
             enterprise: self.enterprise,
             order,
             paging,

@@ -35,6 +35,18 @@ impl Store {
             }
             _ => None,
         };
+        // Enterprises' messages are addressed to the portal account, read before the transaction too.
+        let texter = match &command {
+            Command::ApproveReply => self.texter().await?,
+            _ => None,
+        };
+        // A rating "by SMS" or "on the web" is the enterprise's own, through its link or the portal.
+        if let Command::FollowUp { channel: Some(c), .. } = &command
+            && *c != zhitong_domain::sms::RatingChannel::Phone
+            && actor.username != crate::PORTAL_USER
+        {
+            return Err(zhitong_domain::FieldError::new("channel", "短信和网上评价只能由企业通过链接或网站作出").into());
+        }
         let mut tx = self.begin().await?;
         let row = sqlx::query("SELECT version, lifecycle, regular, number, title FROM work_orders WHERE id = $1")
             .bind(id)
@@ -127,6 +139,34 @@ impl Store {
         )
         .await?;
         self.record_response(&mut tx, id, &event, &next.handling_jurisdiction).await?;
+        if let (Some(to), true) = (texter, next.state == State::PendingFollowUp && case.state != State::PendingFollowUp)
+        {
+            // The answer passed review: the enterprise is told, and asked to rate it through its link.
+            self.text_enterprise(&mut tx, id, zhitong_domain::sms::SmsKind::Answered, to, now).await?;
+            self.text_enterprise(&mut tx, id, zhitong_domain::sms::SmsKind::Survey, to, now).await?;
+        }
+        if let Command::FollowUp { rating: Some(r), channel, .. } = &event.command {
+            if *channel == Some(zhitong_domain::sms::RatingChannel::Sms) {
+                // Rated through the SMS link: that survey is answered, with the case's follow-up.
+                sqlx::query(
+                    "UPDATE sms_surveys SET answered_at = $1, rating = $2 WHERE work_order_id = $3 AND answered_at IS NULL",
+                )
+                .bind(to_millis(now))
+                .bind(r.code())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            } else {
+                // Rated some other way: the open survey's time is up, so it leaves no case waiting for it.
+                sqlx::query(
+                    "UPDATE sms_surveys SET due_at = $1 WHERE work_order_id = $2 AND answered_at IS NULL AND due_at > $1",
+                )
+                .bind(to_millis(now))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
         if let (Some(to), Command::Transfer12345 { note }) = (to_12345, &event.command) {
             // Sent to the 12345 platform by the outbox: queued in this transaction, so a transfer is never lost.
             self.queue_transfer_12345(&mut tx, id, to, note.as_deref(), now).await?;

@@ -276,6 +276,15 @@ impl Store {
         } else {
             None
         };
+        // A receipt by SMS for an appeal that becomes a work order, recorded by an agent (the portal shows its
+        // own code on screen).
+        let texter = if case.state == zhitong_domain::work_order::State::PendingDispatch
+            && actor.username != crate::PORTAL_USER
+        {
+            self.texter().await?
+        } else {
+            None
+        };
         // What the discipline commission holds is sealed; a confidential case's caller identity too.
         let none = crate::Keyring::none();
         let sealer = if case.discipline_only { self.keyring() } else { &none };
@@ -330,6 +339,9 @@ impl Store {
             .await?;
         if let Some(to) = to_12345 {
             self.queue_transfer_12345(&mut tx, id, to, None, now).await?;
+        }
+        if let Some(to) = texter {
+            self.text_enterprise(&mut tx, id, zhitong_domain::sms::SmsKind::Receipt, to, now).await?;
         }
         // A complaint or report reaches the discipline commission the moment it is recorded.
         let to = handoff::on_intake(&case);

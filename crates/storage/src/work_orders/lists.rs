@@ -133,6 +133,13 @@ impl Store {
                 ),
             });
         }
+        if let Some(waiting) = f.sms_survey_open {
+            let n = w.arg(Arg::Int(to_millis(now)));
+            let open = format!(
+                "EXISTS (SELECT 1 FROM sms_surveys s WHERE s.work_order_id = w.id AND s.answered_at IS NULL AND s.due_at > {n})"
+            );
+            w.cond(if waiting { open } else { format!("NOT {open}") });
+        }
         if let Some(e) = f.enterprise {
             let p = w.arg(Arg::Int(e));
             w.cond(format!("w.enterprise_id = {p}"));

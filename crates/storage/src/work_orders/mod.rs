@@ -165,6 +165,9 @@ pub struct CaseFilter {
     pub rating: Option<Rating>,
     pub flags: CaseFlags,
     pub enterprise: Option<i64>,
+    /// Waiting (`true`) or not (`false`) for the enterprise's answer to an SMS survey, at the time of listing:
+    /// the agents' phone follow-up leaves a case to its survey until the survey's time is up.
+    pub sms_survey_open: Option<bool>,
     pub order: CaseOrder,
     pub paging: Paging,
 }

@@ -32,6 +32,8 @@ pub struct AdminPage {
     pub topics: Vec<(String, String, String)>,
     /// Deliveries given up on: id, channel in words, to whom, subject, last error.
     pub failed: Vec<(i64, String, String, String, Option<String>)>,
+    /// The enterprises' text messages: kind, its name, the wording, the variables it may use.
+    pub sms_templates: Vec<(String, String, String, String)>,
     pub accounts: Vec<zhitong_storage::UserAccount>,
     pub unit_options: Vec<(String, String)>,
     /// Suggestions taken per field (last 30 days) and the routing models loaded.
@@ -109,6 +111,14 @@ pub async fn admin(
             (n.id, p.lang.label(c.label(), c.code()), n.user, n.message.subject, n.last_error)
         })
         .collect(),
+        sms_templates: super::part_or_logged("sms_templates", s.store.sms_templates().await)
+            .into_iter()
+            .map(|e| {
+                let k = e.template.kind();
+                let vars = k.variables().iter().map(|v| format!("{{{v}}}")).collect::<Vec<_>>().join(" ");
+                (k.code().to_string(), p.lang.label(k.label(), k.code()), e.template.text().to_string(), vars)
+            })
+            .collect(),
         accounts: super::part_or_logged("accounts", s.store.accounts(&p.user.actor(), &j).await)
             .into_iter()
             .take(400)

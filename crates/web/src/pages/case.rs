@@ -255,6 +255,10 @@ fn step(
     if let Some(r) = said.rating {
         parts.push(word(lang.label(r.label(), r.code())));
     }
+    // How the rating was given, when not by an agent's call: through the SMS link (短信评价) or on the portal.
+    if let Some(Command::FollowUp { channel: Some(c), .. }) = &e.command {
+        parts.push(word(lang.label(c.label(), c.code())));
+    }
     if let Some(x) = said.style {
         parts.push(word(lang.label(x.label(), x.code())));
     }

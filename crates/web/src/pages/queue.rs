@@ -218,7 +218,11 @@ pub fn queue_filter(name: &str, tab: &str, actor: &zhitong_domain::work_order::A
             }
         },
         "review" => filter.states = vec![CaseState::Replied],
-        "follow-up" => filter.states = vec![CaseState::Answered, CaseState::PendingFollowUp],
+        "follow-up" => {
+            filter.states = vec![CaseState::Answered, CaseState::PendingFollowUp];
+            // A case whose enterprise has its SMS survey still open is left to it; it comes here when time is up.
+            filter.sms_survey_open = Some(false);
+        }
         "discipline" => {
             filter.states = vec![CaseState::WithDiscipline];
             filter.order = CaseOrder::NewestFirst;

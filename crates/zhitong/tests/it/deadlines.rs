@@ -11,7 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use zhitong_domain::{time::parse_instant, work_order::Command};
-use zhitong_jobs::{EmailChannel, JobSettings, Jobs, SmsChannel};
+use zhitong_jobs::{EmailChannel, JobSettings, Jobs, Sms};
 
 use crate::{
     both,
@@ -354,7 +354,7 @@ async fn email_and_sms_with_retries(app: TestApp) {
         email: Some(
             EmailChannel::new(&format!("file://{}", mail_dir.display()), "直通 <zhitong@nanning.gov.example>").unwrap(),
         ),
-        sms: Some(SmsChannel::new(&sms_url, None).unwrap()),
+        sms: Some(Sms::from_url(&sms_url, None).unwrap()),
         max_attempts: 3,
         ..JobSettings::default()
     };
@@ -382,7 +382,7 @@ async fn email_and_sms_with_retries(app: TestApp) {
     let (bad_url, _, _) = sms_gateway(usize::MAX).await;
     let jobs = Jobs::new(
         app.store.clone(),
-        JobSettings { sms: Some(SmsChannel::new(&bad_url, None).unwrap()), max_attempts: 2, ..JobSettings::default() },
+        JobSettings { sms: Some(Sms::from_url(&bad_url, None).unwrap()), max_attempts: 2, ..JobSettings::default() },
     );
     let mut body = intake("help");
     body["received_at"] = json!("2026-01-06T10:00:00+08:00");

@@ -22,6 +22,7 @@ mod scale;
 mod schema;
 mod search;
 mod security;
+mod sms;
 mod system;
 mod telephony;
 mod transfers_12345;

@@ -316,6 +316,16 @@ async fn without_a_platform_a_transfer_sends_nothing(app: TestApp) {
     assert_eq!(outbox_12345(&app).await, 0);
     let (_, case) = app.get(Some(&agent), &format!("/api/v1/work-orders/{}", order["id"])).await;
     assert!(case.get("transfer_12345").is_none(), "{case}");
+    // A confidential caller's appeal is not transferred: 12345 would learn who called.
+    let mut secret = intake("help");
+    secret["confidential"] = json!(true);
+    let (s, secret) = app.post(Some(&agent), "/api/v1/work-orders", secret).await;
+    assert_eq!(s, StatusCode::CREATED, "{secret}");
+    let mut transfer = json!({"action": "transfer_12345", "note": "个人事项"});
+    transfer["version"] = secret["version"].clone();
+    let (s, v) = app.post(Some(&agent), &format!("/api/v1/work-orders/{}/actions", secret["id"]), transfer).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("保密"), "{v}");
     // 12345 reporting on a case never sent is told so.
     let (s, v) = report(&app, &json!({"number": order["number"], "ticket": "GX-1", "status": "accepted"}), true).await;
     assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("number")), "{v}");
