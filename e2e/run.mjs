@@ -202,7 +202,8 @@ await test('a help request through its whole life, in the UI', async () => {
   await openCase(sup, '/queue/review', number);
   await act(sup, '审核通过');
 
-  await openCase(agent, '/queue/follow-up', number);
+  // The enterprise was sent an SMS survey; the agent calls anyway, from the queue's tab of surveys under way.
+  await openCase(agent, '/queue/follow-up?tab=sms', number);
   await act(agent, '回访', async (b) => { await b.locator('input[value=unsatisfied]').check(); await b.locator('input[name=note]').fill('企业表示执照仍未拿到'); });
   await agent.goto(base + '/queue/follow-up');
   await shot(agent, 'follow-up-queue');
@@ -213,7 +214,8 @@ await test('a help request through its whole life, in the UI', async () => {
   await act(unit, '答复', (b) => b.locator('textarea[name=text]').fill('执照已当面发放。'));
   await openCase(sup, '/queue/review', number);
   await act(sup, '审核通过');
-  await openCase(agent, '/queue/follow-up', number);
+  // A new answer, a new SMS survey: the case waits in that tab, where the agent may still call.
+  await openCase(agent, '/queue/follow-up?tab=sms', number);
   await act(agent, '回访', async (b) => { await b.locator('input[value=satisfied]').check(); await b.locator('input[name=resolved]').check(); });
   assert.equal((await agent.textContent('.state')).trim(), '已办结');
   const timeline = await agent.locator('.timeline li').count();
@@ -777,7 +779,7 @@ await test('hand-off: an unsatisfied follow-up stays on the board until redone a
   o = await apiAct(unitToken, o, { action: 'reply', text: '已办理' });
   o = await apiAct(sup, o, { action: 'approve_reply' });
   const agent = await as('agent@450100');
-  await openCase(agent, '/queue/follow-up', o.number);
+  await openCase(agent, '/queue/follow-up?tab=sms', o.number);
   await act(agent, '回访', async (b) => { await b.locator('input[value=unsatisfied]').check(); await b.locator('input[name=note]').fill('企业称问题仍未解决'); });
   assert.match(await agent.textContent('.bar'), /督办中/, 'under supervision at once');
   assert.equal(await agent.locator('summary', { hasText: /^办结$/ }).count(), 0, 'the agent is not offered 办结');

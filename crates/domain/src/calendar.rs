@@ -105,6 +105,25 @@ impl BusinessCalendar {
         }
     }
 
+    /// Whether the State Council's holiday notice for `year` is in this calendar: it always names holidays, so a
+    /// year without a single special day has not been imported, and counts weekends only.
+    pub fn covers(&self, year: i16) -> bool {
+        match (Date::new(year, 1, 1), Date::new(year, 12, 31)) {
+            (Ok(first), Ok(last)) => self.special.range(first..=last).next().is_some(),
+            _ => false,
+        }
+    }
+
+    /// The year whose notice is missing and matters `today`: this year's, or from 1 November (when the State
+    /// Council publishes) next year's.
+    pub fn missing_year(&self, today: Date) -> Option<i16> {
+        if !self.covers(today.year()) {
+            return Some(today.year());
+        }
+        let next = today.year() + 1;
+        (today.month() >= 11 && !self.covers(next)).then_some(next)
+    }
+
     /// The holiday or make-up day's name, if the date is special.
     pub fn day_name(&self, date: Date) -> Option<&str> {
         self.special.get(&date).map(|(_, n)| n.as_str())
@@ -401,5 +420,21 @@ mod tests {
             let later = cal.deadline(clock, start, SignedDuration::from_mins(mins + more));
             prop_assert!(later >= due);
         }
+    }
+
+    #[test]
+    fn a_year_without_its_notice_is_named_from_november() {
+        let cal = BusinessCalendar::china();
+        assert!(cal.covers(2026), "the shipped calendar has 2026");
+        assert!(!cal.covers(2027), "2027's notice is not out");
+        let day = |m: i8, d: i8| Date::new(2026, m, d).unwrap();
+        assert_eq!(cal.missing_year(day(10, 31)), None, "not before November");
+        assert_eq!(cal.missing_year(day(11, 1)), Some(2027));
+        assert_eq!(cal.missing_year(day(12, 8)), Some(2027));
+        assert_eq!(cal.missing_year(Date::new(2027, 3, 1).unwrap()), Some(2027), "a year under way without it");
+        let mut imported = cal.clone();
+        imported.apply(&[SpecialDay { date: Date::new(2027, 1, 1).unwrap(), name: "元旦".into(), off_day: true }]);
+        assert_eq!(imported.missing_year(day(12, 8)), None);
+        assert!(!BusinessCalendar::weekdays_only().covers(2026));
     }
 }

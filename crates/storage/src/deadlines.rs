@@ -306,6 +306,14 @@ impl Store {
         self.commit_org_change(tx).await
     }
 
+    /// The year of an open case's deadline when that year's holiday notice is not in its calendar (the deadline
+    /// then counts weekends only).
+    pub fn calendar_missing_year(&self, case: &zhitong_domain::work_order::Lifecycle) -> Option<i16> {
+        let deadline = case.deadline.filter(|_| case.closed_at.is_none())?;
+        let year = zhitong_domain::time::local(deadline).year();
+        (!self.deadlines().calendar(&case.jurisdiction).covers(year)).then_some(year)
+    }
+
     pub fn calendar_year(&self, jurisdiction: &str, year: i16) -> Result<CalendarYear> {
         let j = self.known_jurisdiction("jurisdiction", jurisdiction)?;
         let cal = self.deadlines().calendar(&j);

@@ -130,6 +130,7 @@ impl Words {
 /// The words the script looks up (`W.key` in app.js).
 const SCRIPT_WORDS: &[&str] = &[
     "request_failed",
+    "calendar_file_bad",
     "days_short",
     "hours_short",
     "minutes_short",
@@ -391,6 +392,12 @@ words! {
     transfer_quiet: "已超期无进展，已提醒专班" / "No news for too long; supervisors told",
     resend: "重新发送" / "Send again",
     sms_templates: "企业短信模板" / "Text messages to enterprises",
+    calendar_missing: "{year}年国务院节假日安排尚未导入：该年的办理时限目前仅按周末计算，节假日和调休未计入。" / "The State Council's {year} holiday notice has not been imported: deadlines in {year} count weekends only, without holidays or make-up working days.",
+    import_calendar: "导入节假日安排" / "Import the holiday notice",
+    to_call: "待电话回访" / "To call",
+    awaiting_sms: "短信评价中" / "Awaiting the SMS survey",
+    calendar_file_bad: "日历文件不是有效的 JSON（应为国务院节假日安排的年度文件）" / "The calendar file is not valid JSON (a year's holiday notice is expected)",
+    case_calendar_missing: "时限所在的{year}年尚未导入节假日安排，该时限仅按周末计算，导入后新登记的诉求按节假日计算。" / "This deadline falls in {year}, whose holiday notice is not imported: it counts weekends only.",
     variables: "可用变量" / "Variables",
     earlier_call: "此前来电" / "Earlier call",
     called_back_short: "已回拨" / "called back",

@@ -105,6 +105,19 @@
     $$('fieldset.assist label', form).forEach((l) => { l.hidden = !!q && !l.textContent.includes(q); });
   }));
 
+  // ---- a holiday notice's file (the shipped JSON or holiday-cn's), imported as it is ----
+  $$('form.calendar-import').forEach((form) => form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearError(form);
+    const file = form.querySelector('input[type=file]').files[0];
+    if (!file) return;
+    let body;
+    try { body = JSON.parse(await file.text()); }
+    catch (_) { showError(form, { message: W.calendar_file_bad, field: 'file' }); return; }
+    try { await api('POST', form.dataset.url, body); location.reload(); }
+    catch (err) { showError(form, err); }
+  }));
+
   // ---- generic admin forms ----
   $$('form.api').forEach((form) => form.addEventListener('submit', async (e) => {
     e.preventDefault();

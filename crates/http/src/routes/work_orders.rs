@@ -79,6 +79,7 @@ pub async fn get(
     let calls = s.store.calls_of_work_order(&actor, &order).await?;
     view.calls = Some(calls.iter().map(crate::views::telephony::CallView::from).collect());
     view.transfer_12345 = s.store.transfer_12345_of(order.id).await?.as_ref().map(Into::into);
+    view.calendar_missing_year = s.store.calendar_missing_year(&order.case);
     Ok(Json(view))
 }
 

@@ -220,6 +220,10 @@ pub struct WorkOrderView {
     /// only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transfer_12345: Option<super::connectors::TransferView>,
+    /// An open case's deadline falls in this year, whose holiday notice is not in the calendar: the deadline
+    /// counts weekends only (in `GET /api/v1/work-orders/{id}` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendar_missing_year: Option<i16>,
 }
 
 impl WorkOrderView {
@@ -287,6 +291,7 @@ impl WorkOrderView {
             actions: o.actions.iter().map(|a| a.code().to_string()).collect(),
             calls: None,
             transfer_12345: None,
+            calendar_missing_year: None,
         }
     }
 }

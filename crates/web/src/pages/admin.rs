@@ -25,6 +25,8 @@ pub struct AdminPage {
     pub f: Frame,
     pub jurisdictions: Vec<(String, String, zhitong_domain::org::JurisdictionLevel)>,
     pub calendar: zhitong_storage::CalendarYear,
+    /// The shown year's holiday notice is in the calendar (else it counts weekends only, and the page says so).
+    pub calendar_covered: bool,
     pub policies: Vec<zhitong_storage::PolicyEntry>,
     pub units: usize,
     pub lines: usize,
@@ -54,6 +56,11 @@ pub struct AdminPage {
 }
 
 impl AdminPage {
+    /// The shown year counts weekends only until its notice is imported.
+    pub fn uncovered(&self) -> String {
+        crate::i18n::fill(self.f.t.calendar_missing, &[("year", &self.calendar.year)])
+    }
+
     /// A deadline policy in the page's words (none: the kind has no deadline).
     pub fn policy(&self, p: &zhitong_storage::PolicyEntry) -> String {
         match p.policy {
@@ -89,7 +96,9 @@ pub async fn admin(
     // The same figures as `GET /api/v1/admin/suggestions`.
     let stats = super::part_or_logged("suggestion_stats", zhitong_http::suggestion_stats(&s).await);
     let (lang, t) = (p.lang, p.lang.t());
+    let calendar_covered = s.store.deadlines().calendar(&calendar.jurisdiction).covers(calendar.year);
     AdminPage {
+        calendar_covered,
         jurisdictions: org.jurisdictions.iter().map(|x| (x.code.to_string(), x.name.clone(), x.level)).collect(),
         calendar,
         policies,

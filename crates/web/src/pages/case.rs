@@ -349,6 +349,8 @@ pub struct CasePage {
     pub can_dial: bool,
     /// Its transfer to the 12345 platform: the status in words, 12345's ticket, and whether it went quiet.
     pub transfer_12345: Option<(String, Option<String>, bool)>,
+    /// The deadline falls in a year without its holiday notice: said in words.
+    pub calendar_warning: Option<String>,
 }
 
 pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(id): super::PagePath) -> Response {
@@ -478,7 +480,12 @@ pub async fn case_page(State(s): State<AppState>, p: PageUser, super::PagePath(i
         );
     let transfer_12345 = super::part_or_logged("transfer_12345", s.store.transfer_12345_of(id).await)
         .map(|t| (p.lang.transfer_status(t.status), t.ticket, t.flagged));
+    let calendar_warning = s
+        .store
+        .calendar_missing_year(&o.case)
+        .map(|year| crate::i18n::fill(p.lang.t().case_calendar_missing, &[("year", &year)]));
     let page = CasePage {
+        calendar_warning,
         transfer_12345,
         calls,
         follow_up_calls,

@@ -54,6 +54,10 @@ pub struct Frame {
     pub role: String,
     pub nav: Vec<Nav>,
     pub unread: i64,
+    /// For admins and supervisors: a year whose holiday notice is missing from their calendar (this year's, or
+    /// next year's from 1 November), in words; and whether this reader can import it (admins).
+    pub calendar_warning: Option<String>,
+    pub can_import_calendar: bool,
 }
 
 pub(crate) async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
@@ -98,7 +102,15 @@ pub(crate) async fn frame(s: &AppState, p: &PageUser, here: &str) -> Frame {
         Role::Auditor => vec![("/admin/audit", t.audit_log)],
     };
     let unread = s.store.unread_count(p.user.id).await.unwrap_or(0);
+    // Deadlines next year would be counted on weekends only: those who can import the notice, and those who
+    // promise deadlines, are told.
+    let calendar_warning = matches!(p.user.role, Role::Admin | Role::Supervisor)
+        .then(|| s.store.deadlines().calendar(&p.user.jurisdiction).missing_year(local(jiff::Timestamp::now()).date()))
+        .flatten()
+        .map(|year| crate::i18n::fill(t.calendar_missing, &[("year", &year)]));
     Frame {
+        calendar_warning,
+        can_import_calendar: p.user.role == Role::Admin,
         t,
         lang: p.lang.code(),
         user: p.user.display_name.clone(),

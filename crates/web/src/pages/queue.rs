@@ -220,8 +220,9 @@ pub fn queue_filter(name: &str, tab: &str, actor: &zhitong_domain::work_order::A
         "review" => filter.states = vec![CaseState::Replied],
         "follow-up" => {
             filter.states = vec![CaseState::Answered, CaseState::PendingFollowUp];
-            // A case whose enterprise has its SMS survey still open is left to it; it comes here when time is up.
-            filter.sms_survey_open = Some(false);
+            // A case whose enterprise has its SMS survey still open is left to it (its own tab); it comes to the
+            // calls to make when the survey's time is up.
+            filter.sms_survey_open = Some(tab == "sms");
         }
         "discipline" => {
             filter.states = vec![CaseState::WithDiscipline];
@@ -270,7 +271,10 @@ pub async fn queue(
             t.unit_inbox
         }
         "review" => t.review,
-        "follow-up" => t.follow_up_queue,
+        "follow-up" => {
+            tabs = vec![("call", t.to_call), ("sms", t.awaiting_sms)];
+            t.follow_up_queue
+        }
         "discipline" => {
             tabs = vec![("new", t.new_cases), ("doing", t.in_progress), ("overdue", t.overdue)];
             t.discipline_inbox

@@ -499,3 +499,69 @@ async fn email_retried_over_smtp(app: TestApp) {
     assert!(sent.as_array().unwrap().iter().any(|n| n["channel"] == "email" && n["work_order_id"] == o["id"]));
 }
 both!(email_retried_over_smtp);
+
+/// Issue 30 (calendar): while a year's holiday notice is missing (this year's, or next year's from 1 November),
+/// admins and supervisors see a warning on every page, agents do not; a case whose deadline falls in such a year
+/// says so; importing the notice ends both.
+async fn a_missing_holiday_notice_is_said_until_it_is_imported(app: TestApp) {
+    let today = zhitong_domain::time::local(jiff::Timestamp::now()).date();
+    let missing = zhitong_domain::calendar::BusinessCalendar::china().missing_year(today);
+    let (admin_cookie, _) = crate::web::sign_in(&app, "admin").await;
+    let (sup_cookie, _) = crate::web::sign_in(&app, "supervisor@450100").await;
+    let (agent_cookie, _) = crate::web::sign_in(&app, "agent@450100").await;
+    let (_, admin_page) = crate::web::page(&app, &admin_cookie, "/admin").await;
+    let (_, sup_page) = crate::web::page(&app, &sup_cookie, "/queue/dispatch").await;
+    let (_, agent_page) = crate::web::page(&app, &agent_cookie, "/agent").await;
+    assert!(!agent_page.contains("calendar-warning"), "agents are not the ones to act on it");
+    let Some(year) = missing else {
+        // Every year that matters today is shipped: nothing to say.
+        assert!(!admin_page.contains("calendar-warning") && !sup_page.contains("calendar-warning"));
+        return;
+    };
+    for page in [&admin_page, &sup_page] {
+        assert!(page.contains("calendar-warning") && page.contains(&format!("{year}年国务院节假日安排尚未导入")));
+    }
+    assert!(admin_page.contains("/admin#calendar"), "the admin is pointed at the import");
+
+    // A case whose deadline falls in that year (a policy of 366 natural days) says so on its page and in the API.
+    let admin = app.login("admin").await;
+    let (s, v) = app
+        .put(
+            Some(&admin),
+            "/api/v1/sla-policies",
+            json!({"jurisdiction": "450100", "kind": "suggestion", "clock": "natural", "minutes": 366 * 24 * 60}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let agent = app.login("agent@450100").await;
+    let (s, order) = app.post(Some(&agent), "/api/v1/work-orders", intake("suggestion")).await;
+    assert_eq!(s, StatusCode::CREATED, "{order}");
+    let deadline_year: i16 = order["deadline"].as_str().unwrap()[..4].parse().unwrap();
+    let (_, case) = app.get(Some(&agent), &format!("/api/v1/work-orders/{}", order["id"])).await;
+    let (_, page) = crate::web::page(&app, &agent_cookie, &format!("/cases/{}", order["id"])).await;
+    if deadline_year == year {
+        assert_eq!(case["calendar_missing_year"], year, "{case}");
+        assert!(page.contains("case-calendar-warning"), "the case page says so");
+    }
+
+    // The admin imports the notice (the shipped JSON format); the warnings end.
+    let notice = json!({"year": year, "days": [
+        {"date": format!("{year}-01-01"), "name": "元旦", "isOffDay": true},
+        {"date": format!("{year}-10-01"), "name": "国庆节", "isOffDay": true}
+    ]});
+    let r = app
+        .client
+        .post(format!("{}/api/v1/calendar/import", app.base))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body(notice.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, admin_page) = crate::web::page(&app, &admin_cookie, "/admin").await;
+    assert!(!admin_page.contains(&format!("{year}年国务院节假日安排尚未导入")), "imported: no warning");
+    let (_, case) = app.get(Some(&agent), &format!("/api/v1/work-orders/{}", order["id"])).await;
+    assert!(case.get("calendar_missing_year").is_none(), "{case}");
+}
+both!(a_missing_holiday_notice_is_said_until_it_is_imported);
