@@ -106,6 +106,24 @@ enum Command {
     /// reset an administrator). Audited.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Business calendars: import a year's State Council holiday notice.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Import a year's holiday notice from a file: the shipped JSON or holiday-cn's
+    /// (`{"year", "days": [{"date", "name", "isOffDay"}]}`), as the admin page does. Audited.
+    Import {
+        /// The notice's JSON file.
+        file: PathBuf,
+        /// Only this jurisdiction and below (default: every jurisdiction).
+        #[arg(long)]
+        jurisdiction: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -393,6 +411,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             anchored?;
             println!("{name} 一次性密码 one-time password: {password}");
             println!("（仅显示这一次，首次登录须修改 shown once; changed at the first sign-in）");
+            Ok(())
+        }
+        Command::Calendar(CalendarCommand::Import { file, jurisdiction, db }) => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("无法读取日历文件 cannot read {}: {e}", file.display()))?;
+            let config = Config::load(cli.config.as_deref(), &db.overrides())?;
+            init_logs(&config);
+            anyhow::ensure!(
+                config.audit_key(false)?.is_some(),
+                "找不到服务器的审计密钥（audit_key_file / ZHITONG_AUDIT_KEY）：请在服务器上运行，或指向其密钥文件"
+            );
+            let store = open_store_with(&config, Keys::Load).await?;
+            let operator = std::env::var("SUDO_USER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "?".into());
+            let done = store.import_calendar_from_command_line(&operator, jurisdiction.as_deref(), &text).await;
+            let anchored = store.anchor_audit_head().await;
+            store.close().await;
+            let (year, days) = done.map_err(|e| match e {
+                zhitong_storage::StoreError::Invalid(f) if f.field == "days" => anyhow::anyhow!(
+                    "{} 中没有节假日安排（国务院的通知可能尚未发布）no holidays in the file",
+                    file.display()
+                ),
+                zhitong_storage::StoreError::Invalid(f) => anyhow::anyhow!("{}: {}", f.field, f.message),
+                other => anyhow::anyhow!("{other}"),
+            })?;
+            anchored?;
+            let year = year.map(|y| format!("{y}年")).unwrap_or_default();
+            println!("已导入{year}节假日安排 imported: {days} 天 days");
             Ok(())
         }
         Command::Migrate { db } => {

@@ -565,3 +565,56 @@ async fn a_missing_holiday_notice_is_said_until_it_is_imported(app: TestApp) {
     assert!(case.get("calendar_missing_year").is_none(), "{case}");
 }
 both!(a_missing_holiday_notice_is_said_until_it_is_imported);
+
+/// Issue 30 (calendar): the server's command line imports a year's notice (`zhitong calendar import`), on the
+/// audit record; an empty notice (2027's, not published yet) and a malformed file are refused, saying why.
+async fn the_command_line_imports_a_holiday_notice(app: TestApp) {
+    let dir = std::env::temp_dir().join(format!("zhitong-cal-{}-{}", std::process::id(), app.database_url().len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let notice = dir.join("2031.json");
+    let body = json!({"year": 2031, "papers": [], "days": [
+        {"name": "元旦", "date": "2031-01-01", "isOffDay": true},
+        {"name": "春节", "date": "2031-01-26", "isOffDay": false}
+    ]});
+    std::fs::write(&notice, body.to_string()).unwrap();
+    let audit = app.count("audit_log").await;
+    let out = app.cli(&["calendar", "import", notice.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("已导入2031年节假日安排") && said.contains("2 天"), "{said}");
+    assert_eq!(app.count("audit_log").await, audit + 1, "on the audit record");
+    let admin = app.login("admin").await;
+    // The running server reads the new days once its organisation cache follows the database.
+    let mut seen = Value::Null;
+    for _ in 0..50 {
+        app.store.refresh_org().await.unwrap();
+        let (_, cal) = app.get(Some(&admin), "/api/v1/calendar?year=2031").await;
+        if cal["days"].as_array().unwrap().iter().any(|d| d["date"] == "2031-01-26" && d["off_day"] == false) {
+            seen = cal;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!seen.is_null(), "the make-up working day is in the calendar");
+
+    let empty = dir.join("2027.json");
+    std::fs::write(&empty, json!({"year": 2027, "papers": [], "days": []}).to_string()).unwrap();
+    let out = app.cli(&["calendar", "import", empty.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("没有节假日安排"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\"year\": 2031").unwrap();
+    let out = app.cli(&["calendar", "import", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("日历文件格式不正确"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+both!(the_command_line_imports_a_holiday_notice);
